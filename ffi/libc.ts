@@ -1,0 +1,102 @@
+/**
+ * The C library functions aioloop calls, bound once per process, plus errno handling.
+ *
+ * Signatures follow the Linux man pages (section 2/3) and glibc's headers; see the note in
+ * runtime.ts on why ssize_t results are declared `i32`.
+ */
+import { OSError } from "../loop/errors.ts";
+import { linuxErrnoNames } from "./errno_linux.ts";
+import { nativeBytes, openLibrary, osName, readCString, type SymbolSpec } from "./runtime.ts";
+
+const symbols = {
+  // epoll(7): epoll_create1(2), epoll_ctl(2), epoll_wait(2)
+  epoll_create1: { args: ["i32"], result: "i32" },
+  epoll_ctl: { args: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  epoll_wait: { args: ["i32", "buffer", "i32", "i32"], result: "i32" },
+  // eventfd(2)
+  eventfd: { args: ["u32", "i32"], result: "i32" },
+  // read(2), write(2), close(2)
+  read: { args: ["i32", "buffer", "usize"], result: "i32" },
+  write: { args: ["i32", "buffer", "usize"], result: "i32" },
+  close: { args: ["i32"], result: "i32" },
+  // fcntl(2) is variadic; its third argument is an int for F_GETFL/F_SETFL/F_GETFD/F_SETFD,
+  // which the x86-64 and AArch64 Linux ABIs pass exactly like a fixed int argument.
+  fcntl: { args: ["i32", "i32", "i32"], result: "i32" },
+  // socket(2), socketpair(2), send(2), recv(2)
+  socket: { args: ["i32", "i32", "i32"], result: "i32" },
+  socketpair: { args: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  send: { args: ["i32", "buffer", "usize", "i32"], result: "i32" },
+  recv: { args: ["i32", "buffer", "usize", "i32"], result: "i32" },
+  // pipe2(2), getpid(2)
+  pipe2: { args: ["buffer", "i32"], result: "i32" },
+  getpid: { args: [], result: "i32" },
+  // errno(3): glibc's per-thread errno lives at __errno_location(); strerror(3) for its text.
+  __errno_location: { args: [], result: "pointer" },
+  strerror: { args: ["i32"], result: "pointer" },
+} as const satisfies Record<string, SymbolSpec>;
+
+/** The C library's file name on this OS. */
+export const libcPath: string = osName === "linux" ? "libc.so.6" : "libSystem.B.dylib";
+
+/** Bound libc functions. Results follow C: -1 (or a negative value) means "see errno". */
+export const libc = openLibrary(libcPath, symbols).symbols;
+
+// errno is thread-local; the JS thread never changes, so one view of its address serves every
+// read with no FFI call: `errnoView[0]` right after a failing call is that call's errno.
+const errnoView = new Int32Array(nativeBytes(libc.__errno_location(), 4).buffer);
+
+/** The calling thread's errno, read right after a failing call. */
+export function lastErrno(): number {
+  return errnoView[0];
+}
+
+/** The symbolic name of an errno value ("EBADF"), or "E<number>" if unknown. */
+export function errnoName(errno: number): string {
+  return linuxErrnoNames[errno] ?? `E${errno}`;
+}
+
+/** An OSError for `errno` (defaults to the current errno), naming the call that failed. */
+export function osError(context: string, errno: number = lastErrno()): OSError {
+  return new OSError(errno, errnoName(errno), readCString(libc.strerror(errno)), context);
+}
+
+/** Throw an OSError for `context` if `result` is negative; otherwise return it. */
+export function check(result: number, context: string): number {
+  if (result < 0) throw osError(context);
+  return result;
+}
+
+// errno values the loop reacts to, from <asm-generic/errno-base.h> / <asm-generic/errno.h>.
+export const EINTR = 4;
+export const EBADF = 9;
+export const EAGAIN = 11;
+export const ENOENT = 2;
+export const EINVAL = 22;
+export const EPERM = 1;
+export const EEXIST = 17;
+
+// fcntl(2) commands and flags from <asm-generic/fcntl.h>.
+export const F_GETFD = 1;
+export const F_SETFD = 2;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+export const FD_CLOEXEC = 1;
+export const O_NONBLOCK = 0o4000;
+export const O_CLOEXEC = 0o2000000;
+
+/** Set or clear O_NONBLOCK on `fd`. */
+export function setNonBlocking(fd: number, nonBlocking: boolean): void {
+  const flags = check(libc.fcntl(fd, F_GETFL, 0), "fcntl(F_GETFL)");
+  const wanted = nonBlocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+  if (wanted !== flags) check(libc.fcntl(fd, F_SETFL, wanted), "fcntl(F_SETFL)");
+}
+
+/** True when O_NONBLOCK is set on `fd`. */
+export function isNonBlocking(fd: number): boolean {
+  return (check(libc.fcntl(fd, F_GETFL, 0), "fcntl(F_GETFL)") & O_NONBLOCK) !== 0;
+}
+
+/** Close `fd`, raising OSError on failure (EINTR on close is not retried: see close(2)). */
+export function closeFd(fd: number): void {
+  check(libc.close(fd), "close");
+}

@@ -1,0 +1,147 @@
+/**
+ * The one module that knows which JavaScript runtime it runs on.
+ *
+ * Everything else in aioloop calls native code through {@link openLibrary}, which takes one
+ * runtime-neutral symbol description and binds it with `Deno.dlopen` or `bun:ffi`'s `dlopen`.
+ *
+ * Type vocabulary (kept deliberately small):
+ * - `i32`, `u32`, `f64`: plain numbers.
+ * - `usize`: a size_t argument, passed as a number.
+ * - `buffer`: a TypedArray (or null) whose bytes the callee reads or writes during the call.
+ * - `pointer`: an opaque native address returned by one call and passed to another.
+ * 64-bit *results* (ssize_t) are declared `i32`: Deno returns a BigInt for every 64-bit result,
+ * which would allocate on the hot path. The low 32 bits of the return register (rax on x86-64,
+ * x0 on AArch64) hold the exact value for every result in [-2^31, 2^31); aioloop never asks a
+ * single read/write for more than 2^31-1 bytes, so no result falls outside.
+ */
+
+/** An opaque native address (a Deno pointer object or a Bun number). */
+export type NativePointer = unknown;
+
+export type ArgType = "i32" | "u32" | "usize" | "f64" | "buffer" | "pointer";
+export type ResultType = "i32" | "u32" | "void" | "pointer";
+
+export interface SymbolSpec {
+  args: readonly ArgType[];
+  result: ResultType;
+  /** The C name, when the key differs from it (two bindings of one function). */
+  name?: string;
+  /** Deno only: run on a runtime thread and return a Promise (used only for parking). */
+  nonblocking?: boolean;
+}
+
+// deno-lint-ignore no-explicit-any
+type AnyFn = (...args: any[]) => any;
+export type Bound<S extends Record<string, SymbolSpec>> = { [K in keyof S]: AnyFn };
+
+// deno-lint-ignore no-explicit-any
+const globalAny = globalThis as any;
+const denoNs = globalAny.Deno;
+const isBun = typeof globalAny.Bun !== "undefined";
+
+/** Which runtime aioloop is running on. */
+export const runtimeName: "deno" | "bun" = isBun ? "bun" : "deno";
+
+if (!isBun && (typeof denoNs === "undefined" || typeof denoNs.dlopen !== "function")) {
+  throw new Error(
+    "aioloop needs Deno (run with --allow-ffi) or Bun: it drives the OS poller through FFI, " +
+      "which Node.js does not offer.",
+  );
+}
+
+// A computed specifier keeps `deno check` from trying to resolve Bun's built-in module.
+const bunFfiSpecifier = "bun:ffi";
+// deno-lint-ignore no-explicit-any
+const bunFfi: any = isBun ? await import(bunFfiSpecifier) : null;
+
+const denoTypes: Record<ArgType | ResultType, string> = {
+  i32: "i32", u32: "u32", usize: "usize", f64: "f64", buffer: "buffer", pointer: "pointer",
+  void: "void",
+};
+const bunTypes: Record<ArgType | ResultType, string> = {
+  i32: "i32", u32: "u32", usize: "u64", f64: "f64", buffer: "ptr", pointer: "ptr", void: "void",
+};
+
+/** A loaded native library: its bound symbols and a way to unload it. */
+export interface Library<S extends Record<string, SymbolSpec>> {
+  symbols: Bound<S>;
+  close(): void;
+}
+
+/** Open `path` and bind `symbols` (see the module comment for the type vocabulary). */
+export function openLibrary<S extends Record<string, SymbolSpec>>(
+  path: string,
+  symbols: S,
+): Library<S> {
+  if (isBun) {
+    const spec: Record<string, unknown> = {};
+    for (const [key, s] of Object.entries(symbols)) {
+      if (s.name && s.name !== key) {
+        throw new Error(`bun:ffi cannot alias ${s.name} as ${key}`);
+      }
+      spec[key] = { args: s.args.map((t) => bunTypes[t]), returns: bunTypes[s.result] };
+    }
+    const lib = bunFfi.dlopen(path, spec);
+    return { symbols: lib.symbols, close: () => lib.close() };
+  }
+  const spec: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(symbols)) {
+    spec[key] = {
+      name: s.name,
+      parameters: s.args.map((t) => denoTypes[t]),
+      result: denoTypes[s.result],
+      nonblocking: s.nonblocking ?? false,
+    };
+  }
+  const lib = denoNs.dlopen(path, spec);
+  return { symbols: lib.symbols, close: () => lib.close() };
+}
+
+/** True for a null native pointer in either runtime's representation. */
+export function isNullPointer(p: NativePointer): boolean {
+  return p === null || p === 0 || p === 0n;
+}
+
+/** A view of `length` bytes of native memory at `p` (no copy; valid while the memory is). */
+export function nativeBytes(p: NativePointer, length: number): Uint8Array {
+  if (isBun) return new Uint8Array(bunFfi.toArrayBuffer(p, 0, length));
+  return new Uint8Array(new denoNs.UnsafePointerView(p).getArrayBuffer(length));
+}
+
+/** Read the NUL-terminated C string at `p`. */
+export function readCString(p: NativePointer): string {
+  if (isNullPointer(p)) return "";
+  if (isBun) return String(new bunFfi.CString(p));
+  return new denoNs.UnsafePointerView(p).getCString();
+}
+
+/** Ask the engine for a full garbage collection, where the runtime allows it (tests use this). */
+export function collectGarbage(): boolean {
+  if (isBun) {
+    globalAny.Bun.gc(true);
+    return true;
+  }
+  if (typeof globalAny.gc === "function") {
+    globalAny.gc();
+    return true;
+  }
+  return false;
+}
+
+/** The value of an environment variable, or undefined (also when permission is missing). */
+export function readEnv(name: string): string | undefined {
+  try {
+    return isBun ? globalAny.process.env[name] : denoNs.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CPU architecture, as struct layouts differ by it (e.g. epoll_event). */
+export const arch: "x86_64" | "aarch64" = (() => {
+  const a = isBun ? globalAny.process.arch : denoNs.build.arch;
+  return a === "arm64" || a === "aarch64" ? "aarch64" : "x86_64";
+})();
+
+/** The operating system family, to pick a platform backend. */
+export const osName: string = isBun ? globalAny.process.platform : denoNs.build.os;

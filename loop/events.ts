@@ -1,0 +1,90 @@
+/**
+ * Module-level loop functions: newEventLoop, getEventLoop, setEventLoop, getRunningLoop, run.
+ */
+import type { Awaitable, BaseEventLoop } from "./base_loop.ts";
+import { RuntimeError } from "./errors.ts";
+import { getRunningLoopOrNull } from "./running.ts";
+import { SelectorEventLoop } from "./selector_loop.ts";
+
+let currentLoop: BaseEventLoop | null = null;
+
+/** A new event loop for this OS (asyncio new_event_loop). */
+export function newEventLoop(): SelectorEventLoop {
+  return new SelectorEventLoop();
+}
+
+/** The running loop; RuntimeError if none is running (asyncio get_running_loop). */
+export function getRunningLoop(): BaseEventLoop {
+  const loop = getRunningLoopOrNull();
+  if (loop === null) throw new RuntimeError("no running event loop");
+  return loop;
+}
+
+/**
+ * The running loop, else the loop set with setEventLoop(), else a new one that becomes the
+ * current loop (asyncio get_event_loop).
+ */
+export function getEventLoop(): BaseEventLoop {
+  const running = getRunningLoopOrNull();
+  if (running !== null) return running;
+  currentLoop ??= newEventLoop();
+  return currentLoop;
+}
+
+/** Make `loop` the current loop, or clear it with null (asyncio set_event_loop). */
+export function setEventLoop(loop: BaseEventLoop | null): void {
+  currentLoop = loop;
+}
+
+/** Options of run() (asyncio's keyword arguments). */
+export interface RunOptions {
+  debug?: boolean;
+}
+
+/**
+ * Run `main` on a new loop and close it (asyncio.run): tasks still pending at the end are
+ * cancelled and awaited first. RuntimeError if called while a loop is running.
+ */
+export async function run<T>(main: Awaitable<T>, options: RunOptions = {}): Promise<T> {
+  if (getRunningLoopOrNull() !== null) {
+    throw new RuntimeError("run() cannot be called from a running event loop");
+  }
+  const loop = newEventLoop();
+  if (options.debug !== undefined) loop.setDebug(options.debug);
+  setEventLoop(loop);
+  try {
+    return await loop.runUntilComplete(main);
+  } finally {
+    try {
+      await cancelAllTasks(loop);
+    } finally {
+      setEventLoop(null);
+      loop.close();
+    }
+  }
+}
+
+async function cancelAllTasks(loop: BaseEventLoop): Promise<void> {
+  const tasks = loop._liveTasks();
+  if (tasks.length === 0) return;
+  for (const t of tasks) t.cancel();
+  const all = loop.createFuture<void>();
+  let left = tasks.length;
+  for (const t of tasks) {
+    t.addDoneCallback(() => {
+      if (--left === 0) all.setResult();
+    });
+  }
+  await loop.runUntilComplete(all);
+  for (const t of tasks) {
+    if (t.cancelled()) continue;
+    const exception = t.exception();
+    if (exception !== undefined) {
+      loop.callExceptionHandler({
+        message: "unhandled exception during run() shutdown",
+        exception,
+        task: t,
+      });
+    }
+  }
+}

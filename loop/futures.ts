@@ -1,0 +1,193 @@
+/**
+ * Future: a result that will be set later (asyncio.Future), awaitable from async functions.
+ *
+ * Done-callbacks always run through the loop (callSoon), never inside setResult().
+ */
+import type { BaseEventLoop } from "./base_loop.ts";
+import { CancelledError, InvalidStateError } from "./errors.ts";
+import { taskContext } from "./task_context.ts";
+
+const PENDING = 0, FINISHED = 1, CANCELLED = 2;
+const stateNames = ["PENDING", "FINISHED", "CANCELLED"];
+
+export type DoneCallback<T> = (future: Future<T>) => unknown;
+
+/** Report futures whose exception nobody retrieved (debug mode; see _setExceptionState). */
+const unretrieved = new FinalizationRegistry<{ loop: BaseEventLoop; exception: unknown }>(
+  ({ loop, exception }) => {
+    if (loop.isClosed()) return;
+    loop.callExceptionHandler({ message: "Future exception was never retrieved", exception });
+  },
+);
+
+/** A placeholder for a value that arrives later (asyncio.Future). */
+export class Future<T = unknown> implements PromiseLike<T> {
+  /** @internal */ _state = PENDING;
+  /** @internal */ _result: T | undefined;
+  /** @internal */ _exception: unknown;
+  /** @internal */ _cancelMessage: string | undefined;
+  // deno-lint-ignore no-explicit-any
+  /** @internal */ _callbacks: ((future: any) => unknown)[] = [];
+  /** @internal */ _loop: BaseEventLoop;
+  private _registeredUnretrieved = false;
+
+  constructor(loop: BaseEventLoop) {
+    this._loop = loop;
+  }
+
+  /** The loop this future is bound to (asyncio get_loop). */
+  getLoop(): BaseEventLoop {
+    return this._loop;
+  }
+
+  /** True once a result, an exception or a cancellation is set (asyncio done). */
+  done(): boolean {
+    return this._state !== PENDING;
+  }
+
+  /** True if the future was cancelled (asyncio cancelled). */
+  cancelled(): boolean {
+    return this._state === CANCELLED;
+  }
+
+  /**
+   * The result (asyncio result). Throws CancelledError if cancelled, InvalidStateError if not
+   * done yet, or the exception that was set.
+   */
+  result(): T {
+    if (this._state === CANCELLED) throw this._makeCancelledError();
+    if (this._state !== FINISHED) throw new InvalidStateError("Result is not ready.");
+    this._markRetrieved();
+    if (this._exception !== undefined) throw this._exception;
+    return this._result as T;
+  }
+
+  /**
+   * The exception set on the future, or undefined (asyncio exception). Throws CancelledError if
+   * cancelled, InvalidStateError if not done yet.
+   */
+  exception(): unknown {
+    if (this._state === CANCELLED) throw this._makeCancelledError();
+    if (this._state !== FINISHED) throw new InvalidStateError("Exception is not set.");
+    this._markRetrieved();
+    return this._exception;
+  }
+
+  /** Mark done with `result` (asyncio set_result). InvalidStateError if already done. */
+  setResult(result: T): void {
+    if (this._state !== PENDING) {
+      throw new InvalidStateError(`invalid state: future is ${stateNames[this._state]}`);
+    }
+    this._result = result;
+    this._state = FINISHED;
+    this._scheduleCallbacks();
+  }
+
+  /** Mark done with `exception` (asyncio set_exception). InvalidStateError if already done. */
+  setException(exception: unknown): void {
+    if (this._state !== PENDING) {
+      throw new InvalidStateError(`invalid state: future is ${stateNames[this._state]}`);
+    }
+    if (exception === undefined || exception === null) {
+      throw new TypeError("setException() needs an exception, got " + exception);
+    }
+    if (exception instanceof CancelledError) {
+      // Python refuses StopIteration here; CancelledError is the only state-changing exception.
+      throw new TypeError("CancelledError cannot be set as an exception; call cancel()");
+    }
+    this._exception = exception;
+    this._state = FINISHED;
+    if (this._loop.getDebug()) {
+      this._registeredUnretrieved = true;
+      unretrieved.register(this, { loop: this._loop, exception }, this);
+    }
+    this._scheduleCallbacks();
+  }
+
+  /**
+   * Cancel the future and schedule its callbacks (asyncio cancel). Returns false if it was
+   * already done. `msg` becomes the CancelledError's message.
+   */
+  cancel(msg?: string): boolean {
+    if (this._state !== PENDING) return false;
+    this._state = CANCELLED;
+    this._cancelMessage = msg;
+    this._scheduleCallbacks();
+    return true;
+  }
+
+  /**
+   * Run `fn(future)` through the loop once the future is done (asyncio add_done_callback);
+   * scheduled at once if it is already done.
+   */
+  addDoneCallback(fn: DoneCallback<T>): void {
+    if (typeof fn !== "function") throw new TypeError("addDoneCallback() needs a function");
+    if (this._state !== PENDING) this._loop.callSoon(fn, this);
+    else this._callbacks.push(fn);
+  }
+
+  /** Remove every registration of `fn`; returns how many were removed. */
+  removeDoneCallback(fn: DoneCallback<T>): number {
+    const before = this._callbacks.length;
+    this._callbacks = this._callbacks.filter((f) => f !== fn);
+    return before - this._callbacks.length;
+  }
+
+  /**
+   * Makes the future awaitable. Inside a Task, awaiting records this future as the one the task
+   * waits on, so Task.cancel() can cancel it and raise CancelledError at the await.
+   */
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    taskContext.getStore()?._awaiting(this);
+    return new Promise<T>((resolve, reject) => {
+      this.addDoneCallback((f) => {
+        if (f._state === CANCELLED) reject(f._makeCancelledError());
+        else if (f._exception !== undefined) {
+          f._markRetrieved();
+          reject(f._exception);
+        } else resolve(f._result as T);
+      });
+    }).then(onFulfilled, onRejected);
+  }
+
+  /** Like Promise.catch. */
+  catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.then(undefined, onRejected);
+  }
+
+  /** Like Promise.finally. */
+  finally(onFinally?: (() => void) | null): Promise<T> {
+    return this.then().finally(onFinally);
+  }
+
+  toString(): string {
+    return `<${this.constructor.name} ${stateNames[this._state].toLowerCase()}>`;
+  }
+
+  /** @internal */
+  _makeCancelledError(): CancelledError {
+    return new CancelledError(this._cancelMessage ?? "");
+  }
+
+  private _markRetrieved(): void {
+    if (this._registeredUnretrieved) {
+      this._registeredUnretrieved = false;
+      unretrieved.unregister(this);
+    }
+  }
+
+  private _scheduleCallbacks(): void {
+    const callbacks = this._callbacks;
+    if (callbacks.length === 0) return;
+    this._callbacks = [];
+    for (const fn of callbacks) this._loop.callSoon(fn, this);
+  }
+}
+
+/** True if `x` is an aioloop Future (or Task). */
+export function isFuture(x: unknown): x is Future<unknown> {
+  return x instanceof Future;
+}

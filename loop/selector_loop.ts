@@ -1,0 +1,161 @@
+/**
+ * SelectorEventLoop: readiness I/O over an injected Selector (epoll, kqueue, poll) — asyncio's
+ * selector_events.py. Watching raw fds (addReader/addWriter) lives here.
+ */
+import { defaultSelector } from "../platform/default_selector.ts";
+import { BaseEventLoop, describe } from "./base_loop.ts";
+import { OSError, ValueError } from "./errors.ts";
+import { type Callback, Handle } from "./handles.ts";
+import { EVENT_READ, EVENT_WRITE, type Selector } from "./selector.ts";
+
+/** Something addReader accepts: an fd, or an object with fileno() (a Socket, a file). */
+export type FileLike = number | { fileno(): number };
+
+/** The fd of `fileobj`, validated (asyncio selectors._fileobj_to_fd). */
+export function fileObjToFd(fileobj: FileLike): number {
+  let fd: unknown = fileobj;
+  if (typeof fileobj === "object" && fileobj !== null && typeof fileobj.fileno === "function") {
+    fd = fileobj.fileno();
+  } else if (typeof fileobj !== "number") {
+    throw new TypeError(`Invalid file object: ${describe(fileobj)}`);
+  }
+  if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0) {
+    throw new ValueError(`Invalid file descriptor: ${String(fd)}`);
+  }
+  return fd;
+}
+
+/** An event loop driven by a readiness Selector (asyncio.SelectorEventLoop). */
+export class SelectorEventLoop extends BaseEventLoop {
+  /** @internal */ protected readonly _selector: Selector;
+  // Indexed by fd: fds are small integers, so arrays beat Maps on the per-event path.
+  private readonly _readers: (Handle | undefined)[] = [];
+  private readonly _writers: (Handle | undefined)[] = [];
+  private readonly _interest: number[] = [];
+  private _watchedFds = 0;
+
+  /** A loop over `selector`, or over this OS's default (epoll on Linux). */
+  constructor(selector: Selector = defaultSelector()) {
+    super();
+    this._selector = selector;
+  }
+
+  /** Call `callback(...args)` whenever `fd` is readable (asyncio add_reader). */
+  addReader<A extends unknown[]>(fd: FileLike, callback: (...args: A) => unknown, ...args: A) {
+    this._addWatcher(fd, EVENT_READ, this._readers, callback as Callback, args, "addReader");
+  }
+
+  /** Stop watching `fd` for reading; false if it was not watched (asyncio remove_reader). */
+  removeReader(fd: FileLike): boolean {
+    return this._removeWatcher(fd, EVENT_READ, this._readers);
+  }
+
+  /** Call `callback(...args)` whenever `fd` is writable (asyncio add_writer). */
+  addWriter<A extends unknown[]>(fd: FileLike, callback: (...args: A) => unknown, ...args: A) {
+    this._addWatcher(fd, EVENT_WRITE, this._writers, callback as Callback, args, "addWriter");
+  }
+
+  /** Stop watching `fd` for writing; false if it was not watched (asyncio remove_writer). */
+  removeWriter(fd: FileLike): boolean {
+    return this._removeWatcher(fd, EVENT_WRITE, this._writers);
+  }
+
+  private _addWatcher(
+    fileobj: FileLike,
+    event: number,
+    table: (Handle | undefined)[],
+    callback: Callback,
+    args: unknown[],
+    method: string,
+  ): void {
+    const fd = fileObjToFd(fileobj);
+    this._checkClosed();
+    if (typeof callback !== "function") {
+      throw new TypeError(`a callable object was expected by ${method}(), got ${describe(callback)}`);
+    }
+    const handle = new Handle(callback, args, this);
+    const mask = this._interest[fd] ?? 0;
+    if (mask === 0) {
+      this._selector.register(fd, event);
+      this._watchedFds++;
+    } else if ((mask & event) === 0) {
+      this._reregister(fd, mask | event);
+    }
+    this._interest[fd] = mask | event;
+    table[fd]?.cancel();
+    table[fd] = handle;
+  }
+
+  /** Change an fd's interest; if the kernel forgot it (closed and reused), register it anew. */
+  private _reregister(fd: number, mask: number): void {
+    try {
+      this._selector.modify(fd, mask);
+    } catch (e) {
+      if (!(e instanceof OSError) || e.code !== "ENOENT") throw e;
+      this._selector.register(fd, mask);
+    }
+  }
+
+  private _removeWatcher(fileobj: FileLike, event: number, table: (Handle | undefined)[]) {
+    const fd = fileObjToFd(fileobj);
+    if (this.isClosed()) return false;
+    const mask = this._interest[fd] ?? 0;
+    if ((mask & event) === 0) return false;
+    const rest = mask & ~event;
+    if (rest === 0) {
+      this._selector.unregister(fd);
+      this._watchedFds--;
+    } else {
+      try {
+        this._selector.modify(fd, rest);
+      } catch {
+        // The fd was closed behind our back; the kernel already dropped it.
+      }
+    }
+    this._interest[fd] = rest;
+    table[fd]!.cancel();
+    table[fd] = undefined;
+    return true;
+  }
+
+  protected _pollIo(): void {
+    const selector = this._selector;
+    const n = selector.poll();
+    if (n === 0) return;
+    const fds = selector.readyFds, events = selector.readyEvents;
+    const ready = this._ready;
+    for (let i = 0; i < n; i++) {
+      const fd = fds[i], ev = events[i];
+      if (ev & EVENT_READ) {
+        const h = this._readers[fd];
+        if (h !== undefined) ready.push(h);
+      }
+      if (ev & EVENT_WRITE) {
+        const h = this._writers[fd];
+        if (h !== undefined) ready.push(h);
+      }
+    }
+  }
+
+  protected _hasIoInterest(): boolean {
+    return this._watchedFds > 0;
+  }
+
+  protected _parkIo(timeoutMs: number): Promise<void> {
+    return this._selector.park(timeoutMs);
+  }
+
+  protected _wakeIo(): void {
+    this._selector.wakeup();
+  }
+
+  protected _closeIo(): void {
+    for (const h of this._readers) h?.cancel();
+    for (const h of this._writers) h?.cancel();
+    this._readers.length = 0;
+    this._writers.length = 0;
+    this._interest.length = 0;
+    this._watchedFds = 0;
+    this._selector.close();
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Task: runs a coroutine (an async function) on the loop and is the Future of its outcome
+ * (asyncio.Task).
+ *
+ * A coroutine function starts inside the task's first step, scheduled with callSoon, as asyncio
+ * starts a coroutine only when its task first steps. Cancellation follows asyncio: cancel()
+ * cancels the Future the coroutine is awaiting, so CancelledError is raised at that await and
+ * `try/finally` blocks run; if the coroutine is awaiting something else (a plain Promise), the
+ * cancellation is delivered at its next await of a Future, or when it finishes.
+ */
+import type { BaseEventLoop } from "./base_loop.ts";
+import { CancelledError, RuntimeError } from "./errors.ts";
+import { Future } from "./futures.ts";
+import { type AwaitingTask, taskContext } from "./task_context.ts";
+
+/** What a Task runs: a coroutine function (started by the task) or a started Promise. */
+export type Coroutine<T> = (() => PromiseLike<T>) | PromiseLike<T>;
+
+let taskCounter = 0;
+
+/** A coroutine scheduled on the loop; also the Future of its result (asyncio.Task). */
+export class Task<T = unknown> extends Future<T> implements AwaitingTask {
+  private _name: string;
+  private _coro: Coroutine<T> | undefined;
+  private _waitingOn: Future<unknown> | undefined;
+  private _mustCancel = false;
+  private _cancelRequests = 0;
+  private readonly _promiseBacked: boolean;
+
+  constructor(coro: Coroutine<T>, loop: BaseEventLoop, name?: string) {
+    super(loop);
+    if (typeof coro !== "function" && !isPromiseLike(coro)) {
+      throw new TypeError(
+        "a Task needs a coroutine function (() => Promise) or a Promise, got " + typeof coro,
+      );
+    }
+    this._name = name ?? `Task-${++taskCounter}`;
+    this._coro = coro;
+    this._promiseBacked = typeof coro !== "function";
+    loop._taskStarted(this);
+    loop.callSoon(startTask, this);
+  }
+
+  /** The task's name (asyncio get_name). */
+  getName(): string {
+    return this._name;
+  }
+
+  /** Rename the task (asyncio set_name). */
+  setName(name: string): void {
+    this._name = String(name);
+  }
+
+  /** How many cancel() requests are pending (asyncio cancelling). */
+  cancelling(): number {
+    return this._cancelRequests;
+  }
+
+  /** Undo one cancel() request, for code that swallows a cancellation (asyncio uncancel). */
+  uncancel(): number {
+    if (this._cancelRequests > 0) this._cancelRequests--;
+    if (this._cancelRequests === 0) this._mustCancel = false;
+    return this._cancelRequests;
+  }
+
+  /**
+   * Request cancellation (asyncio Task.cancel): CancelledError is raised inside the coroutine
+   * at the Future it awaits. Returns false if the task is already done.
+   */
+  override cancel(msg?: string): boolean {
+    if (this.done()) return false;
+    this._cancelRequests++;
+    this._cancelMessage = msg;
+    if (this._promiseBacked) {
+      // A started Promise cannot be interrupted: the task stops waiting for it right away.
+      this._loop._taskFinished(this);
+      return Future.prototype.cancel.call(this, msg);
+    }
+    const waiter = this._waitingOn;
+    if (waiter !== undefined && waiter.cancel(msg)) return true;
+    this._mustCancel = true;
+    return true;
+  }
+
+  /** Tasks are completed by their coroutine: setResult() is a RuntimeError (as in asyncio). */
+  override setResult(_result: T): never {
+    throw new RuntimeError("Task does not support setResult()");
+  }
+
+  /** Tasks are completed by their coroutine: setException() is a RuntimeError. */
+  override setException(_exception: unknown): never {
+    throw new RuntimeError("Task does not support setException()");
+  }
+
+  override toString(): string {
+    return `<Task ${this._name} ${super.toString().slice(8, -1)}>`;
+  }
+
+  /** @internal Called by Future.then() when this task's coroutine awaits `future`. */
+  _awaiting(future: Future<unknown>): void {
+    if (future.done() || future === (this as Future<unknown>)) return;
+    if (this._mustCancel) {
+      this._mustCancel = false;
+      future.cancel(this._cancelMessage);
+      return;
+    }
+    this._waitingOn = future;
+    future.addDoneCallback(() => {
+      if (this._waitingOn === future) this._waitingOn = undefined;
+    });
+  }
+
+  /** @internal */
+  _step(): void {
+    const coro = this._coro!;
+    this._coro = undefined;
+    if (this._mustCancel && typeof coro === "function") {
+      // Cancelled before its first step: the coroutine never starts, as in asyncio.
+      this._finishCancelled();
+      return;
+    }
+    let promise: PromiseLike<T>;
+    try {
+      promise = typeof coro === "function" ? taskContext.run(this, coro) : coro;
+      if (!isPromiseLike(promise)) {
+        throw new TypeError(`a coroutine function must return a Promise, got ${typeof promise}`);
+      }
+    } catch (e) {
+      this._finish(undefined, e, true);
+      return;
+    }
+    promise.then(
+      (value) => this._finish(value, undefined, false),
+      (error) => this._finish(undefined, error, true),
+    );
+  }
+
+  private _finish(value: T | undefined, error: unknown, failed: boolean): void {
+    if (this.done()) return; // a Promise-backed task was cancelled from outside
+    this._loop._taskFinished(this);
+    if (failed && error instanceof CancelledError) this._finishCancelled(error.message);
+    else if (this._mustCancel) this._finishCancelled();
+    else if (failed) {
+      // The exception is not "retrieved" just by reaching the task.
+      Future.prototype.setException.call(this, error ?? new Error(String(error)));
+    } else Future.prototype.setResult.call(this, value as T);
+  }
+
+  private _finishCancelled(msg?: string): void {
+    this._loop._taskFinished(this);
+    this._mustCancel = false;
+    Future.prototype.cancel.call(this, msg || this._cancelMessage);
+  }
+}
+
+function startTask(task: Task<unknown>): void {
+  task._step();
+}
+
+function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
+  return x !== null && (typeof x === "object" || typeof x === "function") &&
+    typeof (x as PromiseLike<unknown>).then === "function";
+}
+
+/** The Task whose coroutine is running now, or undefined (asyncio current_task). */
+export function currentTask(): Task | undefined {
+  const t = taskContext.getStore();
+  return t instanceof Task ? t : undefined;
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every test on Deno and on Bun (the runtimes come from node_modules, see package.json).
+# Usage: npm test            (after npm install)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN="$PWD/node_modules/.bin"
+status=0
+echo "== deno test"
+"$BIN/deno" test -A --no-check --v8-flags=--expose-gc tests/ || status=1
+echo "== bun test"
+"$BIN/bun" test --timeout 60000 ./tests/ || status=1
+exit $status

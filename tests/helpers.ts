@@ -1,0 +1,34 @@
+/**
+ * Shared test helpers: a fresh loop per test, fd counting, collecting exception contexts.
+ */
+import { readdirSync } from "node:fs";
+import { type ExceptionContext, newEventLoop, type SelectorEventLoop } from "../mod.ts";
+
+/** How many fds this process has open now (/proc/self/fd). */
+export function openFdCount(): number {
+  return readdirSync("/proc/self/fd").length;
+}
+
+/** Run `body` with a new loop that is always closed afterwards. */
+export async function withLoop<T>(body: (loop: SelectorEventLoop) => Promise<T> | T): Promise<T> {
+  const loop = newEventLoop();
+  try {
+    return await body(loop);
+  } finally {
+    if (!loop.isRunning()) loop.close();
+  }
+}
+
+/** Install an exception handler on `loop` that records every context it receives. */
+export function captureExceptions(loop: SelectorEventLoop): ExceptionContext[] {
+  const seen: ExceptionContext[] = [];
+  loop.setExceptionHandler((_loop, ctx) => {
+    seen.push(ctx);
+  });
+  return seen;
+}
+
+/** Resolve after `ms` host milliseconds (a host timer, not the loop's). */
+export function hostDelay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
