@@ -145,3 +145,12 @@ export const arch: "x86_64" | "aarch64" = (() => {
 
 /** The operating system family, to pick a platform backend. */
 export const osName: string = isBun ? globalAny.process.platform : denoNs.build.os;
+
+/**
+ * The command line that runs `script` on this same runtime (for tests and examples that start
+ * a child process): `[executable, ...args]`.
+ */
+export function runScriptCommand(script: string): string[] {
+  const exe = isBun ? globalAny.process.execPath : denoNs.execPath();
+  return isBun ? [exe, script] : [exe, "run", "-A", script];
+}

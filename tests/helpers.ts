@@ -32,3 +32,17 @@ export function captureExceptions(loop: SelectorEventLoop): ExceptionContext[] {
 export function hostDelay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Wait (up to `ms`) until the open fd count is back to `expected`, and return the count. A
+ * terminated Worker (Bun's parking thread) releases its own fds a moment after terminate().
+ */
+export async function fdCountSettled(expected: number, ms = 3000): Promise<number> {
+  const end = performance.now() + ms;
+  let n = openFdCount();
+  while (n !== expected && performance.now() < end) {
+    await hostDelay(10);
+    n = openFdCount();
+  }
+  return n;
+}
