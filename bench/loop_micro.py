@@ -1,0 +1,192 @@
+"""Loop micro-benchmark (issue 3), the rows of bench/loop_micro.ts for asyncio and uvloop.
+
+    /usr/bin/python3 bench/loop_micro.py asyncio|uvloop [--json] [--reps=5] [--only=row,row] [--scale=1]
+
+Written to match loop_micro.ts line for line: every row times scheduling plus running, reports
+ops/s = N / seconds and the median of --reps repetitions, each on a fresh loop, after one untimed
+warm-up repetition at a tenth of the size. (uvloop is Debian's python3-uvloop, importable from
+/usr/bin/python3.)
+"""
+import asyncio
+import json
+import socket
+import statistics
+import sys
+import time
+
+args = sys.argv[1:]
+which = next((a for a in args if not a.startswith("--")), "asyncio")
+
+
+def opt(name, default=None):
+    for a in args:
+        if a == f"--{name}":
+            return ""
+        if a.startswith(f"--{name}="):
+            return a.split("=", 1)[1]
+    return default
+
+
+JSON_OUT = opt("json") is not None
+REPS = int(opt("reps", "5"))
+SCALE = float(opt("scale", "1"))
+ONLY = [o for o in (opt("only") or "").split(",") if o] or None
+
+if which == "uvloop":
+    import uvloop
+
+    new_loop = uvloop.new_event_loop
+elif which == "asyncio":
+    new_loop = asyncio.new_event_loop  # SelectorEventLoop over epoll
+else:
+    sys.exit(f"usage: {sys.argv[0]} asyncio|uvloop [--json] [--reps=N]")
+
+now = time.perf_counter
+
+
+def call_soon_prequeued(loop, n):
+    count = 0
+
+    def cb():
+        nonlocal count
+        count += 1
+
+    t0 = now()
+    for _ in range(n - 1):
+        loop.call_soon(cb)
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+    dt = now() - t0
+    assert count == n - 1, count
+    return dt
+
+
+def call_soon_chained(loop, n):
+    left = n
+
+    def cb():
+        nonlocal left
+        left -= 1
+        if left > 0:
+            loop.call_soon(cb)
+        else:
+            loop.stop()
+
+    t0 = now()
+    loop.call_soon(cb)
+    loop.run_forever()
+    dt = now() - t0
+    assert left == 0, left
+    return dt
+
+
+def ping_pong(loop, n):
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    byte = b"x"
+    trips = 0
+
+    def on_a():
+        nonlocal trips
+        a.recv(1)
+        trips += 1
+        if trips < n:
+            a.send(byte)
+        else:
+            loop.stop()
+
+    def on_b():
+        b.recv(1)
+        b.send(byte)
+
+    loop.add_reader(a, on_a)
+    loop.add_reader(b, on_b)
+    t0 = now()
+    a.send(byte)
+    loop.run_forever()
+    dt = now() - t0
+    loop.remove_reader(a)
+    loop.remove_reader(b)
+    a.close()
+    b.close()
+    assert trips == n, trips
+    return dt
+
+
+def call_at_all_due(loop, n):
+    fired = 0
+
+    def cb():
+        nonlocal fired
+        fired += 1
+        if fired == n:
+            loop.stop()
+
+    t0 = now()
+    when = loop.time()
+    for _ in range(n):
+        loop.call_at(when, cb)
+    loop.run_forever()
+    dt = now() - t0
+    assert fired == n, fired
+    return dt
+
+
+def call_later_cancel90(loop, n):
+    keep = -(-n // 10)
+    fired = 0
+
+    def cb():
+        nonlocal fired
+        fired += 1
+        if fired == keep:
+            loop.stop()
+
+    t0 = now()
+    handles = [loop.call_later(((i * 7919) % 1000) / 100000, cb) for i in range(n)]
+    for i in range(n):
+        if i % 10 != 0:
+            handles[i].cancel()
+    loop.run_forever()
+    dt = now() - t0
+    assert fired == keep, fired
+    return dt
+
+
+ROWS = [
+    ("call_soon 1M pre-queued", call_soon_prequeued, 1_000_000),
+    ("call_soon chained 1M", call_soon_chained, 1_000_000),
+    ("add_reader ping-pong 100k", ping_pong, 100_000),
+    ("call_at 100k all-due", call_at_all_due, 100_000),
+    ("call_at 1M all-due", call_at_all_due, 1_000_000),
+    ("call_later 1M 90% cancelled", call_later_cancel90, 1_000_000),
+]
+
+
+def once(fn, n):
+    loop = new_loop()
+    try:
+        return fn(loop, n)
+    finally:
+        loop.close()
+
+
+impl = which
+results = []
+for row, fn, size in ROWS:
+    if ONLY and not any(row.startswith(o) for o in ONLY):
+        continue
+    n = max(10, round(size * SCALE))
+    once(fn, max(10, round(n / 10)))  # warm-up, untimed
+    allops = [n / once(fn, n) for _ in range(REPS)]
+    ops = round(statistics.median(allops))
+    results.append((row, ops, allops))
+    if JSON_OUT:
+        print(json.dumps({"impl": impl, "row": row, "ops": ops}), flush=True)
+
+if not JSON_OUT:
+    w = max(len(r[0]) for r in results)
+    print(f"{impl}: median of {REPS} (ops/s; min..max)")
+    for row, ops, allops in results:
+        print(f"  {row.ljust(w)}  {ops:>11}   ({round(min(allops))}..{round(max(allops))})")

@@ -1,0 +1,177 @@
+/**
+ * Loop micro-benchmark (issue 3): the event loop's per-callback, per-timer and per-I/O-event
+ * cost, through the public API only (../mod.ts). bench/loop_micro.py writes the same rows for
+ * asyncio and uvloop; bench/run_loop_micro.sh runs all four side by side.
+ *
+ *   deno run -A bench/loop_micro.ts [--json] [--reps=5] [--only=row,row] [--scale=1]
+ *   bun bench/loop_micro.ts         [--json] [--reps=5] [--only=row,row] [--scale=1]
+ *
+ * Every row times scheduling plus running (what a program pays), reports ops/s = N / seconds,
+ * and takes the median of --reps repetitions, each on a fresh loop, after one untimed warm-up
+ * repetition at a tenth of the size (so the JIT has seen the code; CPython gets the same).
+ */
+import { newEventLoop, type SelectorEventLoop, socketpair } from "../mod.ts";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const isBun = typeof g.Bun !== "undefined";
+const IMPL = isBun ? "aioloop-bun" : "aioloop-deno";
+const argv: string[] = isBun ? g.process.argv.slice(2) : g.Deno.args;
+
+function opt(name: string): string | undefined {
+  const hit = argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (hit === undefined) return undefined;
+  const eq = hit.indexOf("=");
+  return eq < 0 ? "" : hit.slice(eq + 1);
+}
+
+const JSON_OUT = opt("json") !== undefined;
+const REPS = Number(opt("reps") ?? 5);
+const SCALE = Number(opt("scale") ?? 1);
+const ONLY = opt("only")?.split(",").filter(Boolean);
+
+const now = () => performance.now() / 1000;
+
+// ---- rows ---------------------------------------------------------------------------------------
+
+/** Schedule n callSoon up front; the last one stops the loop. */
+async function callSoonPrequeued(loop: SelectorEventLoop, n: number): Promise<number> {
+  let count = 0;
+  const cb = () => {
+    count++;
+  };
+  const stop = () => loop.stop();
+  const t0 = now();
+  for (let i = 0; i < n - 1; i++) loop.callSoon(cb);
+  loop.callSoon(stop);
+  await loop.runForever();
+  const dt = now() - t0;
+  if (count !== n - 1) throw new Error(`call_soon: ran ${count} of ${n - 1}`);
+  return dt;
+}
+
+/** Each callback schedules the next; the n-th stops the loop. */
+async function callSoonChained(loop: SelectorEventLoop, n: number): Promise<number> {
+  let left = n;
+  const cb = () => {
+    if (--left > 0) loop.callSoon(cb);
+    else loop.stop();
+  };
+  const t0 = now();
+  loop.callSoon(cb);
+  await loop.runForever();
+  const dt = now() - t0;
+  if (left !== 0) throw new Error(`call_soon chained: ${left} left`);
+  return dt;
+}
+
+/** One byte bounced between the two ends of a socketpair, n round trips, addReader on both. */
+async function pingPong(loop: SelectorEventLoop, n: number): Promise<number> {
+  const [a, b] = socketpair();
+  a.setBlocking(false);
+  b.setBlocking(false);
+  const byte = new Uint8Array([120]);
+  let trips = 0;
+  loop.addReader(a, () => {
+    a.recv(1);
+    if (++trips < n) a.send(byte);
+    else loop.stop();
+  });
+  loop.addReader(b, () => {
+    b.recv(1);
+    b.send(byte);
+  });
+  const t0 = now();
+  a.send(byte);
+  await loop.runForever();
+  const dt = now() - t0;
+  loop.removeReader(a);
+  loop.removeReader(b);
+  a.close();
+  b.close();
+  if (trips !== n) throw new Error(`ping-pong: ${trips} of ${n}`);
+  return dt;
+}
+
+/** n callAt all due already (when = the loop's now); run until every one fired. */
+async function callAtAllDue(loop: SelectorEventLoop, n: number): Promise<number> {
+  let fired = 0;
+  const cb = () => {
+    if (++fired === n) loop.stop();
+  };
+  const t0 = now();
+  const when = loop.time();
+  for (let i = 0; i < n; i++) loop.callAt(when, cb);
+  await loop.runForever();
+  const dt = now() - t0;
+  if (fired !== n) throw new Error(`call_at: ${fired} of ${n}`);
+  return dt;
+}
+
+/**
+ * n callLater with delays spread over [0, 10 ms) (a fixed pseudo-random pattern, the same in
+ * loop_micro.py), cancel 9 of every 10, run until the remaining tenth fired.
+ */
+async function callLaterCancel90(loop: SelectorEventLoop, n: number): Promise<number> {
+  const keep = Math.ceil(n / 10);
+  let fired = 0;
+  const cb = () => {
+    if (++fired === keep) loop.stop();
+  };
+  const t0 = now();
+  const handles = new Array(n);
+  for (let i = 0; i < n; i++) handles[i] = loop.callLater(((i * 7919) % 1000) / 100000, cb);
+  for (let i = 0; i < n; i++) if (i % 10 !== 0) handles[i].cancel();
+  await loop.runForever();
+  const dt = now() - t0;
+  if (fired !== keep) throw new Error(`call_later: ${fired} of ${keep}`);
+  return dt;
+}
+
+type Bench = (loop: SelectorEventLoop, n: number) => Promise<number>;
+const ROWS: [string, Bench, number][] = [
+  ["call_soon 1M pre-queued", callSoonPrequeued, 1_000_000],
+  ["call_soon chained 1M", callSoonChained, 1_000_000],
+  ["add_reader ping-pong 100k", pingPong, 100_000],
+  ["call_at 100k all-due", callAtAllDue, 100_000],
+  ["call_at 1M all-due", callAtAllDue, 1_000_000],
+  ["call_later 1M 90% cancelled", callLaterCancel90, 1_000_000],
+];
+
+// ---- driver -------------------------------------------------------------------------------------
+
+async function once(fn: Bench, n: number): Promise<number> {
+  const loop = newEventLoop();
+  try {
+    return await fn(loop, n);
+  } finally {
+    loop.close();
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const results: { row: string; ops: number; all: number[] }[] = [];
+for (const [row, fn, size] of ROWS) {
+  if (ONLY && !ONLY.some((o) => row.startsWith(o))) continue;
+  const n = Math.max(10, Math.round(size * SCALE));
+  await once(fn, Math.max(10, Math.round(n / 10))); // warm-up, untimed
+  const all: number[] = [];
+  for (let r = 0; r < REPS; r++) all.push(n / (await once(fn, n)));
+  const ops = Math.round(median(all));
+  results.push({ row, ops, all });
+  if (JSON_OUT) console.log(JSON.stringify({ impl: IMPL, row, ops }));
+}
+
+if (!JSON_OUT) {
+  const w = Math.max(...results.map((r) => r.row.length));
+  console.log(`${IMPL}: median of ${REPS} (ops/s; min..max)`);
+  for (const r of results) {
+    const lo = Math.round(Math.min(...r.all)), hi = Math.round(Math.max(...r.all));
+    console.log(`  ${r.row.padEnd(w)}  ${String(r.ops).padStart(11)}   (${lo}..${hi})`);
+  }
+}
