@@ -1,0 +1,279 @@
+/**
+ * Echo benchmark (the networking issue): every echo server in bench/echo/ against one C load
+ * client, side by side, as one markdown table.
+ *
+ *   bash bench/run_echo.sh [options]            (= node_modules/.bin/deno run -A bench/echo.ts)
+ *   node_modules/.bin/bun bench/echo.ts [options]
+ *
+ * Options: --runs=3 (median of this many runs per row), --duration=2 (seconds per run, after a
+ * 0.5 s warm-up), --sizes=1024,10240,102400 (message bytes), --conns=10 (connections),
+ * --only=c,uvloop-protocol,… / --skip=… (server names, see SERVERS), --server-cpu=0,
+ * --client-cpu=1.
+ *
+ * Each server runs pinned to one CPU (taskset), the load client (bench/echo/load_client.c,
+ * built here with gcc into bench/.build/) to the other. A server that does not print "ready"
+ * within 20 s, or fails a short smoke run, is skipped with its error in a note under the table
+ * (the aioloop rows, before the socket transports exist). Every server is killed at the end,
+ * also on Ctrl-C. Raw results go to bench/.build/echo_results.jsonl.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import { dirname } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const BIN = `${ROOT}/node_modules/.bin`;
+const BUILD = `${ROOT}/bench/.build`;
+const PY = process.env.PY ?? "/usr/bin/python3";
+
+function opt(name: string, dflt: string): string {
+  const hit = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));
+  return hit === undefined ? dflt : hit.slice(name.length + 3);
+}
+const RUNS = Number(opt("runs", "3"));
+const DURATION = Number(opt("duration", "2"));
+const SIZES = opt("sizes", "1024,10240,102400").split(",").map(Number);
+const CONNS = Number(opt("conns", "10"));
+const ONLY = opt("only", "").split(",").filter(Boolean);
+const SKIP = opt("skip", "").split(",").filter(Boolean);
+const SERVER_CPU = opt("server-cpu", "0");
+const CLIENT_CPU = opt("client-cpu", "1");
+
+/** Every server: a name for the table and the command that starts it (PORT is substituted). */
+const SERVERS: { name: string; cmd: string[] }[] = [
+  { name: "c", cmd: [`${BUILD}/c_echo_server`, "PORT"] },
+  { name: "uvloop-protocol", cmd: [PY, "bench/echo/py_server.py", "uvloop", "protocol", "PORT"] },
+  { name: "uvloop-streams", cmd: [PY, "bench/echo/py_server.py", "uvloop", "streams", "PORT"] },
+  { name: "asyncio-protocol", cmd: [PY, "bench/echo/py_server.py", "asyncio", "protocol", "PORT"] },
+  { name: "asyncio-streams", cmd: [PY, "bench/echo/py_server.py", "asyncio", "streams", "PORT"] },
+  {
+    name: "aioloop-protocol-deno",
+    cmd: [`${BIN}/deno`, "run", "-A", "bench/echo/aioloop_server.ts", "protocol", "PORT"],
+  },
+  {
+    name: "aioloop-streams-deno",
+    cmd: [`${BIN}/deno`, "run", "-A", "bench/echo/aioloop_server.ts", "streams", "PORT"],
+  },
+  { name: "aioloop-protocol-bun", cmd: [`${BIN}/bun`, "bench/echo/aioloop_server.ts", "protocol", "PORT"] },
+  { name: "aioloop-streams-bun", cmd: [`${BIN}/bun`, "bench/echo/aioloop_server.ts", "streams", "PORT"] },
+  { name: "node:net-deno", cmd: [`${BIN}/deno`, "run", "-A", "bench/echo/node_net_server.ts", "PORT"] },
+  { name: "node:net-bun", cmd: [`${BIN}/bun`, "bench/echo/node_net_server.ts", "PORT"] },
+  { name: "Deno.listen", cmd: [`${BIN}/deno`, "run", "-A", "bench/echo/deno_listen_server.ts", "PORT"] },
+  { name: "Bun.listen", cmd: [`${BIN}/bun`, "bench/echo/bun_listen_server.ts", "PORT"] },
+];
+
+interface Result {
+  rps: number;
+  p50_us: number;
+  p99_us: number;
+}
+
+const live = new Set<ChildProcess>();
+function killAll(): void {
+  for (const child of live) child.kill("SIGKILL");
+  live.clear();
+}
+process.on("SIGINT", () => {
+  killAll();
+  process.exit(130);
+});
+process.on("exit", killAll);
+
+function log(line: string): void {
+  process.stderr.write(line + "\n");
+}
+
+function build(): void {
+  spawnSync("mkdir", ["-p", BUILD]);
+  for (const name of ["load_client", "c_echo_server"]) {
+    const r = spawnSync("gcc", ["-O2", "-o", `${BUILD}/${name}`, `${ROOT}/bench/echo/${name}.c`], {
+      stdio: "inherit",
+    });
+    if (r.status !== 0) throw new Error(`gcc failed on bench/echo/${name}.c`);
+  }
+}
+
+/** A port nobody listens on right now (the kernel's pick for port 0). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Start a server pinned to SERVER_CPU; resolves once it printed "ready", rejects otherwise. */
+function startServer(cmd: string[], port: number): Promise<ChildProcess> {
+  const argv = cmd.map((a) => (a === "PORT" ? String(port) : a));
+  const child = spawn("taskset", ["-c", SERVER_CPU, ...argv], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  live.add(child);
+  let out = "", err = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail("did not print \"ready\" within 20 s"), 20_000);
+    function fail(why: string): void {
+      clearTimeout(timer);
+      stopServer(child);
+      // The first line naming an error says most; else the last lines of stderr.
+      const lines = err.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim())
+        .filter(Boolean);
+      const first = lines.findIndex((l) => /error/i.test(l));
+      const tail = (first >= 0 ? lines.slice(first, first + 2) : lines.slice(-3)).join(" | ");
+      reject(new Error(tail ? `${why}: ${tail}` : why));
+    }
+    child.stdout!.on("data", (d: Uint8Array) => {
+      out += String(d);
+      if (/^ready$/m.test(out)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.stderr!.on("data", (d: Uint8Array) => {
+      err = (err + String(d)).slice(-4000);
+    });
+    child.on("exit", (code, signal) => fail(`exited (${signal ?? code}) before "ready"`));
+    child.on("error", (e) => fail(String(e)));
+  });
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (!live.has(child)) return;
+  live.delete(child);
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 2000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** One load-client run pinned to CLIENT_CPU; rejects with the client's error. */
+function load(port: number, size: number, duration: number, conns = CONNS, warmup = 0.5) {
+  return new Promise<Result>((resolve, reject) => {
+    const child = spawn("taskset", [
+      "-c", CLIENT_CPU, `${BUILD}/load_client`, "127.0.0.1", String(port), `--conns=${conns}`,
+      `--size=${size}`, `--duration=${duration}`, `--warmup=${warmup}`,
+    ], { stdio: ["ignore", "pipe", "pipe"] });
+    live.add(child);
+    let out = "", err = "";
+    child.stdout!.on("data", (d: Uint8Array) => (out += String(d)));
+    child.stderr!.on("data", (d: Uint8Array) => (err += String(d)));
+    child.on("exit", (code) => {
+      live.delete(child);
+      if (code === 0) resolve(JSON.parse(out));
+      else reject(new Error(err.trim() || `load_client exited with ${code}`));
+    });
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function sizeLabel(n: number): string {
+  return n % 1024 === 0 ? `${n / 1024} KiB` : `${n} B`;
+}
+
+function version(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  return (r.stdout ?? "").trim().split("\n")[0] ?? "?";
+}
+
+async function main(): Promise<void> {
+  build();
+  const servers = SERVERS.filter((s) =>
+    (ONLY.length === 0 || ONLY.includes(s.name)) && !SKIP.includes(s.name)
+  );
+  const results = new Map<string, Result[]>(); // `${server} ${size}` → one Result per round
+  const failed = new Map<string, string>(); // server → why it was dropped
+  const raw: string[] = [];
+  // Rounds go over every server in turn (a fresh process each round), so a burst of load from
+  // elsewhere on the machine lands on one run of several servers, not on every run of one.
+  for (let round = 1; round <= RUNS; round++) {
+    for (const server of servers) {
+      if (failed.has(server.name)) continue;
+      const port = await freePort();
+      let child: ChildProcess;
+      try {
+        child = await startServer(server.cmd, port);
+      } catch (e) {
+        failed.set(server.name, `skipped, ${(e as Error).message}`);
+        log(`== ${server.name}: skipped (${(e as Error).message})`);
+        continue;
+      }
+      try {
+        await load(port, 1024, 0.3, 2, 0.1); // smoke run: does it echo at all?
+        for (const size of SIZES) {
+          const res = await load(port, size, DURATION);
+          const key = `${server.name} ${size}`;
+          results.set(key, [...(results.get(key) ?? []), res]);
+          raw.push(JSON.stringify({ server: server.name, round, ...res }));
+          log(`== round ${round}/${RUNS} ${server.name} ${sizeLabel(size)}: ${res.rps} req/s, ` +
+            `p50 ${res.p50_us} µs, p99 ${res.p99_us} µs`);
+        }
+      } catch (e) {
+        failed.set(server.name, `failed under load, ${(e as Error).message}`);
+        log(`== ${server.name}: failed (${(e as Error).message})`);
+      } finally {
+        await stopServer(child);
+      }
+    }
+  }
+  const rows = new Map<string, Result>();
+  for (const [key, runs] of results) {
+    rows.set(key, {
+      rps: median(runs.map((x) => x.rps)),
+      p50_us: median(runs.map((x) => x.p50_us)),
+      p99_us: median(runs.map((x) => x.p99_us)),
+    });
+  }
+  const notes = [...failed].map(([name, why]) => `${name}: ${why}`);
+  writeFileSync(`${BUILD}/echo_results.jsonl`, raw.join("\n") + "\n");
+
+  const out: string[] = [];
+  out.push("");
+  out.push(`Echo benchmark: ${CONNS} connections ping-ponging one message each, median of ${RUNS} ` +
+    `runs of ${DURATION} s; server pinned to CPU ${SERVER_CPU}, C load client to CPU ` +
+    `${CLIENT_CPU}; ${os.cpus().length} CPUs, Linux ${os.release()}; ` +
+    `deno ${version(`${BIN}/deno`, ["--version"]).split(" ")[1]}, ` +
+    `bun ${version(`${BIN}/bun`, ["--version"])}, ` +
+    `${version(PY, ["-c", "import sys,uvloop;print('python',sys.version.split()[0],'uvloop',uvloop.__version__)"])}.`);
+  out.push("");
+  out.push("| server | size | requests/s | p50 µs | p99 µs | vs C |");
+  out.push("|---|---:|---:|---:|---:|---:|");
+  for (const size of SIZES) {
+    const c = rows.get(`c ${size}`);
+    for (const server of servers) {
+      const r = rows.get(`${server.name} ${size}`);
+      if (r === undefined || failed.has(server.name)) continue;
+      const ratio = c ? `${(r.rps / c.rps).toFixed(2)}x` : "n/a";
+      out.push(`| ${server.name} | ${sizeLabel(size)} | ${Math.round(r.rps).toLocaleString("en")} | ` +
+        `${r.p50_us.toFixed(0)} | ${r.p99_us.toFixed(0)} | ${ratio} |`);
+    }
+  }
+  out.push("");
+  out.push("p99 on a shared VM mostly measures the scheduler: a few-ms tail is another process " +
+    "holding the CPU, so compare requests/s and p50 first.");
+  if (notes.length > 0) {
+    out.push("");
+    for (const n of notes) out.push(`- ${n}`);
+  }
+  console.log(out.join("\n"));
+}
+
+try {
+  await main();
+} finally {
+  killAll();
+}
