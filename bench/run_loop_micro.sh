@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Loop micro-benchmark, all four implementations in one run (issue 3):
 # aioloop on Deno, aioloop on Bun, asyncio and uvloop (Debian's /usr/bin/python3 + python3-uvloop),
-# each pinned to one CPU with taskset, median of REPS repetitions per row; then one markdown table.
+# each pinned to one CPU with taskset, median of REPS interleaved rounds per row; then one markdown table.
 # Also prints this machine's syscall cost (a C getpid loop, built into bench/.build/) and the FFI
 # call cost in each runtime.
 #
@@ -29,17 +29,19 @@ pin "$OUT/getpid" >>"$RES"
 pin "$BIN/deno" run -A bench/ffi_getpid.ts --json >>"$RES"
 pin "$BIN/bun" bench/ffi_getpid.ts --json >>"$RES"
 
-echo "== aioloop-deno" >&2
-pin "$BIN/deno" run -A bench/loop_micro.ts --json --reps="$REPS" | tee -a "$RES" >&2
-echo "== aioloop-bun" >&2
-pin "$BIN/bun" bench/loop_micro.ts --json --reps="$REPS" | tee -a "$RES" >&2
-echo "== asyncio" >&2
-pin "$PY" bench/loop_micro.py asyncio --json --reps="$REPS" | tee -a "$RES" >&2
-echo "== uvloop" >&2
-pin "$PY" bench/loop_micro.py uvloop --json --reps="$REPS" | tee -a "$RES" >&2
+# The VM's speed drifts by tens of percent over a minute, so the implementations take turns:
+# REPS rounds, each running every implementation once (one timed repetition after its warm-up);
+# the table shows each row's median over the rounds.
+for r in $(seq 1 "$REPS"); do
+  echo "== round $r/$REPS" >&2
+  pin "$BIN/deno" run -A bench/loop_micro.ts --json --reps=1 | tee -a "$RES" >&2
+  pin "$BIN/bun" bench/loop_micro.ts --json --reps=1 | tee -a "$RES" >&2
+  pin "$PY" bench/loop_micro.py asyncio --json --reps=1 | tee -a "$RES" >&2
+  pin "$PY" bench/loop_micro.py uvloop --json --reps=1 | tee -a "$RES" >&2
+done
 
 "$PY" - "$RES" "$REPS" <<'PYEOF'
-import json, sys
+import json, statistics, sys
 rows, ops, ns = [], {}, {}
 for line in open(sys.argv[1]):
     line = line.strip()
@@ -51,14 +53,15 @@ for line in open(sys.argv[1]):
         continue
     if d["row"] not in rows:
         rows.append(d["row"])
-    ops[(d["impl"], d["row"])] = d["ops"]
+    ops.setdefault((d["impl"], d["row"]), []).append(d["ops"])
+ops = {k: round(statistics.median(v)) for k, v in ops.items()}
 impls = ["aioloop-deno", "aioloop-bun", "asyncio", "uvloop"]
 def fmt(x):
     return f"{x:,}" if x is not None else "n/a"
 def ratio(a, b):
     return f"{a / b:.2f}x" if a and b else "n/a"
 print()
-print(f"Loop micro-benchmark, ops/s, median of {sys.argv[2]}, each process pinned to one CPU")
+print(f"Loop micro-benchmark, ops/s, median of {sys.argv[2]} rounds, each process pinned to one CPU")
 print()
 print("| benchmark | " + " | ".join(impls) + " | deno/uvloop | bun/uvloop |")
 print("|---|" + "---:|" * (len(impls) + 2))
