@@ -85,11 +85,12 @@ def ping_pong(loop, n):
     a.setblocking(False)
     b.setblocking(False)
     byte = b"x"
+    inbox = bytearray(1)
     trips = 0
 
     def on_a():
         nonlocal trips
-        a.recv(1)
+        a.recv_into(inbox, 1)
         trips += 1
         if trips < n:
             a.send(byte)
@@ -97,7 +98,7 @@ def ping_pong(loop, n):
             loop.stop()
 
     def on_b():
-        b.recv(1)
+        b.recv_into(inbox, 1)
         b.send(byte)
 
     loop.add_reader(a, on_a)

@@ -7,6 +7,12 @@
  * Type vocabulary (kept deliberately small):
  * - `i32`, `u32`, `f64`: plain numbers.
  * - `usize`: a size_t argument, passed as a number.
+ * - `len`: a size_t *length* below 2^31 on a hot path (read, write, send, recv). Deno's fast
+ *   FFI path takes only 32-bit signed integers: an `i32` argument costs 13 ns, `u32`, `usize`,
+ *   `u64` or `f64` 85–95 ns (measured, strnlen loop). So Deno gets `i32`; the C callee still
+ *   reads 64 bits, which are exact because V8 produces int32 values with 32-bit register
+ *   operations, and those zero the upper half (x86-64: any 32-bit write; AArch64: W registers).
+ *   tests/ffi_test.ts checks this on every run. Bun's FFI is fast for `u64`, so Bun gets that.
  * - `buffer`: a TypedArray (or null) whose bytes the callee reads or writes during the call.
  * - `pointer`: an opaque native address returned by one call and passed to another.
  * 64-bit *results* (ssize_t) are declared `i32`: Deno returns a BigInt for every 64-bit result,
@@ -18,7 +24,7 @@
 /** An opaque native address (a Deno pointer object or a Bun number). */
 export type NativePointer = unknown;
 
-export type ArgType = "i32" | "u32" | "usize" | "f64" | "buffer" | "pointer";
+export type ArgType = "i32" | "u32" | "usize" | "len" | "f64" | "buffer" | "pointer";
 export type ResultType = "i32" | "u32" | "void" | "pointer";
 
 export interface SymbolSpec {
@@ -55,11 +61,12 @@ const bunFfiSpecifier = "bun:ffi";
 const bunFfi: any = isBun ? await import(bunFfiSpecifier) : null;
 
 const denoTypes: Record<ArgType | ResultType, string> = {
-  i32: "i32", u32: "u32", usize: "usize", f64: "f64", buffer: "buffer", pointer: "pointer",
-  void: "void",
+  i32: "i32", u32: "u32", usize: "usize", len: "i32", f64: "f64", buffer: "buffer",
+  pointer: "pointer", void: "void",
 };
 const bunTypes: Record<ArgType | ResultType, string> = {
-  i32: "i32", u32: "u32", usize: "u64", f64: "f64", buffer: "ptr", pointer: "ptr", void: "void",
+  i32: "i32", u32: "u32", usize: "u64", len: "u64", f64: "f64", buffer: "ptr", pointer: "ptr",
+  void: "void",
 };
 
 /** A loaded native library: its bound symbols and a way to unload it. */

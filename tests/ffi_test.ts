@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { check, errnoName, libc, setNonBlocking, isNonBlocking } from "../ffi/libc.ts";
+import { check, errnoName, isNonBlocking, libc, libcPath, setNonBlocking } from "../ffi/libc.ts";
+import { openLibrary } from "../ffi/runtime.ts";
 import { OSError, Socket, socketpair, ValueError } from "../mod.ts";
 
 test("a failing call becomes an OSError with errno, code and strerror", () => {
@@ -53,4 +54,18 @@ test("Socket send/recv move bytes; EAGAIN on an empty non-blocking socket; close
   assert.equal(a.fileno(), -1);
   assert.throws(() => a.recv(1), ValueError);
   assert.throws(() => new Socket(12345, 1), (e: unknown) => e instanceof OSError && e.code === "EAFNOSUPPORT");
+});
+
+test("a `len` argument reaches C as the exact 64-bit size (Deno passes it as i32)", () => {
+  // strnlen(s, n) on bytes with no NUL returns n exactly: garbage in the upper 32 bits of the
+  // length register would make it read on and return more (or fault).
+  const strnlen = openLibrary(libcPath, {
+    strnlen: { args: ["buffer", "len"], result: "i32" },
+  }).symbols.strnlen;
+  const bytes = new Uint8Array(4096).fill(65);
+  for (let i = 0; i < 200000; i++) {
+    const n = (i * 2654435761) % 4000;
+    const got = strnlen(bytes, n);
+    if (got !== n) assert.fail(`strnlen(len=${n}) returned ${got}`);
+  }
 });
