@@ -3,9 +3,10 @@
  * task queries allTasks/currentTask.
  */
 import type { Awaitable, BaseEventLoop } from "./base_loop.ts";
+import { describe } from "./base_loop.ts";
 import { CancelledError, TimeoutError, ValueError } from "./errors.ts";
 import { getEventLoop, getRunningLoop } from "./events.ts";
-import type { Future } from "./futures.ts";
+import { Future } from "./futures.ts";
 import type { Task } from "./tasks.ts";
 
 function setResultUnlessCancelled<T>(fut: Future<T>, result: T): void {
@@ -13,18 +14,24 @@ function setResultUnlessCancelled<T>(fut: Future<T>, result: T): void {
 }
 
 /**
- * Wait `seconds` on the running loop, then return `result` (asyncio.sleep). `sleep(0)` yields
- * to the loop for one iteration.
+ * Wait `seconds` on the running loop, then return `result` (asyncio.sleep). `sleep(0)` (or a
+ * negative delay) yields to the loop for exactly one iteration. TypeError if `seconds` is not a
+ * number, ValueError if it is NaN, RuntimeError if no loop is running.
  */
 export async function sleep<T = undefined>(seconds: number, result?: T): Promise<T> {
-  if (typeof seconds !== "number" || Number.isNaN(seconds)) {
-    throw new TypeError(`sleep() needs a number of seconds, got ${String(seconds)}`);
+  if (typeof seconds !== "number") {
+    throw new TypeError(`sleep() needs a number of seconds, got ${describe(seconds)}`);
   }
+  if (Number.isNaN(seconds)) throw new ValueError("sleep() delay must not be NaN");
   const loop = getRunningLoop();
   const fut = loop.createFuture<T>();
-  const handle = seconds <= 0
-    ? loop.callSoon(setResultUnlessCancelled, fut, result as T)
-    : loop.callLater(seconds, setResultUnlessCancelled, fut, result as T);
+  if (seconds <= 0) {
+    // Awaiting a done future resumes through one loop callback: one iteration. A cancel() that
+    // arrives meanwhile is still raised here (Task._wakeup).
+    fut.setResult(result as T);
+    return await fut;
+  }
+  const handle = loop.callLater(seconds, setResultUnlessCancelled, fut, result as T);
   try {
     return await fut;
   } finally {
@@ -56,36 +63,65 @@ export interface GatherOptions {
 
 type Results<A extends readonly unknown[]> = { -readonly [K in keyof A]: A[K] extends Awaitable<infer R> ? R : never };
 
+/** The Future gather() returns: cancelling it cancels the children (asyncio _GatheringFuture). */
+class GatheringFuture<T> extends Future<T> {
+  /** @internal */ _cancelRequested = false;
+  constructor(loop: BaseEventLoop, private readonly _children: Future<unknown>[]) {
+    super(loop);
+  }
+
+  /**
+   * Cancel every child that is not done; the gather then ends cancelled once they finish, even
+   * with returnExceptions. If no child could be cancelled, the gather itself is cancelled.
+   */
+  override cancel(msg?: string): boolean {
+    if (this.done()) return false;
+    let any = false;
+    for (const c of this._children) if (c.cancel(msg)) any = true;
+    if (any) {
+      this._cancelRequested = true;
+      this._cancelMessage = msg;
+      return true;
+    }
+    return super.cancel(msg);
+  }
+}
+
 /**
- * Run awaitables concurrently and collect their results in order (asyncio.gather). Cancelling
- * the returned future cancels every child. Pass options as the last argument.
+ * Run awaitables concurrently and collect their results in order (asyncio.gather). The first
+ * exception (or cancelled child) ends the gather, the others keep running; with
+ * returnExceptions they are collected in the results instead. Cancelling the returned future
+ * cancels every child. Pass options as the last argument.
  */
 export function gather<A extends Awaitable<unknown>[]>(
   ...args: [...A] | [...A, GatherOptions]
 ): Future<Results<A>> {
   let options: GatherOptions = {};
   const last = args[args.length - 1];
-  if (last !== undefined && typeof last === "object" && !("then" in last)) {
+  if (last !== null && typeof last === "object" && !("then" in last)) {
     options = args.pop() as GatherOptions;
   }
   const awaitables = args as Awaitable<unknown>[];
-  const loop = getEventLoop();
-  const children = awaitables.map((a) => ensureFuture(a, { loop: loopOf(a) ?? loop }));
-  const outer = (children[0]?._loop ?? loop).createFuture<Results<A>>();
+  const returnExceptions = !!options.returnExceptions;
+  let loop: BaseEventLoop | undefined;
+  for (const a of awaitables) if ((loop = loopOf(a)) !== undefined) break;
+  loop ??= getEventLoop();
+  const children = awaitables.map((a) => ensureFuture(a, { loop }));
+  const outer = new GatheringFuture<Results<A>>(loop, children);
   const results: unknown[] = new Array(children.length);
   let pending = children.length;
   if (pending === 0) {
     outer.setResult(results as Results<A>);
     return outer;
   }
-  const cancelOuter = outer.cancel.bind(outer);
-  const onChildDone = (child: Future<unknown>) => {
-    const i = children.indexOf(child);
+  const cancelOuter = (msg: string | undefined) => Future.prototype.cancel.call(outer, msg);
+  const onChildDone = (child: Future<unknown>, i: number) => {
+    pending--;
     if (outer.done()) {
-      if (!child.cancelled()) child.exception(); // mark retrieved
+      if (!child.cancelled()) child.exception(); // mark retrieved: the gather already ended
       return;
     }
-    if (!options.returnExceptions) {
+    if (!returnExceptions) {
       if (child.cancelled()) {
         cancelOuter(child._cancelMessage);
         return;
@@ -97,53 +133,68 @@ export function gather<A extends Awaitable<unknown>[]>(
       }
     }
     results[i] = child.cancelled()
-      ? new CancelledError()
+      ? child._makeCancelledError()
       : child.exception() ?? child.result();
-    if (--pending === 0) outer.setResult(results as Results<A>);
+    if (pending === 0) {
+      // A child may have swallowed the cancel: the gather was still cancelled (asyncio).
+      if (outer._cancelRequested) cancelOuter(outer._cancelMessage);
+      else outer.setResult(results as Results<A>);
+    }
   };
-  for (const c of children) c.addDoneCallback(onChildDone);
-  outer.cancel = (msg?: string) => {
-    if (outer.done()) return false;
-    let any = false;
-    for (const c of children) if (c.cancel(msg)) any = true;
-    return any || cancelOuter(msg);
-  };
+  children.forEach((c, i) => c.addDoneCallback((f) => onChildDone(f, i)));
   return outer;
 }
 
-function loopOf(a: unknown): BaseEventLoop | undefined {
-  return typeof a === "object" && a !== null && "_loop" in a
-    ? (a as Future<unknown>)._loop
-    : undefined;
-}
-
 /**
- * Wait for `aw` at most `timeout` seconds (asyncio.wait_for): on timeout it is cancelled and
- * TimeoutError is thrown. `timeout` null waits forever.
+ * Wait for `aw` at most `timeout` seconds (asyncio.wait_for): on timeout it is cancelled, its
+ * cancellation awaited, and TimeoutError is thrown. `timeout` null waits forever; 0 or less
+ * returns a done future's result and otherwise cancels at once.
  */
 export async function waitFor<T>(aw: Awaitable<T>, timeout: number | null): Promise<T> {
-  if (timeout !== null && (typeof timeout !== "number" || Number.isNaN(timeout))) {
-    throw new ValueError(`waitFor() timeout must be a number of seconds or null, got ${timeout}`);
+  if (timeout !== null && typeof timeout !== "number") {
+    throw new TypeError(`waitFor() timeout must be a number of seconds or null, got ${describe(timeout)}`);
   }
+  if (Number.isNaN(timeout)) throw new ValueError("waitFor() timeout must not be NaN");
   const loop = getRunningLoop();
   const inner = loop._ensureFuture(aw);
   if (timeout === null) return await inner;
-  if (timeout <= 0 && inner.done()) return inner.result();
+  if (timeout <= 0) {
+    if (inner.done()) return inner.result();
+    inner.cancel();
+    await waitDone(inner);
+    try {
+      return inner.result();
+    } catch (e) {
+      if (e instanceof CancelledError) throw timeoutError(timeout, e);
+      throw e;
+    }
+  }
   let timedOut = false;
-  const timer = loop.callLater(Math.max(0, timeout), () => {
+  const timer = loop.callLater(timeout, () => {
     timedOut = true;
     inner.cancel();
   });
   try {
     return await inner;
   } catch (e) {
-    if (timedOut && e instanceof CancelledError) {
-      throw new TimeoutError(`waitFor() timed out after ${timeout} seconds`);
+    if (timedOut && e instanceof CancelledError && inner.cancelled()) {
+      throw timeoutError(timeout, e);
     }
     throw e;
   } finally {
     timer.cancel();
   }
+}
+
+function timeoutError(timeout: number, cause: unknown): TimeoutError {
+  return new TimeoutError(`waitFor() timed out after ${timeout} seconds`, { cause });
+}
+
+/** Wait until `fut` is done, whatever its outcome, without retrieving it. */
+function waitDone(fut: Future<unknown>): Future<void> {
+  const done = fut._loop.createFuture<void>();
+  fut.addDoneCallback(() => done.setResult());
+  return done;
 }
 
 /** The tasks of `loop` (default: the running loop) that are not done (asyncio.all_tasks). */

@@ -7,6 +7,8 @@ import { getRunningLoopOrNull } from "./running.ts";
 import { SelectorEventLoop } from "./selector_loop.ts";
 
 let currentLoop: BaseEventLoop | null = null;
+/** setEventLoop() was called: getEventLoop() no longer creates a loop (asyncio's _set_called). */
+let setCalled = false;
 
 /** A new event loop for this OS (asyncio new_event_loop). */
 export function newEventLoop(): SelectorEventLoop {
@@ -21,18 +23,24 @@ export function getRunningLoop(): BaseEventLoop {
 }
 
 /**
- * The running loop, else the loop set with setEventLoop(), else a new one that becomes the
- * current loop (asyncio get_event_loop).
+ * The running loop, else the loop set with setEventLoop(), else — if setEventLoop() was never
+ * called — a new one that becomes the current loop (asyncio get_event_loop, 3.12). RuntimeError
+ * if setEventLoop(null) cleared it (as run() does when it ends).
  */
 export function getEventLoop(): BaseEventLoop {
   const running = getRunningLoopOrNull();
   if (running !== null) return running;
-  currentLoop ??= newEventLoop();
+  if (currentLoop === null && !setCalled) currentLoop = newEventLoop();
+  if (currentLoop === null) throw new RuntimeError("There is no current event loop");
   return currentLoop;
 }
 
 /** Make `loop` the current loop, or clear it with null (asyncio set_event_loop). */
 export function setEventLoop(loop: BaseEventLoop | null): void {
+  if (loop !== null && (typeof loop !== "object" || typeof loop.runForever !== "function")) {
+    throw new TypeError(`setEventLoop() needs an event loop or null, got ${typeof loop}`);
+  }
+  setCalled = true;
   currentLoop = loop;
 }
 

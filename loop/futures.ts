@@ -5,20 +5,23 @@
  */
 import type { BaseEventLoop } from "./base_loop.ts";
 import { CancelledError, InvalidStateError } from "./errors.ts";
-import { taskContext } from "./task_context.ts";
+import { type AwaitingTask, taskContext } from "./task_context.ts";
 
 const PENDING = 0, FINISHED = 1, CANCELLED = 2;
 const stateNames = ["PENDING", "FINISHED", "CANCELLED"];
 
 export type DoneCallback<T> = (future: Future<T>) => unknown;
 
-/** Report futures whose exception nobody retrieved (debug mode; see _setExceptionState). */
-const unretrieved = new FinalizationRegistry<{ loop: BaseEventLoop; exception: unknown }>(
-  ({ loop, exception }) => {
-    if (loop.isClosed()) return;
-    loop.callExceptionHandler({ message: "Future exception was never retrieved", exception });
-  },
-);
+/**
+ * Report futures whose exception nobody retrieved (debug mode; see setException). The held value
+ * must not reference the future, or it would never be collected.
+ */
+const unretrieved = new FinalizationRegistry<
+  { loop: BaseEventLoop; exception: unknown; kind: string }
+>(({ loop, exception, kind }) => {
+  if (loop.isClosed()) return;
+  loop.callExceptionHandler({ message: `${kind} exception was never retrieved`, exception });
+});
 
 /** A placeholder for a value that arrives later (asyncio.Future). */
 export class Future<T = unknown> implements PromiseLike<T> {
@@ -99,7 +102,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
     this._state = FINISHED;
     if (this._loop.getDebug()) {
       this._registeredUnretrieved = true;
-      unretrieved.register(this, { loop: this._loop, exception }, this);
+      const kind = this.constructor.name;
+      unretrieved.register(this, { loop: this._loop, exception, kind }, this);
     }
     this._scheduleCallbacks();
   }
@@ -135,16 +139,29 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /**
    * Makes the future awaitable. Inside a Task, awaiting records this future as the one the task
-   * waits on, so Task.cancel() can cancel it and raise CancelledError at the await.
+   * waits on, so Task.cancel() can cancel it and raise CancelledError at the await. The
+   * coroutine always resumes through the loop (a done-callback), even if the future is done.
    */
   then<R1 = T, R2 = never>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    taskContext.getStore()?._awaiting(this);
+    const task = taskContext.getStore();
+    let waiter: AwaitingTask | undefined;
+    if (task !== undefined) {
+      try {
+        if (task._awaiting(this)) waiter = task;
+      } catch (e) {
+        return Promise.reject(e).then(onFulfilled, onRejected);
+      }
+    }
     return new Promise<T>((resolve, reject) => {
       this.addDoneCallback((f) => {
-        if (f._state === CANCELLED) reject(f._makeCancelledError());
+        const interrupt = waiter?._wakeup(f);
+        if (interrupt !== undefined) {
+          f._markRetrieved(); // asyncio's __wakeup reads the result before throwing the cancel in
+          reject(interrupt);
+        } else if (f._state === CANCELLED) reject(f._makeCancelledError());
         else if (f._exception !== undefined) {
           f._markRetrieved();
           reject(f._exception);
@@ -164,7 +181,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   toString(): string {
-    return `<${this.constructor.name} ${stateNames[this._state].toLowerCase()}>`;
+    return `<${this.constructor.name} ${this._stateName()}>`;
+  }
+
+  /** @internal "pending", "finished" or "cancelled". */
+  _stateName(): string {
+    return stateNames[this._state].toLowerCase();
   }
 
   /** @internal */
@@ -172,7 +194,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return new CancelledError(this._cancelMessage ?? "");
   }
 
-  private _markRetrieved(): void {
+  /** @internal */
+  _markRetrieved(): void {
     if (this._registeredUnretrieved) {
       this._registeredUnretrieved = false;
       unretrieved.unregister(this);

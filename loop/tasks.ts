@@ -11,6 +11,7 @@
 import type { BaseEventLoop } from "./base_loop.ts";
 import { CancelledError, RuntimeError } from "./errors.ts";
 import { Future } from "./futures.ts";
+import { getRunningLoopOrNull } from "./running.ts";
 import { type AwaitingTask, taskContext } from "./task_context.ts";
 
 /** What a Task runs: a coroutine function (started by the task) or a started Promise. */
@@ -37,8 +38,11 @@ export class Task<T = unknown> extends Future<T> implements AwaitingTask {
     this._name = name ?? `Task-${++taskCounter}`;
     this._coro = coro;
     this._promiseBacked = typeof coro !== "function";
+    // The Promise is observed from the first step on; until then a rejection must not count as
+    // unhandled (the host would report it, or end the process).
+    if (coro instanceof Promise) coro.catch(ignore);
+    loop.callSoon(startTask, this); // first: it throws if the loop is closed
     loop._taskStarted(this);
-    loop.callSoon(startTask, this);
   }
 
   /** The task's name (asyncio get_name). */
@@ -93,21 +97,33 @@ export class Task<T = unknown> extends Future<T> implements AwaitingTask {
   }
 
   override toString(): string {
-    return `<Task ${this._name} ${super.toString().slice(8, -1)}>`;
+    return `<Task ${this._name} ${this._stateName()}>`;
   }
 
   /** @internal Called by Future.then() when this task's coroutine awaits `future`. */
-  _awaiting(future: Future<unknown>): void {
-    if (future.done() || future === (this as Future<unknown>)) return;
-    if (this._mustCancel) {
-      this._mustCancel = false;
-      future.cancel(this._cancelMessage);
-      return;
+  _awaiting(future: Future<unknown>): boolean {
+    if (this.done()) return false; // a context the finished coroutine left behind
+    if (future === (this as Future<unknown>)) {
+      throw new RuntimeError(`Task cannot await on itself: ${this}`);
+    }
+    if (future._loop !== this._loop) {
+      throw new RuntimeError(`Task ${this} got Future ${future} attached to a different loop`);
     }
     this._waitingOn = future;
-    future.addDoneCallback(() => {
-      if (this._waitingOn === future) this._waitingOn = undefined;
-    });
+    // A cancel() that found nothing to cancel is delivered at the next await (asyncio __step).
+    if (this._mustCancel && future.cancel(this._cancelMessage)) this._mustCancel = false;
+    return true;
+  }
+
+  /** @internal Called by Future.then() when `future`, awaited by this task, is done. */
+  _wakeup(future: Future<unknown>): unknown {
+    if (this._waitingOn !== future) return undefined;
+    this._waitingOn = undefined;
+    if (!this._mustCancel || this.done()) return undefined;
+    // cancel() came while the future was already done (or its wakeup queued): asyncio throws
+    // the CancelledError into the coroutine at this await all the same.
+    this._mustCancel = false;
+    return this._makeCancelledError();
   }
 
   /** @internal */
@@ -153,6 +169,8 @@ export class Task<T = unknown> extends Future<T> implements AwaitingTask {
   }
 }
 
+function ignore(): void {}
+
 function startTask(task: Task<unknown>): void {
   task._step();
 }
@@ -162,8 +180,16 @@ function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
     typeof (x as PromiseLike<unknown>).then === "function";
 }
 
-/** The Task whose coroutine is running now, or undefined (asyncio current_task). */
-export function currentTask(): Task | undefined {
+/**
+ * The Task of `loop` (default: the running loop) whose coroutine is running now, or undefined
+ * (asyncio current_task). RuntimeError if no loop is given and none is running.
+ */
+export function currentTask(loop?: BaseEventLoop): Task | undefined {
+  if (loop === undefined) {
+    const running = getRunningLoopOrNull();
+    if (running === null) throw new RuntimeError("no running event loop");
+    loop = running;
+  }
   const t = taskContext.getStore();
-  return t instanceof Task ? t : undefined;
+  return t instanceof Task && t._loop === loop && !t.done() ? t : undefined;
 }
