@@ -16,8 +16,8 @@ const symbols = {
   // eventfd(2)
   eventfd: { args: ["u32", "i32"], result: "i32" },
   // read(2), write(2), close(2)
-  read: { args: ["i32", "buffer", "usize"], result: "i32" },
-  write: { args: ["i32", "buffer", "usize"], result: "i32" },
+  read: { args: ["i32", "buffer", "len"], result: "i32" },
+  write: { args: ["i32", "buffer", "len"], result: "i32" },
   close: { args: ["i32"], result: "i32" },
   // fcntl(2) is variadic; its third argument is an int for F_GETFL/F_SETFL/F_GETFD/F_SETFD,
   // which the x86-64 and AArch64 Linux ABIs pass exactly like a fixed int argument.
@@ -25,8 +25,30 @@ const symbols = {
   // socket(2), socketpair(2), send(2), recv(2)
   socket: { args: ["i32", "i32", "i32"], result: "i32" },
   socketpair: { args: ["i32", "i32", "i32", "buffer"], result: "i32" },
-  send: { args: ["i32", "buffer", "usize", "i32"], result: "i32" },
-  recv: { args: ["i32", "buffer", "usize", "i32"], result: "i32" },
+  send: { args: ["i32", "buffer", "len", "i32"], result: "i32" },
+  recv: { args: ["i32", "buffer", "len", "i32"], result: "i32" },
+  // The BSD socket calls, socket(7): struct sockaddr* arguments are `buffer`s holding the
+  // encoded address (ffi/sockaddr.ts); socklen_t (<bits/socket.h>: __socklen_t, a u32) is passed
+  // by value as `u32` and by pointer as a 4-byte `buffer`.
+  // bind(2), listen(2), accept4(2), connect(2)
+  bind: { args: ["i32", "buffer", "u32"], result: "i32" },
+  listen: { args: ["i32", "i32"], result: "i32" },
+  accept4: { args: ["i32", "buffer", "buffer", "i32"], result: "i32" },
+  connect: { args: ["i32", "buffer", "u32"], result: "i32" },
+  // getsockname(2), getpeername(2)
+  getsockname: { args: ["i32", "buffer", "buffer"], result: "i32" },
+  getpeername: { args: ["i32", "buffer", "buffer"], result: "i32" },
+  // sendto(2), recvfrom(2): ssize_t results, see runtime.ts
+  sendto: { args: ["i32", "buffer", "len", "i32", "buffer", "u32"], result: "i32" },
+  recvfrom: { args: ["i32", "buffer", "len", "i32", "buffer", "buffer"], result: "i32" },
+  // shutdown(2), setsockopt(2), getsockopt(2)
+  shutdown: { args: ["i32", "i32"], result: "i32" },
+  setsockopt: { args: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  getsockopt: { args: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  // if_nametoindex(3): a NUL-terminated interface name → its index, 0 if unknown
+  if_nametoindex: { args: ["buffer"], result: "u32" },
+  // gai_strerror(3): the text of a getaddrinfo error code (<netdb.h> EAI_*)
+  gai_strerror: { args: ["i32"], result: "pointer" },
   // pipe2(2), getpid(2)
   pipe2: { args: ["buffer", "i32"], result: "i32" },
   getpid: { args: [], result: "i32" },
@@ -74,6 +96,12 @@ export const ENOENT = 2;
 export const EINVAL = 22;
 export const EPERM = 1;
 export const EEXIST = 17;
+export const EPIPE = 32;
+export const ECONNRESET = 104;
+export const EISCONN = 106;
+export const ECONNREFUSED = 111;
+export const EALREADY = 114;
+export const EINPROGRESS = 115;
 
 // fcntl(2) commands and flags from <asm-generic/fcntl.h>.
 export const F_GETFD = 1;
