@@ -139,8 +139,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /**
    * Makes the future awaitable. Inside a Task, awaiting records this future as the one the task
-   * waits on, so Task.cancel() can cancel it and raise CancelledError at the await. The
-   * coroutine always resumes through the loop (a done-callback), even if the future is done.
+   * waits on, so Task.cancel() can cancel it and raise CancelledError at the await.
+   *
+   * The handlers run from a done-callback, so always through the loop and never inside then()
+   * itself, and they settle the returned Promise right there: an `await fut` resumes in the
+   * microtasks that follow that loop callback, before the loop's next iteration.
    */
   then<R1 = T, R2 = never>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
@@ -155,19 +158,46 @@ export class Future<T = unknown> implements PromiseLike<T> {
         return Promise.reject(e).then(onFulfilled, onRejected);
       }
     }
-    return new Promise<T>((resolve, reject) => {
+    let resolveOut!: (v: R1 | R2 | PromiseLike<R1 | R2>) => void;
+    let rejectOut!: (e: unknown) => void;
+    const out = new Promise<R1 | R2>((resolve, reject) => {
+      resolveOut = resolve;
+      rejectOut = reject;
+    });
+    const settle = (ok: boolean, value: unknown) => {
+      const handler = ok ? onFulfilled : onRejected;
+      if (typeof handler !== "function") {
+        if (ok) resolveOut(value as R1);
+        else rejectOut(value);
+        return;
+      }
+      try {
+        // A handler runs in the context of the code that called then(), as a Promise's would.
+        resolveOut(
+          task === undefined
+            ? handler(value as T)
+            : taskContext.run(task, handler as (v: unknown) => R1 | R2, value),
+        );
+      } catch (e) {
+        rejectOut(e);
+      }
+    };
+    try {
       this.addDoneCallback((f) => {
         const interrupt = waiter?._wakeup(f);
         if (interrupt !== undefined) {
           f._markRetrieved(); // asyncio's __wakeup reads the result before throwing the cancel in
-          reject(interrupt);
-        } else if (f._state === CANCELLED) reject(f._makeCancelledError());
+          settle(false, interrupt);
+        } else if (f._state === CANCELLED) settle(false, f._makeCancelledError());
         else if (f._exception !== undefined) {
           f._markRetrieved();
-          reject(f._exception);
-        } else resolve(f._result as T);
+          settle(false, f._exception);
+        } else settle(true, f._result);
       });
-    }).then(onFulfilled, onRejected);
+    } catch (e) {
+      return Promise.reject(e).then(onFulfilled, onRejected); // the loop is closed
+    }
+    return out;
   }
 
   /** Like Promise.catch. */
