@@ -14,7 +14,8 @@
  * - A null host is the loopback addresses (::1, then 127.0.0.1), or with AI_PASSIVE the
  *   wildcard ones (0.0.0.0, then ::), the order glibc returns them in.
  * Not done: SOCK_SEQPACKET/SCTP rows, AI_CANONNAME's true canonical name for host names (the
- * host resolvers do not report it; the name asked for is returned), NI_NOFQDN.
+ * host resolvers do not report it; the name asked for is returned), NI_NOFQDN, AI_ADDRCONFIG for
+ * null and numeric hosts (it is passed to the resolver for names only).
  *
  * Failures raise {@link gaierror} (Python's socket.gaierror, an OSError) with glibc's EAI_*
  * number as `errno` (negative, e.g. EAI_NONAME = -2), its name as `code` ("EAI_NONAME") and
