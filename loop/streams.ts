@@ -195,6 +195,15 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     return buf.slice(start, start + n);
   }
 
+  /** Drop the first `n` buffered bytes (n <= buffered). */
+  private _skip(n: number): void {
+    this._start += n;
+    if (this._start === this._end) {
+      this._buffer = EMPTY;
+      this._start = this._end = 0;
+    }
+  }
+
   /**
    * Read up to `n` bytes; with n < 0 (the default) read until EOF. Returns an empty array at
    * EOF (asyncio read).
@@ -232,8 +241,8 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
       if (e instanceof IncompleteReadError) return e.partial;
       if (!(e instanceof LimitOverrunError)) throw e;
       const at = this._start + e.consumed;
-      if (at < this._end && this._buffer[at] === 10) this._take(e.consumed + 1);
-      else this._take(this._end - this._start);
+      if (at < this._end && this._buffer[at] === 10) this._skip(e.consumed + 1);
+      else this._skip(this._end - this._start);
       this._maybeResumeTransport();
       throw new ValueError(e.message);
     }

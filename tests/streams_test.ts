@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
-import { CancelledError, OSError, RuntimeError, ValueError } from "../mod.ts";
+import { CancelledError, OSError, RuntimeError, sleep, ValueError } from "../mod.ts";
 import type { BaseEventLoop } from "../loop/base_loop.ts";
+import type { Server } from "../loop/server.ts";
 import {
-  IncompleteReadError, LimitOverrunError, StreamReader, StreamReaderProtocol, StreamWriter,
+  IncompleteReadError, LimitOverrunError, openConnection, openUnixConnection, startServer,
+  startUnixServer, StreamReader, StreamReaderProtocol, StreamWriter,
 } from "../loop/streams.ts";
 import type { Transport } from "../loop/transports/base.ts";
 import { captureExceptions, withLoop } from "./helpers.ts";
@@ -426,5 +432,355 @@ test("clientConnectedCb: a plain function runs inside connectionMade", () =>
       assert.equal(r, reader);
       assert.equal(w.transport, transport);
       await tick(loop);
+    })
+  ));
+
+// ---- Over real sockets: TCP on loopback and Unix sockets --------------------------------------
+
+const PY = "/usr/bin/python3";
+
+function portOf(server: Server): number {
+  return (server.sockets![0].getsockname() as [string, number])[1];
+}
+
+async function closeServer(server: Server): Promise<void> {
+  server.close();
+  await server.waitClosed();
+}
+
+/** Bytes 0..n-1 of a fixed pattern, and its checksum, to check long transfers end to end. */
+function pattern(offset: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = ((offset + i) * 7 + 3) & 0xff;
+  return out;
+}
+function checksum(sum: number, data: Uint8Array): number {
+  for (let i = 0; i < data.length; i++) sum = (sum * 31 + data[i]) >>> 0;
+  return sum;
+}
+
+/** Resolve on the loop with [exit code, stdout, stderr] of a child process. */
+function runChild(loop: BaseEventLoop, args: string[]) {
+  const child = spawn(PY, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "", err = "";
+  const firstLine = loop.createFuture<string>();
+  const exited = loop.createFuture<[number | null, string, string]>();
+  child.stdout!.on("data", (d: Uint8Array) => {
+    out += String(d);
+    const nl = out.indexOf("\n");
+    if (nl >= 0 && !firstLine.done()) loop.callSoonThreadsafe(() => firstLine.setResult(out.slice(0, nl)));
+  });
+  child.stderr!.on("data", (d: Uint8Array) => (err += String(d)));
+  child.on("exit", (code) => {
+    loop.callSoonThreadsafe(() => {
+      if (!firstLine.done()) firstLine.setException(new Error(`python exited ${code}: ${err}`));
+      exited.setResult([code, out, err]);
+    });
+  });
+  return { child, firstLine, exited };
+}
+
+test("TCP: startServer echo and openConnection; lines, exact reads and separators across chunks", () =>
+  withLoop((loop) =>
+    loop.runUntilComplete(async () => {
+      const server = await startServer(async (reader, writer) => {
+        try {
+          const head = await reader.readuntil("\r\n\r\n");
+          const len = Number(/Length: (\d+)/.exec(s(head))![1]);
+          const body = await reader.readexactly(len);
+          const line = await reader.readline();
+          writer.write(b(`head=${head.byteLength} body=${s(body)} line=${s(line)}`));
+          await writer.drain();
+        } finally {
+          writer.close();
+        }
+      }, "127.0.0.1", 0);
+      const [reader, writer] = await openConnection("127.0.0.1", portOf(server));
+      assert.equal((writer.getExtraInfo("peername") as [string, number])[1], portOf(server));
+      // Every piece is its own write, after a pause, so the server sees them in separate reads.
+      for (const piece of ["POST / HTTP/1.1\r", "\nLength: 11\r\n", "\r", "\nhello", " world", "tail\n"]) {
+        writer.write(b(piece));
+        await writer.drain();
+        await sleep(0.003);
+      }
+      assert.equal(s(await reader.read()), "head=31 body=hello world line=tail\n");
+      assert.equal(reader.atEof(), true);
+      writer.close();
+      await writer.waitClosed();
+      await closeServer(server);
+    })
+  ));
+
+test("TCP: 10 MiB through drain() to a slow reader keeps both buffers bounded", () =>
+  withLoop((loop) =>
+    loop.runUntilComplete(async () => {
+      const TOTAL = 10 * 1024 * 1024, CHUNK = 64 * 1024, LIMIT = 64 * 1024;
+      let maxServerBuffered = 0, serverPaused = false;
+      const server = await startServer(async (reader, writer) => {
+        try {
+          await sleep(0.05); // let the writer fill every buffer first
+          serverPaused = !writer.transport.isReading();
+          let count = 0, sum = 0;
+          for (;;) {
+            // deno-lint-ignore no-explicit-any
+            const r = reader as any;
+            maxServerBuffered = Math.max(maxServerBuffered, r._end - r._start);
+            const data = await reader.read(CHUNK);
+            if (data.byteLength === 0) break;
+            count += data.byteLength;
+            sum = checksum(sum, data);
+            if (count < TOTAL / 4) await sleep(0.0005); // slow for the first quarter
+          }
+          writer.write(b(`${count} ${sum}\n`));
+          await writer.drain();
+        } finally {
+          writer.close();
+        }
+      }, "127.0.0.1", 0, { limit: LIMIT });
+      const [reader, writer] = await openConnection("127.0.0.1", portOf(server));
+      let sum = 0, maxWriteBuffer = 0;
+      for (let off = 0; off < TOTAL; off += CHUNK) {
+        const data = pattern(off, CHUNK);
+        sum = checksum(sum, data);
+        writer.write(data);
+        maxWriteBuffer = Math.max(maxWriteBuffer, writer.transport.getWriteBufferSize());
+        await writer.drain();
+      }
+      writer.writeEof();
+      assert.equal(s(await reader.readline()), `${TOTAL} ${sum}\n`);
+      assert.equal(serverPaused, true, "the server's reader paused its transport");
+      const [, high] = writer.transport.getWriteBufferLimits();
+      assert.ok(maxWriteBuffer <= high + CHUNK, `write buffer peaked at ${maxWriteBuffer}`);
+      // 2·limit before pausing, plus at most one recv (256 KiB) that crossed the mark.
+      assert.ok(maxServerBuffered <= 2 * LIMIT + 256 * 1024, `reader peaked at ${maxServerBuffered}`);
+      writer.close();
+      await writer.waitClosed();
+      await closeServer(server);
+    })
+  ));
+
+test("TCP: EOF and half-close — the client writes, sends EOF, then reads the reply", () =>
+  withLoop((loop) =>
+    loop.runUntilComplete(async () => {
+      let serverSawEof = false;
+      const server = await startServer(async (reader, writer) => {
+        const data = await reader.read(); // until the client's EOF
+        serverSawEof = reader.atEof();
+        await sleep(0.01); // the client's write side is closed, its read side still open
+        writer.write(b("pong:" + s(data)));
+        writer.close();
+      }, "127.0.0.1", 0);
+      const [reader, writer] = await openConnection("127.0.0.1", portOf(server));
+      assert.equal(writer.canWriteEof(), true);
+      writer.write(b("ping"));
+      writer.writeEof();
+      assert.equal(s(await reader.read()), "pong:ping");
+      assert.equal(reader.atEof(), true);
+      assert.equal(serverSawEof, true);
+      writer.close();
+      await writer.waitClosed();
+      await closeServer(server);
+    })
+  ));
+
+test("TCP: a failing handler is reported and closes only its connection; the server goes on", () =>
+  withLoop((loop) =>
+    loop.runUntilComplete(async () => {
+      const seen = captureExceptions(loop);
+      const server = await startServer(async (reader, writer) => {
+        const line = await reader.readline();
+        if (s(line) === "fail\n") throw new Error("handler failed");
+        writer.write(line);
+        writer.close();
+      }, "127.0.0.1", 0);
+      const [r1, w1] = await openConnection("127.0.0.1", portOf(server));
+      w1.write(b("fail\n"));
+      assert.equal((await r1.read()).byteLength, 0, "closed by the server");
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0].message, "Unhandled exception in client_connected_cb");
+      const [r2, w2] = await openConnection("127.0.0.1", portOf(server));
+      w2.write(b("ok\n"));
+      assert.equal(s(await r2.read()), "ok\n");
+      for (const w of [w1, w2]) {
+        w.close();
+        await w.waitClosed();
+      }
+      await closeServer(server);
+    })
+  ));
+
+test("TCP: writing to a peer that went away fails drain(); connecting to a closed port fails", () =>
+  withLoop((loop) =>
+    loop.runUntilComplete(async () => {
+      const failure = loop.createFuture<unknown>();
+      const server = await startServer(async (_reader, writer) => {
+        try {
+          for (let i = 0; i < 10_000; i++) {
+            writer.write(new Uint8Array(64 * 1024));
+            await writer.drain();
+          }
+          failure.setResult(null);
+        } catch (e) {
+          failure.setResult(e);
+        } finally {
+          writer.close();
+        }
+      }, "127.0.0.1", 0);
+      const port = portOf(server);
+      const [, writer] = await openConnection("127.0.0.1", port);
+      writer.close();
+      await writer.waitClosed();
+      const err = await failure;
+      assert.ok(err instanceof OSError, `drain failed with ${err}`);
+      assert.ok(["ECONNRESET", "EPIPE"].includes((err as OSError).code), (err as OSError).code);
+      await closeServer(server);
+      await assert.rejects(
+        openConnection("127.0.0.1", port),
+        (e) => e instanceof OSError && e.code === "ECONNREFUSED",
+      );
+    })
+  ));
+
+test("Unix sockets: startUnixServer and openUnixConnection; the socket file goes with the server", () =>
+  withLoop((loop) =>
+    loop.runUntilComplete(async () => {
+      const dir = mkdtempSync(join(tmpdir(), "aioloop-streams-"));
+      const path = join(dir, "echo.sock");
+      try {
+        const server = await startUnixServer(async (reader, writer) => {
+          for await (const line of reader) {
+            writer.write(line);
+            await writer.drain();
+          }
+          writer.close();
+        }, path);
+        const [reader, writer] = await openUnixConnection(path);
+        writer.write(b("one\ntw"));
+        await sleep(0.002);
+        writer.write(b("o\nthree"));
+        writer.writeEof();
+        const lines: string[] = [];
+        for await (const line of reader) lines.push(s(line));
+        assert.deepEqual(lines, ["one\n", "two\n", "three"]);
+        writer.close();
+        await writer.waitClosed();
+        await closeServer(server);
+        assert.equal(existsSync(path), false);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    })
+  ));
+
+const PY_SERVER = `
+import asyncio
+async def handle(r, w):
+    while True:
+        line = await r.readline()
+        if not line:
+            break
+        if line.startswith(b"bytes "):
+            data = await r.readexactly(int(line[6:]))
+            w.write(b"%d %d\\n" % (len(data), sum(data)))
+        else:
+            w.write(line.upper())
+        await w.drain()
+    w.write(b"bye\\n")
+    w.close()
+async def main():
+    srv = await asyncio.start_server(handle, "127.0.0.1", 0)
+    print(srv.sockets[0].getsockname()[1], flush=True)
+    async with srv:
+        await srv.serve_forever()
+asyncio.run(main())
+`;
+
+test("Python asyncio streams server as the peer of openConnection", () =>
+  withLoop((loop) =>
+    loop.runUntilComplete(async () => {
+      const py = runChild(loop, ["-c", PY_SERVER]);
+      try {
+        const port = Number(await py.firstLine);
+        const [reader, writer] = await openConnection("127.0.0.1", port);
+        writer.write(b("hel"));
+        await sleep(0.002);
+        writer.write(b("lo\nworld\n"));
+        assert.equal(s(await reader.readline()), "HELLO\n");
+        assert.equal(s(await reader.readline()), "WORLD\n");
+        const blob = pattern(0, 3 * 1024 * 1024 + 17);
+        let total = 0;
+        for (const x of blob) total += x;
+        writer.write(b(`bytes ${blob.byteLength}\n`));
+        for (let off = 0; off < blob.byteLength; off += 100_000) {
+          writer.write(blob.subarray(off, off + 100_000));
+          await writer.drain();
+        }
+        assert.equal(s(await reader.readuntil("\n")), `${blob.byteLength} ${total}\n`);
+        writer.writeEof();
+        assert.equal(s(await reader.read()), "bye\n");
+        writer.close();
+        await writer.waitClosed();
+      } finally {
+        py.child.kill();
+        await py.exited;
+      }
+    })
+  ));
+
+const PY_CLIENT = `
+import asyncio, sys
+async def main():
+    r, w = await asyncio.open_connection("127.0.0.1", int(sys.argv[1]))
+    w.write(b"hello\\nwor")
+    await w.drain()
+    await asyncio.sleep(0.005)
+    w.write(b"ld\\n")
+    assert await r.readline() == b"HELLO\\n"
+    assert await r.readline() == b"WORLD\\n"
+    blob = bytes(range(256)) * 8192
+    w.write(b"LEN %d\\n" % len(blob))
+    w.write(blob)
+    await w.drain()
+    assert await r.readuntil(b"\\n") == b"%d %d\\n" % (len(blob), sum(blob))
+    w.write_eof()
+    assert await r.read() == b"done\\n"
+    w.close()
+    await w.wait_closed()
+    print("ok", flush=True)
+asyncio.run(main())
+`;
+
+test("Python asyncio streams client as the peer of startServer", () =>
+  withLoop((loop) =>
+    loop.runUntilComplete(async () => {
+      const served = loop.createFuture<void>();
+      const server = await startServer(async (reader, writer) => {
+        try {
+          for (;;) {
+            const line = await reader.readline();
+            if (line.byteLength === 0) break;
+            const text = s(line);
+            if (text.startsWith("LEN ")) {
+              const data = await reader.readexactly(Number(text.slice(4)));
+              let total = 0;
+              for (const x of data) total += x;
+              writer.write(b(`${data.byteLength} ${total}\n`));
+            } else writer.write(b(text.toUpperCase()));
+            await writer.drain();
+          }
+          writer.write(b("done\n"));
+          writer.close();
+          await writer.waitClosed();
+          served.setResult();
+        } catch (e) {
+          served.setException(e);
+        }
+      }, "127.0.0.1", 0);
+      const py = runChild(loop, ["-c", PY_CLIENT, String(portOf(server))]);
+      const [code, out, err] = await py.exited;
+      assert.equal(code, 0, err);
+      assert.equal(out, "ok\n");
+      await served;
+      await closeServer(server);
     })
   ));
