@@ -1,6 +1,7 @@
 /**
  * aioloop: Python asyncio's event loop for Deno and Bun, driving the OS poller (epoll) through
- * FFI. Names are asyncio's in camelCase; times are in seconds.
+ * FFI. Names are asyncio's in camelCase; times are in seconds; Python's exceptions are Error
+ * subclasses of the same names.
  *
  * @module
  */
@@ -27,5 +28,38 @@ export {
   ValueError,
 } from "./loop/errors.ts";
 export {
-  AF_INET, AF_INET6, AF_UNIX, SOCK_DGRAM, SOCK_STREAM, Socket, socketpair, type BytesLike,
+  AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST,
+  AI_NUMERICSERV, AI_PASSIVE, AI_V4MAPPED, inetNtop, inetPton, IPPROTO_IP, IPPROTO_IPV6,
+  IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, isIpAddress, isIpv4Address, isIpv6Address,
+  MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, NI_DGRAM, NI_NAMEREQD, NI_NOFQDN,
+  NI_NUMERICHOST, NI_NUMERICSERV, SHUT_RD, SHUT_RDWR, SHUT_WR, SO_BROADCAST, SO_ERROR,
+  SO_KEEPALIVE, SO_LINGER, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SO_TYPE,
+  SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, Socket,
+  socketpair, SOL_SOCKET, SOMAXCONN, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
+  type AddressLike, type BytesLike, type SockAddr,
 } from "./loop/socket.ts";
+export {
+  EAI_ADDRFAMILY, EAI_AGAIN, EAI_BADFLAGS, EAI_FAIL, EAI_FAMILY, EAI_MEMORY, EAI_NODATA,
+  EAI_NONAME, EAI_OVERFLOW, EAI_SERVICE, EAI_SOCKTYPE, EAI_SYSTEM, gaierror, type AddrInfo,
+  type GetAddrInfoOptions,
+} from "./loop/dns.ts";
+export {
+  BaseProtocol, BufferedProtocol, DatagramProtocol, Protocol, SubprocessProtocol,
+  type BaseProtocolLike, type BufferedProtocolLike, type DatagramProtocolLike,
+  type ProtocolFactory, type ProtocolLike, type SubprocessProtocolLike,
+} from "./loop/protocols.ts";
+export type {
+  BaseTransport, DatagramTransport, ReadTransport, SubprocessTransport, Transport,
+  WriteTransport,
+} from "./loop/transports/base.ts";
+export { Server } from "./loop/server.ts";
+export type {
+  CreateConnectionOptions, CreateServerOptions, CreateUnixConnectionOptions,
+  CreateUnixServerOptions,
+} from "./loop/connections.ts";
+export type { DatagramEndpointOptions } from "./loop/datagram_endpoint.ts";
+export {
+  DEFAULT_LIMIT, IncompleteReadError, LimitOverrunError, openConnection, openUnixConnection,
+  startServer, startUnixServer, StreamReader, StreamReaderProtocol, StreamWriter,
+  type ClientConnectedCallback, type Separator, type StreamOptions, type StreamReaderOptions,
+} from "./loop/streams.ts";

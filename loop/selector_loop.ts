@@ -8,6 +8,18 @@ import { OSError, ValueError } from "./errors.ts";
 import { type Callback, Handle } from "./handles.ts";
 import { EVENT_READ, EVENT_WRITE, type Selector } from "./selector.ts";
 import { type SignalLike, SignalHandlers, signalNumber } from "./signals.ts";
+import {
+  createConnection, type CreateConnectionOptions, createServer, type CreateServerOptions,
+  createUnixConnection, type CreateUnixConnectionOptions, createUnixServer,
+  type CreateUnixServerOptions,
+} from "./connections.ts";
+import { createDatagramEndpoint, type DatagramEndpointOptions } from "./datagram_endpoint.ts";
+import { type AddrInfo, getaddrinfo, type GetAddrInfoOptions, getnameinfo } from "./dns.ts";
+import type { DatagramProtocolLike, ProtocolFactory, ProtocolLike } from "./protocols.ts";
+import type { Server } from "./server.ts";
+import * as sockOps from "./sock_ops.ts";
+import type { AddressLike, BytesLike, SockAddr, Socket } from "./socket.ts";
+import type { DatagramTransport, Transport } from "./transports/base.ts";
 
 /** Something addReader accepts: an fd, or an object with fileno() (a Socket, a file). */
 export type FileLike = number | { fileno(): number };
@@ -118,6 +130,122 @@ export class SelectorEventLoop extends BaseEventLoop {
     table[fd]!.cancel();
     table[fd] = undefined;
     return true;
+  }
+
+  // ---- Networking: each method is asyncio's, implemented in the file named ------------------
+
+  /** Resolve host/port without blocking the loop (asyncio getaddrinfo; loop/dns.ts). */
+  getaddrinfo(
+    host: string | null,
+    port: number | string | null,
+    options: GetAddrInfoOptions = {},
+  ): Promise<AddrInfo[]> {
+    return getaddrinfo(this, host, port, options);
+  }
+
+  /** Reverse-resolve a socket address (asyncio getnameinfo; loop/dns.ts). */
+  getnameinfo(
+    sockaddr: readonly [string, number] | readonly [string, number, number, number],
+    flags = 0,
+  ): Promise<[string, string]> {
+    return getnameinfo(this, sockaddr, flags);
+  }
+
+  /** Receive up to `nbytes` from a non-blocking socket (asyncio sock_recv; loop/sock_ops.ts). */
+  sockRecv(sock: Socket, nbytes: number): Promise<Uint8Array> {
+    return sockOps.sockRecv(this, sock, nbytes);
+  }
+
+  /** Receive into `buf`; resolves to the byte count (asyncio sock_recv_into). */
+  sockRecvInto(sock: Socket, buf: BytesLike): Promise<number> {
+    return sockOps.sockRecvInto(this, sock, buf);
+  }
+
+  /** Receive a datagram and its sender (asyncio sock_recvfrom). */
+  sockRecvfrom(sock: Socket, bufsize: number): Promise<[Uint8Array, SockAddr]> {
+    return sockOps.sockRecvfrom(this, sock, bufsize);
+  }
+
+  /** Receive a datagram into `buf` (at most `nbytes`, 0: all): [count, sender]. */
+  sockRecvfromInto(sock: Socket, buf: BytesLike, nbytes = 0): Promise<[number, SockAddr]> {
+    return sockOps.sockRecvfromInto(this, sock, buf, nbytes);
+  }
+
+  /** Send all of `data`, waiting for the socket to drain as needed (asyncio sock_sendall). */
+  sockSendall(sock: Socket, data: BytesLike): Promise<void> {
+    return sockOps.sockSendall(this, sock, data);
+  }
+
+  /** Send a datagram to `address` (asyncio sock_sendto). */
+  sockSendto(sock: Socket, data: BytesLike, address: AddressLike): Promise<number> {
+    return sockOps.sockSendto(this, sock, data, address);
+  }
+
+  /** Connect to an already resolved address (asyncio sock_connect). */
+  sockConnect(sock: Socket, address: AddressLike): Promise<void> {
+    return sockOps.sockConnect(this, sock, address);
+  }
+
+  /** Accept a connection: resolves to [socket, address] (asyncio sock_accept). */
+  sockAccept(sock: Socket): Promise<[Socket, SockAddr]> {
+    return sockOps.sockAccept(this, sock);
+  }
+
+  /** Open a TCP connection (asyncio create_connection; loop/connections.ts). */
+  createConnection<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    host: string | null = null,
+    port: number | string | null = null,
+    options: CreateConnectionOptions = {},
+  ): Promise<[Transport, P]> {
+    return createConnection(this, protocolFactory, host, port, options);
+  }
+
+  /** Listen on TCP (asyncio create_server; loop/connections.ts, loop/server.ts). */
+  createServer<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    host: string | string[] | null = null,
+    port: number | string | null = null,
+    options: CreateServerOptions = {},
+  ): Promise<Server> {
+    return createServer(this, protocolFactory, host, port, options);
+  }
+
+  /** Connect to a Unix stream socket (asyncio create_unix_connection). */
+  createUnixConnection<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    path: string | null = null,
+    options: CreateUnixConnectionOptions = {},
+  ): Promise<[Transport, P]> {
+    return createUnixConnection(this, protocolFactory, path, options);
+  }
+
+  /** Listen on a Unix stream socket (asyncio create_unix_server). */
+  createUnixServer<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    path: string | null = null,
+    options: CreateUnixServerOptions = {},
+  ): Promise<Server> {
+    return createUnixServer(this, protocolFactory, path, options);
+  }
+
+  /**
+   * Open a datagram endpoint (asyncio create_datagram_endpoint; loop/datagram_endpoint.ts).
+   * Takes `(factory, options)` or asyncio's positional `(factory, localAddr, remoteAddr,
+   * options)`.
+   */
+  createDatagramEndpoint<P extends DatagramProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    localAddrOrOptions?: unknown,
+    remoteAddr?: unknown,
+    options: DatagramEndpointOptions = {},
+  ): Promise<[DatagramTransport, P]> {
+    const isOptions = typeof localAddrOrOptions === "object" && localAddrOrOptions !== null &&
+      !Array.isArray(localAddrOrOptions);
+    const merged: DatagramEndpointOptions = isOptions
+      ? localAddrOrOptions as DatagramEndpointOptions
+      : { ...options, localAddr: localAddrOrOptions ?? options.localAddr, remoteAddr: remoteAddr ?? options.remoteAddr };
+    return createDatagramEndpoint(this, protocolFactory, merged);
   }
 
   /**

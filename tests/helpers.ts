@@ -46,3 +46,18 @@ export async function fdCountSettled(expected: number, ms = 3000): Promise<numbe
   }
   return n;
 }
+
+/**
+ * The open fd count once it stops changing (two reads 50 ms apart agree): earlier tests' child
+ * processes and terminated workers release their fds a little after they end.
+ */
+export async function stableFdCount(): Promise<number> {
+  let prev = openFdCount();
+  for (let i = 0; i < 40; i++) {
+    await hostDelay(50);
+    const n = openFdCount();
+    if (n === prev) return n;
+    prev = n;
+  }
+  return prev;
+}

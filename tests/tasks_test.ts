@@ -27,10 +27,10 @@ test("createTask starts the coroutine only on the next loop iteration", () =>
       return 1;
     });
     assert.ok(task instanceof Task);
-    assert.deepEqual(order, []);
+    assert.equal(order.length, 0);
     await Promise.resolve(); // microtasks alone do not start it
     await hostDelay(1); // nor a host turn while the loop is not running
-    assert.deepEqual(order, []);
+    assert.equal(order.length, 0);
     loop.callSoon(() => order.push("callSoon-before-run"));
     assert.equal(await loop.runUntilComplete(task), 1);
     // The task's first step was queued before the callSoon, so it runs first.

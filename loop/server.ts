@@ -1,0 +1,197 @@
+/**
+ * Server: listening sockets that accept connections into transports (asyncio.Server and the
+ * selector loop's _accept_connection).
+ */
+import { OSError, RuntimeError } from "./errors.ts";
+import type { Future } from "./futures.ts";
+import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
+import type { SelectorEventLoop } from "./selector_loop.ts";
+import type { Socket } from "./socket.ts";
+import { type ConnectionOwner, SelectorSocketTransport } from "./transports/selector_socket.ts";
+
+/** accept(2) failures that mean "out of resources": pause accepting for a while. */
+const RESOURCE_ERRORS = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]);
+/** How long to stop accepting after running out of fds (asyncio's ACCEPT_RETRY_DELAY). */
+const ACCEPT_RETRY_DELAY = 1;
+
+/** Listening sockets serving a protocol (asyncio.Server). Made by createServer(). */
+export class Server implements ConnectionOwner {
+  private readonly _loop: SelectorEventLoop;
+  private _sockets: Socket[] | null;
+  private readonly _protocolFactory: ProtocolFactory<ProtocolLike>;
+  private readonly _backlog: number;
+  private readonly _onClosed: (() => void) | undefined;
+  private _serving = false;
+  private _activeCount = 0;
+  private _closedWaiters: Future<void>[] = [];
+  private _servingForever: Future<void> | undefined;
+
+  /** @internal Use loop.createServer(). */
+  constructor(
+    loop: SelectorEventLoop,
+    sockets: Socket[],
+    protocolFactory: ProtocolFactory<ProtocolLike>,
+    backlog: number,
+    onClosed?: () => void,
+  ) {
+    this._loop = loop;
+    this._sockets = sockets;
+    this._protocolFactory = protocolFactory;
+    this._backlog = backlog;
+    this._onClosed = onClosed;
+  }
+
+  /** The listening sockets, or null once closed (asyncio Server.sockets). */
+  get sockets(): Socket[] | null {
+    return this._sockets === null ? null : [...this._sockets];
+  }
+
+  /** The loop the server runs on (asyncio get_loop). */
+  getLoop(): SelectorEventLoop {
+    return this._loop;
+  }
+
+  /** True while accepting connections (asyncio is_serving). */
+  isServing(): boolean {
+    return this._serving;
+  }
+
+  /** Start accepting connections; idempotent (asyncio start_serving). */
+  startServing(): Promise<void> {
+    this._startServing();
+    return Promise.resolve();
+  }
+
+  /**
+   * Accept connections until the returned promise is cancelled or the server closed (asyncio
+   * serve_forever).
+   */
+  async serveForever(): Promise<void> {
+    if (this._servingForever) {
+      throw new RuntimeError("server is already being awaited on serveForever()");
+    }
+    if (this._sockets === null) throw new RuntimeError("server is closed");
+    this._startServing();
+    this._servingForever = this._loop.createFuture<void>();
+    try {
+      await this._servingForever;
+    } finally {
+      this.close();
+      this._servingForever = undefined;
+    }
+  }
+
+  /**
+   * Stop listening: close the listening sockets and set `sockets` to null. Connections already
+   * accepted stay open (asyncio Server.close).
+   */
+  close(): void {
+    const sockets = this._sockets;
+    if (sockets === null) return;
+    this._sockets = null;
+    for (const sock of sockets) {
+      if (this._serving) this._loop.removeReader(sock);
+      sock.close();
+    }
+    this._serving = false;
+    this._onClosed?.();
+    this._servingForever?.cancel();
+    for (const w of this._closedWaiters) if (!w.done()) w.setResult();
+    this._closedWaiters = [];
+  }
+
+  /** Resolve once close() has completed (asyncio wait_closed). */
+  async waitClosed(): Promise<void> {
+    if (this._sockets === null) return;
+    const waiter = this._loop.createFuture<void>();
+    this._closedWaiters.push(waiter);
+    await waiter;
+  }
+
+  /** @internal */
+  _attach(_transport: unknown): void {
+    this._activeCount++;
+  }
+
+  /** @internal */
+  _detach(_transport: unknown): void {
+    this._activeCount--;
+  }
+
+  /** How many accepted connections are still open. */
+  get activeConnections(): number {
+    return this._activeCount;
+  }
+
+  /** @internal */
+  _startServing(): void {
+    if (this._serving || this._sockets === null) return;
+    this._serving = true;
+    for (const sock of this._sockets) {
+      sock.listen(this._backlog);
+      this._loop.addReader(sock, acceptReady, this, sock);
+    }
+  }
+
+  /** @internal Accept up to `backlog` pending connections (one readiness event). */
+  _acceptReady(listener: Socket): void {
+    for (let i = 0; i < this._backlog; i++) {
+      let conn: Socket, addr: unknown;
+      try {
+        [conn, addr] = listener.accept();
+      } catch (e) {
+        if (e instanceof OSError && (e.code === "EAGAIN" || e.code === "EINTR" ||
+          e.code === "ECONNABORTED")) {
+          if (e.code === "ECONNABORTED") continue;
+          return;
+        }
+        this._loop.callExceptionHandler({
+          message: "socket.accept() out of system resource",
+          exception: e,
+          socket: listener,
+        });
+        if (e instanceof OSError && RESOURCE_ERRORS.has(e.code)) {
+          this._loop.removeReader(listener);
+          this._loop.callLater(ACCEPT_RETRY_DELAY, resumeAccepting, this, listener);
+        }
+        return;
+      }
+      this._acceptConnection(conn, addr);
+    }
+  }
+
+  /** @internal */
+  _resumeAccepting(listener: Socket): void {
+    if (this._serving && this._sockets?.includes(listener)) {
+      this._loop.addReader(listener, acceptReady, this, listener);
+    }
+  }
+
+  private _acceptConnection(conn: Socket, addr: unknown): void {
+    let protocol: ProtocolLike;
+    try {
+      conn.setBlocking(false);
+      protocol = this._protocolFactory();
+    } catch (exception) {
+      this._loop.callExceptionHandler({
+        message: "Error on transport creation for incoming connection",
+        exception,
+        socket: conn,
+      });
+      conn.close();
+      return;
+    }
+    new SelectorSocketTransport(this._loop, conn, protocol, {
+      extra: { peername: addr },
+      server: this,
+    });
+  }
+}
+
+function acceptReady(server: Server, listener: Socket): void {
+  server._acceptReady(listener);
+}
+
+function resumeAccepting(server: Server, listener: Socket): void {
+  server._resumeAccepting(listener);
+}

@@ -1,0 +1,73 @@
+/**
+ * Write flow control shared by every writing transport (asyncio's _FlowControlMixin): tells
+ * the protocol pauseWriting() when the buffer grows past the high-water mark and
+ * resumeWriting() when it drains to the low-water mark.
+ */
+import type { BaseEventLoop } from "../base_loop.ts";
+import { ValueError } from "../errors.ts";
+import type { BaseProtocolLike } from "../protocols.ts";
+
+/** asyncio's default high-water mark: 64 KiB. */
+export const DEFAULT_HIGH_WATER = 64 * 1024;
+
+export abstract class FlowControl {
+  /** @internal */ protected _highWater = DEFAULT_HIGH_WATER;
+  /** @internal */ protected _lowWater = DEFAULT_HIGH_WATER / 4;
+  /** @internal */ protected _protocolPaused = false;
+  /** @internal */ protected abstract _loop: BaseEventLoop;
+  /** @internal */ protected abstract _protocol: BaseProtocolLike;
+
+  abstract getWriteBufferSize(): number;
+
+  /**
+   * Set the write buffer's high- and low-water marks in bytes (asyncio
+   * set_write_buffer_limits). Defaults: high 64 KiB, low high/4; only `low` given: high = 4·low.
+   */
+  setWriteBufferLimits(high?: number, low?: number): void {
+    if (high === undefined) high = low === undefined ? DEFAULT_HIGH_WATER : 4 * low;
+    if (low === undefined) low = Math.floor(high / 4);
+    if (!(high >= low && low >= 0)) {
+      throw new ValueError(`high (${high}) must be >= low (${low}) must be >= 0`);
+    }
+    this._highWater = high;
+    this._lowWater = low;
+    this._maybePauseProtocol();
+  }
+
+  /** The [low, high] water marks (asyncio get_write_buffer_limits). */
+  getWriteBufferLimits(): [number, number] {
+    return [this._lowWater, this._highWater];
+  }
+
+  /** @internal */
+  protected _maybePauseProtocol(): void {
+    if (this._protocolPaused || this.getWriteBufferSize() <= this._highWater) return;
+    this._protocolPaused = true;
+    try {
+      this._protocol.pauseWriting?.();
+    } catch (exception) {
+      this._loop.callExceptionHandler({
+        message: "protocol.pauseWriting() failed",
+        exception,
+        transport: this,
+        protocol: this._protocol,
+      });
+    }
+  }
+
+  /** @internal */
+  protected _maybeResumeProtocol(): void {
+    if (!this._protocolPaused || this.getWriteBufferSize() > this._lowWater) return;
+    this._protocolPaused = false;
+    try {
+      this._protocol.resumeWriting?.();
+    } catch (exception) {
+      this._loop.callExceptionHandler({
+        message: "protocol.resumeWriting() failed",
+        exception,
+        transport: this,
+        protocol: this._protocol,
+      });
+    }
+  }
+}
