@@ -261,3 +261,15 @@ test("a future from another loop is a ValueError", async () => {
     b.close();
   }
 });
+
+test("debug mode defaults to on when AIOLOOP_DEBUG is a non-empty string", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const { runScriptCommand } = await import("../ffi/runtime.ts");
+  const script = new URL("./fixtures/print_debug.ts", import.meta.url).pathname;
+  const [exe, ...args] = runScriptCommand(script);
+  for (const [value, expected] of [["1", "debug=true"], ["", "debug=false"]]) {
+    const env = { ...process.env, AIOLOOP_DEBUG: value };
+    const r = spawnSync(exe, args, { env, encoding: "utf8", timeout: 20000 });
+    assert.equal(r.stdout.trim(), expected, r.stderr);
+  }
+});
