@@ -212,26 +212,28 @@ test("gather of the same future twice gives its result twice", () =>
 test("gather: the first exception propagates; the other children keep running", () =>
   withLoop(async (loop) => {
     const err = new ValueError("first");
+    const release = loop.createFuture<void>();
     let slowFinished = false;
     const slow = loop.createTask(async () => {
-      await sleep(0.02);
+      await release;
       slowFinished = true;
       return "slow";
     });
     const g = gather(
       slow,
       async () => {
-        await sleep(0.005);
+        await sleep(0.002);
         throw err;
       },
       async () => {
-        await sleep(0.01);
+        await sleep(0.004);
         throw new Error("second");
       },
     );
     await settle(loop, g);
     assert.equal(g.exception(), err);
     assert.equal(slow.done(), false, "a failing child does not cancel the others");
+    release.setResult();
     assert.equal(await loop.runUntilComplete(slow), "slow");
     assert.equal(slowFinished, true);
   }));
@@ -309,13 +311,15 @@ test("cancelling a gather whose child swallows the cancel: the gather is still c
 test("a cancelled child cancels the gather (without returnExceptions)", () =>
   withLoop(async (loop) => {
     const victim = loop.createTask(() => sleep(10));
-    const other = loop.createTask(() => sleep(0.05, "other"));
+    const release = loop.createFuture<string>();
+    const other = loop.createTask(async () => await release);
     const g = gather(victim, other);
     loop.callLater(0.003, () => victim.cancel("victim"));
     await settle(loop, g);
     assert.equal(g.cancelled(), true);
-    assert.throws(() => g.result(), CancelledError);
+    assert.throws(() => g.result(), (e) => e instanceof CancelledError && e.message === "victim");
     assert.equal(other.done(), false, "the other children are not cancelled");
+    release.setResult("other");
     assert.equal(await loop.runUntilComplete(other), "other");
   }));
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { newEventLoop, sleep, socketpair } from "../mod.ts";
-import { fdCountSettled, openFdCount } from "./helpers.ts";
+import { fdCountSettled, openFdCount, stableFdCount } from "./helpers.ts";
 
 // deno-lint-ignore no-explicit-any
 const timersOf = (loop: unknown) => (loop as any)._timers.size as number;
@@ -14,7 +14,7 @@ const readyOf = (loop: unknown) => (loop as any)._ready.length as number;
 
 test("close() returns the process to the fds it had before, after parking and watching fds", async () => {
   const [a, b] = socketpair();
-  const before = openFdCount();
+  const before = await stableFdCount();
   const loop = newEventLoop();
   assert.ok(openFdCount() > before, "the loop opened its epoll and eventfd");
   loop.addReader(a, () => {
@@ -34,7 +34,7 @@ test("close() returns the process to the fds it had before, after parking and wa
 });
 
 test("500 loops created, run (parking) and closed leak no fd", async () => {
-  const before = openFdCount();
+  const before = await stableFdCount();
   for (let i = 0; i < 500; i++) {
     const loop = newEventLoop();
     if (i % 10 === 0) await loop.runUntilComplete(() => sleep(0.001)); // parks

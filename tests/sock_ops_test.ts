@@ -19,7 +19,7 @@ import {
   AF_INET, AF_INET6, AF_UNIX, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SOCK_DGRAM, SOCK_NONBLOCK,
   SOCK_STREAM, Socket, socketpair, SOL_SOCKET,
 } from "../loop/socket.ts";
-import { captureExceptions, fdCountSettled, openFdCount, withLoop } from "./helpers.ts";
+import { captureExceptions, fdCountSettled, stableFdCount, withLoop } from "./helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -58,7 +58,7 @@ function nextTick(loop: SelectorEventLoop, seconds = 0): Promise<void> {
 
 for (const [family, host, name] of [[AF_INET, "127.0.0.1", "IPv4"], [AF_INET6, "::1", "IPv6"]] as const) {
   test(`sockConnect/sockAccept/sockSendall/sockRecv over TCP ${name}`, { skip: family === AF_INET6 && !ipv6 }, async () => {
-    const before = openFdCount();
+    const before = await stableFdCount();
     await onLoop(async (loop) => {
       const srv = listener(family, host);
       const cli = new Socket(family, SOCK_STREAM);
@@ -227,7 +227,7 @@ test("cancelling a waiting sockRecv, sockAccept or sockSendall leaves no watcher
   }));
 
 test("errors: ECONNREFUSED, host names, blocking and closed sockets, EADDRINUSE", async () => {
-  const before = openFdCount();
+  const before = await stableFdCount();
   await onLoop(async (loop) => {
     const probe = new Socket(AF_INET, SOCK_STREAM);
     probe.bind(["127.0.0.1", 0]);

@@ -18,7 +18,7 @@ import {
   SO_TYPE, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, Socket, socketpair, SOL_SOCKET, TCP_NODELAY,
 } from "../loop/socket.ts";
 import { OSError, ValueError } from "../loop/errors.ts";
-import { fdCountSettled, openFdCount } from "./helpers.ts";
+import { fdCountSettled, stableFdCount } from "./helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -179,8 +179,8 @@ test("bad addresses are TypeError or ValueError naming the problem", () => {
 // ---- real sockets ------------------------------------------------------------------------------
 
 for (const [family, host, name] of [[AF_INET, "127.0.0.1", "IPv4"], [AF_INET6, "::1", "IPv6"]] as const) {
-  test(`TCP over ${name}: bind, listen, connect, accept, send/recv, names, shutdown`, { skip: family === AF_INET6 && !ipv6 }, () => {
-    const before = openFdCount();
+  test(`TCP over ${name}: bind, listen, connect, accept, send/recv, names, shutdown`, { skip: family === AF_INET6 && !ipv6 }, async () => {
+    const before = await stableFdCount();
     const srv = listener(family, host);
     const addr = srv.getsockname() as [string, number];
     assert.equal(addr[0], host);
@@ -213,7 +213,7 @@ for (const [family, host, name] of [[AF_INET, "127.0.0.1", "IPv4"], [AF_INET6, "
       cli.close();
       srv.close();
     }
-    assert.equal(openFdCount(), before);
+    assert.equal(await fdCountSettled(before), before);
   });
 }
 
@@ -276,8 +276,8 @@ test("non-blocking connect: EINPROGRESS (or at once), then SO_ERROR is 0; connec
   }
 });
 
-test("errors: ECONNREFUSED on a closed port, EADDRINUSE on a bound port, closed socket", () => {
-  const before = openFdCount();
+test("errors: ECONNREFUSED on a closed port, EADDRINUSE on a bound port, closed socket", async () => {
+  const before = await stableFdCount();
   const probe = new Socket(AF_INET, SOCK_STREAM);
   probe.bind(["127.0.0.1", 0]);
   const freePort = (probe.getsockname() as [string, number])[1];
@@ -309,7 +309,7 @@ test("errors: ECONNREFUSED on a closed port, EADDRINUSE on a bound port, closed 
   const lone = new Socket(AF_INET, SOCK_STREAM);
   assert.throws(() => lone.getpeername(), osErr("ENOTCONN"));
   lone.close();
-  assert.equal(openFdCount(), before);
+  assert.equal(await fdCountSettled(before), before);
 });
 
 test("socket options: int options round-trip, raw bytes with buflen", () => {
@@ -529,7 +529,7 @@ print(u.recv(100).decode())
 });
 
 test("no fd leaks: 200 connect/accept/close rounds return to the starting count", async () => {
-  const before = openFdCount();
+  const before = await stableFdCount();
   const srv = listener(AF_INET, "127.0.0.1");
   const addr = srv.getsockname() as [string, number];
   for (let i = 0; i < 200; i++) {
