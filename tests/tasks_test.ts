@@ -344,6 +344,10 @@ test("currentTask() is the running task inside a coroutine, across awaits, undef
       seen.push(currentTask());
       loop.callSoon(() => (inCallback = currentTask()));
       await sleep(0);
+      // A then() handler runs in the context of the code that attached it, as a Promise's does.
+      const f = loop.createFuture<number>();
+      loop.callSoon(() => f.setResult(1));
+      seen.push(...await f.then(() => [currentTask()]));
     });
     const other = loop.createTask(async () => {
       await sleep(0);
@@ -351,7 +355,7 @@ test("currentTask() is the running task inside a coroutine, across awaits, undef
     });
     await loop.runUntilComplete(task);
     await loop.runUntilComplete(other);
-    assert.deepEqual(seen, [task, task, task]);
+    assert.deepEqual(seen, [task, task, task, task]);
     assert.deepEqual(other.result(), [other]);
     assert.equal(inCallback, undefined, "a plain loop callback runs outside any task");
     assert.equal(currentTask(loop), undefined);
@@ -382,7 +386,8 @@ test("currentTask() outside a running loop is a RuntimeError; with a loop argume
 
 test("allTasks() lists pending tasks of the loop only", () =>
   withLoop(async (loop) => {
-    const a = loop.createTask(() => sleep(0.01));
+    const release = loop.createFuture<void>();
+    const a = loop.createTask(async () => await release);
     const b = loop.createTask(async () => {
       await sleep(0.001);
       return allTasks();
@@ -390,6 +395,8 @@ test("allTasks() lists pending tasks of the loop only", () =>
     const seen = await loop.runUntilComplete(b);
     assert.equal(seen.has(a), true);
     assert.equal(seen.has(b), true);
+    assert.equal(seen.size, 2);
+    release.setResult();
     await loop.runUntilComplete(a);
     assert.equal(allTasks(loop).size, 0);
     const c = loop.createTask(() => sleep(1));
