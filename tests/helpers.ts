@@ -9,12 +9,20 @@ export function openFdCount(): number {
   return readdirSync("/proc/self/fd").length;
 }
 
-/** Run `body` with a new loop that is always closed afterwards. */
+/**
+ * Run `body` with a new loop that is always closed afterwards. A test that failed while its
+ * loop was still running gets the loop stopped first, so one failure cannot make every later
+ * test in the process fail with "another loop is running".
+ */
 export async function withLoop<T>(body: (loop: SelectorEventLoop) => Promise<T> | T): Promise<T> {
   const loop = newEventLoop();
   try {
     return await body(loop);
   } finally {
+    for (let i = 0; i < 100 && loop.isRunning(); i++) {
+      loop.stop();
+      await hostDelay(10);
+    }
     if (!loop.isRunning()) loop.close();
   }
 }
