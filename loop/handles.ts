@@ -13,6 +13,7 @@ export class Handle {
   /** @internal */ _cancelled = false;
   /** @internal */ readonly _loop: BaseEventLoop;
 
+  /** @internal Use loop.callSoon(). */
   constructor(callback: Callback, args: unknown[], loop: BaseEventLoop) {
     this._callback = callback;
     this._args = args;
@@ -66,6 +67,7 @@ export class TimerHandle extends Handle {
   /** @internal */ _when: number;
   /** @internal True while in the loop's timer heap. */ _scheduled = false;
 
+  /** @internal Use loop.callLater() or loop.callAt(). */
   constructor(when: number, callback: Callback, args: unknown[], loop: BaseEventLoop) {
     super(callback, args, loop);
     this._when = when;
@@ -76,6 +78,7 @@ export class TimerHandle extends Handle {
     return this._when;
   }
 
+  /** Cancel the call; the loop drops it from its timers lazily (asyncio TimerHandle.cancel). */
   override cancel(): void {
     if (!this._cancelled) this._loop._timerHandleCancelled(this);
     super.cancel();

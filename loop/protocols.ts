@@ -20,6 +20,7 @@ export interface BaseProtocolLike {
 
 /** A streaming protocol (asyncio.Protocol). */
 export interface ProtocolLike extends BaseProtocolLike {
+  /** Called once when the connection is made, with its transport. */
   connectionMade?(transport: Transport): void;
   /** Bytes arrived; `data` is the protocol's to keep. */
   dataReceived?(data: Uint8Array): void;
@@ -29,16 +30,19 @@ export interface ProtocolLike extends BaseProtocolLike {
 
 /** A streaming protocol that supplies its own receive buffers (asyncio.BufferedProtocol). */
 export interface BufferedProtocolLike extends BaseProtocolLike {
+  /** Called once when the connection is made, with its transport. */
   connectionMade?(transport: Transport): void;
   /** Return a buffer to receive into; `sizeHint` is a recommended minimum (-1: any). */
   getBuffer(sizeHint: number): Uint8Array;
   /** `nbytes` bytes were written into the buffer from getBuffer(). */
   bufferUpdated(nbytes: number): void;
+  /** The peer sent EOF. Return true to keep the transport open for writing. */
   eofReceived?(): boolean | void;
 }
 
 /** A datagram protocol (asyncio.DatagramProtocol). */
 export interface DatagramProtocolLike extends BaseProtocolLike {
+  /** Called once when the connection is made, with its transport. */
   connectionMade?(transport: DatagramTransport): void;
   /** A datagram arrived from `addr`. */
   datagramReceived?(data: Uint8Array, addr: unknown): void;
@@ -48,6 +52,7 @@ export interface DatagramProtocolLike extends BaseProtocolLike {
 
 /** A subprocess protocol (asyncio.SubprocessProtocol). */
 export interface SubprocessProtocolLike extends BaseProtocolLike {
+  /** Called once when the connection is made, with its transport. */
   connectionMade?(transport: SubprocessTransport): void;
   /** The child wrote `data` to its stdout (fd 1) or stderr (fd 2). */
   pipeDataReceived?(fd: number, data: Uint8Array): void;
@@ -77,6 +82,7 @@ export abstract class BufferedProtocol extends BaseProtocol implements BufferedP
   override connectionMade(_transport: Transport): void {}
   abstract getBuffer(sizeHint: number): Uint8Array;
   abstract bufferUpdated(nbytes: number): void;
+  /** The peer sent EOF. Return true to keep the transport open for writing. */
   eofReceived(): boolean | void {}
 }
 

@@ -5,10 +5,12 @@
  * arrays instead of objects, so a busy loop allocates nothing per event.
  */
 
-/** Interest/readiness bits. */
+/** Interest/readiness bit: the fd is readable (Python's selectors.EVENT_READ). */
 export const EVENT_READ = 1;
+/** Interest/readiness bit: the fd is writable (Python's selectors.EVENT_WRITE). */
 export const EVENT_WRITE = 2;
 
+/** A platform poller, as SelectorEventLoop uses it (one per loop). */
 export interface Selector {
   /** Start watching `fd` for `events` (EVENT_READ | EVENT_WRITE). Raises OSError (e.g. EBADF). */
   register(fd: number, events: number): void;
@@ -21,7 +23,9 @@ export interface Selector {
    * in `readyFds[0..n)` and `readyEvents[0..n)`, valid until the next call.
    */
   poll(): number;
+  /** The fds poll() found ready, in `[0, n)`. */
   readonly readyFds: Int32Array;
+  /** The EVENT_* bits of each ready fd, in `[0, n)`. */
   readonly readyEvents: Uint8Array;
   /**
    * Wait off the JS thread until some fd is ready, `wakeup()` is called, or `timeoutMs` passes

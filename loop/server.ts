@@ -7,7 +7,7 @@ import type { Future } from "./futures.ts";
 import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
 import type { SelectorEventLoop } from "./selector_loop.ts";
 import type { Socket } from "./socket.ts";
-import { type ConnectionOwner, SelectorSocketTransport } from "./transports/selector_socket.ts";
+import { SelectorSocketTransport } from "./transports/selector_socket.ts";
 
 /** accept(2) failures that mean "out of resources": pause accepting for a while. */
 const RESOURCE_ERRORS = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]);
@@ -15,7 +15,7 @@ const RESOURCE_ERRORS = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]);
 const ACCEPT_RETRY_DELAY = 1;
 
 /** Listening sockets serving a protocol (asyncio.Server). Made by createServer(). */
-export class Server implements ConnectionOwner {
+export class Server {
   private readonly _loop: SelectorEventLoop;
   private _sockets: Socket[] | null;
   private readonly _protocolFactory: ProtocolFactory<ProtocolLike>;

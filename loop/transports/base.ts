@@ -11,15 +11,19 @@ export interface BaseTransport {
   isClosing(): boolean;
   /** Close after flushing buffered data; the protocol's connectionLost(null) follows. */
   close(): void;
+  /** Make `protocol` receive this transport's callbacks from now on (asyncio set_protocol). */
   setProtocol(protocol: unknown): void;
+  /** The protocol receiving this transport's callbacks (asyncio get_protocol). */
   getProtocol(): unknown;
 }
 
 /** The reading side (asyncio.ReadTransport). */
 export interface ReadTransport extends BaseTransport {
+  /** True while dataReceived is being called (asyncio is_reading). */
   isReading(): boolean;
   /** Stop calling dataReceived until resumeReading(). Idempotent. */
   pauseReading(): void;
+  /** Resume calling dataReceived after pauseReading(). Idempotent. */
   resumeReading(): void;
 }
 
@@ -27,13 +31,17 @@ export interface ReadTransport extends BaseTransport {
 export interface WriteTransport extends BaseTransport {
   /** Flow-control marks in bytes: pauseWriting() above `high`, resumeWriting() at `low`. */
   setWriteBufferLimits(high?: number, low?: number): void;
+  /** The [low, high] water marks in bytes (asyncio get_write_buffer_limits). */
   getWriteBufferLimits(): [number, number];
+  /** Bytes waiting in the write buffer (asyncio get_write_buffer_size). */
   getWriteBufferSize(): number;
   /** Write bytes without blocking; what the OS does not take now is buffered. */
   write(data: Uint8Array): void;
+  /** Write every chunk, in order (asyncio writelines). */
   writelines(list: Iterable<Uint8Array>): void;
   /** Close the write side after flushing (half-close). */
   writeEof(): void;
+  /** True if writeEof() is supported (asyncio can_write_eof). */
   canWriteEof(): boolean;
   /** Close at once, dropping buffered data; connectionLost(null) follows. */
   abort(): void;
@@ -46,16 +54,24 @@ export interface Transport extends ReadTransport, WriteTransport {}
 export interface DatagramTransport extends BaseTransport {
   /** Send `data` to `addr` (or to the connected remote address when omitted). */
   sendto(data: Uint8Array, addr?: unknown): void;
+  /** Close at once, dropping queued datagrams; connectionLost(null) follows. */
   abort(): void;
+  /** Bytes of datagrams waiting to be sent. */
   getWriteBufferSize(): number;
 }
 
 /** A child process (asyncio.SubprocessTransport). */
 export interface SubprocessTransport extends BaseTransport {
+  /** The child's process id (asyncio get_pid). */
   getPid(): number;
+  /** The exit status, −signal if a signal ended it, null while running (asyncio get_returncode). */
   getReturncode(): number | null;
+  /** The transport of the child's fd 0, 1 or 2, or null if it is not a pipe. */
   getPipeTransport(fd: number): BaseTransport | null;
+  /** Send `signal` to the child (asyncio send_signal). */
   sendSignal(signal: number | string): void;
+  /** Send SIGTERM (asyncio terminate). */
   terminate(): void;
+  /** Send SIGKILL (asyncio kill). */
   kill(): void;
 }
