@@ -63,3 +63,7 @@ export {
   startServer, startUnixServer, StreamReader, StreamReaderProtocol, StreamWriter,
   type ClientConnectedCallback, type Separator, type StreamOptions, type StreamReaderOptions,
 } from "./loop/streams.ts";
+export {
+  type Executor, ImportError, type ShutdownOptions, type Submission, task, WorkerPoolExecutor,
+  type WorkerTask,
+} from "./loop/executor.ts";

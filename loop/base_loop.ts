@@ -10,6 +10,9 @@ import { setImmediate } from "node:timers";
 import { readEnv } from "../ffi/runtime.ts";
 import { Deque } from "./deque.ts";
 import { RuntimeError, ValueError } from "./errors.ts";
+import {
+  checkExecutor, type Executor, futureFromSubmission, WorkerPoolExecutor,
+} from "./executor.ts";
 import { Future } from "./futures.ts";
 import { type Callback, Handle, TimerHandle } from "./handles.ts";
 import { getRunningLoopOrNull, setRunningLoop } from "./running.ts";
@@ -94,6 +97,7 @@ export abstract class BaseEventLoop {
   private _debug = !!readEnv("AIOLOOP_DEBUG");
   private _exceptionHandler: ExceptionHandler | null = null;
   private readonly _tasks = new Set<Task<unknown>>();
+  private _defaultExecutor: Executor | null = null;
 
   // ---- I/O hooks for subclasses -------------------------------------------------------------
 
@@ -265,6 +269,7 @@ export abstract class BaseEventLoop {
     this._closed = true;
     this._ready.clear();
     this._timers.clear();
+    this._defaultExecutor?.shutdown(false); // asyncio: shut down without waiting
     this._closeIo();
   }
 
@@ -369,6 +374,30 @@ export abstract class BaseEventLoop {
   /** @internal The tasks not yet done. */
   _liveTasks(): Task<unknown>[] {
     return [...this._tasks];
+  }
+
+  // ---- Executor -------------------------------------------------------------------------------
+
+  /**
+   * Run `fn(...args)` in `executor`, or in the default executor if null (asyncio
+   * run_in_executor), and return a Future of its result. The default executor is a
+   * WorkerPoolExecutor, created on first use: `fn` must then name its code as
+   * `task(import.meta.url, "exportName")` and `args` must be structured-cloneable (executor.ts).
+   */
+  runInExecutor<T = unknown>(executor: Executor | null, fn: unknown, ...args: unknown[]): Future<T> {
+    this._checkClosed();
+    if (executor === null || executor === undefined) {
+      executor = this._defaultExecutor ??= new WorkerPoolExecutor();
+    } else {
+      checkExecutor(executor, "runInExecutor");
+    }
+    return futureFromSubmission<T>(this, executor.submit(fn, ...args));
+  }
+
+  /** Use `executor` for runInExecutor(null, …) (asyncio set_default_executor). */
+  setDefaultExecutor(executor: Executor): void {
+    checkExecutor(executor, "setDefaultExecutor");
+    this._defaultExecutor = executor;
   }
 
   // ---- Errors ---------------------------------------------------------------------------------
