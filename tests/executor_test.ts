@@ -15,13 +15,15 @@ import { burn, tasksUrl } from "./fixtures/executor_tasks.ts";
 import { captureExceptions, fdCountSettled, stableFdCount, withLoop } from "./helpers.ts";
 
 const t = (name: string) => task(tasksUrl, name);
+/** A Promise that follows a loop Future (node:assert's rejects() wants a real Promise). */
+const p = <T>(fut: PromiseLike<T>): Promise<T> => Promise.resolve(fut);
 const cores = navigator.hardwareConcurrency;
 
 /**
  * Fire a loop timer every 10 ms until `body` settles; returns body's value, its wall time and
  * the longest stall (the gap between two firings beyond the 10 ms asked for).
  */
-async function withTicker<T>(loop: SelectorEventLoop, body: () => Promise<T>) {
+async function withTicker<T>(loop: SelectorEventLoop, body: () => PromiseLike<T>) {
   let last = loop.time(), maxStall = 0, ticks = 0;
   let handle = loop.callLater(0.01, function tick() {
     const now = loop.time();
@@ -102,7 +104,7 @@ test("results and arguments are structured-cloned; async tasks are awaited", () 
 test("an exception thrown in the worker reaches the awaiting Future with its message", () =>
   withLoop((loop) =>
     loop.runUntilComplete(async () => {
-      await assert.rejects(loop.runInExecutor(null, t("fail"), "bad input 7"), (e: unknown) => {
+      await assert.rejects(p(loop.runInExecutor(null, t("fail"), "bad input 7")), (e: unknown) => {
         assert.ok(e instanceof RangeError);
         assert.equal((e as Error).message, "bad input 7");
         assert.equal((e as { code?: string }).code, "E_FIXTURE");
@@ -111,9 +113,9 @@ test("an exception thrown in the worker reaches the awaiting Future with its mes
         return true;
       });
       const fut = loop.runInExecutor(null, t("failValueError"), "nope");
-      await assert.rejects(fut, ValueError);
+      await assert.rejects(p(fut), ValueError);
       assert.ok(fut.exception() instanceof ValueError);
-      await assert.rejects(loop.runInExecutor(null, t("failWithCustomClass"), "custom"), {
+      await assert.rejects(p(loop.runInExecutor(null, t("failWithCustomClass"), "custom")), {
         name: "FixtureError", message: "custom",
       });
     })));
@@ -122,12 +124,12 @@ test("a task naming a missing module or export, or a non-function, fails naming 
   withLoop((loop) =>
     loop.runUntilComplete(async () => {
       const missing = new URL("./fixtures/no_such_module.ts", import.meta.url).href;
-      await assert.rejects(loop.runInExecutor(null, task(missing, "f")), (e: unknown) => {
+      await assert.rejects(p(loop.runInExecutor(null, task(missing, "f"))), (e: unknown) => {
         assert.ok(e instanceof ImportError);
         assert.ok((e as Error).message.includes(`cannot import module ${missing}`), String(e));
         return true;
       });
-      await assert.rejects(loop.runInExecutor(null, t("noSuchExport")), (e: unknown) => {
+      await assert.rejects(p(loop.runInExecutor(null, t("noSuchExport"))), (e: unknown) => {
         assert.ok(e instanceof ImportError);
         assert.equal(
           (e as Error).message,
@@ -135,12 +137,12 @@ test("a task naming a missing module or export, or a non-function, fails naming 
         );
         return true;
       });
-      await assert.rejects(loop.runInExecutor(null, t("notAFunction")), {
+      await assert.rejects(p(loop.runInExecutor(null, t("notAFunction"))), {
         name: "TypeError",
         message: `executor task "notAFunction" from ${tasksUrl} is not a function ` +
           "(the export is number)",
       });
-      await assert.rejects(loop.runInExecutor(null, t("returnsFunction")), {
+      await assert.rejects(p(loop.runInExecutor(null, t("returnsFunction"))), {
         name: "TypeError", message: /result of executor task "returnsFunction".*structured-clone/,
       });
     })));
@@ -230,7 +232,7 @@ test("setDefaultExecutor: runInExecutor(null) uses it; it may accept plain funct
       assert.equal(await loop.runInExecutor(null, (a: number, b: number) => a * b, 6, 7), 42);
       assert.deepEqual(calls, [[6, 7]]);
       const bad = { submit: () => 5, shutdown() {} };
-      assert.throws(() => loop.runInExecutor(bad, t("add")), /submit\(\) must return a Promise/);
+      assert.throws(() => loop.runInExecutor(bad as unknown as Executor, t("add")), /submit\(\) must return a Promise/);
     })));
 
 test("cancel: a queued call never starts; shutdown(wait) waits, cancelFutures cancels", async () => {
@@ -258,7 +260,7 @@ test("cancel: a queued call never starts; shutdown(wait) waits, cancelFutures ca
 test("a worker thread that dies mid-call fails that call with RuntimeError; others go on", () =>
   withLoop((loop) =>
     loop.runUntilComplete(async () => {
-      await assert.rejects(loop.runInExecutor(null, t("exitThread"), 3), {
+      await assert.rejects(p(loop.runInExecutor(null, t("exitThread"), 3)), {
         name: "RuntimeError", message: /worker thread ended \(exit code 3\).*"exitThread"/,
       });
       assert.equal(await loop.runInExecutor(null, t("add"), 4, 5), 9);
@@ -271,7 +273,7 @@ test("a cancelled Future drops a running call's result; the loop goes on", () =>
       await warmUp(1); // so the call below starts at once on an idle thread
       const fut = loop.runInExecutor(null, t("blockMs"), 30);
       assert.equal(fut.cancel(), true);
-      await assert.rejects(fut, CancelledError);
+      await assert.rejects(p(fut), CancelledError);
       const end = performance.now() + 3000;
       while (_executorThreads().busy > 0 && performance.now() < end) await sleep(0.01);
       await sleep(0.01); // the result arrived and was dropped without an error
