@@ -67,3 +67,11 @@ export {
   type Executor, ImportError, type ShutdownOptions, type Submission, task, WorkerPoolExecutor,
   type WorkerTask,
 } from "./loop/executor.ts";
+export { ReadPipeTransport, WritePipeTransport } from "./loop/transports/unix_pipes.ts";
+export {
+  DEVNULL, PIPE, STDOUT, UnixSubprocessTransport, type StdioOption, type SubprocessOptions,
+} from "./loop/subprocess.ts";
+export {
+  createSubprocessExec, createSubprocessShell, Process, SubprocessStreamProtocol,
+  type ProcessOptions,
+} from "./loop/process.ts";

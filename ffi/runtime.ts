@@ -161,3 +161,14 @@ export function runScriptCommand(script: string): string[] {
   const exe = isBun ? globalAny.process.execPath : denoNs.execPath();
   return isBun ? [exe, script] : [exe, "run", "-A", script];
 }
+
+/**
+ * The address of `view`'s first byte, as a number (user-space addresses fit in 2^53). For
+ * memory the kernel reads or writes after the call returns (io_uring): the caller keeps `view`
+ * reachable until then. Its bytes do not move: an ArrayBuffer's backing store is allocated
+ * outside the moving heap in V8 (Deno) and JavaScriptCore (Bun) once its address is taken.
+ */
+export function bufferAddress(view: ArrayBufferView): number {
+  if (isBun) return bunFfi.ptr(view);
+  return Number(denoNs.UnsafePointer.value(denoNs.UnsafePointer.of(view)));
+}

@@ -1,0 +1,292 @@
+/**
+ * Subprocesses with streams (asyncio.subprocess): createSubprocessExec/createSubprocessShell
+ * return a Process whose stdin is a StreamWriter and stdout/stderr are StreamReaders, with
+ * wait() and communicate(). Built on the loop's subprocessExec/subprocessShell.
+ */
+import { ECONNRESET, EPIPE } from "../ffi/libc.ts";
+import type { BaseEventLoop } from "./base_loop.ts";
+import { OSError } from "./errors.ts";
+import { getRunningLoop } from "./events.ts";
+import type { Future } from "./futures.ts";
+import { SubprocessProtocol } from "./protocols.ts";
+import { splitArgs, type SubprocessOptions, type UnixSubprocessTransport } from "./subprocess.ts";
+import { asBytes, type BytesLike } from "./socket.ts";
+import { StreamReader, type StreamReaderProtocol, StreamWriter } from "./streams.ts";
+import type { ReadTransport, SubprocessTransport, Transport } from "./transports/base.ts";
+
+/** Options of createSubprocessExec/Shell: the loop's, plus the readers' buffer limit. */
+export interface ProcessOptions extends SubprocessOptions {
+  /** The StreamReaders' limit (default 64 KiB). */
+  limit?: number;
+}
+
+/** The loop methods this module builds on (the selector loop has them). */
+interface SubprocessLoop extends BaseEventLoop {
+  subprocessExec(
+    factory: () => SubprocessStreamProtocol,
+    program: string,
+    ...rest: unknown[]
+  ): Promise<[SubprocessTransport, SubprocessStreamProtocol]>;
+  subprocessShell(
+    factory: () => SubprocessStreamProtocol,
+    cmd: string,
+    options?: SubprocessOptions,
+  ): Promise<[SubprocessTransport, SubprocessStreamProtocol]>;
+}
+
+/**
+ * The protocol between a subprocess transport and its streams (asyncio's
+ * SubprocessStreamProtocol): feeds stdout/stderr readers, gives stdin's drain() its flow
+ * control, and closes the transport once the child exited and its output pipes closed.
+ */
+export class SubprocessStreamProtocol extends SubprocessProtocol {
+  stdin: StreamWriter | null = null;
+  stdout: StreamReader | null = null;
+  stderr: StreamReader | null = null;
+  private _transport: SubprocessTransport | null = null;
+  private _processExited = false;
+  private readonly _pipeFds: number[] = [];
+  private readonly _stdinClosed: Future<void>;
+  // Write flow control of stdin (asyncio's FlowControlMixin).
+  private _paused = false;
+  private _drainWaiters: Future<void>[] = [];
+  private _connectionLost = false;
+
+  constructor(private readonly _limit: number | undefined, private readonly _loop: BaseEventLoop) {
+    super();
+    this._stdinClosed = _loop.createFuture<void>();
+  }
+
+  override connectionMade(transport: SubprocessTransport): void {
+    this._transport = transport;
+    const out = transport.getPipeTransport(1);
+    if (out !== null) {
+      this.stdout = new StreamReader({ limit: this._limit, loop: this._loop });
+      this.stdout.setTransport(out as ReadTransport);
+      this._pipeFds.push(1);
+    }
+    const err = transport.getPipeTransport(2);
+    if (err !== null) {
+      this.stderr = new StreamReader({ limit: this._limit, loop: this._loop });
+      this.stderr.setTransport(err as ReadTransport);
+      this._pipeFds.push(2);
+    }
+    const input = transport.getPipeTransport(0);
+    if (input !== null) {
+      // StreamWriter asks its protocol only for _drainHelper() and _getCloseWaiter(), which
+      // this class provides; it writes through the WriteTransport half of `input`.
+      this.stdin = new StreamWriter(
+        input as Transport,
+        this as unknown as StreamReaderProtocol,
+        null,
+        this._loop,
+      );
+    }
+  }
+
+  override pipeDataReceived(fd: number, data: Uint8Array): void {
+    const reader = fd === 1 ? this.stdout : fd === 2 ? this.stderr : null;
+    // The pipe transport hands over a fresh copy: the reader may keep it.
+    reader?._feedOwned(data);
+  }
+
+  override pipeConnectionLost(fd: number, exc: Error | null): void {
+    if (fd === 0) {
+      this.stdin?.close();
+      this.connectionLost(exc);
+      if (exc === null) this._stdinClosed.setResult();
+      else {
+        this._stdinClosed.setException(exc);
+        this._stdinClosed.exception(); // nobody has to wait for it: not "never retrieved"
+      }
+      return;
+    }
+    const reader = fd === 1 ? this.stdout : fd === 2 ? this.stderr : null;
+    if (reader !== null) {
+      if (exc === null) reader.feedEof();
+      else reader.setException(exc);
+    }
+    const i = this._pipeFds.indexOf(fd);
+    if (i >= 0) this._pipeFds.splice(i, 1);
+    this._maybeCloseTransport();
+  }
+
+  override processExited(): void {
+    this._processExited = true;
+    this._maybeCloseTransport();
+  }
+
+  private _maybeCloseTransport(): void {
+    if (this._pipeFds.length === 0 && this._processExited && this._transport !== null) {
+      this._transport.close();
+      this._transport = null;
+    }
+  }
+
+  override pauseWriting(): void {
+    this._paused = true;
+  }
+
+  override resumeWriting(): void {
+    this._paused = false;
+    for (const w of this._drainWaiters) if (!w.done()) w.setResult();
+  }
+
+  override connectionLost(exc: Error | null): void {
+    this._connectionLost = true;
+    if (!this._paused) return;
+    for (const w of this._drainWaiters) {
+      if (w.done()) continue;
+      if (exc === null) w.setResult();
+      else w.setException(exc);
+    }
+  }
+
+  /** @internal For StreamWriter.drain(). */
+  async _drainHelper(): Promise<void> {
+    if (this._connectionLost) throw new OSError(ECONNRESET, "ECONNRESET", "Connection lost");
+    if (!this._paused) return;
+    const waiter = this._loop.createFuture<void>();
+    this._drainWaiters.push(waiter);
+    try {
+      await waiter;
+    } finally {
+      const i = this._drainWaiters.indexOf(waiter);
+      if (i >= 0) this._drainWaiters.splice(i, 1);
+    }
+  }
+
+  /** @internal For StreamWriter.waitClosed(): stdin's pipe closed. */
+  _getCloseWaiter(): Future<void> {
+    return this._stdinClosed;
+  }
+}
+
+/** A child process with stream pipes (asyncio.subprocess.Process). */
+export class Process {
+  readonly stdin: StreamWriter | null;
+  readonly stdout: StreamReader | null;
+  readonly stderr: StreamReader | null;
+  readonly pid: number;
+
+  constructor(
+    private readonly _transport: SubprocessTransport,
+    protocol: SubprocessStreamProtocol,
+    private readonly _loop: BaseEventLoop,
+  ) {
+    this.stdin = protocol.stdin;
+    this.stdout = protocol.stdout;
+    this.stderr = protocol.stderr;
+    this.pid = _transport.getPid();
+  }
+
+  /** The exit status, −signal if a signal ended the child, or null while it runs. */
+  get returncode(): number | null {
+    return this._transport.getReturncode();
+  }
+
+  /** Wait for the child to exit and return its returncode (asyncio Process.wait). */
+  async wait(): Promise<number> {
+    return await (this._transport as UnixSubprocessTransport)._wait();
+  }
+
+  sendSignal(signal: number | string): void {
+    this._transport.sendSignal(signal);
+  }
+
+  terminate(): void {
+    this._transport.terminate();
+  }
+
+  kill(): void {
+    this._transport.kill();
+  }
+
+  /**
+   * Send `input` to stdin (then close it), read stdout and stderr to EOF, wait for the exit;
+   * returns [stdout, stderr] (null for a stream that is not a pipe). A child that exits without
+   * reading all its input is not an error (EPIPE is ignored, as asyncio does).
+   */
+  async communicate(input: BytesLike | null = null): Promise<[Uint8Array | null, Uint8Array | null]> {
+    const [, out, err] = await Promise.all([
+      this.stdin !== null ? this._feedStdin(input) : undefined,
+      this.stdout !== null ? this._readStream(1, this.stdout) : null,
+      this.stderr !== null ? this._readStream(2, this.stderr) : null,
+    ]);
+    await this.wait();
+    return [out, err];
+  }
+
+  private async _feedStdin(input: BytesLike | null): Promise<void> {
+    const stdin = this.stdin!;
+    try {
+      if (input !== null) {
+        stdin.write(asBytes(input));
+        await stdin.drain();
+      }
+    } catch (e) {
+      if (!(e instanceof OSError && (e.errno === EPIPE || e.errno === ECONNRESET))) throw e;
+    }
+    stdin.close();
+  }
+
+  private async _readStream(fd: number, stream: StreamReader): Promise<Uint8Array> {
+    const output = await stream.read();
+    this._transport.getPipeTransport(fd)?.close();
+    return output;
+  }
+
+  toString(): string {
+    return `<Process ${this.pid}>`;
+  }
+}
+
+function subprocessLoop(): SubprocessLoop {
+  return getRunningLoop() as SubprocessLoop;
+}
+
+/**
+ * Start `program` with `args` (asyncio.create_subprocess_exec): `rest` is `...args` optionally
+ * followed by options ({stdin, stdout, stderr, cwd, env, limit}); the streams default to
+ * inheriting this process's (null), PIPE makes a stream.
+ */
+export async function createSubprocessExec(
+  program: string,
+  ...rest: unknown[]
+): Promise<Process> {
+  const [args, options] = splitArgs<ProcessOptions>(rest);
+  const { limit, ...loopOptions } = options;
+  const loop = subprocessLoop();
+  const [transport, protocol] = await loop.subprocessExec(
+    () => new SubprocessStreamProtocol(limit, loop),
+    program,
+    ...args,
+    withInheritDefaults(loopOptions),
+  );
+  return new Process(transport, protocol, loop);
+}
+
+/** Run `cmd` with /bin/sh -c (asyncio.create_subprocess_shell); options as createSubprocessExec. */
+export async function createSubprocessShell(
+  cmd: string,
+  options: ProcessOptions = {},
+): Promise<Process> {
+  const { limit, ...loopOptions } = options;
+  const loop = subprocessLoop();
+  const [transport, protocol] = await loop.subprocessShell(
+    () => new SubprocessStreamProtocol(limit, loop),
+    cmd,
+    withInheritDefaults(loopOptions),
+  );
+  return new Process(transport, protocol, loop);
+}
+
+/** asyncio.subprocess's defaults: an omitted stream is inherited (None), not a pipe. */
+function withInheritDefaults(options: SubprocessOptions): SubprocessOptions {
+  return {
+    ...options,
+    stdin: options.stdin ?? null,
+    stdout: options.stdout ?? null,
+    stderr: options.stderr ?? null,
+  };
+}

@@ -1,0 +1,329 @@
+/**
+ * Subprocesses with real children: the protocol level (subprocessExec/subprocessShell with a
+ * SubprocessProtocol) and the streams level (createSubprocessExec/Shell, Process). Every test
+ * also checks that no child is left a zombie and no fd is left open.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import process from "node:process";
+import { test } from "node:test";
+import {
+  createSubprocessExec, createSubprocessShell, DEVNULL, OSError, PIPE, type SelectorEventLoop, sleep,
+  STDOUT, SubprocessProtocol, type SubprocessTransport, ValueError, type WriteTransport,
+} from "../mod.ts";
+import { captureExceptions, fdCountSettled, stableFdCount, withLoop } from "./helpers.ts";
+
+const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array | null) => new TextDecoder().decode(b ?? new Uint8Array(0));
+
+function pattern(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 13 + (i >> 12)) & 0xff;
+  return b;
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+/** Children of this process that are zombies (state Z in /proc/<pid>/stat, proc(5)). */
+function zombieChildren(): number[] {
+  const me = process.pid;
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so split after the last ")".
+    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(ppid) === me && state === "Z") found.push(Number(name));
+  }
+  return found;
+}
+
+/** A test body that runs as a task on a fresh loop. */
+function inLoop(body: (loop: SelectorEventLoop) => Promise<void>): () => Promise<void> {
+  return () => withLoop((loop) => loop.runUntilComplete(() => body(loop)));
+}
+
+async function until(loop: SelectorEventLoop, cond: () => boolean, timeout = 30): Promise<void> {
+  const end = loop.time() + timeout;
+  while (!cond()) {
+    if (loop.time() > end) throw new Error("timed out");
+    await sleep(0.001);
+  }
+}
+
+/** A SubprocessProtocol that records its callbacks. */
+class Recorder extends SubprocessProtocol {
+  events: string[] = [];
+  out: Uint8Array[][] = [[], [], []];
+  transport: SubprocessTransport | undefined;
+  lost = false;
+  paused = false;
+  onResume?: () => void;
+  override connectionMade(t: SubprocessTransport) {
+    this.transport = t;
+    this.events.push("made");
+  }
+  override pipeDataReceived(fd: number, data: Uint8Array) {
+    this.out[fd].push(data);
+  }
+  override pipeConnectionLost(fd: number, exc: Error | null) {
+    this.events.push(`pipeLost ${fd}${exc ? ` ${exc.message}` : ""}`);
+  }
+  override processExited() {
+    this.events.push("exited");
+  }
+  override connectionLost(exc: Error | null) {
+    this.events.push(`lost ${exc}`);
+    this.lost = true;
+  }
+  override pauseWriting() {
+    this.paused = true;
+  }
+  override resumeWriting() {
+    this.paused = false;
+    this.onResume?.();
+  }
+}
+
+test("/bin/cat round trip of 10 MiB through the protocol API, with flow control and checksums", inLoop(async (loop) => {
+  const before = await stableFdCount();
+  const p = new Recorder();
+  const [t, proto] = await loop.subprocessExec(() => p, "/bin/cat");
+  assert.equal(proto, p);
+  assert.deepEqual(p.events, ["made"]);
+  assert.ok(t.getPid() > 0);
+  assert.equal(t.getReturncode(), null);
+  const stdin = t.getPipeTransport(0) as WriteTransport;
+  const data = pattern(10 * 1024 * 1024);
+  let offset = 0, pauses = 0;
+  const pump = () => {
+    while (!p.paused && offset < data.length) {
+      stdin.write(data.subarray(offset, offset + 128 * 1024));
+      offset += 128 * 1024;
+      if (p.paused) pauses++;
+    }
+    if (offset >= data.length) stdin.close();
+  };
+  p.onResume = pump;
+  pump();
+  await until(loop, () => p.lost);
+  const out = concat(p.out[1]);
+  assert.equal(out.length, data.length);
+  assert.equal(sha(out), sha(data));
+  assert.ok(pauses > 0, "stdin writes paused at the high-water mark");
+  assert.equal(t.getReturncode(), 0);
+  assert.equal(p.events[0], "made");
+  assert.equal(p.events.at(-1), "lost null");
+  assert.deepEqual(
+    p.events.slice(1, -1).sort(),
+    ["exited", "pipeLost 0", "pipeLost 1", "pipeLost 2"],
+  );
+  t.close();
+  assert.deepEqual(zombieChildren(), []);
+  assert.equal(await fdCountSettled(before), before);
+}));
+
+test("/bin/cat round trip of 10 MiB through Process streams (write + drain, read to EOF)", inLoop(async () => {
+  const proc = await createSubprocessExec("/bin/cat", { stdin: PIPE, stdout: PIPE });
+  assert.equal(proc.stderr, null, "stderr is inherited by default");
+  const data = pattern(10 * 1024 * 1024);
+  const writer = (async () => {
+    for (let o = 0; o < data.length; o += 256 * 1024) {
+      proc.stdin!.write(data.subarray(o, o + 256 * 1024));
+      await proc.stdin!.drain();
+    }
+    proc.stdin!.close();
+  })();
+  const out = await proc.stdout!.read();
+  await writer;
+  assert.equal(await proc.wait(), 0);
+  assert.equal(proc.returncode, 0);
+  assert.equal(sha(out), sha(data));
+}));
+
+test("a child writing to stdout and stderr and exiting 3", inLoop(async (loop) => {
+  const script = "printf 'to out'; printf 'to err' >&2; exit 3";
+  const proc = await createSubprocessExec("/bin/sh", "-c", script, { stdout: PIPE, stderr: PIPE });
+  const [out, err] = await proc.communicate();
+  assert.equal(dec(out), "to out");
+  assert.equal(dec(err), "to err");
+  assert.equal(proc.returncode, 3);
+
+  // The same through the protocol API and subprocessShell.
+  const p = new Recorder();
+  const [t] = await loop.subprocessShell(() => p, script);
+  await until(loop, () => p.lost);
+  assert.equal(dec(concat(p.out[1])), "to out");
+  assert.equal(dec(concat(p.out[2])), "to err");
+  assert.equal(t.getReturncode(), 3);
+  assert.deepEqual(zombieChildren(), []);
+}));
+
+test("a child killed with SIGKILL has returncode -9; SIGTERM -15; sendSignal by name", inLoop(async () => {
+  const proc = await createSubprocessExec("/bin/sleep", "30");
+  assert.equal(proc.returncode, null);
+  proc.kill();
+  assert.equal(await proc.wait(), -9);
+  assert.equal(proc.returncode, -9);
+  // Once the transport has finished, the process is gone: ProcessLookupError in asyncio.
+  assert.throws(() => proc.kill(), (e: Error) => e instanceof OSError && (e as OSError).code === "ESRCH");
+
+  const p2 = await createSubprocessExec("/bin/sleep", "30");
+  p2.terminate();
+  assert.equal(await p2.wait(), -15);
+
+  // "exec": a forked sleep would outlive the shell and keep stdout open for 30 s.
+  const p3 = await createSubprocessShell("exec sleep 30", { stdout: PIPE });
+  p3.sendSignal("SIGUSR1");
+  const [out] = await p3.communicate();
+  assert.equal(dec(out), "");
+  assert.equal(p3.returncode, -10);
+  assert.throws(() => p3.sendSignal("SIGNOPE"), ValueError);
+  assert.deepEqual(zombieChildren(), []);
+}));
+
+test("communicate() with 1 MiB of input; a child that reads none of it is no error", inLoop(async () => {
+  const input = pattern(1024 * 1024);
+  const cat = await createSubprocessExec("/bin/cat", { stdin: PIPE, stdout: PIPE, stderr: PIPE });
+  const [out, err] = await cat.communicate(input);
+  assert.equal(sha(out!), sha(input));
+  assert.equal(err!.length, 0);
+  assert.equal(cat.returncode, 0);
+
+  const deaf = await createSubprocessExec("/bin/true", { stdin: PIPE, stdout: PIPE });
+  const [out2] = await deaf.communicate(input);
+  assert.equal(out2!.length, 0);
+  assert.equal(deaf.returncode, 0);
+}));
+
+test("200 short-lived children in a row leave no fd and no zombie", inLoop(async () => {
+  const before = await stableFdCount();
+  let ok = 0;
+  for (let i = 0; i < 200; i++) {
+    const stdio = i % 2 === 0
+      ? { stdout: PIPE, stderr: PIPE }
+      : { stdin: DEVNULL, stdout: DEVNULL, stderr: DEVNULL };
+    const proc = await createSubprocessExec("/bin/true", stdio);
+    if (i % 2 === 0) await proc.communicate();
+    if ((await proc.wait()) === 0) ok++;
+  }
+  assert.equal(ok, 200);
+  assert.deepEqual(zombieChildren(), []);
+  assert.equal(await fdCountSettled(before), before);
+}));
+
+test("errors: a missing program is OSError ENOENT from subprocessExec; bad arguments are clear; the loop lives on", inLoop(async (loop) => {
+  const before = await stableFdCount();
+  const exceptions = captureExceptions(loop);
+  let made = 0;
+  const factory = () => {
+    made++;
+    return new Recorder();
+  };
+  await assert.rejects(loop.subprocessExec(factory, "/no/such/program"), (e: Error) => e instanceof OSError && (e as OSError).code === "ENOENT" && (e as OSError).errno === 2);
+  await assert.rejects(loop.subprocessExec(factory, "no-such-program-in-path"), (e: Error) => e instanceof OSError && (e as OSError).code === "ENOENT");
+  await assert.rejects(createSubprocessExec("/no/such/program"), (e: Error) => e instanceof OSError && (e as OSError).code === "ENOENT");
+  await assert.rejects(loop.subprocessExec(factory, "/bin/true", { cwd: "/no/such/dir" }), (e: Error) => e instanceof OSError && (e as OSError).code === "ENOENT");
+  await assert.rejects(loop.subprocessExec(factory, "/etc"), (e: Error) => e instanceof OSError && (e as OSError).code === "EACCES");
+  await assert.rejects(loop.subprocessExec("nope" as never, "/bin/true"), TypeError);
+  await assert.rejects(loop.subprocessExec(factory, "/bin/true", { stdin: "pipe" as never }), (e: Error) => e instanceof ValueError && /stdin must be PIPE/.test(e.message));
+  await assert.rejects(loop.subprocessExec(factory, "/bin/true", { stdin: -7 }), ValueError);
+  await assert.rejects(loop.subprocessExec(factory, "/bin/true", { stdout: STDOUT }), /STDOUT can only be used for stderr/);
+  await assert.rejects(loop.subprocessExec(factory, "/bin/true", 42 as never), TypeError);
+  await assert.rejects(loop.subprocessExec(factory, "/bin/true", "a\0b"), TypeError);
+  await assert.rejects(loop.subprocessExec(factory, "/bin/true", { text: true }), ValueError);
+  await assert.rejects(loop.subprocessShell(factory, 42 as never), ValueError);
+  await assert.rejects(loop.subprocessExec(factory, "/bin/true", { env: { A: 1 as never } }), TypeError);
+  assert.equal(made, 4, "the factory runs only once the arguments are valid");
+  assert.deepEqual(exceptions, []);
+  assert.equal(await fdCountSettled(before), before, "a failed spawn closes its pipes");
+  // The loop still works.
+  const proc = await createSubprocessExec("/bin/echo", "still", "alive", { stdout: PIPE });
+  const [out] = await proc.communicate();
+  assert.equal(dec(out), "still alive\n");
+}));
+
+test("cwd, env, stderr=STDOUT, DEVNULL, inherited streams", inLoop(async () => {
+  const p1 = await createSubprocessExec("/bin/sh", "-c", 'pwd; printf "$FOO"; printf E >&2', {
+    stdout: PIPE, stderr: STDOUT, cwd: "/tmp", env: { FOO: "bar", PATH: "/usr/bin:/bin" },
+  });
+  const [out, err] = await p1.communicate();
+  assert.equal(dec(out), "/tmp\nbarE");
+  assert.equal(err, null);
+
+  const p2 = await createSubprocessExec("/bin/sh", "-c", "cat; echo done", { stdin: DEVNULL, stdout: PIPE });
+  assert.equal(p2.stdin, null);
+  const [out2] = await p2.communicate();
+  assert.equal(dec(out2), "done\n");
+
+  // With env omitted the child gets this process's environment.
+  process.env.AIOLOOP_SUBPROCESS_TEST = "inherited";
+  const p3 = await createSubprocessShell('printf "$AIOLOOP_SUBPROCESS_TEST"', { stdout: PIPE });
+  assert.equal(dec((await p3.communicate())[0]), "inherited");
+}));
+
+test("the child starts clean: default SIGPIPE, empty signal mask, only fds 0-2 open", inLoop(async () => {
+  const proc = await createSubprocessExec(
+    "/bin/sh", "-c", "grep -E '^Sig(Blk|Ign)' /proc/self/status; ls /proc/self/fd",
+    { stdout: PIPE },
+  );
+  const [out] = await proc.communicate();
+  const text = dec(out);
+  assert.match(text, /SigBlk:\s+0{16}/);
+  // Bit n-1 is signal n (proc(5)). glibc's posix_spawn leaves its two internal signals (32, 33)
+  // ignored in the child, which glibc re-arms in every new program; SIGPIPE (13) and SIGXFSZ
+  // (25), ignored by the runtimes, must be back to their default.
+  const ignored = BigInt("0x" + /SigIgn:\s+([0-9a-f]+)/.exec(text)![1]);
+  assert.equal(ignored & ((1n << 12n) | (1n << 24n)), 0n, `SigIgn ${ignored.toString(16)}`);
+  // ls itself holds one more fd (its directory) while listing.
+  const fds = text.split("\n").filter((l) => /^\d+$/.test(l)).map(Number);
+  assert.ok(fds.length <= 4 && [0, 1, 2].every((fd) => fds.includes(fd)), `child fds: ${fds}`);
+}));
+
+test("close() on a running child kills it; processExited and connectionLost still come, once", inLoop(async (loop) => {
+  const p = new Recorder();
+  const [t] = await loop.subprocessExec(() => p, "/bin/sleep", "30");
+  t.close();
+  t.close();
+  assert.equal(t.isClosing(), true);
+  await until(loop, () => p.lost);
+  assert.equal(t.getReturncode(), -9);
+  assert.equal(p.events.filter((e) => e === "exited").length, 1);
+  assert.equal(p.events.filter((e) => e.startsWith("lost")).length, 1);
+  assert.equal(p.events.at(-1), "lost null");
+  assert.throws(() => t.sendSignal(9), (e: Error) => e instanceof OSError && (e as OSError).code === "ESRCH");
+  assert.deepEqual(zombieChildren(), []);
+}));
+
+test("several waiters on one child all get its returncode; a failing protocol is reported, not fatal", inLoop(async (loop) => {
+  const exceptions = captureExceptions(loop);
+  const proc = await createSubprocessShell("sleep 0.05; exit 7");
+  const results = await Promise.all([proc.wait(), proc.wait(), proc.wait()]);
+  assert.deepEqual(results, [7, 7, 7]);
+  assert.equal(await proc.wait(), 7);
+
+  const p = new Recorder();
+  p.pipeDataReceived = () => {
+    throw new Error("bad protocol");
+  };
+  const [t] = await loop.subprocessShell(() => p, "echo a; sleep 0.01; echo b");
+  await until(loop, () => p.lost);
+  assert.equal(t.getReturncode(), 0);
+  assert.equal(exceptions.length, 2);
+  assert.match(String(exceptions[0].message), /pipeDataReceived/);
+}));
