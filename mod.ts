@@ -75,3 +75,14 @@ export {
   createSubprocessExec, createSubprocessShell, Process, SubprocessStreamProtocol,
   type ProcessOptions,
 } from "./loop/process.ts";
+export {
+  CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED, CertificateError, createDefaultContext, opensslVersion,
+  PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER, Purpose, SSLCertVerificationError, SSLContext,
+  SSLEOFError, SSLError, SSLObject, SSLZeroReturnError, TLSVersion, tlsObjectCounts,
+  type DefaultContextOptions, type KeyPassword, type PeerCert, type PurposeName,
+  type SSLProtocolKind, type VerifyMode,
+} from "./loop/ssl.ts";
+export {
+  SSL_HANDSHAKE_TIMEOUT, SSL_SHUTDOWN_TIMEOUT, SSLProtocol, SSLProtocolTransport,
+  type SSLProtocolOptions,
+} from "./loop/sslproto.ts";

@@ -162,6 +162,59 @@ export function runScriptCommand(script: string): string[] {
   return isBun ? [exe, script] : [exe, "run", "-A", script];
 }
 
+/** The numeric address of a native pointer (0n for null). */
+export function pointerAddress(p: NativePointer): bigint {
+  if (isNullPointer(p)) return 0n;
+  if (isBun) return BigInt(p as number);
+  return BigInt(denoNs.UnsafePointer.value(p));
+}
+
+/** A native pointer for a numeric address (null for 0). */
+export function pointerFromAddress(address: bigint): NativePointer {
+  if (address === 0n) return null;
+  if (isBun) return Number(address);
+  return denoNs.UnsafePointer.create(address);
+}
+
+/** The pointer stored at `p + offset` (reads one machine word of native memory). */
+export function readPointer(p: NativePointer, offset = 0): NativePointer {
+  if (isBun) {
+    const v = bunFfi.read.ptr(p, offset);
+    return v === 0 ? null : v;
+  }
+  return new denoNs.UnsafePointerView(p).getPointer(offset);
+}
+
+/** A native function pointer that calls back into JavaScript, until close(). */
+export interface NativeCallback {
+  readonly pointer: NativePointer;
+  close(): void;
+}
+
+/**
+ * Make a C function pointer that runs `fn` on the JS thread. Only for callbacks that C code
+ * invokes synchronously from inside an FFI call made on this thread (e.g. OpenSSL's ALPN
+ * selection during SSL_do_handshake). Argument types as for symbols; results `i32` or `void`.
+ */
+export function makeCallback(
+  args: readonly ArgType[],
+  result: ResultType,
+  fn: AnyFn,
+): NativeCallback {
+  if (isBun) {
+    const cb = new bunFfi.JSCallback(fn, {
+      args: args.map((t) => bunTypes[t]),
+      returns: bunTypes[result],
+    });
+    return { pointer: cb.ptr, close: () => cb.close() };
+  }
+  const cb = new denoNs.UnsafeCallback(
+    { parameters: args.map((t) => denoTypes[t]), result: denoTypes[result] },
+    fn,
+  );
+  return { pointer: cb.pointer, close: () => cb.close() };
+}
+
 /**
  * The address of `view`'s first byte, as a number (user-space addresses fit in 2^53). For
  * memory the kernel reads or writes after the call returns (io_uring): the caller keeps `view`

@@ -5,11 +5,13 @@
  */
 import { lstatSync, unlinkSync } from "node:fs";
 import { getaddrinfo } from "./dns.ts";
-import { NotImplementedError, OSError, ValueError } from "./errors.ts";
+import { OSError, ValueError } from "./errors.ts";
 import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
 import type { SelectorEventLoop } from "./selector_loop.ts";
 import { Server } from "./server.ts";
 import { sockConnect } from "./sock_ops.ts";
+import { createDefaultContext, SSLContext } from "./ssl.ts";
+import { SSLProtocol } from "./sslproto.ts";
 import {
   AF_UNIX, AF_INET6, AF_UNSPEC, AI_PASSIVE, IPPROTO_IPV6, IPV6_V6ONLY, SO_REUSEADDR, SO_REUSEPORT,
   SOCK_STREAM, SOL_SOCKET, Socket,
@@ -20,8 +22,11 @@ import { SelectorSocketTransport } from "./transports/selector_socket.ts";
 
 /** Options of createConnection (asyncio's keyword arguments). */
 export interface CreateConnectionOptions {
-  /** TLS: an SSLContext or true. Not available yet (see README). */
-  ssl?: unknown;
+  /**
+   * TLS: an SSLContext, or true for a default client context (createDefaultContext():
+   * verified against the system CA store, host name checked).
+   */
+  ssl?: SSLContext | boolean | null;
   family?: number;
   proto?: number;
   flags?: number;
@@ -29,8 +34,16 @@ export interface CreateConnectionOptions {
   sock?: Socket;
   /** [host, port] to bind the socket to before connecting. */
   localAddr?: [string, number];
-  /** The host name to check the server's certificate against (TLS only). */
-  serverHostname?: string;
+  /**
+   * TLS only: the name to check the server's certificate against and to send as SNI; default
+   * `host`. An empty string turns host name matching off — a serious risk: anyone holding any
+   * certificate the CAs vouch for can then impersonate the server.
+   */
+  serverHostname?: string | null;
+  /** TLS only: seconds the handshake may take before the connection aborts (default 60). */
+  sslHandshakeTimeout?: number;
+  /** TLS only: seconds to wait for the peer's close_notify after close() (default 30). */
+  sslShutdownTimeout?: number;
 }
 
 /** Options of createServer (asyncio's keyword arguments). */
@@ -41,7 +54,12 @@ export interface CreateServerOptions {
   sock?: Socket;
   /** listen(2) backlog; default 100. */
   backlog?: number;
-  ssl?: unknown;
+  /** TLS: a server SSLContext (new SSLContext("server") with loadCertChain()). */
+  ssl?: SSLContext | null;
+  /** TLS only: seconds each handshake may take (default 60). */
+  sslHandshakeTimeout?: number;
+  /** TLS only: seconds to wait for a client's close_notify after close() (default 30). */
+  sslShutdownTimeout?: number;
   /** SO_REUSEADDR; default true on Unix. */
   reuseAddress?: boolean;
   /** SO_REUSEPORT; default false. */
@@ -52,31 +70,104 @@ export interface CreateServerOptions {
 
 /** Options of createUnixConnection. */
 export interface CreateUnixConnectionOptions {
-  ssl?: unknown;
+  /** As createConnection's; with no host to default to, serverHostname is required. */
+  ssl?: SSLContext | boolean | null;
   sock?: Socket;
-  serverHostname?: string;
+  serverHostname?: string | null;
+  sslHandshakeTimeout?: number;
+  sslShutdownTimeout?: number;
 }
 
 /** Options of createUnixServer. */
 export interface CreateUnixServerOptions {
   sock?: Socket;
   backlog?: number;
-  ssl?: unknown;
+  ssl?: SSLContext | null;
+  sslHandshakeTimeout?: number;
+  sslShutdownTimeout?: number;
   startServing?: boolean;
   /** Remove the socket file when the server closes (default true, as asyncio 3.13). */
   cleanupSocket?: boolean;
 }
 
-function rejectSsl(ssl: unknown, serverHostname: string | undefined): void {
-  if (ssl) {
-    throw new NotImplementedError(
-      "ssl= is not available yet: TLS support (createConnection/createServer over OpenSSL) " +
-        "has not landed; use a plain connection",
-    );
+/** The TLS settings of one client connection. */
+interface ClientTls {
+  context: SSLContext;
+  serverHostname: string | null;
+  sslHandshakeTimeout?: number;
+  sslShutdownTimeout?: number;
+}
+
+interface SslOptions {
+  ssl?: SSLContext | boolean | null;
+  serverHostname?: string | null;
+  sslHandshakeTimeout?: number;
+  sslShutdownTimeout?: number;
+}
+
+// ssl: true shares one default context: loading the system CA store once is enough.
+let defaultClientContext: SSLContext | null = null;
+
+function checkSslTimeouts(options: SslOptions): void {
+  for (const key of ["sslHandshakeTimeout", "sslShutdownTimeout"] as const) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (!options.ssl) throw new ValueError(`${key} is only meaningful with ssl`);
+    if (typeof value !== "number" || !(value > 0)) {
+      throw new ValueError(`${key} should be a positive number, got ${String(value)}`);
+    }
   }
-  if (serverHostname !== undefined) {
-    throw new ValueError("serverHostname is only meaningful with ssl");
+}
+
+/** Check createConnection's TLS options where they are first seen (asyncio's order). */
+function clientTls(options: SslOptions, host: string | null): ClientTls | null {
+  const { ssl, serverHostname } = options;
+  checkSslTimeouts(options);
+  if (!ssl) {
+    if (serverHostname !== undefined && serverHostname !== null) {
+      throw new ValueError("serverHostname is only meaningful with ssl");
+    }
+    return null;
   }
+  let context: SSLContext;
+  if (ssl === true) context = defaultClientContext ??= createDefaultContext();
+  else if (ssl instanceof SSLContext) context = ssl;
+  else throw new TypeError("ssl must be an SSLContext, true, or null");
+  let name = serverHostname;
+  if (name === undefined || name === null) {
+    if (!host) throw new ValueError("You must set serverHostname when using ssl without a host");
+    name = host;
+  }
+  if (typeof name !== "string") throw new TypeError("serverHostname must be a string");
+  return {
+    context,
+    serverHostname: name === "" ? null : name,
+    sslHandshakeTimeout: options.sslHandshakeTimeout,
+    sslShutdownTimeout: options.sslShutdownTimeout,
+  };
+}
+
+/** Check createServer's TLS options; wrap the factory so each connection gets a TLS layer. */
+function serverTls<P extends ProtocolLike>(
+  loop: SelectorEventLoop,
+  options: SslOptions,
+  protocolFactory: ProtocolFactory<P>,
+): ProtocolFactory<ProtocolLike> {
+  checkSslTimeouts(options);
+  const ssl = options.ssl;
+  if (!ssl) return protocolFactory;
+  if (!(ssl instanceof SSLContext)) throw new TypeError("ssl argument must be an SSLContext or null");
+  if (ssl.protocol !== "server") {
+    throw new ValueError('ssl must be a server context (new SSLContext("server")) for a server');
+  }
+  const tlsOptions = {
+    serverSide: true,
+    sslHandshakeTimeout: options.sslHandshakeTimeout,
+    sslShutdownTimeout: options.sslShutdownTimeout,
+  };
+  // asyncio makes the user's protocol at accept time and calls its connectionMade after the
+  // handshake; the socket transport's protocol is the TLS layer.
+  return () => new SSLProtocol(loop, protocolFactory(), ssl, tlsOptions) as unknown as ProtocolLike;
 }
 
 function checkFactory(factory: unknown): void {
@@ -105,22 +196,49 @@ function combinedError(errors: unknown[]): unknown {
   return combined;
 }
 
-/** Wrap a connected socket in a transport and wait until the protocol saw connectionMade. */
+/**
+ * Wrap a connected socket in a transport (under a TLS layer when `tls` is given) and wait
+ * until the protocol saw connectionMade — after the handshake, with TLS.
+ */
 async function connectTransport<P extends ProtocolLike>(
   loop: SelectorEventLoop,
   sock: Socket,
   protocolFactory: ProtocolFactory<P>,
+  tls: ClientTls | null = null,
 ): Promise<[Transport, P]> {
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
-  const transport = new SelectorSocketTransport(loop, sock, protocol, { waiter });
+  if (tls === null) {
+    const transport = new SelectorSocketTransport(loop, sock, protocol, { waiter });
+    try {
+      await waiter;
+    } catch (e) {
+      transport.close();
+      throw e;
+    }
+    return [transport, protocol];
+  }
+  let sslProtocol: SSLProtocol;
+  try {
+    sslProtocol = new SSLProtocol(loop, protocol, tls.context, {
+      serverSide: false,
+      serverHostname: tls.serverHostname,
+      waiter,
+      sslHandshakeTimeout: tls.sslHandshakeTimeout,
+      sslShutdownTimeout: tls.sslShutdownTimeout,
+    });
+  } catch (e) {
+    sock.close();
+    throw e;
+  }
+  const transport = new SelectorSocketTransport(loop, sock, sslProtocol);
   try {
     await waiter;
   } catch (e) {
     transport.close();
     throw e;
   }
-  return [transport, protocol];
+  return [sslProtocol._userTransport, protocol];
 }
 
 /** asyncio create_connection for the selector loop. */
@@ -132,7 +250,7 @@ export async function createConnection<P extends ProtocolLike>(
   options: CreateConnectionOptions = {},
 ): Promise<[Transport, P]> {
   checkFactory(protocolFactory);
-  rejectSsl(options.ssl, options.serverHostname);
+  const tls = clientTls(options, host);
   let sock = options.sock;
   if (host !== null || port !== null) {
     if (sock !== undefined) {
@@ -169,7 +287,7 @@ export async function createConnection<P extends ProtocolLike>(
     checkStreamSocket(sock);
     sock.setBlocking(false);
   }
-  return await connectTransport(loop, sock, protocolFactory);
+  return await connectTransport(loop, sock, protocolFactory, tls);
 }
 
 function bindLocal(
@@ -202,7 +320,7 @@ export async function createServer<P extends ProtocolLike>(
   options: CreateServerOptions = {},
 ): Promise<Server> {
   checkFactory(protocolFactory);
-  rejectSsl(options.ssl, undefined);
+  const factory = serverTls(loop, options, protocolFactory);
   const backlog = options.backlog ?? 100;
   if (!Number.isInteger(backlog) || backlog < 0) {
     throw new ValueError(`backlog must be a non-negative integer, got ${backlog}`);
@@ -251,7 +369,7 @@ export async function createServer<P extends ProtocolLike>(
     sockets = [options.sock];
   }
   for (const s of sockets) s.setBlocking(false);
-  const server = new Server(loop, sockets, protocolFactory, backlog);
+  const server = new Server(loop, sockets, factory, backlog);
   if (options.startServing ?? true) server._startServing();
   return server;
 }
@@ -264,7 +382,8 @@ export async function createUnixConnection<P extends ProtocolLike>(
   options: CreateUnixConnectionOptions = {},
 ): Promise<[Transport, P]> {
   checkFactory(protocolFactory);
-  rejectSsl(options.ssl, options.serverHostname);
+  // No host name to default to: with ssl, serverHostname must be given.
+  const tls = clientTls(options, null);
   let sock = options.sock;
   if (path !== null) {
     if (sock !== undefined) throw new ValueError("path and sock can not be specified at the same time");
@@ -283,7 +402,7 @@ export async function createUnixConnection<P extends ProtocolLike>(
     checkStreamSocket(sock);
     sock.setBlocking(false);
   }
-  return await connectTransport(loop, sock, protocolFactory);
+  return await connectTransport(loop, sock, protocolFactory, tls);
 }
 
 /** asyncio create_unix_server. */
@@ -294,7 +413,7 @@ export async function createUnixServer<P extends ProtocolLike>(
   options: CreateUnixServerOptions = {},
 ): Promise<Server> {
   checkFactory(protocolFactory);
-  rejectSsl(options.ssl, undefined);
+  const factory = serverTls(loop, options, protocolFactory);
   const backlog = options.backlog ?? 100;
   let sock = options.sock;
   let cleanupPath: string | undefined;
@@ -333,7 +452,7 @@ export async function createUnixServer<P extends ProtocolLike>(
       // Already removed by someone else.
     }
   };
-  const server = new Server(loop, [sock], protocolFactory, backlog, onClosed);
+  const server = new Server(loop, [sock], factory, backlog, onClosed);
   if (options.startServing ?? true) server._startServing();
   return server;
 }

@@ -1,0 +1,700 @@
+/**
+ * TLS (createConnection/createServer with ssl, streams with ssl) over the system OpenSSL,
+ * against peers this project did not write: `openssl s_server`, `openssl s_client`, and
+ * Python's ssl module (tests/fixtures/tls_peer.py). Certificates are made by the openssl CLI
+ * into a temp dir when this file loads.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import {
+  CERT_NONE, CERT_REQUIRED, createDefaultContext, NotImplementedError, openConnection, OSError,
+  type SelectorEventLoop, SSLCertVerificationError, SSLContext, SSLError, type SSLObject,
+  sleep, startServer, tlsObjectCounts, type Transport, ValueError, RuntimeError,
+} from "../mod.ts";
+import { runScriptCommand } from "../ffi/runtime.ts";
+import { captureExceptions, stableFdCount, withLoop } from "./helpers.ts";
+import { pattern, PYTHON, sha256 } from "./net_helpers.ts";
+
+const OPENSSL = "openssl";
+const TLS_PEER = new URL("./fixtures/tls_peer.py", import.meta.url).pathname;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+// ---- Certificates -----------------------------------------------------------------------------
+
+const dir = mkdtempSync(join(tmpdir(), "aioloop-tls-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const f = (name: string) => join(dir, name);
+
+function openssl(...args: string[]): void {
+  execFileSync(OPENSSL, args, { stdio: ["ignore", "ignore", "pipe"] });
+}
+
+writeFileSync(f("ext.cnf"), [
+  "[ca]",
+  "basicConstraints=critical,CA:TRUE",
+  "keyUsage=critical,keyCertSign,cRLSign",
+  "subjectKeyIdentifier=hash",
+  "[leaf]",
+  "basicConstraints=CA:FALSE",
+  "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
+  "",
+].join("\n"));
+const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+// The CA, self-signed.
+openssl("req", "-x509", ...EC, "-keyout", f("ca.key"), "-out", f("ca.pem"), "-days", "30",
+  "-subj", "/CN=aioloop test CA", "-config", f("ext.cnf"), "-extensions", "ca");
+/** A leaf for localhost/127.0.0.1/::1 signed by the CA, valid for `days` (-1: expired). */
+function leaf(name: string, days: string): void {
+  openssl("req", "-new", ...EC, "-keyout", f(`${name}.key`), "-out", f(`${name}.csr`),
+    "-subj", "/CN=localhost");
+  openssl("x509", "-req", "-in", f(`${name}.csr`), "-CA", f("ca.pem"), "-CAkey", f("ca.key"),
+    "-CAcreateserial", "-out", f(`${name}.pem`), "-days", days, "-extfile", f("ext.cnf"),
+    "-extensions", "leaf");
+}
+leaf("server", "30");
+leaf("expired", "-1");
+// A self-signed leaf nobody trusts.
+openssl("req", "-x509", ...EC, "-keyout", f("self.key"), "-out", f("self.pem"), "-days", "30",
+  "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1");
+// The server key again, encrypted with a password.
+openssl("pkey", "-in", f("server.key"), "-aes256", "-passout", "pass:s3cret", "-out", f("server-enc.key"));
+
+function clientContext(alpn?: string[]): SSLContext {
+  const ctx = new SSLContext("client");
+  ctx.loadVerifyLocations(f("ca.pem"));
+  if (alpn) ctx.setAlpnProtocols(alpn);
+  return ctx;
+}
+
+function serverContext(alpn?: string[]): SSLContext {
+  const ctx = new SSLContext("server");
+  ctx.loadCertChain(f("server.pem"), f("server.key"));
+  if (alpn) ctx.setAlpnProtocols(alpn);
+  return ctx;
+}
+
+// ---- Peers ------------------------------------------------------------------------------------
+
+interface Peer {
+  port: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Start a child process and resolve once its stdout matches `ready` (group 1: the port). */
+function startPeer(cmd: string, args: string[], ready: RegExp): Promise<Peer> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "", resolved = false;
+    const onData = (d: unknown) => {
+      out += d;
+      const m = ready.exec(out);
+      if (m && !resolved) {
+        resolved = true;
+        resolve({
+          port: Number(m[1]),
+          output: () => out,
+          stop: () =>
+            new Promise<void>((done) => {
+              if (child.exitCode !== null || child.signalCode !== null) return done();
+              child.on("exit", () => done());
+              child.stdin!.end();
+              child.kill();
+            }),
+        });
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.on("exit", (code) => {
+      if (!resolved) reject(new Error(`${cmd} ${args[0]} exited early (${code}): ${out}`));
+    });
+  });
+}
+
+/** `openssl s_server` on an ephemeral loopback port. */
+function sServer(cert: string, key: string, ...extra: string[]): Promise<Peer> {
+  return startPeer(OPENSSL, ["s_server", "-accept", "127.0.0.1:0", "-cert", f(cert), "-key", f(key),
+    ...extra], /ACCEPT 127\.0\.0\.1:(\d+)/);
+}
+
+function tlsPeerServer(mode: string, ...args: string[]): Promise<Peer> {
+  return startPeer(PYTHON, [TLS_PEER, mode, ...args], /READY (\d+)/);
+}
+
+/** Run a command to completion: [exit code, stdout, stderr]. */
+function run(cmd: string, args: string[], input?: Uint8Array): Promise<[number, string, string]> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "", err = "";
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (err += d));
+    child.on("exit", (code) => resolve([code ?? -1, out, err]));
+    if (input) child.stdin!.write(input);
+    if (input === undefined) child.stdin!.end();
+  });
+}
+
+function runTlsPeer(mode: string, ...args: (string | number)[]): Promise<string> {
+  return run(PYTHON, [TLS_PEER, mode, ...args.map(String)]).then(([code, out, err]) => {
+    if (code !== 0) throw new Error(`tls_peer ${mode} exited ${code}: ${err}`);
+    return out.trim();
+  });
+}
+
+// ---- Protocols --------------------------------------------------------------------------------
+
+/** Collects what arrives; `done` resolves on connectionLost. */
+class Collector {
+  chunks: Uint8Array[] = [];
+  transport!: Transport;
+  lost: Error | null | undefined;
+  eof = false;
+  readonly done;
+  constructor(loop: SelectorEventLoop) {
+    this.done = loop.createFuture<Error | null>();
+  }
+  connectionMade(t: Transport) {
+    this.transport = t;
+  }
+  dataReceived(d: Uint8Array) {
+    this.chunks.push(d);
+  }
+  eofReceived() {
+    this.eof = true;
+  }
+  connectionLost(exc: Error | null) {
+    this.lost = exc;
+    if (!this.done.done()) this.done.setResult(exc);
+  }
+  get text() {
+    return decoder.decode(concat(this.chunks));
+  }
+  get size() {
+    return this.chunks.reduce((n, c) => n + c.length, 0);
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+/** Echoes; closes once it has echoed `closeAfter` bytes (if given). */
+class Echo {
+  transport!: Transport;
+  echoed = 0;
+  static made = 0;
+  static lost: (Error | null)[] = [];
+  constructor(private closeAfter = Infinity) {}
+  connectionMade(t: Transport) {
+    Echo.made++;
+    this.transport = t;
+  }
+  dataReceived(d: Uint8Array) {
+    this.transport.write(d);
+    this.echoed += d.length;
+    if (this.echoed >= this.closeAfter) this.transport.close();
+  }
+  connectionLost(exc: Error | null) {
+    Echo.lost.push(exc);
+  }
+}
+
+function portOf(server: { sockets: { getsockname(): unknown }[] | null }): number {
+  return (server.sockets![0].getsockname() as [string, number])[1];
+}
+
+async function expectRefused(
+  loop: SelectorEventLoop,
+  promise: Promise<unknown>,
+  verifyCode: number,
+  message: RegExp,
+): Promise<SSLCertVerificationError> {
+  let caught: unknown;
+  try {
+    await loop.runUntilComplete(promise);
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught instanceof SSLCertVerificationError, `expected SSLCertVerificationError, got ${caught}`);
+  assert.ok(caught instanceof SSLError && caught instanceof OSError);
+  assert.equal(caught.verifyCode, verifyCode, caught.message);
+  assert.match(caught.verifyMessage, message);
+  assert.match(caught.message, /^\[SSL: CERTIFICATE_VERIFY_FAILED\] certificate verify failed: /);
+  return caught;
+}
+
+// ---- Client side ------------------------------------------------------------------------------
+
+test("client: verified handshake with openssl s_server: ALPN h2, cipher, peercert, sslObject, echo, close_notify", () =>
+  withLoop(async (loop) => {
+    const peer = await loop.runUntilComplete(
+      sServer("server.pem", "server.key", "-rev", "-alpn", "h2,http/1.1"),
+    );
+    try {
+      const ctx = clientContext(["h2", "http/1.1"]);
+      const [t, p] = await loop.runUntilComplete(
+        loop.createConnection(() => new Collector(loop), "127.0.0.1", peer.port, { ssl: ctx }),
+      );
+      assert.equal(t.getExtraInfo("sslcontext"), ctx);
+      const obj = t.getExtraInfo("sslObject") as SSLObject;
+      assert.equal(obj.selectedAlpnProtocol(), "h2");
+      assert.equal(obj.version(), "TLSv1.3");
+      assert.equal(obj.serverHostname, "127.0.0.1");
+      const [name, version, bits] = t.getExtraInfo("cipher") as [string, string, number];
+      assert.match(name, /^TLS_/);
+      assert.equal(version, "TLSv1.3");
+      assert.ok(bits >= 128);
+      const cert = t.getExtraInfo("peercert") as { subject: unknown; issuer: unknown; subjectAltName: unknown };
+      assert.deepEqual(cert.subject, [[["commonName", "localhost"]]]);
+      assert.deepEqual(cert.issuer, [[["commonName", "aioloop test CA"]]]);
+      assert.deepEqual(cert.subjectAltName, [
+        ["DNS", "localhost"], ["IP Address", "127.0.0.1"], ["IP Address", "0:0:0:0:0:0:0:1"],
+      ]);
+      assert.ok((obj.getpeercert(true) as Uint8Array).length > 100);
+      assert.deepEqual((t.getExtraInfo("peername") as unknown[]).slice(0, 2), ["127.0.0.1", peer.port]);
+      assert.equal(t.canWriteEof(), false);
+      assert.throws(() => t.writeEof(), NotImplementedError);
+      t.write(encoder.encode("hello aioloop\n"));
+      while (!p.text.includes("\n")) {
+        await loop.runUntilComplete(loop.createTask(async () => {
+          await new Promise((r) => setTimeout(r, 5));
+        }));
+      }
+      assert.equal(p.text, "pooloia olleh\n");
+      t.close();
+      assert.equal(await loop.runUntilComplete(p.done), null);
+      // A second connection by name, offering only http/1.1.
+      const [t2, p2] = await loop.runUntilComplete(
+        loop.createConnection(() => new Collector(loop), "localhost", peer.port, {
+          ssl: clientContext(["http/1.1"]),
+          family: 2,
+        }),
+      );
+      assert.equal((t2.getExtraInfo("sslObject") as SSLObject).selectedAlpnProtocol(), "http/1.1");
+      t2.close();
+      assert.equal(await loop.runUntilComplete(p2.done), null);
+    } finally {
+      await peer.stop();
+    }
+  }));
+
+test("client: 10 MiB echoed through a Python asyncio ssl server via openConnection(ssl), checksummed", () =>
+  withLoop(async (loop) => {
+    const peer = await loop.runUntilComplete(tlsPeerServer("echo-server", f("server.pem"), f("server.key")));
+    try {
+      const data = pattern(10 << 20);
+      const got = await loop.runUntilComplete(async () => {
+        const [reader, writer] = await openConnection("127.0.0.1", peer.port, {
+          ssl: clientContext(),
+          serverHostname: "localhost",
+        });
+        assert.equal((writer.getExtraInfo("sslObject") as SSLObject).serverHostname, "localhost");
+        const sending = (async () => {
+          for (let i = 0; i < data.length; i += 256 * 1024) {
+            writer.write(data.subarray(i, i + 256 * 1024));
+            await writer.drain();
+            // Flow control holds across the TLS layer: drain() keeps the buffer bounded.
+            assert.ok(writer.transport.getWriteBufferSize() <= 64 * 1024 + 256 * 1024 + 8192);
+          }
+        })();
+        const received = await reader.readexactly(data.length);
+        await sending;
+        writer.close();
+        await writer.waitClosed();
+        return received;
+      });
+      assert.equal(got.length, data.length);
+      assert.equal(sha256(got), sha256(data));
+    } finally {
+      await peer.stop();
+    }
+  }));
+
+test("client: an expired certificate is refused by default (verifyCode 10)", () =>
+  withLoop(async (loop) => {
+    const peer = await loop.runUntilComplete(sServer("expired.pem", "expired.key"));
+    try {
+      const f2 = () => new Collector(loop);
+      await expectRefused(loop, loop.createConnection(f2, "127.0.0.1", peer.port, { ssl: clientContext() }),
+        10, /^certificate has expired$/);
+    } finally {
+      await peer.stop();
+    }
+  }));
+
+test("client: a self-signed certificate without its CA loaded is refused (verifyCode 18); ssl: true uses the system store", () =>
+  withLoop(async (loop) => {
+    const peer = await loop.runUntilComplete(sServer("self.pem", "self.key"));
+    const ours = await loop.runUntilComplete(sServer("server.pem", "server.key"));
+    try {
+      const f2 = () => new Collector(loop);
+      await expectRefused(loop, loop.createConnection(f2, "127.0.0.1", peer.port, { ssl: clientContext() }),
+        18, /^self-signed certificate$/);
+      await expectRefused(loop, loop.createConnection(f2, "127.0.0.1", peer.port, { ssl: true }),
+        18, /^self-signed certificate$/);
+      // ssl: true = createDefaultContext(): the system CAs do not know the test CA.
+      await expectRefused(loop, loop.createConnection(f2, "127.0.0.1", ours.port, { ssl: true }),
+        20, /^unable to get local issuer certificate$/);
+    } finally {
+      await peer.stop();
+      await ours.stop();
+    }
+  }));
+
+test("client: a wrong host name is refused (verifyCode 62); serverHostname '' accepts it", () =>
+  withLoop(async (loop) => {
+    const peer = await loop.runUntilComplete(sServer("server.pem", "server.key"));
+    try {
+      const f2 = () => new Collector(loop);
+      const e = await expectRefused(loop, loop.createConnection(f2, "127.0.0.1", peer.port, {
+        ssl: clientContext(),
+        serverHostname: "wrong.example",
+      }), 62, /^Hostname mismatch, certificate is not valid for 'wrong\.example'\.$/);
+      assert.equal(e.reason, "CERTIFICATE_VERIFY_FAILED");
+      // An IP address is checked against the IP SANs.
+      await expectRefused(loop, loop.createConnection(f2, "127.0.0.1", peer.port, {
+        ssl: clientContext(),
+        serverHostname: "127.0.0.2",
+      }), 64, /IP address mismatch/);
+      const [t, p] = await loop.runUntilComplete(loop.createConnection(f2, "127.0.0.1", peer.port, {
+        ssl: clientContext(),
+        serverHostname: "",
+      }));
+      assert.equal((t.getExtraInfo("sslObject") as SSLObject).serverHostname, null);
+      t.close();
+      assert.equal(await loop.runUntilComplete(p.done), null);
+    } finally {
+      await peer.stop();
+    }
+  }));
+
+test("client: a server that drops the connection mid-handshake fails createConnection with ECONNRESET", () =>
+  withLoop(async (loop) => {
+    const peer = await loop.runUntilComplete(tlsPeerServer("drop-mid-handshake-server"));
+    const before = tlsObjectCounts();
+    try {
+      await assert.rejects(
+        loop.runUntilComplete(loop.createConnection(() => new Collector(loop), "127.0.0.1", peer.port, {
+          ssl: clientContext(),
+        })),
+        (e: unknown) => e instanceof OSError && e.code === "ECONNRESET" && !(e instanceof SSLError),
+      );
+      await loop.runUntilComplete(async () => {});
+      const now = tlsObjectCounts();
+      assert.equal(now.sslNew - before.sslNew, now.sslFree - before.sslFree);
+    } finally {
+      await peer.stop();
+    }
+  }));
+
+test("client: sslHandshakeTimeout aborts a handshake the server never answers", () =>
+  withLoop(async (loop) => {
+    const peer = await loop.runUntilComplete(tlsPeerServer("silent-server"));
+    try {
+      const t0 = performance.now();
+      await assert.rejects(
+        loop.runUntilComplete(loop.createConnection(() => new Collector(loop), "127.0.0.1", peer.port, {
+          ssl: clientContext(),
+          sslHandshakeTimeout: 0.3,
+        })),
+        (e: unknown) => e instanceof OSError && e.code === "ECONNABORTED" &&
+          /SSL handshake is taking longer than 0.3 seconds/.test(e.message),
+      );
+      const elapsed = performance.now() - t0;
+      assert.ok(elapsed >= 250 && elapsed < 3000, `took ${elapsed} ms`);
+    } finally {
+      await peer.stop();
+    }
+  }));
+
+// ---- Server side ------------------------------------------------------------------------------
+
+test("server: openssl s_client verifies an aioloop TLS server, negotiates ALPN http/1.1, gets its data echoed", () =>
+  withLoop(async (loop) => {
+    const seen: (string | null)[] = [];
+    const lines = Array.from({ length: 2000 }, (_, i) => `line ${i} ${"x".repeat(i % 50)}\n`).join("");
+    const payload = encoder.encode(lines);
+    const server = await loop.createServer(() => {
+      const e = new Echo(payload.length);
+      const made = e.connectionMade.bind(e);
+      e.connectionMade = (t: Transport) => {
+        seen.push((t.getExtraInfo("sslObject") as SSLObject).selectedAlpnProtocol());
+        made(t);
+      };
+      return e;
+    }, "127.0.0.1", 0, { ssl: serverContext(["h2", "http/1.1"]) });
+    const [code, out, err] = await loop.runUntilComplete(run(OPENSSL, [
+      "s_client", "-connect", `127.0.0.1:${portOf(server)}`, "-CAfile", f("ca.pem"),
+      "-verify_return_error", "-servername", "localhost", "-verify_hostname", "localhost",
+      "-alpn", "http/1.1", "-quiet",
+    ], payload));
+    assert.equal(code, 0, err);
+    assert.equal(out, lines);
+    assert.deepEqual(seen, ["http/1.1"]);
+    server.close();
+    await loop.runUntilComplete(server.waitClosed());
+  }));
+
+test("server: a Python asyncio ssl client echoes 10 MiB through startServer(ssl) with ALPN h2, checksummed", () =>
+  withLoop(async (loop) => {
+    const exceptions = captureExceptions(loop);
+    const server = await loop.runUntilComplete(() => startServer(async (reader, writer) => {
+      for (;;) {
+        const chunk = await reader.read(1 << 16);
+        if (chunk.length === 0) break;
+        writer.write(chunk);
+        await writer.drain();
+      }
+      writer.close();
+    }, "127.0.0.1", 0, { ssl: serverContext(["h2", "http/1.1"]) }));
+    const out = await loop.runUntilComplete(
+      runTlsPeer("echo-client", portOf(server), f("ca.pem"), "localhost", 10 << 20, "h2"),
+    );
+    assert.equal(out, `${sha256(pattern(10 << 20))} ${10 << 20} TLSv1.3 h2`);
+    server.close();
+    await loop.runUntilComplete(server.waitClosed());
+    assert.deepEqual(exceptions, []);
+  }));
+
+test("server: a peer sending garbage instead of a ClientHello is closed quietly; serving goes on", () =>
+  withLoop(async (loop) => {
+    const exceptions = captureExceptions(loop);
+    const made = Echo.made;
+    const server = await loop.createServer(() => new Echo(), "127.0.0.1", 0, { ssl: serverContext() });
+    const before = tlsObjectCounts();
+    const out = await loop.runUntilComplete(runTlsPeer("garbage-client", portOf(server)));
+    assert.match(out, /^(closed|reset) \d+$/);
+    assert.equal(Echo.made, made, "the user's protocol never saw connectionMade");
+    // The server still serves real clients.
+    const [t, p] = await loop.runUntilComplete(loop.createConnection(() => new Collector(loop),
+      "127.0.0.1", portOf(server), { ssl: clientContext() }));
+    t.write(encoder.encode("still here"));
+    while (p.size < 10) await loop.runUntilComplete(loop.createTask(async () => {
+      await new Promise((r) => setTimeout(r, 5));
+    }));
+    assert.equal(p.text, "still here");
+    t.close();
+    await loop.runUntilComplete(p.done);
+    while (server.activeConnections > 0) {
+      await loop.runUntilComplete(new Promise((r) => setTimeout(r, 5)));
+    }
+    const now = tlsObjectCounts();
+    assert.equal(now.sslNew - before.sslNew, now.sslFree - before.sslFree);
+    assert.deepEqual(exceptions, []);
+    server.close();
+  }));
+
+test("server: a client dropping mid-handshake (half a ClientHello) is cleaned up quietly", () =>
+  withLoop(async (loop) => {
+    const exceptions = captureExceptions(loop);
+    const made = Echo.made;
+    const before = tlsObjectCounts();
+    const server = await loop.createServer(() => new Echo(), "127.0.0.1", 0, { ssl: serverContext() });
+    const out = await loop.runUntilComplete(runTlsPeer("partial-hello-client", portOf(server)));
+    assert.match(out, /^sent \d+ of \d+$/);
+    const deadline = performance.now() + 5000;
+    while (tlsObjectCounts().sslFree - before.sslFree < 1 && performance.now() < deadline) {
+      await loop.runUntilComplete(new Promise((r) => setTimeout(r, 5)));
+    }
+    const now = tlsObjectCounts();
+    assert.equal(now.sslNew - before.sslNew, 1);
+    assert.equal(now.sslFree - before.sslFree, 1);
+    assert.equal(server.activeConnections, 0);
+    assert.equal(Echo.made, made);
+    assert.deepEqual(exceptions, []);
+    server.close();
+  }));
+
+test("flow control across TLS: a slow reader pauses the writer; buffers stay bounded; 8 MiB arrive intact", () =>
+  withLoop(async (loop) => {
+    const total = 8 << 20, chunk = 64 * 1024;
+    const data = pattern(total);
+    let pauses = 0, maxBuffered = 0;
+    const finished = loop.createFuture<void>();
+    class Pump {
+      t!: Transport;
+      sent = 0;
+      paused = false;
+      connectionMade(t: Transport) {
+        this.t = t;
+        this.pump();
+      }
+      pump() {
+        while (!this.paused && this.sent < total) {
+          this.t.write(data.subarray(this.sent, this.sent + chunk));
+          this.sent += chunk;
+          maxBuffered = Math.max(maxBuffered, this.t.getWriteBufferSize());
+        }
+        if (this.sent >= total && !this.paused) this.t.close();
+      }
+      pauseWriting() {
+        pauses++;
+        this.paused = true;
+      }
+      resumeWriting() {
+        this.paused = false;
+        this.pump();
+      }
+      connectionLost() {
+        if (!finished.done()) finished.setResult();
+      }
+    }
+    const server = await loop.createServer(() => new Pump(), "127.0.0.1", 0, { ssl: serverContext() });
+    const out = await loop.runUntilComplete(runTlsPeer("slow-reader", portOf(server), f("ca.pem"), 1));
+    assert.equal(out, `${sha256(data)} ${total}`);
+    await loop.runUntilComplete(finished);
+    assert.ok(pauses > 0, "pauseWriting was called");
+    // One chunk past the high-water mark at most (plus TLS record overhead).
+    assert.ok(maxBuffered <= 64 * 1024 + chunk + 4096, `max buffered ${maxBuffered}`);
+    server.close();
+  }));
+
+// ---- Both sides, resources ---------------------------------------------------------------------
+
+test("1,000 TLS connections opened and closed leak no fd and no OpenSSL object; every close is clean", () =>
+  withLoop(async (loop) => {
+    const sctx = serverContext(), cctx = clientContext();
+    const server = await loop.createServer(() => new Echo(), "127.0.0.1", 0, { ssl: sctx });
+    const port = portOf(server);
+    // Park once first: the loop's parking thread (a Worker, with fds of its own) starts then.
+    await loop.runUntilComplete(() => sleep(0.01));
+    const fdsBefore = await stableFdCount();
+    const before = tlsObjectCounts();
+    Echo.lost = [];
+    const clientLost: (Error | null | undefined)[] = [];
+    const one = async () => {
+      const [t, p] = await loop.createConnection(() => new Collector(loop), "127.0.0.1", port, {
+        ssl: cctx,
+        serverHostname: "localhost",
+      });
+      t.write(encoder.encode("ping"));
+      while (p.size < 4) {
+        const w = loop.createFuture<void>();
+        loop.callLater(0.001, () => w.setResult());
+        await w;
+      }
+      t.close();
+      clientLost.push(await p.done);
+    };
+    await loop.runUntilComplete(async () => {
+      const workers = Array.from({ length: 20 }, async () => {
+        for (let i = 0; i < 50; i++) await one();
+      });
+      await Promise.all(workers);
+      while (server.activeConnections > 0) {
+        const w = loop.createFuture<void>();
+        loop.callLater(0.005, () => w.setResult());
+        await w;
+      }
+    });
+    const now = tlsObjectCounts();
+    assert.equal(now.sslNew - before.sslNew, 2000);
+    assert.equal(now.sslFree - before.sslFree, 2000);
+    assert.equal(clientLost.length, 1000);
+    assert.ok(clientLost.every((e) => e === null));
+    assert.equal(Echo.lost.length, 1000);
+    assert.ok(Echo.lost.every((e) => e === null), String(Echo.lost.find((e) => e !== null)));
+    server.close();
+    await loop.runUntilComplete(server.waitClosed());
+    assert.equal(await stableFdCount(), fdsBefore - 1); // the listening socket is gone too
+  }));
+
+test("Unix sockets: createUnixServer(ssl) and createUnixConnection(ssl, serverHostname)", () =>
+  withLoop(async (loop) => {
+    const path = join(dir, "tls.sock");
+    const server = await loop.createUnixServer(() => new Echo(), path, { ssl: serverContext() });
+    await assert.rejects(
+      loop.createUnixConnection(() => new Collector(loop), path, { ssl: clientContext() }),
+      (e: unknown) => e instanceof ValueError && /serverHostname/.test(e.message),
+    );
+    const [t, p] = await loop.runUntilComplete(loop.createUnixConnection(() => new Collector(loop), path, {
+      ssl: clientContext(),
+      serverHostname: "localhost",
+    }));
+    t.write(encoder.encode("over unix"));
+    while (p.size < 9) await loop.runUntilComplete(new Promise((r) => setTimeout(r, 5)));
+    assert.equal(p.text, "over unix");
+    t.close();
+    assert.equal(await loop.runUntilComplete(p.done), null);
+    server.close();
+  }));
+
+test("SSLContext: Python's rules and errors", () => {
+  const c = new SSLContext("client");
+  assert.equal(c.verifyMode, CERT_REQUIRED);
+  assert.equal(c.checkHostname, true);
+  assert.throws(() => (c.verifyMode = CERT_NONE), ValueError);
+  c.checkHostname = false;
+  c.verifyMode = CERT_NONE;
+  c.checkHostname = true;
+  assert.equal(c.verifyMode, CERT_REQUIRED);
+  assert.equal(c.minimumVersion, 0x0303);
+  c.minimumVersion = 0x0304;
+  assert.equal(c.minimumVersion, 0x0304);
+  const s = new SSLContext("server");
+  assert.equal(s.verifyMode, CERT_NONE);
+  assert.equal(s.checkHostname, false);
+  assert.throws(() => s.loadCertChain(join(dir, "missing.pem")),
+    (e: unknown) => e instanceof OSError && e.code === "ENOENT");
+  assert.throws(() => s.loadCertChain(f("server.pem"), f("server-enc.key"), "wrong"), SSLError);
+  s.loadCertChain(f("server.pem"), f("server-enc.key"), "s3cret");
+  s.loadCertChain(f("server.pem"), f("server-enc.key"), () => "s3cret");
+  assert.throws(() => s.loadCertChain(f("server.pem"), f("self.key")), SSLError);
+  assert.throws(() => c.loadVerifyLocations(), TypeError);
+  assert.throws(() => c.setAlpnProtocols([""]), ValueError);
+  assert.throws(() => new SSLContext("both" as "client"), ValueError);
+  assert.equal(createDefaultContext().verifyMode, CERT_REQUIRED);
+});
+
+test("argument errors name the problem", () =>
+  withLoop(async (loop) => {
+    const f2 = () => new Collector(loop);
+    await assert.rejects(loop.createConnection(f2, "127.0.0.1", 1, { serverHostname: "x" }),
+      /serverHostname is only meaningful with ssl/);
+    await assert.rejects(loop.createConnection(f2, "127.0.0.1", 1, { sslHandshakeTimeout: 1 }),
+      /sslHandshakeTimeout is only meaningful with ssl/);
+    await assert.rejects(loop.createConnection(f2, "127.0.0.1", 1, { ssl: true, sslHandshakeTimeout: -1 }),
+      ValueError);
+    // No host to check the certificate against: asyncio's ValueError.
+    const { socketpair } = await import("../mod.ts");
+    const [a, b] = socketpair();
+    try {
+      await assert.rejects(loop.createConnection(f2, null, null, { sock: a, ssl: true }),
+        (e: unknown) => e instanceof ValueError && /serverHostname/.test(e.message));
+    } finally {
+      a.close();
+      b.close();
+    }
+    await assert.rejects(loop.createServer(f2, "127.0.0.1", 0, { ssl: clientContext() }), ValueError);
+    // deno-lint-ignore no-explicit-any
+    await assert.rejects(loop.createServer(f2, "127.0.0.1", 0, { ssl: true as any }), TypeError);
+  }));
+
+test("without libssl, importing works and the first TLS use says what is missing", async () => {
+  const script = new URL("./fixtures/tls_without_libssl.ts", import.meta.url).pathname;
+  const [exe, ...args] = runScriptCommand(script);
+  const child = spawn(exe, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, AIOLOOP_LIBSSL: "/nonexistent/libssl.so.3" },
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const code = await new Promise((r) => child.on("exit", r));
+  assert.equal(code, 0, out);
+  assert.match(out, /imported/);
+  assert.match(out, /RuntimeError: TLS needs OpenSSL 3 .*\/nonexistent\/libssl\.so\.3/);
+  assert.ok(RuntimeError);
+});
