@@ -5,14 +5,24 @@ import type { Awaitable, BaseEventLoop } from "./base_loop.ts";
 import { RuntimeError } from "./errors.ts";
 import { getRunningLoopOrNull } from "./running.ts";
 import { SelectorEventLoop } from "./selector_loop.ts";
+import { type SelectorChoice, selectorFrom } from "../platform/default_selector.ts";
 
 let currentLoop: BaseEventLoop | null = null;
 /** setEventLoop() was called: getEventLoop() no longer creates a loop (asyncio's _set_called). */
 let setCalled = false;
 
+/** Options of newEventLoop(). */
+export interface NewEventLoopOptions {
+  /**
+   * The readiness poller: "epoll", "kqueue", "poll", or a Selector object. Default: this OS's
+   * own (epoll on Linux, kqueue on macOS/FreeBSD), or what AIOLOOP_SELECTOR names.
+   */
+  selector?: SelectorChoice;
+}
+
 /** A new event loop for this OS (asyncio new_event_loop). */
-export function newEventLoop(): SelectorEventLoop {
-  return new SelectorEventLoop();
+export function newEventLoop(options: NewEventLoopOptions = {}): SelectorEventLoop {
+  return new SelectorEventLoop(selectorFrom(options.selector));
 }
 
 /** The running loop; RuntimeError if none is running (asyncio get_running_loop). */
