@@ -12,7 +12,7 @@
  * before a transport is made (see checkPipeFd).
  */
 import { EAGAIN, EINTR, EPIPE, closeFd, lastErrno, libc, osError, setNonBlocking } from "../../ffi/libc.ts";
-import { fileType, S_IFCHR, S_IFIFO, S_IFSOCK } from "../../ffi/spawn.ts";
+import { fileType, S_IFCHR, S_IFDIR, S_IFIFO, S_IFREG, S_IFSOCK } from "../../ffi/spawn.ts";
 import { OSError, ValueError } from "../errors.ts";
 import type { Future } from "../futures.ts";
 import type { BaseProtocolLike, ProtocolLike } from "../protocols.ts";
@@ -40,7 +40,7 @@ const EPERM = 1;
 export function checkPipeFd(fd: number): number {
   const type = fileType(fd);
   if (type !== S_IFIFO && type !== S_IFSOCK && type !== S_IFCHR) {
-    const what = type === 0o100000 ? "a regular file" : type === 0o040000 ? "a directory" : "this kind of file";
+    const what = type === S_IFREG ? "a regular file" : type === S_IFDIR ? "a directory" : "this kind of file";
     throw new ValueError(
       `Pipe transport is for pipes, FIFOs, sockets and character devices only: fd ${fd} is ` +
         `${what}, which epoll cannot watch (read it with ordinary file I/O instead)`,
