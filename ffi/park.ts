@@ -94,11 +94,20 @@ function nonBlockingCall(libPath: string, name: keyof typeof nonBlockingSpecs): 
   return fn;
 }
 
+/**
+ * Memory a call on a runtime thread may write while the JS thread runs. Always an explicit
+ * ArrayBuffer of at least 128 bytes: V8 keeps a typed array of ≤ 64 bytes created by length
+ * inside its JS heap, where a GC may move it while the kernel still holds its address.
+ */
+function offHeap(bytes: number): ArrayBuffer {
+  return new ArrayBuffer(Math.max(bytes, 128));
+}
+
 class ThreadPoolParker implements Parker {
   // The runtime thread writes here concurrently with the JS thread's own buffers.
-  private readonly scratch = new Uint8Array(EVENT_SCRATCH);
-  private readonly timespec = new BigInt64Array(TIMESPEC_SIZE / 8);
-  private pollCopy = new Uint8Array(0);
+  private readonly scratch = new Uint8Array(offHeap(EVENT_SCRATCH));
+  private readonly timespec = new BigInt64Array(offHeap(TIMESPEC_SIZE), 0, TIMESPEC_SIZE / 8);
+  private pollCopy = new Uint8Array(offHeap(0));
   private readonly call: AsyncFn;
 
   constructor(private readonly spec: BlockingWait) {
@@ -114,7 +123,7 @@ class ThreadPoolParker implements Parker {
     } else if (spec.kind === "poll") {
       const { bytes, count } = spec.pollSet();
       const size = count * POLLFD_SIZE;
-      if (this.pollCopy.length < size) this.pollCopy = new Uint8Array(size * 2);
+      if (this.pollCopy.length < size) this.pollCopy = new Uint8Array(offHeap(size * 2));
       this.pollCopy.set(bytes.subarray(0, size));
       await this.call(this.pollCopy, count, timeoutMs);
     } else {

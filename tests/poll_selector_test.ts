@@ -36,7 +36,7 @@ test("newEventLoop({ selector }) picks the implementation by name, or takes a Se
     // deno-lint-ignore no-explicit-any
     assert.throws(() => newEventLoop({ selector: "select" as any }), ValueError);
     assert.throws(() => createSelector("kqueue"), /kqueue selector needs macOS or FreeBSD/);
-    assert.equal(await p.runUntilComplete(async () => 42), 42);
+    assert.equal(await p.runUntilComplete(Promise.resolve(42)), 42);
   } finally {
     p.close();
     e.close();
