@@ -15,6 +15,11 @@ import { NotImplementedError, OSError, RuntimeError, ValueError } from "./errors
 import { getEventLoop, getRunningLoop } from "./events.ts";
 import type { Future } from "./futures.ts";
 import { Protocol } from "./protocols.ts";
+import type {
+  CreateConnectionOptions, CreateServerOptions, CreateUnixConnectionOptions,
+  CreateUnixServerOptions,
+} from "./connections.ts";
+import type { SelectorEventLoop } from "./selector_loop.ts";
 import type { Server } from "./server.ts";
 import type { ReadTransport, Transport } from "./transports/base.ts";
 import { IncompleteReadError, LimitOverrunError } from "./stream_errors.ts";
@@ -613,46 +618,21 @@ export class StreamWriter {
 
 // ---- Opening connections and servers ---------------------------------------------------------
 
-/** The loop methods streams build on (implemented by the selector loop). */
-interface NetworkLoop extends BaseEventLoop {
-  createConnection(
-    factory: () => Protocol,
-    host?: string | null,
-    port?: number | string | null,
-    options?: object,
-  ): Promise<[Transport, Protocol]>;
-  createServer(
-    factory: () => Protocol,
-    host?: string | string[] | null,
-    port?: number | string | null,
-    options?: object,
-  ): Promise<Server>;
-  createUnixConnection(
-    factory: () => Protocol,
-    path?: string | null,
-    options?: object,
-  ): Promise<[Transport, Protocol]>;
-  createUnixServer(
-    factory: () => Protocol,
-    path?: string | null,
-    options?: object,
-  ): Promise<Server>;
-}
-
 /** The streams functions' own option, besides those of createConnection/createServer. */
 export interface StreamOptions {
   /** The StreamReader's buffer limit (default 64 KiB). */
   limit?: number;
 }
 
-function networkLoop(): NetworkLoop {
-  return getRunningLoop() as NetworkLoop;
+/** The running loop, which must do network I/O (the selector loop). */
+function networkLoop(): SelectorEventLoop {
+  return getRunningLoop() as SelectorEventLoop;
 }
 
 async function openStreams(
-  loop: NetworkLoop,
+  loop: SelectorEventLoop,
   limit: number | undefined,
-  connect: (factory: () => Protocol) => Promise<[Transport, Protocol]>,
+  connect: (factory: () => StreamReaderProtocol) => Promise<[Transport, StreamReaderProtocol]>,
 ): Promise<[StreamReader, StreamWriter]> {
   const reader = new StreamReader({ limit, loop });
   const protocol = new StreamReaderProtocol(reader, null, loop);
@@ -661,10 +641,10 @@ async function openStreams(
 }
 
 function streamsFactory(
-  loop: NetworkLoop,
+  loop: SelectorEventLoop,
   limit: number | undefined,
   cb: ClientConnectedCallback,
-): () => Protocol {
+): () => StreamReaderProtocol {
   if (typeof cb !== "function") throw new TypeError("clientConnectedCb must be a function");
   return () => new StreamReaderProtocol(new StreamReader({ limit, loop }), cb, loop);
 }
@@ -676,7 +656,7 @@ function streamsFactory(
 export async function openConnection(
   host?: string | null,
   port?: number | string | null,
-  options: StreamOptions & Record<string, unknown> = {},
+  options: StreamOptions & CreateConnectionOptions = {},
 ): Promise<[StreamReader, StreamWriter]> {
   const { limit, ...rest } = options;
   const loop = networkLoop();
@@ -691,7 +671,7 @@ export async function startServer(
   clientConnectedCb: ClientConnectedCallback,
   host?: string | string[] | null,
   port?: number | string | null,
-  options: StreamOptions & Record<string, unknown> = {},
+  options: StreamOptions & CreateServerOptions = {},
 ): Promise<Server> {
   const { limit, ...rest } = options;
   const loop = networkLoop();
@@ -701,7 +681,7 @@ export async function startServer(
 /** Connect to the Unix socket at `path` and return [reader, writer] (asyncio open_unix_connection). */
 export async function openUnixConnection(
   path?: string | null,
-  options: StreamOptions & Record<string, unknown> = {},
+  options: StreamOptions & CreateUnixConnectionOptions = {},
 ): Promise<[StreamReader, StreamWriter]> {
   const { limit, ...rest } = options;
   const loop = networkLoop();
@@ -712,7 +692,7 @@ export async function openUnixConnection(
 export async function startUnixServer(
   clientConnectedCb: ClientConnectedCallback,
   path?: string | null,
-  options: StreamOptions & Record<string, unknown> = {},
+  options: StreamOptions & CreateUnixServerOptions = {},
 ): Promise<Server> {
   const { limit, ...rest } = options;
   const loop = networkLoop();

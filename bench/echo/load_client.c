@@ -171,7 +171,11 @@ int main(int argc, char **argv) {
   }
   for (int i = 0; i < nconns; i++) close(conns[i].fd);
 
-  if (count == 0) fail("no request completed during the measurement");
+  if (count == 0) {
+    fprintf(stderr, "load_client: no request completed during the measurement (last echo %.2f s "
+            "before the end: the server stalled)\n", t_end - last_progress);
+    return 1;
+  }
   qsort(lat, count, sizeof *lat, cmp_double);
   double p50 = lat[count / 2], p99 = lat[(size_t)(count * 0.99)];
   printf("{\"conns\": %d, \"size\": %zu, \"seconds\": %.3f, \"requests\": %zu, \"rps\": %.0f, "
