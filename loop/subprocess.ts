@@ -23,8 +23,8 @@ import type { ProtocolFactory, SubprocessProtocolLike } from "./protocols.ts";
 import type { SelectorEventLoop } from "./selector_loop.ts";
 import type { BaseTransport, SubprocessTransport } from "./transports/base.ts";
 import {
-  checkArg, checkFactory, checkOptions, checkStdio, splitArgs, type SubprocessOptions,
-  withPipeDefaults,
+  checkArg, checkFactory, checkOptions, checkStdio, resolveProgram, splitArgs,
+  type SubprocessOptions, withPipeDefaults,
 } from "./subprocess_options.ts";
 import { ReadPipeTransport, WritePipeTransport } from "./transports/unix_pipes.ts";
 
@@ -337,9 +337,10 @@ async function start<P extends SubprocessProtocolLike>(
   options: SubprocessOptions,
 ): Promise<[SubprocessTransport, P]> {
   if (loop.isClosed()) throw new RuntimeError("Event loop is closed");
+  const path = resolveProgram(program, options.env);
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
-  const transport = new UnixSubprocessTransport(loop, protocol, program, argv, options, waiter);
+  const transport = new UnixSubprocessTransport(loop, protocol, path, argv, options, waiter);
   try {
     await waiter;
   } catch (e) {

@@ -271,6 +271,14 @@ test("cwd, env, stderr=STDOUT, DEVNULL, inherited streams", inLoop(async () => {
   const [out2] = await p2.communicate();
   assert.equal(dec(out2), "done\n");
 
+  // A bare program name is looked up in the child's PATH when env is given (as Python does).
+  const p4 = await createSubprocessExec("printenv", "ONLY", { stdout: PIPE, env: { ONLY: "x", PATH: "/usr/bin:/bin" } });
+  assert.equal(dec((await p4.communicate())[0]), "x\n");
+  await assert.rejects(
+    createSubprocessExec("printenv", { env: { PATH: "/nonexistent" } }),
+    (e: Error) => e instanceof OSError && (e as OSError).code === "ENOENT",
+  );
+
   // With env omitted the child gets this process's environment.
   process.env.AIOLOOP_SUBPROCESS_TEST = "inherited";
   const p3 = await createSubprocessShell('printf "$AIOLOOP_SUBPROCESS_TEST"', { stdout: PIPE });
