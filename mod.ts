@@ -18,8 +18,10 @@ export { Handle, TimerHandle } from "./loop/handles.ts";
 export { Future, isFuture, type DoneCallback } from "./loop/futures.ts";
 export { Task, currentTask, type Coroutine } from "./loop/tasks.ts";
 export {
-  getEventLoop, getRunningLoop, newEventLoop, run, setEventLoop, type RunOptions,
+  getEventLoop, getRunningLoop, newEventLoop, type NewEventLoopOptions, run, setEventLoop,
+  type RunOptions,
 } from "./loop/events.ts";
+export type { SelectorChoice, SelectorKind } from "./platform/default_selector.ts";
 export {
   allTasks, ensureFuture, gather, sleep, waitFor, type GatherOptions, type LoopOption,
 } from "./loop/coroutines.ts";

@@ -9,4 +9,9 @@ echo "== deno test"
 "$BIN/deno" test -A --no-check --v8-flags=--expose-gc tests/ || status=1
 echo "== bun test"
 "$BIN/bun" test --timeout 60000 ./tests/ || status=1
+# The same suites on the portable poll(2) selector (issue 8): a second real Selector.
+echo "== deno test (poll selector)"
+AIOLOOP_SELECTOR=poll "$BIN/deno" test -A --no-check --v8-flags=--expose-gc tests/ || status=1
+echo "== bun test (poll selector)"
+AIOLOOP_SELECTOR=poll "$BIN/bun" test --timeout 60000 ./tests/ || status=1
 exit $status
