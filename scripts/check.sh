@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Static checks, run by .ci/run before the tests:
+#   deno publish --dry-run   JSR's packaging rules, including "no slow types" (explicit types on
+#                            every export); runs offline
+#   deno doc --lint mod.ts   every export of the public surface has JSDoc and explicit types
+#   deno check               the whole tree (library, tests, bench, examples) under Deno's types
+#   tsc --noEmit             the same tree under TypeScript + bun-types, strict (tsconfig.json)
+# Usage: npm run check       (after npm install)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN="$PWD/node_modules/.bin"
+export NO_COLOR=1
+status=0
+echo "== deno publish --dry-run"
+"$BIN/deno" publish --dry-run --allow-dirty 2>&1 | grep -v '^   file://' || status=1
+echo "== deno doc --lint mod.ts"
+"$BIN/deno" doc --lint mod.ts >/dev/null || status=1
+echo "== deno check ."
+"$BIN/deno" check --quiet . || status=1
+echo "== tsc --noEmit"
+"$BIN/tsc" --noEmit -p tsconfig.json || status=1
+exit $status
