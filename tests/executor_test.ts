@@ -11,7 +11,7 @@ import {
   CancelledError, type Executor, ImportError, newEventLoop, RuntimeError, run,
   type SelectorEventLoop, sleep, task, ValueError, WorkerPoolExecutor,
 } from "../mod.ts";
-import { burn, tasksUrl } from "./fixtures/executor_tasks.ts";
+import { tasksUrl } from "./fixtures/executor_tasks.ts";
 import { captureExceptions, fdCountSettled, stableFdCount, withLoop } from "./helpers.ts";
 
 const t = (name: string) => task(tasksUrl, name);
@@ -50,24 +50,22 @@ test("two 300 ms CPU-bound tasks run in parallel while a 10 ms loop timer keeps 
       // thread each, one per host turn; reported, not asserted).
       const cold = await withTicker(loop, () =>
         Promise.all([0, 1].map(() => loop.runInExecutor(null, t("blockMs"), 20))));
-      // How many iterations take 300 ms on a worker thread, its JIT warmed up.
-      const iterations = await loop.runInExecutor<number>(null, t("iterationsFor"), 300);
       const ms = (r: { ms: number }) => r.ms.toFixed(0);
       const stall = (r: { maxStallMs: number }) => r.maxStallMs.toFixed(1);
       console.log(`  executor: cold start of 2 threads ${ms(cold)} ms, max stall ${stall(cold)} ms`);
       for (let attempt = 1;; attempt++) {
-        const one = await withTicker(loop, () => loop.runInExecutor(null, t("burn"), iterations));
+        // Each task keeps a core busy for 300 ms of wall time: in parallel the pair takes
+        // ~300 ms, one after the other ~600 ms, whatever else the machine is doing.
         const two = await withTicker(loop, () =>
-          Promise.all([0, 1].map(() => loop.runInExecutor(null, t("burn"), iterations))));
-        assert.deepEqual(two.value, [burn(iterations), burn(iterations)]);
+          Promise.all([0, 1].map(() => loop.runInExecutor<number>(null, t("spin"), 300))));
+        assert.ok((two.value as number[]).every((rounds) => rounds > 0));
         console.log(
-          `  executor: one 300 ms task ${ms(one)} ms; two in parallel ${ms(two)} ms with ` +
+          `  executor: two 300 ms tasks in parallel ${ms(two)} ms with ` +
             `${two.ticks} ticks, max stall ${stall(two)} ms`,
         );
-        // In parallel, two take as long as one; one after the other, twice as long.
-        const parallel = cores < 2 || (two.ms < 450 && two.ms < 1.5 * one.ms);
+        const parallel = cores < 2 || two.ms < 450;
         if ((!parallel || two.maxStallMs >= 50) && attempt < 5) continue;
-        assert.ok(parallel, `two tasks took ${ms(two)} ms, one ${ms(one)} ms`);
+        assert.ok(parallel, `two 300 ms tasks took ${ms(two)} ms: not run in parallel`);
         assert.ok(two.maxStallMs < 50, `the 10 ms timer stalled ${stall(two)} ms`);
         assert.ok(two.ticks >= 15, `only ${two.ticks} ticks`);
         break;
