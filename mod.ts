@@ -22,8 +22,10 @@ export {
   type RunOptions,
 } from "./loop/events.ts";
 export type { SelectorChoice, SelectorKind } from "./platform/default_selector.ts";
+export type { SignalLike } from "./loop/signals.ts";
 export {
-  allTasks, ensureFuture, gather, sleep, waitFor, type GatherOptions, type LoopOption,
+  allTasks, ensureFuture, gather, sleep, waitFor, type GatherOptions, type GatherResults,
+  type LoopOption,
 } from "./loop/coroutines.ts";
 export {
   CancelledError, InvalidStateError, NotImplementedError, OSError, RuntimeError, TimeoutError,
@@ -54,6 +56,7 @@ export type {
   BaseTransport, DatagramTransport, ReadTransport, SubprocessTransport, Transport,
   WriteTransport,
 } from "./loop/transports/base.ts";
+export type { FlowControl } from "./loop/transports/flow_control.ts";
 export { Server } from "./loop/server.ts";
 export type {
   CreateConnectionOptions, CreateServerOptions, CreateUnixConnectionOptions,

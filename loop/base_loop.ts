@@ -21,14 +21,23 @@ import { TimerHeap } from "./timer_heap.ts";
 
 /** What call_exception_handler receives (asyncio's context dict). */
 export interface ExceptionContext {
+  /** The error message. */
   message: string;
+  /** The exception, if any. */
   exception?: unknown;
+  /** The Future involved, if any. */
   future?: Future<unknown>;
+  /** The Task involved, if any. */
   task?: Task<unknown>;
+  /** The Handle whose callback failed, if any. */
   handle?: Handle;
+  /** The protocol involved, if any. */
   protocol?: unknown;
+  /** The transport involved, if any. */
   transport?: unknown;
+  /** The socket involved, if any. */
   socket?: unknown;
+  /** Any further detail the reporter adds (asyncio's context is an open dict). */
   [key: string]: unknown;
 }
 
@@ -40,6 +49,7 @@ export type Awaitable<T> = Future<T> | Coroutine<T>;
 
 /** Options of createTask (asyncio's keyword arguments). */
 export interface CreateTaskOptions {
+  /** The task's name (default `Task-<n>`). */
   name?: string;
 }
 
@@ -186,6 +196,7 @@ export abstract class BaseEventLoop {
     return Math.min(Math.ceil(delay * 1000), MAX_PARK_MS);
   }
 
+  /** Move every timer that is due onto the ready queue, earliest first. */
   private _moveDueTimers(): void {
     const timers = this._timers;
     if (timers.size === 0) return;
@@ -196,6 +207,7 @@ export abstract class BaseEventLoop {
     }
   }
 
+  /** Run the callbacks queued when this iteration began (asyncio _run_once's second half). */
   private _runReady(): void {
     const ready = this._ready;
     // Only what is queued now runs in this iteration; callbacks they schedule wait for the next.
@@ -213,6 +225,7 @@ export abstract class BaseEventLoop {
     }
   }
 
+  /** Run `h`, warning when it takes longer than slowCallbackDuration (debug mode). */
   private _runTimed(h: Handle): void {
     const start = performance.now();
     h._run();
@@ -314,7 +327,13 @@ export abstract class BaseEventLoop {
     return this._schedule(when, callback as Callback, args, "callAt");
   }
 
-  private _schedule(when: number, callback: Callback, args: unknown[], method: string) {
+  /** Push a TimerHandle for `when`; waking a parked loop so it re-arms its wait. */
+  private _schedule(
+    when: number,
+    callback: Callback,
+    args: unknown[],
+    method: string,
+  ): TimerHandle {
     this._checkClosed();
     checkCallback(callback, method);
     const t = new TimerHandle(when, callback, args, this);

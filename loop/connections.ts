@@ -27,8 +27,11 @@ export interface CreateConnectionOptions {
    * verified against the system CA store, host name checked).
    */
   ssl?: SSLContext | boolean | null;
+  /** Address family for getaddrinfo (AF_INET, AF_INET6); default AF_UNSPEC. */
   family?: number;
+  /** Protocol number for getaddrinfo; default 0. */
   proto?: number;
+  /** AI_* flags for getaddrinfo; default 0. */
   flags?: number;
   /** An already connected stream socket to use instead of host/port. */
   sock?: Socket;
@@ -48,7 +51,9 @@ export interface CreateConnectionOptions {
 
 /** Options of createServer (asyncio's keyword arguments). */
 export interface CreateServerOptions {
+  /** Address family for getaddrinfo (AF_INET, AF_INET6); default AF_UNSPEC (all). */
   family?: number;
+  /** AI_* flags for getaddrinfo; default AI_PASSIVE. */
   flags?: number;
   /** An already bound socket to listen on instead of host/port. */
   sock?: Socket;
@@ -72,19 +77,29 @@ export interface CreateServerOptions {
 export interface CreateUnixConnectionOptions {
   /** As createConnection's; with no host to default to, serverHostname is required. */
   ssl?: SSLContext | boolean | null;
+  /** An already connected AF_UNIX stream socket to use instead of a path. */
   sock?: Socket;
+  /** TLS only: the name to check the server's certificate against and send as SNI. */
   serverHostname?: string | null;
+  /** TLS only: seconds the handshake may take (default 60). */
   sslHandshakeTimeout?: number;
+  /** TLS only: seconds to wait for the peer's close_notify after close() (default 30). */
   sslShutdownTimeout?: number;
 }
 
 /** Options of createUnixServer. */
 export interface CreateUnixServerOptions {
+  /** An already bound AF_UNIX stream socket to listen on instead of a path. */
   sock?: Socket;
+  /** listen(2) backlog; default 100. */
   backlog?: number;
+  /** TLS: a server SSLContext. */
   ssl?: SSLContext | null;
+  /** TLS only: seconds each handshake may take (default 60). */
   sslHandshakeTimeout?: number;
+  /** TLS only: seconds to wait for a client's close_notify after close() (default 30). */
   sslShutdownTimeout?: number;
+  /** Start accepting at once (default true). */
   startServing?: boolean;
   /** Remove the socket file when the server closes (default true, as asyncio 3.13). */
   cleanupSocket?: boolean;

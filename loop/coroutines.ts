@@ -49,6 +49,7 @@ export function sleep<T = undefined>(seconds: number, result?: T): Promise<T> {
 
 /** Options naming the loop to use instead of the current one. */
 export interface LoopOption {
+  /** The loop to use; default: the running loop, else getEventLoop(). */
   loop?: BaseEventLoop;
 }
 
@@ -69,7 +70,10 @@ export interface GatherOptions {
   returnExceptions?: boolean;
 }
 
-type Results<A extends readonly unknown[]> = { -readonly [K in keyof A]: A[K] extends Awaitable<infer R> ? R : never };
+/** What gather() resolves to: each awaitable's result type, in order. */
+export type GatherResults<A extends readonly unknown[]> = {
+  -readonly [K in keyof A]: A[K] extends Awaitable<infer R> ? R : never;
+};
 
 /** The Future gather() returns: cancelling it cancels the children (asyncio _GatheringFuture). */
 class GatheringFuture<T> extends Future<T> {
@@ -103,7 +107,7 @@ class GatheringFuture<T> extends Future<T> {
  */
 export function gather<A extends Awaitable<unknown>[]>(
   ...args: [...A] | [...A, GatherOptions]
-): Future<Results<A>> {
+): Future<GatherResults<A>> {
   let options: GatherOptions = {};
   const last = args[args.length - 1];
   if (last !== null && typeof last === "object" && !("then" in last)) {
@@ -115,11 +119,11 @@ export function gather<A extends Awaitable<unknown>[]>(
   for (const a of awaitables) if ((loop = loopOf(a)) !== undefined) break;
   loop ??= getEventLoop();
   const children = awaitables.map((a) => ensureFuture(a, { loop }));
-  const outer = new GatheringFuture<Results<A>>(loop, children);
+  const outer = new GatheringFuture<GatherResults<A>>(loop, children);
   const results: unknown[] = new Array(children.length);
   let pending = children.length;
   if (pending === 0) {
-    outer.setResult(results as Results<A>);
+    outer.setResult(results as GatherResults<A>);
     return outer;
   }
   const cancelOuter = (msg: string | undefined) => Future.prototype.cancel.call(outer, msg);
@@ -146,7 +150,7 @@ export function gather<A extends Awaitable<unknown>[]>(
     if (pending === 0) {
       // A child may have swallowed the cancel: the gather was still cancelled (asyncio).
       if (outer._cancelRequested) cancelOuter(outer._cancelMessage);
-      else outer.setResult(results as Results<A>);
+      else outer.setResult(results as GatherResults<A>);
     }
   };
   children.forEach((c, i) => c.addDoneCallback((f) => onChildDone(f, i)));

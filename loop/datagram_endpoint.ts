@@ -20,10 +20,15 @@ export interface DatagramEndpointOptions {
   localAddr?: unknown;
   /** [host, port] (or a path for AF_UNIX) to connect to: sendto() then needs no address. */
   remoteAddr?: unknown;
+  /** Address family (AF_INET, AF_INET6, AF_UNIX); default: from the addresses. */
   family?: number;
+  /** Protocol number for getaddrinfo; default 0. */
   proto?: number;
+  /** AI_* flags for getaddrinfo; default 0. */
   flags?: number;
+  /** SO_REUSEPORT: let other sockets bind the same address; default false. */
   reusePort?: boolean;
+  /** SO_BROADCAST: allow sending to broadcast addresses; default false. */
   allowBroadcast?: boolean;
   /** An existing datagram socket to use instead of the addresses. */
   sock?: Socket;

@@ -58,7 +58,9 @@ const eaiNames: Record<number, string> = {
  */
 // deno-lint-ignore camelcase
 export class gaierror extends OSError {
+  /** Always "gaierror". */
   override name = "gaierror";
+  /** The error for EAI_* code `eai`; `context` says what was being looked up. */
   constructor(eai: number, context?: string, options?: { cause?: unknown }) {
     super(eai, eaiNames[eai] ?? `EAI_${-eai}`, readCString(libc.gai_strerror(eai)), context);
     if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;

@@ -56,6 +56,7 @@ export function setEventLoop(loop: BaseEventLoop | null): void {
 
 /** Options of run() (asyncio's keyword arguments). */
 export interface RunOptions {
+  /** Run the loop in debug mode (asyncio.run's `debug`). */
   debug?: boolean;
 }
 

@@ -35,12 +35,15 @@ import type { WireError } from "./executor_worker.ts";
 
 /** A module failed to load, or has no such export (Python's ImportError). */
 export class ImportError extends Error {
+  /** Always "ImportError". */
   override name = "ImportError";
 }
 
 /** Names a function for a Worker thread to run: an absolute module URL and an export name. */
 export interface WorkerTask {
+  /** The absolute URL (or path) of the module that exports the function. */
   readonly module: string | URL;
+  /** The name of the exported function. */
   readonly export: string;
 }
 
@@ -208,6 +211,10 @@ export class WorkerPoolExecutor implements Executor {
   private shutDown = false;
   private idleWaiters: (() => void)[] = [];
 
+  /**
+   * A pool of at most `maxWorkers` threads. TypeError if it is not a number, ValueError if it is
+   * not a positive integer.
+   */
   constructor(maxWorkers?: number) {
     if (maxWorkers === undefined) maxWorkers = MAX_IDLE_THREADS;
     if (typeof maxWorkers !== "number") {
@@ -276,6 +283,7 @@ export class WorkerPoolExecutor implements Executor {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Drop a queued job (its Submission rejects with CancelledError); false once it started. */
   private cancel(job: Job): boolean {
     if (job.state !== "queued") return false;
     this.queue.splice(this.queue.indexOf(job), 1);

@@ -10,6 +10,7 @@ import { type AwaitingTask, taskContext } from "./task_context.ts";
 const PENDING = 0, FINISHED = 1, CANCELLED = 2;
 const stateNames = ["PENDING", "FINISHED", "CANCELLED"];
 
+/** A callback for addDoneCallback: called with the Future once it is done. */
 export type DoneCallback<T> = (future: Future<T>) => unknown;
 
 /**
@@ -34,6 +35,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** @internal */ _loop: BaseEventLoop;
   private _registeredUnretrieved = false;
 
+  /** A pending Future bound to `loop` (prefer loop.createFuture()). */
   constructor(loop: BaseEventLoop) {
     this._loop = loop;
   }
@@ -210,6 +212,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this.then().finally(onFinally);
   }
 
+  /** `<Future pending>`, `<Future finished result=…>` and the like, for logs. */
   toString(): string {
     return `<${this.constructor.name} ${this._stateName()}>`;
   }
@@ -232,6 +235,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     }
   }
 
+  /** Schedule every done callback on the loop with callSoon, in the order added. */
   private _scheduleCallbacks(): void {
     const callbacks = this._callbacks;
     if (callbacks.length === 0) return;

@@ -40,8 +40,11 @@ interface SubprocessLoop extends BaseEventLoop {
  * control, and closes the transport once the child exited and its output pipes closed.
  */
 export class SubprocessStreamProtocol extends SubprocessProtocol {
+  /** The child's stdin, when it is a pipe. */
   stdin: StreamWriter | null = null;
+  /** The child's stdout, when it is a pipe. */
   stdout: StreamReader | null = null;
+  /** The child's stderr, when it is a pipe. */
   stderr: StreamReader | null = null;
   private _transport: SubprocessTransport | null = null;
   private _processExited = false;
@@ -52,11 +55,13 @@ export class SubprocessStreamProtocol extends SubprocessProtocol {
   private _drainWaiters: Future<void>[] = [];
   private _connectionLost = false;
 
+  /** Made by createSubprocessExec/createSubprocessShell; `_limit` is the readers' buffer limit. */
   constructor(private readonly _limit: number | undefined, private readonly _loop: BaseEventLoop) {
     super();
     this._stdinClosed = _loop.createFuture<void>();
   }
 
+  /** Wrap each pipe of the child in a StreamReader or StreamWriter. */
   override connectionMade(transport: SubprocessTransport): void {
     this._transport = transport;
     const out = transport.getPipeTransport(1);
@@ -84,12 +89,14 @@ export class SubprocessStreamProtocol extends SubprocessProtocol {
     }
   }
 
+  /** Feed the child's output on `fd` to its StreamReader. */
   override pipeDataReceived(fd: number, data: Uint8Array): void {
     const reader = fd === 1 ? this.stdout : fd === 2 ? this.stderr : null;
     // The pipe transport hands over a fresh copy: the reader may keep it.
     reader?._feedOwned(data);
   }
 
+  /** A pipe closed: EOF (or `exc`) for its reader, or the end of stdin. */
   override pipeConnectionLost(fd: number, exc: Error | null): void {
     if (fd === 0) {
       this.stdin?.close();
@@ -111,11 +118,13 @@ export class SubprocessStreamProtocol extends SubprocessProtocol {
     this._maybeCloseTransport();
   }
 
+  /** The child exited: close the transport once its output pipes are closed too. */
   override processExited(): void {
     this._processExited = true;
     this._maybeCloseTransport();
   }
 
+  /** Close the transport once the child exited and every pipe closed. */
   private _maybeCloseTransport(): void {
     if (this._pipeFds.length === 0 && this._processExited && this._transport !== null) {
       this._transport.close();
@@ -123,15 +132,18 @@ export class SubprocessStreamProtocol extends SubprocessProtocol {
     }
   }
 
+  /** stdin's buffer is full: drain() waits. */
   override pauseWriting(): void {
     this._paused = true;
   }
 
+  /** stdin's buffer drained: wake drain() waiters. */
   override resumeWriting(): void {
     this._paused = false;
     for (const w of this._drainWaiters) if (!w.done()) w.setResult();
   }
 
+  /** The transport closed: wake drain() waiters with `exc`, or let them return. */
   override connectionLost(exc: Error | null): void {
     this._connectionLost = true;
     if (!this._paused) return;
@@ -164,11 +176,16 @@ export class SubprocessStreamProtocol extends SubprocessProtocol {
 
 /** A child process with stream pipes (asyncio.subprocess.Process). */
 export class Process {
+  /** The child's stdin, when it is a pipe (PIPE), else null. */
   readonly stdin: StreamWriter | null;
+  /** The child's stdout, when it is a pipe (PIPE), else null. */
   readonly stdout: StreamReader | null;
+  /** The child's stderr, when it is a pipe (PIPE), else null. */
   readonly stderr: StreamReader | null;
+  /** The child's process id. */
   readonly pid: number;
 
+  /** Made by createSubprocessExec/createSubprocessShell; use those. */
   constructor(
     private readonly _transport: SubprocessTransport,
     protocol: SubprocessStreamProtocol,
@@ -190,14 +207,21 @@ export class Process {
     return await (this._transport as UnixSubprocessTransport)._wait();
   }
 
+  /**
+   * Send signal `signal` (a number or a "SIGTERM"-style name) to the child (asyncio
+   * Process.send_signal). ValueError for an unknown signal; OSError ESRCH once the transport is
+   * closed; a child already reaped is left alone.
+   */
   sendSignal(signal: number | string): void {
     this._transport.sendSignal(signal);
   }
 
+  /** Send SIGTERM to the child (asyncio Process.terminate); errors as sendSignal. */
   terminate(): void {
     this._transport.terminate();
   }
 
+  /** Send SIGKILL to the child (asyncio Process.kill); errors as sendSignal. */
   kill(): void {
     this._transport.kill();
   }
@@ -217,6 +241,10 @@ export class Process {
     return [out, err];
   }
 
+  /**
+   * Write `input` to stdin and close it; EPIPE and ECONNRESET (the child stopped reading) are
+   * ignored.
+   */
   private async _feedStdin(input: BytesLike | null): Promise<void> {
     const stdin = this.stdin!;
     try {
@@ -230,12 +258,14 @@ export class Process {
     stdin.close();
   }
 
+  /** Read `stream` to EOF, then close the pipe transport of `fd`. */
   private async _readStream(fd: number, stream: StreamReader): Promise<Uint8Array> {
     const output = await stream.read();
     this._transport.getPipeTransport(fd)?.close();
     return output;
   }
 
+  /** `<Process pid>`, for logs. */
   toString(): string {
     return `<Process ${this.pid}>`;
   }

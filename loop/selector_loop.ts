@@ -78,6 +78,10 @@ export class SelectorEventLoop extends BaseEventLoop {
     return this._removeWatcher(fd, EVENT_WRITE, this._writers);
   }
 
+  /**
+   * Watch `fileobj` for `event` with `callback(...args)`, replacing the fd's earlier handle in
+   * `table`. TypeError for a non-function callback; RuntimeError if the loop is closed.
+   */
   private _addWatcher(
     fileobj: FileLike,
     event: number,
@@ -114,7 +118,12 @@ export class SelectorEventLoop extends BaseEventLoop {
     }
   }
 
-  private _removeWatcher(fileobj: FileLike, event: number, table: (Handle | undefined)[]) {
+  /** Stop watching `fileobj` for `event`; false if it was not watched. */
+  private _removeWatcher(
+    fileobj: FileLike,
+    event: number,
+    table: (Handle | undefined)[],
+  ): boolean {
     const fd = fileObjToFd(fileobj);
     if (this.isClosed()) return false;
     const mask = this._interest[fd] ?? 0;
@@ -316,6 +325,7 @@ export class SelectorEventLoop extends BaseEventLoop {
     return subprocessShell(this, protocolFactory, cmd, options);
   }
 
+  /** Collect ready fds with a zero-timeout select and queue their callbacks. */
   protected _pollIo(): void {
     const selector = this._selector;
     const n = selector.poll();
@@ -335,18 +345,22 @@ export class SelectorEventLoop extends BaseEventLoop {
     }
   }
 
+  /** True while some fd is watched. */
   protected _hasIoInterest(): boolean {
     return this._watchedFds > 0;
   }
 
+  /** Wait off the JS thread (the parker) for readiness, a wakeup or `timeoutMs`. */
   protected _parkIo(timeoutMs: number): Promise<void> {
     return this._selector.park(timeoutMs);
   }
 
+  /** End a park in progress (writes the selector's waker). */
   protected _wakeIo(): void {
     this._selector.wakeup();
   }
 
+  /** Close the selector and stop the parker. */
   protected _closeIo(): void {
     this._signals?.removeAll();
     for (const h of this._readers) h?.cancel();

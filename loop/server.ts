@@ -167,6 +167,7 @@ export class Server {
     }
   }
 
+  /** Wrap an accepted socket in a transport with a new protocol from the factory. */
   private _acceptConnection(conn: Socket, addr: unknown): void {
     let protocol: ProtocolLike;
     try {

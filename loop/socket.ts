@@ -80,9 +80,11 @@ function checkSize(n: unknown, what: string): number {
 
 /** A socket (Python's socket.socket). */
 export class Socket {
+  /** The address family (AF_INET, AF_INET6, AF_UNIX). */
   readonly family: number;
   /** The socket type without the SOCK_NONBLOCK/SOCK_CLOEXEC flags (as Python reports it). */
   readonly type: number;
+  /** The protocol number (0 for the family's default). */
   readonly proto: number;
   private fd: number;
   /** Blocking mode as this object last set or saw it (Python keeps it as the socket's timeout). */
@@ -247,6 +249,7 @@ export class Socket {
    * bytes of the option's value.
    */
   getsockopt(level: number, optname: number): number;
+  /** With `buflen`: the option's raw bytes (at most `buflen`). */
   getsockopt(level: number, optname: number, buflen: number): Uint8Array;
   getsockopt(level: number, optname: number, buflen = 0): number | Uint8Array {
     const fd = this.openFd();
@@ -305,6 +308,7 @@ export class Socket {
    * `sendto(data, flags, address)`. Returns the count sent.
    */
   sendto(data: BytesLike, address: AddressLike): number;
+  /** With `flags`: MSG_* flags for sendto(2). */
   sendto(data: BytesLike, flags: number, address: AddressLike): number;
   sendto(data: BytesLike, flagsOrAddress: number | AddressLike, address?: AddressLike): number {
     let flags = 0;
@@ -409,6 +413,7 @@ export class Socket {
     return fd;
   }
 
+  /** "Socket", for Object.prototype.toString. */
   get [Symbol.toStringTag](): string {
     return "Socket";
   }
@@ -432,6 +437,7 @@ export class Socket {
     return text + ">";
   }
 
+  /** The fd, or ValueError if the socket is closed. */
   private openFd(): number {
     if (this.fd < 0) throw new ValueError("I/O operation on closed socket (bad file descriptor)");
     return this.fd;

@@ -58,6 +58,10 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   private _transport: ReadTransport | null = null;
   private _paused = false;
 
+  /**
+   * A reader with buffer limit `options.limit` (default 64 KiB). ValueError if the limit is not
+   * positive.
+   */
   constructor(options: StreamReaderOptions = {}) {
     const limit = options.limit ?? DEFAULT_LIMIT;
     if (typeof limit !== "number" || !(limit > 0)) {
@@ -109,6 +113,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     this._feed(data, true);
   }
 
+  /** Append `data` (owned: no copy needed) and wake a waiting read. */
   private _feed(data: Uint8Array, owned: boolean): void {
     if (this._eof) throw new RuntimeError("feedData() after feedEof()");
     const n = data.byteLength;
@@ -148,6 +153,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     }
   }
 
+  /** Resolve the read that waits for data or EOF, if any. */
   private _wakeupWaiter(): void {
     const waiter = this._waiter;
     if (waiter !== null) {
@@ -156,6 +162,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     }
   }
 
+  /** Resume the transport's reading once the buffer fell below the limit. */
   private _maybeResumeTransport(): void {
     if (this._paused && this._end - this._start <= this._limit) {
       this._paused = false;
@@ -333,6 +340,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     }
   }
 
+  /** `<StreamReader …>`, for logs. */
   toString(): string {
     const info = ["StreamReader"];
     if (this._end > this._start) info.push(`${this._end - this._start} bytes`);
@@ -411,6 +419,10 @@ export class StreamReaderProtocol extends Protocol {
   private _drainWaiters: Future<void>[] = [];
   private _connectionLost = false;
 
+  /**
+   * A protocol feeding `streamReader`; `clientConnectedCb(reader, writer)` runs for each connection
+   * (startServer). TypeError if it is not a function or null.
+   */
   constructor(
     streamReader: StreamReader,
     clientConnectedCb: ClientConnectedCallback | null = null,
@@ -426,6 +438,7 @@ export class StreamReaderProtocol extends Protocol {
     this._closed = loop.createFuture<void>();
   }
 
+  /** Attach the transport to the reader, make the writer and start the client callback. */
   override connectionMade(transport: Transport): void {
     const reader = this._reader;
     reader?.setTransport(transport);
@@ -459,6 +472,7 @@ export class StreamReaderProtocol extends Protocol {
     });
   }
 
+  /** EOF (or `exc`) for the reader; wake drain() waiters. */
   override connectionLost(exc: Error | null): void {
     const reader = this._reader;
     if (reader !== null) {
@@ -484,20 +498,24 @@ export class StreamReaderProtocol extends Protocol {
     this._reader = null;
   }
 
+  /** Feed `data` to the reader. */
   override dataReceived(data: Uint8Array): void {
     this._reader?._feedOwned(data);
   }
 
+  /** EOF for the reader; true keeps the transport open for writing (not over TLS). */
   override eofReceived(): boolean {
     this._reader?.feedEof();
     // Keep the transport open for writing (half-close), except over TLS, which cannot.
     return !this._overSsl;
   }
 
+  /** The write buffer is full: drain() waits. */
   override pauseWriting(): void {
     this._paused = true;
   }
 
+  /** The write buffer drained: wake drain() waiters. */
   override resumeWriting(): void {
     this._paused = false;
     for (const waiter of this._drainWaiters) if (!waiter.done()) waiter.setResult();
@@ -533,6 +551,7 @@ export class StreamWriter {
   private readonly _reader: StreamReader | null;
   private readonly _loop: BaseEventLoop;
 
+  /** Made by openConnection()/startServer(); use those. */
   constructor(
     transport: Transport,
     protocol: StreamReaderProtocol,
@@ -608,6 +627,7 @@ export class StreamWriter {
     await this._protocol._drainHelper();
   }
 
+  /** `<StreamWriter …>`, for logs. */
   toString(): string {
     return `<StreamWriter transport=${String(this._transport)}${
       this._reader ? ` reader=${this._reader}` : ""

@@ -73,6 +73,10 @@ export class UnixSubprocessTransport implements SubprocessTransport {
   private _exitWaiters: Future<number>[] = [];
   private readonly _onChildReady: () => void;
 
+  /**
+   * Spawn `program` with `argv` (posix_spawn) and connect its pipes; made by
+   * subprocessExec/subprocessShell. OSError if the spawn fails.
+   */
   constructor(
     loop: SelectorEventLoop,
     protocol: SubprocessProtocolLike,
@@ -275,6 +279,7 @@ export class UnixSubprocessTransport implements SubprocessTransport {
     for (const w of waiters) if (!w.done()) w.setResult(returncode);
   }
 
+  /** Report processExited and connectionLost once the child exited and its pipes closed. */
   private _tryFinish(): void {
     if (this._finished || this._returncode === null) return;
     for (const p of this._pipes) if (p !== null && !p.disconnected) return;
@@ -303,6 +308,7 @@ export class UnixSubprocessTransport implements SubprocessTransport {
     }
   }
 
+  /** `<UnixSubprocessTransport pid=…>`, for logs. */
   toString(): string {
     const state = this._returncode === null ? "running" : `returncode=${this._returncode}`;
     return `<UnixSubprocessTransport pid=${this._pid} ${state}${this._closed ? " closed" : ""}>`;

@@ -10,19 +10,22 @@ import { describe } from "./base_loop.ts";
 import { ValueError } from "./errors.ts";
 
 /** Make a pipe to the child (subprocess.PIPE). */
-export const PIPE = -1;
+export const PIPE: -1 = -1;
 /** Send the child's stderr where its stdout goes (subprocess.STDOUT). */
-export const STDOUT = -2;
+export const STDOUT: -2 = -2;
 /** Connect the child's stream to /dev/null (subprocess.DEVNULL). */
-export const DEVNULL = -3;
+export const DEVNULL: -3 = -3;
 
 /** What stdin/stdout/stderr may be: PIPE, DEVNULL, STDOUT (stderr only), an fd, an object with fileno(), or null/undefined to inherit the parent's. */
 export type StdioOption = number | { fileno(): number } | null | undefined;
 
 /** Options of subprocessExec/subprocessShell (subprocess.Popen's keyword arguments). */
 export interface SubprocessOptions {
+  /** The child's stdin: PIPE, DEVNULL, an fd or object with fileno(), or null to inherit. */
   stdin?: StdioOption;
+  /** The child's stdout: PIPE, DEVNULL, an fd or object with fileno(), or null to inherit. */
   stdout?: StdioOption;
+  /** The child's stderr: PIPE, STDOUT, DEVNULL, an fd or object with fileno(), or null. */
   stderr?: StdioOption;
   /** The child's working directory. */
   cwd?: string | null;
@@ -32,10 +35,15 @@ export interface SubprocessOptions {
   startNewSession?: boolean;
   /** Refused as asyncio refuses them: pipes carry bytes, unbuffered. */
   universalNewlines?: boolean;
+  /** Refused (ValueError) unless false. */
   text?: boolean;
+  /** Refused (ValueError) unless null. */
   encoding?: string | null;
+  /** Refused (ValueError) unless null. */
   errors?: string | null;
+  /** Refused (ValueError) unless 0. */
   bufsize?: number;
+  /** Set by subprocessShell/subprocessExec themselves; a conflicting value is a ValueError. */
   shell?: boolean;
 }
 

@@ -12,7 +12,7 @@ import type { BaseEventLoop } from "./base_loop.ts";
 import { CancelledError, RuntimeError } from "./errors.ts";
 import { Future } from "./futures.ts";
 import { getRunningLoopOrNull } from "./running.ts";
-import { type AwaitingTask, taskContext } from "./task_context.ts";
+import { taskContext } from "./task_context.ts";
 
 /** What a Task runs: a coroutine function (started by the task) or a started Promise. */
 export type Coroutine<T> = (() => PromiseLike<T>) | PromiseLike<T>;
@@ -20,7 +20,7 @@ export type Coroutine<T> = (() => PromiseLike<T>) | PromiseLike<T>;
 let taskCounter = 0;
 
 /** A coroutine scheduled on the loop; also the Future of its result (asyncio.Task). */
-export class Task<T = unknown> extends Future<T> implements AwaitingTask {
+export class Task<T = unknown> extends Future<T> {
   private _name: string;
   private _coro: Coroutine<T> | undefined;
   private _waitingOn: Future<unknown> | undefined;
@@ -28,6 +28,10 @@ export class Task<T = unknown> extends Future<T> implements AwaitingTask {
   private _cancelRequests = 0;
   private readonly _promiseBacked: boolean;
 
+  /**
+   * A task running `coro` on `loop` (prefer loop.createTask()). TypeError if `coro` is neither a
+   * function nor a Promise; RuntimeError if the loop is closed.
+   */
   constructor(coro: Coroutine<T>, loop: BaseEventLoop, name?: string) {
     super(loop);
     if (typeof coro !== "function" && !isPromiseLike(coro)) {
@@ -96,6 +100,7 @@ export class Task<T = unknown> extends Future<T> implements AwaitingTask {
     throw new RuntimeError("Task does not support setException()");
   }
 
+  /** `<Task pending name=…>` and the like, for logs. */
   override toString(): string {
     return `<Task ${this._name} ${this._stateName()}>`;
   }
@@ -151,6 +156,7 @@ export class Task<T = unknown> extends Future<T> implements AwaitingTask {
     );
   }
 
+  /** Settle the task with the coroutine's outcome (or as cancelled, if a cancel is pending). */
   private _finish(value: T | undefined, error: unknown, failed: boolean): void {
     if (this.done()) return; // a Promise-backed task was cancelled from outside
     this._loop._taskFinished(this);
@@ -162,6 +168,7 @@ export class Task<T = unknown> extends Future<T> implements AwaitingTask {
     } else Future.prototype.setResult.call(this, value as T);
   }
 
+  /** Settle the task as cancelled, with the message given to cancel(). */
   private _finishCancelled(msg?: string): void {
     this._loop._taskFinished(this);
     this._mustCancel = false;

@@ -10,6 +10,10 @@ import type { BaseProtocolLike } from "../protocols.ts";
 /** asyncio's default high-water mark: 64 KiB. */
 export const DEFAULT_HIGH_WATER = 64 * 1024;
 
+/**
+ * The write-buffer limits every writing transport shares (asyncio's _FlowControlMixin):
+ * pauseWriting()/resumeWriting() on the protocol as the buffer crosses the water marks.
+ */
 export abstract class FlowControl {
   /** @internal */ protected _highWater = DEFAULT_HIGH_WATER;
   /** @internal */ protected _lowWater = DEFAULT_HIGH_WATER / 4;
@@ -17,6 +21,7 @@ export abstract class FlowControl {
   /** @internal */ protected abstract _loop: BaseEventLoop;
   /** @internal */ protected abstract _protocol: BaseProtocolLike;
 
+  /** Bytes buffered for writing (asyncio get_write_buffer_size). */
   abstract getWriteBufferSize(): number;
 
   /**

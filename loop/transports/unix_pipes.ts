@@ -88,6 +88,7 @@ export class ReadPipeTransport implements ReadTransport {
   private _polling = false;
   private readonly _onReadable: () => void;
 
+  /** Made by connectReadPipe(); use that. */
   constructor(
     loop: SelectorEventLoop,
     pipe: FileLike,
@@ -180,10 +181,12 @@ export class ReadPipeTransport implements ReadTransport {
     }
   }
 
+  /** Stop watching the fd for reading. */
   private _stopWatching(): void {
     if (this._pollable) this._loop.removeReader(this._fd);
   }
 
+  /** The fd is readable: read a chunk and hand it to the protocol (EOF ends the transport). */
   private _readReady(): void {
     if (!this._pollable) {
       this._polling = false;
@@ -248,6 +251,7 @@ export class ReadPipeTransport implements ReadTransport {
     this._close(exc instanceof Error ? exc : new Error(String(exc)));
   }
 
+  /** Close the fd and report connectionLost(exc) to the protocol, once. */
   private _close(exc: Error | null): void {
     if (this._lost) return;
     this._lost = true;
@@ -269,6 +273,7 @@ export class ReadPipeTransport implements ReadTransport {
     }
   }
 
+  /** `<ReadPipeTransport fd=…>`, for logs. */
   toString(): string {
     return `<ReadPipeTransport fd=${this._fd}${this._closing ? " closing" : ""}>`;
   }
@@ -317,6 +322,7 @@ export class WritePipeTransport extends FlowControl implements WriteTransport {
   private readonly _onWritable: () => void;
   private readonly _onPeerEvent: () => void;
 
+  /** Made by connectWritePipe(); use that. */
   constructor(
     loop: SelectorEventLoop,
     pipe: FileLike,
@@ -410,6 +416,7 @@ export class WritePipeTransport extends FlowControl implements WriteTransport {
     for (const chunk of list) this.write(chunk);
   }
 
+  /** Watch the fd for writability (the write buffer is not empty). */
   private _watchWritable(): void {
     if (this._pollable) {
       try {
@@ -426,10 +433,12 @@ export class WritePipeTransport extends FlowControl implements WriteTransport {
     }
   }
 
+  /** Stop watching the fd for writability. */
   private _unwatchWritable(): void {
     if (this._pollable) this._loop.removeWriter(this._fd);
   }
 
+  /** The fd is writable: write as much of the buffer as it takes. */
   private _writeReady(): void {
     this._retryPending = false;
     if (this._connLost || this._writeSize === 0) return;
@@ -472,6 +481,7 @@ export class WritePipeTransport extends FlowControl implements WriteTransport {
     }
   }
 
+  /** Drop everything buffered for writing. */
   private _clearWriteQueue(): void {
     this._writeQueue = [];
     this._writeHead = 0;
@@ -549,6 +559,7 @@ export class WritePipeTransport extends FlowControl implements WriteTransport {
     this._close(exc instanceof Error ? exc : new Error(String(exc)));
   }
 
+  /** Close the fd and report connectionLost(exc) to the protocol, once. */
   private _close(exc: Error | null): void {
     if (this._lostScheduled || this._lostReported) return;
     this._lostScheduled = true;
@@ -573,6 +584,7 @@ export class WritePipeTransport extends FlowControl implements WriteTransport {
     }
   }
 
+  /** `<WritePipeTransport fd=…>`, for logs. */
   override toString(): string {
     return `<WritePipeTransport fd=${this._fd}${this._closing ? " closing" : ""}>`;
   }
