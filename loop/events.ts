@@ -6,6 +6,8 @@ import { RuntimeError } from "./errors.ts";
 import { getRunningLoopOrNull } from "./running.ts";
 import { SelectorEventLoop } from "./selector_loop.ts";
 import { type SelectorChoice, selectorFrom } from "../platform/default_selector.ts";
+import { readEnv } from "../ffi/runtime.ts";
+import { ProactorEventLoop } from "./proactor_loop.ts";
 
 let currentLoop: BaseEventLoop | null = null;
 /** setEventLoop() was called: getEventLoop() no longer creates a loop (asyncio's _set_called). */
@@ -18,10 +20,19 @@ export interface NewEventLoopOptions {
    * own (epoll on Linux, kqueue on macOS/FreeBSD), or what AIOLOOP_SELECTOR names.
    */
   selector?: SelectorChoice;
+  /**
+   * true: a ProactorEventLoop (completion I/O: io_uring on Linux). Default: false, or true when
+   * AIOLOOP_LOOP=proactor. Where the OS cannot (io_uring disabled), NotImplementedError says why.
+   */
+  proactor?: boolean;
 }
 
 /** A new event loop for this OS (asyncio new_event_loop). */
 export function newEventLoop(options: NewEventLoopOptions = {}): SelectorEventLoop {
+  if (options.proactor ?? (options.selector === undefined && readEnv("AIOLOOP_LOOP") === "proactor")) {
+    // The two loops share every public method (see loop/proactor_loop.ts).
+    return new ProactorEventLoop() as unknown as SelectorEventLoop;
+  }
   return new SelectorEventLoop(selectorFrom(options.selector));
 }
 

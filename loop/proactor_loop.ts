@@ -1,0 +1,435 @@
+/**
+ * ProactorEventLoop: completion I/O over an injected Proactor (io_uring on Linux) — asyncio's
+ * proactor_events.py. Sockets are driven by submitted operations whose completions resolve the
+ * next step: ProactorSocketTransport for streams, the sock* coroutines below for raw sockets.
+ *
+ * addReader/addWriter work too, through one-shot POLL_ADD operations re-armed after each
+ * callback (level-triggered, as epoll's and asyncio's add_reader: a callback that leaves data
+ * unread is called again). A Proactor without readiness polling would raise NotImplementedError
+ * there, as asyncio's IOCP loop does.
+ *
+ * The networking methods mirror SelectorEventLoop's list one for one; the address-resolution
+ * and server plumbing is shared (loop/connections.ts, loop/datagram_endpoint.ts), and reaches
+ * this loop's transports through _makeSocketTransport, as asyncio's base_events reaches
+ * _make_socket_transport.
+ */
+import { osError } from "../ffi/libc.ts";
+import { decodeSockaddr, encodeSockaddr, formatAddress, isIpAddress, SOCKADDR_STORAGE_SIZE } from "../ffi/sockaddr.ts";
+import { AF_INET, AF_INET6, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../ffi/socket_constants.ts";
+import { POLLIN, POLLOUT } from "../ffi/io_uring.ts";
+import { defaultProactor } from "../platform/default_proactor.ts";
+import { BaseEventLoop, describe } from "./base_loop.ts";
+import {
+  createConnection, type CreateConnectionOptions, createServer, type CreateServerOptions,
+  createUnixConnection, type CreateUnixConnectionOptions, createUnixServer,
+  type CreateUnixServerOptions,
+} from "./connections.ts";
+import { createDatagramEndpoint, type DatagramEndpointOptions } from "./datagram_endpoint.ts";
+import { type AddrInfo, getaddrinfo, type GetAddrInfoOptions, getnameinfo } from "./dns.ts";
+import { ValueError } from "./errors.ts";
+import { type Callback, Handle } from "./handles.ts";
+import type { CompletionTarget, Proactor } from "./proactor.ts";
+import type {
+  BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
+} from "./protocols.ts";
+import { fileObjToFd, type FileLike } from "./selector_loop.ts";
+import type { Server } from "./server.ts";
+import { type SignalLike, SignalHandlers, signalNumber } from "./signals.ts";
+import { type AddressLike, asBytes, type BytesLike, type SockAddr, Socket } from "./socket.ts";
+import type { DatagramTransport, Transport } from "./transports/base.ts";
+import { ProactorSocketTransport } from "./transports/proactor_socket.ts";
+import type { SocketTransportOptions } from "./transports/selector_socket.ts";
+
+const READ = 0, WRITE = 1;
+const POLL_EVENTS = [POLLIN, POLLOUT];
+const ECANCELED = 125;
+
+/** A Future settled by one operation's completion (the sock* coroutines). */
+class OperationFuture<T> implements CompletionTarget {
+  op = 0;
+  constructor(
+    readonly loop: ProactorEventLoop,
+    readonly fut: import("./futures.ts").Future<T>,
+    readonly finish: (res: number, buffer: Uint8Array | undefined) => T,
+  ) {}
+  _ioComplete(_tag: number, res: number, _more: boolean, _op: number, buffer: Uint8Array | undefined): void {
+    this.op = 0;
+    if (this.fut.done()) return;
+    try {
+      this.fut.setResult(this.finish(res, buffer));
+    } catch (e) {
+      this.fut.setException(e);
+    }
+  }
+}
+
+/** An event loop driven by a completion Proactor (asyncio.ProactorEventLoop). */
+export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget {
+  /** @internal */ readonly _proactor: Proactor;
+  // addReader/addWriter: by direction, indexed by fd.
+  private readonly _watchers: [(Handle | undefined)[], (Handle | undefined)[]] = [[], []];
+  private readonly _pollOps: [number[], number[]] = [[], []];
+  private _rearm: number[] = [];
+  private _watched = 0;
+  private _signals: SignalHandlers | undefined;
+
+  /** A loop over `proactor`, or over this OS's default (io_uring on Linux). */
+  constructor(proactor: Proactor = defaultProactor()) {
+    super();
+    this._proactor = proactor;
+    proactor.onError = (exception) =>
+      this.callExceptionHandler({ message: "Exception in an I/O completion callback", exception });
+  }
+
+  // ---- Readiness callbacks (POLL_ADD) --------------------------------------------------------
+
+  /** Call `callback(...args)` whenever `fd` is readable (asyncio add_reader). */
+  addReader<A extends unknown[]>(fd: FileLike, callback: (...args: A) => unknown, ...args: A) {
+    this._addWatcher(fd, READ, callback as Callback, args, "addReader");
+  }
+
+  /** Stop watching `fd` for reading; false if it was not watched (asyncio remove_reader). */
+  removeReader(fd: FileLike): boolean {
+    return this._removeWatcher(fd, READ);
+  }
+
+  /** Call `callback(...args)` whenever `fd` is writable (asyncio add_writer). */
+  addWriter<A extends unknown[]>(fd: FileLike, callback: (...args: A) => unknown, ...args: A) {
+    this._addWatcher(fd, WRITE, callback as Callback, args, "addWriter");
+  }
+
+  /** Stop watching `fd` for writing; false if it was not watched (asyncio remove_writer). */
+  removeWriter(fd: FileLike): boolean {
+    return this._removeWatcher(fd, WRITE);
+  }
+
+  private _addWatcher(fileobj: FileLike, dir: number, callback: Callback, args: unknown[], method: string) {
+    const fd = fileObjToFd(fileobj);
+    this._checkClosed();
+    if (typeof callback !== "function") {
+      throw new TypeError(`a callable object was expected by ${method}(), got ${describe(callback)}`);
+    }
+    const table = this._watchers[dir];
+    const old = table[fd];
+    if (old === undefined) this._watched++;
+    else old.cancel();
+    table[fd] = new Handle(callback, args, this);
+    if (!this._pollOps[dir][fd]) this._pollOps[dir][fd] = this._proactor.pollAdd(fd, POLL_EVENTS[dir], this, fd * 2 + dir);
+  }
+
+  private _removeWatcher(fileobj: FileLike, dir: number): boolean {
+    const fd = fileObjToFd(fileobj);
+    if (this.isClosed()) return false;
+    const table = this._watchers[dir];
+    const h = table[fd];
+    if (h === undefined) return false;
+    h.cancel();
+    table[fd] = undefined;
+    this._watched--;
+    const op = this._pollOps[dir][fd];
+    if (op) {
+      this._pollOps[dir][fd] = 0;
+      this._proactor.cancel(op);
+    }
+    return true;
+  }
+
+  /** @internal A POLL_ADD completed: run the watcher; re-arm it before the next poll. */
+  _ioComplete(tag: number, res: number, _more: boolean, op: number): void {
+    const fd = tag >> 1, dir = tag & 1;
+    if (this._pollOps[dir][fd] !== op) return; // removed, or replaced, meanwhile
+    this._pollOps[dir][fd] = 0;
+    const h = this._watchers[dir][fd];
+    if (h === undefined || res === -ECANCELED) return;
+    this._ready.push(h);
+    this._rearm.push(tag);
+  }
+
+  // ---- Networking: each method is asyncio's; shared plumbing in the file named ---------------
+
+  /** Resolve host/port without blocking the loop (asyncio getaddrinfo; loop/dns.ts). */
+  getaddrinfo(
+    host: string | null,
+    port: number | string | null,
+    options: GetAddrInfoOptions = {},
+  ): Promise<AddrInfo[]> {
+    return getaddrinfo(this, host, port, options);
+  }
+
+  /** Reverse-resolve a socket address (asyncio getnameinfo; loop/dns.ts). */
+  getnameinfo(
+    sockaddr: readonly [string, number] | readonly [string, number, number, number],
+    flags = 0,
+  ): Promise<[string, string]> {
+    return getnameinfo(this, sockaddr, flags);
+  }
+
+  /** Submit one operation and wait for its completion; cancelling the wait cancels it. */
+  private async _operation<T>(
+    start: (target: CompletionTarget) => number,
+    finish: (res: number, buffer: Uint8Array | undefined) => T,
+  ): Promise<T> {
+    this._checkClosed();
+    const target = new OperationFuture<T>(this, this.createFuture<T>(), finish);
+    target.op = start(target);
+    try {
+      return await target.fut;
+    } finally {
+      // Cancelled (or the loop stopped waiting): the kernel must let go of the buffers too.
+      if (target.op !== 0) this._proactor.cancel(target.op);
+    }
+  }
+
+  /** Receive up to `nbytes` (asyncio sock_recv); an empty array means the peer closed. */
+  async sockRecv(sock: Socket, nbytes: number): Promise<Uint8Array> {
+    const fd = checkSocket(sock, "sockRecv");
+    checkCount(nbytes, "sockRecv() nbytes");
+    const buf = new Uint8Array(new ArrayBuffer(nbytes));
+    return this._operation((t) => this._proactor.recv(fd, buf, nbytes, t, 0), (res) => {
+      if (res < 0) throw osError("recv", -res);
+      return res === nbytes ? buf : buf.subarray(0, res);
+    });
+  }
+
+  /** Receive into `buf`; resolves to the byte count (asyncio sock_recv_into). */
+  async sockRecvInto(sock: Socket, buf: BytesLike): Promise<number> {
+    const fd = checkSocket(sock, "sockRecvInto");
+    const bytes = asBytes(buf, "sockRecvInto() buffer");
+    return this._operation((t) => this._proactor.recv(fd, bytes, bytes.byteLength, t, 0), (res) => {
+      if (res < 0) throw osError("recv_into", -res);
+      return res;
+    });
+  }
+
+  /** Receive a datagram and its sender (asyncio sock_recvfrom). */
+  async sockRecvfrom(sock: Socket, bufsize: number): Promise<[Uint8Array, SockAddr]> {
+    checkCount(bufsize, "sockRecvfrom() bufsize");
+    const buf = new Uint8Array(new ArrayBuffer(bufsize));
+    const [n, addr] = await this.sockRecvfromInto(sock, buf);
+    return [n === bufsize ? buf : buf.subarray(0, n), addr];
+  }
+
+  /** Receive a datagram into `buf` (at most `nbytes`, 0: all): [count, sender]. */
+  async sockRecvfromInto(sock: Socket, buf: BytesLike, nbytes = 0): Promise<[number, SockAddr]> {
+    const fd = checkSocket(sock, "sockRecvfromInto");
+    const bytes = asBytes(buf, "sockRecvfromInto() buffer");
+    checkCount(nbytes, "sockRecvfromInto() nbytes");
+    if (nbytes > bytes.byteLength) throw new ValueError("sockRecvfromInto(): buffer too small for requested bytes");
+    const size = nbytes || bytes.byteLength;
+    return this._operation((t) => this._proactor.recvFrom(fd, bytes, size, t, 0), (res, addr) => {
+      if (res < 0) throw osError("recvfrom", -res);
+      return [res, decodeSockaddr(addr!, this._proactor.completionAddressLength)];
+    });
+  }
+
+  /**
+   * Send all of `data` (asyncio sock_sendall). `data` is not copied: leave it unchanged until
+   * the returned Promise settles.
+   */
+  async sockSendall(sock: Socket, data: BytesLike): Promise<void> {
+    const fd = checkSocket(sock, "sockSendall");
+    const bytes = asBytes(data);
+    const total = bytes.byteLength;
+    let sent = 0;
+    while (sent < total) {
+      const at = sent;
+      sent += await this._operation(
+        (t) => this._proactor.send(fd, bytes, at, total - at, MSG_NOSIGNAL, t, 0),
+        (res) => {
+          if (res < 0) throw osError("send", -res);
+          return res;
+        },
+      );
+    }
+  }
+
+  /** Send a datagram to `address` (asyncio sock_sendto). */
+  async sockSendto(sock: Socket, data: BytesLike, address: AddressLike): Promise<number> {
+    const fd = checkSocket(sock, "sockSendto");
+    const bytes = asBytes(data);
+    const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+    const len = encodeSockaddr(sock.family, address, addr, "sockSendto()");
+    return this._operation((t) => this._proactor.sendTo(fd, bytes, bytes.byteLength, addr, len, t, 0), (res) => {
+      if (res < 0) throw osError(`sendto ${formatAddress(address)}`, -res);
+      return res;
+    });
+  }
+
+  /**
+   * Connect to an already resolved address (asyncio sock_connect): for AF_INET/AF_INET6 the host
+   * must be an IP literal (ValueError otherwise).
+   */
+  async sockConnect(sock: Socket, address: AddressLike): Promise<void> {
+    const fd = checkSocket(sock, "sockConnect");
+    if ((sock.family === AF_INET || sock.family === AF_INET6) && Array.isArray(address)) {
+      const host = address[0];
+      if (typeof host === "string" && host !== "" && !isIpAddress(host)) {
+        throw new ValueError(
+          `sockConnect(): address must be resolved, '${host}' is not an IP address (use loop.getaddrinfo())`,
+        );
+      }
+    }
+    const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+    const len = encodeSockaddr(sock.family, address, addr, "connect()");
+    return this._operation((t) => this._proactor.connect(fd, addr, len, t, 0), (res) => {
+      if (res < 0) throw osError(`connect to ${formatAddress(address)}`, -res);
+    });
+  }
+
+  /** Accept a connection: resolves to [socket, address] (asyncio sock_accept). */
+  async sockAccept(sock: Socket): Promise<[Socket, SockAddr]> {
+    const fd = checkSocket(sock, "sockAccept");
+    const flags = SOCK_CLOEXEC | SOCK_NONBLOCK;
+    return this._operation((t) => this._proactor.accept(fd, flags, false, t, 0), (res, addr) => {
+      if (res < 0) throw osError("accept", -res);
+      return [sock._adopt(res), decodeSockaddr(addr!, this._proactor.completionAddressLength)];
+    });
+  }
+
+  /** @internal A transport for a connected stream socket (asyncio _make_socket_transport). */
+  _makeSocketTransport(
+    sock: Socket,
+    protocol: ProtocolLike | BufferedProtocolLike,
+    options: SocketTransportOptions = {},
+  ): Transport {
+    return new ProactorSocketTransport(this, sock, protocol, options);
+  }
+
+  /** Open a TCP connection (asyncio create_connection; loop/connections.ts). */
+  createConnection<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    host: string | null = null,
+    port: number | string | null = null,
+    options: CreateConnectionOptions = {},
+  ): Promise<[Transport, P]> {
+    return createConnection(this as never, protocolFactory, host, port, options);
+  }
+
+  /** Listen on TCP (asyncio create_server; loop/connections.ts, loop/server.ts). */
+  createServer<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    host: string | string[] | null = null,
+    port: number | string | null = null,
+    options: CreateServerOptions = {},
+  ): Promise<Server> {
+    return createServer(this as never, protocolFactory, host, port, options);
+  }
+
+  /** Connect to a Unix stream socket (asyncio create_unix_connection). */
+  createUnixConnection<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    path: string | null = null,
+    options: CreateUnixConnectionOptions = {},
+  ): Promise<[Transport, P]> {
+    return createUnixConnection(this as never, protocolFactory, path, options);
+  }
+
+  /** Listen on a Unix stream socket (asyncio create_unix_server). */
+  createUnixServer<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    path: string | null = null,
+    options: CreateUnixServerOptions = {},
+  ): Promise<Server> {
+    return createUnixServer(this as never, protocolFactory, path, options);
+  }
+
+  /**
+   * Open a datagram endpoint (asyncio create_datagram_endpoint; loop/datagram_endpoint.ts).
+   * Takes `(factory, options)` or asyncio's positional `(factory, localAddr, remoteAddr,
+   * options)`.
+   */
+  createDatagramEndpoint<P extends DatagramProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    localAddrOrOptions?: unknown,
+    remoteAddr?: unknown,
+    options: DatagramEndpointOptions = {},
+  ): Promise<[DatagramTransport, P]> {
+    const isOptions = typeof localAddrOrOptions === "object" && localAddrOrOptions !== null &&
+      !Array.isArray(localAddrOrOptions);
+    const merged: DatagramEndpointOptions = isOptions
+      ? localAddrOrOptions as DatagramEndpointOptions
+      : { ...options, localAddr: localAddrOrOptions ?? options.localAddr, remoteAddr: remoteAddr ?? options.remoteAddr };
+    return createDatagramEndpoint(this as never, protocolFactory, merged);
+  }
+
+  /** Run `callback(...args)` on the loop when signal `sig` arrives (asyncio add_signal_handler). */
+  addSignalHandler<A extends unknown[]>(
+    sig: SignalLike,
+    callback: (...args: A) => unknown,
+    ...args: A
+  ): void {
+    this._checkClosed();
+    this._signals ??= new SignalHandlers(this);
+    this._signals.add(sig, callback as Callback, args);
+  }
+
+  /** Remove the handler for `sig`; false if there was none (asyncio remove_signal_handler). */
+  removeSignalHandler(sig: SignalLike): boolean {
+    signalNumber(sig);
+    return this._signals?.remove(sig) ?? false;
+  }
+
+  // ---- The I/O hooks -------------------------------------------------------------------------
+
+  protected _pollIo(): void {
+    if (this._rearm.length > 0) this._rearmWatchers();
+    this._proactor.poll();
+  }
+
+  private _rearmWatchers(): void {
+    const tags = this._rearm;
+    this._rearm = [];
+    for (const tag of tags) {
+      const fd = tag >> 1, dir = tag & 1;
+      if (this._watchers[dir][fd] !== undefined && !this._pollOps[dir][fd]) {
+        this._pollOps[dir][fd] = this._proactor.pollAdd(fd, POLL_EVENTS[dir], this, tag);
+      }
+    }
+  }
+
+  protected _hasIoInterest(): boolean {
+    return this._rearm.length > 0 || this._proactor.hasWork();
+  }
+
+  protected _parkIo(timeoutMs: number): Promise<void> {
+    if (this._rearm.length > 0) this._rearmWatchers();
+    return this._proactor.park(timeoutMs);
+  }
+
+  protected _wakeIo(): void {
+    this._proactor.wakeup();
+  }
+
+  protected _closeIo(): void {
+    this._signals?.removeAll();
+    for (const table of this._watchers) {
+      for (const h of table) h?.cancel();
+      table.length = 0;
+    }
+    this._pollOps[0].length = 0;
+    this._pollOps[1].length = 0;
+    this._rearm = [];
+    this._watched = 0;
+    this._proactor.close();
+  }
+}
+
+// <bits/socket.h>: do not raise SIGPIPE on a closed peer.
+const MSG_NOSIGNAL = 0x4000;
+
+function checkSocket(sock: Socket, method: string): number {
+  if (!(sock instanceof Socket)) {
+    throw new TypeError(`${method}() needs a Socket, got ${sock === null ? "null" : typeof sock}`);
+  }
+  if (sock._isBlocking()) throw new ValueError("the socket must be non-blocking");
+  const fd = sock.fileno();
+  if (fd < 0) throw new ValueError("I/O operation on closed socket (bad file descriptor)");
+  return fd;
+}
+
+function checkCount(n: unknown, what: string): number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+    throw new ValueError(`${what} must be a non-negative integer, got ${String(n)}`);
+  }
+  return n;
+}

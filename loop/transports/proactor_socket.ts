@@ -1,0 +1,491 @@
+/**
+ * The stream socket transport of the proactor loop (asyncio's _ProactorSocketTransport): reads
+ * and writes are operations submitted to the Proactor whose completions drive the next step.
+ *
+ * Per connection at most one receive and one send are in flight:
+ * - Protocol: one multishot receive into the proactor's provided buffers serves the connection
+ *   until it is paused, closed or the buffers run dry; each completion's bytes are copied once
+ *   for dataReceived (the protocol keeps them) and the buffer goes straight back to the ring.
+ *   BufferedProtocol: a one-shot receive straight into getBuffer()'s buffer, then the next.
+ * - write() sends at once with send(2) when nothing is in flight (see write()); what the socket
+ *   does not take is copied (the caller may reuse its array) into a buffer only this transport
+ *   and the kernel see, and submitted as a SEND; writes made while a send is in flight queue up
+ *   and leave together, coalesced, when it completes.
+ * - Every buffer handed to the kernel is held by the Proactor until its completion, so close
+ *   and abort may cancel freely; the socket's fd is closed only after its queued submissions
+ *   reached the kernel (an SQE never names a recycled fd number).
+ * connectionLost runs exactly once, through _callConnectionLost, as in the selector transport.
+ */
+import {
+  AF_INET, AF_INET6, IPPROTO_TCP, MSG_NOSIGNAL, SOCK_STREAM, TCP_NODELAY,
+} from "../../ffi/socket_constants.ts";
+import { lastErrno, libc, osError } from "../../ffi/libc.ts";
+import { OSError, RuntimeError } from "../errors.ts";
+import type { Future } from "../futures.ts";
+import type { CompletionTarget } from "../proactor.ts";
+import type { ProactorEventLoop } from "../proactor_loop.ts";
+import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
+import { asBytes, type BytesLike, type Socket } from "../socket.ts";
+import type { Transport } from "./base.ts";
+import { FlowControl } from "./flow_control.ts";
+import type { ConnectionOwner, SocketTransportOptions } from "./selector_socket.ts";
+
+/** Receive buffer of a transport whose proactor has no provided buffers (asyncio max_size). */
+const MAX_READ = 256 * 1024;
+/** Queued writes are coalesced into one send up to this many bytes. */
+const MAX_COALESCE = 256 * 1024;
+const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
+const SHUT_WR = 1;
+const TAG_READ = 1, TAG_WRITE = 2;
+// <asm-generic/errno.h>
+const ECANCELED = 125, ENOBUFS = 105, EAGAIN = 11, EINTR = 4;
+
+const connectionErrors = new Set([
+  "ECONNRESET", "EPIPE", "ECONNABORTED", "ETIMEDOUT", "ECONNREFUSED", "EHOSTUNREACH",
+  "ENETUNREACH", "ENOTCONN", "ESHUTDOWN",
+]);
+
+type AnyProtocol = ProtocolLike & Partial<BufferedProtocolLike>;
+
+/** Bytes in a fresh ArrayBuffer of their own (never a view into the JS heap's small arrays). */
+function kernelCopy(src: Uint8Array, into?: Uint8Array, at = 0): Uint8Array {
+  const out = into ?? new Uint8Array(new ArrayBuffer(src.byteLength));
+  out.set(src, at);
+  return out;
+}
+
+/** A TCP or Unix stream connection driven by completions. */
+export class ProactorSocketTransport extends FlowControl implements Transport, CompletionTarget {
+  /** @internal */ protected _loop: ProactorEventLoop;
+  /** @internal */ protected _protocol: AnyProtocol;
+  private readonly _sock: Socket;
+  private readonly _fd: number;
+  private readonly _extra: Record<string, unknown>;
+  private _server: ConnectionOwner | undefined;
+  private _buffered = false;
+  private _protocolConnected = false;
+  private _closing = false;
+  private _eof = false;
+  private _paused = false;
+  private _connLost = 0;
+  private _lostReported = false;
+  // Reading
+  private _readOp = 0;
+  private _readBuf: Uint8Array | undefined;
+  private _pendingData: Uint8Array[] = [];
+  private _pendingEof = false;
+  // Writing: bytes queued, plus the one send in flight (_writeBuf[_writeOff, _writeLen)).
+  private _writeQueue: Uint8Array[] = [];
+  private _writeSize = 0;
+  private _writeOp = 0;
+  private _writeBuf: Uint8Array | undefined;
+  private _writeOff = 0;
+  private _writeLen = 0;
+
+  constructor(
+    loop: ProactorEventLoop,
+    sock: Socket,
+    protocol: ProtocolLike | BufferedProtocolLike,
+    options: SocketTransportOptions = {},
+  ) {
+    super();
+    this._loop = loop;
+    this._sock = sock;
+    this._fd = sock.fileno();
+    this._protocol = protocol as AnyProtocol;
+    this._extra = { socket: sock, ...options.extra };
+    this._server = options.server;
+    this._server?._attach(this);
+    if ((sock.family === AF_INET || sock.family === AF_INET6) && sock.type === SOCK_STREAM) {
+      try {
+        sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+      } catch {
+        // Not every stream socket takes it.
+      }
+    }
+    this.setProtocol(protocol);
+    loop.callSoon(connectionMade, this);
+    loop.callSoon(startReading, this);
+    if (options.waiter) loop.callSoon(resolveWaiter, options.waiter);
+  }
+
+  // ---- BaseTransport -------------------------------------------------------------------------
+
+  /** "socket", "sockname", "peername" (asyncio get_extra_info), plus the creator's extras. */
+  getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
+    if (name in this._extra && this._extra[name] !== undefined) return this._extra[name];
+    if (name === "sockname" || name === "peername") {
+      try {
+        const value = name === "sockname" ? this._sock.getsockname() : this._sock.getpeername();
+        this._extra[name] = value;
+        return value;
+      } catch {
+        return defaultValue;
+      }
+    }
+    return defaultValue;
+  }
+
+  isClosing(): boolean {
+    return this._closing;
+  }
+
+  setProtocol(protocol: unknown): void {
+    const p = protocol as AnyProtocol;
+    this._buffered = typeof p.getBuffer === "function";
+    this._protocol = p;
+    this._protocolConnected = true;
+  }
+
+  getProtocol(): ProtocolLike | BufferedProtocolLike {
+    return this._protocol;
+  }
+
+  /** Stop reading, flush what is buffered, then close (asyncio close). */
+  close(): void {
+    if (this._closing) return;
+    this._closing = true;
+    this._stopReading();
+    if (this._writeSize === 0) {
+      this._connLost++;
+      this._loop.callSoon(callConnectionLost, this, null);
+    }
+  }
+
+  /** Close now, dropping unsent data (asyncio abort). */
+  abort(): void {
+    this._forceClose(null);
+  }
+
+  // ---- Reading --------------------------------------------------------------------------------
+
+  isReading(): boolean {
+    return !this._paused && !this._closing;
+  }
+
+  /** Stop delivering data until resumeReading(); what is already received waits (asyncio). */
+  pauseReading(): void {
+    if (this._closing || this._paused) return;
+    this._paused = true;
+    this._stopReading();
+  }
+
+  resumeReading(): void {
+    if (this._closing || !this._paused) return;
+    this._paused = false;
+    if (this._pendingData.length > 0 || this._pendingEof) this._loop.callSoon(deliverPending, this);
+    else this._startReading();
+  }
+
+  /** @internal */
+  _startReading(): void {
+    if (this._closing || this._paused || this._connLost || this._readOp !== 0) return;
+    const proactor = this._loop._proactor;
+    if (this._buffered) {
+      let buf: Uint8Array;
+      try {
+        buf = this._protocol.getBuffer!(-1);
+        if (!(buf instanceof Uint8Array) || buf.byteLength === 0) {
+          throw new RuntimeError("getBuffer() returned an empty buffer");
+        }
+      } catch (e) {
+        this._fatalError(e, "Fatal error: protocol.getBuffer() call failed.");
+        return;
+      }
+      this._readBuf = buf;
+      this._readOp = proactor.recv(this._fd, buf, Math.min(buf.byteLength, 0x7fffffff), this, TAG_READ);
+      return;
+    }
+    this._readOp = proactor.recvMultishot(this._fd, this, TAG_READ);
+    if (this._readOp === 0) {
+      this._readBuf ??= new Uint8Array(new ArrayBuffer(MAX_READ));
+      this._readOp = proactor.recv(this._fd, this._readBuf, MAX_READ, this, TAG_READ);
+    }
+  }
+
+  private _stopReading(): void {
+    if (this._readOp !== 0) this._loop._proactor.cancel(this._readOp);
+  }
+
+  /** @internal A completion of this transport's receive or send. */
+  _ioComplete(tag: number, res: number, more: boolean, _op: number, buffer: Uint8Array | undefined): void {
+    if (tag === TAG_READ) this._readDone(res, more, buffer);
+    else this._writeDone(res);
+  }
+
+  private _readDone(res: number, more: boolean, buffer: Uint8Array | undefined): void {
+    if (!more) this._readOp = 0;
+    if (this._connLost) return;
+    if (res > 0) {
+      if (this._buffered) {
+        try {
+          this._protocol.bufferUpdated!(res);
+        } catch (e) {
+          this._fatalError(e, "Fatal error: protocol.bufferUpdated() call failed.");
+          return;
+        }
+      } else {
+        const data = (buffer ?? this._readBuf!).slice(0, res);
+        if (this._paused || this._pendingData.length > 0) this._pendingData.push(data);
+        else {
+          try {
+            this._protocol.dataReceived?.(data);
+          } catch (e) {
+            this._fatalError(e, "protocol.dataReceived() call failed.");
+            return;
+          }
+        }
+      }
+    } else if (res === 0) {
+      if (this._paused || this._pendingData.length > 0) this._pendingEof = true;
+      else this._readEof();
+      return;
+    } else if (res !== -ECANCELED && res !== -ENOBUFS && res !== -EAGAIN && res !== -EINTR) {
+      this._fatalError(osError("recv", -res), "Fatal read error on socket transport");
+      return;
+    }
+    // A one-shot receive, or a multishot one the kernel ended (buffers ran dry): go on.
+    if (!more) this._startReading();
+  }
+
+  /** @internal Data and EOF that arrived while paused, delivered on resume. */
+  _deliverPending(): void {
+    while (this._pendingData.length > 0 && !this._paused && !this._connLost) {
+      const data = this._pendingData.shift()!;
+      try {
+        this._protocol.dataReceived?.(data);
+      } catch (e) {
+        this._fatalError(e, "protocol.dataReceived() call failed.");
+        return;
+      }
+    }
+    if (this._paused || this._connLost) return;
+    if (this._pendingEof) {
+      this._pendingEof = false;
+      this._readEof();
+      return;
+    }
+    this._startReading();
+  }
+
+  private _readEof(): void {
+    let keepOpen: boolean | void;
+    try {
+      keepOpen = this._protocol.eofReceived?.();
+    } catch (e) {
+      this._fatalError(e, "Fatal error: protocol.eofReceived() call failed.");
+      return;
+    }
+    // The peer sends nothing more: reading has stopped (no receive is re-armed) either way.
+    if (!keepOpen) this.close();
+  }
+
+  // ---- Writing --------------------------------------------------------------------------------
+
+  getWriteBufferSize(): number {
+    return this._writeSize;
+  }
+
+  /** Send `data` (asyncio write); it is copied, so the caller may reuse its array at once. */
+  write(data: BytesLike): void {
+    const bytes = asBytes(data);
+    if (this._eof) throw new RuntimeError("Cannot call write() after writeEof()");
+    if (bytes.byteLength === 0) return;
+    if (this._connLost) {
+      if (this._connLost === LOG_THRESHOLD_FOR_CONNLOST_WRITES) {
+        console.warn("aioloop: socket.send() raised exception.");
+      }
+      this._connLost++;
+      return;
+    }
+    if (this._writeOp === 0) {
+      // Nothing in flight: try send(2) at once, as the selector transport (and IOCP's WSASend)
+      // does. It costs the one system call an io_uring_enter of a SEND would, leaves no CQE to
+      // reap, and keeps write() then writeEof() ordered for a peer that reads synchronously.
+      const n = libc.send(this._fd, bytes, bytes.byteLength, MSG_NOSIGNAL);
+      if (n === bytes.byteLength) return;
+      let rest = bytes;
+      if (n >= 0) rest = bytes.subarray(n);
+      else {
+        const errno = lastErrno();
+        if (errno !== EAGAIN && errno !== EINTR) {
+          this._fatalError(osError("send", errno), "Fatal write error on socket transport");
+          return;
+        }
+      }
+      // The socket buffer is full: the rest goes as a SEND the kernel completes when it drains.
+      this._writeSize += rest.byteLength;
+      this._send(kernelCopy(rest), 0, rest.byteLength);
+    } else {
+      this._writeSize += bytes.byteLength;
+      this._writeQueue.push(kernelCopy(bytes));
+    }
+    this._maybePauseProtocol();
+  }
+
+  writelines(list: Iterable<BytesLike>): void {
+    for (const chunk of list) this.write(chunk);
+  }
+
+  private _send(buf: Uint8Array, offset: number, length: number): void {
+    this._writeBuf = buf;
+    this._writeOff = offset;
+    this._writeLen = length;
+    this._writeOp = this._loop._proactor.send(this._fd, buf, offset, length - offset, MSG_NOSIGNAL, this, TAG_WRITE);
+  }
+
+  private _writeDone(res: number): void {
+    this._writeOp = 0;
+    if (this._connLost) return;
+    if (res < 0) {
+      if (res === -EAGAIN || res === -EINTR) {
+        this._send(this._writeBuf!, this._writeOff, this._writeLen);
+        return;
+      }
+      this._writeBuf = undefined;
+      this._clearWriteQueue();
+      this._fatalError(osError("send", -res), "Fatal write error on socket transport");
+      return;
+    }
+    this._writeSize -= res;
+    this._writeOff += res;
+    if (this._writeOff < this._writeLen) {
+      this._send(this._writeBuf!, this._writeOff, this._writeLen);
+    } else {
+      this._writeBuf = undefined;
+      this._sendQueued();
+    }
+    this._maybeResumeProtocol();
+    if (this._writeSize > 0) return;
+    if (this._closing) this._callConnectionLost(null);
+    else if (this._eof) this._shutdownWrite();
+  }
+
+  /** Send what queued up while the last send was in flight, coalesced. */
+  private _sendQueued(): void {
+    const queue = this._writeQueue;
+    if (queue.length === 0) return;
+    if (queue.length === 1 || queue[0].byteLength >= MAX_COALESCE) {
+      const first = queue.shift()!;
+      this._send(first, 0, first.byteLength);
+      return;
+    }
+    let total = 0, n = 0;
+    while (n < queue.length && total + queue[n].byteLength <= MAX_COALESCE) total += queue[n++].byteLength;
+    const buf = new Uint8Array(new ArrayBuffer(total));
+    let at = 0;
+    for (const chunk of queue.splice(0, n)) {
+      buf.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    this._send(buf, 0, total);
+  }
+
+  private _clearWriteQueue(): void {
+    this._writeQueue = [];
+    this._writeSize = 0;
+  }
+
+  private _shutdownWrite(): void {
+    try {
+      this._sock.shutdown(SHUT_WR);
+    } catch (e) {
+      this._fatalError(e, "Fatal error: shutdown(SHUT_WR) failed.");
+    }
+  }
+
+  /** Half-close: send FIN once the buffer is flushed (asyncio write_eof). */
+  writeEof(): void {
+    if (this._closing || this._eof) return;
+    this._eof = true;
+    if (this._writeSize === 0) this._shutdownWrite();
+  }
+
+  canWriteEof(): boolean {
+    return true;
+  }
+
+  // ---- Failing and closing --------------------------------------------------------------------
+
+  /** @internal */
+  _fatalError(exc: unknown, message: string): void {
+    const quiet = exc instanceof OSError && connectionErrors.has(exc.code);
+    if (!quiet) {
+      this._loop.callExceptionHandler({
+        message,
+        exception: exc,
+        transport: this,
+        protocol: this._protocol,
+      });
+    }
+    this._forceClose(exc instanceof Error ? exc : new Error(String(exc)));
+  }
+
+  private _forceClose(exc: Error | null): void {
+    if (this._connLost) return;
+    if (this._writeSize > 0 || this._writeOp !== 0) {
+      this._clearWriteQueue();
+      if (this._writeOp !== 0) this._loop._proactor.cancel(this._writeOp);
+    }
+    if (!this._closing) this._closing = true;
+    this._stopReading();
+    this._connLost++;
+    this._loop.callSoon(callConnectionLost, this, exc);
+  }
+
+  /** @internal The one path to connectionLost: it runs exactly once, then the fd closes. */
+  _callConnectionLost(exc: Error | null): void {
+    if (this._lostReported) return;
+    this._lostReported = true;
+    this._connLost ||= 1;
+    this._pendingData = [];
+    try {
+      if (this._protocolConnected) this._protocol.connectionLost?.(exc);
+    } finally {
+      // Operations still in flight hold the socket open in the kernel until they complete;
+      // cancel them, and submit before the fd number can be reused.
+      const proactor = this._loop._proactor;
+      if (this._readOp !== 0) proactor.cancel(this._readOp);
+      if (this._writeOp !== 0) proactor.cancel(this._writeOp);
+      proactor.flush();
+      this._sock.close();
+      this._protocolConnected = false;
+      const server = this._server;
+      this._server = undefined;
+      server?._detach(this);
+    }
+  }
+
+  /** @internal */
+  _connectionMade(): void {
+    try {
+      this._protocol.connectionMade?.(this);
+    } catch (e) {
+      this._fatalError(e, "Fatal error: protocol.connectionMade() call failed.");
+    }
+  }
+
+  override toString(): string {
+    return `<ProactorSocketTransport fd=${this._fd}${this._closing ? " closing" : ""}>`;
+  }
+}
+
+function connectionMade(t: ProactorSocketTransport): void {
+  t._connectionMade();
+}
+
+function startReading(t: ProactorSocketTransport): void {
+  t._startReading();
+}
+
+function deliverPending(t: ProactorSocketTransport): void {
+  t._deliverPending();
+}
+
+function resolveWaiter(waiter: Future<unknown>): void {
+  if (!waiter.done()) waiter.setResult(null);
+}
+
+function callConnectionLost(t: ProactorSocketTransport, exc: Error | null): void {
+  t._callConnectionLost(exc);
+}
