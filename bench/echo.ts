@@ -59,6 +59,23 @@ const SERVERS: { name: string; cmd: string[] }[] = [
   },
   { name: "aioloop-protocol-bun", cmd: [`${BIN}/bun`, "bench/echo/aioloop_server.ts", "protocol", "PORT"] },
   { name: "aioloop-streams-bun", cmd: [`${BIN}/bun`, "bench/echo/aioloop_server.ts", "streams", "PORT"] },
+  // The same aioloop servers on the io_uring ProactorEventLoop (AIOLOOP_LOOP=proactor).
+  {
+    name: "aioloop-protocol-deno-uring",
+    cmd: ["env", "AIOLOOP_LOOP=proactor", `${BIN}/deno`, "run", "-A", "bench/echo/aioloop_server.ts", "protocol", "PORT"],
+  },
+  {
+    name: "aioloop-streams-deno-uring",
+    cmd: ["env", "AIOLOOP_LOOP=proactor", `${BIN}/deno`, "run", "-A", "bench/echo/aioloop_server.ts", "streams", "PORT"],
+  },
+  {
+    name: "aioloop-protocol-bun-uring",
+    cmd: ["env", "AIOLOOP_LOOP=proactor", `${BIN}/bun`, "bench/echo/aioloop_server.ts", "protocol", "PORT"],
+  },
+  {
+    name: "aioloop-streams-bun-uring",
+    cmd: ["env", "AIOLOOP_LOOP=proactor", `${BIN}/bun`, "bench/echo/aioloop_server.ts", "streams", "PORT"],
+  },
   { name: "node:net-deno", cmd: [`${BIN}/deno`, "run", "-A", "bench/echo/node_net_server.ts", "PORT"] },
   { name: "node:net-bun", cmd: [`${BIN}/bun`, "bench/echo/node_net_server.ts", "PORT"] },
   { name: "Deno.listen", cmd: [`${BIN}/deno`, "run", "-A", "bench/echo/deno_listen_server.ts", "PORT"] },
