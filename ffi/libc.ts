@@ -6,7 +6,9 @@
  */
 import { OSError } from "../loop/errors.ts";
 import { linuxErrnoNames } from "./errno_linux.ts";
-import { nativeBytes, openLibrary, osName, readCString, type SymbolSpec } from "./runtime.ts";
+import {
+  type Bound, nativeBytes, openLibrary, osName, readCString, type SymbolSpec,
+} from "./runtime.ts";
 
 const symbols = {
   // epoll(7): epoll_create1(2), epoll_ctl(2), epoll_wait(2)
@@ -60,12 +62,33 @@ const symbols = {
 /** The C library's file name on this OS. */
 export const libcPath: string = osName === "linux" ? "libc.so.6" : "libSystem.B.dylib";
 
-/** Bound libc functions. Results follow C: -1 (or a negative value) means "see errno". */
-export const libc = openLibrary(libcPath, symbols).symbols;
+/** True on Windows, where no C library symbol of this file exists (see `libc`). */
+const isWindows = osName === "win32" || osName === "windows";
+
+/**
+ * Bound libc functions. Results follow C: -1 (or a negative value) means "see errno".
+ * On Windows nothing is bound (importing this module must work there: platform/windows.ts and
+ * ffi/ws2_32.ts carry the Windows calls); calling any of these throws an Error naming it.
+ */
+export const libc: Bound<typeof symbols> = isWindows
+  ? notOnWindows(symbols)
+  : openLibrary(libcPath, symbols).symbols;
+
+function notOnWindows<S extends Record<string, SymbolSpec>>(specs: S): Bound<S> {
+  const stubs: Record<string, () => never> = {};
+  for (const name of Object.keys(specs)) {
+    stubs[name] = () => {
+      throw new Error(`${name}() is a POSIX C library call; aioloop does not bind it on Windows`);
+    };
+  }
+  return stubs as Bound<S>;
+}
 
 // errno is thread-local; the JS thread never changes, so one view of its address serves every
 // read with no FFI call: `errnoView[0]` right after a failing call is that call's errno.
-const errnoView = new Int32Array(nativeBytes(libc.__errno_location(), 4).buffer);
+const errnoView = isWindows
+  ? new Int32Array(1)
+  : new Int32Array(nativeBytes(libc.__errno_location(), 4).buffer);
 
 /** The calling thread's errno, read right after a failing call. */
 export function lastErrno(): number {
@@ -79,7 +102,9 @@ export function errnoName(errno: number): string {
 
 /** An OSError for `errno` (defaults to the current errno), naming the call that failed. */
 export function osError(context: string, errno: number = lastErrno()): OSError {
-  return new OSError(errno, errnoName(errno), readCString(libc.strerror(errno)), context);
+  // Windows: the proactor maps Winsock errors to these (Linux) numbers; no strerror() there.
+  const message = isWindows ? errnoName(errno) : readCString(libc.strerror(errno));
+  return new OSError(errno, errnoName(errno), message, context);
 }
 
 /** Throw an OSError for `context` if `result` is negative; otherwise return it. */

@@ -225,3 +225,22 @@ export function bufferAddress(view: ArrayBufferView): number {
   if (isBun) return bunFfi.ptr(view);
   return Number(denoNs.UnsafePointer.value(denoNs.UnsafePointer.of(view)));
 }
+
+/**
+ * A callable for the native function at `p`, one known only at run time (Winsock hands out
+ * ConnectEx's address through WSAIoctl; no DLL exports it). Types as for symbols.
+ */
+export function bindFunctionPointer(p: NativePointer, spec: SymbolSpec): AnyFn {
+  if (isBun) {
+    return new bunFfi.CFunction({
+      ptr: p,
+      args: spec.args.map((t) => bunTypes[t]),
+      returns: bunTypes[spec.result],
+    });
+  }
+  const fn = new denoNs.UnsafeFnPointer(p, {
+    parameters: spec.args.map((t) => denoTypes[t]),
+    result: denoTypes[spec.result],
+  });
+  return (...args: unknown[]) => fn.call(...args);
+}

@@ -1,0 +1,243 @@
+/**
+ * ws2_32.dll (Winsock 2): socket calls, the overlapped WSARecv/WSASend family, and the
+ * Microsoft extensions AcceptEx and ConnectEx, whose addresses WSAIoctl hands out
+ * (SIO_GET_EXTENSION_FUNCTION_POINTER, mswsock.h). Bound on first use, only on Windows.
+ *
+ * Prototypes and constants are the Windows SDK's (winsock2.h, ws2def.h, ws2ipdef.h, mswsock.h,
+ * winerror.h); each cites its header. SOCKET (UINT_PTR) arguments are `usize`; a SOCKET result
+ * is `i32`: INVALID_SOCKET (~0) reads as -1 and a valid one is a small handle value (see
+ * kernel32.ts). Memory the kernel uses after the call returns (buffers, WSABUF, OVERLAPPED) is
+ * passed by address (`usize`), its owner keeping it alive; memory used only during the call is a
+ * `buffer`.
+ */
+import { isWindows } from "./kernel32.ts";
+import {
+  bindFunctionPointer, openLibrary, osName, pointerFromAddress, type SymbolSpec,
+} from "./runtime.ts";
+
+const symbols = {
+  // winsock2.h: int WSAStartup(WORD wVersionRequested, LPWSADATA lpWSAData)
+  WSAStartup: { args: ["u32", "buffer"], result: "i32" },
+  // winsock2.h: int WSAGetLastError(void)
+  WSAGetLastError: { args: [], result: "i32" },
+  // winsock2.h: SOCKET WSASocketW(int af, int type, int protocol,
+  //   LPWSAPROTOCOL_INFOW lpProtocolInfo, GROUP g, DWORD dwFlags)
+  WSASocketW: { args: ["i32", "i32", "i32", "buffer", "u32", "u32"], result: "i32" },
+  // winsock2.h: int closesocket(SOCKET s)
+  closesocket: { args: ["usize"], result: "i32" },
+  // winsock2.h: int bind(SOCKET s, const struct sockaddr *name, int namelen)
+  bind: { args: ["usize", "buffer", "i32"], result: "i32" },
+  // winsock2.h: int listen(SOCKET s, int backlog)
+  listen: { args: ["usize", "i32"], result: "i32" },
+  // winsock2.h: int getsockname(SOCKET s, struct sockaddr *name, int *namelen); getpeername
+  getsockname: { args: ["usize", "buffer", "buffer"], result: "i32" },
+  getpeername: { args: ["usize", "buffer", "buffer"], result: "i32" },
+  // winsock2.h: int setsockopt(SOCKET s, int level, int optname, const char *optval, int optlen)
+  setsockopt: { args: ["usize", "i32", "i32", "buffer", "i32"], result: "i32" },
+  // winsock2.h: int getsockopt(SOCKET s, int level, int optname, char *optval, int *optlen)
+  getsockopt: { args: ["usize", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  // winsock2.h: int ioctlsocket(SOCKET s, long cmd, u_long *argp) (long is 32 bits on Windows)
+  ioctlsocket: { args: ["usize", "i32", "buffer"], result: "i32" },
+  // winsock2.h: int shutdown(SOCKET s, int how)
+  shutdown: { args: ["usize", "i32"], result: "i32" },
+  // winsock2.h: int send(SOCKET s, const char *buf, int len, int flags); recv likewise
+  send: { args: ["usize", "buffer", "i32", "i32"], result: "i32" },
+  recv: { args: ["usize", "buffer", "i32", "i32"], result: "i32" },
+  // winsock2.h: int WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer,
+  //   DWORD cbInBuffer, LPVOID lpvOutBuffer, DWORD cbOutBuffer, LPDWORD lpcbBytesReturned,
+  //   LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)
+  WSAIoctl: {
+    args: ["usize", "u32", "buffer", "u32", "buffer", "u32", "buffer", "usize", "usize"],
+    result: "i32",
+  },
+  // winsock2.h: int WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
+  //   LPDWORD lpNumberOfBytesRecvd, LPDWORD lpFlags, LPWSAOVERLAPPED lpOverlapped,
+  //   LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)
+  WSARecv: { args: ["usize", "usize", "u32", "usize", "usize", "usize", "usize"], result: "i32" },
+  // winsock2.h: int WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
+  //   LPDWORD lpNumberOfBytesSent, DWORD dwFlags, LPWSAOVERLAPPED lpOverlapped,
+  //   LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)
+  WSASend: { args: ["usize", "usize", "u32", "usize", "u32", "usize", "usize"], result: "i32" },
+  // winsock2.h: int WSARecvFrom(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
+  //   LPDWORD lpNumberOfBytesRecvd, LPDWORD lpFlags, struct sockaddr *lpFrom, LPINT lpFromlen,
+  //   LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)
+  WSARecvFrom: {
+    args: ["usize", "usize", "u32", "usize", "usize", "usize", "usize", "usize", "usize"],
+    result: "i32",
+  },
+  // winsock2.h: int WSASendTo(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
+  //   LPDWORD lpNumberOfBytesSent, DWORD dwFlags, const struct sockaddr *lpTo, int iTolen,
+  //   LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)
+  WSASendTo: {
+    args: ["usize", "usize", "u32", "usize", "u32", "usize", "i32", "usize", "usize"],
+    result: "i32",
+  },
+  // winsock2.h: BOOL WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped,
+  //   LPDWORD lpcbTransfer, BOOL fWait, LPDWORD lpdwFlags): the Winsock error of a completion.
+  WSAGetOverlappedResult: { args: ["usize", "usize", "buffer", "i32", "buffer"], result: "i32" },
+} as const satisfies Record<string, SymbolSpec>;
+
+type Ws2 = ReturnType<typeof openLibrary<typeof symbols>>["symbols"];
+let bound: Ws2 | undefined;
+
+/** Winsock's functions, bound (and WSAStartup called) on the first call; Error off Windows. */
+export function ws2(): Ws2 {
+  if (bound) return bound;
+  if (!isWindows) throw new Error(`ws2_32.dll exists only on Windows, not ${osName}`);
+  const lib = openLibrary("ws2_32.dll", symbols).symbols;
+  // winsock2.h: WSADATA is 408 bytes on x64; the version asked is 2.2 (MAKEWORD(2, 2)).
+  const r = lib.WSAStartup(0x0202, new Uint8Array(512));
+  if (r !== 0) throw new Error(`WSAStartup(2.2) failed with Winsock error ${r}`);
+  bound = lib;
+  return bound;
+}
+
+// ---- Extension functions (mswsock.h) ---------------------------------------------------------
+
+// deno-lint-ignore no-explicit-any
+type AnyFn = (...args: any[]) => any;
+
+/** mswsock.h: `WSAID_ACCEPTEX` {b5367df1-cbac-11cf-95ca-00805f48a192}, as GUID bytes. */
+const WSAID_ACCEPTEX = guid(0xb5367df1, 0xcbac, 0x11cf, [0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92]);
+/** mswsock.h: `WSAID_CONNECTEX` {25a207b9-ddf3-4660-8ee9-76e58c74063e}. */
+const WSAID_CONNECTEX = guid(0x25a207b9, 0xddf3, 0x4660, [0x8e, 0xe9, 0x76, 0xe5, 0x8c, 0x74, 0x06, 0x3e]);
+
+/** A GUID's 16 bytes as guiddef.h lays it out: Data1 (LE u32), Data2, Data3 (LE u16), Data4[8]. */
+function guid(d1: number, d2: number, d3: number, d4: number[]): Uint8Array {
+  const b = new Uint8Array(16);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, d1, true);
+  v.setUint16(4, d2, true);
+  v.setUint16(6, d3, true);
+  b.set(d4, 8);
+  return b;
+}
+
+/**
+ * mswsock.h: `BOOL AcceptEx(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputBuffer,
+ * DWORD dwReceiveDataLength, DWORD dwLocalAddressLength, DWORD dwRemoteAddressLength,
+ * LPDWORD lpdwBytesReceived, LPOVERLAPPED lpOverlapped)`.
+ */
+const ACCEPTEX_SPEC: SymbolSpec = {
+  args: ["usize", "usize", "usize", "u32", "u32", "u32", "usize", "usize"], result: "i32",
+};
+/**
+ * mswsock.h: `BOOL (PASCAL *LPFN_CONNECTEX)(SOCKET s, const struct sockaddr *name, int namelen,
+ * PVOID lpSendBuffer, DWORD dwSendDataLength, LPDWORD lpdwBytesSent, LPOVERLAPPED lpOverlapped)`.
+ */
+const CONNECTEX_SPEC: SymbolSpec = {
+  args: ["usize", "usize", "i32", "usize", "u32", "usize", "usize"], result: "i32",
+};
+
+/** The extension functions of one Winsock provider (they are the same for TCP over v4 and v6). */
+export interface Extensions {
+  acceptEx: AnyFn;
+  connectEx: AnyFn;
+}
+
+let extensions: Extensions | undefined;
+
+/** AcceptEx and ConnectEx, asked of `socket`'s provider once per process. */
+export function extensionFunctions(socket: number): Extensions {
+  if (extensions) return extensions;
+  const lookup = (id: Uint8Array, spec: SymbolSpec, name: string): AnyFn => {
+    const out = new BigUint64Array(1);
+    const returned = new Uint32Array(1);
+    const w = ws2();
+    const r = w.WSAIoctl(socket, SIO_GET_EXTENSION_FUNCTION_POINTER, id, 16, out, 8, returned, 0, 0);
+    if (r !== 0) throw new Error(`WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, ${name}) failed: Winsock error ${w.WSAGetLastError()}`);
+    return bindFunctionPointer(pointerFromAddress(out[0]), spec);
+  };
+  extensions = {
+    acceptEx: lookup(WSAID_ACCEPTEX, ACCEPTEX_SPEC, "AcceptEx"),
+    connectEx: lookup(WSAID_CONNECTEX, CONNECTEX_SPEC, "ConnectEx"),
+  };
+  return extensions;
+}
+
+// ---- Layouts (x64) ----------------------------------------------------------------------------
+
+/** ws2def.h: `typedef struct _WSABUF { ULONG len; CHAR FAR *buf; } WSABUF`: 16 bytes on x64. */
+export const WSABUF_SIZE = 16;
+export const WSABUF_LEN = 0;
+export const WSABUF_BUF = 8;
+
+/** ws2def.h: `SOCKADDR_STORAGE` is 128 bytes. */
+export const SOCKADDR_STORAGE_SIZE = 128;
+/**
+ * ws2ipdef.h: `SOCKADDR_IN6` is 28 bytes (family, port, flowinfo, 16-byte address, scope id);
+ * AcceptEx wants each address slot 16 bytes longer than the largest sockaddr (mswsock.h).
+ */
+export const ACCEPT_ADDRESS_SLOT = 28 + 16;
+
+// ---- Constants --------------------------------------------------------------------------------
+
+// ws2def.h (included by winsock2.h): address families, levels, types, protocols.
+/** ws2def.h: `AF_INET` 2. */
+export const WIN_AF_INET = 2;
+/** ws2def.h: `AF_INET6` 23 (Linux: 10; the proactor translates, see platform/windows.ts). */
+export const WIN_AF_INET6 = 23;
+/** winsock2.h: `SOCK_STREAM` 1. */
+export const WIN_SOCK_STREAM = 1;
+/** winsock2.h: `SOCK_DGRAM` 2. */
+export const WIN_SOCK_DGRAM = 2;
+/** ws2def.h: `IPPROTO_TCP` 6. */
+export const WIN_IPPROTO_TCP = 6;
+/** ws2def.h: `IPPROTO_UDP` 17. */
+export const WIN_IPPROTO_UDP = 17;
+/** ws2def.h: `SOL_SOCKET` 0xffff. */
+export const WIN_SOL_SOCKET = 0xffff;
+/** ws2def.h: `SO_REUSEADDR` 0x0004. */
+export const WIN_SO_REUSEADDR = 0x0004;
+/** ws2def.h: `SO_TYPE` 0x1008. */
+export const WIN_SO_TYPE = 0x1008;
+/** ws2def.h: `SO_ERROR` 0x1007. */
+export const WIN_SO_ERROR = 0x1007;
+/** winsock2.h: `SD_SEND` 0x01 (shutdown). */
+export const SD_SEND = 1;
+/** winsock2.h: `INVALID_SOCKET` (SOCKET)(~0), which an `i32` result reads as -1. */
+export const INVALID_SOCKET = -1;
+/** winsock2.h: `SOCKET_ERROR` (-1). */
+export const SOCKET_ERROR = -1;
+/** winsock2.h: `WSA_FLAG_OVERLAPPED` 0x01. */
+export const WSA_FLAG_OVERLAPPED = 0x01;
+/** winsock2.h: `WSA_FLAG_NO_HANDLE_INHERIT` 0x80 (Windows 7 SP1 and later). */
+export const WSA_FLAG_NO_HANDLE_INHERIT = 0x80;
+/** winsock2.h: `FIONBIO` _IOW('f', 126, u_long) = 0x8004667e, as a signed 32-bit long. */
+export const FIONBIO = 0x8004667e | 0;
+/** ws2def.h: `SIO_GET_EXTENSION_FUNCTION_POINTER` _WSAIORW(IOC_WS2, 6) = 0xC8000006. */
+export const SIO_GET_EXTENSION_FUNCTION_POINTER = 0xc8000006;
+/** mswsock.h: `SO_UPDATE_ACCEPT_CONTEXT` 0x700B. */
+export const SO_UPDATE_ACCEPT_CONTEXT = 0x700b;
+/** mswsock.h: `SO_UPDATE_CONNECT_CONTEXT` 0x7010. */
+export const SO_UPDATE_CONNECT_CONTEXT = 0x7010;
+/** ws2def.h: `MSG_PARTIAL` 0x8000 (WSARecvFrom: the datagram was cut to the buffer). */
+export const MSG_PARTIAL = 0x8000;
+
+// winerror.h: Winsock error codes (WSABASEERR 10000 + the BSD number).
+export const WSAEINTR = 10004;
+export const WSAEBADF = 10009;
+export const WSAEACCES = 10013;
+export const WSAEFAULT = 10014;
+export const WSAEINVAL = 10022;
+export const WSAEMFILE = 10024;
+export const WSAEWOULDBLOCK = 10035;
+export const WSAEINPROGRESS = 10036;
+export const WSAEALREADY = 10037;
+export const WSAENOTSOCK = 10038;
+export const WSAEMSGSIZE = 10040;
+export const WSAEAFNOSUPPORT = 10047;
+export const WSAEADDRINUSE = 10048;
+export const WSAEADDRNOTAVAIL = 10049;
+export const WSAENETDOWN = 10050;
+export const WSAENETUNREACH = 10051;
+export const WSAENETRESET = 10052;
+export const WSAECONNABORTED = 10053;
+export const WSAECONNRESET = 10054;
+export const WSAENOBUFS = 10055;
+export const WSAEISCONN = 10056;
+export const WSAENOTCONN = 10057;
+export const WSAESHUTDOWN = 10058;
+export const WSAETIMEDOUT = 10060;
+export const WSAECONNREFUSED = 10061;
+export const WSAEHOSTUNREACH = 10065;
