@@ -91,3 +91,13 @@ export {
   SSL_HANDSHAKE_TIMEOUT, SSL_SHUTDOWN_TIMEOUT, SSLProtocol, SSLProtocolTransport,
   type SSLProtocolOptions,
 } from "./loop/sslproto.ts";
+export {
+  IN_ACCESS, IN_ALL_EVENTS, IN_ATTRIB, IN_CLOSE, IN_CLOSE_NOWRITE, IN_CLOSE_WRITE, IN_CREATE,
+  IN_DELETE, IN_DELETE_SELF, IN_DONT_FOLLOW, IN_EXCL_UNLINK, IN_IGNORED, IN_ISDIR, IN_MASK_ADD,
+  IN_MODIFY, IN_MOVE, IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO, IN_ONESHOT, IN_ONLYDIR, IN_OPEN,
+  IN_Q_OVERFLOW, IN_UNMOUNT, Inotify, type InotifyEvent, inotifyMaskNames, parseInotifyEvents,
+} from "./ffi/inotify.ts";
+export {
+  ECHO, ICANON, isatty, ISIG, localFlags, setRaw, TCSADRAIN, TCSAFLUSH, TCSANOW, tcgetattr,
+  tcsetattr, type TerminalMode,
+} from "./ffi/termios.ts";
