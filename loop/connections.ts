@@ -9,7 +9,6 @@ import { OSError, ValueError } from "./errors.ts";
 import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
 import type { SelectorEventLoop } from "./selector_loop.ts";
 import { Server } from "./server.ts";
-import { sockConnect } from "./sock_ops.ts";
 import { createDefaultContext, SSLContext } from "./ssl.ts";
 import { SSLProtocol } from "./sslproto.ts";
 import {
@@ -18,7 +17,6 @@ import {
   type AddressLike,
 } from "./socket.ts";
 import type { Transport } from "./transports/base.ts";
-import { SelectorSocketTransport } from "./transports/selector_socket.ts";
 
 /** Options of createConnection (asyncio's keyword arguments). */
 export interface CreateConnectionOptions {
@@ -224,7 +222,7 @@ async function connectTransport<P extends ProtocolLike>(
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
   if (tls === null) {
-    const transport = new SelectorSocketTransport(loop, sock, protocol, { waiter });
+    const transport = loop._makeSocketTransport(sock, protocol, { waiter });
     try {
       await waiter;
     } catch (e) {
@@ -246,7 +244,7 @@ async function connectTransport<P extends ProtocolLike>(
     sock.close();
     throw e;
   }
-  const transport = new SelectorSocketTransport(loop, sock, sslProtocol);
+  const transport = loop._makeSocketTransport(sock, sslProtocol);
   try {
     await waiter;
   } catch (e) {
@@ -286,7 +284,7 @@ export async function createConnection<P extends ProtocolLike>(
       try {
         candidate.setBlocking(false);
         if (localInfos) bindLocal(candidate, af, localInfos);
-        await sockConnect(loop, candidate, address as AddressLike);
+        await loop.sockConnect(candidate, address as AddressLike);
         sock = candidate;
         break;
       } catch (e) {
@@ -406,7 +404,7 @@ export async function createUnixConnection<P extends ProtocolLike>(
     sock = new Socket(AF_UNIX, SOCK_STREAM, 0);
     try {
       sock.setBlocking(false);
-      await sockConnect(loop, sock, path);
+      await loop.sockConnect(sock, path);
     } catch (e) {
       sock.close();
       throw e;

@@ -20,6 +20,8 @@ import type { Server } from "./server.ts";
 import * as sockOps from "./sock_ops.ts";
 import type { AddressLike, BytesLike, SockAddr, Socket } from "./socket.ts";
 import type { DatagramTransport, Transport } from "./transports/base.ts";
+import { SelectorSocketTransport, type SocketTransportOptions } from "./transports/selector_socket.ts";
+import type { BufferedProtocolLike } from "./protocols.ts";
 import type { ReadTransport, SubprocessTransport, WriteTransport } from "./transports/base.ts";
 import { connectReadPipe, connectWritePipe } from "./transports/unix_pipes.ts";
 import type { BaseProtocolLike, SubprocessProtocolLike } from "./protocols.ts";
@@ -202,6 +204,15 @@ export class SelectorEventLoop extends BaseEventLoop {
   /** Accept a connection: resolves to [socket, address] (asyncio sock_accept). */
   sockAccept(sock: Socket): Promise<[Socket, SockAddr]> {
     return sockOps.sockAccept(this, sock);
+  }
+
+  /** @internal A transport for a connected stream socket (asyncio _make_socket_transport). */
+  _makeSocketTransport(
+    sock: Socket,
+    protocol: ProtocolLike | BufferedProtocolLike,
+    options: SocketTransportOptions = {},
+  ): Transport {
+    return new SelectorSocketTransport(this, sock, protocol, options);
   }
 
   /** Open a TCP connection (asyncio create_connection; loop/connections.ts). */

@@ -7,7 +7,7 @@ import type { Future } from "./futures.ts";
 import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
 import type { SelectorEventLoop } from "./selector_loop.ts";
 import type { Socket } from "./socket.ts";
-import { SelectorSocketTransport } from "./transports/selector_socket.ts";
+
 
 /** accept(2) failures that mean "out of resources": pause accepting for a while. */
 const RESOURCE_ERRORS = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]);
@@ -182,7 +182,7 @@ export class Server {
       conn.close();
       return;
     }
-    new SelectorSocketTransport(this._loop, conn, protocol, {
+    this._loop._makeSocketTransport(conn, protocol, {
       extra: { peername: addr },
       server: this,
     });

@@ -124,7 +124,7 @@ test("a cancelled sockRecv gives up its buffer only after the kernel let go of i
       const task = loop.createTask(() => loop.sockRecv(a, 1024));
       await new Promise((r) => setTimeout(r, 2));
       task.cancel();
-      await assert.rejects(task, CancelledError);
+      await assert.rejects(Promise.resolve(task), CancelledError);
       collectGarbage();
       for (let i = 0; i < 100 && inFlight(loop) > 0; i++) await new Promise((r) => setTimeout(r, 1));
       assert.equal(inFlight(loop), 0);

@@ -7,7 +7,6 @@ import { createHash } from "node:crypto";
 import { test } from "node:test";
 import { RuntimeError, ValueError, socketpair, type Transport } from "../mod.ts";
 import { OSError, type SelectorEventLoop, type Socket } from "../mod.ts";
-import { SelectorSocketTransport } from "../loop/transports/selector_socket.ts";
 import { captureExceptions, withLoop } from "./helpers.ts";
 
 /** A protocol that records every callback. */
@@ -69,7 +68,8 @@ function pattern(n: number): Uint8Array {
 function makeTransport(loop: SelectorEventLoop, sock: Socket, protocol: object) {
   sock.setBlocking(false);
   const waiter = loop.createFuture();
-  const t = new SelectorSocketTransport(loop, sock, protocol as Recorder, { waiter });
+  // The loop's own stream transport: selector or proactor (AIOLOOP_LOOP=proactor).
+  const t = loop._makeSocketTransport(sock, protocol as Recorder, { waiter });
   return { t, waiter };
 }
 
