@@ -48,8 +48,20 @@ const isBun = typeof globalAny.Bun !== "undefined";
 /** Which runtime aioloop is running on. */
 export const runtimeName: "deno" | "bun" = isBun ? "bun" : "deno";
 
+/**
+ * An Error for a package that cannot load here, without a stack: the user needs the one
+ * sentence, not frames of aioloop's FFI internals.
+ */
+function cannotLoad(message: string): Error {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  const error = new Error(message);
+  Error.stackTraceLimit = limit;
+  return error;
+}
+
 if (!isBun && (typeof denoNs === "undefined" || typeof denoNs.dlopen !== "function")) {
-  throw new Error(
+  throw cannotLoad(
     "aioloop needs Deno (run with --allow-ffi) or Bun: it drives the OS poller through FFI, " +
       "which Node.js does not offer.",
   );
@@ -152,6 +164,16 @@ export const arch: "x86_64" | "aarch64" = (() => {
 
 /** The operating system family, to pick a platform backend. */
 export const osName: string = isBun ? globalAny.process.platform : denoNs.build.os;
+
+// ffi/libc.ts binds Linux's C library at import (epoll, eventfd, accept4, pipe2…), so on any
+// other Unix the first failure would be a dlopen symbol error deep in FFI; say it plainly here.
+// Windows goes its own way (ffi/kernel32.ts, ffi/ws2_32.ts; libc.ts binds nothing there).
+if (osName !== "linux" && osName !== "windows" && osName !== "win32") {
+  throw cannotLoad(
+    `aioloop has no event loop backend for ${osName} yet: it runs on Linux (epoll, poll, ` +
+      "io_uring) under Deno or Bun.",
+  );
+}
 
 /**
  * The command line that runs `script` on this same runtime (for tests and examples that start
