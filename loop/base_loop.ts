@@ -421,7 +421,10 @@ export abstract class BaseEventLoop {
 
   // ---- Errors ---------------------------------------------------------------------------------
 
-  /** Set the handler `(loop, context)` for uncaught errors, or null for the default. */
+  /**
+   * Set the handler `(loop, context)` for uncaught errors, or null for the default (asyncio
+   * set_exception_handler). TypeError if it is neither a function nor null.
+   */
   setExceptionHandler(handler: ExceptionHandler | null): void {
     if (handler !== null && typeof handler !== "function") {
       throw new TypeError(`A callable object or null is expected, got ${describe(handler)}`);

@@ -132,7 +132,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
     else this._callbacks.push(fn);
   }
 
-  /** Remove every registration of `fn`; returns how many were removed. */
+  /**
+   * Remove every registration of `fn`; returns how many were removed (asyncio
+   * remove_done_callback).
+   */
   removeDoneCallback(fn: DoneCallback<T>): number {
     const before = this._callbacks.length;
     this._callbacks = this._callbacks.filter((f) => f !== fn);

@@ -197,7 +197,10 @@ export class Process {
     this.pid = _transport.getPid();
   }
 
-  /** The exit status, −signal if a signal ended the child, or null while it runs. */
+  /**
+   * The exit status, −signal if a signal ended the child, or null while it runs (asyncio
+   * Process.returncode).
+   */
   get returncode(): number | null {
     return this._transport.getReturncode();
   }

@@ -8,57 +8,71 @@ import type {
 
 /** The callbacks every protocol may implement (asyncio.BaseProtocol). */
 export interface BaseProtocolLike {
-  /** Called once when the connection is made, with its transport. */
+  /** Called once when the connection is made, with its transport (asyncio connection_made). */
   connectionMade?(transport: BaseTransport): void;
-  /** Called once when the connection is lost or closed; `exc` is null on a clean close. */
+  /**
+   * Called once when the connection is lost or closed; `exc` is null on a clean close (asyncio
+   * connection_lost).
+   */
   connectionLost?(exc: Error | null): void;
-  /** The transport's write buffer went over the high-water mark. */
+  /** The transport's write buffer went over the high-water mark (asyncio pause_writing). */
   pauseWriting?(): void;
-  /** The transport's write buffer drained to the low-water mark. */
+  /** The transport's write buffer drained to the low-water mark (asyncio resume_writing). */
   resumeWriting?(): void;
 }
 
 /** A streaming protocol (asyncio.Protocol). */
 export interface ProtocolLike extends BaseProtocolLike {
-  /** Called once when the connection is made, with its transport. */
+  /** Called once when the connection is made, with its transport (asyncio connection_made). */
   connectionMade?(transport: Transport): void;
-  /** Bytes arrived; `data` is the protocol's to keep. */
+  /** Bytes arrived; `data` is the protocol's to keep (asyncio data_received). */
   dataReceived?(data: Uint8Array): void;
-  /** The peer sent EOF. Return true to keep the transport open for writing (half-close). */
+  /**
+   * The peer sent EOF. Return true to keep the transport open for writing (half-close; asyncio
+   * eof_received).
+   */
   eofReceived?(): boolean | void;
 }
 
 /** A streaming protocol that supplies its own receive buffers (asyncio.BufferedProtocol). */
 export interface BufferedProtocolLike extends BaseProtocolLike {
-  /** Called once when the connection is made, with its transport. */
+  /** Called once when the connection is made, with its transport (asyncio connection_made). */
   connectionMade?(transport: Transport): void;
-  /** Return a buffer to receive into; `sizeHint` is a recommended minimum (-1: any). */
+  /**
+   * Return a buffer to receive into; `sizeHint` is a recommended minimum (-1: any; asyncio
+   * get_buffer).
+   */
   getBuffer(sizeHint: number): Uint8Array;
-  /** `nbytes` bytes were written into the buffer from getBuffer(). */
+  /** `nbytes` bytes were written into the buffer from getBuffer() (asyncio buffer_updated). */
   bufferUpdated(nbytes: number): void;
-  /** The peer sent EOF. Return true to keep the transport open for writing. */
+  /**
+   * The peer sent EOF. Return true to keep the transport open for writing (asyncio eof_received).
+   */
   eofReceived?(): boolean | void;
 }
 
 /** A datagram protocol (asyncio.DatagramProtocol). */
 export interface DatagramProtocolLike extends BaseProtocolLike {
-  /** Called once when the connection is made, with its transport. */
+  /** Called once when the connection is made, with its transport (asyncio connection_made). */
   connectionMade?(transport: DatagramTransport): void;
-  /** A datagram arrived from `addr`. */
+  /** A datagram arrived from `addr` (asyncio datagram_received). */
   datagramReceived?(data: Uint8Array, addr: unknown): void;
-  /** A previous send or receive failed (e.g. ICMP port unreachable: ECONNREFUSED). */
+  /**
+   * A previous send or receive failed (e.g. ICMP port unreachable: ECONNREFUSED; asyncio
+   * error_received).
+   */
   errorReceived?(exc: Error): void;
 }
 
 /** A subprocess protocol (asyncio.SubprocessProtocol). */
 export interface SubprocessProtocolLike extends BaseProtocolLike {
-  /** Called once when the connection is made, with its transport. */
+  /** Called once when the connection is made, with its transport (asyncio connection_made). */
   connectionMade?(transport: SubprocessTransport): void;
-  /** The child wrote `data` to its stdout (fd 1) or stderr (fd 2). */
+  /** The child wrote `data` to its stdout (fd 1) or stderr (fd 2) (asyncio pipe_data_received). */
   pipeDataReceived?(fd: number, data: Uint8Array): void;
-  /** One of the child's pipes closed. */
+  /** One of the child's pipes closed (asyncio pipe_connection_lost). */
   pipeConnectionLost?(fd: number, exc: Error | null): void;
-  /** The child exited. */
+  /** The child exited (asyncio process_exited). */
   processExited?(): void;
 }
 
@@ -82,7 +96,9 @@ export abstract class BufferedProtocol extends BaseProtocol implements BufferedP
   override connectionMade(_transport: Transport): void {}
   abstract getBuffer(sizeHint: number): Uint8Array;
   abstract bufferUpdated(nbytes: number): void;
-  /** The peer sent EOF. Return true to keep the transport open for writing. */
+  /**
+   * The peer sent EOF. Return true to keep the transport open for writing (asyncio eof_received).
+   */
   eofReceived(): boolean | void {}
 }
 

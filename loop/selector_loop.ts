@@ -181,7 +181,10 @@ export class SelectorEventLoop extends BaseEventLoop {
     return sockOps.sockRecvfrom(this, sock, bufsize);
   }
 
-  /** Receive a datagram into `buf` (at most `nbytes`, 0: all): [count, sender]. */
+  /**
+   * Receive a datagram into `buf` (at most `nbytes`, 0: all): [count, sender] (asyncio
+   * sock_recvfrom_into). OSError from recvfrom(2); ValueError if `nbytes` exceeds `buf`.
+   */
   sockRecvfromInto(sock: Socket, buf: BytesLike, nbytes = 0): Promise<[number, SockAddr]> {
     return sockOps.sockRecvfromInto(this, sock, buf, nbytes);
   }

@@ -599,7 +599,10 @@ export class StreamWriter {
     return this._transport.isClosing();
   }
 
-  /** Resolve once the connection is closed; throws the error that closed it, if any. */
+  /**
+   * Resolve once the connection is closed (asyncio wait_closed); throws the error that closed
+   * it, if any.
+   */
   async waitClosed(): Promise<void> {
     await this._protocol._getCloseWaiter();
   }

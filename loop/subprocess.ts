@@ -155,12 +155,18 @@ export class UnixSubprocessTransport implements SubprocessTransport {
     return this._pid;
   }
 
-  /** The exit status, −signal if a signal ended the child, or null while it runs. */
+  /**
+   * The exit status, −signal if a signal ended the child, or null while it runs (asyncio
+   * get_returncode).
+   */
   getReturncode(): number | null {
     return this._returncode;
   }
 
-  /** The transport of the child's fd 0, 1 or 2, or null if that is not a pipe. */
+  /**
+   * The transport of the child's fd 0, 1 or 2, or null if that is not a pipe (asyncio
+   * get_pipe_transport).
+   */
   getPipeTransport(fd: number): BaseTransport | null {
     return this._pipeTransports[fd] ?? null;
   }

@@ -95,7 +95,7 @@ export class Task<T = unknown> extends Future<T> {
     throw new RuntimeError("Task does not support setResult()");
   }
 
-  /** Tasks are completed by their coroutine: setException() is a RuntimeError. */
+  /** Tasks are completed by their coroutine: setException() is a RuntimeError (as in asyncio). */
   override setException(_exception: unknown): never {
     throw new RuntimeError("Task does not support setException()");
   }

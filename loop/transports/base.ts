@@ -7,7 +7,7 @@
 export interface BaseTransport {
   /** Optional information: "socket", "sockname", "peername", "pipe", … (asyncio get_extra_info). */
   getExtraInfo(name: string, defaultValue?: unknown): unknown;
-  /** True once the transport is closing or closed. */
+  /** True once the transport is closing or closed (asyncio is_closing). */
   isClosing(): boolean;
   /** Close after flushing buffered data; the protocol's connectionLost(null) follows. */
   close(): void;
@@ -23,7 +23,7 @@ export interface ReadTransport extends BaseTransport {
   isReading(): boolean;
   /** Stop calling dataReceived until resumeReading(). Idempotent. */
   pauseReading(): void;
-  /** Resume calling dataReceived after pauseReading(). Idempotent. */
+  /** Resume calling dataReceived after pauseReading() (asyncio resume_reading). Idempotent. */
   resumeReading(): void;
 }
 
@@ -66,7 +66,10 @@ export interface SubprocessTransport extends BaseTransport {
   getPid(): number;
   /** The exit status, −signal if a signal ended it, null while running (asyncio get_returncode). */
   getReturncode(): number | null;
-  /** The transport of the child's fd 0, 1 or 2, or null if it is not a pipe. */
+  /**
+   * The transport of the child's fd 0, 1 or 2, or null if it is not a pipe (asyncio
+   * get_pipe_transport).
+   */
   getPipeTransport(fd: number): BaseTransport | null;
   /** Send `signal` to the child (asyncio send_signal). */
   sendSignal(signal: number | string): void;
