@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { runScriptCommand } from "../ffi/runtime.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const bin = join(root, "node_modules", ".bin");
@@ -95,4 +96,14 @@ test("Deno: a project imports the unpacked package through an import map, type-c
   ok(sh(deno, ["check", "--quiet", "--import-map=import_map.json", "main.ts"], project), "deno check");
   const out = ok(sh(deno, ["run", "--allow-ffi", "--allow-read", "--allow-env", "--import-map=import_map.json", "main.ts"], project, 60000), "deno run");
   assert.equal(out, "echo: ping\n");
+});
+
+test("an OS with no backend yet (macOS, simulated): importing fails with one sentence, no FFI stack", () => {
+  const script = new URL("./fixtures/import_on_other_os.ts", import.meta.url).pathname;
+  const [exe, ...args] = runScriptCommand(script);
+  const r = sh(exe, args, root, 30000);
+  assert.notEqual(r.status, 0, `imported on a simulated macOS: ${r.stdout}`);
+  assert.doesNotMatch(r.stdout, /imported/);
+  assert.match(r.stderr, /aioloop has no event loop backend for darwin yet: it runs on Linux \(epoll, poll, io_uring\) under Deno or Bun\./);
+  assert.doesNotMatch(r.stderr, /dlopen|symbol|\bat .*\/(ffi|loop|platform)\//, "no FFI internals");
 });
