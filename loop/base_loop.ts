@@ -18,6 +18,21 @@ import { type Callback, Handle, TimerHandle } from "./handles.ts";
 import { getRunningLoopOrNull, setRunningLoop } from "./running.ts";
 import { type Coroutine, Task } from "./tasks.ts";
 import { TimerHeap } from "./timer_heap.ts";
+import {
+  createConnection, type CreateConnectionOptions, createServer, type CreateServerOptions,
+  createUnixConnection, type CreateUnixConnectionOptions, createUnixServer,
+  type CreateUnixServerOptions,
+} from "./connections.ts";
+import { createDatagramEndpoint, type DatagramEndpointOptions } from "./datagram_endpoint.ts";
+import { type AddrInfo, getaddrinfo, type GetAddrInfoOptions, getnameinfo } from "./dns.ts";
+import type {
+  BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
+} from "./protocols.ts";
+import type { FileLike } from "./selector_loop.ts";
+import type { Server } from "./server.ts";
+import type { AddressLike, Socket } from "./socket.ts";
+import type { DatagramTransport, Transport } from "./transports/base.ts";
+import type { SocketTransportOptions } from "./transports/selector_socket.ts";
 
 /** What call_exception_handler receives (asyncio's context dict). */
 export interface ExceptionContext {
@@ -418,6 +433,110 @@ export abstract class BaseEventLoop {
     checkExecutor(executor, "setDefaultExecutor");
     this._defaultExecutor = executor;
   }
+
+  // ---- Networking (asyncio base_events): the same for every loop family; each loop supplies
+  // sockConnect, the fd watchers and _makeSocketTransport, the asyncio hook for its transports.
+
+  /** Resolve host/port without blocking the loop (asyncio getaddrinfo; loop/dns.ts). */
+  getaddrinfo(
+    host: string | null,
+    port: number | string | null,
+    options: GetAddrInfoOptions = {},
+  ): Promise<AddrInfo[]> {
+    return getaddrinfo(this, host, port, options);
+  }
+
+  /** Reverse-resolve a socket address (asyncio getnameinfo; loop/dns.ts). */
+  getnameinfo(
+    sockaddr: readonly [string, number] | readonly [string, number, number, number],
+    flags = 0,
+  ): Promise<[string, string]> {
+    return getnameinfo(this, sockaddr, flags);
+  }
+
+  /** Open a TCP connection (asyncio create_connection; loop/connections.ts). */
+  createConnection<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    host: string | null = null,
+    port: number | string | null = null,
+    options: CreateConnectionOptions = {},
+  ): Promise<[Transport, P]> {
+    return createConnection(this, protocolFactory, host, port, options);
+  }
+
+  /** Listen on TCP (asyncio create_server; loop/connections.ts, loop/server.ts). */
+  createServer<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    host: string | string[] | null = null,
+    port: number | string | null = null,
+    options: CreateServerOptions = {},
+  ): Promise<Server> {
+    return createServer(this, protocolFactory, host, port, options);
+  }
+
+  /** Connect to a Unix stream socket (asyncio create_unix_connection). */
+  createUnixConnection<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    path: string | null = null,
+    options: CreateUnixConnectionOptions = {},
+  ): Promise<[Transport, P]> {
+    return createUnixConnection(this, protocolFactory, path, options);
+  }
+
+  /** Listen on a Unix stream socket (asyncio create_unix_server). */
+  createUnixServer<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    path: string | null = null,
+    options: CreateUnixServerOptions = {},
+  ): Promise<Server> {
+    return createUnixServer(this, protocolFactory, path, options);
+  }
+
+  /**
+   * Open a datagram endpoint (asyncio create_datagram_endpoint; loop/datagram_endpoint.ts).
+   * Takes `(factory, options)` or asyncio's positional `(factory, localAddr, remoteAddr,
+   * options)`.
+   */
+  createDatagramEndpoint<P extends DatagramProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    localAddrOrOptions?: unknown,
+    remoteAddr?: unknown,
+    options: DatagramEndpointOptions = {},
+  ): Promise<[DatagramTransport, P]> {
+    const isOptions = typeof localAddrOrOptions === "object" && localAddrOrOptions !== null &&
+      !Array.isArray(localAddrOrOptions);
+    const merged: DatagramEndpointOptions = isOptions
+      ? localAddrOrOptions as DatagramEndpointOptions
+      : { ...options, localAddr: localAddrOrOptions ?? options.localAddr, remoteAddr: remoteAddr ?? options.remoteAddr };
+    return createDatagramEndpoint(this, protocolFactory, merged);
+  }
+
+  /** Connect a non-blocking socket to a resolved address (asyncio sock_connect). */
+  abstract sockConnect(sock: Socket, address: AddressLike): Promise<void>;
+
+  /** @internal A transport for a connected stream socket (asyncio _make_socket_transport). */
+  abstract _makeSocketTransport(
+    sock: Socket,
+    protocol: ProtocolLike | BufferedProtocolLike,
+    options?: SocketTransportOptions,
+  ): Transport;
+
+  /** Call `callback(...args)` whenever `fd` is readable (asyncio add_reader). */
+  abstract addReader<A extends unknown[]>(
+    fd: FileLike,
+    callback: (...args: A) => unknown,
+    ...args: A
+  ): void;
+  /** Stop watching `fd` for reading; false if it was not watched (asyncio remove_reader). */
+  abstract removeReader(fd: FileLike): boolean;
+  /** Call `callback(...args)` whenever `fd` is writable (asyncio add_writer). */
+  abstract addWriter<A extends unknown[]>(
+    fd: FileLike,
+    callback: (...args: A) => unknown,
+    ...args: A
+  ): void;
+  /** Stop watching `fd` for writing; false if it was not watched (asyncio remove_writer). */
+  abstract removeWriter(fd: FileLike): boolean;
 
   // ---- Errors ---------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import { lstatSync, unlinkSync } from "node:fs";
 import { getaddrinfo } from "./dns.ts";
 import { OSError, ValueError } from "./errors.ts";
 import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
-import type { SelectorEventLoop } from "./selector_loop.ts";
+import type { BaseEventLoop } from "./base_loop.ts";
 import { Server } from "./server.ts";
 import { createDefaultContext, SSLContext } from "./ssl.ts";
 import { SSLProtocol } from "./sslproto.ts";
@@ -162,7 +162,7 @@ function clientTls(options: SslOptions, host: string | null): ClientTls | null {
 
 /** Check createServer's TLS options; wrap the factory so each connection gets a TLS layer. */
 function serverTls<P extends ProtocolLike>(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   options: SslOptions,
   protocolFactory: ProtocolFactory<P>,
 ): ProtocolFactory<ProtocolLike> {
@@ -214,7 +214,7 @@ function combinedError(errors: unknown[]): unknown {
  * until the protocol saw connectionMade — after the handshake, with TLS.
  */
 async function connectTransport<P extends ProtocolLike>(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   sock: Socket,
   protocolFactory: ProtocolFactory<P>,
   tls: ClientTls | null = null,
@@ -256,7 +256,7 @@ async function connectTransport<P extends ProtocolLike>(
 
 /** asyncio create_connection for the selector loop. */
 export async function createConnection<P extends ProtocolLike>(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   protocolFactory: ProtocolFactory<P>,
   host: string | null = null,
   port: number | string | null = null,
@@ -326,7 +326,7 @@ function bindLocal(
 
 /** asyncio create_server for the selector loop. */
 export async function createServer<P extends ProtocolLike>(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   protocolFactory: ProtocolFactory<P>,
   host: string | string[] | null = null,
   port: number | string | null = null,
@@ -389,7 +389,7 @@ export async function createServer<P extends ProtocolLike>(
 
 /** asyncio create_unix_connection. */
 export async function createUnixConnection<P extends ProtocolLike>(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   protocolFactory: ProtocolFactory<P>,
   path: string | null = null,
   options: CreateUnixConnectionOptions = {},
@@ -420,7 +420,7 @@ export async function createUnixConnection<P extends ProtocolLike>(
 
 /** asyncio create_unix_server. */
 export async function createUnixServer<P extends ProtocolLike>(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   protocolFactory: ProtocolFactory<P>,
   path: string | null = null,
   options: CreateUnixServerOptions = {},

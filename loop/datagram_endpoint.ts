@@ -6,8 +6,8 @@ import { unlinkSync, lstatSync } from "node:fs";
 import { getaddrinfo } from "./dns.ts";
 import { OSError, ValueError } from "./errors.ts";
 import type { DatagramProtocolLike, ProtocolFactory } from "./protocols.ts";
+import type { BaseEventLoop } from "./base_loop.ts";
 import type { SelectorEventLoop } from "./selector_loop.ts";
-import { sockConnect } from "./sock_ops.ts";
 import {
   type AddressLike, AF_UNIX, AF_UNSPEC, SO_BROADCAST, SO_REUSEPORT, SOCK_DGRAM, SOL_SOCKET, Socket,
 } from "./socket.ts";
@@ -36,7 +36,7 @@ export interface DatagramEndpointOptions {
 
 /** asyncio create_datagram_endpoint. */
 export async function createDatagramEndpoint<P extends DatagramProtocolLike>(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   protocolFactory: ProtocolFactory<P>,
   options: DatagramEndpointOptions = {},
 ): Promise<[DatagramTransport, P]> {
@@ -65,7 +65,7 @@ export async function createDatagramEndpoint<P extends DatagramProtocolLike>(
   }
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
-  const transport = new SelectorDatagramTransport(loop, sock, protocol, remote, waiter);
+  const transport = new SelectorDatagramTransport(loop as SelectorEventLoop, sock, protocol, remote, waiter);
   try {
     await waiter;
   } catch (e) {
@@ -76,7 +76,7 @@ export async function createDatagramEndpoint<P extends DatagramProtocolLike>(
 }
 
 async function openDatagramSocket(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   options: DatagramEndpointOptions,
 ): Promise<Socket> {
   const { localAddr, remoteAddr } = options;
@@ -95,7 +95,7 @@ async function openDatagramSocket(
         if (!localAddr.startsWith("\0")) removeStaleSocket(localAddr);
         sock.bind(localAddr);
       }
-      if (typeof remoteAddr === "string") await sockConnect(loop, sock, remoteAddr);
+      if (typeof remoteAddr === "string") await loop.sockConnect(sock, remoteAddr);
       return sock;
     } catch (e) {
       sock.close();
@@ -139,7 +139,7 @@ async function openDatagramSocket(
       if (options.allowBroadcast) sock.setsockopt(SOL_SOCKET, SO_BROADCAST, 1);
       sock.setBlocking(false);
       if (laddr !== undefined) sock.bind(laddr as AddressLike);
-      if (raddr !== undefined) await sockConnect(loop, sock, raddr as AddressLike);
+      if (raddr !== undefined) await loop.sockConnect(sock, raddr as AddressLike);
       return sock;
     } catch (e) {
       sock.close();

@@ -19,24 +19,14 @@ import { AF_INET, AF_INET6, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../ffi/socket_co
 import { POLLIN, POLLOUT } from "../ffi/io_uring.ts";
 import { defaultProactor } from "../platform/default_proactor.ts";
 import { BaseEventLoop, describe } from "./base_loop.ts";
-import {
-  createConnection, type CreateConnectionOptions, createServer, type CreateServerOptions,
-  createUnixConnection, type CreateUnixConnectionOptions, createUnixServer,
-  type CreateUnixServerOptions,
-} from "./connections.ts";
-import { createDatagramEndpoint, type DatagramEndpointOptions } from "./datagram_endpoint.ts";
-import { type AddrInfo, getaddrinfo, type GetAddrInfoOptions, getnameinfo } from "./dns.ts";
 import { ValueError } from "./errors.ts";
 import { type Callback, Handle } from "./handles.ts";
 import type { CompletionTarget, Proactor } from "./proactor.ts";
-import type {
-  BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
-} from "./protocols.ts";
+import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
 import { fileObjToFd, type FileLike } from "./selector_loop.ts";
-import type { Server } from "./server.ts";
 import { type SignalLike, SignalHandlers, signalNumber } from "./signals.ts";
 import { type AddressLike, asBytes, type BytesLike, type SockAddr, Socket } from "./socket.ts";
-import type { DatagramTransport, Transport } from "./transports/base.ts";
+import type { Transport } from "./transports/base.ts";
 import { ProactorSocketTransport } from "./transports/proactor_socket.ts";
 import type { SocketTransportOptions } from "./transports/selector_socket.ts";
 
@@ -146,23 +136,6 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   }
 
   // ---- Networking: each method is asyncio's; shared plumbing in the file named ---------------
-
-  /** Resolve host/port without blocking the loop (asyncio getaddrinfo; loop/dns.ts). */
-  getaddrinfo(
-    host: string | null,
-    port: number | string | null,
-    options: GetAddrInfoOptions = {},
-  ): Promise<AddrInfo[]> {
-    return getaddrinfo(this, host, port, options);
-  }
-
-  /** Reverse-resolve a socket address (asyncio getnameinfo; loop/dns.ts). */
-  getnameinfo(
-    sockaddr: readonly [string, number] | readonly [string, number, number, number],
-    flags = 0,
-  ): Promise<[string, string]> {
-    return getnameinfo(this, sockaddr, flags);
-  }
 
   /** Submit one operation and wait for its completion; cancelling the wait cancels it. */
   private async _operation<T>(
@@ -293,63 +266,6 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     options: SocketTransportOptions = {},
   ): Transport {
     return new ProactorSocketTransport(this, sock, protocol, options);
-  }
-
-  /** Open a TCP connection (asyncio create_connection; loop/connections.ts). */
-  createConnection<P extends ProtocolLike>(
-    protocolFactory: ProtocolFactory<P>,
-    host: string | null = null,
-    port: number | string | null = null,
-    options: CreateConnectionOptions = {},
-  ): Promise<[Transport, P]> {
-    return createConnection(this as never, protocolFactory, host, port, options);
-  }
-
-  /** Listen on TCP (asyncio create_server; loop/connections.ts, loop/server.ts). */
-  createServer<P extends ProtocolLike>(
-    protocolFactory: ProtocolFactory<P>,
-    host: string | string[] | null = null,
-    port: number | string | null = null,
-    options: CreateServerOptions = {},
-  ): Promise<Server> {
-    return createServer(this as never, protocolFactory, host, port, options);
-  }
-
-  /** Connect to a Unix stream socket (asyncio create_unix_connection). */
-  createUnixConnection<P extends ProtocolLike>(
-    protocolFactory: ProtocolFactory<P>,
-    path: string | null = null,
-    options: CreateUnixConnectionOptions = {},
-  ): Promise<[Transport, P]> {
-    return createUnixConnection(this as never, protocolFactory, path, options);
-  }
-
-  /** Listen on a Unix stream socket (asyncio create_unix_server). */
-  createUnixServer<P extends ProtocolLike>(
-    protocolFactory: ProtocolFactory<P>,
-    path: string | null = null,
-    options: CreateUnixServerOptions = {},
-  ): Promise<Server> {
-    return createUnixServer(this as never, protocolFactory, path, options);
-  }
-
-  /**
-   * Open a datagram endpoint (asyncio create_datagram_endpoint; loop/datagram_endpoint.ts).
-   * Takes `(factory, options)` or asyncio's positional `(factory, localAddr, remoteAddr,
-   * options)`.
-   */
-  createDatagramEndpoint<P extends DatagramProtocolLike>(
-    protocolFactory: ProtocolFactory<P>,
-    localAddrOrOptions?: unknown,
-    remoteAddr?: unknown,
-    options: DatagramEndpointOptions = {},
-  ): Promise<[DatagramTransport, P]> {
-    const isOptions = typeof localAddrOrOptions === "object" && localAddrOrOptions !== null &&
-      !Array.isArray(localAddrOrOptions);
-    const merged: DatagramEndpointOptions = isOptions
-      ? localAddrOrOptions as DatagramEndpointOptions
-      : { ...options, localAddr: localAddrOrOptions ?? options.localAddr, remoteAddr: remoteAddr ?? options.remoteAddr };
-    return createDatagramEndpoint(this as never, protocolFactory, merged);
   }
 
   /** Run `callback(...args)` on the loop when signal `sig` arrives (asyncio add_signal_handler). */

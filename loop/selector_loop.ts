@@ -8,18 +8,10 @@ import { OSError, ValueError } from "./errors.ts";
 import { type Callback, Handle } from "./handles.ts";
 import { EVENT_READ, EVENT_WRITE, type Selector } from "./selector.ts";
 import { type SignalLike, SignalHandlers, signalNumber } from "./signals.ts";
-import {
-  createConnection, type CreateConnectionOptions, createServer, type CreateServerOptions,
-  createUnixConnection, type CreateUnixConnectionOptions, createUnixServer,
-  type CreateUnixServerOptions,
-} from "./connections.ts";
-import { createDatagramEndpoint, type DatagramEndpointOptions } from "./datagram_endpoint.ts";
-import { type AddrInfo, getaddrinfo, type GetAddrInfoOptions, getnameinfo } from "./dns.ts";
-import type { DatagramProtocolLike, ProtocolFactory, ProtocolLike } from "./protocols.ts";
-import type { Server } from "./server.ts";
+import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
 import * as sockOps from "./sock_ops.ts";
 import type { AddressLike, BytesLike, SockAddr, Socket } from "./socket.ts";
-import type { DatagramTransport, Transport } from "./transports/base.ts";
+import type { Transport } from "./transports/base.ts";
 import { SelectorSocketTransport, type SocketTransportOptions } from "./transports/selector_socket.ts";
 import type { BufferedProtocolLike } from "./protocols.ts";
 import type { ReadTransport, SubprocessTransport, WriteTransport } from "./transports/base.ts";
@@ -149,23 +141,6 @@ export class SelectorEventLoop extends BaseEventLoop {
 
   // ---- Networking: each method is asyncio's, implemented in the file named ------------------
 
-  /** Resolve host/port without blocking the loop (asyncio getaddrinfo; loop/dns.ts). */
-  getaddrinfo(
-    host: string | null,
-    port: number | string | null,
-    options: GetAddrInfoOptions = {},
-  ): Promise<AddrInfo[]> {
-    return getaddrinfo(this, host, port, options);
-  }
-
-  /** Reverse-resolve a socket address (asyncio getnameinfo; loop/dns.ts). */
-  getnameinfo(
-    sockaddr: readonly [string, number] | readonly [string, number, number, number],
-    flags = 0,
-  ): Promise<[string, string]> {
-    return getnameinfo(this, sockaddr, flags);
-  }
-
   /** Receive up to `nbytes` from a non-blocking socket (asyncio sock_recv; loop/sock_ops.ts). */
   sockRecv(sock: Socket, nbytes: number): Promise<Uint8Array> {
     return sockOps.sockRecv(this, sock, nbytes);
@@ -216,63 +191,6 @@ export class SelectorEventLoop extends BaseEventLoop {
     options: SocketTransportOptions = {},
   ): Transport {
     return new SelectorSocketTransport(this, sock, protocol, options);
-  }
-
-  /** Open a TCP connection (asyncio create_connection; loop/connections.ts). */
-  createConnection<P extends ProtocolLike>(
-    protocolFactory: ProtocolFactory<P>,
-    host: string | null = null,
-    port: number | string | null = null,
-    options: CreateConnectionOptions = {},
-  ): Promise<[Transport, P]> {
-    return createConnection(this, protocolFactory, host, port, options);
-  }
-
-  /** Listen on TCP (asyncio create_server; loop/connections.ts, loop/server.ts). */
-  createServer<P extends ProtocolLike>(
-    protocolFactory: ProtocolFactory<P>,
-    host: string | string[] | null = null,
-    port: number | string | null = null,
-    options: CreateServerOptions = {},
-  ): Promise<Server> {
-    return createServer(this, protocolFactory, host, port, options);
-  }
-
-  /** Connect to a Unix stream socket (asyncio create_unix_connection). */
-  createUnixConnection<P extends ProtocolLike>(
-    protocolFactory: ProtocolFactory<P>,
-    path: string | null = null,
-    options: CreateUnixConnectionOptions = {},
-  ): Promise<[Transport, P]> {
-    return createUnixConnection(this, protocolFactory, path, options);
-  }
-
-  /** Listen on a Unix stream socket (asyncio create_unix_server). */
-  createUnixServer<P extends ProtocolLike>(
-    protocolFactory: ProtocolFactory<P>,
-    path: string | null = null,
-    options: CreateUnixServerOptions = {},
-  ): Promise<Server> {
-    return createUnixServer(this, protocolFactory, path, options);
-  }
-
-  /**
-   * Open a datagram endpoint (asyncio create_datagram_endpoint; loop/datagram_endpoint.ts).
-   * Takes `(factory, options)` or asyncio's positional `(factory, localAddr, remoteAddr,
-   * options)`.
-   */
-  createDatagramEndpoint<P extends DatagramProtocolLike>(
-    protocolFactory: ProtocolFactory<P>,
-    localAddrOrOptions?: unknown,
-    remoteAddr?: unknown,
-    options: DatagramEndpointOptions = {},
-  ): Promise<[DatagramTransport, P]> {
-    const isOptions = typeof localAddrOrOptions === "object" && localAddrOrOptions !== null &&
-      !Array.isArray(localAddrOrOptions);
-    const merged: DatagramEndpointOptions = isOptions
-      ? localAddrOrOptions as DatagramEndpointOptions
-      : { ...options, localAddr: localAddrOrOptions ?? options.localAddr, remoteAddr: remoteAddr ?? options.remoteAddr };
-    return createDatagramEndpoint(this, protocolFactory, merged);
   }
 
   /**

@@ -5,7 +5,7 @@
 import { OSError, RuntimeError } from "./errors.ts";
 import type { Future } from "./futures.ts";
 import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
-import type { SelectorEventLoop } from "./selector_loop.ts";
+import type { BaseEventLoop } from "./base_loop.ts";
 import type { Socket } from "./socket.ts";
 
 
@@ -16,7 +16,7 @@ const ACCEPT_RETRY_DELAY = 1;
 
 /** Listening sockets serving a protocol (asyncio.Server). Made by createServer(). */
 export class Server {
-  private readonly _loop: SelectorEventLoop;
+  private readonly _loop: BaseEventLoop;
   private _sockets: Socket[] | null;
   private readonly _protocolFactory: ProtocolFactory<ProtocolLike>;
   private readonly _backlog: number;
@@ -28,7 +28,7 @@ export class Server {
 
   /** @internal Use loop.createServer(). */
   constructor(
-    loop: SelectorEventLoop,
+    loop: BaseEventLoop,
     sockets: Socket[],
     protocolFactory: ProtocolFactory<ProtocolLike>,
     backlog: number,
@@ -47,7 +47,7 @@ export class Server {
   }
 
   /** The loop the server runs on (asyncio get_loop). */
-  getLoop(): SelectorEventLoop {
+  getLoop(): BaseEventLoop {
     return this._loop;
   }
 
