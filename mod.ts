@@ -84,7 +84,7 @@ export {
   CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED, CertificateError, createDefaultContext, opensslVersion,
   PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER, Purpose, SSLCertVerificationError, SSLContext,
   SSLEOFError, SSLError, SSLObject, SSLZeroReturnError, TLSVersion, tlsObjectCounts,
-  type DefaultContextOptions, type KeyPassword, type PeerCert, type PurposeName,
+  type DefaultContextOptions, type KeyPassword, type NameTuple, type PeerCert, type PurposeName,
   type SSLProtocolKind, type VerifyMode,
 } from "./loop/ssl.ts";
 export {

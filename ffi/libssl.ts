@@ -304,12 +304,19 @@ export type NameTuple = [string, string][][];
 
 /** The decoded peer certificate (the dict of Python's SSLSocket.getpeercert()). */
 export interface PeerCert {
+  /** The subject's relative distinguished names. */
   subject: NameTuple;
+  /** The issuer's relative distinguished names. */
   issuer: NameTuple;
+  /** The X.509 version (3 for v3 certificates). */
   version: number;
+  /** The serial number, in upper-case hex. */
   serialNumber: string;
+  /** Start of validity, as OpenSSL prints it ("Nov 25 12:00:00 2026 GMT"). */
   notBefore: string;
+  /** End of validity, as OpenSSL prints it. */
   notAfter: string;
+  /** The subjectAltName entries as [type, value] ("DNS", "IP Address", ...). */
   subjectAltName?: [string, string][];
 }
 

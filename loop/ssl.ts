@@ -25,7 +25,7 @@ import { isNullPointer, type NativePointer, readCString } from "../ffi/runtime.t
 import { OSError, ValueError } from "./errors.ts";
 import { isIpAddress } from "./socket.ts";
 
-export { opensslVersion, tlsObjectCounts, type PeerCert } from "../ffi/libssl.ts";
+export { type NameTuple, opensslVersion, tlsObjectCounts, type PeerCert } from "../ffi/libssl.ts";
 
 // ---- Errors -----------------------------------------------------------------------------------
 
@@ -40,9 +40,13 @@ const SSL_ERROR_NAMES: Record<number, string> = {
  * number.
  */
 export class SSLError extends OSError {
+  /** The Python class name. */
   override name = "SSLError";
+  /** The OpenSSL library the error came from ("SSL routines"), or null. */
   readonly library: string | null;
+  /** OpenSSL's reason text ("wrong version number"), or null. */
   readonly reason: string | null;
+  /** An SSLError with an OpenSSL error code and its text. */
   constructor(errno: number, message: string, library: string | null = null, reason: string | null = null) {
     super(errno, SSL_ERROR_NAMES[errno] ?? "SSL_ERROR", message);
     this.message = message;
@@ -53,11 +57,13 @@ export class SSLError extends OSError {
 
 /** The peer closed TLS with close_notify (Python's ssl.SSLZeroReturnError). */
 export class SSLZeroReturnError extends SSLError {
+  /** The Python class name. */
   override name = "SSLZeroReturnError";
 }
 
 /** The connection ended in violation of the protocol (Python's ssl.SSLEOFError). */
 export class SSLEOFError extends SSLError {
+  /** The Python class name. */
   override name = "SSLEOFError";
 }
 
@@ -67,9 +73,13 @@ export class SSLEOFError extends SSLError {
  * expired", "Hostname mismatch, certificate is not valid for 'x'.").
  */
 export class SSLCertVerificationError extends SSLError {
+  /** The Python class name. */
   override name = "SSLCertVerificationError";
+  /** X509_V_ERR code of the failed check (10: expired, 18: self-signed, 62: host mismatch). */
   readonly verifyCode: number;
+  /** OpenSSL's text for verifyCode ("certificate has expired"). */
   readonly verifyMessage: string;
+  /** A verification failure with OpenSSL's code and text. */
   constructor(verifyCode: number, verifyMessage: string) {
     super(
       SSL_ERROR_SSL,
@@ -150,6 +160,7 @@ export const CERT_NONE = 0;
 export const CERT_OPTIONAL = 1;
 /** Require and check the peer's certificate (ssl.CERT_REQUIRED). */
 export const CERT_REQUIRED = 2;
+/** How peers' certificates are checked: CERT_NONE, CERT_OPTIONAL or CERT_REQUIRED. */
 export type VerifyMode = typeof CERT_NONE | typeof CERT_OPTIONAL | typeof CERT_REQUIRED;
 
 /** TLS protocol versions (Python's ssl.TLSVersion; the wire numbers of prov_ssl.h). */
@@ -164,7 +175,9 @@ export const TLSVersion = {
 
 /** A context for clients (ssl.PROTOCOL_TLS_CLIENT) or servers (ssl.PROTOCOL_TLS_SERVER). */
 export type SSLProtocolKind = "client" | "server";
+/** A client context (Python's ssl.PROTOCOL_TLS_CLIENT): verifies servers by default. */
 export const PROTOCOL_TLS_CLIENT: SSLProtocolKind = "client";
+/** A server context (Python's ssl.PROTOCOL_TLS_SERVER). */
 export const PROTOCOL_TLS_SERVER: SSLProtocolKind = "server";
 
 /** What a default context is for (Python's ssl.Purpose). */
@@ -174,6 +187,7 @@ export const Purpose = {
   /** Verify clients: a server context. */
   CLIENT_AUTH: "clientAuth",
 } as const;
+/** Purpose.SERVER_AUTH or Purpose.CLIENT_AUTH. */
 export type PurposeName = typeof Purpose[keyof typeof Purpose];
 
 // ---- SSLContext --------------------------------------------------------------------------------
@@ -202,6 +216,7 @@ export class SSLContext {
   private _checkHostname: boolean;
   private _alpn: string[] | null = null;
 
+  /** A context for clients (the default, verifying) or servers (Python's ssl.SSLContext). */
   constructor(protocol: SSLProtocolKind = "client") {
     if (protocol !== "client" && protocol !== "server") {
       throw new ValueError(`protocol must be "client" or "server", got ${String(protocol)}`);
@@ -274,6 +289,7 @@ export class SSLContext {
     this._setVersion(SSL_CTRL_SET_MAX_PROTO_VERSION, version, "maximumVersion");
   }
 
+  /** Apply a minimum or maximum protocol version through SSL_CTX_ctrl. */
   private _setVersion(cmd: number, version: number, what: string): void {
     const known = Object.values(TLSVersion) as number[];
     if (!known.includes(version)) throw new ValueError(`unsupported ${what}: ${String(version)}`);
@@ -382,6 +398,7 @@ export class SSLContext {
     return new SSLObject(this, serverSide, serverHostname);
   }
 
+  /** Push verifyMode and checkHostname into the OpenSSL context. */
   private _applyVerify(): void {
     let mode = SSL_VERIFY_NONE;
     if (this._verifyMode === CERT_OPTIONAL) mode = SSL_VERIFY_PEER;
@@ -391,6 +408,7 @@ export class SSLContext {
     libssl().SSL_CTX_set_verify(this._ctx, mode, null);
   }
 
+  /** A readable description for logs. */
   toString(): string {
     return `<SSLContext ${this.protocol} verifyMode=${this._verifyMode} checkHostname=${this._checkHostname}` +
       `${this._alpn ? ` alpn=${this._alpn.join(",")}` : ""}>`;
@@ -399,8 +417,11 @@ export class SSLContext {
 
 /** Options of createDefaultContext: trust anchors instead of the system's. */
 export interface DefaultContextOptions {
+  /** A PEM file of trusted CA certificates. */
   cafile?: string | null;
+  /** A directory of hashed CA certificates. */
   capath?: string | null;
+  /** PEM text of trusted CA certificates. */
   cadata?: string | null;
 }
 
@@ -440,7 +461,9 @@ export const CLOSE_NOTIFY = -2;
  * (loop/sslproto.ts); users see it as getExtraInfo("sslObject").
  */
 export class SSLObject {
+  /** The context this object was made from. */
   readonly context: SSLContext;
+  /** True on the accepting side of the connection. */
   readonly serverSide: boolean;
   /** The name the certificate is checked against and sent as SNI; null on servers. */
   readonly serverHostname: string | null;
@@ -583,6 +606,7 @@ export class SSLObject {
     sslFree(ssl);
   }
 
+  /** Record the connection's details (cipher, peer certificate) once the handshake is done. */
   private _snapshot(): void {
     const s = libssl();
     const ssl = this._ssl;
@@ -641,6 +665,7 @@ export class SSLObject {
     return this._ssl === null ? 0 : libssl().SSL_pending(this._ssl);
   }
 
+  /** A readable description for logs. */
   toString(): string {
     return `<SSLObject ${this.serverSide ? "server" : `client ${this.serverHostname ?? ""}`}${
       this._version ? ` ${this._version}` : ""}>`;

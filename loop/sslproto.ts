@@ -51,6 +51,7 @@ type AnyProtocol = ProtocolLike & Partial<BufferedProtocolLike>;
 
 /** Options of an SSLProtocol (createConnection/createServer pass theirs through). */
 export interface SSLProtocolOptions {
+  /** True on the accepting side (servers). */
   serverSide?: boolean;
   /** The name to check the server's certificate against; null/"" skips the check. */
   serverHostname?: string | null;
@@ -94,6 +95,7 @@ export class SSLProtocol implements BufferedProtocolLike {
   private _fatal: Error | null = null;
   private _connLostWrites = 0;
 
+  /** Layer TLS between a socket transport and the user's protocol (asyncio SSLProtocol). */
   constructor(
     loop: BaseEventLoop,
     appProtocol: ProtocolLike | BufferedProtocolLike,
@@ -207,6 +209,7 @@ export class SSLProtocol implements BufferedProtocolLike {
 
   // ---- Handshake ----------------------------------------------------------------------------
 
+  /** Drive the handshake one step with what has arrived so far. */
   private _doHandshake(): void {
     let done: boolean;
     try {
@@ -221,6 +224,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     if (done) this._onHandshakeComplete(null);
   }
 
+  /** Finish the handshake: tell the user's protocol, or fail the connection with `exc`. */
   private _onHandshakeComplete(exc: Error | null): void {
     this._handshakeTimer?.cancel();
     this._handshakeTimer = null;
@@ -276,6 +280,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._transport?.abort();
   }
 
+  /** Settle the creator's waiter (createConnection awaits it) with success or `exc`. */
   private _wakeupWaiter(exc: Error | null): void {
     const waiter = this._waiter;
     if (waiter === null) return;
@@ -287,6 +292,7 @@ export class SSLProtocol implements BufferedProtocolLike {
 
   // ---- Reading ------------------------------------------------------------------------------
 
+  /** Decrypt what arrived and hand the plaintext to the user's protocol. */
   private _doRead(): void {
     if (this._state !== WRAPPED || this._appReadingPaused) return;
     const obj = this._sslobj;
@@ -335,6 +341,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     }
   }
 
+  /** Pass `n` decrypted bytes to the user's protocol (data or buffered). */
   private _deliver(n: number): void {
     const data = plainBuffer.slice(0, n);
     try {
@@ -344,6 +351,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     }
   }
 
+  /** The peer closed cleanly: tell the user's protocol, close unless it keeps writing. */
   private _callEofReceived(): void {
     if (!this._appConnected || this._eofDelivered) return;
     this._eofDelivered = true;
@@ -426,6 +434,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._processOutgoing();
   }
 
+  /** Encrypt and send what the user wrote while the handshake ran. */
   private _flushBacklog(): void {
     try {
       while (this._backlog.length > 0) {
@@ -493,6 +502,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._doShutdown();
   }
 
+  /** Send close_notify and wait (bounded) for the peer's. */
   private _doShutdown(): void {
     const obj = this._sslobj;
     let done: boolean;
@@ -511,6 +521,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     if (done) this._onShutdownComplete(null);
   }
 
+  /** The TLS shutdown is over: close the socket transport. */
   private _onShutdownComplete(exc: Error | null): void {
     if (this._state === UNWRAPPED) return;
     this._shutdownTimer?.cancel();
@@ -541,6 +552,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._transport?.abort();
   }
 
+  /** Report `exc` (unless it is only the peer going away) and abort the connection. */
   private _fatalError(exc: unknown, message: string): void {
     const error = exc instanceof Error ? exc : new Error(String(exc));
     if (!(error instanceof OSError)) {
@@ -554,6 +566,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._abort(error);
   }
 
+  /** Stop the handshake and shutdown timers. */
   private _cancelTimers(): void {
     this._handshakeTimer?.cancel();
     this._handshakeTimer = null;
@@ -581,6 +594,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     return this._app;
   }
 
+  /** A readable description for logs. */
   toString(): string {
     return `<SSLProtocol ${STATE_NAMES[this._state]} ${this._sslobj}>`;
   }
@@ -691,6 +705,7 @@ export class SSLProtocolTransport extends FlowControl implements Transport {
     else this._maybePauseProtocol();
   }
 
+  /** A readable description for logs. */
   override toString(): string {
     return `<SSLProtocolTransport ${String(this._ssl)}${this._closed ? " closing" : ""}>`;
   }

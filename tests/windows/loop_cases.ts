@@ -10,6 +10,7 @@
  * write()). The README's Windows section lists these.
  */
 import { BaseEventLoop } from "../../loop/base_loop.ts";
+import { NotImplementedError } from "../../loop/errors.ts";
 import type { Future } from "../../loop/futures.ts";
 import type { CompletionTarget } from "../../loop/proactor.ts";
 import { WIN_AF_INET, WIN_SOCK_STREAM, ws2 } from "../../ffi/ws2_32.ts";
@@ -40,6 +41,26 @@ class IocpLoop extends BaseEventLoop {
   }
   protected _closeIo(): void {
     this.proactor.close();
+  }
+  // What this test loop does not exercise: the networking entry points and fd watchers (IOCP
+  // has no readiness; asyncio's proactor raises NotImplementedError for add_reader as well).
+  sockConnect(): Promise<void> {
+    return Promise.reject(new NotImplementedError("sockConnect: not part of the IOCP test loop"));
+  }
+  _makeSocketTransport(): never {
+    throw new NotImplementedError("socket transports: not part of the IOCP test loop");
+  }
+  addReader(): void {
+    throw new NotImplementedError("addReader: IOCP has no readiness notification");
+  }
+  removeReader(): boolean {
+    return false;
+  }
+  addWriter(): void {
+    throw new NotImplementedError("addWriter: IOCP has no readiness notification");
+  }
+  removeWriter(): boolean {
+    return false;
   }
 
   /** One operation as a Future of its result (as ProactorEventLoop's sock* methods do). */
