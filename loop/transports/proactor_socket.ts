@@ -14,38 +14,26 @@
  * - Every buffer handed to the kernel is held by the Proactor until its completion, so close
  *   and abort may cancel freely; the socket's fd is closed only after its queued submissions
  *   reached the kernel (an SQE never names a recycled fd number).
- * connectionLost runs exactly once, through _callConnectionLost, as in the selector transport.
+ * connectionLost runs exactly once, through _callConnectionLost, as in the selector transport:
+ * the closing state machine and the socket bookkeeping are the bases' (stream_base.ts,
+ * socket_base.ts); this file holds the operations.
  */
-import {
-  AF_INET, AF_INET6, IPPROTO_TCP, MSG_NOSIGNAL, SOCK_STREAM, TCP_NODELAY,
-} from "../../ffi/socket_constants.ts";
 import { lastErrno, libc, osError } from "../../ffi/libc.ts";
-import { OSError, RuntimeError } from "../errors.ts";
-import type { Future } from "../futures.ts";
+import { MSG_NOSIGNAL } from "../../ffi/socket_constants.ts";
+import { RuntimeError } from "../errors.ts";
 import type { CompletionTarget } from "../proactor.ts";
 import type { ProactorEventLoop } from "../proactor_loop.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
 import { asBytes, type BytesLike, type Socket } from "../socket.ts";
-import type { Transport } from "./base.ts";
-import { FlowControl } from "./flow_control.ts";
-import type { ConnectionOwner, SocketTransportOptions } from "./selector_socket.ts";
+import { SocketTransport, type SocketTransportOptions } from "./socket_base.ts";
 
 /** Receive buffer of a transport whose proactor has no provided buffers (asyncio max_size). */
 const MAX_READ = 256 * 1024;
 /** Queued writes are coalesced into one send up to this many bytes. */
 const MAX_COALESCE = 256 * 1024;
-const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
-const SHUT_WR = 1;
 const TAG_READ = 1, TAG_WRITE = 2;
 // <asm-generic/errno.h>
 const ECANCELED = 125, ENOBUFS = 105, EAGAIN = 11, EINTR = 4;
-
-const connectionErrors = new Set([
-  "ECONNRESET", "EPIPE", "ECONNABORTED", "ETIMEDOUT", "ECONNREFUSED", "EHOSTUNREACH",
-  "ENETUNREACH", "ENOTCONN", "ESHUTDOWN",
-]);
-
-type AnyProtocol = ProtocolLike & Partial<BufferedProtocolLike>;
 
 /** Bytes in a fresh ArrayBuffer of their own (never a view into the JS heap's small arrays). */
 function kernelCopy(src: Uint8Array, into?: Uint8Array, at = 0): Uint8Array {
@@ -55,28 +43,15 @@ function kernelCopy(src: Uint8Array, into?: Uint8Array, at = 0): Uint8Array {
 }
 
 /** A TCP or Unix stream connection driven by completions. */
-export class ProactorSocketTransport extends FlowControl implements Transport, CompletionTarget {
-  /** @internal */ protected _loop: ProactorEventLoop;
-  /** @internal */ protected _protocol: AnyProtocol;
-  private readonly _sock: Socket;
-  private readonly _fd: number;
-  private readonly _extra: Record<string, unknown>;
-  private _server: ConnectionOwner | undefined;
-  private _buffered = false;
-  private _protocolConnected = false;
-  private _closing = false;
-  private _eof = false;
-  private _paused = false;
-  private _connLost = 0;
-  private _lostReported = false;
+export class ProactorSocketTransport extends SocketTransport implements CompletionTarget {
+  /** @internal */ declare protected _loop: ProactorEventLoop;
   // Reading
   private _readOp = 0;
   private _readBuf: Uint8Array | undefined;
   private _pendingData: Uint8Array[] = [];
   private _pendingEof = false;
-  // Writing: bytes queued, plus the one send in flight (_writeBuf[_writeOff, _writeLen)).
-  private _writeQueue: Uint8Array[] = [];
-  private _writeSize = 0;
+  // Writing: bytes queued while a send is in flight (the base's _writeQueue, shifted from the
+  // front here), plus that send (_writeBuf[_writeOff, _writeLen)); _writeSize counts both.
   private _writeOp = 0;
   private _writeBuf: Uint8Array | undefined;
   private _writeOff = 0;
@@ -88,91 +63,13 @@ export class ProactorSocketTransport extends FlowControl implements Transport, C
     protocol: ProtocolLike | BufferedProtocolLike,
     options: SocketTransportOptions = {},
   ) {
-    super();
-    this._loop = loop;
-    this._sock = sock;
-    this._fd = sock.fileno();
-    this._protocol = protocol as AnyProtocol;
-    this._extra = { socket: sock, ...options.extra };
-    this._server = options.server;
-    this._server?._attach(this);
-    if ((sock.family === AF_INET || sock.family === AF_INET6) && sock.type === SOCK_STREAM) {
-      try {
-        sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
-      } catch {
-        // Not every stream socket takes it.
-      }
-    }
-    this.setProtocol(protocol);
-    loop.callSoon(connectionMade, this);
-    loop.callSoon(startReading, this);
-    if (options.waiter) loop.callSoon(resolveWaiter, options.waiter);
-  }
-
-  // ---- BaseTransport -------------------------------------------------------------------------
-
-  /** "socket", "sockname", "peername" (asyncio get_extra_info), plus the creator's extras. */
-  getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
-    if (name in this._extra && this._extra[name] !== undefined) return this._extra[name];
-    if (name === "sockname" || name === "peername") {
-      try {
-        const value = name === "sockname" ? this._sock.getsockname() : this._sock.getpeername();
-        this._extra[name] = value;
-        return value;
-      } catch {
-        return defaultValue;
-      }
-    }
-    return defaultValue;
-  }
-
-  isClosing(): boolean {
-    return this._closing;
-  }
-
-  setProtocol(protocol: unknown): void {
-    const p = protocol as AnyProtocol;
-    this._buffered = typeof p.getBuffer === "function";
-    this._protocol = p;
-    this._protocolConnected = true;
-  }
-
-  getProtocol(): ProtocolLike | BufferedProtocolLike {
-    return this._protocol;
-  }
-
-  /** Stop reading, flush what is buffered, then close (asyncio close). */
-  close(): void {
-    if (this._closing) return;
-    this._closing = true;
-    this._stopReading();
-    if (this._writeSize === 0) {
-      this._connLost++;
-      this._loop.callSoon(callConnectionLost, this, null);
-    }
-  }
-
-  /** Close now, dropping unsent data (asyncio abort). */
-  abort(): void {
-    this._forceClose(null);
+    super(loop, sock, protocol, options);
   }
 
   // ---- Reading --------------------------------------------------------------------------------
 
-  isReading(): boolean {
-    return !this._paused && !this._closing;
-  }
-
-  /** Stop delivering data until resumeReading(); what is already received waits (asyncio). */
-  pauseReading(): void {
-    if (this._closing || this._paused) return;
-    this._paused = true;
-    this._stopReading();
-  }
-
-  resumeReading(): void {
-    if (this._closing || !this._paused) return;
-    this._paused = false;
+  /** @internal What was received while paused waits; deliver it first. */
+  protected _readingResumed(): void {
     if (this._pendingData.length > 0 || this._pendingEof) this._loop.callSoon(deliverPending, this);
     else this._startReading();
   }
@@ -182,16 +79,8 @@ export class ProactorSocketTransport extends FlowControl implements Transport, C
     if (this._closing || this._paused || this._connLost || this._readOp !== 0) return;
     const proactor = this._loop._proactor;
     if (this._buffered) {
-      let buf: Uint8Array;
-      try {
-        buf = this._protocol.getBuffer!(-1);
-        if (!(buf instanceof Uint8Array) || buf.byteLength === 0) {
-          throw new RuntimeError("getBuffer() returned an empty buffer");
-        }
-      } catch (e) {
-        this._fatalError(e, "Fatal error: protocol.getBuffer() call failed.");
-        return;
-      }
+      const buf = this._protocolBuffer();
+      if (buf === undefined) return;
       this._readBuf = buf;
       this._readOp = proactor.recv(this._fd, buf, Math.min(buf.byteLength, 0x7fffffff), this, TAG_READ);
       return;
@@ -203,7 +92,8 @@ export class ProactorSocketTransport extends FlowControl implements Transport, C
     }
   }
 
-  private _stopReading(): void {
+  /** @internal */
+  protected _stopReading(): void {
     if (this._readOp !== 0) this._loop._proactor.cancel(this._readOp);
   }
 
@@ -238,7 +128,7 @@ export class ProactorSocketTransport extends FlowControl implements Transport, C
       }
     } else if (res === 0) {
       if (this._paused || this._pendingData.length > 0) this._pendingEof = true;
-      else this._readEof();
+      else this._eofReceived();
       return;
     } else if (res !== -ECANCELED && res !== -ENOBUFS && res !== -EAGAIN && res !== -EINTR) {
       this._fatalError(osError("recv", -res), "Fatal read error on socket transport");
@@ -262,29 +152,13 @@ export class ProactorSocketTransport extends FlowControl implements Transport, C
     if (this._paused || this._connLost) return;
     if (this._pendingEof) {
       this._pendingEof = false;
-      this._readEof();
+      this._eofReceived();
       return;
     }
     this._startReading();
   }
 
-  private _readEof(): void {
-    let keepOpen: boolean | void;
-    try {
-      keepOpen = this._protocol.eofReceived?.();
-    } catch (e) {
-      this._fatalError(e, "Fatal error: protocol.eofReceived() call failed.");
-      return;
-    }
-    // The peer sends nothing more: reading has stopped (no receive is re-armed) either way.
-    if (!keepOpen) this.close();
-  }
-
   // ---- Writing --------------------------------------------------------------------------------
-
-  getWriteBufferSize(): number {
-    return this._writeSize;
-  }
 
   /** Send `data` (asyncio write); it is copied, so the caller may reuse its array at once. */
   write(data: BytesLike): void {
@@ -292,24 +166,21 @@ export class ProactorSocketTransport extends FlowControl implements Transport, C
     if (this._eof) throw new RuntimeError("Cannot call write() after writeEof()");
     if (bytes.byteLength === 0) return;
     if (this._connLost) {
-      if (this._connLost === LOG_THRESHOLD_FOR_CONNLOST_WRITES) {
-        console.warn("aioloop: socket.send() raised exception.");
-      }
-      this._connLost++;
+      this._dropWrite("aioloop: socket.send() raised exception.");
       return;
     }
     if (this._writeOp === 0) {
       // Nothing in flight: try send(2) at once, as the selector transport (and IOCP's WSASend)
       // does. It costs the one system call an io_uring_enter of a SEND would, leaves no CQE to
       // reap, and keeps write() then writeEof() ordered for a peer that reads synchronously.
-      const n = libc.send(this._fd, bytes, bytes.byteLength, MSG_NOSIGNAL);
+      const n = this._writeChunk(bytes);
       if (n === bytes.byteLength) return;
       let rest = bytes;
       if (n >= 0) rest = bytes.subarray(n);
       else {
         const errno = lastErrno();
         if (errno !== EAGAIN && errno !== EINTR) {
-          this._fatalError(osError("send", errno), "Fatal write error on socket transport");
+          this._writeFailed(errno);
           return;
         }
       }
@@ -323,8 +194,19 @@ export class ProactorSocketTransport extends FlowControl implements Transport, C
     this._maybePauseProtocol();
   }
 
-  writelines(list: Iterable<BytesLike>): void {
-    for (const chunk of list) this.write(chunk);
+  /** @internal */
+  protected _writeChunk(chunk: Uint8Array): number {
+    return libc.send(this._fd, chunk, chunk.byteLength, MSG_NOSIGNAL);
+  }
+
+  /** @internal */
+  protected _writeFailed(errno: number): void {
+    this._fatalError(osError("send", errno), "Fatal write error on socket transport");
+  }
+
+  /** @internal Cancel the send in flight (its buffer stays held until the completion). */
+  protected _stopWriting(): void {
+    if (this._writeOp !== 0) this._loop._proactor.cancel(this._writeOp);
   }
 
   private _send(buf: Uint8Array, offset: number, length: number): void {
@@ -344,7 +226,7 @@ export class ProactorSocketTransport extends FlowControl implements Transport, C
       }
       this._writeBuf = undefined;
       this._clearWriteQueue();
-      this._fatalError(osError("send", -res), "Fatal write error on socket transport");
+      this._writeFailed(-res);
       return;
     }
     this._writeSize -= res;
@@ -381,111 +263,36 @@ export class ProactorSocketTransport extends FlowControl implements Transport, C
     this._send(buf, 0, total);
   }
 
-  private _clearWriteQueue(): void {
-    this._writeQueue = [];
-    this._writeSize = 0;
-  }
-
-  private _shutdownWrite(): void {
+  /** @internal Send FIN; a failure fails the transport instead of reaching the caller. */
+  protected override _shutdownWrite(): void {
     try {
-      this._sock.shutdown(SHUT_WR);
+      super._shutdownWrite();
     } catch (e) {
       this._fatalError(e, "Fatal error: shutdown(SHUT_WR) failed.");
     }
   }
 
-  /** Half-close: send FIN once the buffer is flushed (asyncio write_eof). */
-  writeEof(): void {
-    if (this._closing || this._eof) return;
-    this._eof = true;
-    if (this._writeSize === 0) this._shutdownWrite();
-  }
-
-  canWriteEof(): boolean {
-    return true;
-  }
-
   // ---- Failing and closing --------------------------------------------------------------------
 
-  /** @internal */
-  _fatalError(exc: unknown, message: string): void {
-    const quiet = exc instanceof OSError && connectionErrors.has(exc.code);
-    if (!quiet) {
-      this._loop.callExceptionHandler({
-        message,
-        exception: exc,
-        transport: this,
-        protocol: this._protocol,
-      });
-    }
-    this._forceClose(exc instanceof Error ? exc : new Error(String(exc)));
-  }
-
-  private _forceClose(exc: Error | null): void {
-    if (this._connLost) return;
-    if (this._writeSize > 0 || this._writeOp !== 0) {
-      this._clearWriteQueue();
-      if (this._writeOp !== 0) this._loop._proactor.cancel(this._writeOp);
-    }
-    if (!this._closing) this._closing = true;
-    this._stopReading();
-    this._connLost++;
-    this._loop.callSoon(callConnectionLost, this, exc);
-  }
-
-  /** @internal The one path to connectionLost: it runs exactly once, then the fd closes. */
-  _callConnectionLost(exc: Error | null): void {
-    if (this._lostReported) return;
-    this._lostReported = true;
-    this._connLost ||= 1;
+  /**
+   * @internal Operations still in flight hold the socket open in the kernel until they
+   * complete: cancel them, and submit before the fd number can be reused.
+   */
+  protected override _release(): void {
     this._pendingData = [];
-    try {
-      if (this._protocolConnected) this._protocol.connectionLost?.(exc);
-    } finally {
-      // Operations still in flight hold the socket open in the kernel until they complete;
-      // cancel them, and submit before the fd number can be reused.
-      const proactor = this._loop._proactor;
-      if (this._readOp !== 0) proactor.cancel(this._readOp);
-      if (this._writeOp !== 0) proactor.cancel(this._writeOp);
-      proactor.flush();
-      this._sock.close();
-      this._protocolConnected = false;
-      const server = this._server;
-      this._server = undefined;
-      server?._detach(this);
-    }
+    const proactor = this._loop._proactor;
+    if (this._readOp !== 0) proactor.cancel(this._readOp);
+    if (this._writeOp !== 0) proactor.cancel(this._writeOp);
+    proactor.flush();
+    super._release();
   }
 
-  /** @internal */
-  _connectionMade(): void {
-    try {
-      this._protocol.connectionMade?.(this);
-    } catch (e) {
-      this._fatalError(e, "Fatal error: protocol.connectionMade() call failed.");
-    }
-  }
-
+  /** `<ProactorSocketTransport fd=…>`, for logs. */
   override toString(): string {
     return `<ProactorSocketTransport fd=${this._fd}${this._closing ? " closing" : ""}>`;
   }
 }
 
-function connectionMade(t: ProactorSocketTransport): void {
-  t._connectionMade();
-}
-
-function startReading(t: ProactorSocketTransport): void {
-  t._startReading();
-}
-
 function deliverPending(t: ProactorSocketTransport): void {
   t._deliverPending();
-}
-
-function resolveWaiter(waiter: Future<unknown>): void {
-  if (!waiter.done()) waiter.setResult(null);
-}
-
-function callConnectionLost(t: ProactorSocketTransport, exc: Error | null): void {
-  t._callConnectionLost(exc);
 }

@@ -19,15 +19,12 @@ import type { BaseProtocolLike, ProtocolLike } from "../protocols.ts";
 import type { FileLike, SelectorEventLoop } from "../selector_loop.ts";
 import { asBytes, type BytesLike } from "../socket.ts";
 import type { ReadTransport, WriteTransport } from "./base.ts";
-import { FlowControl } from "./flow_control.ts";
+import { StreamTransport } from "./stream_base.ts";
 
 /** How much one read(2) may take: asyncio's max_size (256 KiB). */
 const MAX_READ = 256 * 1024;
 // Bytes are copied out for the protocol before the next read, so one buffer serves all.
 const sharedReadBuffer = new Uint8Array(MAX_READ);
-
-/** After this many writes to a lost pipe, say so once (asyncio logs a warning). */
-const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 
 const EIO = 5;
 const EPERM = 1;
@@ -301,24 +298,18 @@ function resolveWaiter(waiter: Future<unknown>): void {
 
 // ---- Writing --------------------------------------------------------------------------------
 
-/** The write end of a pipe (asyncio's _UnixWritePipeTransport). */
-export class WritePipeTransport extends FlowControl implements WriteTransport {
-  /** @internal */ protected _loop: SelectorEventLoop;
-  /** @internal */ protected _protocol: BaseProtocolLike;
+/**
+ * The write end of a pipe (asyncio's _UnixWritePipeTransport). The closing state machine and
+ * the write queue are the base's (stream_base.ts); a pipe adds the fallback for unpollable
+ * files and the watch for its reader's departure.
+ */
+export class WritePipeTransport extends StreamTransport implements WriteTransport {
+  /** @internal */ declare protected _loop: SelectorEventLoop;
   private readonly _pipe: FileLike;
-  private readonly _fd: number;
-  private readonly _extra: Record<string, unknown>;
   /** Pipes and sockets are also watched for reading: that is how the reader's close shows. */
   private readonly _watchPeer: boolean;
   private _pollable = true;
   private _retryPending = false;
-  private _closing = false;
-  private _connLost = 0;
-  private _lostScheduled = false;
-  private _lostReported = false;
-  private _writeQueue: Uint8Array[] = [];
-  private _writeHead = 0;
-  private _writeSize = 0;
   private readonly _onWritable: () => void;
   private readonly _onPeerEvent: () => void;
 
@@ -331,46 +322,17 @@ export class WritePipeTransport extends FlowControl implements WriteTransport {
     protocol: BaseProtocolLike,
     options: PipeTransportOptions = {},
   ) {
-    super();
-    this._loop = loop;
+    super(loop, fd, protocol, { pipe, ...options.extra }, options.waiter);
     this._pipe = pipe;
-    this._fd = fd;
-    this._protocol = protocol;
-    this._extra = { pipe, ...options.extra };
     this._watchPeer = fileType === S_IFIFO || fileType === S_IFSOCK;
     setNonBlocking(fd, true);
     this._onWritable = this._writeReady.bind(this);
     this._onPeerEvent = this._peerEvent.bind(this);
-    loop.callSoon(writeConnectionMade, this);
-    // A write end never reads, so "readable" can only be EPOLLERR/EPOLLHUP: the read end
-    // closed (pipe(7): no readers left). The selector reports those as read-ready.
-    if (this._watchPeer) loop.callSoon(writeWatchPeer, this);
-    if (options.waiter) loop.callSoon(resolveWaiter, options.waiter);
-  }
-
-  getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
-    return name in this._extra ? this._extra[name] : defaultValue;
-  }
-
-  isClosing(): boolean {
-    return this._closing;
-  }
-
-  setProtocol(protocol: unknown): void {
-    this._protocol = protocol as BaseProtocolLike;
-  }
-
-  getProtocol(): BaseProtocolLike {
-    return this._protocol;
   }
 
   /** The pipe's fd. */
   fileno(): number {
     return this._fd;
-  }
-
-  getWriteBufferSize(): number {
-    return this._writeSize;
   }
 
   /**
@@ -379,45 +341,30 @@ export class WritePipeTransport extends FlowControl implements WriteTransport {
    * data is dropped, as asyncio does (with a warning after a few such writes).
    */
   write(data: BytesLike): void {
-    let bytes = asBytes(data);
+    const bytes = asBytes(data);
     if (bytes.byteLength === 0) return;
-    if (this._connLost || this._closing) {
-      if (this._connLost >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) {
-        console.warn("aioloop: pipe closed by peer or write(pipe, data) raised exception.");
-      }
-      this._connLost++;
-      return;
+    if (this._connLost) {
+      this._dropWrite("aioloop: pipe closed by peer or write(pipe, data) raised exception.");
+    } else if (!this._closing) {
+      this._writeOrQueue(bytes);
     }
-    if (this._writeSize === 0) {
-      // SIGPIPE is ignored in Deno and Bun (SigIgn in /proc/self/status), so writing to a pipe
-      // without readers fails with EPIPE instead of killing the process.
-      const n = libc.write(this._fd, bytes, bytes.byteLength);
-      if (n === bytes.byteLength) return;
-      if (n < 0) {
-        const errno = lastErrno();
-        if (errno !== EAGAIN && errno !== EINTR) {
-          this._connLost++;
-          this._fatalError(osError("write", errno), "Fatal write error on pipe transport");
-          return;
-        }
-      } else {
-        bytes = bytes.subarray(n);
-      }
-      this._watchWritable();
-    }
-    // The caller may reuse its array after write() returns: keep a copy.
-    this._writeQueue.push(bytes.slice());
-    this._writeSize += bytes.byteLength;
-    this._maybePauseProtocol();
+    // (Closing: dropped, but not counted as lost, so the buffered data still drains.)
   }
 
-  /** Write every chunk in order (asyncio writelines). */
-  writelines(list: Iterable<BytesLike>): void {
-    for (const chunk of list) this.write(chunk);
+  /** @internal */
+  protected _writeChunk(chunk: Uint8Array): number {
+    // SIGPIPE is ignored in Deno and Bun (SigIgn in /proc/self/status), so writing to a pipe
+    // without readers fails with EPIPE instead of killing the process.
+    return libc.write(this._fd, chunk, chunk.byteLength);
   }
 
-  /** Watch the fd for writability (the write buffer is not empty). */
-  private _watchWritable(): void {
+  /** @internal */
+  protected _writeFailed(errno: number): void {
+    this._fatalError(osError("write", errno), "Fatal write error on pipe transport");
+  }
+
+  /** @internal Watch the fd for writability (the write buffer is not empty). */
+  protected override _watchWritable(): void {
     if (this._pollable) {
       try {
         this._loop.addWriter(this._fd, this._onWritable);
@@ -433,8 +380,8 @@ export class WritePipeTransport extends FlowControl implements WriteTransport {
     }
   }
 
-  /** Stop watching the fd for writability. */
-  private _unwatchWritable(): void {
+  /** @internal Stop watching the fd for writability. */
+  protected _stopWriting(): void {
     if (this._pollable) this._loop.removeWriter(this._fd);
   }
 
@@ -442,31 +389,7 @@ export class WritePipeTransport extends FlowControl implements WriteTransport {
   private _writeReady(): void {
     this._retryPending = false;
     if (this._connLost || this._writeSize === 0) return;
-    const queue = this._writeQueue;
-    while (this._writeHead < queue.length) {
-      const chunk = queue[this._writeHead];
-      const n = libc.write(this._fd, chunk, chunk.byteLength);
-      if (n < 0) {
-        const errno = lastErrno();
-        if (errno === EAGAIN || errno === EINTR) break;
-        this._clearWriteQueue();
-        this._connLost++;
-        this._unwatchWritable();
-        this._fatalError(osError("write", errno), "Fatal write error on pipe transport");
-        return;
-      }
-      this._writeSize -= n;
-      if (n < chunk.byteLength) {
-        queue[this._writeHead] = chunk.subarray(n);
-        break;
-      }
-      queue[this._writeHead++] = EMPTY;
-    }
-    if (this._writeHead === queue.length) {
-      this._writeQueue = [];
-      this._writeHead = 0;
-    }
-    this._maybeResumeProtocol();
+    if (!this._flushWriteQueue()) return;
     if (this._writeSize > 0) {
       if (!this._pollable && !this._retryPending) {
         this._retryPending = true;
@@ -474,29 +397,27 @@ export class WritePipeTransport extends FlowControl implements WriteTransport {
       }
       return;
     }
-    this._unwatchWritable();
-    if (this._closing) {
-      if (this._watchPeer) this._loop.removeReader(this._fd);
-      this._callConnectionLost(null);
-    }
+    this._stopWriting();
+    if (this._closing) this._callConnectionLost(null);
   }
 
-  /** Drop everything buffered for writing. */
-  private _clearWriteQueue(): void {
-    this._writeQueue = [];
-    this._writeHead = 0;
-    this._writeSize = 0;
-  }
-
-  /** @internal */
-  _startWatchingPeer(): void {
-    if (this._closing || this._connLost) return;
+  /** @internal Watch for the reader's departure, once connectionMade has run. */
+  _startIo(): void {
+    if (!this._watchPeer || this._closing || this._connLost) return;
+    // A write end never reads, so "readable" can only be EPOLLERR/EPOLLHUP: the read end
+    // closed (pipe(7): no readers left). The selector reports those as read-ready.
     try {
       this._loop.addReader(this._fd, this._onPeerEvent);
     } catch (e) {
       if (!isUnpollable(e)) this._fatalError(e, "Fatal error: cannot watch the pipe");
     }
   }
+
+  /**
+   * @internal Nothing to stop: a write end is not read. The watch for the reader stays while
+   * buffered data is flushed, and goes in _release, with the fd.
+   */
+  protected _stopReading(): void {}
 
   /** The read end went away (asyncio's _read_ready of the write pipe transport). */
   private _peerEvent(): void {
@@ -506,102 +427,35 @@ export class WritePipeTransport extends FlowControl implements WriteTransport {
         "Fatal write error on pipe transport",
       );
     } else {
-      this._close(null);
+      this._forceClose(null);
     }
   }
 
   /** Close once the buffer is flushed: for a pipe, EOF is closing it (asyncio write_eof). */
   writeEof(): void {
-    if (this._closing) return;
-    this._closing = true;
-    if (this._writeSize === 0) {
-      if (this._watchPeer) this._loop.removeReader(this._fd);
-      this._connLost++;
-      this._lostScheduled = true;
-      this._loop.callSoon(writeCallConnectionLost, this, null);
-    }
+    this.close();
   }
 
+  /** True: closing the pipe is its EOF (asyncio can_write_eof). */
   canWriteEof(): boolean {
     return true;
   }
 
-  /** Flush what is buffered, then close the pipe (asyncio close). */
-  close(): void {
-    if (!this._closing) this.writeEof();
+  /** @internal As asyncio: an OSError on a write pipe (EPIPE: the reader left) is the peer's doing. */
+  protected _isPeerError(exc: unknown): boolean {
+    return exc instanceof OSError;
   }
 
-  /** Close now, dropping unsent data (asyncio abort). */
-  abort(): void {
-    this._close(null);
-  }
-
-  /** @internal */
-  _connectionMade(): void {
-    try {
-      this._protocol.connectionMade?.(this as never);
-    } catch (e) {
-      this._fatalError(e, "Fatal error: protocol.connectionMade() call failed.");
-    }
-  }
-
-  /** @internal */
-  _fatalError(exc: unknown, message: string): void {
-    // As asyncio: an OSError on a write pipe (EPIPE: the reader left) is the peer's doing.
-    if (!(exc instanceof OSError)) {
-      this._loop.callExceptionHandler({
-        message,
-        exception: exc,
-        transport: this,
-        protocol: this._protocol,
-      });
-    }
-    this._close(exc instanceof Error ? exc : new Error(String(exc)));
-  }
-
-  /** Close the fd and report connectionLost(exc) to the protocol, once. */
-  private _close(exc: Error | null): void {
-    if (this._lostScheduled || this._lostReported) return;
-    this._lostScheduled = true;
-    this._closing = true;
-    if (this._writeSize > 0) {
-      this._unwatchWritable();
-      this._clearWriteQueue();
-    }
+  /** @internal Stop watching for the reader, then close the pipe. */
+  protected _release(): void {
     if (this._watchPeer) this._loop.removeReader(this._fd);
-    this._connLost++;
-    this._loop.callSoon(writeCallConnectionLost, this, exc);
-  }
-
-  /** @internal The one path to connectionLost: it runs exactly once, then the pipe closes. */
-  _callConnectionLost(exc: Error | null): void {
-    if (this._lostReported) return;
-    this._lostReported = true;
-    try {
-      this._protocol.connectionLost?.(exc);
-    } finally {
-      closePipe(this._pipe, this._fd);
-    }
+    closePipe(this._pipe, this._fd);
   }
 
   /** `<WritePipeTransport fd=…>`, for logs. */
   override toString(): string {
     return `<WritePipeTransport fd=${this._fd}${this._closing ? " closing" : ""}>`;
   }
-}
-
-const EMPTY = new Uint8Array(0);
-
-function writeConnectionMade(t: WritePipeTransport): void {
-  t._connectionMade();
-}
-
-function writeWatchPeer(t: WritePipeTransport): void {
-  t._startWatchingPeer();
-}
-
-function writeCallConnectionLost(t: WritePipeTransport, exc: Error | null): void {
-  t._callConnectionLost(exc);
 }
 
 // ---- Connecting (the loop's connectReadPipe/connectWritePipe) -------------------------------

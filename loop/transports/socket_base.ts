@@ -1,0 +1,199 @@
+/**
+ * What the two stream socket transports share, whichever loop drives them (asyncio's
+ * _SelectorSocketTransport and _ProactorSocketTransport keep this twice): the socket itself
+ * (TCP_NODELAY, sockname/peername, shutdown, close), the server an accepted connection belongs
+ * to, which kind of protocol receives the data, pauseReading/resumeReading and writeEof.
+ * Reading and writing are the subclasses' own: readiness plus recv/send on the selector loop,
+ * submitted operations and their completions on the proactor loop.
+ */
+import {
+  AF_INET, AF_INET6, IPPROTO_TCP, SOCK_STREAM, TCP_NODELAY,
+} from "../../ffi/socket_constants.ts";
+import type { BaseEventLoop } from "../base_loop.ts";
+import { OSError, RuntimeError } from "../errors.ts";
+import type { Future } from "../futures.ts";
+import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
+import type { Socket } from "../socket.ts";
+import type { Transport } from "./base.ts";
+import { StreamTransport } from "./stream_base.ts";
+
+const SHUT_WR = 1;
+
+/** Errors that only mean "the peer went away": reported to the protocol, not logged. */
+const connectionErrors = new Set([
+  "ECONNRESET", "EPIPE", "ECONNABORTED", "ETIMEDOUT", "ECONNREFUSED", "EHOSTUNREACH",
+  "ENETUNREACH", "ENOTCONN", "ESHUTDOWN",
+]);
+
+/** Something that can be told a connection it served has ended (the Server). */
+export interface ConnectionOwner {
+  _attach(transport: unknown): void;
+  _detach(transport: unknown): void;
+}
+
+/** Options for making a socket transport. */
+export interface SocketTransportOptions {
+  /** Resolved with null once connectionMade has run. */
+  waiter?: Future<unknown>;
+  /** Extra values for getExtraInfo(). */
+  extra?: Record<string, unknown>;
+  server?: ConnectionOwner;
+}
+
+/** A Protocol or a BufferedProtocol: which one is decided by setProtocol(). */
+export type AnyProtocol = ProtocolLike & Partial<BufferedProtocolLike>;
+
+/** A TCP or Unix stream connection (see the file comment). */
+export abstract class SocketTransport extends StreamTransport implements Transport {
+  /** @internal */ declare protected _protocol: AnyProtocol;
+  /** @internal */ protected readonly _sock: Socket;
+  private _server: ConnectionOwner | undefined;
+  /** @internal The protocol has getBuffer(): receive into its buffer, not ours. */
+  protected _buffered = false;
+  /** @internal writeEof() was called. */
+  protected _eof = false;
+  /** @internal pauseReading() was called (and not resumeReading() since). */
+  protected _paused = false;
+
+  constructor(
+    loop: BaseEventLoop,
+    sock: Socket,
+    protocol: ProtocolLike | BufferedProtocolLike,
+    options: SocketTransportOptions,
+  ) {
+    super(loop, sock.fileno(), protocol, { socket: sock, ...options.extra }, options.waiter);
+    this._sock = sock;
+    this._server = options.server;
+    this._server?._attach(this);
+    // As asyncio: small writes leave at once instead of waiting for Nagle's algorithm.
+    if ((sock.family === AF_INET || sock.family === AF_INET6) && sock.type === SOCK_STREAM) {
+      try {
+        sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+      } catch {
+        // Not every stream socket takes it; the transport works without.
+      }
+    }
+    this.setProtocol(protocol);
+  }
+
+  /** @internal Start (or restart) receiving, unless closing or paused. */
+  abstract _startReading(): void;
+  /** @internal resumeReading() was called: deliver what waited, or start receiving. */
+  protected abstract _readingResumed(): void;
+
+  /** @internal */
+  _startIo(): void {
+    this._startReading();
+  }
+
+  /** @internal "sockname" and "peername", asked of the socket once and kept. */
+  protected override _lookupExtraInfo(name: string): unknown {
+    if (name !== "sockname" && name !== "peername") return undefined;
+    try {
+      return name === "sockname" ? this._sock.getsockname() : this._sock.getpeername();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Replace the protocol (asyncio set_protocol); a BufferedProtocol is read into its buffer. */
+  override setProtocol(protocol: unknown): void {
+    const p = protocol as AnyProtocol;
+    this._buffered = typeof p.getBuffer === "function";
+    this._protocol = p;
+  }
+
+  /** The protocol receiving this transport's callbacks (asyncio get_protocol). */
+  override getProtocol(): ProtocolLike | BufferedProtocolLike {
+    return this._protocol;
+  }
+
+  // ---- Reading --------------------------------------------------------------------------------
+
+  /** True while data is being delivered (asyncio is_reading). */
+  isReading(): boolean {
+    return !this._paused && !this._closing;
+  }
+
+  /**
+   * Stop receiving until resumeReading() (asyncio pause_reading); on the proactor loop what
+   * was already received waits for resumeReading(). Idempotent.
+   */
+  pauseReading(): void {
+    if (this._closing || this._paused) return;
+    this._paused = true;
+    this._stopReading();
+  }
+
+  /** Resume receiving after pauseReading() (asyncio resume_reading). Idempotent. */
+  resumeReading(): void {
+    if (this._closing || !this._paused) return;
+    this._paused = false;
+    this._readingResumed();
+  }
+
+  /**
+   * @internal The BufferedProtocol's buffer for the next receive (asyncio get_buffer(-1));
+   * undefined when it failed, and the transport is then failing.
+   */
+  protected _protocolBuffer(): Uint8Array | undefined {
+    try {
+      const buf = this._protocol.getBuffer!(-1);
+      if (!(buf instanceof Uint8Array) || buf.byteLength === 0) {
+        throw new RuntimeError("getBuffer() returned an empty buffer");
+      }
+      return buf;
+    } catch (e) {
+      this._fatalError(e, "Fatal error: protocol.getBuffer() call failed.");
+      return undefined;
+    }
+  }
+
+  /** @internal The peer sent EOF: ask the protocol whether to keep the write side open. */
+  protected _eofReceived(): void {
+    let keepOpen: boolean | void;
+    try {
+      keepOpen = this._protocol.eofReceived?.();
+    } catch (e) {
+      this._fatalError(e, "Fatal error: protocol.eofReceived() call failed.");
+      return;
+    }
+    // Half-closed: the peer will send nothing more, so stop reading either way.
+    if (keepOpen) this._stopReading();
+    else this.close();
+  }
+
+  // ---- Writing --------------------------------------------------------------------------------
+
+  /** Half-close: send FIN once the buffer is flushed (asyncio write_eof). */
+  writeEof(): void {
+    if (this._closing || this._eof) return;
+    this._eof = true;
+    if (this._writeSize === 0) this._shutdownWrite();
+  }
+
+  /** True: a socket can half-close (asyncio can_write_eof). */
+  canWriteEof(): boolean {
+    return true;
+  }
+
+  /** @internal Send FIN (the write buffer is empty). */
+  protected _shutdownWrite(): void {
+    this._sock.shutdown(SHUT_WR);
+  }
+
+  // ---- Failing and closing --------------------------------------------------------------------
+
+  /** @internal */
+  protected _isPeerError(exc: unknown): boolean {
+    return exc instanceof OSError && connectionErrors.has(exc.code);
+  }
+
+  /** @internal Close the socket, then tell the server this connection is gone. */
+  protected _release(): void {
+    this._sock.close();
+    const server = this._server;
+    this._server = undefined;
+    server?._detach(this);
+  }
+}

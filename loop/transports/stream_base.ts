@@ -1,0 +1,284 @@
+/**
+ * What every writing stream transport shares (the bookkeeping of asyncio's _SelectorTransport,
+ * which its pipe and proactor transports repeat): the closing / connection-lost state machine,
+ * the one _callConnectionLost path, failing on a protocol callback's error, the write-buffer
+ * accounting flow control reads, and the BaseTransport methods.
+ *
+ * The states, in order: _closing (close(), abort() or a fatal error: no more reading) →
+ * _connLost > 0 (connectionLost is scheduled; later writes are dropped and counted) →
+ * _lostReported (connectionLost ran and the fd was released). Each is entered once.
+ *
+ * A subclass does the I/O through a few hooks (_startIo, _stopReading, _stopWriting, _release,
+ * _writeChunk, _writeFailed, _isPeerError). The per-read and per-write code stays in the
+ * subclasses or calls a hook as a plain method on `this`: no closure or Promise per event.
+ */
+import { EAGAIN, EINTR, lastErrno } from "../../ffi/libc.ts";
+import type { BaseEventLoop } from "../base_loop.ts";
+import type { Future } from "../futures.ts";
+import type { BaseProtocolLike } from "../protocols.ts";
+import type { BytesLike } from "../socket.ts";
+import { FlowControl } from "./flow_control.ts";
+
+/** After this many writes to a lost connection, say so once (asyncio logs a warning). */
+const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
+
+const EMPTY = new Uint8Array(0);
+
+/** A connection's transport over one fd, with a write buffer (see the file comment). */
+export abstract class StreamTransport extends FlowControl {
+  /** @internal */ protected _loop: BaseEventLoop;
+  /** @internal */ protected _protocol: BaseProtocolLike;
+  /** @internal */ protected readonly _fd: number;
+  /** @internal */ protected readonly _extra: Record<string, unknown>;
+  /** @internal */ protected _closing = false;
+  /** @internal Nonzero once connectionLost is scheduled; then counts the writes dropped. */
+  protected _connLost = 0;
+  private _lostReported = false;
+  // The write buffer: chunks not yet taken by the fd, the first at _writeQueue[_writeHead]
+  // (a head index, so that a drained chunk costs no Array.shift). _writeSize counts its bytes,
+  // plus, on the proactor, those of the send in flight.
+  /** @internal */ protected _writeQueue: Uint8Array[] = [];
+  /** @internal */ protected _writeHead = 0;
+  /** @internal */ protected _writeSize = 0;
+
+  /**
+   * Schedules, in order: the protocol's connectionMade, _startIo, then `waiter`'s result (null),
+   * each its own callback as asyncio does.
+   */
+  constructor(
+    loop: BaseEventLoop,
+    fd: number,
+    protocol: BaseProtocolLike,
+    extra: Record<string, unknown>,
+    waiter: Future<unknown> | undefined,
+  ) {
+    super();
+    this._loop = loop;
+    this._fd = fd;
+    this._protocol = protocol;
+    this._extra = extra;
+    loop.callSoon(connectionMade, this);
+    loop.callSoon(startIo, this);
+    if (waiter) loop.callSoon(resolveWaiter, waiter);
+  }
+
+  // ---- Hooks: the subclass's I/O --------------------------------------------------------------
+
+  /** @internal Begin I/O, once connectionMade has run (start reading, watch the peer). */
+  abstract _startIo(): void;
+  /** @internal Stop reading from the fd: closing, or the protocol paused reading. */
+  protected abstract _stopReading(): void;
+  /** @internal Stop watching for writability (or cancel the send in flight). */
+  protected abstract _stopWriting(): void;
+  /** @internal After connectionLost: close the fd and let go of what the connection held. */
+  protected abstract _release(): void;
+  /** @internal One non-blocking write of `chunk`; bytes taken, or −1 with errno set. */
+  protected abstract _writeChunk(chunk: Uint8Array): number;
+  /** @internal A write failed with `errno`: fail the transport with the right message. */
+  protected abstract _writeFailed(errno: number): void;
+  /** @internal True for errors that only mean the peer went away: not logged, only reported. */
+  protected abstract _isPeerError(exc: unknown): boolean;
+  /** @internal Information only the fd can tell (e.g. "sockname"), or undefined. */
+  protected _lookupExtraInfo(_name: string): unknown {
+    return undefined;
+  }
+
+  // ---- BaseTransport -------------------------------------------------------------------------
+
+  /**
+   * Optional information about the connection (asyncio get_extra_info): what the creator gave,
+   * then what the fd can tell; `defaultValue` when unknown.
+   */
+  getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
+    if (name in this._extra && this._extra[name] !== undefined) return this._extra[name];
+    const value = this._lookupExtraInfo(name);
+    if (value === undefined) return defaultValue;
+    this._extra[name] = value;
+    return value;
+  }
+
+  /** True once the transport is closing or closed (asyncio is_closing). */
+  isClosing(): boolean {
+    return this._closing;
+  }
+
+  /** Replace the protocol (asyncio set_protocol). */
+  setProtocol(protocol: unknown): void {
+    this._protocol = protocol as BaseProtocolLike;
+  }
+
+  /** The protocol receiving this transport's callbacks (asyncio get_protocol). */
+  getProtocol(): BaseProtocolLike {
+    return this._protocol;
+  }
+
+  /** Flush what is buffered, then close; reading stops at once (asyncio close). */
+  close(): void {
+    if (this._closing) return;
+    this._closing = true;
+    this._stopReading();
+    if (this._writeSize === 0) {
+      this._connLost++;
+      this._loop.callSoon(callConnectionLost, this, null);
+    }
+  }
+
+  /** Close now, dropping unsent data (asyncio abort). */
+  abort(): void {
+    this._forceClose(null);
+  }
+
+  // ---- Writing --------------------------------------------------------------------------------
+
+  /** Bytes buffered for writing (asyncio get_write_buffer_size). */
+  getWriteBufferSize(): number {
+    return this._writeSize;
+  }
+
+  /** Write every chunk in order (asyncio writelines). */
+  writelines(list: Iterable<BytesLike>): void {
+    for (const chunk of list) this.write(chunk);
+  }
+
+  /** Write `data` (asyncio write); what the fd does not take now is buffered. */
+  abstract write(data: BytesLike): void;
+
+  /** @internal A write after the connection was lost: dropped, and counted. */
+  protected _dropWrite(warning: string): void {
+    if (this._connLost === LOG_THRESHOLD_FOR_CONNLOST_WRITES) console.warn(warning);
+    this._connLost++;
+  }
+
+  /**
+   * @internal The selector transports' write: straight to the fd when nothing is queued; what
+   * it does not take is copied (the caller may reuse its array after write() returns) into the
+   * queue, and _flushWriteQueue sends it when the fd is writable (_watchWritable).
+   */
+  protected _writeOrQueue(bytes: Uint8Array): void {
+    if (this._writeSize === 0) {
+      const n = this._writeChunk(bytes);
+      if (n === bytes.byteLength) return;
+      if (n < 0) {
+        const errno = lastErrno();
+        if (errno !== EAGAIN && errno !== EINTR) {
+          this._writeFailed(errno);
+          return;
+        }
+      } else {
+        bytes = bytes.subarray(n);
+      }
+      this._watchWritable();
+    }
+    this._writeQueue.push(bytes.slice());
+    this._writeSize += bytes.byteLength;
+    this._maybePauseProtocol();
+  }
+
+  /** @internal Call _flushWriteQueue when the fd is writable (used with _writeOrQueue). */
+  protected _watchWritable(): void {}
+
+  /**
+   * @internal The fd is writable: write queued chunks in order while it takes them. False if a
+   * write failed; the queue is then dropped and the transport is failing.
+   */
+  protected _flushWriteQueue(): boolean {
+    const queue = this._writeQueue;
+    while (this._writeHead < queue.length) {
+      const chunk = queue[this._writeHead];
+      const n = this._writeChunk(chunk);
+      if (n < 0) {
+        const errno = lastErrno();
+        if (errno === EAGAIN || errno === EINTR) break;
+        this._stopWriting();
+        this._clearWriteQueue();
+        this._writeFailed(errno);
+        return false;
+      }
+      this._writeSize -= n;
+      if (n < chunk.byteLength) {
+        queue[this._writeHead] = chunk.subarray(n);
+        break;
+      }
+      queue[this._writeHead++] = EMPTY;
+    }
+    if (this._writeHead === queue.length) {
+      this._writeQueue = [];
+      this._writeHead = 0;
+    }
+    this._maybeResumeProtocol();
+    return true;
+  }
+
+  /** @internal Drop everything buffered for writing. */
+  protected _clearWriteQueue(): void {
+    this._writeQueue = [];
+    this._writeHead = 0;
+    this._writeSize = 0;
+  }
+
+  // ---- Failing and closing --------------------------------------------------------------------
+
+  /** @internal Report `exc` (unless the peer merely left) and close at once. */
+  _fatalError(exc: unknown, message: string): void {
+    if (!this._isPeerError(exc)) {
+      this._loop.callExceptionHandler({
+        message,
+        exception: exc,
+        transport: this,
+        protocol: this._protocol,
+      });
+    }
+    this._forceClose(exc instanceof Error ? exc : new Error(String(exc)));
+  }
+
+  /** @internal Drop unsent data, stop reading and schedule connectionLost(exc), once. */
+  protected _forceClose(exc: Error | null): void {
+    if (this._connLost) return;
+    if (this._writeSize > 0) {
+      this._clearWriteQueue();
+      this._stopWriting();
+    }
+    this._closing = true;
+    this._stopReading();
+    this._connLost++;
+    this._loop.callSoon(callConnectionLost, this, exc);
+  }
+
+  /** @internal The one path to connectionLost: it runs exactly once, then the fd is released. */
+  _callConnectionLost(exc: Error | null): void {
+    if (this._lostReported) return;
+    this._lostReported = true;
+    // From now on write() drops its data: the fd number may already belong to someone else.
+    this._connLost ||= 1;
+    try {
+      this._protocol.connectionLost?.(exc);
+    } finally {
+      this._release();
+    }
+  }
+
+  /** @internal */
+  _connectionMade(): void {
+    try {
+      this._protocol.connectionMade?.(this as never);
+    } catch (e) {
+      this._fatalError(e, "Fatal error: protocol.connectionMade() call failed.");
+    }
+  }
+}
+
+function connectionMade(t: StreamTransport): void {
+  t._connectionMade();
+}
+
+function startIo(t: StreamTransport): void {
+  t._startIo();
+}
+
+function resolveWaiter(waiter: Future<unknown>): void {
+  if (!waiter.done()) waiter.setResult(null);
+}
+
+function callConnectionLost(t: StreamTransport, exc: Error | null): void {
+  t._callConnectionLost(exc);
+}
