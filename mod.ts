@@ -57,6 +57,7 @@ export type {
   WriteTransport,
 } from "./loop/transports/base.ts";
 export type { FlowControl } from "./loop/transports/flow_control.ts";
+export type { StreamTransport } from "./loop/transports/stream_base.ts";
 export { Server } from "./loop/server.ts";
 export type {
   CreateConnectionOptions, CreateServerOptions, CreateUnixConnectionOptions,
