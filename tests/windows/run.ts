@@ -37,5 +37,5 @@ for (const [name, fn] of cases) {
     clearTimeout(timer);
   }
 }
-console.log(`# ${passed} passed, ${failed} failed`);
+console.log(`windows: ${passed} passed, ${failed} failed`);
 (globalThis as { process?: { exit(code: number): void } }).process?.exit(failed ? 1 : 0);
