@@ -26,12 +26,16 @@ import {
 import { createDatagramEndpoint, type DatagramEndpointOptions } from "./datagram_endpoint.ts";
 import { type AddrInfo, getaddrinfo, type GetAddrInfoOptions, getnameinfo } from "./dns.ts";
 import type {
-  BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
+  BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
+  SubprocessProtocolLike,
 } from "./protocols.ts";
 import type { FileLike } from "./selector_loop.ts";
 import type { Server } from "./server.ts";
 import type { AddressLike, Socket } from "./socket.ts";
-import type { DatagramTransport, Transport } from "./transports/base.ts";
+import type {
+  DatagramTransport, ReadTransport, SubprocessTransport, Transport, WriteTransport,
+} from "./transports/base.ts";
+import type { SubprocessOptions } from "./subprocess.ts";
 import type { SocketTransportOptions } from "./transports/selector_socket.ts";
 
 /** What call_exception_handler receives (asyncio's context dict). */
@@ -537,6 +541,54 @@ export abstract class BaseEventLoop {
   ): void;
   /** Stop watching `fd` for writing; false if it was not watched (asyncio remove_writer). */
   abstract removeWriter(fd: FileLike): boolean;
+
+  // ---- Pipes and subprocesses (loop/transports/unix_pipes.ts, loop/subprocess.ts) -----------
+  // Imported on first use: those modules bind POSIX calls (posix_spawn, fstat) when loaded, and
+  // a loop on Windows must stay importable without them.
+
+  /**
+   * Wrap the read end of a pipe, FIFO, tty or character device (an fd or an object with
+   * fileno()) in a read transport (asyncio connect_read_pipe). A regular file is a ValueError.
+   */
+  async connectReadPipe<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    pipe: FileLike,
+  ): Promise<[ReadTransport, P]> {
+    const { connectReadPipe } = await import("./transports/unix_pipes.ts");
+    return connectReadPipe(this, protocolFactory, pipe);
+  }
+
+  /** Wrap the write end of a pipe in a write transport (asyncio connect_write_pipe). */
+  async connectWritePipe<P extends BaseProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    pipe: FileLike,
+  ): Promise<[WriteTransport, P]> {
+    const { connectWritePipe } = await import("./transports/unix_pipes.ts");
+    return connectWritePipe(this, protocolFactory, pipe);
+  }
+
+  /**
+   * Start `program` with `args`, optionally followed by an options object {stdin, stdout,
+   * stderr, cwd, env} (asyncio subprocess_exec). The streams default to PIPE.
+   */
+  async subprocessExec<P extends SubprocessProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    program: string,
+    ...rest: (string | SubprocessOptions)[]
+  ): Promise<[SubprocessTransport, P]> {
+    const { subprocessExec } = await import("./subprocess.ts");
+    return subprocessExec(this, protocolFactory, program, rest);
+  }
+
+  /** Run `cmd` with /bin/sh -c (asyncio subprocess_shell). */
+  async subprocessShell<P extends SubprocessProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    cmd: string,
+    options: SubprocessOptions = {},
+  ): Promise<[SubprocessTransport, P]> {
+    const { subprocessShell } = await import("./subprocess.ts");
+    return subprocessShell(this, protocolFactory, cmd, options);
+  }
 
   // ---- Errors ---------------------------------------------------------------------------------
 

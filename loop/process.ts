@@ -20,19 +20,6 @@ export interface ProcessOptions extends SubprocessOptions {
   limit?: number;
 }
 
-/** The loop methods this module builds on (the selector loop has them). */
-interface SubprocessLoop extends BaseEventLoop {
-  subprocessExec(
-    factory: () => SubprocessStreamProtocol,
-    program: string,
-    ...rest: unknown[]
-  ): Promise<[SubprocessTransport, SubprocessStreamProtocol]>;
-  subprocessShell(
-    factory: () => SubprocessStreamProtocol,
-    cmd: string,
-    options?: SubprocessOptions,
-  ): Promise<[SubprocessTransport, SubprocessStreamProtocol]>;
-}
 
 /**
  * The protocol between a subprocess transport and its streams (asyncio's
@@ -274,8 +261,8 @@ export class Process {
   }
 }
 
-function subprocessLoop(): SubprocessLoop {
-  return getRunningLoop() as SubprocessLoop;
+function subprocessLoop(): BaseEventLoop {
+  return getRunningLoop();
 }
 
 /**
@@ -293,7 +280,7 @@ export async function createSubprocessExec(
   const [transport, protocol] = await loop.subprocessExec(
     () => new SubprocessStreamProtocol(limit, loop),
     program,
-    ...args,
+    ...(args as string[]),
     withInheritDefaults(loopOptions),
   );
   return new Process(transport, protocol, loop);

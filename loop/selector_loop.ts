@@ -8,16 +8,11 @@ import { OSError, ValueError } from "./errors.ts";
 import { type Callback, Handle } from "./handles.ts";
 import { EVENT_READ, EVENT_WRITE, type Selector } from "./selector.ts";
 import { type SignalLike, SignalHandlers, signalNumber } from "./signals.ts";
-import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
+import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
 import * as sockOps from "./sock_ops.ts";
 import type { AddressLike, BytesLike, SockAddr, Socket } from "./socket.ts";
 import type { Transport } from "./transports/base.ts";
 import { SelectorSocketTransport, type SocketTransportOptions } from "./transports/selector_socket.ts";
-import type { BufferedProtocolLike } from "./protocols.ts";
-import type { ReadTransport, SubprocessTransport, WriteTransport } from "./transports/base.ts";
-import { connectReadPipe, connectWritePipe } from "./transports/unix_pipes.ts";
-import type { BaseProtocolLike, SubprocessProtocolLike } from "./protocols.ts";
-import { subprocessExec, subprocessShell, type SubprocessOptions } from "./subprocess.ts";
 
 /** Something addReader accepts: an fd, or an object with fileno() (a Socket, a file). */
 export type FileLike = number | { fileno(): number };
@@ -213,48 +208,6 @@ export class SelectorEventLoop extends BaseEventLoop {
   removeSignalHandler(sig: SignalLike): boolean {
     signalNumber(sig); // a bad signal is a ValueError even when nothing is installed
     return this._signals?.remove(sig) ?? false;
-  }
-
-  // ---- Pipes and subprocesses (loop/transports/unix_pipes.ts, loop/subprocess.ts) -----------
-
-  /**
-   * Wrap the read end of a pipe, FIFO, tty or character device (an fd or an object with
-   * fileno()) in a read transport (asyncio connect_read_pipe). A regular file is a ValueError.
-   */
-  connectReadPipe<P extends ProtocolLike>(
-    protocolFactory: ProtocolFactory<P>,
-    pipe: FileLike,
-  ): Promise<[ReadTransport, P]> {
-    return connectReadPipe(this, protocolFactory, pipe);
-  }
-
-  /** Wrap the write end of a pipe in a write transport (asyncio connect_write_pipe). */
-  connectWritePipe<P extends BaseProtocolLike>(
-    protocolFactory: ProtocolFactory<P>,
-    pipe: FileLike,
-  ): Promise<[WriteTransport, P]> {
-    return connectWritePipe(this, protocolFactory, pipe);
-  }
-
-  /**
-   * Start `program` with `args`, optionally followed by an options object {stdin, stdout,
-   * stderr, cwd, env} (asyncio subprocess_exec). The streams default to PIPE.
-   */
-  subprocessExec<P extends SubprocessProtocolLike>(
-    protocolFactory: ProtocolFactory<P>,
-    program: string,
-    ...rest: (string | SubprocessOptions)[]
-  ): Promise<[SubprocessTransport, P]> {
-    return subprocessExec(this, protocolFactory, program, rest);
-  }
-
-  /** Run `cmd` with /bin/sh -c (asyncio subprocess_shell). */
-  subprocessShell<P extends SubprocessProtocolLike>(
-    protocolFactory: ProtocolFactory<P>,
-    cmd: string,
-    options: SubprocessOptions = {},
-  ): Promise<[SubprocessTransport, P]> {
-    return subprocessShell(this, protocolFactory, cmd, options);
   }
 
   /** Collect ready fds with a zero-timeout select and queue their callbacks. */

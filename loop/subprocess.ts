@@ -20,7 +20,7 @@ import {
 import { OSError, RuntimeError, ValueError } from "./errors.ts";
 import type { Future } from "./futures.ts";
 import type { ProtocolFactory, SubprocessProtocolLike } from "./protocols.ts";
-import type { SelectorEventLoop } from "./selector_loop.ts";
+import type { BaseEventLoop } from "./base_loop.ts";
 import type { BaseTransport, SubprocessTransport } from "./transports/base.ts";
 import {
   checkArg, checkFactory, checkOptions, checkStdio, resolveProgram, splitArgs,
@@ -61,7 +61,7 @@ class PipeProto {
 /** A child process and its pipes (asyncio's _UnixSubprocessTransport). */
 export class UnixSubprocessTransport implements SubprocessTransport {
   /** @internal */ _protocol: SubprocessProtocolLike;
-  private readonly _loop: SelectorEventLoop;
+  private readonly _loop: BaseEventLoop;
   private readonly _pid: number;
   private _pidfd: number;
   private _returncode: number | null = null;
@@ -78,7 +78,7 @@ export class UnixSubprocessTransport implements SubprocessTransport {
    * subprocessExec/subprocessShell. OSError if the spawn fails.
    */
   constructor(
-    loop: SelectorEventLoop,
+    loop: BaseEventLoop,
     protocol: SubprocessProtocolLike,
     program: string,
     argv: string[],
@@ -342,7 +342,7 @@ function resolveWaiter(waiter: Future<unknown>): void {
 }
 
 async function start<P extends SubprocessProtocolLike>(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   protocolFactory: ProtocolFactory<P>,
   program: string,
   argv: string[],
@@ -368,7 +368,7 @@ async function start<P extends SubprocessProtocolLike>(
  * followed by an options object. stdin, stdout and stderr default to PIPE.
  */
 export async function subprocessExec<P extends SubprocessProtocolLike>(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   protocolFactory: ProtocolFactory<P>,
   program: string,
   rest: unknown[],
@@ -384,7 +384,7 @@ export async function subprocessExec<P extends SubprocessProtocolLike>(
 
 /** Run `cmd` with /bin/sh -c (asyncio subprocess_shell); stdio defaults to PIPE. */
 export async function subprocessShell<P extends SubprocessProtocolLike>(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   protocolFactory: ProtocolFactory<P>,
   cmd: string,
   options: SubprocessOptions = {},

@@ -16,7 +16,8 @@ import { fileType, S_IFCHR, S_IFDIR, S_IFIFO, S_IFREG, S_IFSOCK } from "../../ff
 import { OSError, ValueError } from "../errors.ts";
 import type { Future } from "../futures.ts";
 import type { BaseProtocolLike, ProtocolLike } from "../protocols.ts";
-import type { FileLike, SelectorEventLoop } from "../selector_loop.ts";
+import type { BaseEventLoop } from "../base_loop.ts";
+import type { FileLike } from "../selector_loop.ts";
 import { asBytes, type BytesLike } from "../socket.ts";
 import type { ReadTransport, WriteTransport } from "./base.ts";
 import { StreamTransport } from "./stream_base.ts";
@@ -71,7 +72,7 @@ function isUnpollable(e: unknown): boolean {
 
 /** The read end of a pipe (asyncio's _UnixReadPipeTransport). */
 export class ReadPipeTransport implements ReadTransport {
-  private readonly _loop: SelectorEventLoop;
+  private readonly _loop: BaseEventLoop;
   private _protocol: ProtocolLike;
   private readonly _pipe: FileLike;
   private readonly _fd: number;
@@ -87,7 +88,7 @@ export class ReadPipeTransport implements ReadTransport {
 
   /** Made by connectReadPipe(); use that. */
   constructor(
-    loop: SelectorEventLoop,
+    loop: BaseEventLoop,
     pipe: FileLike,
     fd: number,
     protocol: ProtocolLike,
@@ -304,7 +305,7 @@ function resolveWaiter(waiter: Future<unknown>): void {
  * files and the watch for its reader's departure.
  */
 export class WritePipeTransport extends StreamTransport implements WriteTransport {
-  /** @internal */ declare protected _loop: SelectorEventLoop;
+  /** @internal */ declare protected _loop: BaseEventLoop;
   private readonly _pipe: FileLike;
   /** Pipes and sockets are also watched for reading: that is how the reader's close shows. */
   private readonly _watchPeer: boolean;
@@ -315,7 +316,7 @@ export class WritePipeTransport extends StreamTransport implements WriteTranspor
 
   /** Made by connectWritePipe(); use that. */
   constructor(
-    loop: SelectorEventLoop,
+    loop: BaseEventLoop,
     pipe: FileLike,
     fd: number,
     fileType: number,
@@ -485,7 +486,7 @@ function checkFactory(factory: unknown): void {
  * non-blocking; the transport closes it when the connection is lost.
  */
 export async function connectReadPipe<P extends ProtocolLike>(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   protocolFactory: () => P,
   pipe: FileLike,
 ): Promise<[ReadPipeTransport, P]> {
@@ -509,7 +510,7 @@ export async function connectReadPipe<P extends ProtocolLike>(
  * connectReadPipe.
  */
 export async function connectWritePipe<P extends BaseProtocolLike>(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   protocolFactory: () => P,
   pipe: FileLike,
 ): Promise<[WritePipeTransport, P]> {
