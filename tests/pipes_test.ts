@@ -319,7 +319,7 @@ test("a regular file is a ValueError naming the reason; bad arguments are clear 
       const path = join(dir, "regular");
       writeFileSync(path, "data");
       const f = fsFile(path, fsc.O_RDONLY);
-      const before = openFdCount();
+      const before = await stableFdCount();
       let made = 0;
       await assert.rejects(
         loop.connectReadPipe(() => ({ connectionMade: () => made++ }), f),
@@ -331,7 +331,7 @@ test("a regular file is a ValueError naming the reason; bad arguments are clear 
       assert.equal(fdTarget(f.fd), path, "a refused pipe stays the caller's");
       f.close();
       fw.close();
-      assert.equal(openFdCount(), before - 1);
+      assert.equal(await fdCountSettled(before - 1), before - 1);
       await assert.rejects(loop.connectReadPipe(() => ({}), dir as never), TypeError);
       await assert.rejects(loop.connectReadPipe(() => ({}), -1), ValueError);
       await assert.rejects(loop.connectReadPipe("nope" as never, 0), TypeError);
