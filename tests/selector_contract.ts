@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { EVENT_READ, EVENT_WRITE, OSError, type Selector, type Socket, socketpair } from "../mod.ts";
-import { fdCountSettled, hostDelay, openFdCount } from "./helpers.ts";
+import { fdCountSettled, hostDelay, stableFdCount } from "./helpers.ts";
 
 const enc = new TextEncoder();
 
@@ -250,7 +250,7 @@ export function selectorContract(name: string, create: () => Selector): void {
 
   test(`[${name}] close() releases every fd and thread it opened, and is idempotent`, async () => {
     const [a, b] = pair();
-    const before = openFdCount();
+    const before = await stableFdCount();
     const sel = create();
     sel.register(a.fileno(), EVENT_READ);
     setTimeout(() => b.send(enc.encode("x")), 10);
