@@ -18,6 +18,7 @@ import { type Callback, Handle, TimerHandle } from "./handles.ts";
 import { getRunningLoopOrNull, setRunningLoop } from "./running.ts";
 import { type Coroutine, Task } from "./tasks.ts";
 import { TimerHeap } from "./timer_heap.ts";
+import { type SignalLike, SignalHandlers, signalNumber } from "./signals.ts";
 import {
   createConnection, type CreateConnectionOptions, createServer, type CreateServerOptions,
   createUnixConnection, type CreateUnixConnectionOptions, createUnixServer,
@@ -126,6 +127,7 @@ export abstract class BaseEventLoop {
   private _debug = !!readEnv("AIOLOOP_DEBUG");
   private _exceptionHandler: ExceptionHandler | null = null;
   private readonly _tasks = new Set<Task<unknown>>();
+  private _signals: SignalHandlers | undefined;
   private _defaultExecutor: Executor | null = null;
 
   // ---- I/O hooks for subclasses -------------------------------------------------------------
@@ -302,6 +304,7 @@ export abstract class BaseEventLoop {
     this._ready.clear();
     this._timers.clear();
     this._defaultExecutor?.shutdown(false); // asyncio: shut down without waiting
+    this._signals?.removeAll(); // give every signal its previous disposition back
     this._closeIo();
   }
 
@@ -588,6 +591,30 @@ export abstract class BaseEventLoop {
   ): Promise<[SubprocessTransport, P]> {
     const { subprocessShell } = await import("./subprocess.ts");
     return subprocessShell(this, protocolFactory, cmd, options);
+  }
+
+  // ---- UNIX signals (loop/signals.ts) -------------------------------------------------------
+
+  /**
+   * Run `callback(...args)` on the loop when signal `sig` (a number or "SIGINT"-style name)
+   * arrives (asyncio add_signal_handler). Replaces an earlier handler for the same signal.
+   * ValueError for an invalid or uncatchable signal (SIGKILL, SIGSTOP); RuntimeError if the
+   * handler cannot be installed.
+   */
+  addSignalHandler<A extends unknown[]>(
+    sig: SignalLike,
+    callback: (...args: A) => unknown,
+    ...args: A
+  ): void {
+    this._checkClosed();
+    this._signals ??= new SignalHandlers(this);
+    this._signals.add(sig, callback as Callback, args);
+  }
+
+  /** Remove the handler for `sig`; false if there was none (asyncio remove_signal_handler). */
+  removeSignalHandler(sig: SignalLike): boolean {
+    signalNumber(sig); // a bad signal is a ValueError even when nothing is installed
+    return this._signals?.remove(sig) ?? false;
   }
 
   // ---- Errors ---------------------------------------------------------------------------------

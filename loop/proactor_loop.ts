@@ -15,7 +15,9 @@
  */
 import { osError } from "../ffi/libc.ts";
 import { decodeSockaddr, encodeSockaddr, formatAddress, isIpAddress, SOCKADDR_STORAGE_SIZE } from "../ffi/sockaddr.ts";
-import { AF_INET, AF_INET6, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../ffi/socket_constants.ts";
+import {
+  AF_INET, AF_INET6, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK,
+} from "../ffi/socket_constants.ts";
 import { POLLIN, POLLOUT } from "../ffi/io_uring.ts";
 import { defaultProactor } from "../platform/default_proactor.ts";
 import { BaseEventLoop, describe } from "./base_loop.ts";
@@ -24,9 +26,9 @@ import { type Callback, Handle } from "./handles.ts";
 import type { CompletionTarget, Proactor } from "./proactor.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
 import { fileObjToFd, type FileLike } from "./selector_loop.ts";
-import { type SignalLike, SignalHandlers, signalNumber } from "./signals.ts";
 import { type AddressLike, asBytes, type BytesLike, type SockAddr, Socket } from "./socket.ts";
 import type { Transport } from "./transports/base.ts";
+import { checkCount, checkSocket } from "./sock_ops.ts";
 import { ProactorSocketTransport } from "./transports/proactor_socket.ts";
 import type { SocketTransportOptions } from "./transports/selector_socket.ts";
 
@@ -61,7 +63,6 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   private readonly _pollOps: [number[], number[]] = [[], []];
   private _rearm: number[] = [];
   private _watched = 0;
-  private _signals: SignalHandlers | undefined;
 
   /** A loop over `proactor`, or over this OS's default (io_uring on Linux). */
   constructor(proactor: Proactor = defaultProactor()) {
@@ -268,23 +269,6 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     return new ProactorSocketTransport(this, sock, protocol, options);
   }
 
-  /** Run `callback(...args)` on the loop when signal `sig` arrives (asyncio add_signal_handler). */
-  addSignalHandler<A extends unknown[]>(
-    sig: SignalLike,
-    callback: (...args: A) => unknown,
-    ...args: A
-  ): void {
-    this._checkClosed();
-    this._signals ??= new SignalHandlers(this);
-    this._signals.add(sig, callback as Callback, args);
-  }
-
-  /** Remove the handler for `sig`; false if there was none (asyncio remove_signal_handler). */
-  removeSignalHandler(sig: SignalLike): boolean {
-    signalNumber(sig);
-    return this._signals?.remove(sig) ?? false;
-  }
-
   // ---- The I/O hooks -------------------------------------------------------------------------
 
   protected _pollIo(): void {
@@ -317,7 +301,6 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   }
 
   protected _closeIo(): void {
-    this._signals?.removeAll();
     for (const table of this._watchers) {
       for (const h of table) h?.cancel();
       table.length = 0;
@@ -330,22 +313,3 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   }
 }
 
-// <bits/socket.h>: do not raise SIGPIPE on a closed peer.
-const MSG_NOSIGNAL = 0x4000;
-
-function checkSocket(sock: Socket, method: string): number {
-  if (!(sock instanceof Socket)) {
-    throw new TypeError(`${method}() needs a Socket, got ${sock === null ? "null" : typeof sock}`);
-  }
-  if (sock._isBlocking()) throw new ValueError("the socket must be non-blocking");
-  const fd = sock.fileno();
-  if (fd < 0) throw new ValueError("I/O operation on closed socket (bad file descriptor)");
-  return fd;
-}
-
-function checkCount(n: unknown, what: string): number {
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-    throw new ValueError(`${what} must be a non-negative integer, got ${String(n)}`);
-  }
-  return n;
-}

@@ -7,7 +7,6 @@ import { BaseEventLoop, describe } from "./base_loop.ts";
 import { OSError, ValueError } from "./errors.ts";
 import { type Callback, Handle } from "./handles.ts";
 import { EVENT_READ, EVENT_WRITE, type Selector } from "./selector.ts";
-import { type SignalLike, SignalHandlers, signalNumber } from "./signals.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
 import * as sockOps from "./sock_ops.ts";
 import type { AddressLike, BytesLike, SockAddr, Socket } from "./socket.ts";
@@ -39,7 +38,6 @@ export class SelectorEventLoop extends BaseEventLoop {
   private readonly _writers: (Handle | undefined)[] = [];
   private readonly _interest: number[] = [];
   private _watchedFds = 0;
-  private _signals: SignalHandlers | undefined;
 
   /** A loop over `selector`, or over this OS's default (epoll on Linux). */
   constructor(selector: Selector = defaultSelector()) {
@@ -188,28 +186,6 @@ export class SelectorEventLoop extends BaseEventLoop {
     return new SelectorSocketTransport(this, sock, protocol, options);
   }
 
-  /**
-   * Run `callback(...args)` on the loop when signal `sig` (a number or "SIGINT"-style name)
-   * arrives (asyncio add_signal_handler). Replaces an earlier handler for the same signal.
-   * ValueError for an invalid or uncatchable signal (SIGKILL, SIGSTOP); RuntimeError if the
-   * handler cannot be installed.
-   */
-  addSignalHandler<A extends unknown[]>(
-    sig: SignalLike,
-    callback: (...args: A) => unknown,
-    ...args: A
-  ): void {
-    this._checkClosed();
-    this._signals ??= new SignalHandlers(this);
-    this._signals.add(sig, callback as Callback, args);
-  }
-
-  /** Remove the handler for `sig`; false if there was none (asyncio remove_signal_handler). */
-  removeSignalHandler(sig: SignalLike): boolean {
-    signalNumber(sig); // a bad signal is a ValueError even when nothing is installed
-    return this._signals?.remove(sig) ?? false;
-  }
-
   /** Collect ready fds with a zero-timeout select and queue their callbacks. */
   protected _pollIo(): void {
     const selector = this._selector;
@@ -247,7 +223,6 @@ export class SelectorEventLoop extends BaseEventLoop {
 
   /** Close the selector and stop the parker. */
   protected _closeIo(): void {
-    this._signals?.removeAll();
     for (const h of this._readers) h?.cancel();
     for (const h of this._writers) h?.cancel();
     this._readers.length = 0;

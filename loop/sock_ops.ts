@@ -60,7 +60,8 @@ function retry<T>(fut: Future<T>, attempt: Attempt<T>): void {
   if (r !== WOULD_BLOCK) fut.setResult(r);
 }
 
-function checkSocket(sock: Socket, method: string): number {
+/** @internal The fd of a non-blocking, open Socket; TypeError/ValueError naming the problem. */
+export function checkSocket(sock: Socket, method: string): number {
   if (!(sock instanceof Socket)) {
     throw new TypeError(`${method}() needs a Socket, got ${sock === null ? "null" : typeof sock}`);
   }
@@ -70,7 +71,8 @@ function checkSocket(sock: Socket, method: string): number {
   return fd;
 }
 
-function checkCount(n: unknown, what: string): number {
+/** @internal `n` if it is a non-negative integer; ValueError naming `what` otherwise. */
+export function checkCount(n: unknown, what: string): number {
   if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
     throw new ValueError(`${what} must be a non-negative integer, got ${String(n)}`);
   }
