@@ -13,7 +13,7 @@ import {
   AF_INET, OSError, type SelectorEventLoop, socketpair, type Transport,
   ValueError,
 } from "../mod.ts";
-import { captureExceptions, fdCountSettled, stableFdCount, withLoop } from "./helpers.ts";
+import { captureExceptions, concat, fdCountSettled, stableFdCount, withLoop } from "./helpers.ts";
 import { hasIpv6, pattern, runPeer, sha256, startPeerServer } from "./net_helpers.ts";
 
 /** Echoes everything; closes after echoing the peer's EOF. */
@@ -117,18 +117,11 @@ test("node:net (the host's own networking) talks to aioloop both ways in one pro
       );
       t.write(new TextEncoder().encode("from aioloop"));
       await loop.runUntilComplete(p.done);
-      assert.equal(new TextDecoder().decode(sha256Free(p.chunks)), "from aioloop");
+      assert.equal(new TextDecoder().decode(concat(p.chunks)), "from aioloop");
     } finally {
       await new Promise((r) => nodeServer.close(r));
     }
   }));
-
-function sha256Free(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) out.set(c, (o += c.length) - c.length);
-  return out;
-}
 
 test("Unix sockets: a Python client through createUnixServer; createUnixConnection to it", () =>
   withLoop(async (loop) => {

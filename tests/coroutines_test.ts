@@ -5,19 +5,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  allTasks, CancelledError, ensureFuture, Future, gather, newEventLoop, RuntimeError,
+  allTasks, CancelledError, ensureFuture, gather, newEventLoop, RuntimeError,
   type SelectorEventLoop, sleep, Task, TimeoutError, ValueError, waitFor,
 } from "../mod.ts";
-import { captureExceptions, withLoop } from "./helpers.ts";
-
-/** Run the loop until `fut` is done, without throwing its outcome. */
-async function settle(loop: SelectorEventLoop, fut: Future<unknown>): Promise<void> {
-  const done = loop.createFuture();
-  fut.addDoneCallback(() => {
-    if (!done.done()) done.setResult(undefined);
-  });
-  await loop.runUntilComplete(done);
-}
+import { captureExceptions, settle, withLoop } from "./helpers.ts";
 
 /** A callback that reschedules itself: counts loop iterations. */
 function iterationCounter(loop: SelectorEventLoop): { count: number; stop(): void } {

@@ -2,7 +2,7 @@
  * Shared test helpers: a fresh loop per test, fd counting, collecting exception contexts.
  */
 import { readdirSync } from "node:fs";
-import { type ExceptionContext, newEventLoop, type SelectorEventLoop } from "../mod.ts";
+import { type ExceptionContext, type Future, newEventLoop, type SelectorEventLoop } from "../mod.ts";
 
 /** How many fds this process has open now (/proc/self/fd). */
 export function openFdCount(): number {
@@ -68,4 +68,24 @@ export async function stableFdCount(): Promise<number> {
     prev = n;
   }
   return prev;
+}
+
+/** The bytes of `chunks`, one after the other, in one array. */
+export function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+/** Run the loop until `fut` is done, without throwing its outcome. */
+export async function settle(loop: SelectorEventLoop, fut: Future<unknown>): Promise<void> {
+  const done = loop.createFuture();
+  fut.addDoneCallback(() => {
+    if (!done.done()) done.setResult(undefined);
+  });
+  await loop.runUntilComplete(done);
 }

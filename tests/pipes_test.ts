@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { closeSync, constants as fsc, mkdtempSync, openSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +12,8 @@ import { test } from "node:test";
 import { check, libc, O_CLOEXEC } from "../ffi/libc.ts";
 import { openpty } from "../ffi/spawn.ts";
 import { OSError, sleep, type ReadTransport, type SelectorEventLoop, ValueError, type WriteTransport } from "../mod.ts";
-import { captureExceptions, fdCountSettled, openFdCount, stableFdCount, withLoop } from "./helpers.ts";
+import { captureExceptions, fdCountSettled, stableFdCount, withLoop } from "./helpers.ts";
+import { pattern, sha256 } from "./net_helpers.ts";
 
 /** A protocol that records every callback. */
 class Recorder {
@@ -57,15 +57,8 @@ class Recorder {
   }
 }
 
-const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
-
-function pattern(n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = (i * 7 + (i >> 10)) & 0xff;
-  return b;
-}
 
 /** A pipe2(O_CLOEXEC) pair: [readEnd, writeEnd]. */
 function pipe(): [number, number] {
@@ -168,7 +161,7 @@ test("10 MiB through a write pipe into a read pipe, with flow control and checks
     pump();
     await until(loop, () => reader.events.includes("lost") && writer.events.includes("lost"), 60);
     assert.equal(reader.size, data.length);
-    assert.equal(sha(reader.received()), sha(data), "bytes lost or reordered");
+    assert.equal(sha256(reader.received()), sha256(data), "bytes lost or reordered");
     assert.ok(writer.events.includes("pause") && writer.events.includes("resume"), writer.events.join());
     assert.ok(maxBuffered <= 64 * 1024 + 100_000, `buffer reached ${maxBuffered}`);
     assert.deepEqual(reader.events, ["made", "data", "eof", "lost"]);
@@ -241,7 +234,7 @@ test("a FIFO: writer and reader transports on the two ends",
       wt.write(data);
       wt.close();
       await until(loop, () => reader.events.includes("lost") && writer.events.includes("lost"));
-      assert.equal(sha(reader.received()), sha(data));
+      assert.equal(sha256(reader.received()), sha256(data));
       assert.deepEqual(reader.events, ["made", "data", "eof", "lost"]);
     } finally {
       rmSync(dir, { recursive: true });

@@ -3,11 +3,11 @@
  * flow control both ways, half-close, abort, failures that stay contained.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { test } from "node:test";
 import { RuntimeError, ValueError, socketpair, type Transport } from "../mod.ts";
 import { OSError, type SelectorEventLoop, type Socket } from "../mod.ts";
-import { captureExceptions, withLoop } from "./helpers.ts";
+import { captureExceptions, concat, withLoop } from "./helpers.ts";
+import { pattern, sha256 } from "./net_helpers.ts";
 
 /** A protocol that records every callback. */
 class Recorder {
@@ -45,24 +45,6 @@ class Recorder {
   received(): Uint8Array {
     return concat(this.chunks);
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
-
-const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-
-function pattern(n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = (i * 7 + (i >> 10)) & 0xff;
-  return b;
 }
 
 function makeTransport(loop: SelectorEventLoop, sock: Socket, protocol: object) {
@@ -147,7 +129,7 @@ test("writes go out at once and in order; 8 MiB to a slow reader pauses and resu
     await loop.runForever();
     const received = concat(got);
     assert.equal(received.length, data.length);
-    assert.equal(sha(received), sha(data), "bytes lost or reordered");
+    assert.equal(sha256(received), sha256(data), "bytes lost or reordered");
     assert.ok(p.events.includes("pause") && p.events.includes("resume"), p.events.join());
     const [, high] = t.getWriteBufferLimits();
     assert.ok(maxBuffered <= high + 65536, `buffer reached ${maxBuffered}, high-water ${high}`);
@@ -337,7 +319,7 @@ test("a BufferedProtocol receives straight into its own buffer", () =>
     await loop.runUntilComplete(waiter);
     b.send(pattern(10000));
     await loop.runForever();
-    assert.equal(sha(store.subarray(0, 10000)), sha(pattern(10000)));
+    assert.equal(sha256(store.subarray(0, 10000)), sha256(pattern(10000)));
     assert.ok(events.includes("get:-1"));
     t.close();
     b.close();

@@ -20,22 +20,11 @@ import {
   SOCK_STREAM, Socket, socketpair, SOL_SOCKET,
 } from "../loop/socket.ts";
 import { captureExceptions, fdCountSettled, stableFdCount, withLoop } from "./helpers.ts";
+import { hasIpv6, PYTHON } from "./net_helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const PYTHON = "/usr/bin/python3";
-
-const ipv6 = (() => {
-  const s = new Socket(AF_INET6, SOCK_STREAM);
-  try {
-    s.bind(["::1", 0]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    s.close();
-  }
-})();
+const ipv6 = hasIpv6();
 if (!ipv6) console.log("sock_ops_test: no IPv6 on this kernel (bind ::1 failed); IPv6 tests skip");
 
 /** A non-blocking listening socket on `host` (port chosen by the kernel). */

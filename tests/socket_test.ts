@@ -19,22 +19,10 @@ import {
 } from "../loop/socket.ts";
 import { OSError, ValueError } from "../loop/errors.ts";
 import { fdCountSettled, stableFdCount } from "./helpers.ts";
+import { hasIpv6, PYTHON } from "./net_helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const PYTHON = "/usr/bin/python3";
-
-function hasIpv6(): boolean {
-  const s = new Socket(AF_INET6, SOCK_STREAM);
-  try {
-    s.bind(["::1", 0]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    s.close();
-  }
-}
 const ipv6 = hasIpv6();
 if (!ipv6) console.log("socket_test: no IPv6 on this kernel (bind ::1 failed); IPv6 tests skip");
 

@@ -16,7 +16,7 @@ import {
   sleep, startServer, tlsObjectCounts, type Transport, ValueError, RuntimeError,
 } from "../mod.ts";
 import { runScriptCommand } from "../ffi/runtime.ts";
-import { captureExceptions, stableFdCount, withLoop } from "./helpers.ts";
+import { captureExceptions, concat, stableFdCount, withLoop } from "./helpers.ts";
 import { pattern, PYTHON, sha256 } from "./net_helpers.ts";
 
 const OPENSSL = "openssl";
@@ -178,16 +178,6 @@ class Collector {
   get size() {
     return this.chunks.reduce((n, c) => n + c.length, 0);
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
 }
 
 /** Echoes; closes once it has echoed `closeAfter` bytes (if given). */

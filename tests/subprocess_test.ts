@@ -4,7 +4,6 @@
  * also checks that no child is left a zombie and no fd is left open.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { test } from "node:test";
@@ -12,27 +11,10 @@ import {
   createSubprocessExec, createSubprocessShell, DEVNULL, OSError, PIPE, type SelectorEventLoop, sleep,
   STDOUT, SubprocessProtocol, type SubprocessTransport, ValueError, type WriteTransport,
 } from "../mod.ts";
-import { captureExceptions, fdCountSettled, stableFdCount, withLoop } from "./helpers.ts";
+import { captureExceptions, concat, fdCountSettled, stableFdCount, withLoop } from "./helpers.ts";
+import { pattern, sha256 } from "./net_helpers.ts";
 
-const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | null) => new TextDecoder().decode(b ?? new Uint8Array(0));
-
-function pattern(n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = (i * 13 + (i >> 12)) & 0xff;
-  return b;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
 
 /** Children of this process that are zombies (state Z in /proc/<pid>/stat, proc(5)). */
 function zombieChildren(): number[] {
@@ -124,7 +106,7 @@ test("/bin/cat round trip of 10 MiB through the protocol API, with flow control 
   await until(loop, () => p.lost);
   const out = concat(p.out[1]);
   assert.equal(out.length, data.length);
-  assert.equal(sha(out), sha(data));
+  assert.equal(sha256(out), sha256(data));
   assert.ok(pauses > 0, "stdin writes paused at the high-water mark");
   assert.equal(t.getReturncode(), 0);
   assert.equal(p.events[0], "made");
@@ -153,7 +135,7 @@ test("/bin/cat round trip of 10 MiB through Process streams (write + drain, read
   await writer;
   assert.equal(await proc.wait(), 0);
   assert.equal(proc.returncode, 0);
-  assert.equal(sha(out), sha(data));
+  assert.equal(sha256(out), sha256(data));
 }));
 
 test("a child writing to stdout and stderr and exiting 3", inLoop(async (loop) => {
@@ -201,7 +183,7 @@ test("communicate() with 1 MiB of input; a child that reads none of it is no err
   const input = pattern(1024 * 1024);
   const cat = await createSubprocessExec("/bin/cat", { stdin: PIPE, stdout: PIPE, stderr: PIPE });
   const [out, err] = await cat.communicate(input);
-  assert.equal(sha(out!), sha(input));
+  assert.equal(sha256(out!), sha256(input));
   assert.equal(err!.length, 0);
   assert.equal(cat.returncode, 0);
 

@@ -5,19 +5,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  allTasks, CancelledError, currentTask, type Future, RuntimeError, type SelectorEventLoop, sleep,
-  Task, ValueError,
+  allTasks, CancelledError, currentTask, RuntimeError, sleep, Task, ValueError,
 } from "../mod.ts";
-import { captureExceptions, hostDelay, withLoop } from "./helpers.ts";
-
-/** Run the loop until `task` is done, without throwing its outcome. */
-async function settle(loop: SelectorEventLoop, fut: Future<unknown>): Promise<void> {
-  const done = loop.createFuture();
-  fut.addDoneCallback(() => {
-    if (!done.done()) done.setResult(undefined);
-  });
-  await loop.runUntilComplete(done);
-}
+import { captureExceptions, hostDelay, settle, withLoop } from "./helpers.ts";
 
 test("createTask starts the coroutine only on the next loop iteration", () =>
   withLoop(async (loop) => {
