@@ -18,11 +18,11 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import { dirname } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { freePort, killAll, live, startServer, stopServer } from "./lib/servers.ts";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const BIN = `${ROOT}/node_modules/.bin`;
@@ -88,17 +88,6 @@ interface Result {
   p99_us: number;
 }
 
-const live = new Set<ChildProcess>();
-function killAll(): void {
-  for (const child of live) child.kill("SIGKILL");
-  live.clear();
-}
-process.on("SIGINT", () => {
-  killAll();
-  process.exit(130);
-});
-process.on("exit", killAll);
-
 function log(line: string): void {
   process.stderr.write(line + "\n");
 }
@@ -111,66 +100,6 @@ function build(): void {
     });
     if (r.status !== 0) throw new Error(`gcc failed on bench/echo/${name}.c`);
   }
-}
-
-/** A port nobody listens on right now (the kernel's pick for port 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Start a server pinned to SERVER_CPU; resolves once it printed "ready", rejects otherwise. */
-function startServer(cmd: string[], port: number): Promise<ChildProcess> {
-  const argv = cmd.map((a) => (a === "PORT" ? String(port) : a));
-  const child = spawn("taskset", ["-c", SERVER_CPU, ...argv], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  live.add(child);
-  let out = "", err = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail("did not print \"ready\" within 20 s"), 20_000);
-    function fail(why: string): void {
-      clearTimeout(timer);
-      stopServer(child);
-      // The first line naming an error says most; else the last lines of stderr.
-      const lines = err.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim())
-        .filter(Boolean);
-      const first = lines.findIndex((l) => /error/i.test(l));
-      const tail = (first >= 0 ? lines.slice(first, first + 2) : lines.slice(-3)).join(" | ");
-      reject(new Error(tail ? `${why}: ${tail}` : why));
-    }
-    child.stdout!.on("data", (d: Uint8Array) => {
-      out += String(d);
-      if (/^ready$/m.test(out)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.stderr!.on("data", (d: Uint8Array) => {
-      err = (err + String(d)).slice(-4000);
-    });
-    child.on("exit", (code, signal) => fail(`exited (${signal ?? code}) before "ready"`));
-    child.on("error", (e) => fail(String(e)));
-  });
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (!live.has(child)) return;
-  live.delete(child);
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 2000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** One load-client run pinned to CLIENT_CPU; rejects with the client's error. */
@@ -224,7 +153,7 @@ async function main(): Promise<void> {
       const port = await freePort();
       let child: ChildProcess;
       try {
-        child = await startServer(server.cmd, port);
+        child = await startServer(server.cmd, port, SERVER_CPU, ROOT);
       } catch (e) {
         failed.set(server.name, `skipped, ${(e as Error).message}`);
         log(`== ${server.name}: skipped (${(e as Error).message})`);

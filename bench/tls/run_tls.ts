@@ -14,10 +14,10 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { freePort, killAll, startServer } from "../lib/servers.ts";
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const BIN = `${ROOT}/node_modules/.bin`;
@@ -63,16 +63,6 @@ interface Result {
   p99_us: number;
 }
 
-const live = new Set<ChildProcess>();
-function killAll(): void {
-  for (const child of live) child.kill("SIGKILL");
-  live.clear();
-}
-process.on("SIGINT", () => {
-  killAll();
-  process.exit(130);
-});
-process.on("exit", killAll);
 
 const log = (line: string) => process.stderr.write(line + "\n");
 
@@ -85,43 +75,6 @@ function prepare(): void {
     "-nodes", "-keyout", KEY, "-out", CERT, "-days", "7", "-subj", "/CN=localhost",
     "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { stdio: ["ignore", "ignore", "inherit"] });
   if (cert.status !== 0) throw new Error("openssl req failed");
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function startServer(cmd: string[], port: number): Promise<ChildProcess> {
-  const argv = cmd.map((a) => (a === "PORT" ? String(port) : a));
-  const child = spawn("taskset", ["-c", SERVER_CPU, ...argv], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  live.add(child);
-  let out = "", err = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "ready" within 20 s: ${err.slice(-300)}`)), 20_000);
-    child.stdout!.on("data", (d: Uint8Array) => {
-      out += String(d);
-      if (/^ready$/m.test(out)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.stderr!.on("data", (d: Uint8Array) => (err = (err + String(d)).slice(-4000)));
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited (${code}) before "ready": ${err.slice(-300)}`));
-    });
-  });
 }
 
 function load(port: number, size: number, duration: number): Promise<Result> {
@@ -150,7 +103,7 @@ const notes: string[] = [];
 for (const s of SERVERS) {
   const port = await freePort();
   try {
-    const child = await startServer(s.cmd, port);
+    const child = await startServer(s.cmd, port, SERVER_CPU, ROOT);
     await load(port, 1024, 0.2); // smoke run
     running.set(s.name, { port, child });
     log(`started ${s.name} on ${port}`);
