@@ -17,7 +17,7 @@
  * also on Ctrl-C. Raw results go to bench/.build/echo_results.jsonl.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname } from "node:path";
 import process from "node:process";
@@ -37,6 +37,7 @@ const RUNS = Number(opt("runs", "3"));
 const DURATION = Number(opt("duration", "2"));
 const SIZES = opt("sizes", "1024,10240,102400").split(",").map(Number);
 const CONNS = Number(opt("conns", "10"));
+const WARMUP = 0.5; // seconds of load before the client starts counting
 const ONLY = opt("only", "").split(",").filter(Boolean);
 const SKIP = opt("skip", "").split(",").filter(Boolean);
 const SERVER_CPU = opt("server-cpu", "0");
@@ -54,10 +55,15 @@ const SERVERS: { name: string; cmd: string[] }[] = [
     cmd: [`${BIN}/deno`, "run", "-A", "bench/echo/aioloop_server.ts", "protocol", "PORT"],
   },
   {
+    name: "aioloop-buffered-deno",
+    cmd: [`${BIN}/deno`, "run", "-A", "bench/echo/aioloop_server.ts", "buffered", "PORT"],
+  },
+  {
     name: "aioloop-streams-deno",
     cmd: [`${BIN}/deno`, "run", "-A", "bench/echo/aioloop_server.ts", "streams", "PORT"],
   },
   { name: "aioloop-protocol-bun", cmd: [`${BIN}/bun`, "bench/echo/aioloop_server.ts", "protocol", "PORT"] },
+  { name: "aioloop-buffered-bun", cmd: [`${BIN}/bun`, "bench/echo/aioloop_server.ts", "buffered", "PORT"] },
   { name: "aioloop-streams-bun", cmd: [`${BIN}/bun`, "bench/echo/aioloop_server.ts", "streams", "PORT"] },
   // The same aioloop servers on the io_uring ProactorEventLoop (AIOLOOP_LOOP=proactor).
   {
@@ -86,6 +92,22 @@ interface Result {
   rps: number;
   p50_us: number;
   p99_us: number;
+  /** The server's CPU time (user + system, all threads) per request, in µs. */
+  cpu_us?: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (sysconf(_SC_CLK_TCK)). */
+const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
+
+/**
+ * CPU time a process has used so far, in seconds: utime + stime, fields 14 and 15 of
+ * /proc/<pid>/stat (proc(5)), counted over all its threads. Unlike requests/s this hardly
+ * moves when other processes share the server's CPU, so it compares servers on a busy machine.
+ */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields from 3 on
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
 function log(line: string): void {
@@ -103,7 +125,7 @@ function build(): void {
 }
 
 /** One load-client run pinned to CLIENT_CPU; rejects with the client's error. */
-function load(port: number, size: number, duration: number, conns = CONNS, warmup = 0.5) {
+function load(port: number, size: number, duration: number, conns: number, warmup: number) {
   return new Promise<Result>((resolve, reject) => {
     const child = spawn("taskset", [
       "-c", CLIENT_CPU, `${BUILD}/load_client`, "127.0.0.1", String(port), `--conns=${conns}`,
@@ -164,7 +186,10 @@ async function main(): Promise<void> {
         await load(port, 1024, 0.3, 2, 0.1); // does it echo at all?
         for (const size of SIZES) {
           step = sizeLabel(size);
-          const res = await load(port, size, DURATION);
+          const cpuBefore = cpuSeconds(child.pid!);
+          const res = await load(port, size, DURATION, CONNS, WARMUP);
+          // The server worked through the warm-up too: spread its CPU over both periods.
+          res.cpu_us = (cpuSeconds(child.pid!) - cpuBefore) * 1e6 / (res.rps * (DURATION + WARMUP));
           const key = `${server.name} ${size}`;
           results.set(key, [...(results.get(key) ?? []), res]);
           raw.push(JSON.stringify({ server: server.name, round, ...res }));
@@ -186,6 +211,7 @@ async function main(): Promise<void> {
       rps: median(runs.map((x) => x.rps)),
       p50_us: median(runs.map((x) => x.p50_us)),
       p99_us: median(runs.map((x) => x.p99_us)),
+      cpu_us: median(runs.map((x) => x.cpu_us ?? NaN)),
     });
   }
   for (const [name, why] of failed) notes.push(`${name}: ${why}`);
@@ -200,8 +226,8 @@ async function main(): Promise<void> {
     `bun ${version(`${BIN}/bun`, ["--version"])}, ` +
     `${version(PY, ["-c", "import sys,uvloop;print('python',sys.version.split()[0],'uvloop',uvloop.__version__)"])}.`);
   out.push("");
-  out.push("| server | size | requests/s | p50 µs | p99 µs | vs C |");
-  out.push("|---|---:|---:|---:|---:|---:|");
+  out.push("| server | size | requests/s | p50 µs | p99 µs | vs C | server CPU µs/req |");
+  out.push("|---|---:|---:|---:|---:|---:|---:|");
   for (const size of SIZES) {
     const c = rows.get(`c ${size}`);
     for (const server of servers) {
@@ -211,12 +237,14 @@ async function main(): Promise<void> {
       const n = results.get(`${server.name} ${size}`)!.length;
       const name = n < RUNS ? `${server.name} (${n} of ${RUNS} runs)` : server.name;
       out.push(`| ${name} | ${sizeLabel(size)} | ${Math.round(r.rps).toLocaleString("en")} | ` +
-        `${r.p50_us.toFixed(0)} | ${r.p99_us.toFixed(0)} | ${ratio} |`);
+        `${r.p50_us.toFixed(0)} | ${r.p99_us.toFixed(0)} | ${ratio} | ${r.cpu_us!.toFixed(1)} |`);
     }
   }
   out.push("");
   out.push("p99 on a shared VM mostly measures the scheduler: a few-ms tail is another process " +
-    "holding the CPU, so compare requests/s and p50 first.");
+    "holding the CPU, so compare requests/s and p50 first. Server CPU µs/req (utime + stime " +
+    "of the server process over the run, warm-up included) is the steadiest column when the " +
+    "machine is not idle.");
   if (notes.length > 0) {
     out.push("");
     for (const n of notes) out.push(`- ${n}`);
