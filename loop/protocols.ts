@@ -25,7 +25,11 @@ export interface BaseProtocolLike {
 export interface ProtocolLike extends BaseProtocolLike {
   /** Called once when the connection is made, with its transport (asyncio connection_made). */
   connectionMade?(transport: Transport): void;
-  /** Bytes arrived; `data` is the protocol's to keep (asyncio data_received). */
+  /**
+   * Bytes arrived; `data` is the protocol's to keep (asyncio data_received). It may be a view
+   * into a larger buffer shared with other reads (at most 16× its size, see
+   * loop/transports/receive_arena.ts): take `data.slice()` for an ArrayBuffer of its own.
+   */
   dataReceived?(data: Uint8Array): void;
   /**
    * The peer sent EOF. Return true to keep the transport open for writing (half-close; asyncio

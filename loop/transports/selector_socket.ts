@@ -1,8 +1,9 @@
 /**
  * The stream socket transport of the selector loop (asyncio's _SelectorSocketTransport).
  *
- * Hot path, per readiness event: one recv(2) into a shared buffer, one copy of the bytes for
- * the protocol (a BufferedProtocol receives straight into its own buffer instead), and writes
+ * Hot path, per readiness event: one recv(2) into the receive arena, whose bytes the protocol
+ * gets without a copy for large reads and with a pooled copy for small ones (receive_arena.ts;
+ * a BufferedProtocol receives straight into its own buffer instead), and writes
  * go to send(2) at once — only what the kernel refuses is copied into the write queue. No
  * Promise or closure is created per event: the reader and writer callbacks are bound once.
  * The closing state machine, the write queue and the socket bookkeeping are the bases'
@@ -14,15 +15,11 @@ import { RuntimeError } from "../errors.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
 import type { SelectorEventLoop } from "../selector_loop.ts";
 import { asBytes, type BytesLike, type Socket } from "../socket.ts";
+import { receiveArena } from "./receive_arena.ts";
 import { SocketTransport, type SocketTransportOptions } from "./socket_base.ts";
 
 export type { ConnectionOwner, SocketTransportOptions } from "./socket_base.ts";
 
-/** How much one recv(2) may read: asyncio's max_size (256 KiB). */
-const MAX_READ = 256 * 1024;
-// Bytes are copied out for the protocol before the next recv, so one buffer serves every
-// transport of every loop in this thread.
-const sharedReadBuffer = new Uint8Array(MAX_READ);
 
 /** A TCP or Unix stream connection driven by readiness (asyncio's selector socket transport). */
 export class SelectorSocketTransport extends SocketTransport {
@@ -65,9 +62,9 @@ export class SelectorSocketTransport extends SocketTransport {
   }
 
   private _readReadyData(): void {
-    const n = libc.recv(this._fd, sharedReadBuffer, MAX_READ, 0);
+    const n = libc.recv(this._fd, receiveArena.space, receiveArena.spaceLimit, 0);
     if (n > 0) {
-      const data = sharedReadBuffer.slice(0, n);
+      const data = receiveArena.takeReceived(n);
       try {
         this._protocol.dataReceived?.(data);
       } catch (e) {
