@@ -18,7 +18,7 @@ import { decodeSockaddr, encodeSockaddr, formatAddress, isIpAddress, SOCKADDR_ST
 import {
   AF_INET, AF_INET6, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK,
 } from "../ffi/socket_constants.ts";
-import { POLLIN, POLLOUT } from "../ffi/io_uring.ts";
+import { POLLIN, POLLOUT } from "../ffi/poll.ts";
 import { defaultProactor } from "../platform/default_proactor.ts";
 import { BaseEventLoop, describe } from "./base_loop.ts";
 import { ValueError } from "./errors.ts";
