@@ -65,6 +65,16 @@ export interface Proactor {
   poll(): number;
   /** True while something is queued or in flight. */
   hasWork(): boolean;
+  /**
+   * false: pollAdd always raises NotImplementedError (IOCP reports completions only), so the loop
+   * serves listening sockets, datagrams and pipes with operations. Absent: true.
+   */
+  readonly pollsReadiness?: boolean;
+  /**
+   * false: stream transports submit every write as a send operation (IOCP: there is no C
+   * library send beside it). Absent: true, a write with nothing in flight tries send(2) at once.
+   */
+  readonly sendsAtOnce?: boolean;
   /** Called with a target's exception (the loop's exception handler). */
   onError: (error: unknown) => void;
   /** Wait off the JS thread until a completion, wakeup() or `timeoutMs` (-1: no limit). */

@@ -24,11 +24,15 @@ import { BaseEventLoop, describe } from "./base_loop.ts";
 import { ValueError } from "./errors.ts";
 import { type Callback, Handle } from "./handles.ts";
 import type { CompletionTarget, Proactor } from "./proactor.ts";
-import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
+import type { Future } from "./futures.ts";
+import type { BufferedProtocolLike, DatagramProtocolLike, ProtocolLike } from "./protocols.ts";
 import { fileObjToFd, type FileLike } from "./selector_loop.ts";
 import { type AddressLike, asBytes, type BytesLike, type SockAddr, Socket } from "./socket.ts";
-import type { Transport } from "./transports/base.ts";
+import type { DatagramTransport, Transport } from "./transports/base.ts";
+import { ProactorDatagramTransport } from "./transports/proactor_datagram.ts";
 import { checkCount, checkSocket } from "./sock_ops.ts";
+import { ListenerAccepts } from "./proactor_server.ts";
+import type { Server } from "./server.ts";
 import { ProactorSocketTransport } from "./transports/proactor_socket.ts";
 import type { SocketTransportOptions } from "./transports/selector_socket.ts";
 
@@ -41,7 +45,7 @@ class OperationFuture<T> implements CompletionTarget {
   op = 0;
   constructor(
     readonly loop: ProactorEventLoop,
-    readonly fut: import("./futures.ts").Future<T>,
+    readonly fut: Future<T>,
     readonly finish: (res: number, buffer: Uint8Array | undefined) => T,
   ) {}
   _ioComplete(_tag: number, res: number, _more: boolean, _op: number, buffer: Uint8Array | undefined): void {
@@ -258,6 +262,25 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
       if (res < 0) throw osError("accept", -res);
       return [sock._adopt(res), decodeSockaddr(addr!, this._proactor.completionAddressLength)];
     });
+  }
+
+  /** @internal Listeners are served by accept operations where the proactor cannot poll. */
+  override _serveByOperations(server: Server, listener: Socket): (() => void) | null {
+    if (this._proactor.pollsReadiness !== false) return null;
+    const accepts = new ListenerAccepts(this, server, listener);
+    accepts.start();
+    return () => accepts.stop();
+  }
+
+  /** @internal UDP through operations where the proactor cannot poll readiness. */
+  override _makeDatagramTransport(
+    sock: Socket,
+    protocol: DatagramProtocolLike,
+    address: unknown,
+    waiter: Future<unknown>,
+  ): DatagramTransport | undefined {
+    if (this._proactor.pollsReadiness !== false) return undefined;
+    return new ProactorDatagramTransport(this, sock, protocol, address, waiter);
   }
 
   /** @internal A transport for a connected stream socket (asyncio _make_socket_transport). */

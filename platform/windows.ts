@@ -189,6 +189,10 @@ export function releaseFromProactors(handle: number): void {
 /** An I/O completion port Proactor. */
 export class IocpProactor implements Proactor {
   onError: (error: unknown) => void = (e) => console.error(e);
+  /** No readiness: pollAdd raises (see the module comment). */
+  readonly pollsReadiness = false;
+  /** Transports send through WSASend operations only. */
+  readonly sendsAtOnce = false;
   completionAddressLength = 0;
 
   private port: number;
