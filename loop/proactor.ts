@@ -75,6 +75,14 @@ export interface Proactor {
    * library send beside it). Absent: true, a write with nothing in flight tries send(2) at once.
    */
   readonly sendsAtOnce?: boolean;
+  /**
+   * Called right before `fd`, on which operations were issued, is closed by its owner: the
+   * proactor cancels what is in flight on it and forgets it (IOCP: handle values are recycled,
+   * and a port association is for the handle's life). Absent: nothing to do.
+   */
+  releaseHandle?(fd: number): void;
+  /** Release `fd` (releaseHandle) and close it the OS's way (IOCP: CloseHandle). Absent: close(2). */
+  closeHandle?(fd: number): void;
   /** Called with a target's exception (the loop's exception handler). */
   onError: (error: unknown) => void;
   /** Wait off the JS thread until a completion, wakeup() or `timeoutMs` (-1: no limit). */

@@ -25,10 +25,13 @@ import { ValueError } from "./errors.ts";
 import { type Callback, Handle } from "./handles.ts";
 import type { CompletionTarget, Proactor } from "./proactor.ts";
 import type { Future } from "./futures.ts";
-import type { BufferedProtocolLike, DatagramProtocolLike, ProtocolLike } from "./protocols.ts";
+import type {
+  BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
+} from "./protocols.ts";
 import { fileObjToFd, type FileLike } from "./selector_loop.ts";
 import { type AddressLike, asBytes, type BytesLike, type SockAddr, Socket } from "./socket.ts";
-import type { DatagramTransport, Transport } from "./transports/base.ts";
+import type { DatagramTransport, ReadTransport, Transport, WriteTransport } from "./transports/base.ts";
+import { connectReadPipeOperations, connectWritePipeOperations } from "./transports/proactor_pipes.ts";
 import { ProactorDatagramTransport } from "./transports/proactor_datagram.ts";
 import { checkCount, checkSocket } from "./sock_ops.ts";
 import { ListenerAccepts } from "./proactor_server.ts";
@@ -281,6 +284,24 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   ): DatagramTransport | undefined {
     if (this._proactor.pollsReadiness !== false) return undefined;
     return new ProactorDatagramTransport(this, sock, protocol, address, waiter);
+  }
+
+  /** Wrap the read end of a pipe (asyncio connect_read_pipe); IOCP: an overlapped pipe handle. */
+  override connectReadPipe<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    pipe: FileLike,
+  ): Promise<[ReadTransport, P]> {
+    if (this._proactor.pollsReadiness !== false) return super.connectReadPipe(protocolFactory, pipe);
+    return connectReadPipeOperations(this, protocolFactory, pipe);
+  }
+
+  /** Wrap the write end of a pipe (asyncio connect_write_pipe); IOCP: an overlapped pipe handle. */
+  override connectWritePipe<P extends BaseProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    pipe: FileLike,
+  ): Promise<[WriteTransport, P]> {
+    if (this._proactor.pollsReadiness !== false) return super.connectWritePipe(protocolFactory, pipe);
+    return connectWritePipeOperations(this, protocolFactory, pipe);
   }
 
   /** @internal A transport for a connected stream socket (asyncio _make_socket_transport). */

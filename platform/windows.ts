@@ -248,6 +248,12 @@ export class IocpProactor implements Proactor {
     this.listenFamily.delete(handle);
   }
 
+  /** releaseHandle() from every open proactor, then CloseHandle (pipe transports). */
+  closeHandle(handle: number): void {
+    releaseFromProactors(handle);
+    kernel32().CloseHandle(handle);
+  }
+
   // ---- Slots ----------------------------------------------------------------------------------
 
   private take(kind: number, handle: number, target: CompletionTarget | undefined, tag: number): Operation {
