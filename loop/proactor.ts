@@ -24,6 +24,7 @@ export interface CompletionTarget {
   _ioComplete(tag: number, res: number, more: boolean, op: number, buffer: Uint8Array | undefined): void;
 }
 
+/** A completion I/O engine (io_uring, IOCP): see the rules above. */
 export interface Proactor {
   /** Receive into buf[0, len) once (recv(2) semantics: 0 means EOF). */
   recv(fd: number, buf: Uint8Array, len: number, target: CompletionTarget, tag: number): number;
@@ -50,8 +51,9 @@ export interface Proactor {
   accept(fd: number, flags: number, multishot: boolean, target: CompletionTarget, tag: number): number;
   /** connect(2) to the encoded sockaddr `addr[0, addrLen)` (copied at once). */
   connect(fd: number, addr: Uint8Array, addrLen: number, target: CompletionTarget, tag: number): number;
-  /** read(2) / write(2) at the current file position (pipes, ttys). */
+  /** read(2) at the current file position (pipes, ttys). */
   read(fd: number, buf: Uint8Array, len: number, target: CompletionTarget, tag: number): number;
+  /** write(2) of buf[offset, offset+len) at the current file position. */
   write(fd: number, buf: Uint8Array, offset: number, len: number, target: CompletionTarget, tag: number): number;
   /** Wait for readiness (POLLIN/POLLOUT bits, as poll(2)); res is the revents. One-shot. */
   pollAdd(fd: number, events: number, target: CompletionTarget, tag: number): number;

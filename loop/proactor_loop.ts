@@ -101,6 +101,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     return this._removeWatcher(fd, WRITE);
   }
 
+  /** Watch `fileobj` in direction `dir` with a POLL_ADD operation. */
   private _addWatcher(fileobj: FileLike, dir: number, callback: Callback, args: unknown[], method: string) {
     const fd = fileObjToFd(fileobj);
     this._checkClosed();
@@ -115,6 +116,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     if (!this._pollOps[dir][fd]) this._pollOps[dir][fd] = this._proactor.pollAdd(fd, POLL_EVENTS[dir], this, fd * 2 + dir);
   }
 
+  /** Stop watching `fileobj` in direction `dir`; false if it was not watched. */
   private _removeWatcher(fileobj: FileLike, dir: number): boolean {
     const fd = fileObjToFd(fileobj);
     if (this.isClosed()) return false;
@@ -315,11 +317,13 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
 
   // ---- The I/O hooks -------------------------------------------------------------------------
 
+  /** Re-arm the watchers that fired, then deliver the completions already posted. */
   protected _pollIo(): void {
     if (this._rearm.length > 0) this._rearmWatchers();
     this._proactor.poll();
   }
 
+  /** Submit a new POLL_ADD for each watcher whose last one completed. */
   private _rearmWatchers(): void {
     const tags = this._rearm;
     this._rearm = [];
@@ -331,19 +335,23 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     }
   }
 
+  /** True while an operation is queued or in flight. */
   protected _hasIoInterest(): boolean {
     return this._rearm.length > 0 || this._proactor.hasWork();
   }
 
+  /** Wait off the JS thread for a completion, a wakeup or `timeoutMs`. */
   protected _parkIo(timeoutMs: number): Promise<void> {
     if (this._rearm.length > 0) this._rearmWatchers();
     return this._proactor.park(timeoutMs);
   }
 
+  /** End a park in progress. */
   protected _wakeIo(): void {
     this._proactor.wakeup();
   }
 
+  /** Drop the watchers and close the proactor. */
   protected _closeIo(): void {
     for (const table of this._watchers) {
       for (const h of table) h?.cancel();
