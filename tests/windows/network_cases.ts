@@ -350,6 +350,35 @@ export const networkCases: Case[] = [
       assert(exc instanceof OSError && exc.code === "EPIPE", `write to a closed pipe: ${String(exc)}`);
     })],
 
+  ["close: loop.close() with a connection reading and a server accepting: nothing left in flight", async () => {
+    const loop = newEventLoop() as unknown as Loop;
+    const proactor = loop._proactor as IocpProactor;
+    let transport: Transport | undefined;
+    let server: { close(): void } | undefined;
+    let port = 0;
+    try {
+      await loop.runUntilComplete(async () => {
+        const srv = await loop.createServer(() => new Recording(), "127.0.0.1", 0);
+        server = srv;
+        const port = (srv.sockets![0].getsockname() as [string, number])[1];
+        [transport] = await loop.createConnection(() => new Recording(), "127.0.0.1", port);
+        await sleep(loop, 0.02);
+      });
+      assert(proactor.inFlight >= 3, `reads and the accept in flight: ${proactor.inFlight}`);
+    } finally {
+      port = proactor.portHandle;
+      loop.close();
+    }
+    assertEquals(proactor.inFlight, 0, "operations in flight after close");
+    assert(port > 0, "the port had a handle");
+    assertEquals(kernel32().CloseHandle(port), 0, "the port is closed already");
+    // The sockets are still the caller's to close (asyncio's loop.close does not close transports).
+    const sock = transport!.getExtraInfo("socket") as Socket;
+    assert(sock.fileno() > 0, "the connection's socket is still open");
+    sock.close();
+    server!.close();
+  }],
+
   ["leaks: a loop that served TCP, UDP and pipes leaves no handle open once closed", async () => {
     // Warm up first: Winsock, the parking thread and the extension functions open handles once
     // per process; those are not the loop's.
