@@ -13,6 +13,8 @@ export {
   type ExceptionHandler,
 } from "./loop/base_loop.ts";
 export { SelectorEventLoop, fileObjToFd, type FileLike } from "./loop/selector_loop.ts";
+export { ProactorEventLoop } from "./loop/proactor_loop.ts";
+export type { CompletionTarget, Proactor } from "./loop/proactor.ts";
 export { EVENT_READ, EVENT_WRITE, type Selector } from "./loop/selector.ts";
 export { Handle, TimerHandle } from "./loop/handles.ts";
 export { Future, isFuture, type DoneCallback } from "./loop/futures.ts";

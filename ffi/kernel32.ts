@@ -56,6 +56,9 @@ const symbols = {
   },
   // processthreadsapi.h: DWORD GetCurrentProcessId(void)
   GetCurrentProcessId: { args: [], result: "u32" },
+  // handleapi.h: BOOL GetHandleInformation(HANDLE hObject, LPDWORD lpdwFlags): fails for a
+  // value that is not an open handle (tests use it to list the process's handles)
+  GetHandleInformation: { args: ["usize", "buffer"], result: "i32" },
 } as const satisfies Record<string, SymbolSpec>;
 
 type Kernel32 = ReturnType<typeof openLibrary<typeof symbols>>["symbols"];

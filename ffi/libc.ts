@@ -7,7 +7,7 @@
 import { OSError } from "../loop/errors.ts";
 import { linuxErrnoNames } from "./errno_linux.ts";
 import {
-  type Bound, nativeBytes, openLibrary, osName, readCString, type SymbolSpec,
+  type Bound, isWindows, nativeBytes, osName, posixSymbols, readCString, type SymbolSpec,
 } from "./runtime.ts";
 
 const symbols = {
@@ -62,27 +62,12 @@ const symbols = {
 /** The C library's file name on this OS. */
 export const libcPath: string = osName === "linux" ? "libc.so.6" : "libSystem.B.dylib";
 
-/** True on Windows, where no C library symbol of this file exists (see `libc`). */
-const isWindows = osName === "win32" || osName === "windows";
-
 /**
  * Bound libc functions. Results follow C: -1 (or a negative value) means "see errno".
  * On Windows nothing is bound (importing this module must work there: platform/windows.ts and
  * ffi/ws2_32.ts carry the Windows calls); calling any of these throws an Error naming it.
  */
-export const libc: Bound<typeof symbols> = isWindows
-  ? notOnWindows(symbols)
-  : openLibrary(libcPath, symbols).symbols;
-
-function notOnWindows<S extends Record<string, SymbolSpec>>(specs: S): Bound<S> {
-  const stubs: Record<string, () => never> = {};
-  for (const name of Object.keys(specs)) {
-    stubs[name] = () => {
-      throw new Error(`${name}() is a POSIX C library call; aioloop does not bind it on Windows`);
-    };
-  }
-  return stubs as Bound<S>;
-}
+export const libc: Bound<typeof symbols> = posixSymbols(libcPath, symbols);
 
 // errno is thread-local; the JS thread never changes, so one view of its address serves every
 // read with no FFI call: `errnoView[0]` right after a failing call is that call's errno.

@@ -5,7 +5,7 @@
  * Sources: POSIX <poll.h>; Linux <asm-generic/poll.h> and poll(2); macOS and FreeBSD
  * <sys/poll.h>. The event bits below have the same values on all three.
  */
-import { openLibrary, osName, type SymbolSpec } from "./runtime.ts";
+import { openLibrary, osName, posixSymbols, type SymbolSpec } from "./runtime.ts";
 
 // Event bits (<asm-generic/poll.h>; <sys/poll.h> on macOS and FreeBSD: identical values).
 export const POLLIN = 0x001;
@@ -50,7 +50,7 @@ const pollSymbols = {
 } as const satisfies Record<string, SymbolSpec>;
 
 /** poll(2) and pipe(2), bound once per process. */
-export const pollLib = openLibrary(systemLibcPath, pollSymbols).symbols;
+export const pollLib = posixSymbols(systemLibcPath, pollSymbols);
 
 let pipe2Lib: { pipe2: (fds: Int32Array, flags: number) => number } | undefined;
 

@@ -165,6 +165,26 @@ export const arch: "x86_64" | "aarch64" = (() => {
 /** The operating system family, to pick a platform backend. */
 export const osName: string = isBun ? globalAny.process.platform : denoNs.build.os;
 
+/** True on Windows, natively or under Wine (Bun says "win32", Deno "windows"). */
+export const isWindows: boolean = osName === "win32" || osName === "windows";
+
+/**
+ * `symbols` of the POSIX C library `path`, bound now; on Windows, where no such library exists,
+ * nothing is bound and each symbol throws an Error naming itself when called. Modules that
+ * bind POSIX calls at import use this, so that they (and everything importing them) load on
+ * Windows, where the loop reaches the OS through kernel32.ts and ws2_32.ts instead.
+ */
+export function posixSymbols<S extends Record<string, SymbolSpec>>(path: string, symbols: S): Bound<S> {
+  if (!isWindows) return openLibrary(path, symbols).symbols;
+  const stubs: Record<string, () => never> = {};
+  for (const name of Object.keys(symbols)) {
+    stubs[name] = () => {
+      throw new Error(`${name}() is a POSIX C library call; aioloop does not bind it on Windows`);
+    };
+  }
+  return stubs as Bound<S>;
+}
+
 // ffi/libc.ts binds Linux's C library at import (epoll, eventfd, accept4, pipe2…), so on any
 // other Unix the first failure would be a dlopen symbol error deep in FFI; say it plainly here.
 // Windows goes its own way (ffi/kernel32.ts, ffi/ws2_32.ts; libc.ts binds nothing there).

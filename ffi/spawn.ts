@@ -11,7 +11,7 @@
  * Struct layouts are glibc's on x86-64 and AArch64 (LP64); each comes with its header.
  */
 import { check, EINTR, lastErrno, libcPath, osError } from "./libc.ts";
-import { arch, bufferAddress, openLibrary, type SymbolSpec } from "./runtime.ts";
+import { arch, bufferAddress, posixSymbols, type SymbolSpec } from "./runtime.ts";
 
 const symbols = {
   // posix_spawn(3), posix_spawnp(3): (pid_t *pid, const char *path, const
@@ -50,7 +50,7 @@ const symbols = {
   openpty: { args: ["buffer", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
 } as const satisfies Record<string, SymbolSpec>;
 
-const lib = openLibrary(libcPath, symbols).symbols;
+const lib = posixSymbols(libcPath, symbols);
 
 // ---- Constants ------------------------------------------------------------------------------
 

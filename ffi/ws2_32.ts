@@ -40,6 +40,16 @@ const symbols = {
   ioctlsocket: { args: ["usize", "i32", "buffer"], result: "i32" },
   // winsock2.h: int shutdown(SOCKET s, int how)
   shutdown: { args: ["usize", "i32"], result: "i32" },
+  // winsock2.h: int connect(SOCKET s, const struct sockaddr *name, int namelen)
+  connect: { args: ["usize", "buffer", "i32"], result: "i32" },
+  // winsock2.h: SOCKET accept(SOCKET s, struct sockaddr *addr, int *addrlen)
+  accept: { args: ["usize", "buffer", "buffer"], result: "i32" },
+  // winsock2.h: int sendto(SOCKET s, const char *buf, int len, int flags,
+  //   const struct sockaddr *to, int tolen)
+  sendto: { args: ["usize", "buffer", "i32", "i32", "buffer", "i32"], result: "i32" },
+  // winsock2.h: int recvfrom(SOCKET s, char *buf, int len, int flags, struct sockaddr *from,
+  //   int *fromlen)
+  recvfrom: { args: ["usize", "buffer", "i32", "i32", "buffer", "buffer"], result: "i32" },
   // winsock2.h: int send(SOCKET s, const char *buf, int len, int flags); recv likewise
   send: { args: ["usize", "buffer", "i32", "i32"], result: "i32" },
   recv: { args: ["usize", "buffer", "i32", "i32"], result: "i32" },
@@ -189,6 +199,32 @@ export const WIN_IPPROTO_UDP = 17;
 export const WIN_SOL_SOCKET = 0xffff;
 /** ws2def.h: `SO_REUSEADDR` 0x0004. */
 export const WIN_SO_REUSEADDR = 0x0004;
+/** ws2def.h: `SO_KEEPALIVE` 0x0008. */
+export const WIN_SO_KEEPALIVE = 0x0008;
+/** ws2def.h: `SO_BROADCAST` 0x0020. */
+export const WIN_SO_BROADCAST = 0x0020;
+/** ws2def.h: `SO_LINGER` 0x0080 (value: `struct linger { u_short l_onoff, l_linger; }`). */
+export const WIN_SO_LINGER = 0x0080;
+/** ws2def.h: `SO_SNDBUF` 0x1001. */
+export const WIN_SO_SNDBUF = 0x1001;
+/** ws2def.h: `SO_RCVBUF` 0x1002. */
+export const WIN_SO_RCVBUF = 0x1002;
+/** ws2def.h: `IPPROTO_IPV6` 41. */
+export const WIN_IPPROTO_IPV6 = 41;
+/** ws2ipdef.h: `IPV6_V6ONLY` 27. */
+export const WIN_IPV6_V6ONLY = 27;
+/** ws2def.h: `TCP_NODELAY` 0x0001 (level IPPROTO_TCP). */
+export const WIN_TCP_NODELAY = 0x0001;
+/** ws2ipdef.h: `TCP_KEEPALIVE` 3 (seconds idle before probes: Linux's TCP_KEEPIDLE). */
+export const WIN_TCP_KEEPIDLE = 3;
+/** ws2ipdef.h: `TCP_KEEPCNT` 16. */
+export const WIN_TCP_KEEPCNT = 16;
+/** ws2ipdef.h: `TCP_KEEPINTVL` 17. */
+export const WIN_TCP_KEEPINTVL = 17;
+/** ws2def.h: `MSG_OOB` 0x1, `MSG_PEEK` 0x2, `MSG_DONTROUTE` 0x4 (Linux's values too). */
+export const WIN_MSG_OOB_PEEK_DONTROUTE = 0x7;
+/** ws2def.h: `MSG_WAITALL` 0x8 (Linux: 0x100). */
+export const WIN_MSG_WAITALL = 0x8;
 /** ws2def.h: `SO_TYPE` 0x1008. */
 export const WIN_SO_TYPE = 0x1008;
 /** ws2def.h: `SO_ERROR` 0x1007. */
@@ -226,6 +262,11 @@ export const WSAEINPROGRESS = 10036;
 export const WSAEALREADY = 10037;
 export const WSAENOTSOCK = 10038;
 export const WSAEMSGSIZE = 10040;
+export const WSAEDESTADDRREQ = 10039;
+export const WSAENOPROTOOPT = 10042;
+export const WSAEPROTONOSUPPORT = 10043;
+export const WSAESOCKTNOSUPPORT = 10044;
+export const WSAEOPNOTSUPP = 10045;
 export const WSAEAFNOSUPPORT = 10047;
 export const WSAEADDRINUSE = 10048;
 export const WSAEADDRNOTAVAIL = 10049;

@@ -528,6 +528,28 @@ export abstract class BaseEventLoop {
     options?: SocketTransportOptions,
   ): Transport;
 
+  /**
+   * @internal Accept connections on `listener` for `server` with operations rather than
+   * readiness callbacks (asyncio's proactor _start_serving): returns how to stop, or null where
+   * this loop serves listeners with addReader (the default).
+   */
+  _serveByOperations(_server: Server, _listener: Socket): (() => void) | null {
+    return null;
+  }
+
+  /**
+   * @internal A datagram transport of this loop's own (asyncio _make_datagram_transport), or
+   * undefined for the readiness-driven one (loop/transports/selector_datagram.ts).
+   */
+  _makeDatagramTransport(
+    _sock: Socket,
+    _protocol: DatagramProtocolLike,
+    _address: unknown,
+    _waiter: Future<unknown>,
+  ): DatagramTransport | undefined {
+    return undefined;
+  }
+
   /** Call `callback(...args)` whenever `fd` is readable (asyncio add_reader). */
   abstract addReader<A extends unknown[]>(
     fd: FileLike,

@@ -65,7 +65,8 @@ export async function createDatagramEndpoint<P extends DatagramProtocolLike>(
   }
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
-  const transport = new SelectorDatagramTransport(loop as SelectorEventLoop, sock, protocol, remote, waiter);
+  const transport = loop._makeDatagramTransport(sock, protocol, remote, waiter) ??
+    new SelectorDatagramTransport(loop as SelectorEventLoop, sock, protocol, remote, waiter);
   try {
     await waiter;
   } catch (e) {

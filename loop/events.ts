@@ -6,6 +6,7 @@ import { RuntimeError } from "./errors.ts";
 import { getRunningLoopOrNull } from "./running.ts";
 import { SelectorEventLoop } from "./selector_loop.ts";
 import { type SelectorChoice, selectorFrom } from "../platform/default_selector.ts";
+import { proactorIsDefault } from "../platform/default_proactor.ts";
 import { readEnv } from "../ffi/runtime.ts";
 import { ProactorEventLoop } from "./proactor_loop.ts";
 
@@ -21,15 +22,17 @@ export interface NewEventLoopOptions {
    */
   selector?: SelectorChoice;
   /**
-   * true: a ProactorEventLoop (completion I/O: io_uring on Linux). Default: false, or true when
-   * AIOLOOP_LOOP=proactor. Where the OS cannot (io_uring disabled), NotImplementedError says why.
+   * true: a ProactorEventLoop (completion I/O: io_uring on Linux, IOCP on Windows). Default:
+   * true on Windows (as in asyncio), else false, or true when AIOLOOP_LOOP=proactor. Where the
+   * OS cannot (io_uring disabled), NotImplementedError says why.
    */
   proactor?: boolean;
 }
 
 /** A new event loop for this OS (asyncio new_event_loop). */
 export function newEventLoop(options: NewEventLoopOptions = {}): SelectorEventLoop {
-  if (options.proactor ?? (options.selector === undefined && readEnv("AIOLOOP_LOOP") === "proactor")) {
+  const proactorByDefault = proactorIsDefault || readEnv("AIOLOOP_LOOP") === "proactor";
+  if (options.proactor ?? (options.selector === undefined && proactorByDefault)) {
     // The two loops share every public method (see loop/proactor_loop.ts).
     return new ProactorEventLoop() as unknown as SelectorEventLoop;
   }

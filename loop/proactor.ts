@@ -24,6 +24,7 @@ export interface CompletionTarget {
   _ioComplete(tag: number, res: number, more: boolean, op: number, buffer: Uint8Array | undefined): void;
 }
 
+/** A completion I/O engine (io_uring, IOCP): see the rules above. */
 export interface Proactor {
   /** Receive into buf[0, len) once (recv(2) semantics: 0 means EOF). */
   recv(fd: number, buf: Uint8Array, len: number, target: CompletionTarget, tag: number): number;
@@ -50,8 +51,9 @@ export interface Proactor {
   accept(fd: number, flags: number, multishot: boolean, target: CompletionTarget, tag: number): number;
   /** connect(2) to the encoded sockaddr `addr[0, addrLen)` (copied at once). */
   connect(fd: number, addr: Uint8Array, addrLen: number, target: CompletionTarget, tag: number): number;
-  /** read(2) / write(2) at the current file position (pipes, ttys). */
+  /** read(2) at the current file position (pipes, ttys). */
   read(fd: number, buf: Uint8Array, len: number, target: CompletionTarget, tag: number): number;
+  /** write(2) of buf[offset, offset+len) at the current file position. */
   write(fd: number, buf: Uint8Array, offset: number, len: number, target: CompletionTarget, tag: number): number;
   /** Wait for readiness (POLLIN/POLLOUT bits, as poll(2)); res is the revents. One-shot. */
   pollAdd(fd: number, events: number, target: CompletionTarget, tag: number): number;
@@ -65,6 +67,24 @@ export interface Proactor {
   poll(): number;
   /** True while something is queued or in flight. */
   hasWork(): boolean;
+  /**
+   * false: pollAdd always raises NotImplementedError (IOCP reports completions only), so the loop
+   * serves listening sockets, datagrams and pipes with operations. Absent: true.
+   */
+  readonly pollsReadiness?: boolean;
+  /**
+   * false: stream transports submit every write as a send operation (IOCP: there is no C
+   * library send beside it). Absent: true, a write with nothing in flight tries send(2) at once.
+   */
+  readonly sendsAtOnce?: boolean;
+  /**
+   * Called right before `fd`, on which operations were issued, is closed by its owner: the
+   * proactor cancels what is in flight on it and forgets it (IOCP: handle values are recycled,
+   * and a port association is for the handle's life). Absent: nothing to do.
+   */
+  releaseHandle?(fd: number): void;
+  /** Release `fd` (releaseHandle) and close it the OS's way (IOCP: CloseHandle). Absent: close(2). */
+  closeHandle?(fd: number): void;
   /** Called with a target's exception (the loop's exception handler). */
   onError: (error: unknown) => void;
   /** Wait off the JS thread until a completion, wakeup() or `timeoutMs` (-1: no limit). */

@@ -18,17 +18,24 @@ import { decodeSockaddr, encodeSockaddr, formatAddress, isIpAddress, SOCKADDR_ST
 import {
   AF_INET, AF_INET6, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK,
 } from "../ffi/socket_constants.ts";
-import { POLLIN, POLLOUT } from "../ffi/io_uring.ts";
+import { POLLIN, POLLOUT } from "../ffi/poll.ts";
 import { defaultProactor } from "../platform/default_proactor.ts";
 import { BaseEventLoop, describe } from "./base_loop.ts";
 import { ValueError } from "./errors.ts";
 import { type Callback, Handle } from "./handles.ts";
 import type { CompletionTarget, Proactor } from "./proactor.ts";
-import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
+import type { Future } from "./futures.ts";
+import type {
+  BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
+} from "./protocols.ts";
 import { fileObjToFd, type FileLike } from "./selector_loop.ts";
 import { type AddressLike, asBytes, type BytesLike, type SockAddr, Socket } from "./socket.ts";
-import type { Transport } from "./transports/base.ts";
+import type { DatagramTransport, ReadTransport, Transport, WriteTransport } from "./transports/base.ts";
+import { connectReadPipeOperations, connectWritePipeOperations } from "./transports/proactor_pipes.ts";
+import { ProactorDatagramTransport } from "./transports/proactor_datagram.ts";
 import { checkCount, checkSocket } from "./sock_ops.ts";
+import { ListenerAccepts } from "./proactor_server.ts";
+import type { Server } from "./server.ts";
 import { ProactorSocketTransport } from "./transports/proactor_socket.ts";
 import type { SocketTransportOptions } from "./transports/selector_socket.ts";
 
@@ -41,7 +48,7 @@ class OperationFuture<T> implements CompletionTarget {
   op = 0;
   constructor(
     readonly loop: ProactorEventLoop,
-    readonly fut: import("./futures.ts").Future<T>,
+    readonly fut: Future<T>,
     readonly finish: (res: number, buffer: Uint8Array | undefined) => T,
   ) {}
   _ioComplete(_tag: number, res: number, _more: boolean, _op: number, buffer: Uint8Array | undefined): void {
@@ -94,6 +101,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     return this._removeWatcher(fd, WRITE);
   }
 
+  /** Watch `fileobj` in direction `dir` with a POLL_ADD operation. */
   private _addWatcher(fileobj: FileLike, dir: number, callback: Callback, args: unknown[], method: string) {
     const fd = fileObjToFd(fileobj);
     this._checkClosed();
@@ -108,6 +116,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     if (!this._pollOps[dir][fd]) this._pollOps[dir][fd] = this._proactor.pollAdd(fd, POLL_EVENTS[dir], this, fd * 2 + dir);
   }
 
+  /** Stop watching `fileobj` in direction `dir`; false if it was not watched. */
   private _removeWatcher(fileobj: FileLike, dir: number): boolean {
     const fd = fileObjToFd(fileobj);
     if (this.isClosed()) return false;
@@ -260,6 +269,43 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     });
   }
 
+  /** @internal Listeners are served by accept operations where the proactor cannot poll. */
+  override _serveByOperations(server: Server, listener: Socket): (() => void) | null {
+    if (this._proactor.pollsReadiness !== false) return null;
+    const accepts = new ListenerAccepts(this, server, listener);
+    accepts.start();
+    return () => accepts.stop();
+  }
+
+  /** @internal UDP through operations where the proactor cannot poll readiness. */
+  override _makeDatagramTransport(
+    sock: Socket,
+    protocol: DatagramProtocolLike,
+    address: unknown,
+    waiter: Future<unknown>,
+  ): DatagramTransport | undefined {
+    if (this._proactor.pollsReadiness !== false) return undefined;
+    return new ProactorDatagramTransport(this, sock, protocol, address, waiter);
+  }
+
+  /** Wrap the read end of a pipe (asyncio connect_read_pipe); IOCP: an overlapped pipe handle. */
+  override connectReadPipe<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    pipe: FileLike,
+  ): Promise<[ReadTransport, P]> {
+    if (this._proactor.pollsReadiness !== false) return super.connectReadPipe(protocolFactory, pipe);
+    return connectReadPipeOperations(this, protocolFactory, pipe);
+  }
+
+  /** Wrap the write end of a pipe (asyncio connect_write_pipe); IOCP: an overlapped pipe handle. */
+  override connectWritePipe<P extends BaseProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    pipe: FileLike,
+  ): Promise<[WriteTransport, P]> {
+    if (this._proactor.pollsReadiness !== false) return super.connectWritePipe(protocolFactory, pipe);
+    return connectWritePipeOperations(this, protocolFactory, pipe);
+  }
+
   /** @internal A transport for a connected stream socket (asyncio _make_socket_transport). */
   _makeSocketTransport(
     sock: Socket,
@@ -271,11 +317,13 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
 
   // ---- The I/O hooks -------------------------------------------------------------------------
 
+  /** Re-arm the watchers that fired, then deliver the completions already posted. */
   protected _pollIo(): void {
     if (this._rearm.length > 0) this._rearmWatchers();
     this._proactor.poll();
   }
 
+  /** Submit a new POLL_ADD for each watcher whose last one completed. */
   private _rearmWatchers(): void {
     const tags = this._rearm;
     this._rearm = [];
@@ -287,19 +335,23 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     }
   }
 
+  /** True while an operation is queued or in flight. */
   protected _hasIoInterest(): boolean {
     return this._rearm.length > 0 || this._proactor.hasWork();
   }
 
+  /** Wait off the JS thread for a completion, a wakeup or `timeoutMs`. */
   protected _parkIo(timeoutMs: number): Promise<void> {
     if (this._rearm.length > 0) this._rearmWatchers();
     return this._proactor.park(timeoutMs);
   }
 
+  /** End a park in progress. */
   protected _wakeIo(): void {
     this._proactor.wakeup();
   }
 
+  /** Drop the watchers and close the proactor. */
   protected _closeIo(): void {
     for (const table of this._watchers) {
       for (const h of table) h?.cancel();

@@ -25,6 +25,8 @@ export class Server {
   private _activeCount = 0;
   private _closedWaiters: Future<void>[] = [];
   private _servingForever: Future<void> | undefined;
+  /** Listeners served by accept operations (a proactor without readiness): how to stop each. */
+  private readonly _acceptStops = new Map<Socket, () => void>();
 
   /** @internal Use loop.createServer(). */
   constructor(
@@ -90,9 +92,12 @@ export class Server {
     if (sockets === null) return;
     this._sockets = null;
     for (const sock of sockets) {
-      if (this._serving) this._loop.removeReader(sock);
+      const stop = this._acceptStops.get(sock);
+      if (stop !== undefined) stop();
+      else if (this._serving) this._loop.removeReader(sock);
       sock.close();
     }
+    this._acceptStops.clear();
     this._serving = false;
     this._onClosed?.();
     this._servingForever?.cancel();
@@ -129,7 +134,9 @@ export class Server {
     this._serving = true;
     for (const sock of this._sockets) {
       sock.listen(this._backlog);
-      this._loop.addReader(sock, acceptReady, this, sock);
+      const stop = this._loop._serveByOperations(this, sock);
+      if (stop !== null) this._acceptStops.set(sock, stop);
+      else this._loop.addReader(sock, acceptReady, this, sock);
     }
   }
 
@@ -167,8 +174,8 @@ export class Server {
     }
   }
 
-  /** Wrap an accepted socket in a transport with a new protocol from the factory. */
-  private _acceptConnection(conn: Socket, addr: unknown): void {
+  /** @internal Wrap an accepted socket in a transport with a new protocol from the factory. */
+  _acceptConnection(conn: Socket, addr: unknown): void {
     let protocol: ProtocolLike;
     try {
       conn.setBlocking(false);

@@ -1,5 +1,6 @@
 /**
- * Socket: a thin object over a socket fd, shaped like Python's socket.socket. Blocking by
+ * Socket: a thin object over a socket fd (a SOCKET on Windows), shaped like Python's
+ * socket.socket; the system calls are the OS's, through platform/default_socket.ts. Blocking by
  * default, as in Python; the loop's sock* functions want it non-blocking (setBlocking(false)).
  *
  * `send`, `recv` and `close` are bound to the socket, like Python's bound methods, so
@@ -13,9 +14,7 @@
  * socklen_t: the JS thread runs one call at a time, so they are never in use twice, and no call
  * allocates a buffer for its address.
  */
-import {
-  check, EINTR, isNonBlocking, lastErrno, libc, osError, setNonBlocking,
-} from "../ffi/libc.ts";
+import { EINTR, osError } from "../ffi/libc.ts";
 import {
   type AddressLike, decodeSockaddr, encodeSockaddr, formatAddress, SOCKADDR_STORAGE_SIZE,
   type SockAddr,
@@ -24,6 +23,7 @@ import {
   AF_INET, AF_INET6, AF_UNIX, MSG_NOSIGNAL, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, SOCK_CLOEXEC,
   SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SOMAXCONN,
 } from "../ffi/socket_constants.ts";
+import { socketCalls as os } from "../platform/default_socket.ts";
 import { ValueError } from "./errors.ts";
 
 export {
@@ -71,6 +71,12 @@ const typeNames: Record<number, string> = {
   [SOCK_SEQPACKET]: "SOCK_SEQPACKET",
 };
 
+/** `r` (a socket call's result) if it is not -errno; otherwise OSError naming `context`. */
+function check(r: number, context: string): number {
+  if (r < 0) throw osError(context, -r);
+  return r;
+}
+
 function checkSize(n: unknown, what: string): number {
   if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
     throw new ValueError(`${what} must be a non-negative integer, got ${String(n)}`);
@@ -108,12 +114,12 @@ export class Socket {
       type ??= getIntOpt(fileno, SOL_SOCKET, SO_TYPE, "getsockopt(SO_TYPE)");
       proto ??= getIntOpt(fileno, SOL_SOCKET, SO_PROTOCOL, "getsockopt(SO_PROTOCOL)");
       this.fd = fileno;
-      this._blocking = blocking ?? !isNonBlocking(fileno);
+      this._blocking = blocking ?? check(os.isNonBlocking(fileno), "fcntl(F_GETFL)") === 0;
     } else {
       family ??= AF_INET;
       type ??= SOCK_STREAM;
       proto ??= 0;
-      this.fd = check(libc.socket(family, type | SOCK_CLOEXEC, proto), "socket");
+      this.fd = check(os.socket(family, type, proto), "socket");
       this._blocking = (type & SOCK_NONBLOCK) === 0;
     }
     this.family = family;
@@ -131,13 +137,13 @@ export class Socket {
 
   /** Blocking (true) or non-blocking (false) mode (Python setblocking). */
   setBlocking(flag: boolean): void {
-    setNonBlocking(this.openFd(), !flag);
+    check(os.setNonBlocking(this.openFd(), !flag), "fcntl(F_SETFL)");
     this._blocking = !!flag;
   }
 
   /** True if the socket is in blocking mode (Python getblocking); asks the kernel (fcntl). */
   getBlocking(): boolean {
-    this._blocking = !isNonBlocking(this.openFd());
+    this._blocking = check(os.isNonBlocking(this.openFd()), "fcntl(F_GETFL)") === 0;
     return this._blocking;
   }
 
@@ -152,12 +158,13 @@ export class Socket {
   bind(address: AddressLike): void {
     const fd = this.openFd();
     const len = encodeSockaddr(this.family, address, addrBuf, "bind()");
-    if (libc.bind(fd, addrBuf, len) < 0) throw osError(`bind to ${formatAddress(address)}`);
+    const r = os.bind(fd, addrBuf, len);
+    if (r < 0) throw osError(`bind to ${formatAddress(address)}`, -r);
   }
 
   /** Accept connections, with at most `backlog` waiting (Python listen; default min(SOMAXCONN, 128)). */
   listen(backlog: number = Math.min(SOMAXCONN, 128)): void {
-    check(libc.listen(this.openFd(), Math.max(0, backlog | 0)), "listen");
+    check(os.listen(this.openFd(), Math.max(0, backlog | 0)), "listen");
   }
 
   /**
@@ -174,13 +181,10 @@ export class Socket {
   /** @internal accept4(2): the new fd, or -errno; the peer address is left for lastAddress(). */
   _acceptRaw(): number {
     const fd = this.openFd();
-    const flags = SOCK_CLOEXEC | (this._blocking ? 0 : SOCK_NONBLOCK);
     for (;;) {
       addrLen[0] = SOCKADDR_STORAGE_SIZE;
-      const r = libc.accept4(fd, addrBuf, addrLen, flags);
-      if (r >= 0) return r;
-      const errno = lastErrno();
-      if (errno !== EINTR) return -errno;
+      const r = os.accept(fd, addrBuf, addrLen, !this._blocking);
+      if (r !== -EINTR) return r;
     }
   }
 
@@ -203,26 +207,27 @@ export class Socket {
   connectEx(address: AddressLike): number {
     const fd = this.openFd();
     const len = encodeSockaddr(this.family, address, addrBuf, "connect()");
-    return libc.connect(fd, addrBuf, len) < 0 ? lastErrno() : 0;
+    const r = os.connect(fd, addrBuf, len);
+    return r < 0 ? -r : 0;
   }
 
   /** The socket's own address (Python getsockname). */
   getsockname(): SockAddr {
     addrLen[0] = SOCKADDR_STORAGE_SIZE;
-    check(libc.getsockname(this.openFd(), addrBuf, addrLen), "getsockname");
+    check(os.getsockname(this.openFd(), addrBuf, addrLen), "getsockname");
     return lastAddress();
   }
 
   /** The connected peer's address (Python getpeername); OSError ENOTCONN if not connected. */
   getpeername(): SockAddr {
     addrLen[0] = SOCKADDR_STORAGE_SIZE;
-    check(libc.getpeername(this.openFd(), addrBuf, addrLen), "getpeername");
+    check(os.getpeername(this.openFd(), addrBuf, addrLen), "getpeername");
     return lastAddress();
   }
 
   /** Shut down reading (SHUT_RD), writing (SHUT_WR) or both (SHUT_RDWR) (Python shutdown). */
   shutdown(how: number): void {
-    check(libc.shutdown(this.openFd(), how), "shutdown");
+    check(os.shutdown(this.openFd(), how), "shutdown");
   }
 
   // ---- Options ------------------------------------------------------------------------------
@@ -236,12 +241,12 @@ export class Socket {
     let r: number;
     if (typeof value === "number" || typeof value === "boolean") {
       optInt[0] = Number(value);
-      r = libc.setsockopt(fd, level, optname, optInt, 4);
+      r = os.setsockopt(fd, level, optname, optInt, 4);
     } else {
       const bytes = asBytes(value, "setsockopt() value");
-      r = libc.setsockopt(fd, level, optname, bytes, bytes.byteLength);
+      r = os.setsockopt(fd, level, optname, bytes, bytes.byteLength);
     }
-    if (r < 0) throw osError("setsockopt");
+    check(r, "setsockopt");
   }
 
   /**
@@ -259,7 +264,7 @@ export class Socket {
     }
     const buf = new Uint8Array(buflen);
     optLen[0] = buflen;
-    check(libc.getsockopt(fd, level, optname, buf, optLen), "getsockopt");
+    check(os.getsockopt(fd, level, optname, buf, optLen), "getsockopt");
     return optLen[0] === buflen ? buf : buf.subarray(0, optLen[0]);
   }
 
@@ -281,10 +286,8 @@ export class Socket {
     const fd = this.openFd();
     const view = offset === 0 ? bytes : bytes.subarray(offset);
     for (;;) {
-      const r = libc.send(fd, view, length, flags | MSG_NOSIGNAL);
-      if (r >= 0) return r;
-      const errno = lastErrno();
-      if (errno !== EINTR) return -errno;
+      const r = os.send(fd, view, length, flags | MSG_NOSIGNAL);
+      if (r !== -EINTR) return r;
     }
   }
 
@@ -324,10 +327,8 @@ export class Socket {
     const fd = this.openFd();
     const len = encodeSockaddr(this.family, address, addrBuf, "sendto()");
     for (;;) {
-      const r = libc.sendto(fd, bytes, bytes.byteLength, flags | MSG_NOSIGNAL, addrBuf, len);
-      if (r >= 0) return r;
-      const errno = lastErrno();
-      if (errno !== EINTR) return -errno;
+      const r = os.sendto(fd, bytes, bytes.byteLength, flags | MSG_NOSIGNAL, addrBuf, len);
+      if (r !== -EINTR) return r;
     }
   }
 
@@ -360,10 +361,8 @@ export class Socket {
   _recvRaw(buf: Uint8Array, nbytes: number, flags: number): number {
     const fd = this.openFd();
     for (;;) {
-      const r = libc.recv(fd, buf, nbytes, flags);
-      if (r >= 0) return r;
-      const errno = lastErrno();
-      if (errno !== EINTR) return -errno;
+      const r = os.recv(fd, buf, nbytes, flags);
+      if (r !== -EINTR) return r;
     }
   }
 
@@ -389,10 +388,8 @@ export class Socket {
     const fd = this.openFd();
     for (;;) {
       addrLen[0] = SOCKADDR_STORAGE_SIZE;
-      const r = libc.recvfrom(fd, buf, nbytes, flags, addrBuf, addrLen);
-      if (r >= 0) return r;
-      const errno = lastErrno();
-      if (errno !== EINTR) return -errno;
+      const r = os.recvfrom(fd, buf, nbytes, flags, addrBuf, addrLen);
+      if (r !== -EINTR) return r;
     }
   }
 
@@ -403,7 +400,7 @@ export class Socket {
     if (this.fd < 0) return;
     const fd = this.fd;
     this.fd = -1;
-    check(libc.close(fd), "close");
+    check(os.close(fd), "close");
   }
 
   /** Give up the fd without closing it and return it (Python detach). */
@@ -447,7 +444,7 @@ export class Socket {
 function getIntOpt(fd: number, level: number, optname: number, context: string): number {
   optInt[0] = 0;
   optLen[0] = 4;
-  check(libc.getsockopt(fd, level, optname, optInt, optLen), context);
+  check(os.getsockopt(fd, level, optname, optInt, optLen), context);
   return optInt[0];
 }
 
@@ -467,7 +464,7 @@ export function socketpair(
   proto = 0,
 ): [Socket, Socket] {
   const fds = new Int32Array(2);
-  check(libc.socketpair(family, type | SOCK_CLOEXEC, proto, fds), "socketpair");
+  check(os.socketpair(family, type, proto, fds), "socketpair");
   const blocking = (type & SOCK_NONBLOCK) === 0;
   return [
     new Socket(family, type, proto, fds[0], blocking),

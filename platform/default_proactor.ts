@@ -1,28 +1,51 @@
 /**
  * Picks this OS's Proactor (completion I/O engine). The only module above platform/ that names
  * one: io_uring on Linux; I/O completion ports on Windows (platform/windows.ts).
+ *
+ * Only this OS's engine is loaded (a dynamic import at module load): the io_uring module binds
+ * Linux's C library when imported, which does not exist on Windows.
  */
-import { osName } from "../ffi/runtime.ts";
+import { isWindows, osName } from "../ffi/runtime.ts";
 import { NotImplementedError } from "../loop/errors.ts";
 import type { Proactor } from "../loop/proactor.ts";
-import { ioUringUnavailableReason, IoUringProactor } from "./io_uring.ts";
-import { IocpProactor } from "./windows.ts";
 
-const isWindows = osName === "win32" || osName === "windows";
+interface Engine {
+  unavailableReason(): string | null;
+  create(): Proactor;
+}
+
+const engine: Engine | null = isWindows
+  ? await import("./windows.ts").then((m) => ({
+    unavailableReason: m.iocpUnavailableReason,
+    create: () => new m.IocpProactor(),
+  }))
+  : osName === "linux"
+  ? await import("./io_uring.ts").then((m) => ({
+    unavailableReason: () => {
+      const why = m.ioUringUnavailableReason();
+      return why === null ? null : `io_uring is unavailable: ${why}`;
+    },
+    create: () => new m.IoUringProactor(),
+  }))
+  : null;
+
+/**
+ * True where the proactor loop is the default event loop: Windows, as in asyncio (its
+ * selector loop needs readiness polling, which IOCP does not give).
+ */
+export const proactorIsDefault: boolean = isWindows;
 
 /** null if this OS and kernel can run a Proactor here; otherwise why not, in one sentence. */
 export function proactorUnavailableReason(): string | null {
-  if (isWindows) return null;
-  if (osName !== "linux") {
+  if (engine === null) {
     return `aioloop has no proactor for ${osName} yet (io_uring on Linux and IOCP on Windows are supported)`;
   }
-  const why = ioUringUnavailableReason();
-  return why === null ? null : `io_uring is unavailable: ${why}`;
+  return engine.unavailableReason();
 }
 
 /** A new Proactor for this OS; NotImplementedError (with the reason) where there is none. */
 export function defaultProactor(): Proactor {
   const why = proactorUnavailableReason();
   if (why !== null) throw new NotImplementedError(`the proactor event loop cannot run here: ${why}`);
-  return isWindows ? new IocpProactor() : new IoUringProactor();
+  return engine!.create();
 }

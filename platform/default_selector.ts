@@ -6,7 +6,7 @@
  * variable (`epoll`, `kqueue` or `poll`) chooses another, so the whole test suite can run on
  * each implementation: `AIOLOOP_SELECTOR=poll deno test -A tests/`.
  */
-import { osName, readEnv } from "../ffi/runtime.ts";
+import { isWindows, osName, readEnv } from "../ffi/runtime.ts";
 import { ValueError } from "../loop/errors.ts";
 import type { Selector } from "../loop/selector.ts";
 import { KqueueSelector } from "./darwin.ts";
@@ -40,7 +40,7 @@ export function createSelector(kind: SelectorKind): Selector {
       }
       return new KqueueSelector();
     case "poll":
-      if (osName === "windows") throw new ValueError("the poll selector needs a Unix");
+      if (isWindows) throw new ValueError("the poll selector needs a Unix");
       return new PollSelector();
     default:
       throw new ValueError(
@@ -63,10 +63,10 @@ export function defaultSelectorKind(): SelectorKind {
 
 /** A new Selector for this OS (or the one AIOLOOP_SELECTOR names). */
 export function defaultSelector(): Selector {
-  if (osName === "windows") {
+  if (isWindows) {
     throw new Error(
-      "aioloop has no event loop backend for Windows yet (epoll, kqueue and poll are Unix " +
-        "selectors; IOCP is planned)",
+      "aioloop has no selector for Windows (epoll, kqueue and poll are Unix selectors): use " +
+        "the proactor loop, newEventLoop()'s default there (IOCP)",
     );
   }
   return createSelector(defaultSelectorKind());

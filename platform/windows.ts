@@ -45,7 +45,8 @@ import {
   WSAEAFNOSUPPORT, WSAEALREADY, WSAECONNABORTED, WSAECONNREFUSED, WSAECONNRESET, WSAEFAULT,
   WSAEHOSTUNREACH, WSAEINPROGRESS, WSAEINTR, WSAEINVAL, WSAEISCONN, WSAEMFILE, WSAEMSGSIZE,
   WSAENETDOWN, WSAENETRESET, WSAENETUNREACH, WSAENOBUFS, WSAENOTCONN, WSAENOTSOCK, WSAESHUTDOWN,
-  WSAETIMEDOUT, WSAEWOULDBLOCK, WSAEACCES, WSAEBADF,
+  WSAETIMEDOUT, WSAEWOULDBLOCK, WSAEACCES, WSAEBADF, WSAEDESTADDRREQ, WSAENOPROTOOPT,
+  WSAEOPNOTSUPP, WSAEPROTONOSUPPORT, WSAESOCKTNOSUPPORT,
 } from "../ffi/ws2_32.ts";
 import { NotImplementedError } from "../loop/errors.ts";
 import type { CompletionTarget, Proactor } from "../loop/proactor.ts";
@@ -56,7 +57,8 @@ const EINTR = 4, EIO = 5, EBADF = 9, EAGAIN = 11, EACCES = 13, EFAULT = 14, EINV
   EADDRINUSE = 98, EADDRNOTAVAIL = 99, ENETDOWN = 100, ENETUNREACH = 101, ENETRESET = 102,
   ECONNABORTED = 103, ECONNRESET = 104, ENOBUFS = 105, EISCONN = 106, ENOTCONN = 107,
   ESHUTDOWN = 108, ETIMEDOUT = 110, ECONNREFUSED = 111, EHOSTUNREACH = 113, EALREADY = 114,
-  EINPROGRESS = 115, ECANCELED = 125;
+  EINPROGRESS = 115, ECANCELED = 125, EDESTADDRREQ = 89, ENOPROTOOPT = 92,
+  EPROTONOSUPPORT = 93, ESOCKTNOSUPPORT = 94, EOPNOTSUPP = 95;
 // <bits/socket_type.h>: accept4's flag the loop passes.
 const SOCK_NONBLOCK = 0o4000;
 // ffi/socket_constants.ts: the loop's (Linux) AF_INET6.
@@ -97,6 +99,11 @@ export function errnoOf(code: number): number {
     case WSAESHUTDOWN: return ESHUTDOWN;
     case WSAETIMEDOUT: return ETIMEDOUT;
     case WSAEHOSTUNREACH: return EHOSTUNREACH;
+    case WSAEDESTADDRREQ: return EDESTADDRREQ;
+    case WSAENOPROTOOPT: return ENOPROTOOPT;
+    case WSAEPROTONOSUPPORT: return EPROTONOSUPPORT;
+    case WSAESOCKTNOSUPPORT: return ESOCKTNOSUPPORT;
+    case WSAEOPNOTSUPP: return EOPNOTSUPP;
     default:
       unknownErrors.add(code);
       return EIO;
@@ -152,10 +159,10 @@ class Operation {
 }
 
 /** Translate the first u16 (sa_family) between the loop's numbering and Winsock's. */
-function familyToWindows(bytes: Uint8Array, at: number): void {
+export function familyToWindows(bytes: Uint8Array, at: number): void {
   if (bytes[at] === LINUX_AF_INET6 && bytes[at + 1] === 0) bytes[at] = WIN_AF_INET6;
 }
-function familyFromWindows(bytes: Uint8Array, at: number): void {
+export function familyFromWindows(bytes: Uint8Array, at: number): void {
   if (bytes[at] === WIN_AF_INET6 && bytes[at + 1] === 0) bytes[at] = LINUX_AF_INET6;
 }
 
@@ -167,9 +174,25 @@ export function abandonedOperations(): number {
   return abandoned.length;
 }
 
+/** The proactors not yet closed (see releaseFromProactors). */
+const openProactors = new Set<IocpProactor>();
+
+/**
+ * Release `handle` from every open proactor (releaseHandle): called right before the handle is
+ * closed by whoever owns it (platform/windows_socket.ts's close), as Windows recycles handle
+ * values and a new socket must not pass for one already associated with a port.
+ */
+export function releaseFromProactors(handle: number): void {
+  for (const p of openProactors) p.releaseHandle(handle);
+}
+
 /** An I/O completion port Proactor. */
 export class IocpProactor implements Proactor {
   onError: (error: unknown) => void = (e) => console.error(e);
+  /** No readiness: pollAdd raises (see the module comment). */
+  readonly pollsReadiness = false;
+  /** Transports send through WSASend operations only. */
+  readonly sendsAtOnce = false;
   completionAddressLength = 0;
 
   private port: number;
@@ -199,6 +222,7 @@ export class IocpProactor implements Proactor {
     if (!port) throw new Error(`CreateIoCompletionPort failed: error ${kernel32().GetLastError()}`);
     this.port = Number(port);
     ws2(); // WSAStartup before any socket call
+    openProactors.add(this);
   }
 
   /** The completion port's handle value (tests and diagnostics). */
@@ -222,6 +246,12 @@ export class IocpProactor implements Proactor {
     if (this.associated.has(handle) && !this.closed) kernel32().CancelIoEx(handle, 0);
     this.associated.delete(handle);
     this.listenFamily.delete(handle);
+  }
+
+  /** releaseHandle() from every open proactor, then CloseHandle (pipe transports). */
+  closeHandle(handle: number): void {
+    releaseFromProactors(handle);
+    kernel32().CloseHandle(handle);
   }
 
   // ---- Slots ----------------------------------------------------------------------------------
@@ -623,6 +653,7 @@ export class IocpProactor implements Proactor {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    openProactors.delete(this);
     const k = kernel32();
     // A parked wait holds completions it dequeued: end it, and count them as seen.
     if (this.parker?.waiting) {

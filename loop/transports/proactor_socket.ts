@@ -173,7 +173,8 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
       // Nothing in flight: try send(2) at once, as the selector transport (and IOCP's WSASend)
       // does. It costs the one system call an io_uring_enter of a SEND would, leaves no CQE to
       // reap, and keeps write() then writeEof() ordered for a peer that reads synchronously.
-      const n = this._writeChunk(bytes);
+      // A proactor that cannot (IOCP) takes it all as a SEND: n = 0 sends nothing now.
+      const n = this._loop._proactor.sendsAtOnce === false ? 0 : this._writeChunk(bytes);
       if (n === bytes.byteLength) return;
       let rest = bytes;
       if (n >= 0) rest = bytes.subarray(n);

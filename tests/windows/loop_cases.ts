@@ -1,13 +1,8 @@
 /**
  * The IOCP Proactor under a real event loop: BaseEventLoop's scheduler, timers and parking with
- * its I/O hooks wired to the proactor exactly as loop/proactor_loop.ts wires them.
- *
- * Why not ProactorEventLoop itself: it does not import on Windows yet, because modules it
- * imports bind POSIX libraries at import (ffi/io_uring.ts, through loop/proactor_loop.ts's
- * POLLIN/POLLOUT import and platform/default_proactor.ts; ffi/poll.ts through
- * loop/selector_loop.ts → platform/default_selector.ts). Its socket paths also need a Windows
- * Socket (loop/socket.ts is libc-only) and a send that is not libc.send (the transport's
- * write()). The README's Windows section lists these.
+ * its I/O hooks wired to the proactor exactly as loop/proactor_loop.ts wires them, driving the
+ * proactor's operations directly (no Socket, no transports). ProactorEventLoop itself, through
+ * the public API, is network_cases.ts's.
  */
 import { BaseEventLoop } from "../../loop/base_loop.ts";
 import { NotImplementedError } from "../../loop/errors.ts";

@@ -10,11 +10,12 @@ import { BaseEventLoop } from "../../loop/base_loop.ts";
 import { osName, runtimeName } from "../../ffi/runtime.ts";
 import { proactorCases } from "./proactor_cases.ts";
 import { loopCases } from "./loop_cases.ts";
+import { networkCases } from "./network_cases.ts";
 
 export type Case = [name: string, fn: () => Promise<void> | void];
 
 const filter = (globalThis as { process?: { argv: string[] } }).process?.argv[2] ?? "";
-const cases: Case[] = [...proactorCases, ...loopCases].filter(([name]) => name.includes(filter));
+const cases: Case[] = [...proactorCases, ...loopCases, ...networkCases].filter(([name]) => name.includes(filter));
 let passed = 0, failed = 0;
 console.log(`# Windows suite on ${runtimeName} (${osName}), ${cases.length} cases`);
 void BaseEventLoop; // the loop layer must import on Windows

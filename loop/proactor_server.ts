@@ -1,0 +1,72 @@
+/**
+ * Accepting connections for a Server with accept operations (asyncio proactor_events'
+ * _start_serving), for a Proactor without readiness polling (IOCP): one multishot accept per
+ * listening socket, re-submitted when the proactor ends it; each accepted socket becomes a
+ * transport through Server._acceptConnection, as on the readiness path.
+ */
+import { decodeSockaddr } from "../ffi/sockaddr.ts";
+import { SOCK_CLOEXEC, SOCK_NONBLOCK } from "../ffi/socket_constants.ts";
+import { osError } from "../ffi/libc.ts";
+import type { CompletionTarget } from "./proactor.ts";
+import type { ProactorEventLoop } from "./proactor_loop.ts";
+import type { Server } from "./server.ts";
+import type { Socket } from "./socket.ts";
+
+// <asm-generic/errno.h>: a peer that gave up before its connection was accepted.
+const ECANCELED = 125, ECONNABORTED = 103, ECONNRESET = 104, EINTR = 4, EAGAIN = 11;
+
+/** How long to wait after a failed accept (asyncio's ACCEPT_RETRY_DELAY). */
+const ACCEPT_RETRY_DELAY = 1;
+
+function restart(accepts: ListenerAccepts): void {
+  accepts.start();
+}
+
+/** The accept operation of one listening socket. */
+export class ListenerAccepts implements CompletionTarget {
+  private op = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly loop: ProactorEventLoop,
+    private readonly server: Server,
+    private readonly listener: Socket,
+  ) {}
+
+  start(): void {
+    if (this.stopped || this.listener.fileno() < 0) return;
+    this.op = this.loop._proactor.accept(this.listener.fileno(), SOCK_NONBLOCK | SOCK_CLOEXEC, true, this, 0);
+  }
+
+  /** Cancel the accept in flight; its last completion is ignored. */
+  stop(): void {
+    this.stopped = true;
+    if (this.op !== 0) this.loop._proactor.cancel(this.op);
+  }
+
+  /** @internal */
+  _ioComplete(_tag: number, res: number, more: boolean, _op: number, buffer: Uint8Array | undefined): void {
+    if (!more) this.op = 0;
+    if (res >= 0) {
+      const conn = this.listener._adopt(res);
+      if (this.stopped) {
+        conn.close();
+        return;
+      }
+      const length = this.loop._proactor.completionAddressLength;
+      const addr = buffer !== undefined && length > 0 ? decodeSockaddr(buffer, length) : null;
+      this.server._acceptConnection(conn, addr);
+    } else if (!this.stopped && res !== -ECANCELED && res !== -ECONNABORTED && res !== -ECONNRESET &&
+      res !== -EINTR && res !== -EAGAIN) {
+      this.loop.callExceptionHandler({
+        message: "Accept failed on a server socket",
+        exception: osError("accept", -res),
+        socket: this.listener,
+      });
+      // Out of resources, most likely: try again later, as the readiness path does.
+      if (!more) this.loop.callLater(ACCEPT_RETRY_DELAY, restart, this);
+      return;
+    }
+    if (!more && !this.stopped) this.start();
+  }
+}

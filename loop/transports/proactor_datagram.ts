@@ -1,0 +1,226 @@
+/**
+ * The datagram socket transport of the proactor loop for a Proactor without readiness polling
+ * (IOCP; asyncio's _ProactorDatagramTransport): one receive-from operation in flight at a time,
+ * re-submitted after each datagram, and one send-to operation at a time from a queue.
+ *
+ * Buffers handed to the kernel are owned here (fresh ArrayBuffers) and held by the Proactor
+ * until their completion, so close and abort may cancel freely. An error a completion reports
+ * (ECONNREFUSED after an ICMP port unreachable, a failed send) goes to the protocol's
+ * errorReceived, as in asyncio; receiving then goes on. connectionLost runs exactly once,
+ * after the queue drained (close) or at once (abort), and then the socket is closed.
+ */
+import { osError } from "../../ffi/libc.ts";
+import { decodeSockaddr, encodeSockaddr, SOCKADDR_STORAGE_SIZE } from "../../ffi/sockaddr.ts";
+import { ValueError } from "../errors.ts";
+import type { Future } from "../futures.ts";
+import type { CompletionTarget } from "../proactor.ts";
+import type { ProactorEventLoop } from "../proactor_loop.ts";
+import type { DatagramProtocolLike } from "../protocols.ts";
+import { type AddressLike, asBytes, type BytesLike, type Socket } from "../socket.ts";
+import type { DatagramTransport } from "./base.ts";
+import { FlowControl } from "./flow_control.ts";
+
+/** The largest datagram one receive takes (asyncio's max_size, 256 KiB). */
+const MAX_DATAGRAM = 256 * 1024;
+const TAG_RECV = 1, TAG_SEND = 2;
+// <asm-generic/errno.h>
+const ECANCELED = 125;
+
+/** A datagram waiting to be sent: its own bytes, and the encoded address (length 0: connected). */
+interface Outgoing {
+  data: Uint8Array;
+  addr: Uint8Array | null;
+  addrLen: number;
+}
+
+/** A UDP endpoint driven by completions (asyncio.DatagramTransport). */
+export class ProactorDatagramTransport extends FlowControl implements DatagramTransport, CompletionTarget {
+  /** @internal */ protected _loop: ProactorEventLoop;
+  /** @internal */ protected _protocol: DatagramProtocolLike;
+  private readonly _sock: Socket;
+  private readonly _fd: number;
+  private readonly _address: unknown;
+  private readonly _extra: Record<string, unknown>;
+  private _closing = false;
+  private _lost = false;
+  private _lostReported = false;
+  private _recvOp = 0;
+  private readonly _recvBuf = new Uint8Array(new ArrayBuffer(MAX_DATAGRAM));
+  private _sendOp = 0;
+  private _queue: Outgoing[] = [];
+  private _queuedBytes = 0;
+
+  constructor(
+    loop: ProactorEventLoop,
+    sock: Socket,
+    protocol: DatagramProtocolLike,
+    address: unknown,
+    waiter?: Future<unknown>,
+  ) {
+    super();
+    this._loop = loop;
+    this._sock = sock;
+    this._fd = sock.fileno();
+    this._protocol = protocol;
+    this._address = address;
+    this._extra = { socket: sock };
+    loop.callSoon(() => {
+      try {
+        this._protocol.connectionMade?.(this);
+      } catch (e) {
+        this._fatalError(e, "Fatal error: protocol.connectionMade() call failed.");
+        return;
+      }
+      this._startReceiving();
+      if (waiter && !waiter.done()) waiter.setResult(null);
+    });
+  }
+
+  /** "socket", "sockname", "peername" (asyncio get_extra_info). */
+  getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
+    if (name in this._extra) return this._extra[name];
+    try {
+      if (name === "sockname") return (this._extra[name] = this._sock.getsockname());
+      if (name === "peername" && this._address !== null) return (this._extra[name] = this._sock.getpeername());
+    } catch {
+      // Not bound or not connected.
+    }
+    return defaultValue;
+  }
+
+  isClosing(): boolean {
+    return this._closing;
+  }
+
+  setProtocol(protocol: unknown): void {
+    this._protocol = protocol as DatagramProtocolLike;
+  }
+
+  getProtocol(): DatagramProtocolLike {
+    return this._protocol;
+  }
+
+  getWriteBufferSize(): number {
+    return this._queuedBytes;
+  }
+
+  /**
+   * Send one datagram to `addr`, or to the connected remote address when `addr` is omitted
+   * (asyncio sendto). The bytes are copied. A connected endpoint refuses any other address.
+   */
+  sendto(data: BytesLike, addr?: unknown): void {
+    const bytes = asBytes(data);
+    if (this._address !== null && addr !== undefined && addr !== null &&
+      JSON.stringify(addr) !== JSON.stringify(this._address)) {
+      throw new ValueError(`Invalid address: must be undefined or ${JSON.stringify(this._address)}`);
+    }
+    if (this._address === null && (addr === undefined || addr === null)) {
+      throw new ValueError("sendto() needs an address on an unconnected endpoint");
+    }
+    if (this._lost || this._closing) return;
+    const copy = new Uint8Array(new ArrayBuffer(bytes.byteLength));
+    copy.set(bytes);
+    let encoded: Uint8Array | null = null, addrLen = 0;
+    if (this._address === null) {
+      encoded = new Uint8Array(new ArrayBuffer(SOCKADDR_STORAGE_SIZE));
+      addrLen = encodeSockaddr(this._sock.family, addr as AddressLike, encoded, "sendto()");
+    }
+    this._queue.push({ data: copy, addr: encoded, addrLen });
+    this._queuedBytes += copy.byteLength;
+    if (this._sendOp === 0) this._sendNext();
+    this._maybePauseProtocol();
+  }
+
+  private _sendNext(): void {
+    const next = this._queue[0];
+    if (next === undefined) return;
+    this._sendOp = this._loop._proactor.sendTo(this._fd, next.data, next.data.byteLength, next.addr, next.addrLen, this, TAG_SEND);
+  }
+
+  private _startReceiving(): void {
+    if (this._closing || this._lost || this._recvOp !== 0) return;
+    this._recvOp = this._loop._proactor.recvFrom(this._fd, this._recvBuf, MAX_DATAGRAM, this, TAG_RECV);
+  }
+
+  /** @internal */
+  _ioComplete(tag: number, res: number, _more: boolean, _op: number, buffer: Uint8Array | undefined): void {
+    if (tag === TAG_RECV) this._received(res, buffer);
+    else this._sent(res);
+  }
+
+  private _received(res: number, buffer: Uint8Array | undefined): void {
+    this._recvOp = 0;
+    if (this._lost || this._closing || res === -ECANCELED) return;
+    if (res < 0) {
+      this._protocol.errorReceived?.(osError("recvfrom", -res));
+    } else {
+      const data = this._recvBuf.slice(0, res);
+      const length = this._loop._proactor.completionAddressLength;
+      const addr = buffer !== undefined && length > 0 ? decodeSockaddr(buffer, length) : this._address;
+      try {
+        this._protocol.datagramReceived?.(data, addr);
+      } catch (e) {
+        this._fatalError(e, "Fatal error: protocol.datagramReceived() call failed.");
+        return;
+      }
+    }
+    this._startReceiving();
+  }
+
+  private _sent(res: number): void {
+    this._sendOp = 0;
+    if (this._lost) return;
+    const done = this._queue.shift();
+    if (done !== undefined) this._queuedBytes -= done.data.byteLength;
+    if (res < 0 && res !== -ECANCELED) this._protocol.errorReceived?.(osError("sendto", -res));
+    this._maybeResumeProtocol();
+    if (this._queue.length > 0) this._sendNext();
+    else if (this._closing) this._connectionLost(null);
+  }
+
+  /** Stop receiving; send what is queued, then close (asyncio close). */
+  close(): void {
+    if (this._closing) return;
+    this._closing = true;
+    if (this._recvOp !== 0) this._loop._proactor.cancel(this._recvOp);
+    if (this._queue.length === 0) this._connectionLost(null);
+  }
+
+  /** Close now, dropping queued datagrams (asyncio abort). */
+  abort(): void {
+    this._forceClose(null);
+  }
+
+  private _fatalError(exc: unknown, message: string): void {
+    this._loop.callExceptionHandler({ message, exception: exc, transport: this, protocol: this._protocol });
+    this._forceClose(exc instanceof Error ? exc : new Error(String(exc)));
+  }
+
+  private _forceClose(exc: Error | null): void {
+    if (this._lost) return;
+    this._closing = true;
+    if (this._recvOp !== 0) this._loop._proactor.cancel(this._recvOp);
+    if (this._sendOp !== 0) this._loop._proactor.cancel(this._sendOp);
+    this._queue = [];
+    this._queuedBytes = 0;
+    this._connectionLost(exc);
+  }
+
+  /** Once: connectionLost in the next iteration, then the socket is closed. */
+  private _connectionLost(exc: Error | null): void {
+    if (this._lost) return;
+    this._lost = true;
+    this._loop.callSoon(() => this._callConnectionLost(exc));
+  }
+
+  private _callConnectionLost(exc: Error | null): void {
+    if (this._lostReported) return;
+    this._lostReported = true;
+    try {
+      this._protocol.connectionLost?.(exc);
+    } finally {
+      this._loop._proactor.flush();
+      this._sock.close();
+    }
+  }
+}

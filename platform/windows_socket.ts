@@ -1,0 +1,204 @@
+/**
+ * The socket calls of loop/socket.ts on Windows: Winsock 2 (ffi/ws2_32.ts), translated to and
+ * from the loop's Linux vocabulary (loop/socket_calls.ts).
+ *
+ * - Sockets are made with WSASocketW(WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT): usable
+ *   by the IOCP proactor, and not inherited by child processes (Linux's SOCK_CLOEXEC).
+ * - Errors: WSAGetLastError() mapped to errno by platform/windows.ts's errnoOf.
+ * - Addresses: sa_family AF_INET6 is 10 in the loop and 23 in ws2def.h; it is translated in the
+ *   caller's address buffer on the way in (the loop re-encodes it for every call) and out.
+ * - Non-blocking mode: ioctlsocket(FIONBIO). Winsock cannot read that mode back (winsock2.h
+ *   has no query for it), so this module remembers what it set, per socket.
+ * - SO_REUSEADDR / SO_REUSEPORT: Linux's SO_REUSEADDR (bind over connections in TIME_WAIT, never
+ *   over a socket in use) is what Windows does without any option, and Windows's SO_REUSEADDR
+ *   (share a port another socket has bound) is Linux's SO_REUSEPORT. So SO_REUSEADDR is
+ *   remembered and not passed on, and SO_REUSEPORT becomes Windows's SO_REUSEADDR (MSDN: "Using
+ *   SO_REUSEADDR and SO_EXCLUSIVEADDRUSE"). EADDRINUSE then means what it means on Linux.
+ * - close() releases the socket from every open IOCP proactor before closesocket (handle
+ *   values are recycled; see IocpProactor.releaseHandle).
+ */
+import {
+  FIONBIO, SOCKET_ERROR, WIN_IPPROTO_IPV6, WIN_IPV6_V6ONLY, WIN_MSG_OOB_PEEK_DONTROUTE,
+  WIN_MSG_WAITALL, WIN_SO_BROADCAST, WIN_SO_ERROR, WIN_SO_KEEPALIVE, WIN_SO_LINGER,
+  WIN_SO_RCVBUF, WIN_SO_REUSEADDR, WIN_SO_SNDBUF, WIN_SO_TYPE, WIN_SOL_SOCKET, WIN_TCP_KEEPCNT,
+  WIN_TCP_KEEPIDLE, WIN_TCP_KEEPINTVL, WIN_TCP_NODELAY, ws2, WSA_FLAG_NO_HANDLE_INHERIT,
+  WSA_FLAG_OVERLAPPED,
+} from "../ffi/ws2_32.ts";
+import {
+  AF_INET6, IPPROTO_IPV6, IPPROTO_TCP, IPV6_V6ONLY, MSG_WAITALL, SO_BROADCAST, SO_ERROR,
+  SO_KEEPALIVE, SO_LINGER, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SO_TYPE,
+  SOCK_CLOEXEC, SOCK_NONBLOCK, SOL_SOCKET, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
+} from "../ffi/socket_constants.ts";
+import type { SocketCalls } from "../loop/socket_calls.ts";
+import { errnoOf, familyFromWindows, familyToWindows, releaseFromProactors } from "./windows.ts";
+
+// <asm-generic/errno.h>: what the translation itself reports.
+const EAFNOSUPPORT = 97, ENOPROTOOPT = 92, EOPNOTSUPP = 95, EINVAL = 22;
+/** ws2def.h: `AF_INET6` 23. */
+const WIN_AF_INET6 = 23;
+
+/** Per socket: what Winsock cannot be asked (see the module comment). */
+interface SocketState {
+  nonBlocking: boolean;
+  reuseAddress: boolean;
+}
+const states = new Map<number, SocketState>();
+
+function state(fd: number): SocketState {
+  let s = states.get(fd);
+  if (s === undefined) states.set(fd, s = { nonBlocking: false, reuseAddress: false });
+  return s;
+}
+
+function fail(): number {
+  return -errnoOf(ws2().WSAGetLastError());
+}
+
+function ok(r: number): number {
+  return r === SOCKET_ERROR ? fail() : r;
+}
+
+/** `[level, name]` in Winsock's numbering; name -1 when Windows has no such option. */
+function optionToWindows(level: number, name: number): [number, number] {
+  if (level === SOL_SOCKET) {
+    switch (name) {
+      case SO_REUSEPORT: return [WIN_SOL_SOCKET, WIN_SO_REUSEADDR];
+      case SO_TYPE: return [WIN_SOL_SOCKET, WIN_SO_TYPE];
+      case SO_ERROR: return [WIN_SOL_SOCKET, WIN_SO_ERROR];
+      case SO_BROADCAST: return [WIN_SOL_SOCKET, WIN_SO_BROADCAST];
+      case SO_SNDBUF: return [WIN_SOL_SOCKET, WIN_SO_SNDBUF];
+      case SO_RCVBUF: return [WIN_SOL_SOCKET, WIN_SO_RCVBUF];
+      case SO_KEEPALIVE: return [WIN_SOL_SOCKET, WIN_SO_KEEPALIVE];
+      case SO_LINGER: return [WIN_SOL_SOCKET, WIN_SO_LINGER];
+      default: return [WIN_SOL_SOCKET, -1];
+    }
+  }
+  if (level === IPPROTO_TCP) {
+    switch (name) {
+      case TCP_NODELAY: return [IPPROTO_TCP, WIN_TCP_NODELAY];
+      case TCP_KEEPIDLE: return [IPPROTO_TCP, WIN_TCP_KEEPIDLE];
+      case TCP_KEEPINTVL: return [IPPROTO_TCP, WIN_TCP_KEEPINTVL];
+      case TCP_KEEPCNT: return [IPPROTO_TCP, WIN_TCP_KEEPCNT];
+      default: return [IPPROTO_TCP, -1];
+    }
+  }
+  if (level === IPPROTO_IPV6 && name === IPV6_V6ONLY) return [WIN_IPPROTO_IPV6, WIN_IPV6_V6ONLY];
+  return [level, -1];
+}
+
+/** MSG_* flags in Winsock's numbering; MSG_NOSIGNAL and MSG_DONTWAIT have no meaning there. */
+function flagsToWindows(flags: number): number {
+  return (flags & WIN_MSG_OOB_PEEK_DONTROUTE) | (flags & MSG_WAITALL ? WIN_MSG_WAITALL : 0);
+}
+
+function setMode(fd: number, nonBlocking: boolean): number {
+  const r = ws2().ioctlsocket(fd, FIONBIO, new Uint32Array([nonBlocking ? 1 : 0]));
+  if (r === SOCKET_ERROR) return fail();
+  state(fd).nonBlocking = nonBlocking;
+  return 0;
+}
+
+/** After a call that filled an address: the loop's numbering, and the length it wrote. */
+function addressOut(addr: Uint8Array, r: number): number {
+  if (r === SOCKET_ERROR) return fail();
+  familyFromWindows(addr, 0);
+  return r;
+}
+
+/** Winsock's socket calls in the loop's vocabulary. */
+export const windowsSocketCalls: SocketCalls = {
+  socket(family, type, proto) {
+    const winFamily = family === AF_INET6 ? WIN_AF_INET6 : family;
+    const s = ws2().WSASocketW(winFamily, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), proto, null, 0,
+      WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    if (s === -1) return fail();
+    states.set(s, { nonBlocking: false, reuseAddress: false });
+    if (type & SOCK_NONBLOCK) {
+      const r = setMode(s, true);
+      if (r < 0) {
+        this.close(s);
+        return r;
+      }
+    }
+    return s;
+  },
+  socketpair() {
+    // Winsock has no socketpair(); Python's emulation (a loopback listener) is not done here.
+    return -EAFNOSUPPORT;
+  },
+  bind(fd, addr, len) {
+    familyToWindows(addr, 0);
+    return ok(ws2().bind(fd, addr, len));
+  },
+  listen: (fd, backlog) => ok(ws2().listen(fd, backlog)),
+  accept(fd, addr, addrLen, nonBlocking) {
+    const s = ws2().accept(fd, addr, addrLen);
+    if (s === -1) return fail();
+    familyFromWindows(addr, 0);
+    // The accepted socket inherits the listener's mode (winsock2.h accept); set the one asked.
+    const r = setMode(s, nonBlocking);
+    if (r < 0) {
+      this.close(s);
+      return r;
+    }
+    return s;
+  },
+  connect(fd, addr, len) {
+    familyToWindows(addr, 0);
+    return ok(ws2().connect(fd, addr, len));
+  },
+  getsockname: (fd, addr, addrLen) => addressOut(addr, ws2().getsockname(fd, addr, addrLen)),
+  getpeername: (fd, addr, addrLen) => addressOut(addr, ws2().getpeername(fd, addr, addrLen)),
+  // SD_RECEIVE, SD_SEND, SD_BOTH (winsock2.h) are SHUT_RD, SHUT_WR, SHUT_RDWR: 0, 1, 2.
+  shutdown: (fd, how) => ok(ws2().shutdown(fd, how)),
+  setsockopt(fd, level, name, value, len) {
+    if (level === SOL_SOCKET && name === SO_REUSEADDR) {
+      if (len < 4) return -EINVAL;
+      state(fd).reuseAddress = new DataView(value.buffer, value.byteOffset, 4).getInt32(0, true) !== 0;
+      return 0;
+    }
+    const [winLevel, winName] = optionToWindows(level, name);
+    if (winName < 0) return -ENOPROTOOPT;
+    let bytes = new Uint8Array(value.buffer, value.byteOffset, len);
+    if (winName === WIN_SO_LINGER && level === SOL_SOCKET) {
+      // Linux: struct linger { int l_onoff; int l_linger; }; winsock2.h: two u_short.
+      if (len < 8) return -EINVAL;
+      const v = new DataView(bytes.buffer, bytes.byteOffset, 8);
+      const out = new Uint16Array([v.getInt32(0, true) ? 1 : 0, Math.min(0xffff, v.getInt32(4, true))]);
+      bytes = new Uint8Array(out.buffer);
+    }
+    return ok(ws2().setsockopt(fd, winLevel, winName, bytes, bytes.byteLength));
+  },
+  getsockopt(fd, level, name, value, len) {
+    const ints = new Int32Array(value.buffer, value.byteOffset, Math.floor(value.byteLength / 4));
+    if (level === SOL_SOCKET && name === SO_REUSEADDR) {
+      if (ints.length < 1) return -EINVAL;
+      ints[0] = state(fd).reuseAddress ? 1 : 0;
+      len[0] = 4;
+      return 0;
+    }
+    const [winLevel, winName] = optionToWindows(level, name);
+    if (winName < 0) return -ENOPROTOOPT;
+    if (winName === WIN_SO_LINGER && level === SOL_SOCKET) return -EOPNOTSUPP;
+    const r = ws2().getsockopt(fd, winLevel, winName, value, len);
+    if (r === SOCKET_ERROR) return fail();
+    // A pending error is a Winsock code; the loop reads errno values.
+    if (level === SOL_SOCKET && name === SO_ERROR && ints[0] !== 0) ints[0] = errnoOf(ints[0]);
+    return 0;
+  },
+  send: (fd, buf, len, flags) => ok(ws2().send(fd, buf, len, flagsToWindows(flags))),
+  recv: (fd, buf, len, flags) => ok(ws2().recv(fd, buf, len, flagsToWindows(flags))),
+  sendto(fd, buf, len, flags, addr, addrLen) {
+    familyToWindows(addr, 0);
+    return ok(ws2().sendto(fd, buf, len, flagsToWindows(flags), addr, addrLen));
+  },
+  recvfrom: (fd, buf, len, flags, addr, addrLen) =>
+    addressOut(addr, ws2().recvfrom(fd, buf, len, flagsToWindows(flags), addr, addrLen)),
+  close(fd) {
+    releaseFromProactors(fd);
+    states.delete(fd);
+    return ok(ws2().closesocket(fd));
+  },
+  setNonBlocking: setMode,
+  isNonBlocking: (fd) => (state(fd).nonBlocking ? 1 : 0),
+};
