@@ -44,7 +44,9 @@ export interface BufferedProtocolLike extends BaseProtocolLike {
   connectionMade?(transport: Transport): void;
   /**
    * Return a buffer to receive into; `sizeHint` is a recommended minimum (-1: any; asyncio
-   * get_buffer).
+   * get_buffer). Keep it for this connection alone: the proactor loop lends it to the kernel
+   * until the receive completes, so a buffer shared between connections can get one
+   * connection's bytes written over another's.
    */
   getBuffer(sizeHint: number): Uint8Array;
   /** `nbytes` bytes were written into the buffer from getBuffer() (asyncio buffer_updated). */
