@@ -27,6 +27,7 @@ import { asBytes, type BytesLike } from "./socket.ts";
 import { CLOSE_NOTIFY, type SSLContext, type SSLObject, WANT_MORE } from "./ssl.ts";
 import type { Transport } from "./transports/base.ts";
 import { FlowControl } from "./transports/flow_control.ts";
+import { receiveArena } from "./transports/receive_arena.ts";
 
 /** asyncio's SSL_HANDSHAKE_TIMEOUT: seconds a handshake may take before the connection aborts. */
 export const SSL_HANDSHAKE_TIMEOUT = 60;
@@ -351,7 +352,7 @@ export class SSLProtocol implements BufferedProtocolLike {
 
   /** Pass `n` decrypted bytes to the user's protocol (data or buffered). */
   private _deliver(n: number): void {
-    const data = plainBuffer.slice(0, n);
+    const data = receiveArena.keep(plainBuffer, n);
     try {
       this._app.dataReceived?.(data);
     } catch (e) {

@@ -25,10 +25,11 @@ import type { CompletionTarget } from "../proactor.ts";
 import type { ProactorEventLoop } from "../proactor_loop.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
 import { asBytes, type BytesLike, type Socket } from "../socket.ts";
+import { MAX_READ, receiveArena } from "./receive_arena.ts";
 import { SocketTransport, type SocketTransportOptions } from "./socket_base.ts";
 
-/** Receive buffer of a transport whose proactor has no provided buffers (asyncio max_size). */
-const MAX_READ = 256 * 1024;
+// MAX_READ (asyncio max_size) sizes the receive buffer of a transport whose proactor has no
+// provided buffers; received bytes are copied out through the receive arena's pools.
 /** Queued writes are coalesced into one send up to this many bytes. */
 const MAX_COALESCE = 256 * 1024;
 const TAG_READ = 1, TAG_WRITE = 2;
@@ -115,7 +116,7 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
           return;
         }
       } else {
-        const data = (buffer ?? this._readBuf!).slice(0, res);
+        const data = receiveArena.keep(buffer ?? this._readBuf!, res);
         if (this._paused || this._pendingData.length > 0) this._pendingData.push(data);
         else {
           try {

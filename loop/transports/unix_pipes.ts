@@ -20,12 +20,9 @@ import type { BaseEventLoop } from "../base_loop.ts";
 import type { FileLike } from "../selector_loop.ts";
 import { asBytes, type BytesLike } from "../socket.ts";
 import type { ReadTransport, WriteTransport } from "./base.ts";
+import { receiveArena } from "./receive_arena.ts";
 import { StreamTransport } from "./stream_base.ts";
 
-/** How much one read(2) may take: asyncio's max_size (256 KiB). */
-const MAX_READ = 256 * 1024;
-// Bytes are copied out for the protocol before the next read, so one buffer serves all.
-const sharedReadBuffer = new Uint8Array(MAX_READ);
 
 const EIO = 5;
 const EPERM = 1;
@@ -191,9 +188,9 @@ export class ReadPipeTransport implements ReadTransport {
       if (this._closing || this._paused) return;
     }
     if (this._lost) return;
-    const n = libc.read(this._fd, sharedReadBuffer, MAX_READ);
+    const n = libc.read(this._fd, receiveArena.space, receiveArena.spaceLimit);
     if (n > 0) {
-      const data = sharedReadBuffer.slice(0, n);
+      const data = receiveArena.takeReceived(n);
       try {
         this._protocol.dataReceived?.(data);
       } catch (e) {
