@@ -17,12 +17,12 @@
  * also on Ctrl-C. Raw results go to bench/.build/echo_results.jsonl.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { freePort, killAll, live, startServer, stopServer } from "./lib/servers.ts";
+import { cpuSeconds, freePort, killAll, live, startServer, stopServer } from "./lib/servers.ts";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const BIN = `${ROOT}/node_modules/.bin`;
@@ -96,19 +96,6 @@ interface Result {
   cpu_us?: number;
 }
 
-/** Clock ticks per second of /proc/<pid>/stat's times (sysconf(_SC_CLK_TCK)). */
-const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
-
-/**
- * CPU time a process has used so far, in seconds: utime + stime, fields 14 and 15 of
- * /proc/<pid>/stat (proc(5)), counted over all its threads. Unlike requests/s this hardly
- * moves when other processes share the server's CPU, so it compares servers on a busy machine.
- */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields from 3 on
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
 
 function log(line: string): void {
   process.stderr.write(line + "\n");

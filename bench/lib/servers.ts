@@ -3,7 +3,8 @@
  * port, a server started pinned to a CPU and ready, and every child killed when the runner
  * exits or is interrupted.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import process from "node:process";
 
@@ -88,4 +89,18 @@ export async function stopServer(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill("SIGKILL"), 2000);
   await exited;
   clearTimeout(timer);
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (sysconf(_SC_CLK_TCK)). */
+const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
+
+/**
+ * CPU time a process has used so far, in seconds: utime + stime, fields 14 and 15 of
+ * /proc/<pid>/stat (proc(5)), counted over all its threads. Unlike requests/s this hardly
+ * moves when other processes share the server's CPU, so it compares servers on a busy machine.
+ */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields from 3 on
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }

@@ -1,23 +1,24 @@
 /**
- * TLS echo servers on aioloop (bench/tls/run_tls.ts): a Protocol on loop.createServer(ssl), or
- * streams on startServer(ssl) with drain().
+ * TLS echo servers on aioloop (bench/tls/run_tls.ts): a Protocol on loop.createServer(ssl), a
+ * BufferedProtocol (decrypted straight into a buffer it reuses) the same way, or streams on
+ * startServer(ssl) with drain().
  *
- *   deno run -A bench/tls/aioloop_tls_server.ts protocol|streams PORT CERT KEY
- *   bun bench/tls/aioloop_tls_server.ts protocol|streams PORT CERT KEY
+ *   deno run -A bench/tls/aioloop_tls_server.ts protocol|buffered|streams PORT CERT KEY
+ *   bun bench/tls/aioloop_tls_server.ts protocol|buffered|streams PORT CERT KEY
  *
  * Prints "ready" once listening on 127.0.0.1:PORT.
  */
 import process from "node:process";
 import {
-  getRunningLoop, Protocol, run, type SelectorEventLoop, SSLContext, type StreamReader,
+  BufferedProtocol, getRunningLoop, Protocol, run, type SelectorEventLoop, SSLContext, type StreamReader,
   type StreamWriter, startServer, type Transport,
 } from "../../mod.ts";
 
 const READ_SIZE = 256 * 1024;
 const [kind, portArg, cert, key] = process.argv.slice(2);
 const port = Number(portArg);
-if ((kind !== "protocol" && kind !== "streams") || !Number.isInteger(port) || !key) {
-  throw new Error("usage: aioloop_tls_server.ts protocol|streams PORT CERT KEY");
+if (!["protocol", "buffered", "streams"].includes(kind) || !Number.isInteger(port) || !key) {
+  throw new Error("usage: aioloop_tls_server.ts protocol|buffered|streams PORT CERT KEY");
 }
 
 class EchoProtocol extends Protocol {
@@ -27,6 +28,21 @@ class EchoProtocol extends Protocol {
   }
   override dataReceived(data: Uint8Array): void {
     this.transport!.write(data);
+  }
+}
+
+class BufferedEchoProtocol extends BufferedProtocol {
+  private transport: Transport | null = null;
+  private readonly buffer = new Uint8Array(READ_SIZE);
+  override connectionMade(transport: Transport): void {
+    this.transport = transport;
+  }
+  getBuffer(_sizeHint: number): Uint8Array {
+    return this.buffer;
+  }
+  bufferUpdated(nbytes: number): void {
+    // Encrypted at once by write(), so the buffer is free again when it returns.
+    this.transport!.write(this.buffer.subarray(0, nbytes));
   }
 }
 
@@ -51,6 +67,8 @@ await run(async () => {
   ssl.loadCertChain(cert, key);
   const server = kind === "protocol"
     ? await loop.createServer(() => new EchoProtocol(), "127.0.0.1", port, { ssl })
+    : kind === "buffered"
+    ? await loop.createServer(() => new BufferedEchoProtocol(), "127.0.0.1", port, { ssl })
     : await startServer(echoStream, "127.0.0.1", port, { ssl });
   console.log("ready");
   await server.serveForever();

@@ -17,7 +17,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { freePort, killAll, startServer } from "../lib/servers.ts";
+import { cpuSeconds, freePort, killAll, startServer } from "../lib/servers.ts";
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const BIN = `${ROOT}/node_modules/.bin`;
@@ -33,6 +33,7 @@ const RUNS = Number(opt("runs", "3"));
 const DURATION = Number(opt("duration", "2"));
 const SIZES = opt("sizes", "1024,102400").split(",").map(Number);
 const CONNS = Number(opt("conns", "10"));
+const WARMUP = 0.5; // seconds of load before the client starts counting
 const ONLY = opt("only", "").split(",").filter(Boolean);
 const SERVER_CPU = opt("server-cpu", "0");
 const CLIENT_CPU = opt("client-cpu", "1");
@@ -46,8 +47,10 @@ const python = (loop: string, kind: string) =>
 
 const SERVERS: { name: string; cmd: string[] }[] = [
   { name: "aioloop-protocol-deno", cmd: aioloop("deno", "protocol") },
+  { name: "aioloop-buffered-deno", cmd: aioloop("deno", "buffered") },
   { name: "aioloop-streams-deno", cmd: aioloop("deno", "streams") },
   { name: "aioloop-protocol-bun", cmd: aioloop("bun", "protocol") },
+  { name: "aioloop-buffered-bun", cmd: aioloop("bun", "buffered") },
   { name: "aioloop-streams-bun", cmd: aioloop("bun", "streams") },
   { name: "Deno.listenTls", cmd: [`${BIN}/deno`, "run", "-A", "bench/tls/deno_tls_server.ts", "PORT", CERT, KEY] },
   { name: "Bun.listen-tls", cmd: [`${BIN}/bun`, "bench/tls/bun_tls_server.ts", "PORT", CERT, KEY] },
@@ -61,6 +64,8 @@ interface Result {
   rps: number;
   p50_us: number;
   p99_us: number;
+  /** The server's CPU time per request (µs), warm-up included. */
+  cpu_us?: number;
 }
 
 
@@ -80,7 +85,7 @@ function prepare(): void {
 function load(port: number, size: number, duration: number): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn("taskset", ["-c", CLIENT_CPU, `${BUILD}/tls_load_client`, "127.0.0.1", String(port),
-      `--conns=${CONNS}`, `--size=${size}`, `--duration=${duration}`, "--warmup=0.5"], {
+      `--conns=${CONNS}`, `--size=${size}`, `--duration=${duration}`, `--warmup=${WARMUP}`], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "", err = "";
@@ -115,9 +120,11 @@ for (const s of SERVERS) {
 const results = new Map<string, Result[]>();
 for (let round = 1; round <= RUNS; round++) {
   for (const size of SIZES) {
-    for (const [name, { port }] of running) {
+    for (const [name, { port, child }] of running) {
       try {
+        const cpuBefore = cpuSeconds(child.pid!);
         const r = await load(port, size, DURATION);
+        r.cpu_us = (cpuSeconds(child.pid!) - cpuBefore) * 1e6 / (r.rps * (DURATION + WARMUP));
         const key = `${name}|${size}`;
         results.set(key, [...(results.get(key) ?? []), r]);
         log(`round ${round} ${sizeName(size)} ${name}: ${fmt(r.rps)} req/s, p50 ${r.p50_us.toFixed(0)} µs`);
@@ -133,7 +140,7 @@ const cell = (name: string, size: number, f: (r: Result) => number) => {
   const rs = results.get(`${name}|${size}`);
   return rs && rs.length ? median(rs.map(f)) : NaN;
 };
-const header = ["server", ...SIZES.flatMap((s) => [`${sizeName(s)} req/s`, `${sizeName(s)} p50 µs`, `${sizeName(s)} p99 µs`])];
+const header = ["server", ...SIZES.flatMap((s) => [`${sizeName(s)} req/s`, `${sizeName(s)} p50 µs`, `${sizeName(s)} p99 µs`, `${sizeName(s)} CPU µs/req`])];
 const lines = [
   `TLS echo, ${CONNS} connections ping-ponging one message each, TLS 1.3, median of ${RUNS} rounds × ${DURATION} s; ` +
   `server on CPU ${SERVER_CPU}, C load client (OpenSSL) on CPU ${CLIENT_CPU}`,
@@ -145,6 +152,7 @@ for (const { name } of SERVERS) {
   if (!running.has(name)) continue;
   const cols = SIZES.flatMap((s) => [
     fmt(cell(name, s, (r) => r.rps)), cell(name, s, (r) => r.p50_us).toFixed(0), cell(name, s, (r) => r.p99_us).toFixed(0),
+    cell(name, s, (r) => r.cpu_us!).toFixed(1),
   ]);
   lines.push(`| ${name} | ${cols.join(" | ")} |`);
 }
