@@ -26,6 +26,7 @@ import type { ProactorEventLoop } from "../proactor_loop.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
 import { asBytes, type BytesLike, type Socket } from "../socket.ts";
 import { MAX_READ, receiveArena } from "./receive_arena.ts";
+import { releaseStaged, stageCopy, takeStaging } from "./send_staging.ts";
 import { SocketTransport, type SocketTransportOptions } from "./socket_base.ts";
 
 // MAX_READ (asyncio max_size) sizes the receive buffer of a transport whose proactor has no
@@ -37,9 +38,9 @@ const TAG_READ = 1, TAG_WRITE = 2;
 const ECANCELED = 125, ENOBUFS = 105, EAGAIN = 11, EINTR = 4;
 
 /** Bytes in a fresh ArrayBuffer of their own (never a view into the JS heap's small arrays). */
-function kernelCopy(src: Uint8Array, into?: Uint8Array, at = 0): Uint8Array {
-  const out = into ?? new Uint8Array(new ArrayBuffer(src.byteLength));
-  out.set(src, at);
+function kernelCopy(src: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new ArrayBuffer(src.byteLength));
+  out.set(src);
   return out;
 }
 
@@ -171,10 +172,9 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
       return;
     }
     if (this._writeOp === 0) {
-      // Nothing in flight: try send(2) at once, as the selector transport (and IOCP's WSASend)
-      // does. It costs the one system call an io_uring_enter of a SEND would, leaves no CQE to
-      // reap, and keeps write() then writeEof() ordered for a peer that reads synchronously.
-      // A proactor that cannot (IOCP) takes it all as a SEND: n = 0 sends nothing now.
+      // Nothing in flight. A proactor that batches sends (io_uring: one io_uring_enter carries
+      // every connection's SEND) or has no C library send (IOCP) takes it all as a SEND: n = 0
+      // sends nothing now. Otherwise try send(2) at once, as the selector transport does.
       const n = this._loop._proactor.sendsAtOnce === false ? 0 : this._writeChunk(bytes);
       if (n === bytes.byteLength) return;
       let rest = bytes;
@@ -186,9 +186,10 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
           return;
         }
       }
-      // The socket buffer is full: the rest goes as a SEND the kernel completes when it drains.
+      // The socket buffer is full (or this proactor batches sends): the rest goes as a SEND,
+      // from a staging copy the kernel may read until the SEND completes.
       this._writeSize += rest.byteLength;
-      this._send(kernelCopy(rest), 0, rest.byteLength);
+      this._send(stageCopy(rest), 0, rest.byteLength);
     } else {
       this._writeSize += bytes.byteLength;
       this._writeQueue.push(kernelCopy(bytes));
@@ -226,6 +227,7 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
         this._send(this._writeBuf!, this._writeOff, this._writeLen);
         return;
       }
+      releaseStaged(this._writeBuf!);
       this._writeBuf = undefined;
       this._clearWriteQueue();
       this._writeFailed(-res);
@@ -236,6 +238,7 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
     if (this._writeOff < this._writeLen) {
       this._send(this._writeBuf!, this._writeOff, this._writeLen);
     } else {
+      releaseStaged(this._writeBuf!);
       this._writeBuf = undefined;
       this._sendQueued();
     }
@@ -256,7 +259,7 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
     }
     let total = 0, n = 0;
     while (n < queue.length && total + queue[n].byteLength <= MAX_COALESCE) total += queue[n++].byteLength;
-    const buf = new Uint8Array(new ArrayBuffer(total));
+    const buf = takeStaging(total);
     let at = 0;
     for (const chunk of queue.splice(0, n)) {
       buf.set(chunk, at);
