@@ -40,7 +40,7 @@ abstract class ProactorPipeTransport extends StreamTransport implements Completi
   /** @internal */ declare protected _loop: ProactorEventLoop;
   private readonly _pipe: FileLike;
 
-  constructor(loop: ProactorEventLoop, pipe: FileLike, fd: number, protocol: BaseProtocolLike, waiter: Future<unknown>) {
+  constructor(loop: ProactorEventLoop, pipe: FileLike, fd: number, protocol: BaseProtocolLike, waiter?: Future<unknown>) {
     super(loop, fd, protocol, { pipe }, waiter);
     this._pipe = pipe;
   }
