@@ -10,7 +10,9 @@
  * operations) and not inheritable; the child gets the client end, opened without
  * FILE_FLAG_OVERLAPPED (a child's plain ReadFile/WriteFile on an overlapped handle misbehaves)
  * and inheritable (SECURITY_ATTRIBUTES.bInheritHandle), closed here once CreateProcessW has
- * copied it. Byte mode, one instance, remote clients rejected.
+ * copied it. Byte mode, one instance, remote clients rejected. The stdin pipe is duplex although
+ * data only goes to the child: the write transport keeps a read in flight on its end, which
+ * ends when the child closes its stdin or exits (as asyncio's windows_utils pipes do).
  *
  * The child starts suspended, joins the job, then runs (ResumeThread): no exit can come before
  * the proactor watches for it.
@@ -21,7 +23,7 @@ import {
   ERROR_FILENAME_EXCED_RANGE, ERROR_PATH_NOT_FOUND, FILE_FLAG_FIRST_PIPE_INSTANCE,
   FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_WRITE_ATTRIBUTES, GENERIC_READ,
   GENERIC_WRITE, kernel32, OPEN_EXISTING, PI_PROCESS, PI_PROCESS_ID, PI_THREAD,
-  PIPE_ACCESS_INBOUND, PIPE_ACCESS_OUTBOUND, PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE,
+  PIPE_ACCESS_DUPLEX, PIPE_ACCESS_INBOUND, PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE,
   PROCESS_INFORMATION_SIZE, SA_INHERIT_HANDLE, SA_LENGTH, SECURITY_ATTRIBUTES_SIZE, SI_CB,
   SI_FLAGS, SI_STD_ERROR, SI_STD_INPUT, SI_STD_OUTPUT, STARTF_USESTDHANDLES, STARTUPINFOW_SIZE,
   STD_ERROR_HANDLE, STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STILL_ACTIVE, wideString,
@@ -130,7 +132,7 @@ function makePipe(target: number): [number, number] {
   const childReads = target === 0;
   const server = handleValue(k.CreateNamedPipeW(
     name,
-    (childReads ? PIPE_ACCESS_OUTBOUND : PIPE_ACCESS_INBOUND) | FILE_FLAG_OVERLAPPED |
+    (childReads ? PIPE_ACCESS_DUPLEX : PIPE_ACCESS_INBOUND) | FILE_FLAG_OVERLAPPED |
       FILE_FLAG_FIRST_PIPE_INSTANCE,
     PIPE_TYPE_BYTE | PIPE_REJECT_REMOTE_CLIENTS,
     1,
