@@ -77,7 +77,8 @@ export {
 } from "./loop/executor.ts";
 export { ReadPipeTransport, WritePipeTransport } from "./loop/transports/unix_pipes.ts";
 export {
-  DEVNULL, PIPE, STDOUT, UnixSubprocessTransport, type StdioOption, type SubprocessOptions,
+  BaseSubprocessTransport, DEVNULL, PIPE, STDOUT, UnixSubprocessTransport, type StdioOption,
+  type SubprocessOptions,
 } from "./loop/subprocess.ts";
 export {
   createSubprocessExec, createSubprocessShell, Process, SubprocessStreamProtocol,

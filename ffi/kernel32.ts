@@ -1,6 +1,7 @@
 /**
  * kernel32.dll: the I/O completion port calls, overlapped file I/O and named pipes, with the
- * x64 layouts of OVERLAPPED and OVERLAPPED_ENTRY. Bound on first use (never on a POSIX system).
+ * x64 layouts of OVERLAPPED and OVERLAPPED_ENTRY; processes (CreateProcessW with STARTUPINFOW,
+ * PROCESS_INFORMATION and SECURITY_ATTRIBUTES) and the job objects that report their exits. Bound on first use (never on a POSIX system).
  *
  * Prototypes and constants are the Windows SDK's; each cites its header. Type mapping: HANDLE,
  * SOCKET and ULONG_PTR arguments are `usize`; a HANDLE result is `pointer` (a null or a number);
@@ -8,10 +9,7 @@
  * documented rule that lets 32- and 64-bit processes share them), so aioloop carries handles
  * and sockets as plain numbers, as it carries fds on POSIX.
  */
-import { openLibrary, osName, type SymbolSpec } from "./runtime.ts";
-
-/** True when this process runs on Windows (natively or under Wine). */
-export const isWindows: boolean = osName === "win32" || osName === "windows";
+import { isWindows, openLibrary, osName, type SymbolSpec } from "./runtime.ts";
 
 const symbols = {
   // ioapiset.h: HANDLE CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletionPort,
@@ -59,6 +57,40 @@ const symbols = {
   // handleapi.h: BOOL GetHandleInformation(HANDLE hObject, LPDWORD lpdwFlags): fails for a
   // value that is not an open handle (tests use it to list the process's handles)
   GetHandleInformation: { args: ["usize", "buffer"], result: "i32" },
+
+  // Processes (learn.microsoft.com/windows/win32/api/processthreadsapi/).
+  // processthreadsapi.h: BOOL CreateProcessW(LPCWSTR lpApplicationName, LPWSTR lpCommandLine,
+  //   LPSECURITY_ATTRIBUTES lpProcessAttributes, LPSECURITY_ATTRIBUTES lpThreadAttributes,
+  //   BOOL bInheritHandles, DWORD dwCreationFlags, LPVOID lpEnvironment,
+  //   LPCWSTR lpCurrentDirectory, LPSTARTUPINFOW lpStartupInfo,
+  //   LPPROCESS_INFORMATION lpProcessInformation). lpCommandLine must be writable.
+  CreateProcessW: {
+    args: ["buffer", "buffer", "buffer", "buffer", "i32", "u32", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  // processthreadsapi.h: DWORD ResumeThread(HANDLE hThread): the previous suspend count, or
+  // (DWORD)-1 on failure.
+  ResumeThread: { args: ["usize"], result: "u32" },
+  // processthreadsapi.h: BOOL TerminateProcess(HANDLE hProcess, UINT uExitCode)
+  TerminateProcess: { args: ["usize", "u32"], result: "i32" },
+  // processthreadsapi.h: BOOL GetExitCodeProcess(HANDLE hProcess, LPDWORD lpExitCode):
+  // STILL_ACTIVE while the process runs.
+  GetExitCodeProcess: { args: ["usize", "buffer"], result: "i32" },
+  // processenv.h: HANDLE GetStdHandle(DWORD nStdHandle): null if the process has none.
+  GetStdHandle: { args: ["u32"], result: "pointer" },
+  // handleapi.h: BOOL DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle,
+  //   HANDLE hTargetProcessHandle, LPHANDLE lpTargetHandle, DWORD dwDesiredAccess,
+  //   BOOL bInheritHandle, DWORD dwOptions)
+  DuplicateHandle: { args: ["usize", "usize", "usize", "buffer", "u32", "i32", "u32"], result: "i32" },
+  // Job objects (learn.microsoft.com/windows/win32/api/jobapi2/): the exit notifications.
+  // jobapi2.h: HANDLE CreateJobObjectW(LPSECURITY_ATTRIBUTES lpJobAttributes, LPCWSTR lpName)
+  CreateJobObjectW: { args: ["buffer", "buffer"], result: "pointer" },
+  // jobapi2.h: BOOL SetInformationJobObject(HANDLE hJob,
+  //   JOBOBJECTINFOCLASS JobObjectInformationClass, LPVOID lpJobObjectInformation,
+  //   DWORD cbJobObjectInformationLength); the enum is an int.
+  SetInformationJobObject: { args: ["usize", "i32", "buffer", "u32"], result: "i32" },
+  // jobapi2.h: BOOL AssignProcessToJobObject(HANDLE hJob, HANDLE hProcess)
+  AssignProcessToJobObject: { args: ["usize", "usize"], result: "i32" },
 } as const satisfies Record<string, SymbolSpec>;
 
 type Kernel32 = ReturnType<typeof openLibrary<typeof symbols>>["symbols"];
@@ -96,6 +128,51 @@ export const ENTRY_KEY = 0;
 export const ENTRY_OVERLAPPED = 8;
 export const ENTRY_INTERNAL = 16;
 export const ENTRY_BYTES = 24;
+
+/**
+ * minwinbase.h: `typedef struct _SECURITY_ATTRIBUTES { DWORD nLength;
+ * LPVOID lpSecurityDescriptor; BOOL bInheritHandle; }`: 24 bytes on x64 (the pointer is
+ * aligned to 8). learn.microsoft.com/previous-versions/windows/desktop/legacy/aa379560(v=vs.85)
+ */
+export const SECURITY_ATTRIBUTES_SIZE = 24;
+export const SA_LENGTH = 0;
+export const SA_DESCRIPTOR = 8;
+export const SA_INHERIT_HANDLE = 16;
+
+/**
+ * processthreadsapi.h: `typedef struct _STARTUPINFOW { DWORD cb; LPWSTR lpReserved;
+ * LPWSTR lpDesktop; LPWSTR lpTitle; DWORD dwX, dwY, dwXSize, dwYSize, dwXCountChars,
+ * dwYCountChars, dwFillAttribute, dwFlags; WORD wShowWindow; WORD cbReserved2;
+ * LPBYTE lpReserved2; HANDLE hStdInput, hStdOutput, hStdError; }`: 104 bytes on x64
+ * (learn.microsoft.com/windows/win32/api/processthreadsapi/ns-processthreadsapi-startupinfow).
+ * Offsets: cb 0, the three strings 8/16/24, the eight DWORDs 32…60 (dwFlags 60), the two WORDs
+ * 64/66, lpReserved2 72, the handles 80/88/96.
+ */
+export const STARTUPINFOW_SIZE = 104;
+export const SI_CB = 0;
+export const SI_FLAGS = 60;
+export const SI_STD_INPUT = 80;
+export const SI_STD_OUTPUT = 88;
+export const SI_STD_ERROR = 96;
+
+/**
+ * processthreadsapi.h: `typedef struct _PROCESS_INFORMATION { HANDLE hProcess;
+ * HANDLE hThread; DWORD dwProcessId; DWORD dwThreadId; }`: 24 bytes on x64
+ * (learn.microsoft.com/windows/win32/api/processthreadsapi/ns-processthreadsapi-process_information).
+ */
+export const PROCESS_INFORMATION_SIZE = 24;
+export const PI_PROCESS = 0;
+export const PI_THREAD = 8;
+export const PI_PROCESS_ID = 16;
+
+/**
+ * winnt.h: `typedef struct _JOBOBJECT_ASSOCIATE_COMPLETION_PORT { PVOID CompletionKey;
+ * HANDLE CompletionPort; }`: 16 bytes (learn.microsoft.com/windows/win32/api/winnt/
+ * ns-winnt-jobobject_associate_completion_port). The port then receives the job's messages:
+ * the key given here, the message number as the bytes transferred, the process id in place of
+ * the OVERLAPPED pointer.
+ */
+export const JOBOBJECT_ASSOCIATE_COMPLETION_PORT_SIZE = 16;
 
 // ---- Constants ------------------------------------------------------------------------------------
 
@@ -159,6 +236,54 @@ export const GENERIC_READ = 0x80000000;
 export const GENERIC_WRITE = 0x40000000;
 /** fileapi.h: `OPEN_EXISTING` 3. */
 export const OPEN_EXISTING = 3;
+
+// Processes: winbase.h's process creation flags (learn.microsoft.com/windows/win32/procthread/
+// process-creation-flags), processthreadsapi.h's STARTUPINFO flags, processenv.h, winnt.h.
+/** winbase.h: `CREATE_SUSPENDED` 0x00000004 (the primary thread waits for ResumeThread). */
+export const CREATE_SUSPENDED = 0x4;
+/** winbase.h: `CREATE_UNICODE_ENVIRONMENT` 0x00000400 (lpEnvironment holds UTF-16). */
+export const CREATE_UNICODE_ENVIRONMENT = 0x400;
+/** processthreadsapi.h (winbase.h before): `STARTF_USESTDHANDLES` 0x00000100. */
+export const STARTF_USESTDHANDLES = 0x100;
+/** minwinbase.h: `STILL_ACTIVE` STATUS_PENDING (259): GetExitCodeProcess of a running process. */
+export const STILL_ACTIVE = 259;
+/** processenv.h: `STD_INPUT_HANDLE` ((DWORD)-10), as the u32 GetStdHandle takes. */
+export const STD_INPUT_HANDLE = 0xfffffff6;
+/** processenv.h: `STD_OUTPUT_HANDLE` ((DWORD)-11). */
+export const STD_OUTPUT_HANDLE = 0xfffffff5;
+/** processenv.h: `STD_ERROR_HANDLE` ((DWORD)-12). */
+export const STD_ERROR_HANDLE = 0xfffffff4;
+/**
+ * GetCurrentProcess()'s pseudo handle, documented as "currently (HANDLE)-1"
+ * (learn.microsoft.com/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess).
+ */
+export const CURRENT_PROCESS = -1;
+/** winnt.h: `DUPLICATE_SAME_ACCESS` 0x00000002. */
+export const DUPLICATE_SAME_ACCESS = 0x2;
+/** winnt.h: `FILE_SHARE_READ` 0x00000001. */
+export const FILE_SHARE_READ = 0x1;
+/** winnt.h: `FILE_SHARE_WRITE` 0x00000002. */
+export const FILE_SHARE_WRITE = 0x2;
+/** winnt.h: `FILE_WRITE_ATTRIBUTES` 0x0100 (lets a pipe client call SetNamedPipeHandleState). */
+export const FILE_WRITE_ATTRIBUTES = 0x100;
+/** winnt.h: JOBOBJECTINFOCLASS `JobObjectAssociateCompletionPortInformation` = 7. */
+export const JobObjectAssociateCompletionPortInformation = 7;
+/** winnt.h: `JOB_OBJECT_MSG_EXIT_PROCESS` 7 (a process of the job exited). */
+export const JOB_OBJECT_MSG_EXIT_PROCESS = 7;
+/** winnt.h: `JOB_OBJECT_MSG_ABNORMAL_EXIT_PROCESS` 8 (it exited with an exception's code). */
+export const JOB_OBJECT_MSG_ABNORMAL_EXIT_PROCESS = 8;
+/** winerror.h: `ERROR_FILE_NOT_FOUND` 2L. */
+export const ERROR_FILE_NOT_FOUND = 2;
+/** winerror.h: `ERROR_PATH_NOT_FOUND` 3L. */
+export const ERROR_PATH_NOT_FOUND = 3;
+/** winerror.h: `ERROR_ACCESS_DENIED` 5L. */
+export const ERROR_ACCESS_DENIED = 5;
+/** winerror.h: `ERROR_BAD_EXE_FORMAT` 193L. */
+export const ERROR_BAD_EXE_FORMAT = 193;
+/** winerror.h: `ERROR_FILENAME_EXCED_RANGE` 206L (a command line over 32767 characters). */
+export const ERROR_FILENAME_EXCED_RANGE = 206;
+/** winerror.h: `ERROR_DIRECTORY` 267L ("The directory name is invalid": a bad cwd). */
+export const ERROR_DIRECTORY = 267;
 
 /** A NUL-terminated UTF-16LE string (the W functions' LPCWSTR). */
 export function wideString(s: string): Uint16Array {

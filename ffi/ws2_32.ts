@@ -10,9 +10,8 @@
  * passed by address (`usize`), its owner keeping it alive; memory used only during the call is a
  * `buffer`.
  */
-import { isWindows } from "./kernel32.ts";
 import {
-  bindFunctionPointer, openLibrary, osName, pointerFromAddress, type SymbolSpec,
+  bindFunctionPointer, isWindows, openLibrary, osName, pointerFromAddress, type SymbolSpec,
 } from "./runtime.ts";
 
 const symbols = {

@@ -34,7 +34,7 @@ import type { FileLike } from "./selector_loop.ts";
 import type { Server } from "./server.ts";
 import type { AddressLike, Socket } from "./socket.ts";
 import type {
-  DatagramTransport, ReadTransport, SubprocessTransport, Transport, WriteTransport,
+  BaseTransport, DatagramTransport, ReadTransport, SubprocessTransport, Transport, WriteTransport,
 } from "./transports/base.ts";
 import type { SubprocessOptions } from "./subprocess.ts";
 import type { SocketTransportOptions } from "./transports/selector_socket.ts";
@@ -547,6 +547,14 @@ export abstract class BaseEventLoop {
     _address: unknown,
     _waiter: Future<unknown>,
   ): DatagramTransport | undefined {
+    return undefined;
+  }
+
+  /**
+   * @internal A pipe transport of this loop's own for a subprocess's pipe end `fd` (writing:
+   * the child's stdin), or undefined for the readiness-driven ones (transports/unix_pipes.ts).
+   */
+  _makePipeTransport(_fd: number, _protocol: BaseProtocolLike, _writing: boolean): BaseTransport | undefined {
     return undefined;
   }
 

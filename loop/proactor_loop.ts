@@ -30,8 +30,10 @@ import type {
 } from "./protocols.ts";
 import { fileObjToFd, type FileLike } from "./selector_loop.ts";
 import { type AddressLike, asBytes, type BytesLike, type SockAddr, Socket } from "./socket.ts";
-import type { DatagramTransport, ReadTransport, Transport, WriteTransport } from "./transports/base.ts";
-import { connectReadPipeOperations, connectWritePipeOperations } from "./transports/proactor_pipes.ts";
+import type { BaseTransport, DatagramTransport, ReadTransport, Transport, WriteTransport } from "./transports/base.ts";
+import {
+  connectReadPipeOperations, connectWritePipeOperations, ProactorReadPipeTransport, ProactorWritePipeTransport,
+} from "./transports/proactor_pipes.ts";
 import { ProactorDatagramTransport } from "./transports/proactor_datagram.ts";
 import { checkCount, checkSocket } from "./sock_ops.ts";
 import { ListenerAccepts } from "./proactor_server.ts";
@@ -286,6 +288,14 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   ): DatagramTransport | undefined {
     if (this._proactor.pollsReadiness !== false) return undefined;
     return new ProactorDatagramTransport(this, sock, protocol, address, waiter);
+  }
+
+  /** @internal A subprocess's pipe end: IOCP drives it with operations (overlapped handle). */
+  override _makePipeTransport(fd: number, protocol: BaseProtocolLike, writing: boolean): BaseTransport | undefined {
+    if (this._proactor.pollsReadiness !== false) return undefined;
+    return writing
+      ? new ProactorWritePipeTransport(this, fd, fd, protocol)
+      : new ProactorReadPipeTransport(this, fd, fd, protocol);
   }
 
   /** Wrap the read end of a pipe (asyncio connect_read_pipe); IOCP: an overlapped pipe handle. */

@@ -9,7 +9,7 @@ import { OSError } from "./errors.ts";
 import { getRunningLoop } from "./events.ts";
 import type { Future } from "./futures.ts";
 import { SubprocessProtocol } from "./protocols.ts";
-import { splitArgs, type SubprocessOptions, type UnixSubprocessTransport } from "./subprocess.ts";
+import { splitArgs, type SubprocessOptions, type BaseSubprocessTransport } from "./subprocess.ts";
 import { asBytes, type BytesLike } from "./socket.ts";
 import { StreamReader, type StreamReaderProtocol, StreamWriter } from "./streams.ts";
 import type { ReadTransport, SubprocessTransport, Transport } from "./transports/base.ts";
@@ -194,7 +194,7 @@ export class Process {
 
   /** Wait for the child to exit and return its returncode (asyncio Process.wait). */
   async wait(): Promise<number> {
-    return await (this._transport as UnixSubprocessTransport)._wait();
+    return await (this._transport as BaseSubprocessTransport)._wait();
   }
 
   /**

@@ -1,29 +1,26 @@
 /**
- * Child processes for the selector loop (asyncio base_subprocess.py and unix_events'
- * _UnixSubprocessTransport): subprocessExec/subprocessShell start a child with posix_spawn
- * (ffi/spawn.ts, never fork() in these multithreaded runtimes), connect its stdin/stdout/stderr
- * pipes as pipe transports, and watch its exit through a pidfd registered with the poller; the
- * child is reaped with waitid(P_PIDFD) for that child only. Neither Deno nor Bun reaps children
- * it did not start (checked: no SIGCHLD handler is installed and our exited child stays a
- * zombie across Deno.Command / Bun.spawn use), so the status is always ours to collect.
+ * Child processes on every loop (asyncio base_subprocess.py's BaseSubprocessTransport):
+ * subprocessExec/subprocessShell start a child through this OS's process calls
+ * (loop/process_calls.ts: posix_spawn and a pidfd on POSIX, CreateProcessW and a job object on
+ * Windows), connect its stdin/stdout/stderr pipes as the loop's pipe transports (unix_pipes.ts,
+ * or proactor_pipes.ts where the proactor has no readiness polling: IOCP), and report the exit
+ * the backing watches for.
  *
  * Order of callbacks, as asyncio: connectionMade; pipeDataReceived as data comes;
  * pipeConnectionLost per pipe and processExited in whatever order they happen; connectionLost
  * last, once the child exited and every pipe closed.
  */
-import process from "node:process";
-import { closeFd, O_CLOEXEC, check, libc } from "../ffi/libc.ts";
 import { signalNumbers } from "../ffi/signals.ts";
-import {
-  type ChildStdio, kill, pidfdOpen, pidfdSendSignal, reapPidfd, S_IFIFO, spawn,
-} from "../ffi/spawn.ts";
+import { S_IFIFO } from "../ffi/spawn.ts";
+import { processCalls } from "../platform/default_process.ts";
 import { OSError, RuntimeError, ValueError } from "./errors.ts";
 import type { Future } from "./futures.ts";
+import type { ChildProcess } from "./process_calls.ts";
 import type { ProtocolFactory, SubprocessProtocolLike } from "./protocols.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
 import type { BaseTransport, SubprocessTransport } from "./transports/base.ts";
 import {
-  checkArg, checkFactory, checkOptions, checkStdio, resolveProgram, splitArgs,
+  checkArg, checkFactory, checkOptions, checkStdio, splitArgs,
   type SubprocessOptions, withPipeDefaults,
 } from "./subprocess_options.ts";
 import { ReadPipeTransport, WritePipeTransport } from "./transports/unix_pipes.ts";
@@ -33,14 +30,13 @@ export {
 } from "./subprocess_options.ts";
 
 const ESRCH = 3;
-const ECHILD = 10;
 const SIGKILL = 9;
 const SIGTERM = 15;
 
 /** Forwards one pipe's events to the subprocess transport (asyncio's *SubprocessPipeProto). */
 class PipeProto {
   disconnected = false;
-  constructor(private readonly owner: UnixSubprocessTransport, readonly fd: number) {}
+  constructor(private readonly owner: BaseSubprocessTransport, readonly fd: number) {}
   connectionMade(): void {}
   dataReceived(data: Uint8Array): void {
     this.owner._pipeDataReceived(this.fd, data);
@@ -58,12 +54,12 @@ class PipeProto {
   }
 }
 
-/** A child process and its pipes (asyncio's _UnixSubprocessTransport). */
-export class UnixSubprocessTransport implements SubprocessTransport {
+/** A child process and its pipes (asyncio's BaseSubprocessTransport). */
+export class BaseSubprocessTransport implements SubprocessTransport {
   /** @internal */ _protocol: SubprocessProtocolLike;
   private readonly _loop: BaseEventLoop;
+  private readonly _child: ChildProcess;
   private readonly _pid: number;
-  private _pidfd: number;
   private _returncode: number | null = null;
   private readonly _pipes: (PipeProto | null)[] = [null, null, null];
   private readonly _pipeTransports: (BaseTransport | null)[] = [null, null, null];
@@ -71,80 +67,47 @@ export class UnixSubprocessTransport implements SubprocessTransport {
   private _finished = false;
   private _lostReported = false;
   private _exitWaiters: Future<number>[] = [];
-  private readonly _onChildReady: () => void;
 
   /**
-   * Spawn `program` with `argv` (posix_spawn) and connect its pipes; made by
-   * subprocessExec/subprocessShell. OSError if the spawn fails.
+   * Start the child (`cmd` through the OS's shell, else `program` with `argv`) and connect its
+   * pipes; made by subprocessExec/subprocessShell. OSError if it cannot start.
    */
   constructor(
     loop: BaseEventLoop,
     protocol: SubprocessProtocolLike,
     program: string,
     argv: string[],
+    shell: string | null,
     options: SubprocessOptions,
     waiter: Future<unknown>,
   ) {
     this._loop = loop;
     this._protocol = protocol;
-    const wanted = checkStdio(options);
-    const env = Object.entries(options.env ?? process.env)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}=${v}`);
-
-    // Parent ends of the pipes we make, and the child ends to close once it has them.
-    const parentFds = [-1, -1, -1];
-    const childEnds: number[] = [];
-    let pidfd = -1;
-    try {
-      const stdio = wanted.map((w, target): ChildStdio => {
-        if (w !== "pipe") return w;
-        const fds = new Int32Array(2);
-        check(libc.pipe2(fds, O_CLOEXEC), "pipe2");
-        // fds[0] is the read end, fds[1] the write end (pipe(2)).
-        const [parent, child] = target === 0 ? [fds[1], fds[0]] : [fds[0], fds[1]];
-        parentFds[target] = parent;
-        childEnds.push(child);
-        return { kind: "fd", fd: child };
-      }) as [ChildStdio, ChildStdio, ChildStdio];
-      this._pid = spawn({
-        program,
-        argv,
-        env,
-        cwd: options.cwd ?? null,
-        stdio,
-        startNewSession: options.startNewSession ?? false,
-      });
-      try {
-        pidfd = pidfdOpen(this._pid);
-      } catch (e) {
-        // Without a pidfd we cannot watch the child: do not leave it running unwatched.
-        try {
-          kill(this._pid, SIGKILL);
-        } catch { /* already gone */ }
-        throw e;
-      }
-    } catch (e) {
-      for (const fd of parentFds) if (fd >= 0) libc.close(fd);
-      throw e;
-    } finally {
-      for (const fd of childEnds) libc.close(fd);
-    }
-    this._pidfd = pidfd;
+    this._child = processCalls.spawn({
+      program,
+      argv,
+      shell,
+      env: options.env ?? null,
+      cwd: options.cwd ?? null,
+      stdio: checkStdio(options),
+      startNewSession: options.startNewSession ?? false,
+    });
+    this._pid = this._child.pid;
+    this._child.watch(loop, this._childExited.bind(this));
 
     // Pipes first, then the protocol's connectionMade: their callbacks are queued in this order
     // and the child's output can only be dispatched by a later poll, so nothing reaches the
     // protocol before connectionMade.
+    const ends = this._child.pipes;
     for (let fd = 0; fd < 3; fd++) {
-      if (parentFds[fd] < 0) continue;
+      if (ends[fd] < 0) continue;
       const proto = new PipeProto(this, fd);
       this._pipes[fd] = proto;
-      this._pipeTransports[fd] = fd === 0
-        ? new WritePipeTransport(loop, parentFds[fd], parentFds[fd], S_IFIFO, proto)
-        : new ReadPipeTransport(loop, parentFds[fd], parentFds[fd], proto);
+      this._pipeTransports[fd] = loop._makePipeTransport(ends[fd], proto, fd === 0) ??
+        (fd === 0
+          ? new WritePipeTransport(loop, ends[fd], ends[fd], S_IFIFO, proto)
+          : new ReadPipeTransport(loop, ends[fd], ends[fd], proto));
     }
-    this._onChildReady = this._childReady.bind(this);
-    loop.addReader(pidfd, this._onChildReady);
     loop.callSoon(connectionMade, this);
     loop.callSoon(resolveWaiter, waiter);
   }
@@ -171,7 +134,10 @@ export class UnixSubprocessTransport implements SubprocessTransport {
     return this._pipeTransports[fd] ?? null;
   }
 
-  /** Send `signal` (a number or "SIGTERM"-style name) to the child (asyncio send_signal). */
+  /**
+   * Send `signal` (a number or "SIGTERM"-style name) to the child (asyncio send_signal). On
+   * Windows only SIGTERM and SIGKILL exist (TerminateProcess); others raise ValueError.
+   */
   sendSignal(signal: number | string): void {
     const num = typeof signal === "string" ? signalNumbers[signal] : signal;
     if (typeof num !== "number" || !Number.isInteger(num) || num < 0 || num >= 65) {
@@ -181,13 +147,8 @@ export class UnixSubprocessTransport implements SubprocessTransport {
       throw new OSError(ESRCH, "ESRCH", "No such process", "the subprocess transport is closed");
     }
     // Once reaped, the pid may belong to someone else: as Popen.send_signal, do nothing.
-    if (this._returncode !== null || this._pidfd < 0) return;
-    try {
-      pidfdSendSignal(this._pidfd, num);
-    } catch (e) {
-      // Exited but not yet reaped: the race Popen.send_signal also ignores.
-      if (!(e instanceof OSError && e.errno === ESRCH)) throw e;
-    }
+    if (this._returncode !== null) return;
+    this._child.sendSignal(num);
   }
 
   terminate(): void {
@@ -217,10 +178,10 @@ export class UnixSubprocessTransport implements SubprocessTransport {
     if (this._closed) return;
     this._closed = true;
     for (const t of this._pipeTransports) t?.close();
-    if (this._returncode === null && this._pidfd >= 0) {
+    if (this._returncode === null) {
       try {
-        pidfdSendSignal(this._pidfd, SIGKILL);
-      } catch { /* exited meanwhile: reaped when the pidfd fires */ }
+        this._child.sendSignal(SIGKILL);
+      } catch { /* exited meanwhile: its exit is still reported */ }
     }
   }
 
@@ -262,21 +223,8 @@ export class UnixSubprocessTransport implements SubprocessTransport {
     this._tryFinish();
   }
 
-  /** The pidfd became readable: the child terminated. */
-  private _childReady(): void {
-    let returncode: number | null;
-    try {
-      returncode = reapPidfd(this._pidfd);
-    } catch (e) {
-      if (!(e instanceof OSError && e.errno === ECHILD)) throw e;
-      // Someone else reaped it: as asyncio's child watchers, report 255.
-      console.warn(`aioloop: unknown child process pid ${this._pid}, will report returncode 255`);
-      returncode = 255;
-    }
-    if (returncode === null) return;
-    this._loop.removeReader(this._pidfd);
-    closeFd(this._pidfd);
-    this._pidfd = -1;
+  /** The backing saw the child end. */
+  private _childExited(returncode: number): void {
     this._returncode = returncode;
     this._loop.callSoon(processExited, this);
     this._tryFinish();
@@ -314,26 +262,26 @@ export class UnixSubprocessTransport implements SubprocessTransport {
     }
   }
 
-  /** `<UnixSubprocessTransport pid=…>`, for logs. */
+  /** `<SubprocessTransport pid=…>`, for logs. */
   toString(): string {
     const state = this._returncode === null ? "running" : `returncode=${this._returncode}`;
-    return `<UnixSubprocessTransport pid=${this._pid} ${state}${this._closed ? " closed" : ""}>`;
+    return `<SubprocessTransport pid=${this._pid} ${state}${this._closed ? " closed" : ""}>`;
   }
 }
 
-function connectionMade(t: UnixSubprocessTransport): void {
+function connectionMade(t: BaseSubprocessTransport): void {
   t._report("connectionMade");
 }
 
-function processExited(t: UnixSubprocessTransport): void {
+function processExited(t: BaseSubprocessTransport): void {
   t._report("processExited");
 }
 
-function pipeConnectionLost(t: UnixSubprocessTransport, fd: number, exc: Error | null): void {
+function pipeConnectionLost(t: BaseSubprocessTransport, fd: number, exc: Error | null): void {
   t._report("pipeConnectionLost", fd, exc);
 }
 
-function callConnectionLost(t: UnixSubprocessTransport): void {
+function callConnectionLost(t: BaseSubprocessTransport): void {
   t._report("connectionLost");
 }
 
@@ -346,13 +294,13 @@ async function start<P extends SubprocessProtocolLike>(
   protocolFactory: ProtocolFactory<P>,
   program: string,
   argv: string[],
+  shell: string | null,
   options: SubprocessOptions,
 ): Promise<[SubprocessTransport, P]> {
   if (loop.isClosed()) throw new RuntimeError("Event loop is closed");
-  const path = resolveProgram(program, options.env);
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
-  const transport = new UnixSubprocessTransport(loop, protocol, path, argv, options, waiter);
+  const transport = new BaseSubprocessTransport(loop, protocol, program, argv, shell, options, waiter);
   try {
     await waiter;
   } catch (e) {
@@ -379,10 +327,13 @@ export async function subprocessExec<P extends SubprocessProtocolLike>(
   const full = withPipeDefaults(options);
   checkOptions(full, false);
   checkStdio(full);
-  return await start(loop, protocolFactory, program, argv, full);
+  return await start(loop, protocolFactory, program, argv, null, full);
 }
 
-/** Run `cmd` with /bin/sh -c (asyncio subprocess_shell); stdio defaults to PIPE. */
+/**
+ * Run `cmd` through the OS's shell (asyncio subprocess_shell): /bin/sh -c, or on Windows
+ * `%COMSPEC% /c` (cmd.exe). stdio defaults to PIPE.
+ */
 export async function subprocessShell<P extends SubprocessProtocolLike>(
   loop: BaseEventLoop,
   protocolFactory: ProtocolFactory<P>,
@@ -394,5 +345,10 @@ export async function subprocessShell<P extends SubprocessProtocolLike>(
   checkOptions({ ...options, shell: options.shell ?? true }, true);
   const full = { ...withPipeDefaults(options), shell: undefined };
   checkStdio(full);
-  return await start(loop, protocolFactory, "/bin/sh", ["/bin/sh", "-c", cmd], full);
+  return await start(loop, protocolFactory, cmd, [cmd], cmd, full);
 }
+
+/** The former name of BaseSubprocessTransport (it was POSIX-only then). */
+export const UnixSubprocessTransport: typeof BaseSubprocessTransport = BaseSubprocessTransport;
+/** The former name of BaseSubprocessTransport. */
+export type UnixSubprocessTransport = BaseSubprocessTransport;

@@ -27,16 +27,25 @@
  *   (IOCP has no timer operation) and bounds park().
  * - Parking: GetQueuedCompletionStatusEx on a worker thread (ffi/iocp_park.ts), which hands
  *   back the completions it dequeued; wakeup() posts a packet with PostQueuedCompletionStatus.
+ * - Child exits (watchProcess, for platform/windows_process.ts): the children belong to a job
+ *   object associated with the port, so the kernel itself posts a JOB_OBJECT_MSG_EXIT_PROCESS
+ *   packet when one exits; a parked loop wakes for it like for any completion. Chosen over
+ *   asyncio's RegisterWaitForSingleObject, whose callback runs on a thread-pool thread and would
+ *   need native code to post to the port (there is no C here, and a JavaScript callback cannot
+ *   run on that thread), and over a thread per child blocked in WaitForSingleObject. Seen
+ *   working under Wine 8.0 (NEW_PROCESS, then EXIT_PROCESS with the pid).
  */
 import {
   ENTRY_BYTES, ENTRY_KEY, ENTRY_OVERLAPPED, ERROR_BROKEN_PIPE, ERROR_CONNECTION_ABORTED,
   ERROR_CONNECTION_REFUSED, ERROR_HANDLE_EOF, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER,
   ERROR_IO_PENDING, ERROR_MORE_DATA, ERROR_NETNAME_DELETED, ERROR_NO_DATA, ERROR_PIPE_NOT_CONNECTED, ERROR_OPERATION_ABORTED,
-  ERROR_PORT_UNREACHABLE, INVALID_HANDLE_VALUE, isWindows, kernel32, OVERLAPPED_ENTRY_SIZE,
+  ERROR_PORT_UNREACHABLE, INVALID_HANDLE_VALUE, JOB_OBJECT_MSG_ABNORMAL_EXIT_PROCESS,
+  JOB_OBJECT_MSG_EXIT_PROCESS, JOBOBJECT_ASSOCIATE_COMPLETION_PORT_SIZE,
+  JobObjectAssociateCompletionPortInformation, kernel32, OVERLAPPED_ENTRY_SIZE,
   OVERLAPPED_INTERNAL, OVERLAPPED_SIZE,
 } from "../ffi/kernel32.ts";
 import { openIocpParker, type IocpParker } from "../ffi/iocp_park.ts";
-import { bufferAddress, osName } from "../ffi/runtime.ts";
+import { bufferAddress, isWindows, osName, pointerAddress } from "../ffi/runtime.ts";
 import {
   ACCEPT_ADDRESS_SLOT, extensionFunctions, FIONBIO, SO_UPDATE_ACCEPT_CONTEXT,
   SO_UPDATE_CONNECT_CONTEXT, SOCKET_ERROR, WIN_AF_INET, WIN_AF_INET6, WIN_IPPROTO_TCP,
@@ -135,6 +144,16 @@ const STATUS_CANCELLED = 0xc0000120;
 
 /** The completion key of wakeup() packets; operations complete with key 0. */
 const WAKE_KEY = 1;
+/** The completion key of the job object's messages (watchProcess). */
+const JOB_KEY = 2;
+
+/** A child whose exit is awaited (watchProcess). */
+interface ProcessWatch {
+  id: number;
+  pid: number;
+  target: CompletionTarget;
+  tag: number;
+}
 
 /** One operation in flight: its slot, the memory it holds, where its completion goes. */
 class Operation {
@@ -214,6 +233,12 @@ export class IocpProactor implements Proactor {
   private wakePosted = false;
   private nextId = 1;
   private closed = false;
+  /** The job object of watchProcess's children (0 until the first). */
+  private job = 0;
+  private readonly watchesByPid = new Map<number, ProcessWatch>();
+  private readonly watchesById = new Map<number, ProcessWatch>();
+  /** Watches cancelled: their -ECANCELED is delivered by the next poll(). */
+  private cancelledWatches: ProcessWatch[] = [];
 
   constructor() {
     const why = iocpUnavailableReason();
@@ -233,6 +258,11 @@ export class IocpProactor implements Proactor {
   /** Operations in flight (tests: nothing may be left after close). */
   get inFlight(): number {
     return this.byId.size;
+  }
+
+  /** Children whose exit is awaited (watchProcess). */
+  get watchedProcesses(): number {
+    return this.watchesById.size;
   }
 
   /**
@@ -448,7 +478,65 @@ export class IocpProactor implements Proactor {
     return op.id;
   }
 
+  /**
+   * Complete (res 0) once the process `processHandle` (id `pid`) has exited: it joins this
+   * proactor's job object, whose exit messages come to the port. Call it while the process is
+   * still suspended (CREATE_SUSPENDED), so that no exit can happen before it is in the job.
+   * Throws (with the Windows error) if the process cannot join the job.
+   */
+  watchProcess(processHandle: number, pid: number, target: CompletionTarget, tag: number): number {
+    if (this.closed) throw new Error("the proactor is closed");
+    const k = kernel32();
+    if (this.job === 0) {
+      const job = Number(pointerAddress(k.CreateJobObjectW(null, null)));
+      if (job === 0) throw new Error(`CreateJobObjectW failed: error ${k.GetLastError()}`);
+      // JOBOBJECT_ASSOCIATE_COMPLETION_PORT: { CompletionKey, CompletionPort } (kernel32.ts).
+      const info = new BigUint64Array([BigInt(JOB_KEY), BigInt(this.port)]);
+      if (!k.SetInformationJobObject(job, JobObjectAssociateCompletionPortInformation,
+        new Uint8Array(info.buffer), JOBOBJECT_ASSOCIATE_COMPLETION_PORT_SIZE)) {
+        const err = k.GetLastError();
+        k.CloseHandle(job);
+        throw new Error(`SetInformationJobObject(completion port) failed: error ${err}`);
+      }
+      this.job = job;
+    }
+    if (!k.AssignProcessToJobObject(this.job, processHandle)) {
+      throw new Error(`AssignProcessToJobObject failed: error ${k.GetLastError()}`);
+    }
+    const watch: ProcessWatch = { id: this.nextId, pid, target, tag };
+    this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1;
+    this.watchesByPid.set(pid, watch);
+    this.watchesById.set(watch.id, watch);
+    return watch.id;
+  }
+
+  /** A job message: a watched child exited (other messages and children are not ours). */
+  private jobMessage(message: number, pid: number): number {
+    if (message !== JOB_OBJECT_MSG_EXIT_PROCESS && message !== JOB_OBJECT_MSG_ABNORMAL_EXIT_PROCESS) return 0;
+    const watch = this.watchesByPid.get(pid);
+    if (watch === undefined) return 0; // a grandchild (children's children join the job too)
+    return this.finishWatch(watch, 0);
+  }
+
+  private finishWatch(watch: ProcessWatch, res: number): number {
+    this.watchesByPid.delete(watch.pid);
+    this.watchesById.delete(watch.id);
+    try {
+      watch.target._ioComplete(watch.tag, res, false, watch.id, undefined);
+    } catch (e) {
+      this.onError(e);
+    }
+    return 1;
+  }
+
   cancel(id: number): void {
+    const watch = this.watchesById.get(id);
+    if (watch !== undefined) {
+      this.watchesById.delete(id);
+      this.watchesByPid.delete(watch.pid);
+      this.cancelledWatches.push(watch);
+      return;
+    }
     const op = this.byId.get(id);
     if (op === undefined || op.cancelled) return;
     op.cancelled = true;
@@ -464,7 +552,8 @@ export class IocpProactor implements Proactor {
   flush(): void {}
 
   hasWork(): boolean {
-    return this.byId.size > 0 || this.parkedCount > 0;
+    return this.byId.size > 0 || this.parkedCount > 0 || this.watchesById.size > 0 ||
+      this.cancelledWatches.length > 0;
   }
 
   // ---- Completions ----------------------------------------------------------------------------
@@ -476,6 +565,11 @@ export class IocpProactor implements Proactor {
       const failed = this.failedAtOnce;
       this.failedAtOnce = [];
       for (const [op, error] of failed) delivered += this.finish(op, error, 0);
+    }
+    if (this.cancelledWatches.length > 0) {
+      const cancelled = this.cancelledWatches;
+      this.cancelledWatches = [];
+      for (const watch of cancelled) delivered += this.finishWatch(watch, -ECANCELED);
     }
     if (this.parkedCount > 0) {
       const n = this.parkedCount;
@@ -500,8 +594,14 @@ export class IocpProactor implements Proactor {
     for (let i = 0; i < n; i++) {
       const at = i * OVERLAPPED_ENTRY_SIZE;
       const ovAddress = Number(v.getBigUint64(at + ENTRY_OVERLAPPED, true));
+      const key = Number(v.getBigUint64(at + ENTRY_KEY, true));
+      if (key === JOB_KEY) {
+        // The message number comes as the byte count, the process id as the "OVERLAPPED".
+        delivered += this.jobMessage(v.getUint32(at + ENTRY_BYTES, true), ovAddress);
+        continue;
+      }
       if (ovAddress === 0) {
-        if (Number(v.getBigUint64(at + ENTRY_KEY, true)) === WAKE_KEY) this.wakePosted = false;
+        if (key === WAKE_KEY) this.wakePosted = false;
         continue;
       }
       const op = this.byAddress.get(ovAddress);
@@ -630,7 +730,7 @@ export class IocpProactor implements Proactor {
 
   async park(timeoutMs: number): Promise<void> {
     if (this.closed) return;
-    if (this.failedAtOnce.length > 0 || this.parkedCount > 0) return;
+    if (this.failedAtOnce.length > 0 || this.parkedCount > 0 || this.cancelledWatches.length > 0) return;
     if (this.timers.length > 0) {
       let next = Infinity;
       for (const t of this.timers) next = Math.min(next, t.due);
@@ -680,6 +780,13 @@ export class IocpProactor implements Proactor {
     // else: the parking thread may still be inside a wait on this port; leave it be.
     this.byId.clear();
     this.byAddress.clear();
+    // Children still running go on (asyncio does not kill them when the loop closes); their
+    // exits are no longer reported. The job goes away with its last process.
+    this.watchesById.clear();
+    this.watchesByPid.clear();
+    this.cancelledWatches = [];
+    if (this.job !== 0) k.CloseHandle(this.job);
+    this.job = 0;
     k.CloseHandle(this.port);
     this.port = 0;
     this.associated.clear();
@@ -689,8 +796,9 @@ export class IocpProactor implements Proactor {
   private absorb(entries: Uint8Array, n: number): void {
     const v = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
     for (let i = 0; i < n; i++) {
-      const ovAddress = Number(v.getBigUint64(i * OVERLAPPED_ENTRY_SIZE + ENTRY_OVERLAPPED, true));
-      const op = this.byAddress.get(ovAddress);
+      const at = i * OVERLAPPED_ENTRY_SIZE;
+      if (Number(v.getBigUint64(at + ENTRY_KEY, true)) === JOB_KEY) continue; // a pid, no slot
+      const op = this.byAddress.get(Number(v.getBigUint64(at + ENTRY_OVERLAPPED, true)));
       if (op !== undefined) this.drop(op);
     }
   }

@@ -26,6 +26,8 @@ const READ_SIZE = 64 * 1024;
 const MAX_COALESCE = 256 * 1024;
 // <asm-generic/errno.h>
 const ECANCELED = 125, EPIPE = 32, ECONNRESET = 104;
+/** The tag of a write pipe's read that watches for its reader closing. */
+const WATCH_TAG = 3;
 
 function pipeHandle(pipe: FileLike): number {
   let fd: unknown = pipe;
@@ -40,7 +42,7 @@ abstract class ProactorPipeTransport extends StreamTransport implements Completi
   /** @internal */ declare protected _loop: ProactorEventLoop;
   private readonly _pipe: FileLike;
 
-  constructor(loop: ProactorEventLoop, pipe: FileLike, fd: number, protocol: BaseProtocolLike, waiter: Future<unknown>) {
+  constructor(loop: ProactorEventLoop, pipe: FileLike, fd: number, protocol: BaseProtocolLike, waiter?: Future<unknown>) {
     super(loop, fd, protocol, { pipe }, waiter);
     this._pipe = pipe;
   }
@@ -167,15 +169,35 @@ export class ProactorReadPipeTransport extends ProactorPipeTransport implements 
   protected _writeFailed(): void {}
 }
 
-/** The write end of a pipe (asyncio's _ProactorBaseWritePipeTransport). */
+/**
+ * The write end of a pipe (asyncio's _ProactorWritePipeTransport). As there, a read is kept in
+ * flight on it to learn when the reader closes its end (a named pipe opened duplex: a
+ * subprocess's stdin, platform/windows_process.ts): that read ends with EOF (a broken pipe),
+ * and the transport closes, or with EPIPE if a write is in flight. A handle that cannot be
+ * read (opened for writing only) fails that read at once; it is then simply not watched.
+ */
 export class ProactorWritePipeTransport extends ProactorPipeTransport implements WriteTransport {
   private _writeOp = 0;
   private _writeBuf: Uint8Array | undefined;
   private _writeOff = 0;
   private _eofAsked = false;
+  private _watchOp = 0;
+  private readonly _watchBuf = new Uint8Array(new ArrayBuffer(16));
 
   /** @internal */
-  _startIo(): void {}
+  _startIo(): void {
+    if (this._closing) return;
+    this._watchOp = this._loop._proactor.read(this._fd, this._watchBuf, this._watchBuf.byteLength, this, WATCH_TAG);
+  }
+
+  /** The read on the write end completed: 0 means the reader closed its end. */
+  private _watchComplete(res: number): void {
+    this._watchOp = 0;
+    // Cancelled, a handle that cannot be read, or data (a duplex peer writing): stop watching.
+    if (res !== 0 || this._closing) return;
+    if (this._writeOp !== 0) this._forceClose(osError("WriteFile", EPIPE));
+    else this.close();
+  }
 
   /** Write `data` (asyncio write); it is copied, so the caller may reuse its array at once. */
   write(data: BytesLike): void {
@@ -201,7 +223,11 @@ export class ProactorWritePipeTransport extends ProactorPipeTransport implements
   }
 
   /** @internal */
-  _ioComplete(_tag: number, res: number): void {
+  _ioComplete(tag: number, res: number): void {
+    if (tag === WATCH_TAG) {
+      this._watchComplete(res);
+      return;
+    }
     this._writeOp = 0;
     if (this._lostOrDropped()) return;
     if (res < 0) {
@@ -254,8 +280,10 @@ export class ProactorWritePipeTransport extends ProactorPipeTransport implements
     return true;
   }
 
-  /** @internal */
-  protected _stopReading(): void {}
+  /** @internal Closing: stop watching for the reader's close. */
+  protected _stopReading(): void {
+    if (this._watchOp !== 0) this._loop._proactor.cancel(this._watchOp);
+  }
   /** @internal */
   protected _stopWriting(): void {
     if (this._writeOp !== 0) this._loop._proactor.cancel(this._writeOp);

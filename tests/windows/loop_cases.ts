@@ -1,11 +1,9 @@
 /**
- * The IOCP Proactor under a real event loop: BaseEventLoop's scheduler, timers and parking with
- * its I/O hooks wired to the proactor exactly as loop/proactor_loop.ts wires them, driving the
- * proactor's operations directly (no Socket, no transports). ProactorEventLoop itself, through
- * the public API, is network_cases.ts's.
+ * The IOCP Proactor under a real event loop: ProactorEventLoop's scheduler, timers and parking
+ * over an IocpProactor, driving the proactor's operations directly (no Socket, no transports).
+ * The public API over the same loop is network_cases.ts's and process_cases.ts's.
  */
-import { BaseEventLoop } from "../../loop/base_loop.ts";
-import { NotImplementedError } from "../../loop/errors.ts";
+import { ProactorEventLoop } from "../../loop/proactor_loop.ts";
 import type { Future } from "../../loop/futures.ts";
 import type { CompletionTarget } from "../../loop/proactor.ts";
 import { WIN_AF_INET, WIN_SOCK_STREAM, ws2 } from "../../ffi/ws2_32.ts";
@@ -15,47 +13,13 @@ import { IocpProactor, winsock } from "../../platform/windows.ts";
 import { assert, assertEquals } from "./proactor_cases.ts";
 import type { Case } from "./run.ts";
 
-class IocpLoop extends BaseEventLoop {
-  readonly proactor = new IocpProactor();
+/** The proactor loop over an IocpProactor, driving the proactor's operations directly. */
+class IocpLoop extends ProactorEventLoop {
   constructor() {
-    super();
-    this.proactor.onError = (exception) =>
-      this.callExceptionHandler({ message: "Exception in an I/O completion callback", exception });
+    super(new IocpProactor());
   }
-  protected _pollIo(): void {
-    this.proactor.poll();
-  }
-  protected _hasIoInterest(): boolean {
-    return this.proactor.hasWork();
-  }
-  protected _parkIo(timeoutMs: number): Promise<void> {
-    return this.proactor.park(timeoutMs);
-  }
-  protected _wakeIo(): void {
-    this.proactor.wakeup();
-  }
-  protected _closeIo(): void {
-    this.proactor.close();
-  }
-  // What this test loop does not exercise: the networking entry points and fd watchers (IOCP
-  // has no readiness; asyncio's proactor raises NotImplementedError for add_reader as well).
-  sockConnect(): Promise<void> {
-    return Promise.reject(new NotImplementedError("sockConnect: not part of the IOCP test loop"));
-  }
-  _makeSocketTransport(): never {
-    throw new NotImplementedError("socket transports: not part of the IOCP test loop");
-  }
-  addReader(): void {
-    throw new NotImplementedError("addReader: IOCP has no readiness notification");
-  }
-  removeReader(): boolean {
-    return false;
-  }
-  addWriter(): void {
-    throw new NotImplementedError("addWriter: IOCP has no readiness notification");
-  }
-  removeWriter(): boolean {
-    return false;
+  get proactor(): IocpProactor {
+    return this._proactor as IocpProactor;
   }
 
   /** One operation as a Future of its result (as ProactorEventLoop's sock* methods do). */

@@ -13,7 +13,8 @@ import type { DatagramTransport, Transport } from "../../mod.ts";
 import { IocpProactor } from "../../platform/windows.ts";
 import {
   FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE, kernel32,
-  OPEN_EXISTING, PIPE_ACCESS_DUPLEX, PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE, wideString,
+  OPEN_EXISTING, openHandles, PIPE_ACCESS_DUPLEX, PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE,
+  wideString,
 } from "./win.ts";
 import { assert, assertEquals } from "./proactor_cases.ts";
 import type { Case } from "./run.ts";
@@ -42,13 +43,6 @@ function pattern(n: number): Uint8Array {
 
 function sleep(loop: Loop, seconds: number): Promise<void> {
   return new Promise((ok) => loop.callLater(seconds, ok));
-}
-
-/** The open handle values of this process (GetHandleInformation succeeds only for those). */
-function openHandles(): Set<number> {
-  const k = kernel32(), flags = new Uint32Array(1), out = new Set<number>();
-  for (let h = 4; h < 65536; h += 4) if (k.GetHandleInformation(h, flags)) out.add(h);
-  return out;
 }
 
 /** A protocol that echoes, or records, and counts its callbacks. */

@@ -22,7 +22,10 @@ export function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(`assertion failed: ${message}`);
 }
 export function assertEquals<T>(actual: T, expected: T, what: string): void {
-  if (actual !== expected) throw new Error(`${what}: expected ${String(expected)}, got ${String(actual)}`);
+  if (actual !== expected) {
+    const show = (v: unknown) => typeof v === "string" ? JSON.stringify(v) : String(v);
+    throw new Error(`${what}: expected ${show(expected)}, got ${show(actual)}`);
+  }
 }
 
 interface Completion {

@@ -11,11 +11,12 @@ import { osName, runtimeName } from "../../ffi/runtime.ts";
 import { proactorCases } from "./proactor_cases.ts";
 import { loopCases } from "./loop_cases.ts";
 import { networkCases } from "./network_cases.ts";
+import { processCases } from "./process_cases.ts";
 
 export type Case = [name: string, fn: () => Promise<void> | void];
 
 const filter = (globalThis as { process?: { argv: string[] } }).process?.argv[2] ?? "";
-const cases: Case[] = [...proactorCases, ...loopCases, ...networkCases].filter(([name]) => name.includes(filter));
+const cases: Case[] = [...proactorCases, ...loopCases, ...networkCases, ...processCases].filter(([name]) => name.includes(filter));
 let passed = 0, failed = 0;
 console.log(`# Windows suite on ${runtimeName} (${osName}), ${cases.length} cases`);
 void BaseEventLoop; // the loop layer must import on Windows

@@ -9,3 +9,10 @@ import { kernel32 } from "../../ffi/kernel32.ts";
 export function CloseHandle(handle: number): number {
   return kernel32().CloseHandle(handle);
 }
+
+/** The open handle values of this process (GetHandleInformation succeeds only for those). */
+export function openHandles(): Set<number> {
+  const k = kernel32(), flags = new Uint32Array(1), out = new Set<number>();
+  for (let h = 4; h < 65536; h += 4) if (k.GetHandleInformation(h, flags)) out.add(h);
+  return out;
+}
