@@ -26,6 +26,12 @@ export interface CompletionTarget {
 
 /** A completion I/O engine (io_uring, IOCP): see the rules above. */
 export interface Proactor {
+  /**
+   * Called by a target during a recvMultishot completion: the completion's bytes, handed over
+   * for keeps (the proactor puts a new buffer in their place), or undefined if this buffer
+   * cannot be given away (copy it then). Absent: always copy.
+   */
+  takeCompletionBuffer?(): Uint8Array | undefined;
   /** Receive into buf[0, len) once (recv(2) semantics: 0 means EOF). */
   recv(fd: number, buf: Uint8Array, len: number, target: CompletionTarget, tag: number): number;
   /**
@@ -73,10 +79,11 @@ export interface Proactor {
    */
   readonly pollsReadiness?: boolean;
   /**
-   * false: stream transports submit every write as a send operation (IOCP: there is no C
-   * library send beside it). Absent: true, a write with nothing in flight tries send(2) at once.
+   * A stream write of at least this many bytes, with no send in flight, tries send(2) at once;
+   * smaller ones are submitted as send operations (batched into the next poll()). Infinity:
+   * every write is an operation (IOCP: there is no C library send beside it). Absent: 0.
    */
-  readonly sendsAtOnce?: boolean;
+  readonly syncSendMinBytes?: number;
   /**
    * Called right before `fd`, on which operations were issued, is closed by its owner: the
    * proactor cancels what is in flight on it and forgets it (IOCP: handle values are recycled,

@@ -211,7 +211,7 @@ export class IocpProactor implements Proactor {
   /** No readiness: pollAdd raises (see the module comment). */
   readonly pollsReadiness = false;
   /** Transports send through WSASend operations only. */
-  readonly sendsAtOnce = false;
+  readonly syncSendMinBytes = Infinity;
   completionAddressLength = 0;
 
   private port: number;

@@ -34,6 +34,8 @@ import { SocketTransport, type SocketTransportOptions } from "./socket_base.ts";
 /** Queued writes are coalesced into one send up to this many bytes. */
 const MAX_COALESCE = 256 * 1024;
 const TAG_READ = 1, TAG_WRITE = 2;
+/** Reads from this size take the proactor's buffer (64 KiB on io_uring) instead of a copy. */
+const TAKE_MIN_BYTES = 32 * 1024;
 // <asm-generic/errno.h>
 const ECANCELED = 125, ENOBUFS = 105, EAGAIN = 11, EINTR = 4;
 
@@ -117,7 +119,9 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
           return;
         }
       } else {
-        const data = receiveArena.keep(buffer ?? this._readBuf!, res);
+        // A large read's buffer is taken over rather than copied (it pins at most 2x its size).
+        const data = (buffer !== undefined && res >= TAKE_MIN_BYTES &&
+          this._loop._proactor.takeCompletionBuffer?.()) || receiveArena.keep(buffer ?? this._readBuf!, res);
         if (this._paused || this._pendingData.length > 0) this._pendingData.push(data);
         else {
           try {
@@ -172,10 +176,12 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
       return;
     }
     if (this._writeOp === 0) {
-      // Nothing in flight. A proactor that batches sends (io_uring: one io_uring_enter carries
-      // every connection's SEND) or has no C library send (IOCP) takes it all as a SEND: n = 0
-      // sends nothing now. Otherwise try send(2) at once, as the selector transport does.
-      const n = this._loop._proactor.sendsAtOnce === false ? 0 : this._writeChunk(bytes);
+      // Nothing in flight. Small writes on a proactor that batches sends (io_uring: one
+      // io_uring_enter carries every connection's SEND), and every write on one without a C
+      // library send (IOCP), go as a SEND: n = 0 sends nothing now. Otherwise send(2) at once,
+      // as the selector transport does.
+      const sync = bytes.byteLength >= (this._loop._proactor.syncSendMinBytes ?? 0);
+      const n = sync ? this._writeChunk(bytes) : 0;
       if (n === bytes.byteLength) return;
       let rest = bytes;
       if (n >= 0) rest = bytes.subarray(n);
