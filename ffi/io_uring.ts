@@ -10,7 +10,7 @@
  * C symbol under two names, so each prototype is its own openLibrary() of libc.
  */
 import { check, EINTR, lastErrno, libcPath, osError } from "./libc.ts";
-import { bufferAddress, nativeBytes, type NativePointer, openLibrary, pointerAddress } from "./runtime.ts";
+import { nativeBytes, type NativePointer, openLibrary, pointerAddress } from "./runtime.ts";
 
 // <asm/unistd_64.h> (x86-64) and <asm-generic/unistd.h> (AArch64): the io_uring calls were
 // added after the syscall tables were unified (5.1), so both architectures number them alike.
@@ -58,8 +58,6 @@ export const IORING_SQ_TASKRUN = 1 << 2;
 
 // io_uring_enter(2) flags.
 export const IORING_ENTER_GETEVENTS = 1 << 0;
-/** The last two arguments are a struct io_uring_getevents_arg and its size (Linux 5.11). */
-export const IORING_ENTER_EXT_ARG = 1 << 3;
 
 // ---- struct io_uring_sqe (64 bytes) -----------------------------------------------------------
 export const SQE_SIZE = 64;
@@ -213,36 +211,6 @@ export function ioUringEnter(fd: number, toSubmit: number, minComplete: number, 
     const errno = lastErrno();
     if (errno !== EINTR) return -errno;
   }
-}
-
-// struct io_uring_getevents_arg { __u64 sigmask; __u32 sigmask_sz; __u32 min_wait_usec;
-//   __u64 ts; } (24 bytes, <linux/io_uring.h>): ts points to a struct __kernel_timespec.
-const GETEVENTS_ARG_SIZE = 24, GETEVENTS_ARG_TS = 16;
-const waitCall = openLibrary(libcPath, {
-  syscall: { args: ["i32", "i32", "i32", "i32", "i32", "buffer", "i32"], result: "i32" },
-}).symbols.syscall;
-// One argument block and timespec for the thread: the kernel reads them during the call only.
-const waitArg = new Uint8Array(new ArrayBuffer(GETEVENTS_ARG_SIZE + TIMESPEC_SIZE));
-const waitArgView = new DataView(waitArg.buffer);
-let waitArgReady = false;
-
-/**
- * io_uring_enter(2) with IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG: submit `toSubmit`,
- * then wait until `minComplete` CQEs are posted or `timeoutUs` passed, on this thread.
- * Returns as ioUringEnter; a timeout is -ETIME, a signal -EINTR (not retried: the caller polls).
- */
-export function ioUringWait(fd: number, toSubmit: number, minComplete: number, timeoutUs: number): number {
-  if (!waitArgReady) {
-    // The timespec lives right after the argument block, whose ts field points at it.
-    const tsAddress = bufferAddress(waitArg) + GETEVENTS_ARG_SIZE;
-    waitArgView.setBigUint64(GETEVENTS_ARG_TS, BigInt(tsAddress), true);
-    waitArgReady = true;
-  }
-  waitArgView.setBigInt64(GETEVENTS_ARG_SIZE, BigInt(Math.floor(timeoutUs / 1e6)), true);
-  waitArgView.setBigInt64(GETEVENTS_ARG_SIZE + 8, BigInt(Math.round((timeoutUs % 1e6) * 1000)), true);
-  const flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
-  const r = waitCall(NR_IO_URING_ENTER, fd, toSubmit, minComplete, flags, waitArg, GETEVENTS_ARG_SIZE);
-  return r >= 0 ? r : -lastErrno();
 }
 
 /** io_uring_register(2); OSError on failure. */

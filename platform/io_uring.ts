@@ -14,11 +14,10 @@
  *   with perf); it queues the work and sets IORING_SQ_TASKRUN, and poll()'s one
  *   io_uring_enter(GETEVENTS) both submits the batch and runs that work. Kernels without it
  *   (< 6.1) get the plain setup.
- * - Parking: first a short wait for a completion on the JS thread itself (waitHere: a busy
- *   server's next request usually comes within it), then the parking thread: an eventfd
- *   registered with the ring (IORING_REGISTER_EVENTFD, signalled when completion work is
- *   queued) and the wakeup eventfd in a small epoll set, waited on with ffi/park.ts as the
- *   epoll selector does. Every io_uring_enter stays on the JS thread (SINGLE_ISSUER).
+ * - Parking: an eventfd registered with the ring (IORING_REGISTER_EVENTFD, signalled when
+ *   completion work is queued; deferred work does not make the ring fd readable) and the
+ *   wakeup eventfd in a small epoll set, waited on by the parking thread with ffi/park.ts, as
+ *   the epoll selector does. Every io_uring_enter stays on the JS thread (SINGLE_ISSUER).
  * - Every operation owns an id (its user_data), a 256-byte scratch slot for its msghdr, iovec,
  *   sockaddr and timespec, and references to its buffers; all three are released only when its
  *   last CQE arrives, also after a cancel, and close() waits for those CQEs before unmapping.
@@ -37,7 +36,7 @@ import {
   IORING_OP_SEND, IORING_OP_SENDMSG, IORING_OP_TIMEOUT, IORING_OP_WRITE,
   IORING_RECV_MULTISHOT, IORING_REGISTER_PBUF_RING, IORING_SETUP_CLAMP, IORING_SETUP_CQSIZE,
   IORING_SETUP_SUBMIT_ALL, IORING_REGISTER_EVENTFD, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER,
-  IORING_SETUP_TASKRUN_FLAG, IORING_SQ_CQ_OVERFLOW, IORING_SQ_TASKRUN, ioUringEnter, ioUringRegister, ioUringWait, ioUringSetup,
+  IORING_SETUP_TASKRUN_FLAG, IORING_SQ_CQ_OVERFLOW, IORING_SQ_TASKRUN, ioUringEnter, ioUringRegister, ioUringSetup,
   IOSQE_BUFFER_SELECT, IOVEC_SIZE, MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, type Mapping,
   mmap, munmap, MSG_IOV, MSG_IOVLEN, MSG_NAME, MSG_NAMELEN, P_CQ_ENTRIES, P_CQ_OFF, P_FEATURES,
   P_FLAGS, P_SQ_ENTRIES, P_SQ_OFF, PARAMS_SIZE, PROT_READ, PROT_WRITE, SQE_ADDR, SQE_BUF_GROUP,
@@ -53,20 +52,16 @@ import type { CompletionTarget, Proactor } from "../loop/proactor.ts";
 
 /** SQ ring size: the most SQEs one iteration can queue before a forced submit. */
 const SQ_ENTRIES = 1024;
-/**
- * Before parking on the thread, the loop waits this long for a completion on its own thread,
- * in io_uring_enter(GETEVENTS): a busy server's next request usually comes within it, and
- * waking from the parking thread costs two thread hops (p50 80 → 160 µs per echo at 10 KiB).
- * The JS thread is blocked meanwhile, so it is kept well under the loop's 1 ms host-yield
- * budget (base_loop.ts); a wakeup() from another thread waits at most this long too.
- */
-const SPIN_WAIT_US = 200;
 /** CQ ring size: 4× the SQ, as multishot operations post many CQEs per SQE. */
 const CQ_ENTRIES = 4096;
-/** Provided receive buffers: count (a power of two) × size. 64 KiB × 256 = 16 MiB of address
- * space, touched only as far as traffic needs. */
-const PBUF_COUNT = 256;
-const PBUF_SIZE = 64 * 1024;
+/**
+ * Provided receive buffers: count (a power of two) × size. 128 KiB × 128 = 16 MiB of address
+ * space, touched only as far as traffic needs. 128 KiB takes a 100 KiB message in one
+ * completion (64 KiB took two, and two writes: 56-61 against 62-64 µs of server CPU per echo).
+ */
+const PBUF_COUNT = 128;
+/** Bytes per provided buffer (exported for tests). */
+export const PBUF_SIZE = 128 * 1024;
 const PBUF_GROUP = 1;
 
 // Per-operation scratch slot (see the module comment): msghdr, iovec, sockaddr_storage,
@@ -642,7 +637,6 @@ export class IoUringProactor implements Proactor {
 
   park(timeoutMs: number): Promise<void> {
     this.submit();
-    if (this.waitHere(timeoutMs)) return Promise.resolve();
     // The kernel signals completionFd when completion work is first queued; drained now, it
     // is signalled again by the next (the work list is empty unless completionsWaiting()).
     libc.read(this.completionFd, this.counter, 8);
@@ -656,17 +650,6 @@ export class IoUringProactor implements Proactor {
         this.wakeupPending = false;
       }
     });
-  }
-
-  /**
-   * Wait up to SPIN_WAIT_US (less if the loop's timeout is shorter) for a CQE on the JS thread;
-   * true if the CQ ring holds one now.
-   */
-  private waitHere(timeoutMs: number): boolean {
-    if (timeoutMs === 0) return false;
-    const us = timeoutMs < 0 ? SPIN_WAIT_US : Math.min(SPIN_WAIT_US, timeoutMs * 1000);
-    ioUringWait(this.ringFd, 0, 1, us);
-    return this.completionsWaiting();
   }
 
   wakeup(): void {

@@ -10,6 +10,7 @@ import { collectGarbage } from "../ffi/runtime.ts";
 import { CancelledError, newEventLoop, NotImplementedError, socketpair, type Transport } from "../mod.ts";
 import { proactorUnavailableReason } from "../platform/default_proactor.ts";
 import { ProactorEventLoop } from "../loop/proactor_loop.ts";
+import { PBUF_SIZE } from "../platform/io_uring.ts";
 import { ProactorSocketTransport } from "../loop/transports/proactor_socket.ts";
 import { fdCountSettled, hostDelay, stableFdCount } from "./helpers.ts";
 import { pattern, sha256 } from "./net_helpers.ts";
@@ -158,7 +159,7 @@ test("large receives are handed over, not copied, and stay intact while kept acr
     assert.equal(sha256(...p.data), sha256(data), "every kept chunk still holds its bytes");
     // Provided buffers start in one mapped region (copied out); each slot then gets an
     // ArrayBuffer of its own, handed to the protocol whole on later large reads.
-    const handedOver = p.data.filter((c) => c.byteOffset === 0 && c.buffer.byteLength === 64 * 1024);
+    const handedOver = p.data.filter((c) => c.byteOffset === 0 && c.buffer.byteLength === PBUF_SIZE);
     assert.ok(handedOver.length > 0, `${handedOver.length} of ${p.data.length} chunks handed over`);
     for (const c of p.data) assert.ok(c.buffer.byteLength <= 16 * c.byteLength, "pin bound");
     t.close();
