@@ -2,10 +2,11 @@
  * Where received bytes live before a protocol's dataReceived() gets them.
  *
  * asyncio gives each read a new bytes object. Here that was recv(2) into one shared buffer and
- * a copy into a new Uint8Array, and the new array was the cost: per echoed 100 KiB message the
- * Deno server spent 64 µs of CPU with the copy and 31 µs without (bench/run_echo.sh, "server
- * CPU µs/req"), because every ArrayBuffer is a zero-filled allocation the GC must also track.
- * So reads land in slabs and the protocol gets a view of its bytes:
+ * `slice()` into a new Uint8Array per read: a zero-filled allocation the garbage collector must
+ * also track, plus the copy. Now reads land in slabs and the protocol gets a view of its bytes
+ * (A/B against slice(), alternating runs of bench/echo's protocol server: Deno 10 KiB 120-125k
+ * vs 87-120k requests/s, 100 KiB 28.4k vs 24.6k median; Bun level). What remains of the cost is
+ * fresh memory itself (zero-fill and page faults, bench/README.md); BufferedProtocol avoids it.
  *
  * - recv(2) writes straight into the free tail of a 512 KiB slab (`space`). A read of 32 KiB or
  *   more is handed over as a view of that slab, and the next read goes after it; the slab is
@@ -16,12 +17,13 @@
  *
  * Retention policy: a view keeps its whole slab alive, so a protocol that holds on to a chunk
  * keeps at most 16× the chunk's size alive (a 32 KiB view in a 512 KiB slab; a pool slab is 8×
- * the next power of two of its chunks). Node's Buffer pool makes the same trade with no bound.
+ * the next power of two of its chunks). Node's Buffer pool makes the same trade (one 8 KiB
+ * slab behind every small Buffer, however small).
  * Views share their ArrayBuffer with other reads (other connections' bytes included): a
  * protocol needing an ArrayBuffer of its own takes `data.slice()`.
  *
  * One arena serves every transport of every loop on this thread: a view is handed out before
- * the next read can happen, and slabs are never written twice.
+ * the next read can happen, and no byte handed out is ever written again.
  */
 
 /** How much one read may take: asyncio's max_size (256 KiB). */
