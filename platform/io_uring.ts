@@ -4,8 +4,8 @@
  * - SQEs and CQEs are read and written through typed-array views of the mmap'd rings; the
  *   submission tail and completion head are published with Atomics (release/acquire).
  * - Submissions are batched: an operation only writes its SQE; poll() hands the whole batch to
- *   the kernel with one io_uring_enter. Completions already in the CQ ring are reaped without a
- *   system call (the kernel posts them from task work, which runs on any return from the kernel).
+ *   the kernel with one io_uring_enter, and makes none when nothing is queued and no completion
+ *   work waits. CQEs in the ring are reaped without a system call.
  * - Stream receives use multishot recv with a provided buffer ring (one SQE serves a connection
  *   until it is cancelled or the ring runs dry), accepts can be multishot.
  * - Completion work is deferred (IORING_SETUP_DEFER_TASKRUN | SINGLE_ISSUER): the kernel does
@@ -35,8 +35,9 @@ import {
   IORING_OP_CONNECT, IORING_OP_POLL_ADD, IORING_OP_READ, IORING_OP_RECV, IORING_OP_RECVMSG,
   IORING_OP_SEND, IORING_OP_SENDMSG, IORING_OP_TIMEOUT, IORING_OP_WRITE,
   IORING_RECV_MULTISHOT, IORING_REGISTER_PBUF_RING, IORING_SETUP_CLAMP, IORING_SETUP_CQSIZE,
-  IORING_SETUP_SUBMIT_ALL, IORING_REGISTER_EVENTFD, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER,
-  IORING_SETUP_TASKRUN_FLAG, IORING_SQ_CQ_OVERFLOW, IORING_SQ_TASKRUN, ioUringEnter, ioUringRegister, ioUringSetup,
+  IORING_SETUP_SUBMIT_ALL, IORING_REGISTER_EVENTFD, IORING_SETUP_DEFER_TASKRUN,
+  IORING_SETUP_SINGLE_ISSUER, IORING_SETUP_TASKRUN_FLAG, IORING_SQ_CQ_OVERFLOW, IORING_SQ_TASKRUN,
+  ioUringEnter, ioUringRegister, ioUringSetup,
   IOSQE_BUFFER_SELECT, IOVEC_SIZE, MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, type Mapping,
   mmap, munmap, MSG_IOV, MSG_IOVLEN, MSG_NAME, MSG_NAMELEN, P_CQ_ENTRIES, P_CQ_OFF, P_FEATURES,
   P_FLAGS, P_SQ_ENTRIES, P_SQ_OFF, PARAMS_SIZE, PROT_READ, PROT_WRITE, SQE_ADDR, SQE_BUF_GROUP,
