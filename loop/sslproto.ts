@@ -40,9 +40,10 @@ const STATE_NAMES = ["UNWRAPPED", "DO_HANDSHAKE", "WRAPPED", "SHUTDOWN"];
 /** After this many writes to a closed TLS transport, say so once (asyncio logs a warning). */
 const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 
-// The plaintext and outgoing buffers are consumed before anything else can use them
-// (plaintext is copied out before the protocol sees it; the socket transport copies whatever it
-// does not send at once), so one of each serves every connection. The receive buffer cannot be
+// Plaintext is decrypted into the receive arena, whose bytes a protocol gets to keep
+// (receive_arena.ts). The outgoing buffer is consumed before anything else can use it (the
+// socket transport copies whatever it does not send at once), so one serves every connection.
+// The receive buffer cannot be
 // shared: a completion loop (io_uring, IOCP) lends getBuffer()'s buffer to the kernel until the
 // receive completes, with every connection's receive in flight at once, so each connection
 // has its own (asyncio's SSLProtocol too: max_size, 256 KiB). Measured here, 64 MiB echoed
@@ -50,7 +51,6 @@ const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 // more than a 64 KiB one on both loops and runtimes (Bun 220-260 MiB/s selector, 170-190
 // proactor; Deno 195-205 / 165-185), at the cost of that much memory per open connection.
 const BUFFER_SIZE = 256 * 1024;
-const plainBuffer = new Uint8Array(BUFFER_SIZE);
 const outgoingBuffer = new Uint8Array(BUFFER_SIZE);
 
 type AnyProtocol = ProtocolLike & Partial<BufferedProtocolLike>;
@@ -319,15 +319,16 @@ export class SSLProtocol implements BufferedProtocolLike {
           if (this._state !== WRAPPED || this._appReadingPaused) return;
         }
       } else {
-        // Decrypt as much as there is into one buffer, then hand it over in one call.
+        // Decrypt as much as there is straight into the receive arena (a large result is
+        // handed over without a copy, receive_arena.ts), then hand it over in one call.
         let total = 0;
         for (;;) {
-          if (total === BUFFER_SIZE) {
+          if (total === receiveArena.spaceLimit) {
             this._deliver(total);
             total = 0;
             if (this._state !== WRAPPED || this._appReadingPaused) return;
           }
-          last = obj._read(plainBuffer, total, BUFFER_SIZE - total);
+          last = obj._read(receiveArena.space, total, receiveArena.spaceLimit - total);
           if (last <= 0) break;
           total += last;
         }
@@ -350,9 +351,9 @@ export class SSLProtocol implements BufferedProtocolLike {
     }
   }
 
-  /** Pass `n` decrypted bytes to the user's protocol (data or buffered). */
+  /** Pass the `n` bytes decrypted into the receive arena to the user's protocol. */
   private _deliver(n: number): void {
-    const data = receiveArena.keep(plainBuffer, n);
+    const data = receiveArena.takeReceived(n);
     try {
       this._app.dataReceived?.(data);
     } catch (e) {
@@ -518,7 +519,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     try {
       // Data after close() is dropped; read up to the peer's close_notify.
       if (!this._tcpEof) {
-        while (obj._read(plainBuffer, 0, BUFFER_SIZE) > 0) { /* discard */ }
+        while (obj._read(receiveArena.space, 0, receiveArena.spaceLimit) > 0) { /* discard */ }
       }
       done = obj._shutdown() || this._tcpEof;
     } catch (e) {
