@@ -25,15 +25,16 @@ import {
   WSA_FLAG_OVERLAPPED,
 } from "../ffi/ws2_32.ts";
 import {
-  AF_INET6, IPPROTO_IPV6, IPPROTO_TCP, IPV6_V6ONLY, MSG_WAITALL, SO_BROADCAST, SO_ERROR,
+  AF_INET, AF_INET6, IPPROTO_IPV6, IPPROTO_TCP, IPV6_V6ONLY, MSG_WAITALL, SO_BROADCAST, SO_ERROR,
   SO_KEEPALIVE, SO_LINGER, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SO_TYPE,
-  SOCK_CLOEXEC, SOCK_NONBLOCK, SOL_SOCKET, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
+  SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
 } from "../ffi/socket_constants.ts";
+import { encodeSockaddr, SOCKADDR_STORAGE_SIZE } from "../ffi/sockaddr.ts";
 import type { SocketCalls } from "../loop/socket_calls.ts";
 import { errnoOf, familyFromWindows, familyToWindows, releaseFromProactors } from "./windows.ts";
 
 // <asm-generic/errno.h>: what the translation itself reports.
-const EAFNOSUPPORT = 97, ENOPROTOOPT = 92, EOPNOTSUPP = 95, EINVAL = 22;
+const EAFNOSUPPORT = 97, ENOPROTOOPT = 92, EOPNOTSUPP = 95, EINVAL = 22, ECONNABORTED = 103;
 /** ws2def.h: `AF_INET6` 23. */
 const WIN_AF_INET6 = 23;
 
@@ -122,9 +123,44 @@ export const windowsSocketCalls: SocketCalls = {
     }
     return s;
   },
-  socketpair() {
-    // Winsock has no socketpair(); Python's emulation (a loopback listener) is not done here.
-    return -EAFNOSUPPORT;
+  pairFamily: AF_INET,
+  socketpair(family, type, proto, fds) {
+    // Winsock has no socketpair(): as Python's socket.socketpair on Windows, listen on loopback,
+    // connect to it, accept, and check the accepted peer is our own client.
+    if (family !== AF_INET && family !== AF_INET6) return -EAFNOSUPPORT;
+    if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) !== SOCK_STREAM) return -EOPNOTSUPP;
+    const plain = type & ~SOCK_NONBLOCK;
+    const listener = this.socket(family, plain, proto);
+    if (listener < 0) return listener;
+    let client = -1, server = -1;
+    const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE), peer = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+    const len = new Uint32Array(1);
+    try {
+      let r = encodeSockaddr(family, [family === AF_INET ? "127.0.0.1" : "::1", 0], addr);
+      if ((r = this.bind(listener, addr, r)) < 0 || (r = this.listen(listener, 1)) < 0) return r;
+      len[0] = addr.byteLength;
+      if ((r = this.getsockname(listener, addr, len)) < 0) return r;
+      if ((client = this.socket(family, plain, proto)) < 0) return client;
+      if ((r = this.connect(client, addr, len[0])) < 0) return r;
+      len[0] = peer.byteLength;
+      if ((server = this.accept(listener, peer, len, false)) < 0) return server;
+      const mine = new Uint8Array(SOCKADDR_STORAGE_SIZE), mineLen = new Uint32Array([mine.byteLength]);
+      if ((r = this.getsockname(client, mine, mineLen)) < 0) return r;
+      if (len[0] !== mineLen[0] || peer.subarray(0, len[0]).some((b, i) => b !== mine[i])) {
+        return -ECONNABORTED; // another process connected first (Python raises the same)
+      }
+      if (type & SOCK_NONBLOCK) {
+        if ((r = setMode(server, true)) < 0 || (r = setMode(client, true)) < 0) return r;
+      }
+      fds[0] = server;
+      fds[1] = client;
+      server = client = -1;
+      return 0;
+    } finally {
+      this.close(listener);
+      if (client >= 0) this.close(client);
+      if (server >= 0) this.close(server);
+    }
   },
   bind(fd, addr, len) {
     familyToWindows(addr, 0);

@@ -2,7 +2,17 @@
  * Shared test helpers: a fresh loop per test, fd counting, collecting exception contexts.
  */
 import { readdirSync } from "node:fs";
+import { isWindows } from "../ffi/runtime.ts";
 import { type ExceptionContext, type Future, newEventLoop, type SelectorEventLoop } from "../mod.ts";
+
+/**
+ * A test's skip reason on Windows: `piece`, naming what Windows (or Wine) lacks that the test
+ * needs; false elsewhere. Use as `{ skip: windowsLacks("python3 under Wine") }`, so every skip
+ * says what is missing and runs everywhere that has it.
+ */
+export function windowsLacks(piece: string): string | false {
+  return isWindows ? `Windows lacks ${piece}` : false;
+}
 
 /** How many fds this process has open now (/proc/self/fd). */
 export function openFdCount(): number {
