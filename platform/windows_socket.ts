@@ -8,7 +8,7 @@
  * - Addresses: sa_family AF_INET6 is 10 in the loop and 23 in ws2def.h; it is translated in the
  *   caller's address buffer on the way in (the loop re-encodes it for every call) and out.
  * - Non-blocking mode: ioctlsocket(FIONBIO). Winsock cannot read that mode back (winsock2.h
- *   has no query for it), so this module remembers what it set, per socket.
+ *   has no query for it), so it is remembered per socket (windows.ts nonBlockingSockets).
  * - SO_REUSEADDR / SO_REUSEPORT: Linux's SO_REUSEADDR (bind over connections in TIME_WAIT, never
  *   over a socket in use) is what Windows does without any option, and Windows's SO_REUSEADDR
  *   (share a port another socket has bound) is Linux's SO_REUSEPORT. So SO_REUSEADDR is
@@ -31,7 +31,9 @@ import {
 } from "../ffi/socket_constants.ts";
 import { encodeSockaddr, SOCKADDR_STORAGE_SIZE } from "../ffi/sockaddr.ts";
 import type { SocketCalls } from "../loop/socket_calls.ts";
-import { errnoOf, familyFromWindows, familyToWindows, releaseFromProactors } from "./windows.ts";
+import {
+  errnoOf, familyFromWindows, familyToWindows, nonBlockingSockets, releaseFromProactors,
+} from "./windows.ts";
 
 // <asm-generic/errno.h>: what the translation itself reports.
 const EAFNOSUPPORT = 97, ENOPROTOOPT = 92, EOPNOTSUPP = 95, EINVAL = 22, ECONNABORTED = 103;
@@ -40,14 +42,13 @@ const WIN_AF_INET6 = 23;
 
 /** Per socket: what Winsock cannot be asked (see the module comment). */
 interface SocketState {
-  nonBlocking: boolean;
   reuseAddress: boolean;
 }
 const states = new Map<number, SocketState>();
 
 function state(fd: number): SocketState {
   let s = states.get(fd);
-  if (s === undefined) states.set(fd, s = { nonBlocking: false, reuseAddress: false });
+  if (s === undefined) states.set(fd, s = { reuseAddress: false });
   return s;
 }
 
@@ -95,7 +96,8 @@ function flagsToWindows(flags: number): number {
 function setMode(fd: number, nonBlocking: boolean): number {
   const r = ws2().ioctlsocket(fd, FIONBIO, new Uint32Array([nonBlocking ? 1 : 0]));
   if (r === SOCKET_ERROR) return fail();
-  state(fd).nonBlocking = nonBlocking;
+  if (nonBlocking) nonBlockingSockets.add(fd);
+  else nonBlockingSockets.delete(fd);
   return 0;
 }
 
@@ -113,7 +115,7 @@ export const windowsSocketCalls: SocketCalls = {
     const s = ws2().WSASocketW(winFamily, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), proto, null, 0,
       WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
     if (s === -1) return fail();
-    states.set(s, { nonBlocking: false, reuseAddress: false });
+    states.set(s, { reuseAddress: false });
     if (type & SOCK_NONBLOCK) {
       const r = setMode(s, true);
       if (r < 0) {
@@ -233,8 +235,9 @@ export const windowsSocketCalls: SocketCalls = {
   close(fd) {
     releaseFromProactors(fd);
     states.delete(fd);
+    nonBlockingSockets.delete(fd);
     return ok(ws2().closesocket(fd));
   },
   setNonBlocking: setMode,
-  isNonBlocking: (fd) => (state(fd).nonBlocking ? 1 : 0),
+  isNonBlocking: (fd) => (nonBlockingSockets.has(fd) ? 1 : 0),
 };

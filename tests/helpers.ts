@@ -3,6 +3,7 @@
  */
 import { readdirSync } from "node:fs";
 import { isWindows } from "../ffi/runtime.ts";
+import { openHandles } from "./windows/win.ts";
 import { type ExceptionContext, type Future, newEventLoop, type SelectorEventLoop } from "../mod.ts";
 
 /**
@@ -14,9 +15,12 @@ export function windowsLacks(piece: string): string | false {
   return isWindows ? `Windows lacks ${piece}` : false;
 }
 
-/** How many fds this process has open now (/proc/self/fd). */
+/**
+ * How many fds this process has open now (/proc/self/fd); on Windows, how many handles
+ * (GetHandleInformation over the handle values, tests/windows/win.ts), sockets among them.
+ */
 export function openFdCount(): number {
-  return readdirSync("/proc/self/fd").length;
+  return isWindows ? openHandles().size : readdirSync("/proc/self/fd").length;
 }
 
 /**
