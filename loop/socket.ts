@@ -457,9 +457,12 @@ function intoTarget(buffer: BytesLike, nbytes: number, what: string): Uint8Array
   return nbytes === buf.byteLength ? buf : buf.subarray(0, nbytes);
 }
 
-/** A pair of connected sockets (Python socket.socketpair); AF_UNIX stream by default. */
+/**
+ * A pair of connected sockets (Python socket.socketpair); a stream pair of the OS's default
+ * family (AF_UNIX; AF_INET on Windows, whose pair is a loopback TCP connection, as Python's).
+ */
 export function socketpair(
-  family: number = AF_UNIX,
+  family: number = os.pairFamily,
   type: number = SOCK_STREAM,
   proto = 0,
 ): [Socket, Socket] {

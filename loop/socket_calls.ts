@@ -12,6 +12,11 @@
 export interface SocketCalls {
   /** socket(2), close-on-exec (non-inheritable); `type` may carry SOCK_NONBLOCK. */
   socket(family: number, type: number, proto: number): number;
+  /**
+   * The family socketpair() makes when none is given: AF_UNIX where the OS has socketpair(2),
+   * AF_INET on Windows (as Python's socket.socketpair there).
+   */
+  readonly pairFamily: number;
   /** socketpair(2) into `fds`, close-on-exec. */
   socketpair(family: number, type: number, proto: number, fds: Int32Array): number;
   bind(fd: number, addr: Uint8Array, len: number): number;

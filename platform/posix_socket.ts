@@ -3,7 +3,7 @@
  * of the same name, its -1/errno result turned into -errno (loop/socket_calls.ts).
  */
 import { F_GETFL, F_SETFL, lastErrno, libc, O_NONBLOCK } from "../ffi/libc.ts";
-import { SOCK_CLOEXEC, SOCK_NONBLOCK } from "../ffi/socket_constants.ts";
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../ffi/socket_constants.ts";
 import type { SocketCalls } from "../loop/socket_calls.ts";
 
 function result(r: number): number {
@@ -13,6 +13,7 @@ function result(r: number): number {
 /** The C library's socket calls. */
 export const posixSocketCalls: SocketCalls = {
   socket: (family, type, proto) => result(libc.socket(family, type | SOCK_CLOEXEC, proto)),
+  pairFamily: AF_UNIX,
   socketpair: (family, type, proto, fds) => result(libc.socketpair(family, type | SOCK_CLOEXEC, proto, fds)),
   bind: (fd, addr, len) => result(libc.bind(fd, addr, len)),
   listen: (fd, backlog) => result(libc.listen(fd, backlog)),

@@ -76,6 +76,13 @@ const LINUX_AF_INET6 = 10;
 /** Error codes errnoOf() had no errno for (tests print them). */
 export const unknownErrors = new Set<number>();
 
+/**
+ * The sockets set non-blocking (FIONBIO) in this process. Winsock cannot read that mode back
+ * (winsock2.h has no query), so whoever sets it records it here: windows_socket.ts, and the
+ * accept completions below; Socket.getBlocking() reads it (windows_socket.ts isNonBlocking).
+ */
+export const nonBlockingSockets = new Set<number>();
+
 /** A Winsock (winerror.h WSAE*) or system (winerror.h ERROR_*) error as a Linux errno. */
 export function errnoOf(code: number): number {
   switch (code) {
@@ -692,7 +699,9 @@ export class IocpProactor implements Proactor {
       w.closesocket(s);
       return { res: -errnoOf(err), buffer: undefined };
     }
-    if (op.acceptFlags & SOCK_NONBLOCK) w.ioctlsocket(s, FIONBIO, new Uint32Array([1]));
+    if ((op.acceptFlags & SOCK_NONBLOCK) && w.ioctlsocket(s, FIONBIO, new Uint32Array([1])) === 0) {
+      nonBlockingSockets.add(s);
+    }
     const at = op.offset + SLOT_ADDR;
     const name = op.slab.subarray(at, at + 128);
     const len = new Int32Array([128]);

@@ -8,7 +8,7 @@
  * - Addresses: sa_family AF_INET6 is 10 in the loop and 23 in ws2def.h; it is translated in the
  *   caller's address buffer on the way in (the loop re-encodes it for every call) and out.
  * - Non-blocking mode: ioctlsocket(FIONBIO). Winsock cannot read that mode back (winsock2.h
- *   has no query for it), so this module remembers what it set, per socket.
+ *   has no query for it), so it is remembered per socket (windows.ts nonBlockingSockets).
  * - SO_REUSEADDR / SO_REUSEPORT: Linux's SO_REUSEADDR (bind over connections in TIME_WAIT, never
  *   over a socket in use) is what Windows does without any option, and Windows's SO_REUSEADDR
  *   (share a port another socket has bound) is Linux's SO_REUSEPORT. So SO_REUSEADDR is
@@ -25,28 +25,30 @@ import {
   WSA_FLAG_OVERLAPPED,
 } from "../ffi/ws2_32.ts";
 import {
-  AF_INET6, IPPROTO_IPV6, IPPROTO_TCP, IPV6_V6ONLY, MSG_WAITALL, SO_BROADCAST, SO_ERROR,
+  AF_INET, AF_INET6, IPPROTO_IPV6, IPPROTO_TCP, IPV6_V6ONLY, MSG_WAITALL, SO_BROADCAST, SO_ERROR,
   SO_KEEPALIVE, SO_LINGER, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SO_TYPE,
-  SOCK_CLOEXEC, SOCK_NONBLOCK, SOL_SOCKET, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
+  SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
 } from "../ffi/socket_constants.ts";
+import { encodeSockaddr, SOCKADDR_STORAGE_SIZE } from "../ffi/sockaddr.ts";
 import type { SocketCalls } from "../loop/socket_calls.ts";
-import { errnoOf, familyFromWindows, familyToWindows, releaseFromProactors } from "./windows.ts";
+import {
+  errnoOf, familyFromWindows, familyToWindows, nonBlockingSockets, releaseFromProactors,
+} from "./windows.ts";
 
 // <asm-generic/errno.h>: what the translation itself reports.
-const EAFNOSUPPORT = 97, ENOPROTOOPT = 92, EOPNOTSUPP = 95, EINVAL = 22;
+const EAFNOSUPPORT = 97, ENOPROTOOPT = 92, EOPNOTSUPP = 95, EINVAL = 22, ECONNABORTED = 103;
 /** ws2def.h: `AF_INET6` 23. */
 const WIN_AF_INET6 = 23;
 
 /** Per socket: what Winsock cannot be asked (see the module comment). */
 interface SocketState {
-  nonBlocking: boolean;
   reuseAddress: boolean;
 }
 const states = new Map<number, SocketState>();
 
 function state(fd: number): SocketState {
   let s = states.get(fd);
-  if (s === undefined) states.set(fd, s = { nonBlocking: false, reuseAddress: false });
+  if (s === undefined) states.set(fd, s = { reuseAddress: false });
   return s;
 }
 
@@ -94,7 +96,8 @@ function flagsToWindows(flags: number): number {
 function setMode(fd: number, nonBlocking: boolean): number {
   const r = ws2().ioctlsocket(fd, FIONBIO, new Uint32Array([nonBlocking ? 1 : 0]));
   if (r === SOCKET_ERROR) return fail();
-  state(fd).nonBlocking = nonBlocking;
+  if (nonBlocking) nonBlockingSockets.add(fd);
+  else nonBlockingSockets.delete(fd);
   return 0;
 }
 
@@ -112,7 +115,7 @@ export const windowsSocketCalls: SocketCalls = {
     const s = ws2().WSASocketW(winFamily, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), proto, null, 0,
       WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
     if (s === -1) return fail();
-    states.set(s, { nonBlocking: false, reuseAddress: false });
+    states.set(s, { reuseAddress: false });
     if (type & SOCK_NONBLOCK) {
       const r = setMode(s, true);
       if (r < 0) {
@@ -122,9 +125,44 @@ export const windowsSocketCalls: SocketCalls = {
     }
     return s;
   },
-  socketpair() {
-    // Winsock has no socketpair(); Python's emulation (a loopback listener) is not done here.
-    return -EAFNOSUPPORT;
+  pairFamily: AF_INET,
+  socketpair(family, type, proto, fds) {
+    // Winsock has no socketpair(): as Python's socket.socketpair on Windows, listen on loopback,
+    // connect to it, accept, and check the accepted peer is our own client.
+    if (family !== AF_INET && family !== AF_INET6) return -EAFNOSUPPORT;
+    if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) !== SOCK_STREAM) return -EOPNOTSUPP;
+    const plain = type & ~SOCK_NONBLOCK;
+    const listener = this.socket(family, plain, proto);
+    if (listener < 0) return listener;
+    let client = -1, server = -1;
+    const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE), peer = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+    const len = new Uint32Array(1);
+    try {
+      let r = encodeSockaddr(family, [family === AF_INET ? "127.0.0.1" : "::1", 0], addr);
+      if ((r = this.bind(listener, addr, r)) < 0 || (r = this.listen(listener, 1)) < 0) return r;
+      len[0] = addr.byteLength;
+      if ((r = this.getsockname(listener, addr, len)) < 0) return r;
+      if ((client = this.socket(family, plain, proto)) < 0) return client;
+      if ((r = this.connect(client, addr, len[0])) < 0) return r;
+      len[0] = peer.byteLength;
+      if ((server = this.accept(listener, peer, len, false)) < 0) return server;
+      const mine = new Uint8Array(SOCKADDR_STORAGE_SIZE), mineLen = new Uint32Array([mine.byteLength]);
+      if ((r = this.getsockname(client, mine, mineLen)) < 0) return r;
+      if (len[0] !== mineLen[0] || peer.subarray(0, len[0]).some((b, i) => b !== mine[i])) {
+        return -ECONNABORTED; // another process connected first (Python raises the same)
+      }
+      if (type & SOCK_NONBLOCK) {
+        if ((r = setMode(server, true)) < 0 || (r = setMode(client, true)) < 0) return r;
+      }
+      fds[0] = server;
+      fds[1] = client;
+      server = client = -1;
+      return 0;
+    } finally {
+      this.close(listener);
+      if (client >= 0) this.close(client);
+      if (server >= 0) this.close(server);
+    }
   },
   bind(fd, addr, len) {
     familyToWindows(addr, 0);
@@ -197,8 +235,9 @@ export const windowsSocketCalls: SocketCalls = {
   close(fd) {
     releaseFromProactors(fd);
     states.delete(fd);
+    nonBlockingSockets.delete(fd);
     return ok(ws2().closesocket(fd));
   },
   setNonBlocking: setMode,
-  isNonBlocking: (fd) => (state(fd).nonBlocking ? 1 : 0),
+  isNonBlocking: (fd) => (nonBlockingSockets.has(fd) ? 1 : 0),
 };

@@ -2,11 +2,25 @@
  * Shared test helpers: a fresh loop per test, fd counting, collecting exception contexts.
  */
 import { readdirSync } from "node:fs";
+import { isWindows } from "../ffi/runtime.ts";
+import { openHandles } from "./windows/win.ts";
 import { type ExceptionContext, type Future, newEventLoop, type SelectorEventLoop } from "../mod.ts";
 
-/** How many fds this process has open now (/proc/self/fd). */
+/**
+ * A test's skip reason on Windows: `piece`, naming what Windows (or Wine) lacks that the test
+ * needs; false elsewhere. Use as `{ skip: windowsLacks("python3 under Wine") }`, so every skip
+ * says what is missing and runs everywhere that has it.
+ */
+export function windowsLacks(piece: string): string | false {
+  return isWindows ? `Windows lacks ${piece}` : false;
+}
+
+/**
+ * How many fds this process has open now (/proc/self/fd); on Windows, how many handles
+ * (GetHandleInformation over the handle values, tests/windows/win.ts), sockets among them.
+ */
 export function openFdCount(): number {
-  return readdirSync("/proc/self/fd").length;
+  return isWindows ? openHandles().size : readdirSync("/proc/self/fd").length;
 }
 
 /**

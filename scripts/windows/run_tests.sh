@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The Windows suite (tests/windows/run.ts) on Bun's Windows build under Wine: sets Wine up with
-# setup.sh if needed, runs the suite, stops this prefix's wineserver. Exit status: the suite's.
-# Usage: bash scripts/windows/run_tests.sh [case-name-filter]
+# The Windows suite (tests/windows/run.ts) on Bun's Windows build under Wine, then the Linux
+# suite files listed in `suites` under that same bun.exe's own `bun test` (skips there name what
+# Windows lacks: tests/helpers.ts windowsLacks), with pass/skip/fail counts per file: sets Wine up
+# with setup.sh if needed, stops this prefix's wineserver. Exit status: nonzero if anything failed.
+# Usage: bash scripts/windows/run_tests.sh [case-name-filter]   (a filter runs the cases only)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -11,5 +13,19 @@ status=0
 # Under Wine, Bun's Windows build prints "Internal error: directory mismatch" notes when it
 # reads the repo's package.json and tsconfig.json; they are harmless (Bun says so itself).
 timeout 900 "$bun_wine" "$repo/tests/windows/run.ts" "$@" || status=$?
+# Suite files that run on Windows (README, Windows section). Not yet: see the README.
+suites=(sock_ops_test.ts)
+if [[ $# -eq 0 ]]; then
+  log="$(mktemp)"
+  for f in "${suites[@]}"; do
+    rc=0
+    (cd "$repo" && timeout 300 "$bun_wine" test --timeout 60000 "./tests/$f") >"$log" 2>&1 || rc=$?
+    grep -E '^\((fail|skip)\)' "$log" || true
+    counts="$(grep -E '^ *[0-9]+ (pass|skip|fail)$' "$log" | tr -s ' \n' ' ')"
+    echo "windows suite $f:${counts:- no counts} (exit $rc)"
+    if [[ $rc -ne 0 ]]; then tail -40 "$log"; status=1; fi
+  done
+  rm -f "$log"
+fi
 WINEPREFIX="$prefix" /usr/lib/wine/wineserver -k 2>/dev/null || true
 exit $status
