@@ -12,7 +12,7 @@ import {
   startUnixServer, StreamReader, StreamReaderProtocol, StreamWriter,
 } from "../loop/streams.ts";
 import type { Transport } from "../loop/transports/base.ts";
-import { captureExceptions, withLoop } from "./helpers.ts";
+import { captureExceptions, windowsLacks, withLoop } from "./helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -641,7 +641,7 @@ test("TCP: writing to a peer that went away fails drain(); connecting to a close
     })
   ));
 
-test("Unix sockets: startUnixServer and openUnixConnection; the socket file goes with the server", () =>
+test("Unix sockets: startUnixServer and openUnixConnection; the socket file goes with the server", { skip: windowsLacks("AF_UNIX sockets (none in Wine's Winsock)") }, () =>
   withLoop((loop) =>
     loop.runUntilComplete(async () => {
       const dir = mkdtempSync(join(tmpdir(), "aioloop-streams-"));
@@ -695,7 +695,7 @@ async def main():
 asyncio.run(main())
 `;
 
-test("Python asyncio streams server as the peer of openConnection", () =>
+test("Python asyncio streams server as the peer of openConnection", { skip: windowsLacks("python3 (no Python under Wine)") }, () =>
   withLoop((loop) =>
     loop.runUntilComplete(async () => {
       const py = runChild(loop, ["-c", PY_SERVER]);
@@ -750,7 +750,7 @@ async def main():
 asyncio.run(main())
 `;
 
-test("Python asyncio streams client as the peer of startServer", () =>
+test("Python asyncio streams client as the peer of startServer", { skip: windowsLacks("python3 (no Python under Wine)") }, () =>
   withLoop((loop) =>
     loop.runUntilComplete(async () => {
       const served = loop.createFuture<void>();
