@@ -89,6 +89,23 @@ const symbols = {
 type Ws2 = ReturnType<typeof openLibrary<typeof symbols>>["symbols"];
 let bound: Ws2 | undefined;
 
+const iphlpapiSymbols = {
+  // netioapi.h (Iphlpapi.dll): NET_IFINDEX if_nametoindex(PCSTR InterfaceName); 0 if unknown
+  // (MSDN "if_nametoindex function (netioapi.h)").
+  if_nametoindex: { args: ["buffer"], result: "u32" },
+} as const satisfies Record<string, SymbolSpec>;
+let iphlpapi: ReturnType<typeof openLibrary<typeof iphlpapiSymbols>>["symbols"] | undefined;
+
+/**
+ * if_nametoindex on Windows: the index of the interface named by the NUL-terminated `name`
+ * (an NDIS name such as "loopback_0", or its index in decimal), 0 if there is none.
+ */
+export function ifNameToIndex(name: Uint8Array): number {
+  if (!isWindows) throw new Error(`Iphlpapi.dll exists only on Windows, not ${osName}`);
+  iphlpapi ??= openLibrary("iphlpapi.dll", iphlpapiSymbols).symbols;
+  return iphlpapi.if_nametoindex(name);
+}
+
 /** Winsock's functions, bound (and WSAStartup called) on the first call; Error off Windows. */
 export function ws2(): Ws2 {
   if (bound) return bound;
@@ -228,6 +245,22 @@ export const WIN_MSG_WAITALL = 0x8;
 export const WIN_SO_TYPE = 0x1008;
 /** ws2def.h: `SO_ERROR` 0x1007. */
 export const WIN_SO_ERROR = 0x1007;
+/**
+ * winsock2.h: `SO_PROTOCOL_INFOW` 0x2005: the socket's WSAPROTOCOL_INFOW (MSDN "SOL_SOCKET
+ * socket options", "WSAPROTOCOL_INFOW structure (winsock2.h)"). Windows has no SO_DOMAIN or
+ * SO_PROTOCOL; this structure carries both.
+ */
+export const WIN_SO_PROTOCOL_INFOW = 0x2005;
+/**
+ * sizeof(WSAPROTOCOL_INFOW) 628 and the offsets of its int fields read here: five DWORDs (20),
+ * GUID ProviderId (16), DWORD dwCatalogEntryId, WSAPROTOCOLCHAIN (int ChainLen + 7 DWORDs: 32),
+ * int iVersion at 72, then iAddressFamily 76, iMaxSockAddr 80, iMinSockAddr 84, iSocketType 88,
+ * iProtocol 92, … and WCHAR szProtocol[256] at 116.
+ */
+export const WSAPROTOCOL_INFOW_SIZE = 628;
+export const WSAPROTOCOL_INFOW_FAMILY = 76;
+export const WSAPROTOCOL_INFOW_TYPE = 88;
+export const WSAPROTOCOL_INFOW_PROTOCOL = 92;
 /** winsock2.h: `SD_SEND` 0x01 (shutdown). */
 export const SD_SEND = 1;
 /** winsock2.h: `INVALID_SOCKET` (SOCKET)(~0), which an `i32` result reads as -1. */

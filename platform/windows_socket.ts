@@ -21,12 +21,14 @@ import {
   FIONBIO, SOCKET_ERROR, WIN_IPPROTO_IPV6, WIN_IPV6_V6ONLY, WIN_MSG_OOB_PEEK_DONTROUTE,
   WIN_MSG_WAITALL, WIN_SO_BROADCAST, WIN_SO_ERROR, WIN_SO_KEEPALIVE, WIN_SO_LINGER,
   WIN_SO_RCVBUF, WIN_SO_REUSEADDR, WIN_SO_SNDBUF, WIN_SO_TYPE, WIN_SOL_SOCKET, WIN_TCP_KEEPCNT,
-  WIN_TCP_KEEPIDLE, WIN_TCP_KEEPINTVL, WIN_TCP_NODELAY, ws2, WSA_FLAG_NO_HANDLE_INHERIT,
-  WSA_FLAG_OVERLAPPED,
+  WIN_SO_PROTOCOL_INFOW, WIN_TCP_KEEPIDLE, WIN_TCP_KEEPINTVL, WIN_TCP_NODELAY, ws2,
+  WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED, WSAPROTOCOL_INFOW_FAMILY,
+  WSAPROTOCOL_INFOW_PROTOCOL, WSAPROTOCOL_INFOW_SIZE,
 } from "../ffi/ws2_32.ts";
 import {
   AF_INET, AF_INET6, IPPROTO_IPV6, IPPROTO_TCP, IPV6_V6ONLY, MSG_WAITALL, SO_BROADCAST, SO_ERROR,
-  SO_KEEPALIVE, SO_LINGER, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SO_TYPE,
+  SO_DOMAIN, SO_KEEPALIVE, SO_LINGER, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT,
+  SO_SNDBUF, SO_TYPE,
   SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
 } from "../ffi/socket_constants.ts";
 import { encodeSockaddr, SOCKADDR_STORAGE_SIZE } from "../ffi/sockaddr.ts";
@@ -37,8 +39,14 @@ import {
 
 // <asm-generic/errno.h>: what the translation itself reports.
 const EAFNOSUPPORT = 97, ENOPROTOOPT = 92, EOPNOTSUPP = 95, EINVAL = 22, ECONNABORTED = 103;
+const EAGAIN = 11, EINPROGRESS = 115;
 /** ws2def.h: `AF_INET6` 23. */
 const WIN_AF_INET6 = 23;
+
+/** ws2def.h's address family number in the loop's (Linux's) numbering. */
+function familyFromWindowsNumber(family: number): number {
+  return family === WIN_AF_INET6 ? AF_INET6 : family;
+}
 
 /** Per socket: what Winsock cannot be asked (see the module comment). */
 interface SocketState {
@@ -183,7 +191,11 @@ export const windowsSocketCalls: SocketCalls = {
   },
   connect(fd, addr, len) {
     familyToWindows(addr, 0);
-    return ok(ws2().connect(fd, addr, len));
+    const r = ok(ws2().connect(fd, addr, len));
+    // A non-blocking connect still in progress is WSAEWOULDBLOCK (MSDN "connect function
+    // (winsock2.h)", Return value), which errnoOf makes EAGAIN; Linux says EINPROGRESS, and
+    // Python's connect raises BlockingIOError(EINPROGRESS) for it on both.
+    return r === -EAGAIN && nonBlockingSockets.has(fd) ? -EINPROGRESS : r;
   },
   getsockname: (fd, addr, addrLen) => addressOut(addr, ws2().getsockname(fd, addr, addrLen)),
   getpeername: (fd, addr, addrLen) => addressOut(addr, ws2().getpeername(fd, addr, addrLen)),
@@ -215,9 +227,32 @@ export const windowsSocketCalls: SocketCalls = {
       len[0] = 4;
       return 0;
     }
+    if (level === SOL_SOCKET && (name === SO_DOMAIN || name === SO_PROTOCOL)) {
+      // No such options in Winsock: read the socket's WSAPROTOCOL_INFOW (SO_PROTOCOL_INFOW).
+      if (ints.length < 1) return -EINVAL;
+      const info = new Uint8Array(WSAPROTOCOL_INFOW_SIZE), infoLen = new Uint32Array([info.byteLength]);
+      if (ws2().getsockopt(fd, WIN_SOL_SOCKET, WIN_SO_PROTOCOL_INFOW, info, infoLen) === SOCKET_ERROR) return fail();
+      const v = new DataView(info.buffer);
+      ints[0] = name === SO_DOMAIN
+        ? familyFromWindowsNumber(v.getInt32(WSAPROTOCOL_INFOW_FAMILY, true))
+        : v.getInt32(WSAPROTOCOL_INFOW_PROTOCOL, true);
+      len[0] = 4;
+      return 0;
+    }
     const [winLevel, winName] = optionToWindows(level, name);
     if (winName < 0) return -ENOPROTOOPT;
-    if (winName === WIN_SO_LINGER && level === SOL_SOCKET) return -EOPNOTSUPP;
+    if (winName === WIN_SO_LINGER && level === SOL_SOCKET) {
+      // winsock2.h: struct linger { u_short l_onoff; u_short l_linger; }; Linux: two ints.
+      if (ints.length < 2) return -EINVAL;
+      const linger = new Uint16Array(2), lingerLen = new Uint32Array([4]);
+      if (ws2().getsockopt(fd, winLevel, winName, new Uint8Array(linger.buffer), lingerLen) === SOCKET_ERROR) {
+        return fail();
+      }
+      ints[0] = linger[0];
+      ints[1] = linger[1];
+      len[0] = 8;
+      return 0;
+    }
     const r = ws2().getsockopt(fd, winLevel, winName, value, len);
     if (r === SOCKET_ERROR) return fail();
     // A pending error is a Winsock code; the loop reads errno values.
