@@ -21,7 +21,9 @@
  */
 import { ValueError } from "../loop/errors.ts";
 import { libc } from "./libc.ts";
+import { isWindows } from "./runtime.ts";
 import { AF_INET, AF_INET6, AF_UNIX } from "./socket_constants.ts";
+import { ifNameToIndex } from "./ws2_32.ts";
 
 export const SOCKADDR_IN_SIZE = 16;
 export const SOCKADDR_IN6_SIZE = 28;
@@ -315,6 +317,11 @@ function badHost(host: string, family: number, what: string): never {
 
 const nameBuf = new Uint8Array(64);
 
+/** if_nametoindex(3) of a NUL-terminated name: the C library's, or Iphlpapi.dll's on Windows. */
+export function interfaceIndex(name: Uint8Array): number {
+  return isWindows ? ifNameToIndex(name) : libc.if_nametoindex(name);
+}
+
 /** The interface index of a "%zone" suffix: a number, or an interface name (if_nametoindex(3)). */
 function zoneIndex(zone: string, what: string): number {
   if (/^[0-9]+$/.test(zone)) return Number(zone) >>> 0;
@@ -323,7 +330,7 @@ function zoneIndex(zone: string, what: string): number {
     throw new ValueError(`${what}: unknown network interface '${zone}'`);
   }
   nameBuf[written] = 0;
-  const index = libc.if_nametoindex(nameBuf);
+  const index = interfaceIndex(nameBuf);
   if (index === 0) throw new ValueError(`${what}: unknown network interface '${zone}'`);
   return index;
 }
