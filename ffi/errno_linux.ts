@@ -136,3 +136,50 @@ export const linuxErrnoNames: Record<number, string> = {
   132: "ERFKILL",
   133: "EHWPOISON",
 };
+
+/**
+ * glibc's strerror() text for the errno values Windows errors are mapped to (platform/windows.ts
+ * errnoOf) and a few more: on Windows, where there is no strerror() to ask, OSError messages
+ * read as on Linux ("Connection refused", not "ECONNREFUSED").
+ */
+export const linuxErrnoMessages: Record<number, string> = {
+  1: "Operation not permitted",
+  2: "No such file or directory",
+  3: "No such process",
+  4: "Interrupted system call",
+  5: "Input/output error",
+  9: "Bad file descriptor",
+  10: "No child processes",
+  11: "Resource temporarily unavailable",
+  13: "Permission denied",
+  14: "Bad address",
+  20: "Not a directory",
+  22: "Invalid argument",
+  24: "Too many open files",
+  32: "Broken pipe",
+  88: "Socket operation on non-socket",
+  89: "Destination address required",
+  90: "Message too long",
+  92: "Protocol not available",
+  93: "Protocol not supported",
+  94: "Socket type not supported",
+  95: "Operation not supported",
+  97: "Address family not supported by protocol",
+  98: "Address already in use",
+  99: "Cannot assign requested address",
+  100: "Network is down",
+  101: "Network is unreachable",
+  102: "Network dropped connection on reset",
+  103: "Software caused connection abort",
+  104: "Connection reset by peer",
+  105: "No buffer space available",
+  106: "Transport endpoint is already connected",
+  107: "Transport endpoint is not connected",
+  108: "Cannot send after transport endpoint shutdown",
+  110: "Connection timed out",
+  111: "Connection refused",
+  113: "No route to host",
+  114: "Operation already in progress",
+  115: "Operation now in progress",
+  125: "Operation canceled",
+};

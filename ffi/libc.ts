@@ -5,7 +5,7 @@
  * runtime.ts on why ssize_t results are declared `i32`.
  */
 import { OSError } from "../loop/errors.ts";
-import { linuxErrnoNames } from "./errno_linux.ts";
+import { linuxErrnoMessages, linuxErrnoNames } from "./errno_linux.ts";
 import {
   type Bound, isWindows, nativeBytes, osName, posixSymbols, readCString, type SymbolSpec,
 } from "./runtime.ts";
@@ -87,8 +87,11 @@ export function errnoName(errno: number): string {
 
 /** An OSError for `errno` (defaults to the current errno), naming the call that failed. */
 export function osError(context: string, errno: number = lastErrno()): OSError {
-  // Windows: the proactor maps Winsock errors to these (Linux) numbers; no strerror() there.
-  const message = isWindows ? errnoName(errno) : readCString(libc.strerror(errno));
+  // Windows: the proactor maps Winsock errors to these (Linux) numbers; no strerror() there,
+  // so glibc's text from a table (the name for a number it lacks).
+  const message = isWindows
+    ? linuxErrnoMessages[errno] ?? errnoName(errno)
+    : readCString(libc.strerror(errno));
   return new OSError(errno, errnoName(errno), message, context);
 }
 
