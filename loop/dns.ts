@@ -26,7 +26,8 @@ import { readFile } from "node:fs/promises";
 import { libc } from "../ffi/libc.ts";
 import { readCString } from "../ffi/runtime.ts";
 import {
-  inetNtop4, inetNtop6, inetPton4, inetPton6, isIpv4Address, isIpv6Address, type SockAddr,
+  inetNtop4, inetNtop6, inetPton4, inetPton6, interfaceIndex as nativeInterfaceIndex, isIpv4Address,
+  isIpv6Address, type SockAddr,
 } from "../ffi/sockaddr.ts";
 import {
   AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST,
@@ -260,7 +261,7 @@ function interfaceIndex(zone: string): number {
   const { read, written } = new TextEncoder().encodeInto(zone, nameBuf);
   if (read < zone.length || written >= nameBuf.length) throw new gaierror(EAI_NONAME, `getaddrinfo zone '${zone}'`);
   nameBuf[written] = 0;
-  const index = libc.if_nametoindex(nameBuf);
+  const index = nativeInterfaceIndex(nameBuf);
   if (index === 0) throw new gaierror(EAI_NONAME, `getaddrinfo zone '${zone}'`);
   return index;
 }
