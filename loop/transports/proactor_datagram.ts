@@ -11,17 +11,12 @@
  */
 import { osError } from "../../ffi/libc.ts";
 import { decodeSockaddr, encodeSockaddr, SOCKADDR_STORAGE_SIZE } from "../../ffi/sockaddr.ts";
-import { ValueError } from "../errors.ts";
 import type { Future } from "../futures.ts";
 import type { CompletionTarget } from "../proactor.ts";
 import type { ProactorEventLoop } from "../proactor_loop.ts";
 import type { DatagramProtocolLike } from "../protocols.ts";
 import { type AddressLike, asBytes, type BytesLike, type Socket } from "../socket.ts";
-import type { DatagramTransport } from "./base.ts";
-import { FlowControl } from "./flow_control.ts";
-
-/** The largest datagram one receive takes (asyncio's max_size, 256 KiB). */
-const MAX_DATAGRAM = 256 * 1024;
+import { DatagramTransportBase, MAX_DATAGRAM } from "./datagram_base.ts";
 const TAG_RECV = 1, TAG_SEND = 2;
 // <asm-generic/errno.h>
 const ECANCELED = 125;
@@ -34,21 +29,14 @@ interface Outgoing {
 }
 
 /** A UDP endpoint driven by completions (asyncio.DatagramTransport). */
-export class ProactorDatagramTransport extends FlowControl implements DatagramTransport, CompletionTarget {
-  /** @internal */ protected _loop: ProactorEventLoop;
-  /** @internal */ protected _protocol: DatagramProtocolLike;
-  private readonly _sock: Socket;
+export class ProactorDatagramTransport extends DatagramTransportBase implements CompletionTarget {
+  /** @internal */ declare protected _loop: ProactorEventLoop;
   private readonly _fd: number;
-  private readonly _address: unknown;
-  private readonly _extra: Record<string, unknown>;
-  private _closing = false;
   private _lost = false;
-  private _lostReported = false;
   private _recvOp = 0;
   private readonly _recvBuf = new Uint8Array(new ArrayBuffer(MAX_DATAGRAM));
   private _sendOp = 0;
   private _queue: Outgoing[] = [];
-  private _queuedBytes = 0;
 
   constructor(
     loop: ProactorEventLoop,
@@ -57,51 +45,8 @@ export class ProactorDatagramTransport extends FlowControl implements DatagramTr
     address: unknown,
     waiter?: Future<unknown>,
   ) {
-    super();
-    this._loop = loop;
-    this._sock = sock;
+    super(loop, sock, protocol, address, waiter);
     this._fd = sock.fileno();
-    this._protocol = protocol;
-    this._address = address;
-    this._extra = { socket: sock };
-    loop.callSoon(() => {
-      try {
-        this._protocol.connectionMade?.(this);
-      } catch (e) {
-        this._fatalError(e, "Fatal error: protocol.connectionMade() call failed.");
-        return;
-      }
-      this._startReceiving();
-      if (waiter && !waiter.done()) waiter.setResult(null);
-    });
-  }
-
-  /** "socket", "sockname", "peername" (asyncio get_extra_info). */
-  getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
-    if (name in this._extra) return this._extra[name];
-    try {
-      if (name === "sockname") return (this._extra[name] = this._sock.getsockname());
-      if (name === "peername" && this._address !== null) return (this._extra[name] = this._sock.getpeername());
-    } catch {
-      // Not bound or not connected.
-    }
-    return defaultValue;
-  }
-
-  isClosing(): boolean {
-    return this._closing;
-  }
-
-  setProtocol(protocol: unknown): void {
-    this._protocol = protocol as DatagramProtocolLike;
-  }
-
-  getProtocol(): DatagramProtocolLike {
-    return this._protocol;
-  }
-
-  getWriteBufferSize(): number {
-    return this._queuedBytes;
   }
 
   /**
@@ -110,13 +55,7 @@ export class ProactorDatagramTransport extends FlowControl implements DatagramTr
    */
   sendto(data: BytesLike, addr?: unknown): void {
     const bytes = asBytes(data);
-    if (this._address !== null && addr !== undefined && addr !== null &&
-      JSON.stringify(addr) !== JSON.stringify(this._address)) {
-      throw new ValueError(`Invalid address: must be undefined or ${JSON.stringify(this._address)}`);
-    }
-    if (this._address === null && (addr === undefined || addr === null)) {
-      throw new ValueError("sendto() needs an address on an unconnected endpoint");
-    }
+    this._checkSendAddress(addr);
     if (this._lost || this._closing) return;
     const copy = new Uint8Array(new ArrayBuffer(bytes.byteLength));
     copy.set(bytes);
@@ -137,7 +76,8 @@ export class ProactorDatagramTransport extends FlowControl implements DatagramTr
     this._sendOp = this._loop._proactor.sendTo(this._fd, next.data, next.data.byteLength, next.addr, next.addrLen, this, TAG_SEND);
   }
 
-  private _startReceiving(): void {
+  /** @internal */
+  protected _startReceiving(): void {
     if (this._closing || this._lost || this._recvOp !== 0) return;
     this._recvOp = this._loop._proactor.recvFrom(this._fd, this._recvBuf, MAX_DATAGRAM, this, TAG_RECV);
   }
@@ -186,17 +126,8 @@ export class ProactorDatagramTransport extends FlowControl implements DatagramTr
     if (this._queue.length === 0) this._connectionLost(null);
   }
 
-  /** Close now, dropping queued datagrams (asyncio abort). */
-  abort(): void {
-    this._forceClose(null);
-  }
-
-  private _fatalError(exc: unknown, message: string): void {
-    this._loop.callExceptionHandler({ message, exception: exc, transport: this, protocol: this._protocol });
-    this._forceClose(exc instanceof Error ? exc : new Error(String(exc)));
-  }
-
-  private _forceClose(exc: Error | null): void {
+  /** @internal */
+  protected _forceClose(exc: Error | null): void {
     if (this._lost) return;
     this._closing = true;
     if (this._recvOp !== 0) this._loop._proactor.cancel(this._recvOp);
@@ -213,14 +144,8 @@ export class ProactorDatagramTransport extends FlowControl implements DatagramTr
     this._loop.callSoon(() => this._callConnectionLost(exc));
   }
 
-  private _callConnectionLost(exc: Error | null): void {
-    if (this._lostReported) return;
-    this._lostReported = true;
-    try {
-      this._protocol.connectionLost?.(exc);
-    } finally {
-      this._loop._proactor.flush();
-      this._sock.close();
-    }
+  /** @internal Cancels queued for this socket reach the kernel before its fd is closed. */
+  protected override _beforeSocketClose(): void {
+    this._loop._proactor.flush();
   }
 }

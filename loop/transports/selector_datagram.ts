@@ -2,31 +2,20 @@
  * The datagram socket transport of the selector loop (asyncio's _SelectorDatagramTransport):
  * UDP and Unix datagram sockets.
  */
-import { OSError, ValueError } from "../errors.ts";
+import { OSError } from "../errors.ts";
 import type { Future } from "../futures.ts";
 import type { DatagramProtocolLike } from "../protocols.ts";
 import type { SelectorEventLoop } from "../selector_loop.ts";
 import { type AddressLike, asBytes, type BytesLike, type Socket } from "../socket.ts";
-import type { DatagramTransport } from "./base.ts";
-import { FlowControl } from "./flow_control.ts";
-
-/** The largest datagram one read takes (asyncio's max_size, 256 KiB). */
-const MAX_DATAGRAM = 256 * 1024;
+import { DatagramTransportBase, MAX_DATAGRAM } from "./datagram_base.ts";
 
 const isRetry = (e: unknown) => e instanceof OSError && (e.code === "EAGAIN" || e.code === "EINTR");
 
 /** A UDP or Unix datagram endpoint (asyncio.DatagramTransport). */
-export class SelectorDatagramTransport extends FlowControl implements DatagramTransport {
-  /** @internal */ protected _loop: SelectorEventLoop;
-  /** @internal */ protected _protocol: DatagramProtocolLike;
-  private readonly _sock: Socket;
-  private readonly _address: unknown;
-  private readonly _extra: Record<string, unknown>;
-  private _closing = false;
+export class SelectorDatagramTransport extends DatagramTransportBase {
+  /** @internal */ declare protected _loop: SelectorEventLoop;
   private _connLost = 0;
-  private _lostReported = false;
   private _queue: [Uint8Array, unknown][] = [];
-  private _queuedBytes = 0;
   private readonly _onReadable: () => void;
   private readonly _onWritable: () => void;
 
@@ -37,54 +26,14 @@ export class SelectorDatagramTransport extends FlowControl implements DatagramTr
     address: unknown,
     waiter?: Future<unknown>,
   ) {
-    super();
-    this._loop = loop;
-    this._sock = sock;
-    this._protocol = protocol;
-    this._address = address;
-    this._extra = { socket: sock };
+    super(loop, sock, protocol, address, waiter);
     this._onReadable = this._readReady.bind(this);
     this._onWritable = this._sendReady.bind(this);
-    loop.callSoon(() => {
-      try {
-        this._protocol.connectionMade?.(this);
-      } catch (e) {
-        this._fatalError(e, "Fatal error: protocol.connectionMade() call failed.");
-        return;
-      }
-      if (!this._closing) loop.addReader(sock, this._onReadable);
-      if (waiter && !waiter.done()) waiter.setResult(null);
-    });
   }
 
-  /** "socket", "sockname", "peername" (asyncio get_extra_info). */
-  getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
-    if (name in this._extra) return this._extra[name];
-    try {
-      if (name === "sockname") return (this._extra[name] = this._sock.getsockname());
-      if (name === "peername" && this._address !== null) {
-        return (this._extra[name] = this._sock.getpeername());
-      }
-    } catch {
-      // Not bound or not connected.
-    }
-    return defaultValue;
-  }
-
-  isClosing(): boolean {
-    return this._closing;
-  }
-
-  setProtocol(protocol: unknown): void {
-    this._protocol = protocol as DatagramProtocolLike;
-  }
-
-  getProtocol(): DatagramProtocolLike {
-    return this._protocol;
-  }
-
-  getWriteBufferSize(): number {
-    return this._queuedBytes;
+  /** @internal */
+  protected _startReceiving(): void {
+    if (!this._closing) this._loop.addReader(this._sock, this._onReadable);
   }
 
   /**
@@ -93,13 +42,7 @@ export class SelectorDatagramTransport extends FlowControl implements DatagramTr
    */
   sendto(data: BytesLike, addr?: unknown): void {
     const bytes = asBytes(data);
-    if (this._address !== null && addr !== undefined && addr !== null &&
-      JSON.stringify(addr) !== JSON.stringify(this._address)) {
-      throw new ValueError(`Invalid address: must be undefined or ${JSON.stringify(this._address)}`);
-    }
-    if (this._address === null && (addr === undefined || addr === null)) {
-      throw new ValueError("sendto() needs an address on an unconnected endpoint");
-    }
+    this._checkSendAddress(addr);
     if (this._connLost) {
       this._connLost++;
       return;
@@ -178,17 +121,8 @@ export class SelectorDatagramTransport extends FlowControl implements DatagramTr
     }
   }
 
-  /** Close now, dropping queued datagrams (asyncio abort). */
-  abort(): void {
-    this._forceClose(null);
-  }
-
-  private _fatalError(exc: unknown, message: string): void {
-    this._loop.callExceptionHandler({ message, exception: exc, transport: this, protocol: this._protocol });
-    this._forceClose(exc instanceof Error ? exc : new Error(String(exc)));
-  }
-
-  private _forceClose(exc: Error | null): void {
+  /** @internal */
+  protected _forceClose(exc: Error | null): void {
     if (this._connLost) return;
     if (this._queue.length > 0) {
       this._queue = [];
@@ -201,15 +135,5 @@ export class SelectorDatagramTransport extends FlowControl implements DatagramTr
     }
     this._connLost++;
     this._loop.callSoon(() => this._callConnectionLost(exc));
-  }
-
-  private _callConnectionLost(exc: Error | null): void {
-    if (this._lostReported) return;
-    this._lostReported = true;
-    try {
-      this._protocol.connectionLost?.(exc);
-    } finally {
-      this._sock.close();
-    }
   }
 }
