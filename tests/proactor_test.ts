@@ -7,7 +7,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { collectGarbage } from "../ffi/runtime.ts";
-import { CancelledError, newEventLoop, NotImplementedError, socketpair, type Transport } from "../mod.ts";
+import {
+  CancelledError, newEventLoop, NotImplementedError, type Socket, socketpair, type Transport,
+} from "../mod.ts";
 import { proactorUnavailableReason } from "../platform/default_proactor.ts";
 import { ProactorEventLoop } from "../loop/proactor_loop.ts";
 import { PBUF_SIZE } from "../platform/io_uring.ts";
@@ -51,6 +53,23 @@ class Recorder {
   }
 }
 
+/**
+ * A ProactorSocketTransport on one end of a fresh socketpair, once connectionMade ran; the
+ * other end (`peer`) is non-blocking for the loop's sock* calls.
+ */
+async function transportOnPair(
+  loop: ProactorEventLoop,
+  protocol: ConstructorParameters<typeof ProactorSocketTransport>[2],
+): Promise<{ t: ProactorSocketTransport; sock: Socket; peer: Socket }> {
+  const [a, peer] = socketpair();
+  a.setBlocking(false);
+  peer.setBlocking(false);
+  const waiter = loop.createFuture();
+  const t = new ProactorSocketTransport(loop, a, protocol, { waiter });
+  await loop.runUntilComplete(waiter);
+  return { t, sock: a, peer };
+}
+
 test("abort with a receive and a 4 MiB send in flight: connectionLost once, no fd left, ops drained", { skip }, async () => {
   const before = await stableFdCount();
   const loop = new ProactorEventLoop();
@@ -58,14 +77,10 @@ test("abort with a receive and a 4 MiB send in flight: connectionLost once, no f
     const recorders: Recorder[] = [];
     const peers = [];
     for (let i = 0; i < 20; i++) {
-      const [a, b] = socketpair();
-      a.setBlocking(false);
-      peers.push(b);
       const p = new Recorder();
       recorders.push(p);
-      const waiter = loop.createFuture();
-      const t = new ProactorSocketTransport(loop, a, p, { waiter });
-      await loop.runUntilComplete(waiter);
+      const { t, peer } = await transportOnPair(loop, p);
+      peers.push(peer);
       t.write(new Uint8Array(4 << 20)); // the peer never reads: a SEND stays in flight
       assert.ok(t.getWriteBufferSize() > 0);
     }
@@ -94,13 +109,8 @@ test("write() copies: the caller reuses its array at once, across 200 writes of 
   // reuses as sends complete: the peer must get what was written, not what the array held later.
   const loop = new ProactorEventLoop();
   try {
-    const [a, b] = socketpair();
-    a.setBlocking(false);
-    b.setBlocking(false);
     const p = new Recorder();
-    const waiter = loop.createFuture();
-    const t = new ProactorSocketTransport(loop, a, p, { waiter });
-    await loop.runUntilComplete(waiter);
+    const { t, peer: b } = await transportOnPair(loop, p);
     const scratch = new Uint8Array(100_000);
     const expected: number[] = [];
     let total = 0;
@@ -142,13 +152,8 @@ test("write() copies: the caller reuses its array at once, across 200 writes of 
 test("large receives are handed over, not copied, and stay intact while kept across 16 MiB", { skip }, async () => {
   const loop = new ProactorEventLoop();
   try {
-    const [a, b] = socketpair();
-    a.setBlocking(false);
-    b.setBlocking(false);
     const p = new Recorder();
-    const waiter = loop.createFuture();
-    const t = new ProactorSocketTransport(loop, a, p, { waiter });
-    await loop.runUntilComplete(waiter);
+    const { t, peer: b } = await transportOnPair(loop, p);
     const data = pattern(16 * 1024 * 1024);
     await loop.runUntilComplete(loop.sockSendall(b, data));
     await loop.runUntilComplete(async () => {
@@ -174,9 +179,6 @@ test("a BufferedProtocol's tiny buffer lent to the kernel survives garbage colle
   // kernel while collections run, and every byte must still land where the protocol looks.
   const loop = new ProactorEventLoop();
   try {
-    const [a, b] = socketpair();
-    a.setBlocking(false);
-    b.setBlocking(false);
     const got: number[] = [];
     let done: () => void = () => {};
     const finished = new Promise<void>((r) => (done = r));
@@ -195,9 +197,7 @@ test("a BufferedProtocol's tiny buffer lent to the kernel survives garbage colle
       },
       connectionLost() {},
     };
-    const waiter = loop.createFuture();
-    const t = new ProactorSocketTransport(loop, a, protocol, { waiter });
-    await loop.runUntilComplete(waiter);
+    const { t, peer: b } = await transportOnPair(loop, protocol);
     const data = pattern(8 * 1024);
     await loop.runUntilComplete(async () => {
       for (let off = 0; off < data.length; off += 512) {
@@ -219,14 +219,8 @@ test("a BufferedProtocol's tiny buffer lent to the kernel survives garbage colle
 test("close() of a loop with operations in flight drains them before unmapping", { skip }, async () => {
   const before = await stableFdCount();
   const loop = new ProactorEventLoop();
-  const [a, b] = socketpair();
-  a.setBlocking(false);
-  const p = new Recorder();
-  const waiter = loop.createFuture();
-  new ProactorSocketTransport(loop, a, p, { waiter });
-  await loop.runUntilComplete(waiter);
+  const { sock: a, peer: b } = await transportOnPair(loop, new Recorder());
   const buf = new Uint8Array(16);
-  b.setBlocking(false);
   const pending = loop.createTask(() => loop.sockRecvInto(b, buf));
   await loop.runUntilComplete(async () => await new Promise((r) => setTimeout(r, 5)));
   assert.ok(inFlight(loop) >= 2);
