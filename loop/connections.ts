@@ -16,7 +16,7 @@ import {
   SOCK_STREAM, SOL_SOCKET, Socket,
   type AddressLike,
 } from "./socket.ts";
-import type { Transport } from "./transports/base.ts";
+import { type Transport, whenConnected } from "./transports/base.ts";
 
 /** Options of createConnection (asyncio's keyword arguments). */
 export interface CreateConnectionOptions {
@@ -222,14 +222,7 @@ async function connectTransport<P extends ProtocolLike>(
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
   if (tls === null) {
-    const transport = loop._makeSocketTransport(sock, protocol, { waiter });
-    try {
-      await waiter;
-    } catch (e) {
-      transport.close();
-      throw e;
-    }
-    return [transport, protocol];
+    return whenConnected(loop._makeSocketTransport(sock, protocol, { waiter }), protocol, waiter);
   }
   let sslProtocol: SSLProtocol;
   try {
@@ -244,13 +237,7 @@ async function connectTransport<P extends ProtocolLike>(
     sock.close();
     throw e;
   }
-  const transport = loop._makeSocketTransport(sock, sslProtocol);
-  try {
-    await waiter;
-  } catch (e) {
-    transport.close();
-    throw e;
-  }
+  await whenConnected(loop._makeSocketTransport(sock, sslProtocol), protocol, waiter);
   return [sslProtocol._userTransport, protocol];
 }
 

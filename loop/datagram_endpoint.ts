@@ -11,7 +11,7 @@ import type { SelectorEventLoop } from "./selector_loop.ts";
 import {
   type AddressLike, AF_UNIX, AF_UNSPEC, SO_BROADCAST, SO_REUSEPORT, SOCK_DGRAM, SOL_SOCKET, Socket,
 } from "./socket.ts";
-import type { DatagramTransport } from "./transports/base.ts";
+import { type DatagramTransport, whenConnected } from "./transports/base.ts";
 import { SelectorDatagramTransport } from "./transports/selector_datagram.ts";
 
 /** Options of createDatagramEndpoint (asyncio's keyword arguments). */
@@ -67,13 +67,7 @@ export async function createDatagramEndpoint<P extends DatagramProtocolLike>(
   const waiter = loop.createFuture();
   const transport = loop._makeDatagramTransport(sock, protocol, remote, waiter) ??
     new SelectorDatagramTransport(loop as SelectorEventLoop, sock, protocol, remote, waiter);
-  try {
-    await waiter;
-  } catch (e) {
-    transport.close();
-    throw e;
-  }
-  return [transport, protocol];
+  return whenConnected(transport, protocol, waiter);
 }
 
 async function openDatagramSocket(

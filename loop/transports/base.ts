@@ -3,6 +3,8 @@
  * connection. Implementations live beside this file, one per kind of I/O.
  */
 
+import type { Future } from "../futures.ts";
+
 /** Common to every transport (asyncio.BaseTransport). */
 export interface BaseTransport {
   /** Optional information: "socket", "sockname", "peername", "pipe", … (asyncio get_extra_info). */
@@ -77,4 +79,22 @@ export interface SubprocessTransport extends BaseTransport {
   terminate(): void;
   /** Send SIGKILL (asyncio kill). */
   kill(): void;
+}
+
+/**
+ * `[transport, protocol]` once `waiter` (settled after the protocol's connectionMade) is done;
+ * if it fails, the transport is closed and the error raised (asyncio's create_* methods).
+ */
+export async function whenConnected<T extends BaseTransport, P>(
+  transport: T,
+  protocol: P,
+  waiter: Future<unknown>,
+): Promise<[T, P]> {
+  try {
+    await waiter;
+  } catch (e) {
+    transport.close();
+    throw e;
+  }
+  return [transport, protocol];
 }

@@ -17,7 +17,7 @@ import type { ProactorEventLoop } from "../proactor_loop.ts";
 import type { BaseProtocolLike, ProtocolLike } from "../protocols.ts";
 import type { FileLike } from "../selector_loop.ts";
 import { asBytes, type BytesLike } from "../socket.ts";
-import type { ReadTransport, WriteTransport } from "./base.ts";
+import { type ReadTransport, whenConnected, type WriteTransport } from "./base.ts";
 import { StreamTransport } from "./stream_base.ts";
 
 /** One read's buffer (asyncio's proactor pipes read 32 KiB; 64 KiB is a pipe's default buffer). */
@@ -300,16 +300,6 @@ export class ProactorWritePipeTransport extends ProactorPipeTransport implements
   }
 }
 
-async function connected<T extends StreamTransport, P>(transport: T, protocol: P, waiter: Future<unknown>): Promise<[T, P]> {
-  try {
-    await waiter;
-  } catch (e) {
-    transport.close();
-    throw e;
-  }
-  return [transport, protocol];
-}
-
 /** asyncio connect_read_pipe on a proactor without readiness polling. */
 export function connectReadPipeOperations<P extends ProtocolLike>(
   loop: ProactorEventLoop,
@@ -320,7 +310,7 @@ export function connectReadPipeOperations<P extends ProtocolLike>(
   const fd = pipeHandle(pipe);
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
-  return connected(new ProactorReadPipeTransport(loop, pipe, fd, protocol, waiter), protocol, waiter);
+  return whenConnected(new ProactorReadPipeTransport(loop, pipe, fd, protocol, waiter), protocol, waiter);
 }
 
 /** asyncio connect_write_pipe on a proactor without readiness polling. */
@@ -333,5 +323,5 @@ export function connectWritePipeOperations<P extends BaseProtocolLike>(
   const fd = pipeHandle(pipe);
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
-  return connected(new ProactorWritePipeTransport(loop, pipe, fd, protocol, waiter), protocol, waiter);
+  return whenConnected(new ProactorWritePipeTransport(loop, pipe, fd, protocol, waiter), protocol, waiter);
 }

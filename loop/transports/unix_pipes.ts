@@ -19,7 +19,7 @@ import type { BaseProtocolLike, ProtocolLike } from "../protocols.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import type { FileLike } from "../selector_loop.ts";
 import { asBytes, type BytesLike } from "../socket.ts";
-import type { ReadTransport, WriteTransport } from "./base.ts";
+import { type ReadTransport, whenConnected, type WriteTransport } from "./base.ts";
 import { receiveArena } from "./receive_arena.ts";
 import { StreamTransport } from "./stream_base.ts";
 
@@ -493,13 +493,7 @@ export async function connectReadPipe<P extends ProtocolLike>(
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
   const transport = new ReadPipeTransport(loop, pipe, fd, protocol, { waiter });
-  try {
-    await waiter;
-  } catch (e) {
-    transport.close();
-    throw e;
-  }
-  return [transport, protocol];
+  return await whenConnected(transport, protocol, waiter);
 }
 
 /**
@@ -517,11 +511,5 @@ export async function connectWritePipe<P extends BaseProtocolLike>(
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
   const transport = new WritePipeTransport(loop, pipe, fd, type, protocol, { waiter });
-  try {
-    await waiter;
-  } catch (e) {
-    transport.close();
-    throw e;
-  }
-  return [transport, protocol];
+  return await whenConnected(transport, protocol, waiter);
 }
