@@ -14,10 +14,8 @@
  * _make_socket_transport.
  */
 import { osError } from "../ffi/libc.ts";
-import { decodeSockaddr, encodeSockaddr, formatAddress, isIpAddress, SOCKADDR_STORAGE_SIZE } from "../ffi/sockaddr.ts";
-import {
-  AF_INET, AF_INET6, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK,
-} from "../ffi/socket_constants.ts";
+import { decodeSockaddr, encodeSockaddr, formatAddress, SOCKADDR_STORAGE_SIZE } from "../ffi/sockaddr.ts";
+import { MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../ffi/socket_constants.ts";
 import { POLLIN, POLLOUT } from "../ffi/poll.ts";
 import { defaultProactor } from "../platform/default_proactor.ts";
 import { BaseEventLoop, describe } from "./base_loop.ts";
@@ -35,7 +33,7 @@ import {
   connectReadPipeOperations, connectWritePipeOperations, ProactorReadPipeTransport, ProactorWritePipeTransport,
 } from "./transports/proactor_pipes.ts";
 import { ProactorDatagramTransport } from "./transports/proactor_datagram.ts";
-import { checkCount, checkSocket } from "./sock_ops.ts";
+import { checkCount, checkResolved, checkSocket } from "./sock_ops.ts";
 import { ListenerAccepts } from "./proactor_server.ts";
 import type { Server } from "./server.ts";
 import { ProactorSocketTransport } from "./transports/proactor_socket.ts";
@@ -246,14 +244,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
    */
   async sockConnect(sock: Socket, address: AddressLike): Promise<void> {
     const fd = checkSocket(sock, "sockConnect");
-    if ((sock.family === AF_INET || sock.family === AF_INET6) && Array.isArray(address)) {
-      const host = address[0];
-      if (typeof host === "string" && host !== "" && !isIpAddress(host)) {
-        throw new ValueError(
-          `sockConnect(): address must be resolved, '${host}' is not an IP address (use loop.getaddrinfo())`,
-        );
-      }
-    }
+    checkResolved(sock, address);
     const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
     const len = encodeSockaddr(sock.family, address, addr, "connect()");
     return this._operation((t) => this._proactor.connect(fd, addr, len, t, 0), (res) => {

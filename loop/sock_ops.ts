@@ -174,13 +174,10 @@ export async function sockSendto(
 }
 
 /**
- * Connect to `address` (asyncio sock_connect). The address must be resolved: for AF_INET and
- * AF_INET6 the host must be an IP literal (ValueError otherwise; resolve with
- * loop.getaddrinfo()). A refused connection is OSError ECONNREFUSED (read from SO_ERROR once the
- * socket turns writable).
+ * @internal sockConnect()'s rule (asyncio's too): for AF_INET/AF_INET6 the host must be an IP literal,
+ * a host name is a ValueError pointing to loop.getaddrinfo().
  */
-export async function sockConnect(loop: SelectorEventLoop, sock: Socket, address: AddressLike): Promise<void> {
-  const fd = checkSocket(sock, "sockConnect");
+export function checkResolved(sock: Socket, address: AddressLike): void {
   if ((sock.family === AF_INET || sock.family === AF_INET6) && Array.isArray(address)) {
     const host = address[0];
     if (typeof host === "string" && host !== "" && !isIpAddress(host)) {
@@ -189,6 +186,17 @@ export async function sockConnect(loop: SelectorEventLoop, sock: Socket, address
       );
     }
   }
+}
+
+/**
+ * Connect to `address` (asyncio sock_connect). The address must be resolved: for AF_INET and
+ * AF_INET6 the host must be an IP literal (ValueError otherwise; resolve with
+ * loop.getaddrinfo()). A refused connection is OSError ECONNREFUSED (read from SO_ERROR once the
+ * socket turns writable).
+ */
+export async function sockConnect(loop: SelectorEventLoop, sock: Socket, address: AddressLike): Promise<void> {
+  const fd = checkSocket(sock, "sockConnect");
+  checkResolved(sock, address);
   const errno = sock.connectEx(address);
   if (errno === 0) return;
   // EINPROGRESS: TCP handshake under way; EAGAIN: an AF_UNIX listener's backlog is full.
