@@ -11,58 +11,13 @@
  * Prints "ready" once listening on 127.0.0.1:PORT.
  */
 import process from "node:process";
-import { getRunningLoop, run } from "../../mod.ts";
-import { BufferedProtocol, Protocol } from "../../loop/protocols.ts";
-import type { Transport } from "../../loop/transports/base.ts";
-import { type StreamReader, type StreamWriter, startServer } from "../../loop/streams.ts";
+import { getRunningLoop, run, startServer } from "../../mod.ts";
+import { BufferedEchoProtocol, EchoProtocol, echoStream } from "../lib/echo_protocols.ts";
 
-const READ_SIZE = 256 * 1024;
 const [kind, portArg] = process.argv.slice(2);
 const port = Number(portArg);
 if (!["protocol", "buffered", "streams"].includes(kind) || !Number.isInteger(port)) {
   throw new Error("usage: aioloop_server.ts protocol|buffered|streams PORT");
-}
-
-class EchoProtocol extends Protocol {
-  private transport: Transport | null = null;
-  override connectionMade(transport: Transport): void {
-    this.transport = transport;
-  }
-  override dataReceived(data: Uint8Array): void {
-    // `data` is ours to keep (protocols.ts), so it can be handed to write() as it is.
-    this.transport!.write(data);
-  }
-}
-
-class BufferedEchoProtocol extends BufferedProtocol {
-  private transport: Transport | null = null;
-  private readonly buffer = new Uint8Array(READ_SIZE);
-  override connectionMade(transport: Transport): void {
-    this.transport = transport;
-  }
-  getBuffer(_sizeHint: number): Uint8Array {
-    return this.buffer;
-  }
-  bufferUpdated(nbytes: number): void {
-    // write() sends at once and copies only what the socket refused, so the buffer is free
-    // again when it returns.
-    this.transport!.write(this.buffer.subarray(0, nbytes));
-  }
-}
-
-async function echoStream(reader: StreamReader, writer: StreamWriter): Promise<void> {
-  try {
-    for (;;) {
-      const data = await reader.read(READ_SIZE);
-      if (data.byteLength === 0) break;
-      writer.write(data);
-      await writer.drain();
-    }
-  } catch {
-    // The peer reset the connection: close below.
-  } finally {
-    writer.close();
-  }
 }
 
 // The network methods are typed loosely here so this file does not depend on their exact types.
