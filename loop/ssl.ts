@@ -7,9 +7,9 @@
  * OpenSSL is loaded at the first SSLContext, not at import (ffi/libssl.ts).
  */
 import {
-  addPemCertificates, certificateDer, cString, decodeCertificate, ERR_LIB_MASK, ERR_LIB_OFFSET,
+  addPemCertificates, bioPairFree, certificateDer, cString, decodeCertificate, ERR_LIB_MASK, ERR_LIB_OFFSET,
   ERR_LIB_SSL, ERR_REASON_MASK, ERR_SYSTEM_FLAG, forgetAlpn, libcrypto, libssl, type PeerCert,
-  readPrivateKey, selectedAlpn, setAlpn, SSL_CTRL_GET_MAX_PROTO_VERSION,
+  newOutgoingRing, type OutgoingRing, readPrivateKey, ringOffset, ringRead, selectedAlpn, setAlpn, SSL_CTRL_GET_MAX_PROTO_VERSION,
   SSL_CTRL_GET_MIN_PROTO_VERSION, SSL_CTRL_MODE, SSL_CTRL_SET_MAX_PROTO_VERSION,
   SSL_CTRL_SET_MIN_PROTO_VERSION, SSL_CTRL_SET_TLSEXT_HOSTNAME, SSL_ERROR_SSL, SSL_ERROR_SYSCALL,
   SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE, SSL_ERROR_ZERO_RETURN,
@@ -450,7 +450,14 @@ export function createDefaultContext(
 
 // ---- SSLObject ---------------------------------------------------------------------------------
 
-/** _read/_write: no bytes now; more input is needed. */
+/**
+ * Bytes of TLS output the engine may hold before SSL_write stops taking more (WANT_MORE) until
+ * the protocol moves them to the transport. The ring's pages are touched only as far as
+ * output ever reaches: it restarts at its first byte whenever emptied (crypto/bio/bss_bio.c).
+ */
+const OUTGOING_RING_SIZE = 256 * 1024;
+
+/** _read/_write: no bytes now: more input is needed, or (_write) the output ring is full. */
 export const WANT_MORE = -1;
 /** _read: the peer sent close_notify. */
 export const CLOSE_NOTIFY = -2;
@@ -470,7 +477,9 @@ export class SSLObject {
   /** @internal The SSL, null once freed. */
   _ssl: NativePointer;
   private readonly _rbio: NativePointer;
-  private readonly _wbio: NativePointer;
+  // The engine's output: the protocol sends straight from this ring (_takeOutgoing).
+  private readonly _out: OutgoingRing;
+  private _outAtRingEnd = false;
   private _cipher: [string, string, number] | null = null;
   private _version: string | null = null;
   private _alpn: string | null = null;
@@ -487,18 +496,17 @@ export class SSLObject {
     const ssl = sslNew(context._ctx);
     if (isNullPointer(ssl)) throw takeSslError(0, null, "SSL_new");
     const rbio = c.BIO_new(c.BIO_s_mem());
-    const wbio = c.BIO_new(c.BIO_s_mem());
-    if (isNullPointer(rbio) || isNullPointer(wbio)) {
+    const out = isNullPointer(rbio) ? null : newOutgoingRing(OUTGOING_RING_SIZE);
+    if (out === null) {
       if (!isNullPointer(rbio)) c.BIO_free(rbio);
-      if (!isNullPointer(wbio)) c.BIO_free(wbio);
       sslFree(ssl);
       throw takeSslError(0, null, "BIO_new");
     }
-    // The SSL owns both BIOs from here: SSL_free frees them.
-    s.SSL_set_bio(ssl, rbio, wbio);
+    // The SSL owns rbio and the ring's engine half from here: SSL_free frees them.
+    s.SSL_set_bio(ssl, rbio, out.engine);
     this._ssl = ssl;
     this._rbio = rbio;
-    this._wbio = wbio;
+    this._out = out;
     if (serverSide) {
       s.SSL_set_accept_state(ssl);
       return;
@@ -571,15 +579,30 @@ export class SSLObject {
     throw takeSslError(err, this);
   }
 
-  /** @internal Move up to buf.byteLength bytes of output into `buf`; the count (0: none). */
-  _takeOutgoing(buf: Uint8Array): number {
-    const n = libcrypto().BIO_read(this._wbio, buf, buf.byteLength);
-    return n > 0 ? n : 0;
+  /**
+   * @internal The next run of the engine's output as a view of its ring, taken out of the
+   * engine (null: none). Hand it to the transport (which sends or copies it) before the engine
+   * runs again: the ring's bytes are reused.
+   */
+  _takeOutgoing(): Uint8Array | null {
+    if (this._ssl === null) return null;
+    const out = this._out;
+    const n = ringRead(out, 0x7fffffff);
+    if (n <= 0) return null;
+    const offset = ringOffset(out);
+    // A run stops at the ring's end; more may wait at its start.
+    this._outAtRingEnd = offset + n === out.ring.byteLength;
+    return out.ring.subarray(offset, offset + n);
+  }
+
+  /** @internal True if the last _takeOutgoing() ended at the ring's end (call it again). */
+  _outgoingMayContinue(): boolean {
+    return this._outAtRingEnd;
   }
 
   /** @internal How many bytes of output wait in the engine. */
   _outgoingSize(): number {
-    return this._ssl === null ? 0 : libcrypto().BIO_ctrl_pending(this._wbio);
+    return this._ssl === null ? 0 : libcrypto().BIO_ctrl_pending(this._out.network);
   }
 
   /** @internal Send close_notify (once) and report whether the peer's has arrived. */
@@ -604,6 +627,7 @@ export class SSLObject {
     if (ssl === null) return;
     this._ssl = null;
     sslFree(ssl);
+    bioPairFree(this._out);
   }
 
   /** Record the connection's details (cipher, peer certificate) once the handshake is done. */

@@ -41,9 +41,8 @@ const STATE_NAMES = ["UNWRAPPED", "DO_HANDSHAKE", "WRAPPED", "SHUTDOWN"];
 const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 
 // Plaintext is decrypted into the receive arena, whose bytes a protocol gets to keep
-// (receive_arena.ts). The outgoing buffer is consumed before anything else can use it (the
-// socket transport copies whatever it does not send at once), so one serves every connection.
-// The receive buffer cannot be
+// (receive_arena.ts). Output is sent straight from the engine's ring (SSLObject._takeOutgoing;
+// the socket transport copies whatever it does not send at once). The receive buffer cannot be
 // shared: a completion loop (io_uring, IOCP) lends getBuffer()'s buffer to the kernel until the
 // receive completes, with every connection's receive in flight at once, so each connection
 // has its own (asyncio's SSLProtocol too: max_size, 256 KiB). Measured here, 64 MiB echoed
@@ -51,7 +50,6 @@ const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 // more than a 64 KiB one on both loops and runtimes (Bun 220-260 MiB/s selector, 170-190
 // proactor; Deno 195-205 / 165-185), at the cost of that much memory per open connection.
 const BUFFER_SIZE = 256 * 1024;
-const outgoingBuffer = new Uint8Array(BUFFER_SIZE);
 
 type AnyProtocol = ProtocolLike & Partial<BufferedProtocolLike>;
 
@@ -214,6 +212,8 @@ export class SSLProtocol implements BufferedProtocolLike {
   resumeWriting(): void {
     this._sslWritingPaused = false;
     this._processOutgoing();
+    // Plaintext waits in the backlog when the engine's ring filled while we were paused.
+    if (this._state === WRAPPED && this._backlogSize > 0) this._flushBacklog();
   }
 
   // ---- Handshake ----------------------------------------------------------------------------
@@ -430,6 +430,7 @@ export class SSLProtocol implements BufferedProtocolLike {
       while (offset < data.byteLength) {
         const n = this._sslobj._write(offset === 0 ? data : data.subarray(offset));
         if (n === WANT_MORE) {
+          if (this._makeRoom()) continue;
           const rest = data.slice(offset);
           this._backlog.push(rest);
           this._backlogSize += rest.byteLength;
@@ -450,7 +451,10 @@ export class SSLProtocol implements BufferedProtocolLike {
       while (this._backlog.length > 0) {
         const chunk = this._backlog[0];
         const n = this._sslobj._write(chunk);
-        if (n === WANT_MORE) break;
+        if (n === WANT_MORE) {
+          if (this._makeRoom()) continue;
+          break;
+        }
         this._backlogSize -= n;
         if (n < chunk.byteLength) this._backlog[0] = chunk.subarray(n);
         else this._backlog.shift();
@@ -462,25 +466,31 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._processOutgoing();
   }
 
+  /**
+   * The engine would not encrypt more (WANT_MORE): if that is because its output ring is full
+   * and the transport takes output, move the output and say to try again. False otherwise
+   * (it waits for input, or the transport paused us): the caller keeps the plaintext.
+   */
+  private _makeRoom(): boolean {
+    if (this._sslWritingPaused || this._transport === null || this._sslobj._outgoingSize() === 0) return false;
+    this._processOutgoing();
+    return true;
+  }
+
   /** Move the engine's output to the transport, unless it asked us to pause. */
   private _processOutgoing(force = false): void {
     const transport = this._transport;
     if (transport === null || this._sslobj._ssl === null) return;
     if (!this._sslWritingPaused || force) {
+      const obj = this._sslobj;
       for (;;) {
-        const n = this._sslobj._takeOutgoing(outgoingBuffer);
-        if (n === 0) {
-          this._outgoingEmpty = true;
-          break;
-        }
-        transport.write(outgoingBuffer.subarray(0, n));
-        if (n < BUFFER_SIZE) {
-          this._outgoingEmpty = true;
-          break;
-        }
-        this._outgoingEmpty = false;
-        if (this._sslWritingPaused && !force) break;
+        // A view of the engine's ring: the transport sends it now or copies what it cannot.
+        const chunk = obj._takeOutgoing();
+        if (chunk === null) break;
+        transport.write(chunk);
+        if (!obj._outgoingMayContinue()) break;
       }
+      this._outgoingEmpty = true;
     } else {
       this._outgoingEmpty = false;
     }

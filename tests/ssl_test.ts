@@ -595,6 +595,8 @@ test("1,000 TLS connections opened and closed leak no fd and no OpenSSL object; 
     const now = tlsObjectCounts();
     assert.equal(now.sslNew - before.sslNew, 2000);
     assert.equal(now.sslFree - before.sslFree, 2000);
+    assert.equal(now.bioPairNew - before.bioPairNew, 2000);
+    assert.equal(now.bioPairFree - before.bioPairFree, 2000);
     assert.equal(clientLost.length, 1000);
     assert.ok(clientLost.every((e) => e === null));
     assert.equal(Echo.lost.length, 1000);
@@ -667,6 +669,53 @@ test("SSLProtocol: each connection's receive buffer stays its own until bufferUp
     assert.deepEqual(exceptions, []);
     assert.equal(toServer.closed || toClient.closed, false, "a side failed the connection");
     assert.equal(sha256(concat(received.chunks)), sha256(data));
+    client.connectionLost(null);
+    server.connectionLost(null);
+  }));
+
+test("SSLProtocol: writes past the engine's output ring while the transport paused it wait as plaintext, then all go", () =>
+  withLoop((loop) => {
+    const exceptions = captureExceptions(loop);
+    // 3 MiB in one write and then 1 MiB more: both far past the 256 KiB output ring.
+    const data = pattern(4 << 20);
+    const received = new Collector(loop);
+    let userPaused = 0, userResumed = 0;
+    let userTransport!: Transport;
+    const sender = {
+      connectionMade: (t: Transport) => (userTransport = t),
+      pauseWriting: () => userPaused++,
+      resumeWriting: () => userResumed++,
+    };
+    const client = new SSLProtocol(loop, sender, clientContext(), { serverHostname: "localhost" });
+    const server = new SSLProtocol(loop, received, serverContext(), { serverSide: true });
+    const toServer = new CompletionWire(), toClient = new CompletionWire();
+    client.connectionMade(toServer as unknown as Transport);
+    server.connectionMade(toClient as unknown as Transport);
+    const pump = () => {
+      for (let moved = true; moved;) {
+        const nServer = toServer.land(server.getBuffer(-1), Infinity);
+        if (nServer > 0) server.bufferUpdated(nServer);
+        const nClient = toClient.land(client.getBuffer(-1), Infinity);
+        if (nClient > 0) client.bufferUpdated(nClient);
+        moved = nServer + nClient > 0;
+      }
+    };
+    pump();
+    assert.ok(userTransport, "handshake done");
+    // The socket transport below says its buffer is full: nothing may reach it now.
+    client.pauseWriting();
+    const sentBefore = toServer.out.length;
+    userTransport.write(data.subarray(0, 3 << 20));
+    userTransport.write(data.subarray(3 << 20));
+    assert.equal(toServer.out.length, sentBefore, "no output while paused");
+    assert.ok(userTransport.getWriteBufferSize() >= 4 << 20, "the writes are counted as buffered");
+    assert.equal(userPaused, 1, "the user's protocol is paused");
+    client.resumeWriting();
+    pump();
+    assert.equal(userTransport.getWriteBufferSize(), 0);
+    assert.equal(userResumed, 1);
+    assert.equal(sha256(concat(received.chunks)), sha256(data));
+    assert.deepEqual(exceptions, []);
     client.connectionLost(null);
     server.connectionLost(null);
   }));
