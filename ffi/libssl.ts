@@ -241,19 +241,20 @@ export function tlsObjectCounts(): {
 }
 
 /**
- * An SSL's output ring: a BIO pair whose `engine` half the SSL writes to, and whose `network`
- * half the TLS protocol reads with BIO_nread, which hands out a pointer into the ring instead of
- * copying (BIO_s_bio(3)). `ring` views the engine half's buffer: OpenSSL allocates it once, in
- * BIO_new_bio_pair, and never moves it (crypto/bio/bss_bio.c). A memory BIO would copy every
- * byte out again and zero-fill what it grows by (BUF_MEM_grow_clean): measured, that zero-fill
- * alone was ~2 % of a TLS echo server's CPU at 100 KiB messages.
+ * An SSL's two rings: a BIO pair whose `engine` half is the SSL's one BIO, and whose `network`
+ * half the TLS protocol writes received bytes into (BIO_write) and takes output from with
+ * BIO_nread, which hands out a pointer into the output ring instead of copying
+ * (BIO_s_bio(3)). `outgoing` views the engine half's buffer: OpenSSL allocates both buffers
+ * once, in BIO_new_bio_pair, and never moves them (crypto/bio/bss_bio.c). Memory BIOs would
+ * zero-fill every byte they take (BUF_MEM_grow_clean; measured ~4 % of a TLS echo server's CPU
+ * at 100 KiB messages, both directions) and copy all output out once more.
  * The network half is the caller's to free (bioPairFree); SSL_free frees the engine half.
  */
-export interface OutgoingRing {
+export interface BioPair {
   engine: NativePointer;
   network: NativePointer;
-  ring: Uint8Array;
-  /** The ring's address, as 32-bit halves (ringOffset() works on numbers, not BigInts). */
+  outgoing: Uint8Array;
+  /** The output ring's address, as 32-bit halves (ringOffset() uses numbers, not BigInts). */
   baseLow: number;
   baseHigh: number;
 }
@@ -261,12 +262,14 @@ export interface OutgoingRing {
 const pointerOut = new Uint8Array(8);
 const pointerOutWords = new Uint32Array(pointerOut.buffer);
 
-/** A BIO pair whose engine half buffers `size` bytes of output (null, counted, on failure). */
-export function newOutgoingRing(size: number): OutgoingRing | null {
+/**
+ * A BIO pair whose engine half buffers `outgoingSize` bytes of output and whose network half
+ * `incomingSize` bytes of input (null on failure; counted).
+ */
+export function newBioPair(outgoingSize: number, incomingSize: number): BioPair | null {
   const c = libcrypto();
   const engineOut = new Uint8Array(8), networkOut = new Uint8Array(8);
-  // The network half never writes: its own buffer (the other direction) stays minimal.
-  if (c.BIO_new_bio_pair(engineOut, size, networkOut, 64) !== 1) return null;
+  if (c.BIO_new_bio_pair(engineOut, outgoingSize, networkOut, incomingSize) !== 1) return null;
   counts.bioPairNew++;
   const engine = pointerFromAddress(new BigUint64Array(engineOut.buffer)[0]);
   const network = pointerFromAddress(new BigUint64Array(networkOut.buffer)[0]);
@@ -276,29 +279,29 @@ export function newOutgoingRing(size: number): OutgoingRing | null {
   return {
     engine,
     network,
-    ring: nativeBytes(pointerFromAddress(base), size),
+    outgoing: nativeBytes(pointerFromAddress(base), outgoingSize),
     baseLow: pointerOutWords[0],
     baseHigh: pointerOutWords[1],
   };
 }
 
 /**
- * Take up to `max` bytes of the ring's output without copying: their count (≤ 0: none), with
- * their offset in the ring left for ringOffset(). The bytes are consumed: use them before
+ * Take up to `max` bytes of output without copying: their count (≤ 0: none), with their
+ * offset in `p.outgoing` left for ringOffset(). The bytes are consumed: use them before
  * anything else runs the engine.
  */
-export function ringRead(r: OutgoingRing, max: number): number {
-  return libcrypto().BIO_nread(r.network, pointerOut, max);
+export function ringRead(p: BioPair, max: number): number {
+  return libcrypto().BIO_nread(p.network, pointerOut, max);
 }
 
-/** Where the bytes of the last successful ringRead() start in `r.ring`. */
-export function ringOffset(r: OutgoingRing): number {
-  return (pointerOutWords[1] - r.baseHigh) * 0x100000000 + (pointerOutWords[0] - r.baseLow);
+/** Where the bytes of the last successful ringRead() start in `p.outgoing`. */
+export function ringOffset(p: BioPair): number {
+  return (pointerOutWords[1] - p.baseHigh) * 0x100000000 + (pointerOutWords[0] - p.baseLow);
 }
 
-/** Free the network half of an output ring (after SSL_free freed the engine half). */
-export function bioPairFree(r: OutgoingRing): void {
-  libcrypto().BIO_free(r.network);
+/** Free the network half of a BIO pair (after SSL_free freed the engine half). */
+export function bioPairFree(p: BioPair): void {
+  libcrypto().BIO_free(p.network);
   counts.bioPairFree++;
 }
 

@@ -51,6 +51,18 @@ export function asBytes(data: BytesLike, what = "data"): Uint8Array {
   throw new TypeError(`${what} must be a bytes-like object (Uint8Array), got ${typeof data}`);
 }
 
+/** @internal The blocks' bytes as one array (`total`: their length; one block comes back as is). */
+export function concat(blocks: Uint8Array[], total: number): Uint8Array {
+  if (blocks.length === 1) return blocks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const b of blocks) {
+    out.set(b, at);
+    at += b.byteLength;
+  }
+  return out;
+}
+
 // One sockaddr_storage and socklen_t for every call (see the module comment).
 const addrBuf = new Uint8Array(SOCKADDR_STORAGE_SIZE);
 const addrLen = new Uint32Array(1);

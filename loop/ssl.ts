@@ -1,7 +1,7 @@
 /**
  * TLS settings and the TLS engine (Python's ssl module, the parts asyncio uses): SSLContext,
  * createDefaultContext(), the SSLError family, and SSLObject — one TLS connection as an OpenSSL
- * SSL over two memory BIOs, so it never touches a socket: loop/sslproto.ts feeds it the bytes
+ * SSL over in-memory rings (a BIO pair), so it never touches a socket: loop/sslproto.ts feeds it the bytes
  * the transport received and sends what it produced. The same engine serves any transport.
  *
  * OpenSSL is loaded at the first SSLContext, not at import (ffi/libssl.ts).
@@ -9,7 +9,7 @@
 import {
   addPemCertificates, bioPairFree, certificateDer, cString, decodeCertificate, ERR_LIB_MASK, ERR_LIB_OFFSET,
   ERR_LIB_SSL, ERR_REASON_MASK, ERR_SYSTEM_FLAG, forgetAlpn, libcrypto, libssl, type PeerCert,
-  newOutgoingRing, type OutgoingRing, readPrivateKey, ringOffset, ringRead, selectedAlpn, setAlpn, SSL_CTRL_GET_MAX_PROTO_VERSION,
+  type BioPair, newBioPair, readPrivateKey, ringOffset, ringRead, selectedAlpn, setAlpn, SSL_CTRL_GET_MAX_PROTO_VERSION,
   SSL_CTRL_GET_MIN_PROTO_VERSION, SSL_CTRL_MODE, SSL_CTRL_SET_MAX_PROTO_VERSION,
   SSL_CTRL_SET_MIN_PROTO_VERSION, SSL_CTRL_SET_TLSEXT_HOSTNAME, SSL_ERROR_SSL, SSL_ERROR_SYSCALL,
   SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE, SSL_ERROR_ZERO_RETURN,
@@ -456,6 +456,11 @@ export function createDefaultContext(
  * output ever reaches: it restarts at its first byte whenever emptied (crypto/bio/bss_bio.c).
  */
 const OUTGOING_RING_SIZE = 256 * 1024;
+/**
+ * Bytes of received TLS input the engine may hold: one receive (asyncio's max_size, 256 KiB)
+ * beside the partial record the last read left (a record is at most 16 KiB + 256 bytes).
+ */
+const INCOMING_RING_SIZE = 256 * 1024 + 32 * 1024;
 
 /** _read/_write: no bytes now: more input is needed, or (_write) the output ring is full. */
 export const WANT_MORE = -1;
@@ -464,7 +469,7 @@ export const CLOSE_NOTIFY = -2;
 
 /**
  * One TLS connection's engine (Python's ssl.SSLObject): an OpenSSL SSL reading its input from
- * one memory BIO and writing its output to another. Made by the TLS protocol
+ * and writing its output to ring buffers (a BIO pair, ffi/libssl.ts newBioPair). Made by the TLS protocol
  * (loop/sslproto.ts); users see it as getExtraInfo("sslObject").
  */
 export class SSLObject {
@@ -476,9 +481,8 @@ export class SSLObject {
   readonly serverHostname: string | null;
   /** @internal The SSL, null once freed. */
   _ssl: NativePointer;
-  private readonly _rbio: NativePointer;
-  // The engine's output: the protocol sends straight from this ring (_takeOutgoing).
-  private readonly _out: OutgoingRing;
+  // The engine's input and output rings; the protocol sends straight from the output ring.
+  private readonly _bio: BioPair;
   private _outAtRingEnd = false;
   private _cipher: [string, string, number] | null = null;
   private _version: string | null = null;
@@ -495,18 +499,16 @@ export class SSLObject {
     const s = libssl(), c = libcrypto();
     const ssl = sslNew(context._ctx);
     if (isNullPointer(ssl)) throw takeSslError(0, null, "SSL_new");
-    const rbio = c.BIO_new(c.BIO_s_mem());
-    const out = isNullPointer(rbio) ? null : newOutgoingRing(OUTGOING_RING_SIZE);
-    if (out === null) {
-      if (!isNullPointer(rbio)) c.BIO_free(rbio);
+    const bio = newBioPair(OUTGOING_RING_SIZE, INCOMING_RING_SIZE);
+    if (bio === null) {
       sslFree(ssl);
-      throw takeSslError(0, null, "BIO_new");
+      throw takeSslError(0, null, "BIO_new_bio_pair");
     }
-    // The SSL owns rbio and the ring's engine half from here: SSL_free frees them.
-    s.SSL_set_bio(ssl, rbio, out.engine);
+    // The SSL reads and writes the engine half and frees it in SSL_free (SSL_set_bio(3): given
+    // as both BIOs, it takes the one reference it is given and one more).
+    s.SSL_set_bio(ssl, bio.engine, bio.engine);
     this._ssl = ssl;
-    this._rbio = rbio;
-    this._out = out;
+    this._bio = bio;
     if (serverSide) {
       s.SSL_set_accept_state(ssl);
       return;
@@ -536,9 +538,13 @@ export class SSLObject {
 
   // ---- Engine (used by loop/sslproto.ts) ----------------------------------------------------
 
-  /** @internal Give the engine `n` bytes the transport received. */
-  _feed(data: Uint8Array, n: number): void {
-    libcrypto().BIO_write(this._rbio, data, n);
+  /**
+   * @internal Give the engine up to `n` bytes the transport received, from `data[offset]`:
+   * how many its input ring took (0: full until the engine reads).
+   */
+  _feed(data: Uint8Array, offset: number, n: number): number {
+    const taken = libcrypto().BIO_write(this._bio.network, offset === 0 ? data : data.subarray(offset), n);
+    return taken > 0 ? taken : 0;
   }
 
   /** @internal Step the handshake: true once complete, false while it needs input. */
@@ -586,13 +592,13 @@ export class SSLObject {
    */
   _takeOutgoing(): Uint8Array | null {
     if (this._ssl === null) return null;
-    const out = this._out;
-    const n = ringRead(out, 0x7fffffff);
+    const bio = this._bio;
+    const n = ringRead(bio, 0x7fffffff);
     if (n <= 0) return null;
-    const offset = ringOffset(out);
+    const offset = ringOffset(bio);
     // A run stops at the ring's end; more may wait at its start.
-    this._outAtRingEnd = offset + n === out.ring.byteLength;
-    return out.ring.subarray(offset, offset + n);
+    this._outAtRingEnd = offset + n === bio.outgoing.byteLength;
+    return bio.outgoing.subarray(offset, offset + n);
   }
 
   /** @internal True if the last _takeOutgoing() ended at the ring's end (call it again). */
@@ -602,7 +608,7 @@ export class SSLObject {
 
   /** @internal How many bytes of output wait in the engine. */
   _outgoingSize(): number {
-    return this._ssl === null ? 0 : libcrypto().BIO_ctrl_pending(this._out.network);
+    return this._ssl === null ? 0 : libcrypto().BIO_ctrl_pending(this._bio.network);
   }
 
   /** @internal Send close_notify (once) and report whether the peer's has arrived. */
@@ -627,7 +633,7 @@ export class SSLObject {
     if (ssl === null) return;
     this._ssl = null;
     sslFree(ssl);
-    bioPairFree(this._out);
+    bioPairFree(this._bio);
   }
 
   /** Record the connection's details (cipher, peer certificate) once the handshake is done. */

@@ -23,7 +23,7 @@ import { NotImplementedError, OSError, RuntimeError } from "./errors.ts";
 import type { Future } from "./futures.ts";
 import type { TimerHandle } from "./handles.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
-import { asBytes, type BytesLike } from "./socket.ts";
+import { asBytes, type BytesLike, concat } from "./socket.ts";
 import { CLOSE_NOTIFY, type SSLContext, type SSLObject, WANT_MORE } from "./ssl.ts";
 import type { Transport } from "./transports/base.ts";
 import { FlowControl } from "./transports/flow_control.ts";
@@ -100,6 +100,8 @@ export class SSLProtocol implements BufferedProtocolLike {
   private _connLostWrites = 0;
   // The receive buffer, this connection's own (see BUFFER_SIZE); made at the first receive.
   private _incoming: Uint8Array | null = null;
+  // Received bytes the engine's input ring had no room for, oldest first (see _feedEngine).
+  private _unfed: Uint8Array | null = null;
 
   /** Layer TLS between a socket transport and the user's protocol (asyncio SSLProtocol). */
   constructor(
@@ -145,17 +147,46 @@ export class SSLProtocol implements BufferedProtocolLike {
 
   bufferUpdated(nbytes: number): void {
     if (this._state === UNWRAPPED) return;
-    this._sslobj._feed(this._incoming!, nbytes);
-    switch (this._state) {
-      case DO_HANDSHAKE:
-        this._doHandshake();
-        break;
-      case WRAPPED:
-        this._doRead();
-        break;
-      case SHUTDOWN:
-        this._doShutdown();
-        break;
+    const received = this._incoming!;
+    if (this._unfed !== null) {
+      // Bytes wait for the engine already: these go after them.
+      this._unfed = concat([this._unfed, received.subarray(0, nbytes)], this._unfed.byteLength + nbytes);
+      return;
+    }
+    this._feedEngine(received, nbytes);
+  }
+
+  /**
+   * Give `data[0, n)` to the engine, letting it work through its input ring as it fills; what
+   * the ring cannot take now (the user's protocol paused reading, so nothing drains it) waits,
+   * copied, in `_unfed` until reading resumes.
+   */
+  private _feedEngine(data: Uint8Array, n: number): void {
+    let fed = 0, full = false;
+    for (;;) {
+      const taken = this._sslobj._feed(data, fed, n - fed);
+      if (taken > 0) {
+        fed += taken;
+        full = false;
+      } else if (full) {
+        // Full, and working the engine did not make room.
+        this._unfed = data.slice(fed, n);
+        return;
+      } else {
+        full = true;
+      }
+      switch (this._state) {
+        case DO_HANDSHAKE:
+          this._doHandshake();
+          break;
+        case WRAPPED:
+          this._doRead();
+          break;
+        case SHUTDOWN:
+          this._doShutdown();
+          break;
+      }
+      if (fed === n || this._state === UNWRAPPED) return;
     }
   }
 
@@ -186,6 +217,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._cancelTimers();
     this._backlog = [];
     this._backlogSize = 0;
+    this._unfed = null;
     if (this._appConnected) {
       this._appConnected = false;
       try {
@@ -304,6 +336,13 @@ export class SSLProtocol implements BufferedProtocolLike {
   /** Decrypt what arrived and hand the plaintext to the user's protocol. */
   private _doRead(): void {
     if (this._state !== WRAPPED || this._appReadingPaused) return;
+    const unfed = this._unfed;
+    if (unfed !== null) {
+      // Reading resumed with received bytes still outside the engine: feed them (this reads).
+      this._unfed = null;
+      this._feedEngine(unfed, unfed.byteLength);
+      return;
+    }
     const obj = this._sslobj;
     let last = WANT_MORE;
     try {

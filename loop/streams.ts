@@ -15,6 +15,7 @@ import { NotImplementedError, OSError, RuntimeError, ValueError } from "./errors
 import { getEventLoop, getRunningLoop } from "./events.ts";
 import type { Future } from "./futures.ts";
 import { Protocol } from "./protocols.ts";
+import { concat } from "./socket.ts";
 import type {
   CreateConnectionOptions, CreateServerOptions, CreateUnixConnectionOptions,
   CreateUnixServerOptions,
@@ -375,17 +376,6 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
     if (j === len) return i;
   }
   return -1;
-}
-
-function concat(blocks: Uint8Array[], total: number): Uint8Array {
-  if (blocks.length === 1) return blocks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const b of blocks) {
-    out.set(b, at);
-    at += b.byteLength;
-  }
-  return out;
 }
 
 /** Python's ConnectionResetError('Connection lost'), as drain() raises it. */

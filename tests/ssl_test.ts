@@ -720,6 +720,44 @@ test("SSLProtocol: writes past the engine's output ring while the transport paus
     server.connectionLost(null);
   }));
 
+test("SSLProtocol: bytes arriving while the user paused reading wait past the engine's input ring, in order", () =>
+  withLoop(async (loop) => {
+    const exceptions = captureExceptions(loop);
+    const data = pattern(2 << 20);
+    const received = new Collector(loop);
+    let senderTransport!: Transport;
+    const client = new SSLProtocol(loop, { connectionMade: (t: Transport) => (senderTransport = t) },
+      clientContext(), { serverHostname: "localhost" });
+    const server = new SSLProtocol(loop, received, serverContext(), { serverSide: true });
+    const toServer = new CompletionWire(), toClient = new CompletionWire();
+    client.connectionMade(toServer as unknown as Transport);
+    server.connectionMade(toClient as unknown as Transport);
+    // Receives keep completing whatever pauseReading() asked (as those already in flight on a
+    // completion loop do), 256 KiB at a time.
+    const pump = () => {
+      for (let moved = true; moved;) {
+        const nServer = toServer.land(server.getBuffer(-1), Infinity);
+        if (nServer > 0) server.bufferUpdated(nServer);
+        const nClient = toClient.land(client.getBuffer(-1), Infinity);
+        if (nClient > 0) client.bufferUpdated(nClient);
+        moved = nServer + nClient > 0;
+      }
+    };
+    pump();
+    received.transport.pauseReading();
+    senderTransport.write(data);
+    pump();
+    assert.equal(toServer.out.length, 0, "the server took all 2 MiB in");
+    assert.equal(received.size, 0, "nothing delivered while paused");
+    received.transport.resumeReading();
+    await loop.runUntilComplete(() => sleep(0));
+    assert.equal(received.size, data.length);
+    assert.equal(sha256(concat(received.chunks)), sha256(data));
+    assert.deepEqual(exceptions, []);
+    client.connectionLost(null);
+    server.connectionLost(null);
+  }));
+
 test("server and clients in one loop: 4 TLS connections echo 256 KiB each at once, every byte intact", () =>
   withLoop(async (loop) => {
     const exceptions = captureExceptions(loop);
