@@ -26,12 +26,6 @@ export interface CompletionTarget {
 
 /** A completion I/O engine (io_uring, IOCP): see the rules above. */
 export interface Proactor {
-  /**
-   * Called by a target during a recvMultishot completion: the completion's bytes, handed over
-   * for keeps (the proactor puts a new buffer in their place), or undefined if this buffer
-   * cannot be given away (copy it then). Absent: always copy.
-   */
-  takeCompletionBuffer?(): Uint8Array | undefined;
   /** Receive into buf[0, len) once (recv(2) semantics: 0 means EOF). */
   recv(fd: number, buf: Uint8Array, len: number, target: CompletionTarget, tag: number): number;
   /**

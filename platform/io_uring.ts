@@ -167,12 +167,9 @@ export class IoUringProactor implements Proactor {
   private pbufMem: Mapping | null = null;
   private pbufRing32: Uint32Array | null = null;
   private pbufRing16: Uint16Array | null = null;
+  /** The provided buffers, all in one mapped region; the kernel picks one per receive. */
   private pbufViews: Uint8Array[] = [];
-  /** Each provided buffer's address: in the mapped region, or its own ArrayBuffer once taken. */
   private readonly pbufAddresses: number[] = [];
-  /** The buffer id of the completion being delivered (takeCompletionBuffer), or -1. */
-  private deliveringBid = -1;
-  private deliveringRes = 0;
   private pbufTail = 0;
   // Parking
   private readonly epfd: number;
@@ -586,14 +583,11 @@ export class IoUringProactor implements Proactor {
       const tag = this.tags[id];
       if (!more) this.freeOp(id);
       if (deliver) {
-        this.deliveringBid = bid;
-        this.deliveringRes = res;
         try {
           target._ioComplete(tag, res, more, id, buffer);
         } catch (e) {
           this.onError(e);
         }
-        this.deliveringBid = -1;
       }
       if (bid >= 0) {
         this.provideBuffer(bid);
@@ -603,26 +597,6 @@ export class IoUringProactor implements Proactor {
     Atomics.store(this.cqHead, 0, head);
     if (returned) this.publishBuffers();
     return n;
-  }
-
-  /**
-   * During a recvMultishot completion, hand its bytes over instead of having them copied: the
-   * buffer becomes the caller's and a new one takes its place in the ring. The ring starts
-   * with buffers in one mapped region, which cannot be given away: the first take of each
-   * returns undefined (copy this time) and gives that slot a buffer of its own, so a busy ring
-   * soon hands over every large read without a copy.
-   */
-  takeCompletionBuffer(): Uint8Array | undefined {
-    const bid = this.deliveringBid;
-    if (bid < 0) return undefined;
-    this.deliveringBid = -1;
-    const current = this.pbufViews[bid];
-    const owned = current.byteOffset === 0 && current.buffer.byteLength === PBUF_SIZE;
-    // The new buffer is provided after this completion, when reap() returns the slot.
-    const fresh = new Uint8Array(new ArrayBuffer(PBUF_SIZE));
-    this.pbufViews[bid] = fresh;
-    this.pbufAddresses[bid] = bufferAddress(fresh);
-    return owned ? current.subarray(0, this.deliveringRes) : undefined;
   }
 
   hasWork(): boolean {
