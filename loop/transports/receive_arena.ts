@@ -19,12 +19,14 @@
  * keeps at most 16× the chunk's size alive (a 32 KiB view in a 512 KiB slab; a pool slab is 8×
  * the next power of two of its chunks). Node's Buffer pool makes the same trade (one 8 KiB
  * slab behind every small Buffer, however small).
- * Views share their ArrayBuffer with other reads (other connections' bytes included): a
+ * Views share their ArrayBuffer with other reads (other connections' bytes included) and with
+ * bytes not yet written (slabs are not zero-filled, like Node's Buffer.allocUnsafe): a
  * protocol needing an ArrayBuffer of its own takes `data.slice()`.
  *
  * One arena serves every transport of every loop on this thread: a view is handed out before
  * the next read can happen, and no byte handed out is ever written again.
  */
+import { Buffer } from "node:buffer";
 
 /** How much one read may take: asyncio's max_size (256 KiB). */
 export const MAX_READ = 256 * 1024;
@@ -45,13 +47,23 @@ interface Pool {
   used: number;
 }
 
+/**
+ * `n` bytes for a slab, not zero-filled: every byte handed out is written by a read first.
+ * Measured, one 512 KiB slab: Bun 2.8 µs this way against 15-18 µs for `new Uint8Array`
+ * (the zero-fill); Deno the same either way. A plain Uint8Array over the Buffer's own
+ * ArrayBuffer (allocUnsafeSlow never pools), so protocols get plain Uint8Array views.
+ */
+function uninitializedBytes(n: number): Uint8Array {
+  return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
+}
+
 /** Bytes up to `n` rounded up to 8, so every view starts 8-byte aligned. */
 function aligned(n: number): number {
   return (n + 7) & ~7;
 }
 
 class ReceiveArena {
-  private slab = new Uint8Array(SLAB_SIZE);
+  private slab = uninitializedBytes(SLAB_SIZE);
   private used = 0;
   /**
    * The slab's free tail, where the next read writes: up to min(space.byteLength, MAX_READ)
@@ -76,7 +88,7 @@ class ReceiveArena {
     const data = this.space.subarray(0, n);
     this.used += aligned(n);
     if (SLAB_SIZE - this.used < MIN_SPACE) {
-      this.slab = new Uint8Array(SLAB_SIZE);
+      this.slab = uninitializedBytes(SLAB_SIZE);
       this.used = 0;
     }
     this.space = this.slab.subarray(this.used);
@@ -94,7 +106,7 @@ class ReceiveArena {
     let pool = this.pools[cls];
     if (pool === undefined || pool.used + n > size) {
       if (size > POOL_MAX_SIZE) return source.slice(0, n); // larger than any read
-      pool = this.pools[cls] = { slab: new Uint8Array(size), used: 0 };
+      pool = this.pools[cls] = { slab: uninitializedBytes(size), used: 0 };
     }
     const data = pool.slab.subarray(pool.used, pool.used + n);
     data.set(n === source.byteLength ? source : source.subarray(0, n));
