@@ -641,6 +641,33 @@ class CompletionWire {
   }
 }
 
+/**
+ * A client and a server SSLProtocol joined by two CompletionWires; pump() moves bytes both ways
+ * (receives complete whatever pauseReading() asked, as those already in flight on a completion
+ * loop do, 256 KiB at a time) until neither side has anything to send.
+ */
+function wiredPair(loop: SelectorEventLoop, clientApp: object, serverApp: object) {
+  const client = new SSLProtocol(loop, clientApp, clientContext(), { serverHostname: "localhost" });
+  const server = new SSLProtocol(loop, serverApp, serverContext(), { serverSide: true });
+  const toServer = new CompletionWire(), toClient = new CompletionWire();
+  client.connectionMade(toServer as unknown as Transport);
+  server.connectionMade(toClient as unknown as Transport);
+  const pump = () => {
+    for (let moved = true; moved;) {
+      const nServer = toServer.land(server.getBuffer(-1), Infinity);
+      if (nServer > 0) server.bufferUpdated(nServer);
+      const nClient = toClient.land(client.getBuffer(-1), Infinity);
+      if (nClient > 0) client.bufferUpdated(nClient);
+      moved = nServer + nClient > 0;
+    }
+  };
+  const close = () => {
+    client.connectionLost(null);
+    server.connectionLost(null);
+  };
+  return { client, toServer, pump, close };
+}
+
 test("SSLProtocol: each connection's receive buffer stays its own until bufferUpdated (receives completing together)", () =>
   withLoop((loop) => {
     const exceptions = captureExceptions(loop);
@@ -686,20 +713,7 @@ test("SSLProtocol: writes past the engine's output ring while the transport paus
       pauseWriting: () => userPaused++,
       resumeWriting: () => userResumed++,
     };
-    const client = new SSLProtocol(loop, sender, clientContext(), { serverHostname: "localhost" });
-    const server = new SSLProtocol(loop, received, serverContext(), { serverSide: true });
-    const toServer = new CompletionWire(), toClient = new CompletionWire();
-    client.connectionMade(toServer as unknown as Transport);
-    server.connectionMade(toClient as unknown as Transport);
-    const pump = () => {
-      for (let moved = true; moved;) {
-        const nServer = toServer.land(server.getBuffer(-1), Infinity);
-        if (nServer > 0) server.bufferUpdated(nServer);
-        const nClient = toClient.land(client.getBuffer(-1), Infinity);
-        if (nClient > 0) client.bufferUpdated(nClient);
-        moved = nServer + nClient > 0;
-      }
-    };
+    const { client, toServer, pump, close } = wiredPair(loop, sender, received);
     pump();
     assert.ok(userTransport, "handshake done");
     // The socket transport below says its buffer is full: nothing may reach it now.
@@ -716,8 +730,7 @@ test("SSLProtocol: writes past the engine's output ring while the transport paus
     assert.equal(userResumed, 1);
     assert.equal(sha256(concat(received.chunks)), sha256(data));
     assert.deepEqual(exceptions, []);
-    client.connectionLost(null);
-    server.connectionLost(null);
+    close();
   }));
 
 test("SSLProtocol: bytes arriving while the user paused reading wait past the engine's input ring, in order", () =>
@@ -726,23 +739,8 @@ test("SSLProtocol: bytes arriving while the user paused reading wait past the en
     const data = pattern(2 << 20);
     const received = new Collector(loop);
     let senderTransport!: Transport;
-    const client = new SSLProtocol(loop, { connectionMade: (t: Transport) => (senderTransport = t) },
-      clientContext(), { serverHostname: "localhost" });
-    const server = new SSLProtocol(loop, received, serverContext(), { serverSide: true });
-    const toServer = new CompletionWire(), toClient = new CompletionWire();
-    client.connectionMade(toServer as unknown as Transport);
-    server.connectionMade(toClient as unknown as Transport);
-    // Receives keep completing whatever pauseReading() asked (as those already in flight on a
-    // completion loop do), 256 KiB at a time.
-    const pump = () => {
-      for (let moved = true; moved;) {
-        const nServer = toServer.land(server.getBuffer(-1), Infinity);
-        if (nServer > 0) server.bufferUpdated(nServer);
-        const nClient = toClient.land(client.getBuffer(-1), Infinity);
-        if (nClient > 0) client.bufferUpdated(nClient);
-        moved = nServer + nClient > 0;
-      }
-    };
+    const { toServer, pump, close } = wiredPair(loop, { connectionMade: (t: Transport) => (senderTransport = t) },
+      received);
     pump();
     received.transport.pauseReading();
     senderTransport.write(data);
@@ -754,8 +752,7 @@ test("SSLProtocol: bytes arriving while the user paused reading wait past the en
     assert.equal(received.size, data.length);
     assert.equal(sha256(concat(received.chunks)), sha256(data));
     assert.deepEqual(exceptions, []);
-    client.connectionLost(null);
-    server.connectionLost(null);
+    close();
   }));
 
 test("server and clients in one loop: 4 TLS connections echo 256 KiB each at once, every byte intact", () =>
