@@ -251,7 +251,9 @@ class WindowsChild implements ChildProcess, CompletionTarget {
     const err = ok ? 0 : k.GetLastError();
     this._release();
     if (!ok) throw spawnError("GetExitCodeProcess", err);
-    onExit(code[0] | 0);
+    // The DWORD as it is, unsigned (0xC0000005 for an access violation), as CPython's returncode
+    // there (_winapi.GetExitCodeProcess): a negative returncode means "ended by a signal".
+    onExit(code[0]);
   }
 
   private _release(): void {

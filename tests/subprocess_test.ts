@@ -186,6 +186,16 @@ test("a child killed with SIGKILL has returncode -9; SIGTERM -15 (Windows: 1 for
   assert.deepEqual(unreapedChildren(), []);
 }));
 
+test("exit statuses come back whole and unsigned: 255 on POSIX; Windows's 32-bit codes (as asyncio's returncode there)", inLoop(async () => {
+  // [what the shell's exit is given, the returncode]: POSIX statuses are 0-255; a Windows exit
+  // code is a DWORD (GetExitCodeProcess), e.g. 0xC0000005, a crash's NTSTATUS.
+  const cases = perOS([[255, 255], [128, 128]], [[-1, 0xffffffff], [-1073741819, 0xc0000005], [256, 256]]);
+  for (const [given, returncode] of cases) {
+    const proc = await createSubprocessExec(...children.shell(`exit ${given}`));
+    assert.equal(await proc.wait(), returncode, `exit ${given}`);
+  }
+}));
+
 test("communicate() with 1 MiB of input; a child that reads none of it is no error", inLoop(async () => {
   const input = pattern(1024 * 1024);
   const cat = await createSubprocessExec(...children.cat, { stdin: PIPE, stdout: PIPE, stderr: PIPE });
