@@ -258,6 +258,8 @@ export const STD_ERROR_HANDLE = 0xfffffff4;
  * (learn.microsoft.com/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess).
  */
 export const CURRENT_PROCESS = -1;
+/** winnt.h: `DUPLICATE_CLOSE_SOURCE` 0x00000001 (DuplicateHandle closes the source handle). */
+export const DUPLICATE_CLOSE_SOURCE = 0x1;
 /** winnt.h: `DUPLICATE_SAME_ACCESS` 0x00000002. */
 export const DUPLICATE_SAME_ACCESS = 0x2;
 /** winnt.h: `FILE_SHARE_READ` 0x00000001. */

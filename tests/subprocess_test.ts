@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
+import { check, libc } from "../ffi/libc.ts";
 import { isWindows } from "../ffi/runtime.ts";
 import {
   createSubprocessExec, createSubprocessShell, DEVNULL, OSError, PIPE, type SelectorEventLoop, sleep,
@@ -19,6 +20,7 @@ import {
 import { children, fdCountAfterFirstChild, killedReturncode, perOS, shellCommands, unreapedChildren } from "./children.ts";
 import { captureExceptions, concat, fdCountSettled, stableFdCount, windowsLacks, withLoop } from "./helpers.ts";
 import { pattern, sha256 } from "./net_helpers.ts";
+import { inheritableInstead, kernel32, overlappedPipe } from "./windows/win.ts";
 
 const dec = (b: Uint8Array | null) => new TextDecoder().decode(b ?? new Uint8Array(0));
 
@@ -31,6 +33,26 @@ function notAProgram(): string {
   const path = join(tmpdir(), "aioloop-not-a-program.txt");
   writeFileSync(path, "not a program\n");
   return path;
+}
+
+/**
+ * A pipe whose write end a child could inherit: [read end for connectReadPipe, write end]. POSIX
+ * pipe2 without O_CLOEXEC; Windows an overlapped named pipe whose client end is made inheritable.
+ */
+function inheritablePipe(): [number, number] {
+  if (isWindows) {
+    const [server, client] = overlappedPipe();
+    return [server, inheritableInstead(client)];
+  }
+  const fds = new Int32Array(2);
+  check(libc.pipe2(fds, 0), "pipe2");
+  return [fds[0], fds[1]];
+}
+
+/** Close an fd or handle no transport owns: close(2), CloseHandle. */
+function rawClose(fd: number): void {
+  if (isWindows) assert.ok(kernel32().CloseHandle(fd), `CloseHandle(${fd})`);
+  else libc.close(fd);
 }
 
 /** A test body that runs as a task on a fresh loop. */
@@ -318,6 +340,25 @@ test("the child starts clean: default SIGPIPE, empty signal mask, only fds 0-2 o
   // ls itself holds one more fd (its directory) while listing.
   const fds = text.split("\n").filter((l) => /^\d+$/.test(l)).map(Number);
   assert.ok(fds.length <= 4 && [0, 1, 2].every((fd) => fds.includes(fd)), `child fds: ${fds}`);
+}));
+
+test("a child inherits only its stdio: an inheritable pipe end closed here ends the pipe while the child runs", inLoop(async (loop) => {
+  // As Popen's close_fds: POSIX closes fds from 3 up in the child; Windows passes the child
+  // only its three std handles, though this pipe end is inheritable (and the child is started
+  // with bInheritHandles TRUE, which stdio needs).
+  const [r, w] = inheritablePipe();
+  let eof = false;
+  await loop.connectReadPipe(() => ({ eofReceived: () => void (eof = true) }), r);
+  const child = await createSubprocessExec(...children.sleep(30), { stdin: DEVNULL, stdout: DEVNULL, stderr: DEVNULL });
+  try {
+    rawClose(w);
+    // EOF comes once every copy of the write end is closed: at once, unless the child has one.
+    await until(loop, () => eof, 5);
+    assert.equal(child.returncode, null, "the child still runs");
+  } finally {
+    child.kill();
+    await child.wait();
+  }
 }));
 
 test("close() on a running child kills it; processExited and connectionLost still come, once", inLoop(async (loop) => {

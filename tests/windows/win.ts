@@ -7,7 +7,7 @@ export {
   OPEN_EXISTING, PIPE_ACCESS_DUPLEX, PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE, wideString,
 } from "../../ffi/kernel32.ts";
 import {
-  FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE, kernel32,
+  CURRENT_PROCESS, DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ACCESS, FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE, kernel32,
   OPEN_EXISTING, OVERLAPPED_SIZE, PIPE_ACCESS_DUPLEX, PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE,
   wideString,
 } from "../../ffi/kernel32.ts";
@@ -32,6 +32,19 @@ export function overlappedPipe(): [number, number] {
     throw new Error(`CreateFileW: error ${err}`);
   }
   return [server, client];
+}
+
+/**
+ * An inheritable copy of `handle` in place of it (DuplicateHandle with bInheritHandle TRUE and
+ * DUPLICATE_CLOSE_SOURCE): what a child started with bInheritHandles TRUE may inherit.
+ */
+export function inheritableInstead(handle: number): number {
+  const k = kernel32(), out = new BigUint64Array(1);
+  if (!k.DuplicateHandle(CURRENT_PROCESS, handle, CURRENT_PROCESS, new Uint8Array(out.buffer), 0, 1,
+    DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE)) {
+    throw new Error(`DuplicateHandle: error ${k.GetLastError()}`);
+  }
+  return Number(out[0]);
 }
 
 /**
