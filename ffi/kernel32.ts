@@ -82,6 +82,21 @@ const symbols = {
   //   HANDLE hTargetProcessHandle, LPHANDLE lpTargetHandle, DWORD dwDesiredAccess,
   //   BOOL bInheritHandle, DWORD dwOptions)
   DuplicateHandle: { args: ["usize", "usize", "usize", "buffer", "u32", "i32", "u32"], result: "i32" },
+  // The attribute list of STARTUPINFOEXW (learn.microsoft.com/windows/win32/api/
+  // processthreadsapi/nf-processthreadsapi-initializeprocthreadattributelist):
+  // processthreadsapi.h: BOOL InitializeProcThreadAttributeList(
+  //   LPPROC_THREAD_ATTRIBUTE_LIST lpAttributeList, DWORD dwAttributeCount, DWORD dwFlags,
+  //   PSIZE_T lpSize): with a null list, only the size it needs (FALSE, ERROR_INSUFFICIENT_BUFFER).
+  InitializeProcThreadAttributeList: { args: ["usize", "u32", "u32", "buffer"], result: "i32" },
+  // processthreadsapi.h: BOOL UpdateProcThreadAttribute(LPPROC_THREAD_ATTRIBUTE_LIST
+  //   lpAttributeList, DWORD dwFlags, DWORD_PTR Attribute, PVOID lpValue, SIZE_T cbSize,
+  //   PVOID lpPreviousValue, PSIZE_T lpReturnSize). The list keeps lpValue's address: its
+  //   memory must live until DeleteProcThreadAttributeList.
+  UpdateProcThreadAttribute: {
+    args: ["usize", "u32", "usize", "usize", "usize", "usize", "usize"], result: "i32",
+  },
+  // processthreadsapi.h: void DeleteProcThreadAttributeList(LPPROC_THREAD_ATTRIBUTE_LIST)
+  DeleteProcThreadAttributeList: { args: ["usize"], result: "void" },
   // Job objects (learn.microsoft.com/windows/win32/api/jobapi2/): the exit notifications.
   // jobapi2.h: HANDLE CreateJobObjectW(LPSECURITY_ATTRIBUTES lpJobAttributes, LPCWSTR lpName)
   CreateJobObjectW: { args: ["buffer", "buffer"], result: "pointer" },
@@ -154,6 +169,15 @@ export const SI_FLAGS = 60;
 export const SI_STD_INPUT = 80;
 export const SI_STD_OUTPUT = 88;
 export const SI_STD_ERROR = 96;
+
+/**
+ * winbase.h: `typedef struct _STARTUPINFOEXW { STARTUPINFOW StartupInfo;
+ * LPPROC_THREAD_ATTRIBUTE_LIST lpAttributeList; }`: 112 bytes on x64, the list's address at
+ * 104 (learn.microsoft.com/windows/win32/api/winbase/ns-winbase-startupinfoexw). CreateProcessW
+ * reads it when dwCreationFlags has EXTENDED_STARTUPINFO_PRESENT and cb is its size.
+ */
+export const STARTUPINFOEXW_SIZE = 112;
+export const SIEX_ATTRIBUTE_LIST = 104;
 
 /**
  * processthreadsapi.h: `typedef struct _PROCESS_INFORMATION { HANDLE hProcess;
@@ -243,6 +267,14 @@ export const OPEN_EXISTING = 3;
 export const CREATE_SUSPENDED = 0x4;
 /** winbase.h: `CREATE_UNICODE_ENVIRONMENT` 0x00000400 (lpEnvironment holds UTF-16). */
 export const CREATE_UNICODE_ENVIRONMENT = 0x400;
+/** winbase.h: `EXTENDED_STARTUPINFO_PRESENT` 0x00080000 (lpStartupInfo is a STARTUPINFOEXW). */
+export const EXTENDED_STARTUPINFO_PRESENT = 0x80000;
+/**
+ * winbase.h: `PROC_THREAD_ATTRIBUTE_HANDLE_LIST` = ProcThreadAttributeValue(
+ * ProcThreadAttributeHandleList (2), FALSE, TRUE, FALSE) = 0x00020002: the value is an array of
+ * HANDLEs, the only inheritable handles the child inherits.
+ */
+export const PROC_THREAD_ATTRIBUTE_HANDLE_LIST = 0x20002;
 /** processthreadsapi.h (winbase.h before): `STARTF_USESTDHANDLES` 0x00000100. */
 export const STARTF_USESTDHANDLES = 0x100;
 /** minwinbase.h: `STILL_ACTIVE` STATUS_PENDING (259): GetExitCodeProcess of a running process. */
@@ -258,6 +290,8 @@ export const STD_ERROR_HANDLE = 0xfffffff4;
  * (learn.microsoft.com/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess).
  */
 export const CURRENT_PROCESS = -1;
+/** winnt.h: `DUPLICATE_CLOSE_SOURCE` 0x00000001 (DuplicateHandle closes the source handle). */
+export const DUPLICATE_CLOSE_SOURCE = 0x1;
 /** winnt.h: `DUPLICATE_SAME_ACCESS` 0x00000002. */
 export const DUPLICATE_SAME_ACCESS = 0x2;
 /** winnt.h: `FILE_SHARE_READ` 0x00000001. */

@@ -204,6 +204,18 @@ export function runScriptCommand(script: string): string[] {
   return isBun ? [exe, script] : [exe, "run", "-A", script];
 }
 
+/**
+ * The command line that runs JavaScript `code` on this same runtime in working directory `cwd`
+ * (for tests that need a child program that exists on every OS): `bun --cwd <cwd> -e <code>`,
+ * or `deno eval` of a chdir and then `code`. Bun reads the package.json and tsconfig.json of
+ * the directory it starts in (under Wine its Windows build then notes "Internal error:
+ * directory mismatch" on stderr), hence a directory of the caller's choosing.
+ */
+export function evalCommand(code: string, cwd: string): string[] {
+  const exe = isBun ? globalAny.process.execPath : denoNs.execPath();
+  return isBun ? [exe, "--cwd", cwd, "-e", code] : [exe, "eval", `Deno.chdir(${JSON.stringify(cwd)});\n${code}`];
+}
+
 /** The numeric address of a native pointer (0n for null). */
 export function pointerAddress(p: NativePointer): bigint {
   if (isNullPointer(p)) return 0n;

@@ -18,7 +18,7 @@ import { type Callback, Handle, TimerHandle } from "./handles.ts";
 import { getRunningLoopOrNull, setRunningLoop } from "./running.ts";
 import { type Coroutine, Task } from "./tasks.ts";
 import { TimerHeap } from "./timer_heap.ts";
-import { type SignalLike, SignalHandlers, signalNumber } from "./signals.ts";
+import { checkSignalHandlersAvailable, type SignalLike, SignalHandlers, signalNumber } from "./signals.ts";
 import {
   createConnection, type CreateConnectionOptions, createServer, type CreateServerOptions,
   createUnixConnection, type CreateUnixConnectionOptions, createUnixServer,
@@ -629,20 +629,25 @@ export abstract class BaseEventLoop {
    * Run `callback(...args)` on the loop when signal `sig` (a number or "SIGINT"-style name)
    * arrives (asyncio add_signal_handler). Replaces an earlier handler for the same signal.
    * ValueError for an invalid or uncatchable signal (SIGKILL, SIGSTOP); RuntimeError if the
-   * handler cannot be installed.
+   * handler cannot be installed; NotImplementedError on Windows (no POSIX signals), as asyncio.
    */
   addSignalHandler<A extends unknown[]>(
     sig: SignalLike,
     callback: (...args: A) => unknown,
     ...args: A
   ): void {
+    checkSignalHandlersAvailable();
     this._checkClosed();
     this._signals ??= new SignalHandlers(this);
     this._signals.add(sig, callback as Callback, args);
   }
 
-  /** Remove the handler for `sig`; false if there was none (asyncio remove_signal_handler). */
+  /**
+   * Remove the handler for `sig`; false if there was none (asyncio remove_signal_handler).
+   * NotImplementedError on Windows, as addSignalHandler.
+   */
   removeSignalHandler(sig: SignalLike): boolean {
+    checkSignalHandlersAvailable();
     signalNumber(sig); // a bad signal is a ValueError even when nothing is installed
     return this._signals?.remove(sig) ?? false;
   }

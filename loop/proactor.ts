@@ -84,6 +84,11 @@ export interface Proactor {
    * and a port association is for the handle's life). Absent: nothing to do.
    */
   releaseHandle?(fd: number): void;
+  /**
+   * Make `fd` ready for operations now, so that a bad one fails where it is given: OSError
+   * (IOCP: associate the handle with the port; EBADF if it is not open). Absent: nothing to do.
+   */
+  associateHandle?(fd: number): void;
   /** Release `fd` (releaseHandle) and close it the OS's way (IOCP: CloseHandle). Absent: close(2). */
   closeHandle?(fd: number): void;
   /** Called with a target's exception (the loop's exception handler). */

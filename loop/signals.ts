@@ -11,7 +11,8 @@
 import process from "node:process";
 import { NSIG, signalNumbers, UNCATCHABLE } from "../ffi/signals.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
-import { RuntimeError, ValueError } from "./errors.ts";
+import { signalHandlersUnavailableReason } from "../platform/default_signals.ts";
+import { NotImplementedError, RuntimeError, ValueError } from "./errors.ts";
 import { type Callback, Handle } from "./handles.ts";
 
 const signalNames: Record<number, string> = Object.fromEntries(
@@ -20,6 +21,16 @@ const signalNames: Record<number, string> = Object.fromEntries(
 
 /** A signal given as a number (15) or a name ("SIGTERM"). */
 export type SignalLike = number | string;
+
+/**
+ * NotImplementedError where this OS has no signal handlers (Windows, as asyncio's loops
+ * there): called first by addSignalHandler and removeSignalHandler, before any argument check.
+ */
+export function checkSignalHandlersAvailable(): void {
+  if (signalHandlersUnavailableReason !== null) {
+    throw new NotImplementedError(signalHandlersUnavailableReason);
+  }
+}
 
 /** The signal's number, or ValueError if it is invalid or cannot be caught. */
 export function signalNumber(sig: SignalLike): number {

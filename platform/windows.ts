@@ -57,6 +57,7 @@ import {
   WSAETIMEDOUT, WSAEWOULDBLOCK, WSAEACCES, WSAEBADF, WSAEDESTADDRREQ, WSAENOPROTOOPT,
   WSAEOPNOTSUPP, WSAEPROTONOSUPPORT, WSAESOCKTNOSUPPORT,
 } from "../ffi/ws2_32.ts";
+import { osError } from "../ffi/libc.ts";
 import { NotImplementedError } from "../loop/errors.ts";
 import type { CompletionTarget, Proactor } from "../loop/proactor.ts";
 
@@ -329,13 +330,24 @@ export class IocpProactor implements Proactor {
     this.freeSlots.push(op);
   }
 
+  /**
+   * Associate `handle` with the port now rather than at its first operation, so that one that
+   * cannot be fails where it was given (the pipe transports' connect): OSError, EBADF for a
+   * handle that is not open (ERROR_INVALID_HANDLE).
+   */
+  associateHandle(handle: number): void {
+    this.associate(handle);
+  }
+
   private associate(handle: number): void {
     if (this.associated.has(handle)) return;
     const k = kernel32();
     if (!k.CreateIoCompletionPort(handle, this.port, 0, 0)) {
       const err = k.GetLastError();
       // ERROR_INVALID_PARAMETER: already associated (a handle can have one port, for life).
-      if (err !== ERROR_INVALID_PARAMETER) throw new Error(`CreateIoCompletionPort(handle ${handle}) failed: error ${err}`);
+      if (err !== ERROR_INVALID_PARAMETER) {
+        throw osError(`CreateIoCompletionPort(handle ${handle}) (Windows error ${err})`, errnoOf(err));
+      }
     }
     this.associated.add(handle);
   }

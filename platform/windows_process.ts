@@ -14,22 +14,28 @@
  * data only goes to the child: the write transport keeps a read in flight on its end, which
  * ends when the child closes its stdin or exits (as asyncio's windows_utils pipes do).
  *
+ * The child inherits its three std handles and nothing else, although CreateProcessW must be
+ * told to inherit (bInheritHandles TRUE) for them: a PROC_THREAD_ATTRIBUTE_HANDLE_LIST names
+ * them (as Popen's close_fds does on Windows), so no other inheritable handle of this process
+ * (its own std handles, a pipe end it made inheritable) is held open by a child.
+ *
  * The child starts suspended, joins the job, then runs (ResumeThread): no exit can come before
  * the proactor watches for it.
  */
 import {
   CREATE_SUSPENDED, CREATE_UNICODE_ENVIRONMENT, CURRENT_PROCESS, DUPLICATE_SAME_ACCESS,
   ERROR_ACCESS_DENIED, ERROR_BAD_EXE_FORMAT, ERROR_DIRECTORY, ERROR_FILE_NOT_FOUND,
-  ERROR_FILENAME_EXCED_RANGE, ERROR_PATH_NOT_FOUND, FILE_FLAG_FIRST_PIPE_INSTANCE,
-  FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_WRITE_ATTRIBUTES, GENERIC_READ,
-  GENERIC_WRITE, kernel32, OPEN_EXISTING, PI_PROCESS, PI_PROCESS_ID, PI_THREAD,
-  PIPE_ACCESS_DUPLEX, PIPE_ACCESS_INBOUND, PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE,
-  PROCESS_INFORMATION_SIZE, SA_INHERIT_HANDLE, SA_LENGTH, SECURITY_ATTRIBUTES_SIZE, SI_CB,
-  SI_FLAGS, SI_STD_ERROR, SI_STD_INPUT, SI_STD_OUTPUT, STARTF_USESTDHANDLES, STARTUPINFOW_SIZE,
+  ERROR_FILENAME_EXCED_RANGE, ERROR_PATH_NOT_FOUND, EXTENDED_STARTUPINFO_PRESENT,
+  FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE,
+  FILE_WRITE_ATTRIBUTES, GENERIC_READ, GENERIC_WRITE, kernel32, OPEN_EXISTING, PI_PROCESS,
+  PI_PROCESS_ID, PI_THREAD, PIPE_ACCESS_DUPLEX, PIPE_ACCESS_INBOUND, PIPE_REJECT_REMOTE_CLIENTS,
+  PIPE_TYPE_BYTE, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, PROCESS_INFORMATION_SIZE, SA_INHERIT_HANDLE,
+  SA_LENGTH, SECURITY_ATTRIBUTES_SIZE, SI_CB, SI_FLAGS, SI_STD_ERROR, SI_STD_INPUT, SI_STD_OUTPUT,
+  SIEX_ATTRIBUTE_LIST, STARTF_USESTDHANDLES, STARTUPINFOEXW_SIZE, STARTUPINFOW_SIZE,
   STD_ERROR_HANDLE, STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STILL_ACTIVE, wideString,
 } from "../ffi/kernel32.ts";
 import { osError } from "../ffi/libc.ts";
-import { pointerAddress } from "../ffi/runtime.ts";
+import { bufferAddress, pointerAddress } from "../ffi/runtime.ts";
 import type { ChildStdio } from "../ffi/spawn.ts";
 import { signalNumbers } from "../ffi/signals.ts";
 import type { BaseEventLoop } from "../loop/base_loop.ts";
@@ -182,6 +188,36 @@ function openDevnull(): number {
 
 const STD_HANDLES = [STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE];
 
+/** An attribute list and the memory it points into: both live until DeleteProcThreadAttributeList. */
+interface AttributeList {
+  list: Uint8Array;
+  handles: BigUint64Array;
+}
+
+/**
+ * A PROC_THREAD_ATTRIBUTE_LIST whose one attribute is PROC_THREAD_ATTRIBUTE_HANDLE_LIST with
+ * `handles` (inheritable, distinct: a handle listed twice is ERROR_INVALID_PARAMETER). Free it
+ * with DeleteProcThreadAttributeList once CreateProcessW has returned.
+ */
+function handleListAttribute(handles: readonly number[]): AttributeList {
+  const k = kernel32();
+  const size = new BigUint64Array(1);
+  k.InitializeProcThreadAttributeList(0, 1, 0, size); // FALSE, with the size it needs
+  const list = new Uint8Array(new ArrayBuffer(Number(size[0])));
+  if (!k.InitializeProcThreadAttributeList(bufferAddress(list), 1, 0, size)) {
+    throw spawnError("InitializeProcThreadAttributeList", k.GetLastError());
+  }
+  const value = new BigUint64Array(new ArrayBuffer(8 * handles.length));
+  handles.forEach((h, i) => (value[i] = BigInt(h)));
+  if (!k.UpdateProcThreadAttribute(bufferAddress(list), 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST,
+    bufferAddress(value), value.byteLength, 0, 0)) {
+    const err = k.GetLastError();
+    k.DeleteProcThreadAttributeList(bufferAddress(list));
+    throw spawnError("UpdateProcThreadAttribute(PROC_THREAD_ATTRIBUTE_HANDLE_LIST)", err);
+  }
+  return { list, handles: value };
+}
+
 /** A child made with CreateProcessW; its exit comes from the proactor's job object. */
 class WindowsChild implements ChildProcess, CompletionTarget {
   private _onExit: ((returncode: number) => void) | null = null;
@@ -251,7 +287,9 @@ class WindowsChild implements ChildProcess, CompletionTarget {
     const err = ok ? 0 : k.GetLastError();
     this._release();
     if (!ok) throw spawnError("GetExitCodeProcess", err);
-    onExit(code[0] | 0);
+    // The DWORD as it is, unsigned (0xC0000005 for an access violation), as CPython's returncode
+    // there (_winapi.GetExitCodeProcess): a negative returncode means "ended by a signal".
+    onExit(code[0]);
   }
 
   private _release(): void {
@@ -278,6 +316,7 @@ export const windowsProcessCalls: ProcessCalls = {
     const parents = [-1, -1, -1];
     const childHandles: number[] = [0, 0, 0];
     const toClose: number[] = [];
+    let attributes: AttributeList | null = null;
     try {
       request.stdio.forEach((stdio: ChildStdio | "pipe", target) => {
         let h: number;
@@ -299,10 +338,14 @@ export const windowsProcessCalls: ProcessCalls = {
         childHandles[target] = h;
         if (h !== 0) toClose.push(h);
       });
-      const si = new Uint8Array(STARTUPINFOW_SIZE);
+      // What the child inherits: its std handles (distinct, non-null), and only those.
+      const inherited = [...new Set(childHandles.filter((h) => h !== 0))];
+      if (inherited.length > 0) attributes = handleListAttribute(inherited);
+      const si = new Uint8Array(STARTUPINFOEXW_SIZE);
       const siv = new DataView(si.buffer);
-      siv.setUint32(SI_CB, STARTUPINFOW_SIZE, true);
+      siv.setUint32(SI_CB, attributes === null ? STARTUPINFOW_SIZE : STARTUPINFOEXW_SIZE, true);
       siv.setUint32(SI_FLAGS, STARTF_USESTDHANDLES, true);
+      if (attributes !== null) siv.setBigUint64(SIEX_ATTRIBUTE_LIST, BigInt(bufferAddress(attributes.list)), true);
       siv.setBigUint64(SI_STD_INPUT, BigInt(childHandles[0]), true);
       siv.setBigUint64(SI_STD_OUTPUT, BigInt(childHandles[1]), true);
       siv.setBigUint64(SI_STD_ERROR, BigInt(childHandles[2]), true);
@@ -312,8 +355,9 @@ export const windowsProcessCalls: ProcessCalls = {
       // lpApplicationName NULL: the first token of the command line names the program, looked
       // up as CreateProcessW does (".exe" appended; the application's directory, the current
       // one, the system directories, then PATH), as Popen does on Windows.
-      const ok = k.CreateProcessW(null, wideString(line), null, null, 1,
-        CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT, env, cwd, si, pi);
+      const ok = k.CreateProcessW(null, wideString(line), null, null, attributes === null ? 0 : 1,
+        CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT | (attributes === null ? 0 : EXTENDED_STARTUPINFO_PRESENT),
+        env, cwd, si, pi);
       if (!ok) throw spawnError(`CreateProcessW ${JSON.stringify(request.program)}`, k.GetLastError());
       const piv = new DataView(pi.buffer);
       return new WindowsChild(
@@ -326,6 +370,7 @@ export const windowsProcessCalls: ProcessCalls = {
       for (const h of parents) if (h > 0) k.CloseHandle(h);
       throw e;
     } finally {
+      if (attributes !== null) k.DeleteProcThreadAttributeList(bufferAddress(attributes.list));
       // The child has its copies now (or there is no child).
       for (const h of toClose) k.CloseHandle(h);
     }

@@ -4,6 +4,7 @@
 import { readdirSync } from "node:fs";
 import { isWindows } from "../ffi/runtime.ts";
 import { handleTypeName, openHandles } from "./windows/win.ts";
+import { getRunningLoopOrNull } from "../loop/running.ts";
 import { type ExceptionContext, type Future, newEventLoop, type SelectorEventLoop } from "../mod.ts";
 
 /**
@@ -98,35 +99,44 @@ let winsockWarm = false;
  * Under Wine, the process's first overlapped connect/accept/send/receive leaves 3 handles open
  * for good (seen: 20 → 23 after the first loopback TCP exchange, then 23 → 23 for every later
  * loop); that is Winsock's and Wine's own one-time state, not a loop's. Run one such exchange
- * before the first handle snapshot, so leak checks count only what a test opens.
+ * before the first handle snapshot, so leak checks count only what a test opens: on the
+ * running loop when called from a task (a second loop cannot run then), else on a new one.
  */
 async function warmUpWinsock(): Promise<void> {
   if (winsockWarm) return;
+  const running = getRunningLoopOrNull() as SelectorEventLoop | null;
+  if (running !== null) {
+    await loopbackExchange(running);
+  } else {
+    const loop = newEventLoop();
+    try {
+      await loop.runUntilComplete(() => loopbackExchange(loop));
+    } finally {
+      loop.close();
+    }
+  }
   winsockWarm = true;
+}
+
+/** One byte over a loopback TCP connection made with the loop's sock* calls. */
+async function loopbackExchange(loop: SelectorEventLoop): Promise<void> {
   const { AF_INET, SOCK_STREAM, Socket } = await import("../mod.ts");
-  const loop = newEventLoop();
+  const srv = new Socket(AF_INET, SOCK_STREAM);
+  const cli = new Socket(AF_INET, SOCK_STREAM);
   try {
-    await loop.runUntilComplete((async () => {
-      const srv = new Socket(AF_INET, SOCK_STREAM);
-      const cli = new Socket(AF_INET, SOCK_STREAM);
-      try {
-        srv.bind(["127.0.0.1", 0]);
-        srv.listen(1);
-        srv.setBlocking(false);
-        cli.setBlocking(false);
-        const accepting = loop.createTask(() => loop.sockAccept(srv));
-        await loop.sockConnect(cli, srv.getsockname()!);
-        const [conn] = await accepting;
-        await loop.sockSendall(cli, new Uint8Array([1]));
-        await loop.sockRecv(conn, 1);
-        conn.close();
-      } finally {
-        cli.close();
-        srv.close();
-      }
-    })());
+    srv.bind(["127.0.0.1", 0]);
+    srv.listen(1);
+    srv.setBlocking(false);
+    cli.setBlocking(false);
+    const accepting = loop.createTask(() => loop.sockAccept(srv));
+    await loop.sockConnect(cli, srv.getsockname()!);
+    const [conn] = await accepting;
+    await loop.sockSendall(cli, new Uint8Array([1]));
+    await loop.sockRecv(conn, 1);
+    conn.close();
   } finally {
-    loop.close();
+    cli.close();
+    srv.close();
   }
 }
 

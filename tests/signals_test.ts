@@ -1,13 +1,19 @@
-/** UNIX signals, delivered for real with kill(2) (process.kill) to this process. */
+/**
+ * UNIX signals, delivered for real with kill(2) (process.kill) to this process. Windows has
+ * none: there addSignalHandler/removeSignalHandler raise NotImplementedError, as asyncio's
+ * Windows loops do, and the POSIX cases are skipped.
+ */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { test } from "node:test";
-import { runScriptCommand } from "../ffi/runtime.ts";
-import { RuntimeError, ValueError } from "../mod.ts";
-import { withLoop } from "./helpers.ts";
+import { isWindows, runScriptCommand } from "../ffi/runtime.ts";
+import { NotImplementedError, RuntimeError, ValueError } from "../mod.ts";
+import { windowsLacks, withLoop } from "./helpers.ts";
 
-test("a signal runs its handler as a loop callback, with args, also while the loop is parked", () =>
+const posixSignals = { skip: windowsLacks("POSIX signals (asserted below: NotImplementedError there)") };
+
+test("a signal runs its handler as a loop callback, with args, also while the loop is parked", posixSignals, () =>
   withLoop(async (loop) => {
     const got: unknown[] = [];
     loop.addSignalHandler("SIGUSR1", (tag: string) => {
@@ -24,7 +30,7 @@ test("a signal runs its handler as a loop callback, with args, also while the lo
     assert.equal(loop.removeSignalHandler(10), false);
   }));
 
-test("a burst of deliveries before the loop runs the callback coalesces into one call", () =>
+test("a burst of deliveries before the loop runs the callback coalesces into one call", posixSignals, () =>
   withLoop(async (loop) => {
     let calls = 0;
     loop.addSignalHandler(12, () => calls++); // SIGUSR2 by number
@@ -41,7 +47,7 @@ test("a burst of deliveries before the loop runs the callback coalesces into one
     loop.removeSignalHandler("SIGUSR2");
   }));
 
-test("invalid or uncatchable signals are ValueError; a bad callback is TypeError; loop survives", () =>
+test("invalid or uncatchable signals are ValueError; a bad callback is TypeError; loop survives", posixSignals, () =>
   withLoop(async (loop) => {
     const noop = () => {};
     for (const bad of ["SIGKILL", "SIGSTOP", 9, 19, 0, 65, -1, "SIGNOPE"]) {
@@ -57,7 +63,7 @@ test("invalid or uncatchable signals are ValueError; a bad callback is TypeError
     assert.equal(await loop.runUntilComplete(async () => "alive"), "alive");
   }));
 
-test("close() removes every handler and restores the default disposition", async () => {
+test("close() removes every handler and restores the default disposition", posixSignals, async () => {
   // In a child: install a SIGTERM handler, close the loop, then SIGTERM must kill the child.
   const script = new URL("./fixtures/signal_close.ts", import.meta.url).pathname;
   const [exe, ...args] = runScriptCommand(script);
@@ -71,7 +77,7 @@ test("close() removes every handler and restores the default disposition", async
   assert.deepEqual(result, [null, "SIGTERM"]);
 });
 
-test("the seed's SIGINT/SIGTERM example exits on a real SIGINT and on a real SIGTERM", async () => {
+test("the seed's SIGINT/SIGTERM example exits on a real SIGINT and on a real SIGTERM", posixSignals, async () => {
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     const script = new URL("../examples/signals.ts", import.meta.url).pathname;
     const [exe, ...args] = runScriptCommand(script);
@@ -91,3 +97,16 @@ test("the seed's SIGINT/SIGTERM example exits on a real SIGINT and on a real SIG
     assert.match(out, new RegExp(`got signal ${sig}: exit`));
   }
 });
+
+test("on Windows, addSignalHandler and removeSignalHandler raise NotImplementedError (as asyncio's loops there); the loop lives on", {
+  skip: !isWindows && "Windows behaviour (the POSIX cases above run here)",
+}, () =>
+  withLoop(async (loop) => {
+    let calls = 0;
+    for (const sig of ["SIGINT", "SIGTERM", 2, "SIGNOPE", 0]) {
+      assert.throws(() => loop.addSignalHandler(sig, () => calls++), NotImplementedError, `add ${sig}`);
+      assert.throws(() => loop.removeSignalHandler(sig), NotImplementedError, `remove ${sig}`);
+    }
+    assert.equal(calls, 0);
+    assert.equal(await loop.runUntilComplete(async () => "alive"), "alive");
+  }));

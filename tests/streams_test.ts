@@ -519,6 +519,9 @@ test("TCP: 10 MiB through drain() to a slow reader keeps both buffers bounded", 
       const server = await startServer(async (reader, writer) => {
         try {
           await sleep(0.05); // let the writer fill every buffer first
+          // Nothing reads yet, so the transport must pause; give it up to 5 s more (under Wine
+          // on a loaded machine the writer had not filled 2·limit after 50 ms in 4 of 4 runs).
+          for (let waited = 0; writer.transport.isReading() && waited < 5; waited += 0.01) await sleep(0.01);
           serverPaused = !writer.transport.isReading();
           let count = 0, sum = 0;
           for (;;) {

@@ -300,28 +300,38 @@ export class ProactorWritePipeTransport extends ProactorPipeTransport implements
   }
 }
 
-/** asyncio connect_read_pipe on a proactor without readiness polling. */
-export function connectReadPipeOperations<P extends ProtocolLike>(
+/**
+ * asyncio connect_read_pipe on a proactor without readiness polling. A coroutine, as
+ * asyncio's: a bad argument rejects the returned promise rather than throwing at the call, and
+ * a handle that is not open rejects it with OSError EBADF before the protocol is made.
+ */
+export async function connectReadPipeOperations<P extends ProtocolLike>(
   loop: ProactorEventLoop,
   protocolFactory: () => P,
   pipe: FileLike,
 ): Promise<[ProactorReadPipeTransport, P]> {
   if (typeof protocolFactory !== "function") throw new TypeError("protocolFactory must be a function returning a protocol");
   const fd = pipeHandle(pipe);
+  loop._proactor.associateHandle?.(fd);
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
-  return whenConnected(new ProactorReadPipeTransport(loop, pipe, fd, protocol, waiter), protocol, waiter);
+  return await whenConnected(new ProactorReadPipeTransport(loop, pipe, fd, protocol, waiter), protocol, waiter);
 }
 
-/** asyncio connect_write_pipe on a proactor without readiness polling. */
-export function connectWritePipeOperations<P extends BaseProtocolLike>(
+/**
+ * asyncio connect_write_pipe on a proactor without readiness polling. A coroutine, as
+ * asyncio's: a bad argument rejects the returned promise rather than throwing at the call, and
+ * a handle that is not open rejects it with OSError EBADF before the protocol is made.
+ */
+export async function connectWritePipeOperations<P extends BaseProtocolLike>(
   loop: ProactorEventLoop,
   protocolFactory: () => P,
   pipe: FileLike,
 ): Promise<[ProactorWritePipeTransport, P]> {
   if (typeof protocolFactory !== "function") throw new TypeError("protocolFactory must be a function returning a protocol");
   const fd = pipeHandle(pipe);
+  loop._proactor.associateHandle?.(fd);
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
-  return whenConnected(new ProactorWritePipeTransport(loop, pipe, fd, protocol, waiter), protocol, waiter);
+  return await whenConnected(new ProactorWritePipeTransport(loop, pipe, fd, protocol, waiter), protocol, waiter);
 }

@@ -14,7 +14,8 @@ status=0
 # reads the repo's package.json and tsconfig.json; they are harmless (Bun says so itself).
 timeout 900 "$bun_wine" "$repo/tests/windows/run.ts" "$@" || status=$?
 # Suite files that run on Windows (README, Windows section). Not yet: see the README.
-suites=(sock_ops_test.ts streams_test.ts selector_socket_test.ts connections_test.ts socket_test.ts)
+suites=(sock_ops_test.ts streams_test.ts selector_socket_test.ts connections_test.ts socket_test.ts
+  subprocess_test.ts signals_test.ts pipes_test.ts)
 if [[ $# -eq 0 ]]; then
   log="$(mktemp)"
   for f in "${suites[@]}"; do

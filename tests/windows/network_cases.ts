@@ -11,11 +11,7 @@ import {
 } from "../../mod.ts";
 import type { DatagramTransport, Transport } from "../../mod.ts";
 import { IocpProactor } from "../../platform/windows.ts";
-import {
-  FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE, kernel32,
-  OPEN_EXISTING, openHandles, PIPE_ACCESS_DUPLEX, PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE,
-  wideString,
-} from "./win.ts";
+import { kernel32, openHandles, overlappedPipe } from "./win.ts";
 import { assert, assertEquals } from "./proactor_cases.ts";
 import type { Case } from "./run.ts";
 
@@ -85,20 +81,6 @@ class Recording {
     }
     return out;
   }
-}
-
-/** A named pipe pair opened for overlapped I/O: [server end, client end]. */
-function overlappedPipe(): [number, number] {
-  const k = kernel32();
-  const name = wideString(`\\\\.\\pipe\\aioloop-loop-${k.GetCurrentProcessId()}-${Math.random().toString(36).slice(2)}`);
-  const server = Number(k.CreateNamedPipeW(name,
-    PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
-    PIPE_TYPE_BYTE | PIPE_REJECT_REMOTE_CLIENTS, 1, 65536, 65536, 0, null));
-  assert(server > 0 && server !== 0xffffffff, `CreateNamedPipeW: error ${k.GetLastError()}`);
-  const client = Number(k.CreateFileW(name, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING,
-    FILE_FLAG_OVERLAPPED, 0));
-  assert(client > 0 && client !== 0xffffffff, `CreateFileW: error ${k.GetLastError()}`);
-  return [server, client];
 }
 
 const families: [string, number, string][] = [["IPv4", AF_INET, "127.0.0.1"], ["IPv6", AF_INET6, "::1"]];

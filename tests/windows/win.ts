@@ -1,10 +1,72 @@
-/** kernel32 pieces the Windows cases use directly (named pipes, handle checks). */
+/**
+ * kernel32 pieces the Windows cases and the suite files use directly (named pipes, handle
+ * checks). Nothing binds at import: the suite files import this on Linux too.
+ */
 export {
   FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE, kernel32,
   OPEN_EXISTING, PIPE_ACCESS_DUPLEX, PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE, wideString,
 } from "../../ffi/kernel32.ts";
-import { kernel32 } from "../../ffi/kernel32.ts";
-import { openLibrary } from "../../ffi/runtime.ts";
+import {
+  CURRENT_PROCESS, DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ACCESS, FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE, kernel32,
+  OPEN_EXISTING, OVERLAPPED_SIZE, PIPE_ACCESS_DUPLEX, PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE,
+  wideString,
+} from "../../ffi/kernel32.ts";
+import { bufferAddress, openLibrary } from "../../ffi/runtime.ts";
+
+/**
+ * A named pipe opened for overlapped I/O at both ends (as asyncio's windows_utils.pipe makes
+ * them for its proactor): [server end, client end], duplex, byte mode, one instance.
+ */
+export function overlappedPipe(): [number, number] {
+  const k = kernel32();
+  const name = wideString(`\\\\.\\pipe\\aioloop-test-${k.GetCurrentProcessId()}-${Math.random().toString(36).slice(2)}`);
+  const server = Number(k.CreateNamedPipeW(name,
+    PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
+    PIPE_TYPE_BYTE | PIPE_REJECT_REMOTE_CLIENTS, 1, 65536, 65536, 0, null));
+  if (!(server > 0 && server !== 0xffffffff)) throw new Error(`CreateNamedPipeW: error ${k.GetLastError()}`);
+  const client = Number(k.CreateFileW(name, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING,
+    FILE_FLAG_OVERLAPPED, 0));
+  if (!(client > 0 && client !== 0xffffffff)) {
+    const err = k.GetLastError();
+    k.CloseHandle(server);
+    throw new Error(`CreateFileW: error ${err}`);
+  }
+  return [server, client];
+}
+
+/**
+ * An inheritable copy of `handle` in place of it (DuplicateHandle with bInheritHandle TRUE and
+ * DUPLICATE_CLOSE_SOURCE): what a child started with bInheritHandles TRUE may inherit.
+ */
+export function inheritableInstead(handle: number): number {
+  const k = kernel32(), out = new BigUint64Array(1);
+  if (!k.DuplicateHandle(CURRENT_PROCESS, handle, CURRENT_PROCESS, new Uint8Array(out.buffer), 0, 1,
+    DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE)) {
+    throw new Error(`DuplicateHandle: error ${k.GetLastError()}`);
+  }
+  return Number(out[0]);
+}
+
+/**
+ * Write all of `data` to `handle` and wait for it: WriteFile with an OVERLAPPED (which a
+ * handle opened with FILE_FLAG_OVERLAPPED requires), then GetOverlappedResult with bWait
+ * TRUE (which, with no event in the OVERLAPPED, waits on the handle itself). For a pipe end
+ * no completion port watches: the port would get a completion for this OVERLAPPED.
+ */
+export function writeAll(handle: number, data: Uint8Array): void {
+  const k = kernel32();
+  const ov = new Uint8Array(OVERLAPPED_SIZE), done = new Uint32Array(1);
+  const copy = data.slice(); // its own buffer, alive until the wait below returns
+  const ERROR_IO_PENDING = 997; // winerror.h
+  if (!k.WriteFile(handle, bufferAddress(copy), copy.byteLength, done, bufferAddress(ov))) {
+    const err = k.GetLastError();
+    if (err !== ERROR_IO_PENDING) throw new Error(`WriteFile: error ${err}`);
+  }
+  if (!k.GetOverlappedResult(handle, bufferAddress(ov), done, 1)) {
+    throw new Error(`GetOverlappedResult: error ${k.GetLastError()}`);
+  }
+  if (done[0] !== copy.byteLength) throw new Error(`WriteFile wrote ${done[0]} of ${copy.byteLength} bytes`);
+}
 
 /** CloseHandle(handle): nonzero on success, 0 (GetLastError set) if it was not open. */
 export function CloseHandle(handle: number): number {
@@ -19,7 +81,7 @@ export function openHandles(): Set<number> {
 }
 
 // winternl.h: NTSTATUS NtQueryObject(HANDLE, OBJECT_INFORMATION_CLASS, PVOID, ULONG, PULONG).
-const ObjectTypeInformation = 2;
+const ObjectNameInformation = 1, ObjectTypeInformation = 2;
 type Ntdll = { NtQueryObject(h: number, cls: number, buf: Uint8Array, len: number, ret: Uint32Array): number };
 let ntdll: Ntdll | undefined;
 
@@ -30,12 +92,30 @@ let ntdll: Ntdll | undefined;
  * whose first USHORT is that name's length in bytes.
  */
 export function handleTypeName(handle: number): string {
-  ntdll ??= openLibrary("ntdll.dll", {
-    NtQueryObject: { args: ["usize", "u32", "buffer", "u32", "buffer"], result: "i32" },
-  }).symbols as unknown as Ntdll;
   const buf = new Uint8Array(1024), ret = new Uint32Array(1);
-  if (ntdll!.NtQueryObject(handle, ObjectTypeInformation, buf, buf.byteLength, ret) !== 0) return "?";
+  if (ntQueryObject().NtQueryObject(handle, ObjectTypeInformation, buf, buf.byteLength, ret) !== 0) return "?";
   const nameBytes = buf[0] | (buf[1] << 8), end = ret[0] - 2;
   if (end - nameBytes < 0 || end > buf.byteLength) return "?";
   return String.fromCharCode(...new Uint16Array(buf.slice(end - nameBytes, end).buffer));
+}
+
+/**
+ * The kernel object name `handle` refers to ("\Device\NamedPipe\…" for a pipe end), or null
+ * if it is not open or has no name: NtQueryObject writes an OBJECT_NAME_INFORMATION, a
+ * UNICODE_STRING { USHORT Length (bytes); USHORT MaximumLength; PWSTR Buffer } (16 bytes on
+ * x64) whose Buffer points to the name, right after it in the same buffer.
+ */
+export function handleObjectName(handle: number): string | null {
+  const buf = new Uint8Array(2048), ret = new Uint32Array(1);
+  if (ntQueryObject().NtQueryObject(handle, ObjectNameInformation, buf, buf.byteLength, ret) !== 0) return null;
+  const bytes = buf[0] | (buf[1] << 8);
+  if (bytes === 0 || 16 + bytes > buf.byteLength) return null;
+  return String.fromCharCode(...new Uint16Array(buf.slice(16, 16 + bytes).buffer));
+}
+
+function ntQueryObject(): Ntdll {
+  ntdll ??= openLibrary("ntdll.dll", {
+    NtQueryObject: { args: ["usize", "u32", "buffer", "u32", "buffer"], result: "i32" },
+  }).symbols as unknown as Ntdll;
+  return ntdll;
 }
