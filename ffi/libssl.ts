@@ -78,10 +78,12 @@ const cryptoSymbols = {
   // int BIO_new_bio_pair(BIO **bio1, size_t writebuf1, BIO **bio2, size_t writebuf2)
   // (BIO_s_bio(3)): bio1's writes are read from bio2 and the other way round.
   BIO_new_bio_pair: { args: ["buffer", "usize", "buffer", "usize"], result: "i32" },
-  // int BIO_nwrite0(BIO *, char **buf) and int BIO_nread(BIO *, char **buf, int num)
-  // (BIO_s_bio(3)): the non-copying halves of BIO_write and BIO_read.
+  // int BIO_nwrite0(BIO *, char **buf), int BIO_nread(BIO *, char **buf, int num) and
+  // int BIO_nwrite(BIO *, char **buf, int num) (BIO_s_bio(3)): BIO_read and BIO_write
+  // without the copy.
   BIO_nwrite0: { args: ["pointer", "buffer"], result: "i32" },
   BIO_nread: { args: ["pointer", "buffer", "i32"], result: "i32" },
+  BIO_nwrite: { args: ["pointer", "buffer", "i32"], result: "i32" },
   ERR_get_error: { args: [], result: "u32" },
   ERR_peek_last_error: { args: [], result: "u32" },
   ERR_clear_error: { args: [], result: "void" },
@@ -242,21 +244,26 @@ export function tlsObjectCounts(): {
 
 /**
  * An SSL's two rings: a BIO pair whose `engine` half is the SSL's one BIO, and whose `network`
- * half the TLS protocol writes received bytes into (BIO_write) and takes output from with
- * BIO_nread, which hands out a pointer into the output ring instead of copying
- * (BIO_s_bio(3)). `outgoing` views the engine half's buffer: OpenSSL allocates both buffers
- * once, in BIO_new_bio_pair, and never moves them (crypto/bio/bss_bio.c). Memory BIOs would
- * zero-fill every byte they take (BUF_MEM_grow_clean; measured ~4 % of a TLS echo server's CPU
- * at 100 KiB messages, both directions) and copy all output out once more.
+ * half the TLS protocol feeds received bytes to and takes output from (BIO_s_bio(3)). Output
+ * is taken with BIO_nread, which hands out a pointer into the output ring instead of copying;
+ * input is written with BIO_write, or received straight into the input ring's free space
+ * (BIO_nwrite0, then BIO_nwrite to commit). `outgoing` and `incoming` view the two buffers:
+ * OpenSSL allocates them once, in BIO_new_bio_pair, and never moves them
+ * (crypto/bio/bss_bio.c). Memory BIOs would zero-fill every byte they take
+ * (BUF_MEM_grow_clean; measured ~4 % of a TLS echo server's CPU at 100 KiB messages, both
+ * directions) and copy all output out once more.
  * The network half is the caller's to free (bioPairFree); SSL_free frees the engine half.
  */
 export interface BioPair {
   engine: NativePointer;
   network: NativePointer;
   outgoing: Uint8Array;
-  /** The output ring's address, as 32-bit halves (ringOffset() uses numbers, not BigInts). */
-  baseLow: number;
-  baseHigh: number;
+  incoming: Uint8Array;
+  /** The rings' addresses as 32-bit halves (ringPosition() works on numbers, not BigInts). */
+  outgoingLow: number;
+  outgoingHigh: number;
+  incomingLow: number;
+  incomingHigh: number;
 }
 
 const pointerOut = new Uint8Array(8);
@@ -273,30 +280,42 @@ export function newBioPair(outgoingSize: number, incomingSize: number): BioPair 
   counts.bioPairNew++;
   const engine = pointerFromAddress(new BigUint64Array(engineOut.buffer)[0]);
   const network = pointerFromAddress(new BigUint64Array(networkOut.buffer)[0]);
-  // Nothing written yet: the engine half's free space starts at its buffer's first byte.
+  // Nothing written yet: each half's free space starts at its buffer's first byte.
+  const address = new BigUint64Array(pointerOut.buffer);
   c.BIO_nwrite0(engine, pointerOut);
-  const base = new BigUint64Array(pointerOut.buffer)[0];
-  return {
-    engine,
-    network,
-    outgoing: nativeBytes(pointerFromAddress(base), outgoingSize),
-    baseLow: pointerOutWords[0],
-    baseHigh: pointerOutWords[1],
-  };
+  const [outgoingLow, outgoingHigh] = pointerOutWords;
+  const outgoing = nativeBytes(pointerFromAddress(address[0]), outgoingSize);
+  c.BIO_nwrite0(network, pointerOut);
+  const [incomingLow, incomingHigh] = pointerOutWords;
+  const incoming = nativeBytes(pointerFromAddress(address[0]), incomingSize);
+  return { engine, network, outgoing, incoming, outgoingLow, outgoingHigh, incomingLow, incomingHigh };
 }
 
 /**
- * Take up to `max` bytes of output without copying: their count (≤ 0: none), with their
- * offset in `p.outgoing` left for ringOffset(). The bytes are consumed: use them before
- * anything else runs the engine.
+ * Take up to `max` bytes of output without copying: their count (≤ 0: none); ringPosition()
+ * then says where they start in `p.outgoing`. The bytes are consumed: use them before anything
+ * else runs the engine.
  */
 export function ringRead(p: BioPair, max: number): number {
   return libcrypto().BIO_nread(p.network, pointerOut, max);
 }
 
-/** Where the bytes of the last successful ringRead() start in `p.outgoing`. */
-export function ringOffset(p: BioPair): number {
-  return (pointerOutWords[1] - p.baseHigh) * 0x100000000 + (pointerOutWords[0] - p.baseLow);
+/**
+ * The input ring's contiguous free space: its length (≤ 0: full); ringPosition() then says
+ * where it starts in `p.incoming`. Bytes put there count once ringCommit() says so.
+ */
+export function ringSpace(p: BioPair): number {
+  return libcrypto().BIO_nwrite0(p.network, pointerOut);
+}
+
+/** Hand the engine `n` bytes put at the start of the last ringSpace(). */
+export function ringCommit(p: BioPair, n: number): void {
+  libcrypto().BIO_nwrite(p.network, pointerOut, n);
+}
+
+/** Where the last ringRead() (or ringSpace()) points, as an offset from (low, high). */
+export function ringPosition(low: number, high: number): number {
+  return (pointerOutWords[1] - high) * 0x100000000 + (pointerOutWords[0] - low);
 }
 
 /** Free the network half of a BIO pair (after SSL_free freed the engine half). */

@@ -9,7 +9,7 @@
 import {
   addPemCertificates, bioPairFree, certificateDer, cString, decodeCertificate, ERR_LIB_MASK, ERR_LIB_OFFSET,
   ERR_LIB_SSL, ERR_REASON_MASK, ERR_SYSTEM_FLAG, forgetAlpn, libcrypto, libssl, type PeerCert,
-  type BioPair, newBioPair, readPrivateKey, ringOffset, ringRead, selectedAlpn, setAlpn, SSL_CTRL_GET_MAX_PROTO_VERSION,
+  type BioPair, newBioPair, readPrivateKey, ringCommit, ringPosition, ringRead, ringSpace, selectedAlpn, setAlpn, SSL_CTRL_GET_MAX_PROTO_VERSION,
   SSL_CTRL_GET_MIN_PROTO_VERSION, SSL_CTRL_MODE, SSL_CTRL_SET_MAX_PROTO_VERSION,
   SSL_CTRL_SET_MIN_PROTO_VERSION, SSL_CTRL_SET_TLSEXT_HOSTNAME, SSL_ERROR_SSL, SSL_ERROR_SYSCALL,
   SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE, SSL_ERROR_ZERO_RETURN,
@@ -484,6 +484,8 @@ export class SSLObject {
   // The engine's input and output rings; the protocol sends straight from the output ring.
   private readonly _bio: BioPair;
   private _outAtRingEnd = false;
+  private _space: Uint8Array | null = null;
+  private _spaceOffset = -1;
   private _cipher: [string, string, number] | null = null;
   private _version: string | null = null;
   private _alpn: string | null = null;
@@ -547,6 +549,29 @@ export class SSLObject {
     return taken > 0 ? taken : 0;
   }
 
+  /**
+   * @internal The input ring's free run, for the transport to receive into (null: full).
+   * Received bytes reach the engine with _commitIncoming(n).
+   */
+  _incomingSpace(): Uint8Array | null {
+    const bio = this._bio;
+    const n = ringSpace(bio);
+    if (n <= 0) return null;
+    const offset = ringPosition(bio.incomingLow, bio.incomingHigh);
+    // The same run comes back whenever the engine has read everything (the ring restarts at
+    // its first byte then), so its view is kept rather than made per receive.
+    if (offset !== this._spaceOffset || n !== this._space?.byteLength) {
+      this._space = bio.incoming.subarray(offset, offset + n);
+      this._spaceOffset = offset;
+    }
+    return this._space;
+  }
+
+  /** @internal Give the engine the `n` bytes received at the start of _incomingSpace(). */
+  _commitIncoming(n: number): void {
+    ringCommit(this._bio, n);
+  }
+
   /** @internal Step the handshake: true once complete, false while it needs input. */
   _doHandshake(): boolean {
     const s = libssl();
@@ -595,7 +620,7 @@ export class SSLObject {
     const bio = this._bio;
     const n = ringRead(bio, 0x7fffffff);
     if (n <= 0) return null;
-    const offset = ringOffset(bio);
+    const offset = ringPosition(bio.outgoingLow, bio.outgoingHigh);
     // A run stops at the ring's end; more may wait at its start.
     this._outAtRingEnd = offset + n === bio.outgoing.byteLength;
     return bio.outgoing.subarray(offset, offset + n);

@@ -102,6 +102,10 @@ export class SSLProtocol implements BufferedProtocolLike {
   private _incoming: Uint8Array | null = null;
   // Received bytes the engine's input ring had no room for, oldest first (see _feedEngine).
   private _unfed: Uint8Array | null = null;
+  // The transport below receives into getBuffer()'s buffer within its read call only, so
+  // getBuffer() may hand out the engine's input ring; the last one did (see getBuffer).
+  private _receivesInPlace = false;
+  private _receivingIntoRing = false;
 
   /** Layer TLS between a socket transport and the user's protocol (asyncio SSLProtocol). */
   constructor(
@@ -133,6 +137,7 @@ export class SSLProtocol implements BufferedProtocolLike {
 
   connectionMade(transport: Transport): void {
     this._transport = transport;
+    this._receivesInPlace = (transport as { _readsInCall?: boolean })._readsInCall === true;
     this._state = DO_HANDSHAKE;
     if (this._handshakeTimeout > 0) {
       this._handshakeTimer = this._loop.callLater(this._handshakeTimeout, checkHandshakeTimeout, this);
@@ -140,13 +145,31 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._doHandshake();
   }
 
-  /** The receive buffer, this connection's own: the transport may lend it to the kernel. */
+  /**
+   * Where the transport receives: straight into the engine's input ring if the transport
+   * writes it only within its read call (saves a copy of every byte); otherwise this
+   * connection's own buffer, which a completion loop may lend to the kernel past close.
+   */
   getBuffer(_sizeHint: number): Uint8Array {
+    if (this._receivesInPlace && this._unfed === null && this._sslobj._ssl !== null) {
+      const space = this._sslobj._incomingSpace();
+      if (space !== null) {
+        this._receivingIntoRing = true;
+        return space;
+      }
+    }
+    this._receivingIntoRing = false;
     return this._incoming ??= new Uint8Array(BUFFER_SIZE);
   }
 
   bufferUpdated(nbytes: number): void {
     if (this._state === UNWRAPPED) return;
+    if (this._receivingIntoRing) {
+      this._receivingIntoRing = false;
+      this._sslobj._commitIncoming(nbytes);
+      this._driveEngine();
+      return;
+    }
     const received = this._incoming!;
     if (this._unfed !== null) {
       // Bytes wait for the engine already: these go after them.
@@ -175,18 +198,23 @@ export class SSLProtocol implements BufferedProtocolLike {
       } else {
         full = true;
       }
-      switch (this._state) {
-        case DO_HANDSHAKE:
-          this._doHandshake();
-          break;
-        case WRAPPED:
-          this._doRead();
-          break;
-        case SHUTDOWN:
-          this._doShutdown();
-          break;
-      }
+      this._driveEngine();
       if (fed === n || this._state === UNWRAPPED) return;
+    }
+  }
+
+  /** Let the engine work on the input it holds, as the state calls for. */
+  private _driveEngine(): void {
+    switch (this._state) {
+      case DO_HANDSHAKE:
+        this._doHandshake();
+        break;
+      case WRAPPED:
+        this._doRead();
+        break;
+      case SHUTDOWN:
+        this._doShutdown();
+        break;
     }
   }
 

@@ -614,6 +614,8 @@ test("1,000 TLS connections opened and closed leak no fd and no OpenSSL object; 
 class CompletionWire {
   out: Uint8Array[] = [];
   closed = false;
+  /** True: model a readiness loop, whose reads write getBuffer()'s buffer within the call. */
+  _readsInCall = false;
   write(d: Uint8Array) {
     this.out.push(d.slice());
   }
@@ -644,12 +646,15 @@ class CompletionWire {
 /**
  * A client and a server SSLProtocol joined by two CompletionWires; pump() moves bytes both ways
  * (receives complete whatever pauseReading() asked, as those already in flight on a completion
- * loop do, 256 KiB at a time) until neither side has anything to send.
+ * loop do, up to getBuffer()'s size at a time) until neither side has anything to send.
+ * `readsInCall`: the wires say they write getBuffer()'s buffer within the read call, so the
+ * protocols receive straight into their engines' input rings.
  */
-function wiredPair(loop: SelectorEventLoop, clientApp: object, serverApp: object) {
+function wiredPair(loop: SelectorEventLoop, clientApp: object, serverApp: object, readsInCall: boolean) {
   const client = new SSLProtocol(loop, clientApp, clientContext(), { serverHostname: "localhost" });
   const server = new SSLProtocol(loop, serverApp, serverContext(), { serverSide: true });
   const toServer = new CompletionWire(), toClient = new CompletionWire();
+  toServer._readsInCall = toClient._readsInCall = readsInCall;
   client.connectionMade(toServer as unknown as Transport);
   server.connectionMade(toClient as unknown as Transport);
   const pump = () => {
@@ -665,7 +670,7 @@ function wiredPair(loop: SelectorEventLoop, clientApp: object, serverApp: object
     client.connectionLost(null);
     server.connectionLost(null);
   };
-  return { client, toServer, pump, close };
+  return { client, server, toServer, pump, close };
 }
 
 test("SSLProtocol: each connection's receive buffer stays its own until bufferUpdated (receives completing together)", () =>
@@ -700,60 +705,67 @@ test("SSLProtocol: each connection's receive buffer stays its own until bufferUp
     server.connectionLost(null);
   }));
 
-test("SSLProtocol: writes past the engine's output ring while the transport paused it wait as plaintext, then all go", () =>
-  withLoop((loop) => {
-    const exceptions = captureExceptions(loop);
-    // 3 MiB in one write and then 1 MiB more: both far past the 256 KiB output ring.
-    const data = pattern(4 << 20);
-    const received = new Collector(loop);
-    let userPaused = 0, userResumed = 0;
-    let userTransport!: Transport;
-    const sender = {
-      connectionMade: (t: Transport) => (userTransport = t),
-      pauseWriting: () => userPaused++,
-      resumeWriting: () => userResumed++,
-    };
-    const { client, toServer, pump, close } = wiredPair(loop, sender, received);
-    pump();
-    assert.ok(userTransport, "handshake done");
-    // The socket transport below says its buffer is full: nothing may reach it now.
-    client.pauseWriting();
-    const sentBefore = toServer.out.length;
-    userTransport.write(data.subarray(0, 3 << 20));
-    userTransport.write(data.subarray(3 << 20));
-    assert.equal(toServer.out.length, sentBefore, "no output while paused");
-    assert.ok(userTransport.getWriteBufferSize() >= 4 << 20, "the writes are counted as buffered");
-    assert.equal(userPaused, 1, "the user's protocol is paused");
-    client.resumeWriting();
-    pump();
-    assert.equal(userTransport.getWriteBufferSize(), 0);
-    assert.equal(userResumed, 1);
-    assert.equal(sha256(concat(received.chunks)), sha256(data));
-    assert.deepEqual(exceptions, []);
-    close();
-  }));
+// Both ways a transport may receive: into the engine's ring within the read call (readiness
+// loops), or into the connection's own buffer lent to the kernel (completion loops).
+for (const readsInCall of [true, false]) {
+  const mode = readsInCall ? " (receiving into the ring)" : " (receiving into a lent buffer)";
+  test(`SSLProtocol${mode}: writes past the engine's output ring while the transport paused it wait as plaintext, then all go`, () =>
+    withLoop((loop) => {
+      const exceptions = captureExceptions(loop);
+      // 3 MiB in one write and then 1 MiB more: both far past the 256 KiB output ring.
+      const data = pattern(4 << 20);
+      const received = new Collector(loop);
+      let userPaused = 0, userResumed = 0;
+      let userTransport!: Transport;
+      const sender = {
+        connectionMade: (t: Transport) => (userTransport = t),
+        pauseWriting: () => userPaused++,
+        resumeWriting: () => userResumed++,
+      };
+      const { client, toServer, pump, close } = wiredPair(loop, sender, received, readsInCall);
+      pump();
+      assert.ok(userTransport, "handshake done");
+      // The socket transport below says its buffer is full: nothing may reach it now.
+      client.pauseWriting();
+      const sentBefore = toServer.out.length;
+      userTransport.write(data.subarray(0, 3 << 20));
+      userTransport.write(data.subarray(3 << 20));
+      assert.equal(toServer.out.length, sentBefore, "no output while paused");
+      assert.ok(userTransport.getWriteBufferSize() >= 4 << 20, "the writes are counted as buffered");
+      assert.equal(userPaused, 1, "the user's protocol is paused");
+      client.resumeWriting();
+      pump();
+      assert.equal(userTransport.getWriteBufferSize(), 0);
+      assert.equal(userResumed, 1);
+      assert.equal(sha256(concat(received.chunks)), sha256(data));
+      assert.deepEqual(exceptions, []);
+      close();
+    }));
 
-test("SSLProtocol: bytes arriving while the user paused reading wait past the engine's input ring, in order", () =>
-  withLoop(async (loop) => {
-    const exceptions = captureExceptions(loop);
-    const data = pattern(2 << 20);
-    const received = new Collector(loop);
-    let senderTransport!: Transport;
-    const { toServer, pump, close } = wiredPair(loop, { connectionMade: (t: Transport) => (senderTransport = t) },
-      received);
-    pump();
-    received.transport.pauseReading();
-    senderTransport.write(data);
-    pump();
-    assert.equal(toServer.out.length, 0, "the server took all 2 MiB in");
-    assert.equal(received.size, 0, "nothing delivered while paused");
-    received.transport.resumeReading();
-    await loop.runUntilComplete(() => sleep(0));
-    assert.equal(received.size, data.length);
-    assert.equal(sha256(concat(received.chunks)), sha256(data));
-    assert.deepEqual(exceptions, []);
-    close();
-  }));
+  test(`SSLProtocol${mode}: bytes arriving while the user paused reading wait past the engine's input ring, in order`, () =>
+    withLoop(async (loop) => {
+      const exceptions = captureExceptions(loop);
+      const data = pattern(2 << 20);
+      const received = new Collector(loop);
+      let senderTransport!: Transport;
+      const { server, toServer, pump, close } = wiredPair(
+        loop, { connectionMade: (t: Transport) => (senderTransport = t) }, received, readsInCall);
+      pump();
+      // Into the engine's input ring (256 + 32 KiB) or the connection's own 256 KiB buffer.
+      assert.equal(server.getBuffer(-1).byteLength, (readsInCall ? 288 : 256) * 1024);
+      received.transport.pauseReading();
+      senderTransport.write(data);
+      pump();
+      assert.equal(toServer.out.length, 0, "the server took all 2 MiB in");
+      assert.equal(received.size, 0, "nothing delivered while paused");
+      received.transport.resumeReading();
+      await loop.runUntilComplete(() => sleep(0));
+      assert.equal(received.size, data.length);
+      assert.equal(sha256(concat(received.chunks)), sha256(data));
+      assert.deepEqual(exceptions, []);
+      close();
+    }));
+}
 
 test("server and clients in one loop: 4 TLS connections echo 256 KiB each at once, every byte intact", () =>
   withLoop(async (loop) => {

@@ -24,6 +24,13 @@ export type { ConnectionOwner, SocketTransportOptions } from "./socket_base.ts";
 /** A TCP or Unix stream connection driven by readiness (asyncio's selector socket transport). */
 export class SelectorSocketTransport extends SocketTransport {
   /** @internal */ declare protected _loop: SelectorEventLoop;
+  /**
+   * @internal A BufferedProtocol's getBuffer() buffer is written only within the read that
+   * asked for it: the protocol may hand out memory it frees in connectionLost (sslproto.ts
+   * receives into its TLS engine's ring). A completion loop lends the buffer to the kernel
+   * until the receive completes, which can be after connectionLost.
+   */
+  readonly _readsInCall = true;
   private readonly _onReadable: () => void;
   private readonly _onWritable: () => void;
 
