@@ -9,13 +9,19 @@
  * as u32: an OpenSSL 3 packed error (err.h: ERR_SYSTEM_FLAG is bit 31, ERR_LIB_OFFSET 23,
  * ERR_REASON_MASK 0x7FFFFF) fits in the low 32 bits of the return register.
  *
+ * The libraries: libssl.so.3 and libcrypto.so.3 on Linux; on Windows OpenSSL 3's own names for
+ * x64, libssl-3-x64.dll and libcrypto-3-x64.dll, found by LoadLibrary's search (the program's
+ * directory, the system directories, PATH). Windows x64 has one calling convention and is
+ * LLP64: `long` and `unsigned long` are 32 bits there, which the i32/u32 results above already
+ * assume, and the `long` arguments of the *_ctrl calls only ever carry small values.
+ *
  * Environment: AIOLOOP_LIBSSL / AIOLOOP_LIBCRYPTO override the library paths.
  */
 import { RuntimeError } from "../loop/errors.ts";
 import {
   type Bound, isNullPointer, makeCallback, type NativeCallback, nativeBytes, type NativePointer,
   openLibrary, pointerAddress, pointerFromAddress, readCString, readEnv, readPointer,
-  type SymbolSpec,
+  isWindows, type SymbolSpec,
 } from "./runtime.ts";
 
 const sslSymbols = {
@@ -191,11 +197,16 @@ type Crypto = Bound<typeof cryptoSymbols>;
 let loaded: { ssl: Ssl; crypto: Crypto } | null = null;
 let loadError: Error | null = null;
 
+/** The libraries' default names on this OS (OpenSSL 3's own names for its Windows x64 DLLs). */
+const defaultNames = isWindows
+  ? { ssl: "libssl-3-x64.dll", crypto: "libcrypto-3-x64.dll" }
+  : { ssl: "libssl.so.3", crypto: "libcrypto.so.3" };
+
 function load(): { ssl: Ssl; crypto: Crypto } {
   if (loaded !== null) return loaded;
   if (loadError !== null) throw loadError;
-  const cryptoPath = readEnv("AIOLOOP_LIBCRYPTO") ?? "libcrypto.so.3";
-  const sslPath = readEnv("AIOLOOP_LIBSSL") ?? "libssl.so.3";
+  const cryptoPath = readEnv("AIOLOOP_LIBCRYPTO") ?? defaultNames.crypto;
+  const sslPath = readEnv("AIOLOOP_LIBSSL") ?? defaultNames.ssl;
   let path = cryptoPath;
   try {
     const crypto = openLibrary(cryptoPath, cryptoSymbols).symbols;
@@ -204,10 +215,13 @@ function load(): { ssl: Ssl; crypto: Crypto } {
     loaded = { ssl, crypto };
     return loaded;
   } catch (e) {
+    const install = isWindows
+      ? "Put OpenSSL 3's DLLs for Windows x64 beside the program or on PATH"
+      : "Install OpenSSL 3 (Debian/Ubuntu: apt-get install libssl3)";
     loadError = new RuntimeError(
-      `TLS needs OpenSSL 3 (libssl.so.3 and libcrypto.so.3), and loading ${path} failed: ` +
-        `${e instanceof Error ? e.message : String(e)}. Install OpenSSL 3 (Debian/Ubuntu: ` +
-        `apt-get install libssl3) or point AIOLOOP_LIBSSL/AIOLOOP_LIBCRYPTO at the libraries.`,
+      `TLS needs OpenSSL 3 (${defaultNames.ssl} and ${defaultNames.crypto}), and loading ${path} ` +
+        `failed: ${e instanceof Error ? e.message : String(e)}. ${install} or point ` +
+        `AIOLOOP_LIBSSL/AIOLOOP_LIBCRYPTO at the libraries.`,
     );
     throw loadError;
   }
