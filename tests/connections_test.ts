@@ -13,10 +13,12 @@ import {
   AF_INET, OSError, type SelectorEventLoop, sleep, socketpair, type Transport,
   ValueError,
 } from "../mod.ts";
-import { captureExceptions, concat, fdCountSettled, stableFdCount, windowsLacks, withLoop } from "./helpers.ts";
+import {
+  captureExceptions, concat, fdCountSettled, handlesLeftSince, stableFdCount, windowsLacks, withLoop,
+} from "./helpers.ts";
 import { hasIpv6, pattern, runPeer, sha256, startPeerServer } from "./net_helpers.ts";
 import { isWindows } from "../ffi/runtime.ts";
-import { handleTypeName, openHandles } from "./windows/win.ts";
+import { openHandles } from "./windows/win.ts";
 
 /** Echoes everything; closes after echoing the peer's EOF. */
 class EchoProtocol {
@@ -410,19 +412,7 @@ test("10,000 connections opened and closed leak no fd", () =>
       assert.equal(await fdCountSettled(before - 1), before - 1, "only the listening socket went");
       return;
     }
-    // Windows: Thread handles come and go with Bun's and Wine's own threads (measured: one open
-    // before gone 8 s after a loop closed; a new one after the 10,000 connections in 1 run of
-    // 3), so the count can move either way. The loop's own thread (its parker) started above.
-    // What a leak here shows is a handle of another kind that was not open before (a socket,
-    // event or completion port), or the listener still open.
-    let added: string[] = [];
-    for (const end = performance.now() + 3000; performance.now() < end;) {
-      const now = openHandles();
-      added = [...now].filter((h) => !handlesBefore.has(h)).map((h) => `${h}:${handleTypeName(h)}`)
-        .filter((name) => !name.endsWith(":Thread"));
-      if (added.length === 0 && !now.has(listener)) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    assert.deepEqual(added, [], "no handle opened by the test is left");
-    assert.ok(!openHandles().has(listener), "the listening socket went");
+    // Windows: compare handle sets, not counts (helpers.ts handlesLeftSince): no handle the
+    // test opened is left, and the listener is gone.
+    assert.deepEqual(await handlesLeftSince(handlesBefore, listener), []);
   }));
