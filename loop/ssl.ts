@@ -21,7 +21,8 @@ import {
   X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH,
 } from "../ffi/libssl.ts";
 import { osError } from "../ffi/libc.ts";
-import { isNullPointer, type NativePointer, readCString } from "../ffi/runtime.ts";
+import { isNullPointer, isWindows, type NativePointer, readCString } from "../ffi/runtime.ts";
+import { systemStoreCertificates } from "../ffi/crypt32.ts";
 import { OSError, ValueError } from "./errors.ts";
 import { isIpAddress } from "./socket.ts";
 
@@ -190,6 +191,22 @@ export const Purpose = {
 /** Purpose.SERVER_AUTH or Purpose.CLIENT_AUTH. */
 export type PurposeName = typeof Purpose[keyof typeof Purpose];
 
+/** Each purpose's extended key usage OID (Python's Purpose.*.oid). */
+const PURPOSE_OID: Record<PurposeName, string> = {
+  serverAuth: "1.3.6.1.5.5.7.3.1",
+  clientAuth: "1.3.6.1.5.5.7.3.2",
+};
+
+/** DER certificates as PEM text. */
+function pemOf(ders: Uint8Array[]): string {
+  return ders.map((der) => {
+    let bin = "";
+    for (const b of der) bin += String.fromCharCode(b);
+    const b64 = btoa(bin).replace(/.{64}/g, "$&\n");
+    return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
+  }).join("");
+}
+
 // ---- SSLContext --------------------------------------------------------------------------------
 
 // An SSL_CTX lives as long as its SSLContext; every SSL made from it holds its own reference.
@@ -354,16 +371,28 @@ export class SSLContext {
     }
   }
 
-  /** Trust the system's CA store (Python's load_default_certs / set_default_verify_paths). */
-  loadDefaultCerts(): void {
+  /**
+   * Trust the system's CA store (Python's load_default_certs): OpenSSL's default verify paths
+   * and, on Windows, as CPython there, the certificates of the system stores "CA" and "ROOT"
+   * that Windows trusts for `purpose`.
+   */
+  loadDefaultCerts(purpose: PurposeName = Purpose.SERVER_AUTH): void {
+    if (!Object.hasOwn(PURPOSE_OID, purpose)) {
+      throw new TypeError(`purpose must be Purpose.SERVER_AUTH or Purpose.CLIENT_AUTH, got ${String(purpose)}`);
+    }
+    if (isWindows) {
+      for (const store of ["CA", "ROOT"]) {
+        addPemCertificates(this._ctx, pemOf(systemStoreCertificates(store, PURPOSE_OID[purpose])));
+      }
+    }
+    this.setDefaultVerifyPaths();
+  }
+
+  /** OpenSSL's default verify paths alone (Python's set_default_verify_paths). */
+  setDefaultVerifyPaths(): void {
     if (libssl().SSL_CTX_set_default_verify_paths(this._ctx) !== 1) {
       throw takeSslError(0, null, "loading the default CA store");
     }
-  }
-
-  /** Same as loadDefaultCerts() (Python's set_default_verify_paths). */
-  setDefaultVerifyPaths(): void {
-    this.loadDefaultCerts();
   }
 
   /**
@@ -443,7 +472,7 @@ export function createDefaultContext(
   if (cafile != null || capath != null || cadata != null) {
     context.loadVerifyLocations(cafile, capath, cadata);
   } else if (context.verifyMode !== CERT_NONE) {
-    context.loadDefaultCerts();
+    context.loadDefaultCerts(purpose);
   }
   return context;
 }

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,7 +23,7 @@ import { isWindows, runScriptCommand } from "../ffi/runtime.ts";
 import {
   captureExceptions, concat, handlesLeftSince, removeTree, stableFdCount, windowsLacks, withLoop,
 } from "./helpers.ts";
-import { openHandles } from "./windows/win.ts";
+import { addToSystemStore, openHandles, removeFromSystemStore } from "./windows/win.ts";
 import { pattern, PYTHON, sha256 } from "./net_helpers.ts";
 
 const OPENSSL = "openssl";
@@ -395,6 +395,35 @@ test("client: a self-signed certificate without its CA loaded is refused (verify
     } finally {
       await peer.stop();
       await ours.stop();
+    }
+  }));
+
+test("client: on Windows, createDefaultContext() trusts the system certificate stores: the test CA added to the user's CA store verifies s_server", {
+  skip: isWindows ? false : "the Windows certificate stores exist only on Windows",
+}, () =>
+  withLoop(async (loop) => {
+    const peer = await loop.runUntilComplete(sServer("server.pem", "server.key"));
+    const f2 = () => new Collector(loop);
+    try {
+      const pem = readFileSync(f("ca.pem"), "utf8").replace(/-----[A-Z ]+-----|\s/g, "");
+      const der = Uint8Array.from(atob(pem), (ch) => ch.charCodeAt(0));
+      addToSystemStore("CA", der);
+      try {
+        // A new default context reads the stores (`ssl: true` reuses one made earlier).
+        const [t, p] = await loop.runUntilComplete(loop.createConnection(f2, "127.0.0.1", peer.port, {
+          ssl: createDefaultContext(),
+          serverHostname: "localhost",
+        }));
+        t.close();
+        assert.equal(await loop.runUntilComplete(p.done), null);
+      } finally {
+        assert.ok(removeFromSystemStore("CA", der), "the CA was still in the store");
+      }
+      // Out of the store again: not trusted.
+      await expectRefused(loop, loop.createConnection(f2, "127.0.0.1", peer.port, { ssl: createDefaultContext() }),
+        20, /^unable to get local issuer certificate$/);
+    } finally {
+      await peer.stop();
     }
   }));
 
@@ -993,6 +1022,7 @@ test("SSLContext: Python's rules and errors", () => {
   assert.throws(() => c.setAlpnProtocols([""]), ValueError);
   assert.throws(() => new SSLContext("both" as "client"), ValueError);
   assert.equal(createDefaultContext().verifyMode, CERT_REQUIRED);
+  assert.throws(() => c.loadDefaultCerts("codeSigning" as "serverAuth"), TypeError);
 });
 
 test("argument errors name the problem", () =>

@@ -1,6 +1,7 @@
 /**
  * kernel32 pieces the Windows cases and the suite files use directly (named pipes, handle
- * checks). Nothing binds at import: the suite files import this on Linux too.
+ * checks), and crypt32's system stores (the TLS tests add a CA there). Nothing binds at import:
+ * the suite files import this on Linux too.
  */
 export {
   FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE, kernel32,
@@ -11,7 +12,8 @@ import {
   OPEN_EXISTING, OVERLAPPED_SIZE, PIPE_ACCESS_DUPLEX, PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE,
   wideString,
 } from "../../ffi/kernel32.ts";
-import { bufferAddress, openLibrary } from "../../ffi/runtime.ts";
+import { certificateBytes, X509_ASN_ENCODING } from "../../ffi/crypt32.ts";
+import { bufferAddress, isNullPointer, type NativePointer, openLibrary } from "../../ffi/runtime.ts";
 
 /**
  * A named pipe opened for overlapped I/O at both ends (as asyncio's windows_utils.pipe makes
@@ -118,4 +120,66 @@ function ntQueryObject(): Ntdll {
     NtQueryObject: { args: ["usize", "u32", "buffer", "u32", "buffer"], result: "i32" },
   }).symbols as unknown as Ntdll;
   return ntdll;
+}
+
+// wincrypt.h, for tests that add a CA to a system store: HCERTSTORE CertOpenStore(LPCSTR
+// lpszStoreProvider, DWORD dwEncodingType, HCRYPTPROV_LEGACY, DWORD dwFlags, const void *pvPara)
+// (the provider is a small integer cast to a pointer); BOOL CertAddEncodedCertificateToStore(
+// HCERTSTORE, DWORD dwCertEncodingType, const BYTE *, DWORD, DWORD dwAddDisposition,
+// PCCERT_CONTEXT *ppCertContext); BOOL CertDeleteCertificateFromStore(PCCERT_CONTEXT), which
+// frees the context.
+const CERT_STORE_PROV_SYSTEM_REGISTRY_W = 13;
+const CERT_SYSTEM_STORE_CURRENT_USER = 0x10000;
+const CERT_STORE_ADD_REPLACE_EXISTING = 3;
+const storeCalls = {
+  CertOpenStore: { args: ["usize", "u32", "usize", "u32", "buffer"], result: "pointer" },
+  CertAddEncodedCertificateToStore: { args: ["pointer", "u32", "buffer", "u32", "u32", "pointer"], result: "i32" },
+  CertEnumCertificatesInStore: { args: ["pointer", "pointer"], result: "pointer" },
+  CertDeleteCertificateFromStore: { args: ["pointer"], result: "i32" },
+  CertCloseStore: { args: ["pointer", "u32"], result: "i32" },
+} as const;
+let stores: ReturnType<typeof openLibrary<typeof storeCalls>>["symbols"] | undefined;
+
+/**
+ * Run `fn` on the current user's registry store `name` ("CA", ...), the one a system store
+ * adds to. Opened directly, not as the system store (a collection): under Wine 8.0 a delete
+ * through the collection is not written back to the registry.
+ */
+function withUserStore<T>(name: string, fn: (store: NativePointer, c: NonNullable<typeof stores>) => T): T {
+  stores ??= openLibrary("crypt32.dll", storeCalls).symbols;
+  const store = stores.CertOpenStore(CERT_STORE_PROV_SYSTEM_REGISTRY_W, 0, 0, CERT_SYSTEM_STORE_CURRENT_USER,
+    wideString(name));
+  if (isNullPointer(store)) throw new Error(`CertOpenStore(${name}) failed: error ${kernel32().GetLastError()}`);
+  try {
+    return fn(store, stores);
+  } finally {
+    stores.CertCloseStore(store, 0);
+  }
+}
+
+/** Add the DER certificate `der` to the current user's certificate store `name`. */
+export function addToSystemStore(name: string, der: Uint8Array): void {
+  withUserStore(name, (store, c) => {
+    if (!c.CertAddEncodedCertificateToStore(store, X509_ASN_ENCODING, der, der.byteLength,
+      CERT_STORE_ADD_REPLACE_EXISTING, null)) {
+      throw new Error(`CertAddEncodedCertificateToStore(${name}) failed: error ${kernel32().GetLastError()}`);
+    }
+  });
+}
+
+/** Delete the DER certificate `der` from the current user's store `name`; whether it was there. */
+export function removeFromSystemStore(name: string, der: Uint8Array): boolean {
+  return withUserStore(name, (store, c) => {
+    for (let cert = c.CertEnumCertificatesInStore(store, null); !isNullPointer(cert);
+      cert = c.CertEnumCertificatesInStore(store, cert)) {
+      const mine = certificateBytes(cert).der;
+      if (mine.byteLength !== der.byteLength || !mine.every((b, i) => b === der[i])) continue;
+      // It frees `cert`, so the enumeration ends here.
+      if (!c.CertDeleteCertificateFromStore(cert)) {
+        throw new Error(`CertDeleteCertificateFromStore failed: error ${kernel32().GetLastError()}`);
+      }
+      return true;
+    }
+    return false;
+  });
 }
