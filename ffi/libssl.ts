@@ -220,7 +220,7 @@ function load(): { ssl: Ssl; crypto: Crypto } {
       : "Install OpenSSL 3 (Debian/Ubuntu: apt-get install libssl3)";
     loadError = new RuntimeError(
       `TLS needs OpenSSL 3 (${defaultNames.ssl} and ${defaultNames.crypto}), and loading ${path} ` +
-        `failed: ${e instanceof Error ? e.message : String(e)}. ${install} or point ` +
+        `failed: ${e instanceof Error ? e.message : String(e)}. ${install}, or point ` +
         `AIOLOOP_LIBSSL/AIOLOOP_LIBCRYPTO at the libraries.`,
     );
     throw loadError;
