@@ -55,6 +55,16 @@ const symbols = {
   // winsock2.h: int WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer,
   //   DWORD cbInBuffer, LPVOID lpvOutBuffer, DWORD cbOutBuffer, LPDWORD lpcbBytesReturned,
   //   LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)
+  // ws2tcpip.h: INT GetAddrInfoW(PCWSTR pNodeName, PCWSTR pServiceName,
+  //   const ADDRINFOW *pHints, PADDRINFOW *ppResult); 0 or an EAI_* (WSA) code, also left for
+  //   WSAGetLastError (MSDN "GetAddrInfoW function (ws2tcpip.h)"). The names may be NULL.
+  GetAddrInfoW: { args: ["pointer", "pointer", "buffer", "buffer"], result: "i32" },
+  // ws2tcpip.h: VOID FreeAddrInfoW(PADDRINFOW pAddrInfo)
+  FreeAddrInfoW: { args: ["pointer"], result: "void" },
+  // ws2tcpip.h: INT GetNameInfoW(const SOCKADDR *pSockaddr, socklen_t SockaddrLength,
+  //   PWCHAR pNodeBuffer, DWORD NodeBufferSize, PWCHAR pServiceBuffer, DWORD ServiceBufferSize,
+  //   INT Flags); 0 or an EAI_* (WSA) code; the buffer sizes count WCHARs (MSDN "GetNameInfoW").
+  GetNameInfoW: { args: ["buffer", "i32", "buffer", "u32", "buffer", "u32", "i32"], result: "i32" },
   WSAIoctl: {
     args: ["usize", "u32", "buffer", "u32", "buffer", "u32", "buffer", "usize", "usize"],
     result: "i32",
@@ -281,6 +291,70 @@ export const SO_UPDATE_ACCEPT_CONTEXT = 0x700b;
 export const SO_UPDATE_CONNECT_CONTEXT = 0x7010;
 /** ws2def.h: `MSG_PARTIAL` 0x8000 (WSARecvFrom: the datagram was cut to the buffer). */
 export const MSG_PARTIAL = 0x8000;
+
+// ---- Name resolution: ws2def.h / ws2tcpip.h -------------------------------------------------
+
+/** ws2def.h: `ADDRINFOW` on x64: ai_flags, ai_family, ai_socktype, ai_protocol (int each),
+ * ai_addrlen (size_t), ai_canonname (PWSTR), ai_addr (struct sockaddr *), ai_next. */
+export const ADDRINFOW_SIZE = 48;
+export const ADDRINFOW_FLAGS = 0;
+export const ADDRINFOW_FAMILY = 4;
+export const ADDRINFOW_SOCKTYPE = 8;
+export const ADDRINFOW_PROTOCOL = 12;
+export const ADDRINFOW_ADDRLEN = 16;
+export const ADDRINFOW_CANONNAME = 24;
+export const ADDRINFOW_ADDR = 32;
+export const ADDRINFOW_NEXT = 40;
+
+// ws2def.h: the ai_flags of ADDRINFOW (their Linux values differ from AI_NUMERICSERV on).
+/** ws2def.h: `AI_PASSIVE` 0x01. */
+export const WIN_AI_PASSIVE = 0x01;
+/** ws2def.h: `AI_CANONNAME` 0x02. */
+export const WIN_AI_CANONNAME = 0x02;
+/** ws2def.h: `AI_NUMERICHOST` 0x04. */
+export const WIN_AI_NUMERICHOST = 0x04;
+/** ws2def.h: `AI_NUMERICSERV` 0x08. */
+export const WIN_AI_NUMERICSERV = 0x08;
+/** ws2def.h: `AI_ALL` 0x0100. */
+export const WIN_AI_ALL = 0x0100;
+/** ws2def.h: `AI_ADDRCONFIG` 0x0400. */
+export const WIN_AI_ADDRCONFIG = 0x0400;
+/** ws2def.h: `AI_V4MAPPED` 0x0800. */
+export const WIN_AI_V4MAPPED = 0x0800;
+
+// ws2def.h: getnameinfo flags.
+/** ws2def.h: `NI_NOFQDN` 0x01. */
+export const WIN_NI_NOFQDN = 0x01;
+/** ws2def.h: `NI_NUMERICHOST` 0x02. */
+export const WIN_NI_NUMERICHOST = 0x02;
+/** ws2def.h: `NI_NAMEREQD` 0x04. */
+export const WIN_NI_NAMEREQD = 0x04;
+/** ws2def.h: `NI_NUMERICSERV` 0x08. */
+export const WIN_NI_NUMERICSERV = 0x08;
+/** ws2def.h: `NI_DGRAM` 0x10. */
+export const WIN_NI_DGRAM = 0x10;
+/** ws2def.h: `NI_MAXHOST` 1025 and `NI_MAXSERV` 32 (buffer sizes, in characters). */
+export const NI_MAXHOST = 1025;
+export const NI_MAXSERV = 32;
+
+// ws2tcpip.h: getaddrinfo/getnameinfo errors are Winsock error codes (winerror.h). There is no
+// EAI_ADDRFAMILY, EAI_SYSTEM or EAI_OVERFLOW, and EAI_NODATA is defined as EAI_NONAME.
+/** ws2tcpip.h: `EAI_AGAIN` = WSATRY_AGAIN 11002. */
+export const WIN_EAI_AGAIN = 11002;
+/** ws2tcpip.h: `EAI_BADFLAGS` = WSAEINVAL 10022. */
+export const WIN_EAI_BADFLAGS = 10022;
+/** ws2tcpip.h: `EAI_FAIL` = WSANO_RECOVERY 11003. */
+export const WIN_EAI_FAIL = 11003;
+/** ws2tcpip.h: `EAI_FAMILY` = WSAEAFNOSUPPORT 10047. */
+export const WIN_EAI_FAMILY = 10047;
+/** ws2tcpip.h: `EAI_MEMORY` = WSA_NOT_ENOUGH_MEMORY 8. */
+export const WIN_EAI_MEMORY = 8;
+/** ws2tcpip.h: `EAI_NONAME` = WSAHOST_NOT_FOUND 11001 (and `EAI_NODATA` = EAI_NONAME). */
+export const WIN_EAI_NONAME = 11001;
+/** ws2tcpip.h: `EAI_SERVICE` = WSATYPE_NOT_FOUND 10109. */
+export const WIN_EAI_SERVICE = 10109;
+/** ws2tcpip.h: `EAI_SOCKTYPE` = WSAESOCKTNOSUPPORT 10044. */
+export const WIN_EAI_SOCKTYPE = 10044;
 
 // winerror.h: Winsock error codes (WSABASEERR 10000 + the BSD number).
 export const WSAEINTR = 10004;

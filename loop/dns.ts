@@ -20,38 +20,81 @@
  * Failures raise {@link gaierror} (Python's socket.gaierror, an OSError) with glibc's EAI_*
  * number as `errno` (negative, e.g. EAI_NONAME = -2), its name as `code` ("EAI_NONAME") and
  * gai_strerror(3)'s text as `strerror` ("Name or service not known").
+ *
+ * On Windows none of the above is emulated: as CPython there, every call goes to Winsock's
+ * getaddrinfo/getnameinfo (GetAddrInfoW/GetNameInfoW, platform/windows_dns.ts), which read the
+ * services file and hosts themselves and answer Windows's way (with type and proto 0, one row
+ * per address, type and proto 0). Calls that may reach the resolver (a host name; getnameinfo
+ * without NI_NUMERICHOST) run on the loop's default executor, as asyncio runs them; IP literals
+ * and a null host are answered at once. The EAI_* numbers there are ws2tcpip.h's (Winsock
+ * error codes: EAI_NONAME = WSAHOST_NOT_FOUND 11001, EAI_NODATA = EAI_NONAME) and `strerror`
+ * is "getaddrinfo failed", CPython's text on Windows, which has no gai_strerror; Windows has no
+ * EAI_ADDRFAMILY, EAI_SYSTEM or EAI_OVERFLOW (the constants keep glibc's numbers there and are
+ * never raised).
  */
 import dns from "node:dns";
 import { readFile } from "node:fs/promises";
 import { libc } from "../ffi/libc.ts";
-import { readCString } from "../ffi/runtime.ts";
+import { isWindows, readCString } from "../ffi/runtime.ts";
+import {
+  WIN_EAI_AGAIN, WIN_EAI_BADFLAGS, WIN_EAI_FAIL, WIN_EAI_FAMILY, WIN_EAI_MEMORY, WIN_EAI_NONAME,
+  WIN_EAI_SERVICE, WIN_EAI_SOCKTYPE,
+} from "../ffi/ws2_32.ts";
+import {
+  type WinAddrInfo, type WinGaiError, winGetaddrinfo, winGetnameinfo,
+} from "../platform/windows_dns.ts";
 import {
   inetNtop4, inetNtop6, inetPton4, inetPton6, interfaceIndex as nativeInterfaceIndex, isIpv4Address,
   isIpv6Address, type SockAddr,
 } from "../ffi/sockaddr.ts";
 import {
   AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST,
-  AI_NUMERICSERV, AI_PASSIVE, AI_V4MAPPED, EAI_ADDRFAMILY, EAI_AGAIN, EAI_BADFLAGS, EAI_FAIL,
-  EAI_FAMILY, EAI_MEMORY, EAI_NODATA, EAI_NONAME, EAI_OVERFLOW, EAI_SERVICE, EAI_SOCKTYPE,
-  EAI_SYSTEM, IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NUMERICHOST, NI_NUMERICSERV,
-  SOCK_DGRAM, SOCK_RAW, SOCK_STREAM,
+  AI_NUMERICSERV, AI_PASSIVE, AI_V4MAPPED, EAI_ADDRFAMILY, EAI_AGAIN as GLIBC_EAI_AGAIN,
+  EAI_BADFLAGS as GLIBC_EAI_BADFLAGS, EAI_FAIL as GLIBC_EAI_FAIL, EAI_FAMILY as GLIBC_EAI_FAMILY,
+  EAI_MEMORY as GLIBC_EAI_MEMORY, EAI_NODATA as GLIBC_EAI_NODATA, EAI_NONAME as GLIBC_EAI_NONAME,
+  EAI_OVERFLOW, EAI_SERVICE as GLIBC_EAI_SERVICE, EAI_SOCKTYPE as GLIBC_EAI_SOCKTYPE, EAI_SYSTEM,
+  IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NUMERICHOST, NI_NUMERICSERV, SOCK_DGRAM,
+  SOCK_RAW, SOCK_STREAM,
 } from "../ffi/socket_constants.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
 import { CancelledError, OSError } from "./errors.ts";
+import { task } from "./executor.ts";
 import type { Future } from "./futures.ts";
 
-export {
-  EAI_ADDRFAMILY, EAI_AGAIN, EAI_BADFLAGS, EAI_FAIL, EAI_FAMILY, EAI_MEMORY, EAI_NODATA,
-  EAI_NONAME, EAI_OVERFLOW, EAI_SERVICE, EAI_SOCKTYPE, EAI_SYSTEM,
-} from "../ffi/socket_constants.ts";
+export { EAI_ADDRFAMILY, EAI_OVERFLOW, EAI_SYSTEM };
+// This OS's getaddrinfo error numbers: <netdb.h>'s (glibc), or ws2tcpip.h's on Windows.
+/** Bad `flags` (glibc -1; Windows WSAEINVAL 10022). */
+export const EAI_BADFLAGS: number = isWindows ? WIN_EAI_BADFLAGS : GLIBC_EAI_BADFLAGS;
+/** Name or service not known (glibc -2; Windows WSAHOST_NOT_FOUND 11001). */
+export const EAI_NONAME: number = isWindows ? WIN_EAI_NONAME : GLIBC_EAI_NONAME;
+/** Temporary failure in name resolution (glibc -3; Windows WSATRY_AGAIN 11002). */
+export const EAI_AGAIN: number = isWindows ? WIN_EAI_AGAIN : GLIBC_EAI_AGAIN;
+/** Non-recoverable failure (glibc -4; Windows WSANO_RECOVERY 11003). */
+export const EAI_FAIL: number = isWindows ? WIN_EAI_FAIL : GLIBC_EAI_FAIL;
+/** No address for the name (glibc -5; Windows defines it as EAI_NONAME, 11001). */
+export const EAI_NODATA: number = isWindows ? WIN_EAI_NONAME : GLIBC_EAI_NODATA;
+/** Family not supported (glibc -6; Windows WSAEAFNOSUPPORT 10047). */
+export const EAI_FAMILY: number = isWindows ? WIN_EAI_FAMILY : GLIBC_EAI_FAMILY;
+/** Socket type not supported (glibc -7; Windows WSAESOCKTNOSUPPORT 10044). */
+export const EAI_SOCKTYPE: number = isWindows ? WIN_EAI_SOCKTYPE : GLIBC_EAI_SOCKTYPE;
+/** Service not supported for the socket type (glibc -8; Windows WSATYPE_NOT_FOUND 10109). */
+export const EAI_SERVICE: number = isWindows ? WIN_EAI_SERVICE : GLIBC_EAI_SERVICE;
+/** Out of memory (glibc -10; Windows WSA_NOT_ENOUGH_MEMORY 8). */
+export const EAI_MEMORY: number = isWindows ? WIN_EAI_MEMORY : GLIBC_EAI_MEMORY;
 
 const eaiNames: Record<number, string> = {
-  [EAI_BADFLAGS]: "EAI_BADFLAGS", [EAI_NONAME]: "EAI_NONAME", [EAI_AGAIN]: "EAI_AGAIN",
-  [EAI_FAIL]: "EAI_FAIL", [EAI_NODATA]: "EAI_NODATA", [EAI_FAMILY]: "EAI_FAMILY",
-  [EAI_SOCKTYPE]: "EAI_SOCKTYPE", [EAI_SERVICE]: "EAI_SERVICE",
-  [EAI_ADDRFAMILY]: "EAI_ADDRFAMILY", [EAI_MEMORY]: "EAI_MEMORY", [EAI_SYSTEM]: "EAI_SYSTEM",
-  [EAI_OVERFLOW]: "EAI_OVERFLOW",
+  [EAI_BADFLAGS]: "EAI_BADFLAGS", [EAI_NODATA]: "EAI_NODATA", [EAI_NONAME]: "EAI_NONAME",
+  [EAI_AGAIN]: "EAI_AGAIN", [EAI_FAIL]: "EAI_FAIL", [EAI_FAMILY]: "EAI_FAMILY",
+  [EAI_SOCKTYPE]: "EAI_SOCKTYPE", [EAI_SERVICE]: "EAI_SERVICE", [EAI_MEMORY]: "EAI_MEMORY",
+  ...(isWindows ? {} : {
+    [EAI_ADDRFAMILY]: "EAI_ADDRFAMILY", [EAI_SYSTEM]: "EAI_SYSTEM", [EAI_OVERFLOW]: "EAI_OVERFLOW",
+  }),
 };
+
+/** gai_strerror(3)'s text; on Windows CPython's ("getaddrinfo failed": it has no gai_strerror there). */
+function eaiText(eai: number): string {
+  return isWindows ? "getaddrinfo failed" : readCString(libc.gai_strerror(eai));
+}
 
 /**
  * A failed address lookup (Python's socket.gaierror, a subclass of OSError): `errno` is the
@@ -63,7 +106,7 @@ export class gaierror extends OSError {
   override name = "gaierror";
   /** The error for EAI_* code `eai`; `context` says what was being looked up. */
   constructor(eai: number, context?: string, options?: { cause?: unknown }) {
-    super(eai, eaiNames[eai] ?? `EAI_${-eai}`, readCString(libc.gai_strerror(eai)), context);
+    super(eai, eaiNames[eai] ?? `EAI_${Math.abs(eai)}`, eaiText(eai), context);
     if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
   }
 }
@@ -290,6 +333,7 @@ export async function getaddrinfo(
   if (host !== null && host !== undefined && typeof host !== "string") {
     throw new TypeError(`getaddrinfo() host must be a string or null, got ${typeof host}`);
   }
+  if (isWindows) return await windowsGetaddrinfo(loop, host ?? null, port, family, type, proto, flags);
   if (family !== AF_UNSPEC && family !== AF_INET && family !== AF_INET6) {
     throw new gaierror(EAI_FAMILY, `getaddrinfo family ${family}`);
   }
@@ -361,6 +405,7 @@ export async function getnameinfo(
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw new TypeError(`getnameinfo() port must be an integer 0-65535, got ${String(port)}`);
   }
+  if (isWindows) return await windowsGetnameinfo(loop, sockaddr, flags);
   let numericHost: string;
   if (isIpv4Address(host)) {
     if (sockaddr.length !== 2) throw new gaierror(EAI_FAMILY, "getnameinfo: IPv4 sockaddr must be [host, port]");
@@ -394,4 +439,68 @@ export async function getnameinfo(
     name = numericHost; // no name for it: the numeric form, as glibc gives without NI_NAMEREQD
   }
   return [name, service];
+}
+
+// ---- Windows: Winsock's own (platform/windows_dns.ts) ---------------------------------------
+
+const windowsDns = new URL("../platform/windows_dns.ts", import.meta.url).href;
+
+/**
+ * Run `name` of platform/windows_dns.ts: at once when it cannot reach the resolver, else on
+ * the loop's default executor (its Future: cancelling the awaiting Task cancels the wait).
+ */
+async function windowsCall<T>(
+  loop: BaseEventLoop,
+  offLoop: boolean,
+  name: "winGetaddrinfo" | "winGetnameinfo",
+  args: unknown[],
+): Promise<T | WinGaiError> {
+  if (offLoop) return await loop.runInExecutor<T | WinGaiError>(null, task(windowsDns, name), ...args);
+  const fn = (name === "winGetaddrinfo" ? winGetaddrinfo : winGetnameinfo) as (...a: unknown[]) => T | WinGaiError;
+  return fn(...args);
+}
+
+async function windowsGetaddrinfo(
+  loop: BaseEventLoop,
+  host: string | null,
+  port: unknown,
+  family: number,
+  type: number,
+  proto: number,
+  flags: number,
+): Promise<AddrInfo[]> {
+  // CPython passes an int port to getaddrinfo as its decimal text, a str as is, None as NULL.
+  let service: string | null;
+  if (port === null || port === undefined) service = null;
+  else if (typeof port === "number") {
+    if (!Number.isInteger(port)) throw new TypeError(`getaddrinfo() port must be an integer, got ${port}`);
+    service = String(port);
+  } else if (typeof port === "string") service = port;
+  else throw new TypeError(`getaddrinfo() port must be a number, a string or null, got ${typeof port}`);
+  const offLoop = host !== null && !isIpv4Address(host) && !isIpv6Address(host);
+  const answer = await windowsCall<WinAddrInfo[]>(loop, offLoop, "winGetaddrinfo", [
+    host, service, family, type, proto, flags,
+  ]);
+  if (!Array.isArray(answer)) throw new gaierror(answer.error, `getaddrinfo '${host}' port ${service}`);
+  return answer;
+}
+
+async function windowsGetnameinfo(
+  loop: BaseEventLoop,
+  sockaddr: readonly [string, number] | readonly [string, number, number, number],
+  flags: number,
+): Promise<[host: string, service: string]> {
+  const host = sockaddr[0];
+  let family: number;
+  // CPython first resolves the host with AI_NUMERICHOST: anything but an IP literal fails there.
+  if (isIpv4Address(host)) {
+    if (sockaddr.length !== 2) throw new gaierror(EAI_FAMILY, "getnameinfo: IPv4 sockaddr must be [host, port]");
+    family = AF_INET;
+  } else if (isIpv6Address(host)) family = AF_INET6;
+  else throw new gaierror(EAI_NONAME, `getnameinfo '${host}' (the host must be an IP address)`);
+  const answer = await windowsCall<[string, string]>(loop, !(flags & NI_NUMERICHOST), "winGetnameinfo", [
+    family, [...sockaddr], flags,
+  ]);
+  if (!Array.isArray(answer)) throw new gaierror(answer.error, `getnameinfo '${host}'`);
+  return answer;
 }
