@@ -15,7 +15,7 @@ status=0
 timeout 900 "$bun_wine" "$repo/tests/windows/run.ts" "$@" || status=$?
 # Suite files that run on Windows (README, Windows section). Not yet: see the README.
 suites=(sock_ops_test.ts streams_test.ts selector_socket_test.ts connections_test.ts socket_test.ts
-  subprocess_test.ts signals_test.ts pipes_test.ts ssl_test.ts)
+  subprocess_test.ts signals_test.ts pipes_test.ts ssl_test.ts dns_test.ts)
 if [[ $# -eq 0 ]]; then
   log="$(mktemp)"
   for f in "${suites[@]}"; do
