@@ -1,5 +1,5 @@
 /**
- * TLS echo benchmark (issue 6): aioloop's TLS (OpenSSL over memory BIOs, through FFI) against
+ * TLS echo benchmark (issue 6): aioloop's TLS (OpenSSL over a BIO pair's rings, through FFI) against
  * Deno's and Bun's native TLS servers and Python asyncio/uvloop with the ssl module, in the same
  * run, as one markdown table.
  *
@@ -8,16 +8,15 @@
  *
  * Builds bench/tls/tls_load_client.c with gcc (-lssl -lcrypto: needs libssl-dev) and a
  * throwaway self-signed EC P-256 certificate (openssl CLI) into bench/.build/ (never committed).
- * Every server starts once, pinned to one CPU; the load client runs pinned to the other, the
- * servers in turn, round after round (the VM's speed drifts), and each cell is the median over
- * the rounds. Needs /usr/bin/python3 with uvloop (env PY= picks another Python).
+ * Each round starts every server afresh, in turn, pinned to one CPU; the load client runs
+ * pinned to the other (the VM's speed drifts), and each cell is the median over the rounds. Needs /usr/bin/python3 with uvloop (env PY= picks another Python).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { cpuSeconds, freePort, killAll, startServer } from "../lib/servers.ts";
+import { cpuSeconds, freePort, killAll, startServer, stopServer } from "../lib/servers.ts";
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const BIN = `${ROOT}/node_modules/.bin`;
@@ -103,35 +102,39 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const sizeName = (n: number) => (n % 1024 === 0 ? `${n / 1024} KiB` : `${n} B`);
 
 prepare();
-const running = new Map<string, { port: number; child: ChildProcess }>();
+// Rounds go over every server in turn, a fresh process each round (as bench/echo.ts): a burst
+// of load from elsewhere lands on one run of several servers, and the process-to-process
+// spread of the JS runtimes (fresh-memory costs, bench/README.md) shows in the median instead
+// of one process deciding a row.
+const started = new Set<string>();
 const notes: string[] = [];
-for (const s of SERVERS) {
-  const port = await freePort();
-  try {
-    const child = await startServer(s.cmd, port, SERVER_CPU, ROOT);
-    await load(port, 1024, 0.2); // smoke run
-    running.set(s.name, { port, child });
-    log(`started ${s.name} on ${port}`);
-  } catch (e) {
-    notes.push(`${s.name}: skipped (${(e as Error).message})`);
-    log(`skipped ${s.name}: ${(e as Error).message}`);
-  }
-}
 const results = new Map<string, Result[]>();
 for (let round = 1; round <= RUNS; round++) {
-  for (const size of SIZES) {
-    for (const [name, { port, child }] of running) {
+  for (const s of SERVERS) {
+    const port = await freePort();
+    let child: ChildProcess;
+    try {
+      child = await startServer(s.cmd, port, SERVER_CPU, ROOT);
+      await load(port, 1024, 0.2); // smoke run
+    } catch (e) {
+      notes.push(`${s.name} round ${round}: not started (${(e as Error).message})`);
+      log(`skipped ${s.name}: ${(e as Error).message}`);
+      continue;
+    }
+    started.add(s.name);
+    for (const size of SIZES) {
       try {
         const cpuBefore = cpuSeconds(child.pid!);
         const r = await load(port, size, DURATION);
         r.cpu_us = (cpuSeconds(child.pid!) - cpuBefore) * 1e6 / (r.rps * (DURATION + WARMUP));
-        const key = `${name}|${size}`;
+        const key = `${s.name}|${size}`;
         results.set(key, [...(results.get(key) ?? []), r]);
-        log(`round ${round} ${sizeName(size)} ${name}: ${fmt(r.rps)} req/s, p50 ${r.p50_us.toFixed(0)} µs`);
+        log(`round ${round} ${sizeName(size)} ${s.name}: ${fmt(r.rps)} req/s, p50 ${r.p50_us.toFixed(0)} µs`);
       } catch (e) {
-        notes.push(`${name} ${sizeName(size)} round ${round}: ${(e as Error).message}`);
+        notes.push(`${s.name} ${sizeName(size)} round ${round}: ${(e as Error).message}`);
       }
     }
+    await stopServer(child);
   }
 }
 killAll();
@@ -142,14 +145,14 @@ const cell = (name: string, size: number, f: (r: Result) => number) => {
 };
 const header = ["server", ...SIZES.flatMap((s) => [`${sizeName(s)} req/s`, `${sizeName(s)} p50 µs`, `${sizeName(s)} p99 µs`, `${sizeName(s)} CPU µs/req`])];
 const lines = [
-  `TLS echo, ${CONNS} connections ping-ponging one message each, TLS 1.3, median of ${RUNS} rounds × ${DURATION} s; ` +
+  `TLS echo, ${CONNS} connections ping-ponging one message each, TLS 1.3, median of ${RUNS} rounds × ${DURATION} s, a fresh server process each round; ` +
   `server on CPU ${SERVER_CPU}, C load client (OpenSSL) on CPU ${CLIENT_CPU}`,
   "",
   `| ${header.join(" | ")} |`,
   `|---|${header.slice(1).map(() => "---:").join("|")}|`,
 ];
 for (const { name } of SERVERS) {
-  if (!running.has(name)) continue;
+  if (!started.has(name)) continue;
   const cols = SIZES.flatMap((s) => [
     fmt(cell(name, s, (r) => r.rps)), cell(name, s, (r) => r.p50_us).toFixed(0), cell(name, s, (r) => r.p99_us).toFixed(0),
     cell(name, s, (r) => r.cpu_us!).toFixed(1),
