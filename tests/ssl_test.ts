@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
 import {
   CERT_NONE, CERT_REQUIRED, createDefaultContext, NotImplementedError, openConnection, OSError,
+  type StreamReader, type StreamWriter,
   type SelectorEventLoop, SSLCertVerificationError, SSLContext, SSLError, type SSLObject,
   sleep, SSLProtocol, startServer, tlsObjectCounts, type Transport, ValueError, RuntimeError,
 } from "../mod.ts";
@@ -335,6 +336,34 @@ test("client: verified handshake with openssl s_server: ALPN h2, cipher, peercer
     }
   }));
 
+/**
+ * Send `data` in 256 KiB writes with drain() while reading the echo back: the echo. Flow
+ * control holds across the TLS layer: drain() keeps the write buffer bounded.
+ */
+async function echoedThrough(reader: StreamReader, writer: StreamWriter, data: Uint8Array): Promise<Uint8Array> {
+  const sending = (async () => {
+    for (let i = 0; i < data.length; i += 256 * 1024) {
+      writer.write(data.subarray(i, i + 256 * 1024));
+      await writer.drain();
+      assert.ok(writer.transport.getWriteBufferSize() <= 64 * 1024 + 256 * 1024 + 8192);
+    }
+  })();
+  const received = await reader.readexactly(data.length);
+  await sending;
+  return received;
+}
+
+/** A streams server's client handler: echo in 64 KiB reads, with drain(), until EOF. */
+async function echoStream(reader: StreamReader, writer: StreamWriter): Promise<void> {
+  for (;;) {
+    const chunk = await reader.read(1 << 16);
+    if (chunk.length === 0) break;
+    writer.write(chunk);
+    await writer.drain();
+  }
+  writer.close();
+}
+
 test("client: 10 MiB echoed through a Python asyncio ssl server via openConnection(ssl), checksummed", noPython, () =>
   withLoop(async (loop) => {
     const peer = await loop.runUntilComplete(tlsPeerServer("echo-server", f("server.pem"), f("server.key")));
@@ -346,16 +375,7 @@ test("client: 10 MiB echoed through a Python asyncio ssl server via openConnecti
           serverHostname: "localhost",
         });
         assert.equal((writer.getExtraInfo("sslObject") as SSLObject).serverHostname, "localhost");
-        const sending = (async () => {
-          for (let i = 0; i < data.length; i += 256 * 1024) {
-            writer.write(data.subarray(i, i + 256 * 1024));
-            await writer.drain();
-            // Flow control holds across the TLS layer: drain() keeps the buffer bounded.
-            assert.ok(writer.transport.getWriteBufferSize() <= 64 * 1024 + 256 * 1024 + 8192);
-          }
-        })();
-        const received = await reader.readexactly(data.length);
-        await sending;
+        const received = await echoedThrough(reader, writer, data);
         writer.close();
         await writer.waitClosed();
         return received;
@@ -530,15 +550,7 @@ test("server: openssl s_client verifies an aioloop TLS server, negotiates ALPN h
 test("server: a Python asyncio ssl client echoes 10 MiB through startServer(ssl) with ALPN h2, checksummed", noPython, () =>
   withLoop(async (loop) => {
     const exceptions = captureExceptions(loop);
-    const server = await loop.runUntilComplete(() => startServer(async (reader, writer) => {
-      for (;;) {
-        const chunk = await reader.read(1 << 16);
-        if (chunk.length === 0) break;
-        writer.write(chunk);
-        await writer.drain();
-      }
-      writer.close();
-    }, "127.0.0.1", 0, { ssl: serverContext(["h2", "http/1.1"]) }));
+    const server = await loop.runUntilComplete(() => startServer(echoStream, "127.0.0.1", 0, { ssl: serverContext(["h2", "http/1.1"]) }));
     const out = await loop.runUntilComplete(
       runTlsPeer("echo-client", portOf(server), f("ca.pem"), "localhost", 10 << 20, "h2"),
     );
@@ -551,30 +563,14 @@ test("server: a Python asyncio ssl client echoes 10 MiB through startServer(ssl)
 test("aioloop on both sides: 10 MiB echoed through openConnection(ssl) and startServer(ssl), ALPN h2, checksummed", () =>
   withLoop(async (loop) => {
     const exceptions = captureExceptions(loop);
-    const server = await loop.runUntilComplete(() => startServer(async (reader, writer) => {
-      for (;;) {
-        const chunk = await reader.read(1 << 16);
-        if (chunk.length === 0) break;
-        writer.write(chunk);
-        await writer.drain();
-      }
-      writer.close();
-    }, "127.0.0.1", 0, { ssl: serverContext(["h2", "http/1.1"]) }));
+    const server = await loop.runUntilComplete(() => startServer(echoStream, "127.0.0.1", 0, { ssl: serverContext(["h2", "http/1.1"]) }));
     const data = pattern(10 << 20);
     const [got, alpn] = await loop.runUntilComplete(async () => {
       const [reader, writer] = await openConnection("127.0.0.1", portOf(server), {
         ssl: clientContext(["h2"]),
         serverHostname: "localhost",
       });
-      const sending = (async () => {
-        for (let i = 0; i < data.length; i += 256 * 1024) {
-          writer.write(data.subarray(i, i + 256 * 1024));
-          await writer.drain();
-          assert.ok(writer.transport.getWriteBufferSize() <= 64 * 1024 + 256 * 1024 + 8192);
-        }
-      })();
-      const received = await reader.readexactly(data.length);
-      await sending;
+      const received = await echoedThrough(reader, writer, data);
       const alpn = (writer.getExtraInfo("sslObject") as SSLObject).selectedAlpnProtocol();
       writer.close();
       await writer.waitClosed();
@@ -645,82 +641,69 @@ test("server: a client dropping mid-handshake (half a ClientHello) is cleaned up
     server.close();
   }));
 
+/**
+ * A server protocol writing `data` in 64 KiB chunks while the transport lets it (flow control),
+ * closing when all is written; notes pauses and the largest write buffer it saw.
+ */
+class Pump {
+  static readonly chunk = 64 * 1024;
+  t!: Transport;
+  sent = 0;
+  paused = false;
+  pauses = 0;
+  maxBuffered = 0;
+  constructor(private readonly data: Uint8Array, private readonly onLost: () => void = () => {}) {}
+  connectionMade(t: Transport) {
+    this.t = t;
+    this.pump();
+  }
+  pump() {
+    const total = this.data.length;
+    while (!this.paused && this.sent < total) {
+      this.t.write(this.data.subarray(this.sent, this.sent + Pump.chunk));
+      this.sent += Pump.chunk;
+      this.maxBuffered = Math.max(this.maxBuffered, this.t.getWriteBufferSize());
+    }
+    if (this.sent >= total && !this.paused) this.t.close();
+  }
+  pauseWriting() {
+    this.pauses++;
+    this.paused = true;
+  }
+  resumeWriting() {
+    this.paused = false;
+    this.pump();
+  }
+  connectionLost() {
+    this.onLost();
+  }
+}
+
 test("flow control across TLS: a slow Python reader pauses the writer; buffers stay bounded; 8 MiB arrive intact", noPython, () =>
   withLoop(async (loop) => {
-    const total = 8 << 20, chunk = 64 * 1024;
+    const total = 8 << 20;
     const data = pattern(total);
-    let pauses = 0, maxBuffered = 0;
     const finished = loop.createFuture<void>();
-    class Pump {
-      t!: Transport;
-      sent = 0;
-      paused = false;
-      connectionMade(t: Transport) {
-        this.t = t;
-        this.pump();
-      }
-      pump() {
-        while (!this.paused && this.sent < total) {
-          this.t.write(data.subarray(this.sent, this.sent + chunk));
-          this.sent += chunk;
-          maxBuffered = Math.max(maxBuffered, this.t.getWriteBufferSize());
-        }
-        if (this.sent >= total && !this.paused) this.t.close();
-      }
-      pauseWriting() {
-        pauses++;
-        this.paused = true;
-      }
-      resumeWriting() {
-        this.paused = false;
-        this.pump();
-      }
-      connectionLost() {
-        if (!finished.done()) finished.setResult();
-      }
-    }
-    const server = await loop.createServer(() => new Pump(), "127.0.0.1", 0, { ssl: serverContext() });
+    let pump!: Pump;
+    const server = await loop.createServer(() => (pump = new Pump(data, () => {
+      if (!finished.done()) finished.setResult();
+    })), "127.0.0.1", 0, { ssl: serverContext() });
     const out = await loop.runUntilComplete(runTlsPeer("slow-reader", portOf(server), f("ca.pem"), 1));
     assert.equal(out, `${sha256(data)} ${total}`);
     await loop.runUntilComplete(finished);
-    assert.ok(pauses > 0, "pauseWriting was called");
+    assert.ok(pump.pauses > 0, "pauseWriting was called");
     // One chunk past the high-water mark at most (plus TLS record overhead).
-    assert.ok(maxBuffered <= 64 * 1024 + chunk + 4096, `max buffered ${maxBuffered}`);
+    assert.ok(pump.maxBuffered <= 64 * 1024 + Pump.chunk + 4096, `max buffered ${pump.maxBuffered}`);
     server.close();
   }));
 
 test("flow control across TLS, aioloop on both sides: a client not reading holds the server's writer back; 16 MiB arrive intact", () =>
   withLoop(async (loop) => {
     // More than the loopback connection's kernel buffers hold (several MB each way).
-    const total = 16 << 20, chunk = 64 * 1024;
+    const total = 16 << 20;
     const data = pattern(total);
-    let maxBuffered = 0;
-    class Pump {
-      t!: Transport;
-      sent = 0;
-      paused = false;
-      connectionMade(t: Transport) {
-        this.t = t;
-        this.pump();
-      }
-      pump() {
-        while (!this.paused && this.sent < total) {
-          this.t.write(data.subarray(this.sent, this.sent + chunk));
-          this.sent += chunk;
-          maxBuffered = Math.max(maxBuffered, this.t.getWriteBufferSize());
-        }
-        if (this.sent >= total && !this.paused) this.t.close();
-      }
-      pauseWriting() {
-        this.paused = true;
-      }
-      resumeWriting() {
-        this.paused = false;
-        this.pump();
-      }
-    }
     let pump: Pump | undefined;
-    const server = await loop.createServer(() => (pump = new Pump()), "127.0.0.1", 0, { ssl: serverContext() });
+    const server = await loop.createServer(() => (pump = new Pump(data)), "127.0.0.1", 0, { ssl: serverContext() });
     const [t, p] = await loop.runUntilComplete(loop.createConnection(() => new Collector(loop), "127.0.0.1",
       portOf(server), { ssl: clientContext() }));
     t.pauseReading();
@@ -732,7 +715,7 @@ test("flow control across TLS, aioloop on both sides: a client not reading holds
     assert.equal(p.size, total);
     assert.equal(sha256(concat(p.chunks)), sha256(data));
     // One chunk past the high-water mark at most (plus TLS record overhead).
-    assert.ok(maxBuffered <= 64 * 1024 + chunk + 4096, `max buffered ${maxBuffered}`);
+    assert.ok(pump!.maxBuffered <= 64 * 1024 + Pump.chunk + 4096, `max buffered ${pump!.maxBuffered}`);
     server.close();
   }));
 
