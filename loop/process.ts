@@ -11,7 +11,7 @@ import type { Future } from "./futures.ts";
 import { SubprocessProtocol } from "./protocols.ts";
 import { splitArgs, type SubprocessOptions, type BaseSubprocessTransport } from "./subprocess.ts";
 import { asBytes, type BytesLike } from "./socket.ts";
-import { StreamReader, type StreamReaderProtocol, StreamWriter } from "./streams.ts";
+import { DrainWaiters, StreamReader, type StreamReaderProtocol, StreamWriter } from "./streams.ts";
 import type { ReadTransport, SubprocessTransport, Transport } from "./transports/base.ts";
 
 /** Options of createSubprocessExec/Shell: the loop's, plus the readers' buffer limit. */
@@ -37,15 +37,14 @@ export class SubprocessStreamProtocol extends SubprocessProtocol {
   private _processExited = false;
   private readonly _pipeFds: number[] = [];
   private readonly _stdinClosed: Future<void>;
-  // Write flow control of stdin (asyncio's FlowControlMixin).
-  private _paused = false;
-  private _drainWaiters: Future<void>[] = [];
-  private _connectionLost = false;
+  // Write flow control of stdin.
+  private readonly _drain: DrainWaiters;
 
   /** Made by createSubprocessExec/createSubprocessShell; `_limit` is the readers' buffer limit. */
   constructor(private readonly _limit: number | undefined, private readonly _loop: BaseEventLoop) {
     super();
     this._stdinClosed = _loop.createFuture<void>();
+    this._drain = new DrainWaiters(_loop);
   }
 
   /** Wrap each pipe of the child in a StreamReader or StreamWriter. */
@@ -121,38 +120,22 @@ export class SubprocessStreamProtocol extends SubprocessProtocol {
 
   /** stdin's buffer is full: drain() waits. */
   override pauseWriting(): void {
-    this._paused = true;
+    this._drain.pause();
   }
 
   /** stdin's buffer drained: wake drain() waiters. */
   override resumeWriting(): void {
-    this._paused = false;
-    for (const w of this._drainWaiters) if (!w.done()) w.setResult();
+    this._drain.resume();
   }
 
   /** The transport closed: wake drain() waiters with `exc`, or let them return. */
   override connectionLost(exc: Error | null): void {
-    this._connectionLost = true;
-    if (!this._paused) return;
-    for (const w of this._drainWaiters) {
-      if (w.done()) continue;
-      if (exc === null) w.setResult();
-      else w.setException(exc);
-    }
+    this._drain.lost(exc);
   }
 
   /** @internal For StreamWriter.drain(). */
-  async _drainHelper(): Promise<void> {
-    if (this._connectionLost) throw new OSError(ECONNRESET, "ECONNRESET", "Connection lost");
-    if (!this._paused) return;
-    const waiter = this._loop.createFuture<void>();
-    this._drainWaiters.push(waiter);
-    try {
-      await waiter;
-    } finally {
-      const i = this._drainWaiters.indexOf(waiter);
-      if (i >= 0) this._drainWaiters.splice(i, 1);
-    }
+  _drainHelper(): Promise<void> {
+    return this._drain.wait();
   }
 
   /** @internal For StreamWriter.waitClosed(): stdin's pipe closed. */

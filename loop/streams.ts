@@ -394,6 +394,55 @@ export type ClientConnectedCallback = (
 ) => void | PromiseLike<void>;
 
 /**
+ * @internal Write flow control for a streams protocol (asyncio's FlowControlMixin): the
+ * transport's pauseWriting()/resumeWriting() and connectionLost() go here, and
+ * StreamWriter.drain() waits in wait().
+ */
+export class DrainWaiters {
+  private _paused = false;
+  private _connectionLost = false;
+  private readonly _waiters: Future<void>[] = [];
+
+  constructor(private readonly _loop: BaseEventLoop) {}
+
+  /** The transport's buffer is full: wait() waits. */
+  pause(): void {
+    this._paused = true;
+  }
+
+  /** The transport's buffer drained: wake the waiters. */
+  resume(): void {
+    this._paused = false;
+    for (const w of this._waiters) if (!w.done()) w.setResult();
+  }
+
+  /** The connection is lost: wake the waiters with `exc`, or let them return. */
+  lost(exc: Error | null): void {
+    this._connectionLost = true;
+    if (!this._paused) return;
+    for (const w of this._waiters) {
+      if (w.done()) continue;
+      if (exc === null) w.setResult();
+      else w.setException(exc);
+    }
+  }
+
+  /** Wait while writing is paused; ConnectionResetError once the connection is lost. */
+  async wait(): Promise<void> {
+    if (this._connectionLost) throw connectionLostError();
+    if (!this._paused) return;
+    const waiter = this._loop.createFuture<void>();
+    this._waiters.push(waiter);
+    try {
+      await waiter;
+    } finally {
+      const i = this._waiters.indexOf(waiter);
+      if (i >= 0) this._waiters.splice(i, 1);
+    }
+  }
+}
+
+/**
  * The protocol between a transport and a StreamReader (asyncio.StreamReaderProtocol): feeds
  * it received bytes and EOF, and gives StreamWriter.drain() its flow control. With a
  * `clientConnectedCb` (servers), each connection gets a StreamWriter and the callback runs.
@@ -404,10 +453,7 @@ export class StreamReaderProtocol extends Protocol {
   private readonly _loop: BaseEventLoop;
   private readonly _closed: Future<void>;
   private _overSsl = false;
-  // Write flow control (asyncio's FlowControlMixin).
-  private _paused = false;
-  private _drainWaiters: Future<void>[] = [];
-  private _connectionLost = false;
+  private readonly _drain: DrainWaiters;
 
   /**
    * A protocol feeding `streamReader`; `clientConnectedCb(reader, writer)` runs for each connection
@@ -426,6 +472,7 @@ export class StreamReaderProtocol extends Protocol {
     this._clientConnectedCb = clientConnectedCb;
     this._loop = loop;
     this._closed = loop.createFuture<void>();
+    this._drain = new DrainWaiters(loop);
   }
 
   /** Attach the transport to the reader, make the writer and start the client callback. */
@@ -477,14 +524,7 @@ export class StreamReaderProtocol extends Protocol {
         this._closed.exception();
       }
     }
-    this._connectionLost = true;
-    if (this._paused) {
-      for (const waiter of this._drainWaiters) {
-        if (waiter.done()) continue;
-        if (exc === null) waiter.setResult();
-        else waiter.setException(exc);
-      }
-    }
+    this._drain.lost(exc);
     this._reader = null;
   }
 
@@ -502,27 +542,17 @@ export class StreamReaderProtocol extends Protocol {
 
   /** The write buffer is full: drain() waits. */
   override pauseWriting(): void {
-    this._paused = true;
+    this._drain.pause();
   }
 
   /** The write buffer drained: wake drain() waiters. */
   override resumeWriting(): void {
-    this._paused = false;
-    for (const waiter of this._drainWaiters) if (!waiter.done()) waiter.setResult();
+    this._drain.resume();
   }
 
   /** @internal Wait while writing is paused; ConnectionResetError once the connection is lost. */
-  async _drainHelper(): Promise<void> {
-    if (this._connectionLost) throw connectionLostError();
-    if (!this._paused) return;
-    const waiter = this._loop.createFuture<void>();
-    this._drainWaiters.push(waiter);
-    try {
-      await waiter;
-    } finally {
-      const i = this._drainWaiters.indexOf(waiter);
-      if (i >= 0) this._drainWaiters.splice(i, 1);
-    }
+  _drainHelper(): Promise<void> {
+    return this._drain.wait();
   }
 
   /** @internal The future that completes when the connection is lost. */
