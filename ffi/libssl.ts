@@ -292,16 +292,14 @@ export function newBioPair(outgoingSize: number, incomingSize: number): BioPair 
   const engineOut = new Uint8Array(8), networkOut = new Uint8Array(8);
   if (c.BIO_new_bio_pair(engineOut, outgoingSize, networkOut, incomingSize) !== 1) return null;
   counts.bioPairNew++;
-  const engine = pointerFromAddress(new BigUint64Array(engineOut.buffer)[0]);
-  const network = pointerFromAddress(new BigUint64Array(networkOut.buffer)[0]);
+  const engine = outPointer(engineOut), network = outPointer(networkOut);
   // Nothing written yet: each half's free space starts at its buffer's first byte.
-  const address = new BigUint64Array(pointerOut.buffer);
   c.BIO_nwrite0(engine, pointerOut);
   const [outgoingLow, outgoingHigh] = pointerOutWords;
-  const outgoing = nativeBytes(pointerFromAddress(address[0]), outgoingSize);
+  const outgoing = nativeBytes(outPointer(pointerOut), outgoingSize);
   c.BIO_nwrite0(network, pointerOut);
   const [incomingLow, incomingHigh] = pointerOutWords;
-  const incoming = nativeBytes(pointerFromAddress(address[0]), incomingSize);
+  const incoming = nativeBytes(outPointer(pointerOut), incomingSize);
   return { engine, network, outgoing, incoming, outgoingLow, outgoingHigh, incomingLow, incomingHigh };
 }
 
