@@ -174,7 +174,8 @@ export class IoUringProactor implements Proactor {
   private pbufRing16: Uint16Array | null = null;
   /** The provided buffers, all in one mapped region; the kernel picks one per receive. */
   private pbufViews: Uint8Array[] = [];
-  private readonly pbufAddresses: number[] = [];
+  /** The region's address: buffer `bid` is at pbufBase + bid * PBUF_SIZE. */
+  private pbufBase = 0;
   private pbufTail = 0;
   // Parking
   private readonly epfd: number;
@@ -299,10 +300,9 @@ export class IoUringProactor implements Proactor {
     this.pbufMem = mem;
     this.pbufRing32 = new Uint32Array(ring.bytes.buffer);
     this.pbufRing16 = new Uint16Array(ring.bytes.buffer);
-    const base = bufferAddress(mem.bytes);
+    this.pbufBase = bufferAddress(mem.bytes);
     for (let bid = 0; bid < PBUF_COUNT; bid++) {
       this.pbufViews.push(mem.bytes.subarray(bid * PBUF_SIZE, (bid + 1) * PBUF_SIZE));
-      this.pbufAddresses.push(base + bid * PBUF_SIZE);
       this.provideBuffer(bid);
     }
     this.publishBuffers();
@@ -311,7 +311,7 @@ export class IoUringProactor implements Proactor {
   /** Put buffer `bid` back at the ring's tail (published by publishBuffers()). */
   private provideBuffer(bid: number): void {
     const i = (this.pbufTail & (PBUF_COUNT - 1)) * (BUF_SIZE / 4);
-    writeU64(this.pbufRing32!, i, this.pbufAddresses[bid]);
+    writeU64(this.pbufRing32!, i, this.pbufBase + bid * PBUF_SIZE);
     this.pbufRing32![i + 2] = PBUF_SIZE;
     this.pbufRing16![(i + 3) * 2] = bid; // bid: the __u16 at byte 12
     this.pbufTail = (this.pbufTail + 1) & 0xffff;
