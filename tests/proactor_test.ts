@@ -14,7 +14,7 @@ import { proactorUnavailableReason } from "../platform/default_proactor.ts";
 import { ProactorEventLoop } from "../loop/proactor_loop.ts";
 import { PBUF_COUNT } from "../platform/io_uring.ts";
 import { ProactorSocketTransport } from "../loop/transports/proactor_socket.ts";
-import { fdCountSettled, hostDelay, stableFdCount } from "./helpers.ts";
+import { concat, fdCountSettled, hostDelay, stableFdCount } from "./helpers.ts";
 import { pattern, sha256 } from "./net_helpers.ts";
 
 const why = proactorUnavailableReason();
@@ -51,6 +51,12 @@ class Recorder {
   connectionLost(exc: Error | null) {
     this.lost.push(exc);
   }
+}
+
+/** Poll every 2 ms, at most `tries` times, until `recorders` together received `total` bytes. */
+async function untilReceived(recorders: Recorder[], total: number, tries: number): Promise<void> {
+  const received = () => recorders.reduce((m, r) => m + r.data.reduce((k, c) => k + c.byteLength, 0), 0);
+  for (let i = 0; i < tries && received() < total; i++) await new Promise((r) => setTimeout(r, 2));
 }
 
 /**
@@ -133,12 +139,7 @@ test("write() copies: the caller reuses its array at once, across 200 writes of 
       got.push(chunk);
       received += chunk.byteLength;
     }
-    const all = new Uint8Array(received);
-    let at = 0;
-    for (const c of got) {
-      all.set(c, at);
-      at += c.byteLength;
-    }
+    const all = concat(got);
     assert.equal(received, total);
     const firstBad = expected.findIndex((v, k) => all[k] !== v);
     assert.equal(firstBad, -1, `byte ${firstBad} differs`);
@@ -157,9 +158,7 @@ test("kept receives stay intact across 32 MiB while the provided buffers are reu
     const data = pattern(32 * 1024 * 1024);
     await loop.runUntilComplete(async () => {
       const sent = loop.sockSendall(b, data);
-      for (let i = 0; i < 1000 && p.data.reduce((n, c) => n + c.byteLength, 0) < data.length; i++) {
-        await new Promise((r) => setTimeout(r, 2));
-      }
+      await untilReceived([p], data.length, 1000);
       await sent;
     });
     // Each completion holds at most PBUF_SIZE bytes: 32 MiB takes over 4× PBUF_COUNT of them,
@@ -195,10 +194,7 @@ test("more connections receiving at once than the ring has buffers: the dry ring
     // Every peer's bytes are waiting before the loop runs again: each connection's next
     // completion wants a buffer at once, four times more than the ring holds.
     for (const { peer } of pairs) assert.equal(peer.send(data), data.length);
-    await loop.runUntilComplete(async () => {
-      const received = () => pairs.reduce((m, { r }) => m + r.data.reduce((k, c) => k + c.length, 0), 0);
-      for (let i = 0; i < 500 && received() < n * data.length; i++) await new Promise((r) => setTimeout(r, 2));
-    });
+    await loop.runUntilComplete(untilReceived(pairs.map(({ r }) => r), n * data.length, 500));
     for (const { r } of pairs) assert.equal(sha256(...r.data), sha256(data));
     assert.ok(submitted > n, `${submitted} multishot receives for ${n} connections`);
     for (const { t, peer } of pairs) {
