@@ -30,7 +30,9 @@ export const SQO_HEAD = 0, SQO_TAIL = 4, SQO_RING_MASK = 8, SQO_RING_ENTRIES = 1
 /** struct io_cqring_offsets at 80: head, tail, ring_mask, ring_entries, overflow, cqes, flags. */
 export const P_CQ_OFF = 80;
 export const CQO_HEAD = 0, CQO_TAIL = 4, CQO_RING_MASK = 8, CQO_RING_ENTRIES = 12,
-  CQO_OVERFLOW = 16, CQO_CQES = 20;
+  CQO_OVERFLOW = 16, CQO_CQES = 20, CQO_FLAGS = 24;
+/** cq_ring->flags, set by the application: no eventfd signals (5.8+; offset 0 before). */
+export const IORING_CQ_EVENTFD_DISABLED = 1 << 0;
 
 // io_uring_setup(2) flags.
 export const IORING_SETUP_CQSIZE = 1 << 3; // app defines CQ size
@@ -45,6 +47,7 @@ export const IORING_SETUP_DEFER_TASKRUN = 1 << 13; // completion work runs in io
 export const IORING_FEAT_SINGLE_MMAP = 1 << 0;
 export const IORING_FEAT_NODROP = 1 << 1;
 export const IORING_FEAT_FAST_POLL = 1 << 5;
+export const IORING_FEAT_EXT_ARG = 1 << 8; // io_uring_enter takes IORING_ENTER_EXT_ARG
 
 // mmap(2) offsets of the rings (IORING_OFF_*).
 export const IORING_OFF_SQ_RING = 0;
@@ -58,6 +61,14 @@ export const IORING_SQ_TASKRUN = 1 << 2;
 
 // io_uring_enter(2) flags.
 export const IORING_ENTER_GETEVENTS = 1 << 0;
+/** The last two arguments are a struct io_uring_getevents_arg and its size (5.11+). */
+export const IORING_ENTER_EXT_ARG = 1 << 3;
+
+// ---- struct io_uring_getevents_arg (24 bytes) ------------------------------------------------
+// { __u64 sigmask @0; __u32 sigmask_sz @8; __u32 min_wait_usec @12 (6.12+, pad before);
+//   __u64 ts @16 (a struct __kernel_timespec *, NULL: no timeout) }
+export const GETEVENTS_ARG_SIZE = 24;
+export const GEA_TS = 16;
 
 // ---- struct io_uring_sqe (64 bytes) -----------------------------------------------------------
 export const SQE_SIZE = 64;
@@ -193,6 +204,12 @@ const setupCall = openLibrary(libcPath, {
 const enterCall = openLibrary(libcPath, {
   syscall: { args: ["i32", "i32", "i32", "i32", "i32", "i32", "i32"], result: "i32" },
 }).symbols.syscall;
+// The bounded wait: the same with the getevents arg as a buffer, and its size as a full 64-bit
+// word: the seventh argument goes on the stack, where an i32 would leave the slot's upper half
+// undefined (and the kernel compares the whole size_t).
+const enterArgCall = openLibrary(libcPath, {
+  syscall: { args: ["i32", "i32", "i32", "i32", "i32", "buffer", "usize"], result: "i32" },
+}).symbols.syscall;
 const registerCall = openLibrary(libcPath, {
   syscall: { args: ["i32", "i32", "u32", "buffer", "u32"], result: "i32" },
 }).symbols.syscall;
@@ -211,6 +228,19 @@ export function ioUringEnter(fd: number, toSubmit: number, minComplete: number, 
     const errno = lastErrno();
     if (errno !== EINTR) return -errno;
   }
+}
+
+/**
+ * io_uring_enter(2) with IORING_ENTER_EXT_ARG: `arg` is a struct io_uring_getevents_arg (whose
+ * ts may bound the wait). Not retried: EINTR and ETIME both just end the wait. Returns how many
+ * SQEs were consumed, or -errno.
+ */
+export function ioUringEnterArg(
+  fd: number, toSubmit: number, minComplete: number, flags: number, arg: Uint8Array,
+): number {
+  const r = enterArgCall(NR_IO_URING_ENTER, fd, toSubmit, minComplete, flags | IORING_ENTER_EXT_ARG, arg,
+    GETEVENTS_ARG_SIZE);
+  return r >= 0 ? r : -lastErrno();
 }
 
 /** io_uring_register(2); OSError on failure. */

@@ -132,14 +132,26 @@ export abstract class BaseEventLoop {
 
   // ---- I/O hooks for subclasses -------------------------------------------------------------
 
-  /** Move ready I/O callbacks onto the ready queue without blocking. */
-  protected abstract _pollIo(): void;
+  /**
+   * Move ready I/O callbacks onto the ready queue without blocking. `idleNext`: if this queues
+   * nothing the loop waits next (_waitIoBriefly or _idle), so a loop whose wait also submits
+   * its queued operations may leave them to it.
+   */
+  protected abstract _pollIo(idleNext?: boolean): void;
   /** True when some fd is watched, so the loop must poll even while callbacks are queued. */
   protected abstract _hasIoInterest(): boolean;
   /** Wait off the JS thread for I/O, a wakeup or `timeoutMs` (-1: no limit). */
   protected abstract _parkIo(timeoutMs: number): Promise<void>;
   /** End a _parkIo in progress. */
   protected abstract _wakeIo(): void;
+  /**
+   * Submit what is queued and wait a short, fixed time on the JS thread for I/O that is about
+   * to arrive; true if some may be ready for _pollIo. Only loops whose short wait is cheaper
+   * than a park override it.
+   */
+  protected _waitIoBriefly(): boolean {
+    return false;
+  }
   /** Release the I/O resources (poller fds, parking thread). */
   protected abstract _closeIo(): void;
 
@@ -162,10 +174,18 @@ export abstract class BaseEventLoop {
         if (this._ready.length > 0 || this._stopping) {
           if (this._hasIoInterest()) this._pollIo();
         } else {
-          this._pollIo();
+          this._pollIo(true);
           if (this._ready.length === 0 && this._timeoutMs() !== 0) {
-            await this._idle();
-            lastHostYield = performance.now();
+            // Idle: a loop with a short wait of its own tries it first (io_uring: under load a
+            // completion is microseconds away, and waiting there is one system call against
+            // _idle's host turn and thread hop). Completions may be delivered inline, queueing
+            // nothing, so either way the loop goes round again; the host still gets its turn
+            // every HOST_YIELD_INTERVAL_MS below.
+            if (this._waitIoBriefly()) this._pollIo(true);
+            else {
+              await this._idle();
+              lastHostYield = performance.now();
+            }
           }
         }
         this._moveDueTimers();

@@ -63,8 +63,14 @@ export interface Proactor {
   cancel(op: number): void;
   /** Hand every queued submission to the kernel now (before closing an fd they name). */
   flush(): void;
-  /** Submit what is queued and deliver the completions already posted. Returns how many. */
-  poll(): number;
+  /**
+   * Submit what is queued and deliver the completions already posted. Returns how many.
+   * `deferSubmit`: the loop calls waitBriefly() next unless this delivers something that queues
+   * a callback, so submitting and running the kernel's completion work may be left to that
+   * wait (one system call per loop iteration instead of up to three); only completions already
+   * posted are delivered.
+   */
+  poll(deferSubmit?: boolean): number;
   /** True while something is queued or in flight. */
   hasWork(): boolean;
   /**
@@ -93,6 +99,12 @@ export interface Proactor {
   closeHandle?(fd: number): void;
   /** Called with a target's exception (the loop's exception handler). */
   onError: (error: unknown) => void;
+  /**
+   * Submit what is queued and wait a short, fixed time on the JS thread for a completion (a
+   * cheaper wait than park()'s hop to another thread when one is about to arrive); true if
+   * completions are now ready for poll(). Absent: the loop goes straight to park().
+   */
+  waitBriefly?(): boolean;
   /** Wait off the JS thread until a completion, wakeup() or `timeoutMs` (-1: no limit). */
   park(timeoutMs: number): Promise<void>;
   /** End a park() in progress; coalesces. */

@@ -319,9 +319,9 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   // ---- The I/O hooks -------------------------------------------------------------------------
 
   /** Re-arm the watchers that fired, then deliver the completions already posted. */
-  protected _pollIo(): void {
+  protected _pollIo(idleNext = false): void {
     if (this._rearm.length > 0) this._rearmWatchers();
-    this._proactor.poll();
+    this._proactor.poll(idleNext && this._proactor.waitBriefly !== undefined);
   }
 
   /** Submit a new POLL_ADD for each watcher whose last one completed. */
@@ -339,6 +339,13 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   /** True while an operation is queued or in flight. */
   protected _hasIoInterest(): boolean {
     return this._rearm.length > 0 || this._proactor.hasWork();
+  }
+
+  /** The proactor's short wait on this thread, when it has one and operations are in flight. */
+  protected override _waitIoBriefly(): boolean {
+    if (this._proactor.waitBriefly === undefined || !this._proactor.hasWork()) return false;
+    if (this._rearm.length > 0) this._rearmWatchers();
+    return this._proactor.waitBriefly();
   }
 
   /** Wait off the JS thread for a completion, a wakeup or `timeoutMs`. */
