@@ -401,3 +401,34 @@ test("under a steady ping-pong the loop waits for completions on its own thread,
     loop.close();
   }
 });
+
+test("a parked loop wakes as soon as a receive completes: the completion eventfd is signalled while parked", { skip }, async () => {
+  const loop = new ProactorEventLoop();
+  try {
+    const arrived = loop.createFuture<number>();
+    const p = new (class extends Recorder {
+      override dataReceived(d: Uint8Array) {
+        super.dataReceived(d);
+        if (!arrived.done()) arrived.setResult(performance.now());
+      }
+    })();
+    const { t, peer } = await transportOnPair(loop, p);
+    // Nothing is due for 5 s: only the completion can end the park (the brief wait is long over
+    // when the host timer sends, 50 ms in).
+    const guard = loop.callLater(5, () => arrived.done() || arrived.setResult(-1));
+    let sentAt = 0;
+    setTimeout(() => {
+      sentAt = performance.now();
+      peer.send(new Uint8Array([1, 2, 3]));
+    }, 50);
+    const at = await loop.runUntilComplete(arrived);
+    guard.cancel();
+    assert.ok(at > 0, "the receive never woke the parked loop");
+    assert.ok(at - sentAt < 1000, `woke ${at - sentAt} ms after the send`);
+    t.close();
+    peer.close();
+    await loop.runUntilComplete(async () => await new Promise((r) => setTimeout(r, 5)));
+  } finally {
+    loop.close();
+  }
+});
