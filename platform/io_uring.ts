@@ -14,10 +14,14 @@
  *   with perf); it queues the work and sets IORING_SQ_TASKRUN, and poll()'s one
  *   io_uring_enter(GETEVENTS) both submits the batch and runs that work. Kernels without it
  *   (< 6.1) get the plain setup.
- * - Parking: an eventfd registered with the ring (IORING_REGISTER_EVENTFD, signalled when
- *   completion work is queued; deferred work does not make the ring fd readable) and the
- *   wakeup eventfd in a small epoll set, waited on by the parking thread with ffi/park.ts, as
- *   the epoll selector does. Every io_uring_enter stays on the JS thread (SINGLE_ISSUER).
+ * - Waiting: an idle loop with operations in flight first calls waitBriefly(), one
+ *   io_uring_enter that submits the batch and waits up to 50 µs for a completion (under load
+ *   the next one is that close; the loop's poll before it leaves the submitting to it). Only
+ *   then does it park: an eventfd registered with the ring (IORING_REGISTER_EVENTFD, signalled
+ *   when completion work is queued, and only while parked: IORING_CQ_EVENTFD_DISABLED
+ *   otherwise; deferred work does not make the ring fd readable) and the wakeup eventfd in a
+ *   small epoll set, waited on by the parking thread with ffi/park.ts, as the epoll selector
+ *   does. Every io_uring_enter stays on the JS thread (SINGLE_ISSUER).
  * - Every operation owns an id (its user_data), a 256-byte scratch slot for its msghdr, iovec,
  *   sockaddr and timespec, and references to its buffers; all three are released only when its
  *   last CQE arrives, also after a cancel, and close() waits for those CQEs before unmapping.
