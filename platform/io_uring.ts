@@ -554,16 +554,22 @@ export class IoUringProactor implements Proactor {
     if (this.queued > 0) this.enter(0);
   }
 
-  /** io_uring_enter with what is queued and `flags`. */
-  private enter(flags: number): void {
+  /**
+   * io_uring_enter with what is queued and `flags`; with `waitArg` (waitBriefly()'s
+   * io_uring_getevents_arg), also wait, bounded, for one completion.
+   */
+  private enter(flags: number, waitArg: Uint8Array | null = null): void {
     Atomics.store(this.sqTail, 0, this.sqTailLocal);
-    const r = ioUringEnter(this.ringFd, this.queued, 0, flags);
+    const r = waitArg === null
+      ? ioUringEnter(this.ringFd, this.queued, 0, flags)
+      : ioUringEnterArg(this.ringFd, this.queued, 1, flags, waitArg);
     if (r >= 0) {
       this.queued -= r;
       return;
     }
     // EAGAIN/EBUSY: the kernel is short of memory or the CQ is backed up; retry on next poll.
-    if (-r === EAGAIN || -r === 16) return;
+    // ETIME/EINTR: a bounded wait ended without a completion.
+    if (-r === EAGAIN || -r === EBUSY || -r === ETIME || -r === EINTR) return;
     throw osError("io_uring_enter", -r);
   }
 
@@ -687,10 +693,7 @@ export class IoUringProactor implements Proactor {
    */
   waitBriefly(): boolean {
     if (this.briefWaitArg === null) return false;
-    Atomics.store(this.sqTail, 0, this.sqTailLocal);
-    const r = ioUringEnterArg(this.ringFd, this.queued, 1, IORING_ENTER_GETEVENTS, this.briefWaitArg);
-    if (r >= 0) this.queued -= r;
-    else if (-r !== ETIME && -r !== EINTR && -r !== EAGAIN && -r !== EBUSY) throw osError("io_uring_enter", -r);
+    this.enter(IORING_ENTER_GETEVENTS, this.briefWaitArg);
     return this.completionsWaiting();
   }
 
