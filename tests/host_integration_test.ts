@@ -94,7 +94,9 @@ test("fd readiness wakes a parked loop promptly", () =>
         b.send(new Uint8Array([1]));
       }, 50);
       await loop.runForever();
-      assert.ok(wokeAfter >= 0 && wokeAfter < 50, `woke ${wokeAfter} ms after the write`);
+      // Generous bounds: what is tested is that the fd ends the park (the timer is 30 s away);
+      // the latency itself is bench/park_latency.ts's job, and a busy CI host stalls for tens of ms.
+      assert.ok(wokeAfter >= 0 && wokeAfter < 250, `woke ${wokeAfter} ms after the write`);
     } finally {
       loop.removeReader(a);
       a.close();
@@ -117,7 +119,7 @@ test("callSoonThreadsafe and stop() from host callbacks wake a parked loop", () 
     const start = performance.now();
     await loop.runForever();
     const total = performance.now() - start;
-    assert.ok(ranAfter >= 0 && ranAfter < 30, `callback ran ${ranAfter} ms after the call`);
+    assert.ok(ranAfter >= 0 && ranAfter < 250, `callback ran ${ranAfter} ms after the call`);
     assert.ok(total < 1000, `stop() from a host timer took ${total} ms to end the run`);
   }));
 
@@ -140,7 +142,8 @@ test("a due timer ends a park on time", () =>
       loop.stop();
     });
     await loop.runForever();
-    assert.ok(firedAt >= 0.1 && firedAt < 0.15, `100 ms timer fired at ${firedAt * 1000} ms`);
+    // Never early; late only by a host stall, not by a park that overslept its deadline.
+    assert.ok(firedAt >= 0.1 && firedAt < 0.35, `100 ms timer fired at ${firedAt * 1000} ms`);
   }));
 
 test("the process exits by itself after a loop parked and closed", async () => {
