@@ -8,13 +8,17 @@
  * Options: --runs=3 (median of this many runs per row), --duration=2 (seconds per run, after a
  * 0.5 s warm-up), --sizes=1024,10240,102400 (message bytes), --conns=10 (connections),
  * --only=c,uvloop-protocol,… / --skip=… (server names, see SERVERS), --server-cpu=0,
- * --client-cpu=1.
+ * --client-cpu=1, --dear-syscalls=N (run every server under bench/echo/dear_syscalls.c, which
+ * makes each of its system calls run N seccomp BPF instructions first: 8000 brings a C getpid
+ * from ~0.14 µs to ~0.95 µs here, the 1.05 µs DESIGN.md measured on another of these VMs).
  *
  * Each server runs pinned to one CPU (taskset), the load client (bench/echo/load_client.c,
  * built here with gcc into bench/.build/) to the other. A server that does not print "ready"
  * within 20 s, or fails a short smoke run, is skipped with its error in a note under the table
  * (the aioloop rows, before the socket transports exist). Every server is killed at the end,
- * also on Ctrl-C. Raw results go to bench/.build/echo_results.jsonl.
+ * also on Ctrl-C. Raw results go to bench/.build/echo_results.jsonl. A second table gives, for
+ * each io_uring row, its requests/s over its epoll twin's taken in the same round (the two run
+ * back to back), median and range over the rounds: steadier than comparing medians.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -42,6 +46,7 @@ const ONLY = opt("only", "").split(",").filter(Boolean);
 const SKIP = opt("skip", "").split(",").filter(Boolean);
 const SERVER_CPU = opt("server-cpu", "0");
 const CLIENT_CPU = opt("client-cpu", "1");
+const DEAR_SYSCALLS = Number(opt("dear-syscalls", "0"));
 
 /** Every server: a name for the table and the command that starts it (PORT is substituted). */
 const SERVERS: { name: string; cmd: string[] }[] = [
@@ -71,12 +76,20 @@ const SERVERS: { name: string; cmd: string[] }[] = [
     cmd: ["env", "AIOLOOP_LOOP=proactor", `${BIN}/deno`, "run", "-A", "bench/echo/aioloop_server.ts", "protocol", "PORT"],
   },
   {
+    name: "aioloop-buffered-deno-uring",
+    cmd: ["env", "AIOLOOP_LOOP=proactor", `${BIN}/deno`, "run", "-A", "bench/echo/aioloop_server.ts", "buffered", "PORT"],
+  },
+  {
     name: "aioloop-streams-deno-uring",
     cmd: ["env", "AIOLOOP_LOOP=proactor", `${BIN}/deno`, "run", "-A", "bench/echo/aioloop_server.ts", "streams", "PORT"],
   },
   {
     name: "aioloop-protocol-bun-uring",
     cmd: ["env", "AIOLOOP_LOOP=proactor", `${BIN}/bun`, "bench/echo/aioloop_server.ts", "protocol", "PORT"],
+  },
+  {
+    name: "aioloop-buffered-bun-uring",
+    cmd: ["env", "AIOLOOP_LOOP=proactor", `${BIN}/bun`, "bench/echo/aioloop_server.ts", "buffered", "PORT"],
   },
   {
     name: "aioloop-streams-bun-uring",
@@ -103,12 +116,27 @@ function log(line: string): void {
 
 function build(): void {
   spawnSync("mkdir", ["-p", BUILD]);
-  for (const name of ["load_client", "c_echo_server"]) {
-    const r = spawnSync("gcc", ["-O2", "-o", `${BUILD}/${name}`, `${ROOT}/bench/echo/${name}.c`], {
+  for (const src of ["echo/load_client", "echo/c_echo_server", "echo/dear_syscalls", "getpid"]) {
+    const name = src.split("/").pop()!;
+    const r = spawnSync("gcc", ["-O2", "-o", `${BUILD}/${name}`, `${ROOT}/bench/${src}.c`], {
       stdio: "inherit",
     });
-    if (r.status !== 0) throw new Error(`gcc failed on bench/echo/${name}.c`);
+    if (r.status !== 0) throw new Error(`gcc failed on bench/${src}.c`);
   }
+}
+
+/** A server's command, under the syscall-cost wrapper when --dear-syscalls is given. */
+function serverCommand(cmd: string[]): string[] {
+  return DEAR_SYSCALLS > 0 ? [`${BUILD}/dear_syscalls`, String(DEAR_SYSCALLS), ...cmd] : cmd;
+}
+
+/** The cost of one system call (C getpid loop), in ns, under the wrapper with `insns`. */
+function getpidNs(insns: number): number {
+  const r = spawnSync(`${BUILD}/dear_syscalls`, [String(insns), `${BUILD}/getpid`, "500000"], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`getpid under dear_syscalls failed: ${r.stderr}`);
+  return JSON.parse(r.stdout).ns;
 }
 
 /** One load-client run pinned to CLIENT_CPU; rejects with the client's error. */
@@ -162,7 +190,7 @@ async function main(): Promise<void> {
       const port = await freePort();
       let child: ChildProcess;
       try {
-        child = await startServer(server.cmd, port, SERVER_CPU, ROOT);
+        child = await startServer(serverCommand(server.cmd), port, SERVER_CPU, ROOT);
       } catch (e) {
         failed.set(server.name, `skipped, ${(e as Error).message}`);
         log(`== ${server.name}: skipped (${(e as Error).message})`);
@@ -212,6 +240,12 @@ async function main(): Promise<void> {
     `deno ${version(`${BIN}/deno`, ["--version"]).split(" ")[1]}, ` +
     `bun ${version(`${BIN}/bun`, ["--version"])}, ` +
     `${version(PY, ["-c", "import sys,uvloop;print('python',sys.version.split()[0],'uvloop',uvloop.__version__)"])}.`);
+  if (DEAR_SYSCALLS > 0) {
+    out.push("");
+    out.push(`Every server ran under bench/echo/dear_syscalls.c with ${DEAR_SYSCALLS} BPF ` +
+      `instructions per system call: a C getpid took ${getpidNs(DEAR_SYSCALLS).toFixed(0)} ns ` +
+      `under it, ${getpidNs(0).toFixed(0)} ns without.`);
+  }
   out.push("");
   out.push("| server | size | requests/s | p50 µs | p99 µs | vs C | server CPU µs/req |");
   out.push("|---|---:|---:|---:|---:|---:|---:|");
@@ -232,11 +266,42 @@ async function main(): Promise<void> {
     "holding the CPU, so compare requests/s and p50 first. Server CPU µs/req (utime + stime " +
     "of the server process over the run, warm-up included) is the steadiest column when the " +
     "machine is not idle.");
+  out.push(...uringRatios(servers.map((s) => s.name), raw));
   if (notes.length > 0) {
     out.push("");
     for (const n of notes) out.push(`- ${n}`);
   }
   console.log(out.join("\n"));
+}
+
+/**
+ * Table lines: each io_uring row's requests/s over its epoll twin's (the name without "-uring")
+ * in the same round, median and range over the rounds where both ran.
+ */
+function uringRatios(names: string[], raw: string[]): string[] {
+  const rps = new Map<string, number>(); // `${server} ${size} ${round}` → requests/s
+  for (const line of raw) {
+    const r = JSON.parse(line);
+    rps.set(`${r.server} ${r.size} ${r.round}`, r.rps);
+  }
+  const lines: string[] = [];
+  for (const uring of names.filter((n) => n.endsWith("-uring") && names.includes(n.slice(0, -6)))) {
+    const epoll = uring.slice(0, -6);
+    for (const size of SIZES) {
+      const ratios: number[] = [];
+      for (let round = 1; round <= RUNS; round++) {
+        const a = rps.get(`${uring} ${size} ${round}`), b = rps.get(`${epoll} ${size} ${round}`);
+        if (a !== undefined && b !== undefined) ratios.push(a / b);
+      }
+      if (ratios.length === 0) continue;
+      const lo = Math.min(...ratios).toFixed(2), hi = Math.max(...ratios).toFixed(2);
+      lines.push(`| ${uring} / ${epoll} | ${sizeLabel(size)} | ${median(ratios).toFixed(2)} | ` +
+        `${lo}–${hi} | ${ratios.length} |`);
+    }
+  }
+  if (lines.length === 0) return [];
+  return ["", "io_uring loop over epoll loop, requests/s taken in the same round:", "",
+    "| servers | size | median ratio | range | rounds |", "|---|---|---:|---:|---:|", ...lines];
 }
 
 try {

@@ -5,6 +5,7 @@
 # (10 connections) runs 2 s against it. Prints one markdown table.
 #
 #   bash bench/echo_syscalls.sh [SIZES...]        (default: 1024 10240 102400)
+#   KINDS="protocol buffered" bash bench/echo_syscalls.sh   (servers: protocol, buffered, streams)
 #
 # Needs perf (linux-perf) with tracepoint access (root, or kernel.perf_event_paranoid <= -1), gcc.
 set -euo pipefail
@@ -13,18 +14,19 @@ BIN="$PWD/node_modules/.bin"
 BUILD="$PWD/bench/.build"
 mkdir -p "$BUILD"
 gcc -O2 -o "$BUILD/load_client" bench/echo/load_client.c
+read -r -a kinds <<<"${KINDS:-protocol}"
 sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(1024 10240 102400)
 
 # One server, one size: "requests/s syscalls-per-request".
 measure() {
-  local loop=$1 runtime=$2 size=$3 port out spid pstat result calls requests
+  local loop=$1 runtime=$2 size=$3 kind=$4 port out spid pstat result calls requests
   port=$(( 20000 + RANDOM % 20000 ))
   out=$(mktemp)
   if [ "$runtime" = deno ]; then
-    AIOLOOP_LOOP=$loop taskset -c 0 "$BIN/deno" run -A bench/echo/aioloop_server.ts protocol "$port" >"$out" 2>&1 &
+    AIOLOOP_LOOP=$loop taskset -c 0 "$BIN/deno" run -A bench/echo/aioloop_server.ts "$kind" "$port" >"$out" 2>&1 &
   else
-    AIOLOOP_LOOP=$loop taskset -c 0 "$BIN/bun" bench/echo/aioloop_server.ts protocol "$port" >"$out" 2>&1 &
+    AIOLOOP_LOOP=$loop taskset -c 0 "$BIN/bun" bench/echo/aioloop_server.ts "$kind" "$port" >"$out" 2>&1 &
   fi
   spid=$!
   for _ in $(seq 100); do grep -q ready "$out" && break; sleep 0.1; done
@@ -48,11 +50,13 @@ echo "| server | size | requests/s | syscalls per request |"
 echo "|---|---:|---:|---:|"
 for size in "${sizes[@]}"; do
   label="$(( size / 1024 )) KiB"
-  for runtime in deno bun; do
-    for loop in selector proactor; do
-      read -r rps per <<<"$(measure "$loop" "$runtime" "$size")"
-      name="aioloop-protocol-$runtime"; [ "$loop" = proactor ] && name="$name-uring"
-      echo "| $name | $label | $rps | $per |"
+  for kind in "${kinds[@]}"; do
+    for runtime in deno bun; do
+      for loop in selector proactor; do
+        read -r rps per <<<"$(measure "$loop" "$runtime" "$size" "$kind")"
+        name="aioloop-$kind-$runtime"; [ "$loop" = proactor ] && name="$name-uring"
+        echo "| $name | $label | $rps | $per |"
+      done
     done
   done
 done
