@@ -15,7 +15,7 @@ prefix="$(sed -n 's/^export WINEPREFIX="\([^"]*\)".*/\1/p' "$bun_wine")"
 # first children failed in CreateProcessW with 1359 (ERROR_INTERNAL_ERROR: Wine's new process
 # died before it finished starting), or the previous bun.exe's wineserver shutting down, and
 # died with "wine client error: recvmsg: Connection reset by peer" before printing anything.
-# Seen in CI and in 1 of 6 runs of a 200-children test; 0 of 18 with this (fresh and warm).
+# Seen in CI and in 2 of 16 runs of the 200-children test; 0 of 18 with this (fresh and warm).
 WINEPREFIX="$prefix" /usr/lib/wine/wineserver -k 2>/dev/null || true
 WINEPREFIX="$prefix" /usr/lib/wine/wineserver -p
 WINEPREFIX="$prefix" WINEDEBUG=-all /usr/lib/wine/wine64 wineboot >/dev/null 2>&1
