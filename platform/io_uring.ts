@@ -580,8 +580,8 @@ export class IoUringProactor implements Proactor {
   poll(deferSubmit = false): number {
     // One system call at most: it submits the batch and runs the completion work waiting.
     // Deferred, none: waitBriefly()'s io_uring_enter does both (and returns at once if that
-    // work posts a completion).
-    if (!deferSubmit && (this.queued > 0 ||
+    // work posts a completion); a kernel without the bounded wait gets no such call.
+    if ((!deferSubmit || this.briefWaitArg === null) && (this.queued > 0 ||
       Atomics.load(this.sqFlags, 0) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))) {
       this.enter(IORING_ENTER_GETEVENTS);
     }

@@ -432,3 +432,24 @@ test("a parked loop wakes as soon as a receive completes: the completion eventfd
     loop.close();
   }
 });
+
+test("without a bounded wait (kernel < 5.11, no IORING_FEAT_EXT_ARG) poll(deferSubmit) still submits: nothing is left to a wait that cannot happen", { skip }, async () => {
+  const loop = new ProactorEventLoop();
+  try {
+    // deno-lint-ignore no-explicit-any
+    const proactor = loop._proactor as any;
+    proactor.briefWaitArg = null; // what the constructor leaves on such a kernel
+    assert.equal(proactor.waitBriefly(), false);
+    let fired = 0;
+    proactor.timeout(0, { _ioComplete: () => fired++ }, 0);
+    // The loop's idle path: poll(deferSubmit), then (no bounded wait) it would park. Polling
+    // alone must see the timeout complete, so it has to have been submitted.
+    for (let i = 0; i < 50 && fired === 0; i++) {
+      proactor.poll(true);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    assert.equal(fired, 1, "the timeout was never submitted");
+  } finally {
+    loop.close();
+  }
+});
