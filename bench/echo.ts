@@ -109,6 +109,8 @@ interface Result {
   cpu_us?: number;
 }
 
+/** One run of one server at one size, as written to echo_results.jsonl. */
+type RoundResult = Result & { server: string; round: number; size: number };
 
 function log(line: string): void {
   process.stderr.write(line + "\n");
@@ -181,7 +183,7 @@ async function main(): Promise<void> {
   const results = new Map<string, Result[]>(); // `${server} ${size}` → one Result per round
   const failed = new Map<string, string>(); // server → why it was dropped (did not start)
   const notes: string[] = []; // runs that failed; the server stays in later rounds
-  const raw: string[] = [];
+  const raw: RoundResult[] = []; // every run, in order
   // Rounds go over every server in turn (a fresh process each round), so a burst of load from
   // elsewhere on the machine lands on one run of several servers, not on every run of one.
   for (let round = 1; round <= RUNS; round++) {
@@ -207,7 +209,7 @@ async function main(): Promise<void> {
           res.cpu_us = (cpuSeconds(child.pid!) - cpuBefore) * 1e6 / (res.rps * (DURATION + WARMUP));
           const key = `${server.name} ${size}`;
           results.set(key, [...(results.get(key) ?? []), res]);
-          raw.push(JSON.stringify({ server: server.name, round, ...res }));
+          raw.push({ server: server.name, round, size, ...res });
           log(`== round ${round}/${RUNS} ${server.name} ${sizeLabel(size)}: ${res.rps} req/s, ` +
             `p50 ${res.p50_us} µs, p99 ${res.p99_us} µs`);
         }
@@ -230,7 +232,7 @@ async function main(): Promise<void> {
     });
   }
   for (const [name, why] of failed) notes.push(`${name}: ${why}`);
-  writeFileSync(`${BUILD}/echo_results.jsonl`, raw.join("\n") + "\n");
+  writeFileSync(`${BUILD}/echo_results.jsonl`, raw.map((r) => JSON.stringify(r)).join("\n") + "\n");
 
   const out: string[] = [];
   out.push("");
@@ -278,12 +280,9 @@ async function main(): Promise<void> {
  * Table lines: each io_uring row's requests/s over its epoll twin's (the name without "-uring")
  * in the same round, median and range over the rounds where both ran.
  */
-function uringRatios(names: string[], raw: string[]): string[] {
+function uringRatios(names: string[], raw: RoundResult[]): string[] {
   const rps = new Map<string, number>(); // `${server} ${size} ${round}` → requests/s
-  for (const line of raw) {
-    const r = JSON.parse(line);
-    rps.set(`${r.server} ${r.size} ${r.round}`, r.rps);
-  }
+  for (const r of raw) rps.set(`${r.server} ${r.size} ${r.round}`, r.rps);
   const lines: string[] = [];
   for (const uring of names.filter((n) => n.endsWith("-uring") && names.includes(n.slice(0, -6)))) {
     const epoll = uring.slice(0, -6);

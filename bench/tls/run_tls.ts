@@ -9,7 +9,8 @@
  * Builds bench/tls/tls_load_client.c with gcc (-lssl -lcrypto: needs libssl-dev) and a
  * throwaway self-signed EC P-256 certificate (openssl CLI) into bench/.build/ (never committed).
  * Each round starts every server afresh, in turn, pinned to one CPU; the load client runs
- * pinned to the other (the VM's speed drifts), and each cell is the median over the rounds. Needs /usr/bin/python3 with uvloop (env PY= picks another Python).
+ * pinned to the other (the VM's speed drifts), and each cell is the median over the rounds.
+ * Needs /usr/bin/python3 with uvloop (env PY= picks another Python).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
