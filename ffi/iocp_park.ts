@@ -9,7 +9,7 @@
  * - Bun: a Worker (node:worker_threads) blocked in Atomics.wait makes the call into shared
  *   memory, then Atomics.notify wakes the JS thread's Atomics.waitAsync (as ffi/park.ts does).
  * - Deno: a `nonblocking: true` binding runs the call on a runtime thread. (Deno's Windows build
- *   does not start under Wine 8.0, so this path has not run; see the README.)
+ *   does not start under Wine 8.0, so this path has not run; see docs/windows.md.)
  */
 import { Worker } from "node:worker_threads";
 import { OVERLAPPED_ENTRY_SIZE } from "./kernel32.ts";

@@ -23,7 +23,7 @@ status=0
 # Under Wine, Bun's Windows build prints "Internal error: directory mismatch" notes when it
 # reads the repo's package.json and tsconfig.json; they are harmless (Bun says so itself).
 timeout 900 "$bun_wine" "$repo/tests/windows/run.ts" "$@" || status=$?
-# Suite files that run on Windows (README, Windows section). Not yet: see the README.
+# Suite files that run on Windows (docs/windows.md has what each runs and skips there).
 suites=(sock_ops_test.ts streams_test.ts selector_socket_test.ts connections_test.ts socket_test.ts
   subprocess_test.ts signals_test.ts pipes_test.ts ssl_test.ts dns_test.ts)
 if [[ $# -eq 0 ]]; then

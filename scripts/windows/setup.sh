@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Windows-Bun under Wine, from scratch and idempotent (see scripts/windows/README.md):
+# Windows-Bun under Wine, from scratch and idempotent (see docs/windows.md):
 #   1. Debian's wine64 and the MinGW-w64 cross compiler (apt),
 #   2. Bun's Windows x64 build from the npm registry, the version package.json pins for Linux,
 #   3. bcryptprimitives.dll (ProcessPrng, which Wine 8.0 lacks) built from bcryptprimitives.c,
