@@ -589,16 +589,22 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._doShutdown();
   }
 
-  /** Send close_notify and wait (bounded) for the peer's. */
+  /**
+   * Send close_notify and wait (bounded) for the peer's. After the peer's TCP EOF nothing is
+   * sent (as asyncio): the peer may be gone, and a write there fails (EPIPE over a Unix socket)
+   * and would turn a clean end into an error.
+   */
   private _doShutdown(): void {
     const obj = this._sslobj;
     let done: boolean;
     try {
-      // Data after close() is dropped; read up to the peer's close_notify.
-      if (!this._tcpEof) {
+      if (this._tcpEof) {
+        done = true;
+      } else {
+        // Data after close() is dropped; read up to the peer's close_notify.
         while (obj._read(receiveArena.space, 0, receiveArena.spaceLimit) > 0) { /* discard */ }
+        done = obj._shutdown();
       }
-      done = obj._shutdown() || this._tcpEof;
     } catch (e) {
       this._processOutgoing(true);
       this._onShutdownComplete(e instanceof Error ? e : new Error(String(e)));

@@ -18,7 +18,7 @@ import {
   CERT_NONE, CERT_REQUIRED, createDefaultContext, NotImplementedError, openConnection, OSError,
   type StreamReader, type StreamWriter,
   type SelectorEventLoop, SSLCertVerificationError, SSLContext, SSLError, type SSLObject,
-  sleep, SSLProtocol, startServer, tlsObjectCounts, type Transport, ValueError, RuntimeError,
+  openUnixConnection, sleep, SSLProtocol, startServer, tlsObjectCounts, type Transport, ValueError, RuntimeError,
 } from "../mod.ts";
 import { isWindows, runScriptCommand } from "../ffi/runtime.ts";
 import {
@@ -978,6 +978,90 @@ test("Unix sockets: createUnixServer(ssl) and createUnixConnection(ssl, serverHo
     t.close();
     assert.equal(await loop.runUntilComplete(p.done), null);
     server.close();
+  }));
+
+// ---- The peer's EOF without close_notify ------------------------------------------------------
+
+const TLS_EOF_PEER = fileURLToPath(new URL("./fixtures/tls_eof_peer.py", import.meta.url));
+
+/** Wait (in a coroutine, up to 10 s) until `peer` printed a line matching `line`. */
+async function peerSaid(peer: Peer, line: RegExp): Promise<void> {
+  for (let i = 0; i < 1000 && !line.test(peer.output()); i++) await sleep(0.01);
+  assert.match(peer.output(), line);
+}
+
+// CPython test_streams test_open_unix_connection_no_loop_ssl: the server answers and closes
+// its Unix socket without close_notify. asyncio does not unwrap after the peer's EOF; writing a
+// close_notify there failed with EPIPE and read() rejected with it instead of the data and EOF.
+test("Unix sockets: a server closing without close_notify: read() returns its data then EOF; nothing is written after its EOF (test_open_unix_connection_no_loop_ssl)", noPython, () =>
+  withLoop(async (loop) => {
+    const path = join(dir, "eof-http.sock");
+    const peer = await startPeer(PYTHON, [TLS_EOF_PEER, "unix_http", path, f("server.pem"), f("server.key")], /READY (\d+)/);
+    const seen = captureExceptions(loop);
+    try {
+      await loop.runUntilComplete(async () => {
+        const ctx = clientContext();
+        ctx.checkHostname = false;
+        ctx.verifyMode = CERT_NONE;
+        const [reader, writer] = await openUnixConnection(path, { ssl: ctx, serverHostname: "" });
+        writer.write(encoder.encode("GET / HTTP/1.0\r\n\r\n"));
+        const data = decoder.decode(await reader.read());
+        assert.ok(data.endsWith("\r\n\r\nTest message"), data);
+        writer.close();
+        await writer.waitClosed();
+      });
+      assert.deepEqual(seen, []);
+    } finally {
+      await peer.stop();
+    }
+  }));
+
+// CPython test_ssl test_shutdown_timeout_handler_not_set: the server half-closes TCP (no
+// close_notify) while the client has paused reading; once it resumes it gets the rest, then
+// a clean connectionLost(null), and sends nothing after the server's EOF.
+test("client: a TCP EOF without close_notify while reading is paused: the rest arrives on resume, the close is clean, no close_notify follows (test_shutdown_timeout_handler_not_set)", noPython, () =>
+  withLoop(async (loop) => {
+    const peer = await startPeer(PYTHON, [TLS_EOF_PEER, "shut_wr", f("server.pem"), f("server.key")], /READY (\d+)/);
+    const seen = captureExceptions(loop);
+    try {
+      let extra: string | null = null;
+      const lost = loop.createFuture<Error | null>();
+      class Proto {
+        transport!: Transport;
+        connectionMade(t: Transport) {
+          this.transport = t;
+        }
+        dataReceived(d: Uint8Array) {
+          if (decoder.decode(d) === "hello") {
+            this.transport.write(encoder.encode("world"));
+            this.transport.pauseReading();
+          } else {
+            extra = decoder.decode(d);
+          }
+        }
+        connectionLost(exc: Error | null) {
+          lost.setResult(exc);
+        }
+      }
+      await loop.runUntilComplete(async () => {
+        const [t] = await loop.createConnection(() => new Proto(), "127.0.0.1", peer.port, {
+          ssl: clientContext(),
+          serverHostname: "localhost",
+        });
+        await peerSaid(peer, /EOF_SENT/);
+        await sleep(0.05);
+        t.resumeReading();
+        assert.equal(await lost, null);
+        t.close();
+        assert.equal(extra, "extra bytes");
+        await peerSaid(peer, /AFTER_EOF -?\d+/);
+      });
+      assert.match(peer.output(), /GOT world/);
+      assert.match(peer.output(), /AFTER_EOF 0\b/, "nothing may be sent after the peer's EOF");
+      assert.deepEqual(seen, []);
+    } finally {
+      await peer.stop();
+    }
   }));
 
 test("SSLContext: Python's rules and errors", () => {
