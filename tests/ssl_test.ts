@@ -1116,6 +1116,45 @@ test("argument errors name the problem", () =>
     await assert.rejects(loop.createServer(f2, "127.0.0.1", 0, { ssl: true as any }), TypeError);
   }));
 
+// CPython test_sslproto test_handshake_timeout_zero/_negative (and the shutdown twins); asyncio
+// refuses these options on every API, and refuses them without ssl.
+test("sslHandshakeTimeout/sslShutdownTimeout: 0, negative or NaN is a ValueError naming the option, everywhere; without ssl too", () =>
+  withLoop(async (loop) => {
+    const proto = () => new Collector(loop);
+    for (const key of ["sslHandshakeTimeout", "sslShutdownTimeout"] as const) {
+      for (const bad of [0, -1, -0.5, NaN]) {
+        assert.throws(() => new SSLProtocol(loop, proto(), clientContext(), { serverHostname: "localhost", [key]: bad }),
+          (e: unknown) => e instanceof ValueError && e.message === `${key} should be a positive number, got ${bad}`,
+          `SSLProtocol ${key}=${bad}`);
+      }
+      assert.throws(() => new SSLProtocol(loop, proto(), clientContext(), { [key]: "1" as unknown as number }),
+        (e: unknown) => e instanceof TypeError && e.message.includes(key));
+      const bad = { [key]: 0 };
+      const positive = `${key} should be a positive number, got 0`;
+      const isPositive = (e: unknown) => e instanceof ValueError && e.message === positive;
+      const isOnlyWithSsl = (e: unknown) =>
+        e instanceof ValueError && e.message === `${key} is only meaningful with ssl`;
+      await assert.rejects(loop.createConnection(proto, "127.0.0.1", 1, { ssl: clientContext(), ...bad }), isPositive);
+      await assert.rejects(loop.createServer(proto, "127.0.0.1", 0, { ssl: serverContext(), ...bad }), isPositive);
+      await assert.rejects(loop.createServer(proto, "127.0.0.1", 0, { [key]: 5 }), isOnlyWithSsl);
+      await assert.rejects(loop.runUntilComplete(() => openConnection("127.0.0.1", 1, { ssl: clientContext(), ...bad })),
+        isPositive);
+      await assert.rejects(loop.runUntilComplete(() => openConnection("127.0.0.1", 1, { [key]: 5 })), isOnlyWithSsl);
+      await assert.rejects(loop.runUntilComplete(() => startServer(() => {}, "127.0.0.1", 0, { ssl: serverContext(), ...bad })),
+        isPositive);
+      if (!isWindows) {
+        const path = join(dir, "timeouts.sock");
+        await assert.rejects(loop.createUnixConnection(proto, path, { ssl: clientContext(), serverHostname: "x", ...bad }),
+          isPositive);
+        await assert.rejects(loop.createUnixServer(proto, path, { ssl: serverContext(), ...bad }), isPositive);
+        await assert.rejects(loop.createUnixServer(proto, path, { [key]: 5 }), isOnlyWithSsl);
+      }
+    }
+    // A positive value is taken.
+    new SSLProtocol(loop, proto(), clientContext(), { sslHandshakeTimeout: 0.5, sslShutdownTimeout: 1e9 })
+      .connectionLost(null);
+  }));
+
 test("without libssl, importing works and the first TLS use says what is missing", async () => {
   const script = fileURLToPath(new URL("./fixtures/tls_without_libssl.ts", import.meta.url));
   const [exe, ...args] = runScriptCommand(script);
