@@ -3,17 +3,15 @@
  * against peers this project did not write: `openssl s_server`, `openssl s_client`, and
  * Python's ssl module (tests/fixtures/tls_peer.py); and aioloop against itself in one loop
  * (both ends TLS), or against plain-TCP peers in the same loop that misbehave (silent, closing
- * mid-handshake, sending garbage or half a ClientHello). Certificates are made by the openssl
- * CLI into a temp dir when this file loads. On Windows `openssl` is OpenSSL's own Windows build
- * (scripts/windows/openssl.sh) and there is no Python: those peers' tests are skipped there.
+ * mid-handshake, sending garbage or half a ClientHello). Certificates come from
+ * tests/tls_certs.ts. On Windows there is no Python: those peers' tests are skipped there.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import {
   CERT_NONE, CERT_REQUIRED, createDefaultContext, NotImplementedError, openConnection, OSError,
   type StreamReader, type StreamWriter,
@@ -22,72 +20,17 @@ import {
 } from "../mod.ts";
 import { isWindows, runScriptCommand } from "../ffi/runtime.ts";
 import {
-  captureExceptions, concat, handlesLeftSince, removeTree, stableFdCount, windowsLacks, withLoop,
+  captureExceptions, concat, handlesLeftSince, stableFdCount, windowsLacks, withLoop,
 } from "./helpers.ts";
 import { addToSystemStore, openHandles, removeFromSystemStore } from "./windows/win.ts";
 import { pattern, PYTHON, sha256 } from "./net_helpers.ts";
+import { certDir as dir, certFile as f, clientContext, OPENSSL, serverContext } from "./tls_certs.ts";
 
-const OPENSSL = "openssl";
 const TLS_PEER = fileURLToPath(new URL("./fixtures/tls_peer.py", import.meta.url));
 const noPython = { skip: windowsLacks("python3 (no Python under Wine)") };
 const noUnix = { skip: windowsLacks("AF_UNIX sockets (none in Wine's Winsock)") };
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-// ---- Certificates -----------------------------------------------------------------------------
-
-const dir = mkdtempSync(join(tmpdir(), "aioloop-tls-"));
-after(() => removeTree(dir));
-const f = (name: string) => join(dir, name);
-
-function openssl(...args: string[]): void {
-  execFileSync(OPENSSL, args, { stdio: ["ignore", "ignore", "pipe"] });
-}
-
-// Every `openssl req` reads this file, not the system's openssl.cnf (there is none on Windows).
-writeFileSync(f("ext.cnf"), [
-  "[ca]",
-  "basicConstraints=critical,CA:TRUE",
-  "keyUsage=critical,keyCertSign,cRLSign",
-  "subjectKeyIdentifier=hash",
-  "[leaf]",
-  "basicConstraints=CA:FALSE",
-  "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
-  "",
-].join("\n"));
-const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-// The CA, self-signed.
-openssl("req", "-x509", ...EC, "-keyout", f("ca.key"), "-out", f("ca.pem"), "-days", "30",
-  "-subj", "/CN=aioloop test CA", "-config", f("ext.cnf"), "-extensions", "ca");
-/** A leaf for localhost/127.0.0.1/::1 signed by the CA, valid for `days` (-1: expired). */
-function leaf(name: string, days: string): void {
-  openssl("req", "-new", ...EC, "-keyout", f(`${name}.key`), "-out", f(`${name}.csr`),
-    "-subj", "/CN=localhost", "-config", f("ext.cnf"));
-  openssl("x509", "-req", "-in", f(`${name}.csr`), "-CA", f("ca.pem"), "-CAkey", f("ca.key"),
-    "-CAcreateserial", "-out", f(`${name}.pem`), "-days", days, "-extfile", f("ext.cnf"),
-    "-extensions", "leaf");
-}
-leaf("server", "30");
-leaf("expired", "-1");
-// A self-signed leaf nobody trusts.
-openssl("req", "-x509", ...EC, "-keyout", f("self.key"), "-out", f("self.pem"), "-days", "30",
-  "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-config", f("ext.cnf"));
-// The server key again, encrypted with a password.
-openssl("pkey", "-in", f("server.key"), "-aes256", "-passout", "pass:s3cret", "-out", f("server-enc.key"));
-
-function clientContext(alpn?: string[]): SSLContext {
-  const ctx = new SSLContext("client");
-  ctx.loadVerifyLocations(f("ca.pem"));
-  if (alpn) ctx.setAlpnProtocols(alpn);
-  return ctx;
-}
-
-function serverContext(alpn?: string[]): SSLContext {
-  const ctx = new SSLContext("server");
-  ctx.loadCertChain(f("server.pem"), f("server.key"));
-  if (alpn) ctx.setAlpnProtocols(alpn);
-  return ctx;
-}
 
 // ---- Peers ------------------------------------------------------------------------------------
 
