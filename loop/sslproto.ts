@@ -78,7 +78,10 @@ export interface SSLProtocolOptions {
   sslHandshakeTimeout?: number;
   /** Seconds, positive (a ValueError otherwise); default 30. */
   sslShutdownTimeout?: number;
-  /** Call the app protocol's connectionMade after the handshake (default true). */
+  /**
+   * Call the app protocol's connectionMade after the handshake (default true); false for a
+   * protocol connected already (startTls).
+   */
   callConnectionMade?: boolean;
 }
 
@@ -135,6 +138,9 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._handshakeTimeout = sslTimeout("sslHandshakeTimeout", options.sslHandshakeTimeout, SSL_HANDSHAKE_TIMEOUT);
     this._shutdownTimeout = sslTimeout("sslShutdownTimeout", options.sslShutdownTimeout, SSL_SHUTDOWN_TIMEOUT);
     this._callConnectionMade = options.callConnectionMade ?? true;
+    // Without our connectionMade (startTls) the protocol is connected already: it gets
+    // eofReceived and connectionLost, even when the handshake fails.
+    this._appConnected = !this._callConnectionMade;
     const serverSide = options.serverSide ?? false;
     this._sslobj = sslContext._wrap(serverSide, serverSide ? null : options.serverHostname ?? null);
     this._extra = { sslcontext: sslContext };
