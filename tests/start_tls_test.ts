@@ -238,7 +238,7 @@ test("loop.startTls: a failed handshake (certificate not trusted) rejects, close
       assert.equal(t.isClosing(), true);
       assert.ok((await p.lost) instanceof SSLCertVerificationError, "connectionLost got the handshake's error");
       // The server side's handshake fails too (the client's alert, or its close).
-      await assert.rejects(servers[0].upgraded, OSError);
+      await assert.rejects(async () => await servers[0].upgraded, OSError);
       await servers[0].lost;
     });
     server.close();
