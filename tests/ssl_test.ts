@@ -9,9 +9,8 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import {
   CERT_NONE, CERT_REQUIRED, createDefaultContext, NotImplementedError, openConnection, OSError,
   type StreamReader, type StreamWriter,
@@ -24,9 +23,11 @@ import {
 } from "./helpers.ts";
 import { addToSystemStore, openHandles, removeFromSystemStore } from "./windows/win.ts";
 import { pattern, PYTHON, sha256 } from "./net_helpers.ts";
-import { certDir as dir, certFile as f, clientContext, OPENSSL, serverContext } from "./tls_certs.ts";
+import { certFile as f, clientContext, OPENSSL, removeTlsCerts, serverContext } from "./tls_certs.ts";
 
 const TLS_PEER = fileURLToPath(new URL("./fixtures/tls_peer.py", import.meta.url));
+after(removeTlsCerts);
+
 const noPython = { skip: windowsLacks("python3 (no Python under Wine)") };
 const noUnix = { skip: windowsLacks("AF_UNIX sockets (none in Wine's Winsock)") };
 const encoder = new TextEncoder();
@@ -905,7 +906,7 @@ test("server and clients in one loop: 4 TLS connections echo 256 KiB each at onc
 
 test("Unix sockets: createUnixServer(ssl) and createUnixConnection(ssl, serverHostname)", noUnix, () =>
   withLoop(async (loop) => {
-    const path = join(dir, "tls.sock");
+    const path = f("tls.sock");
     const server = await loop.createUnixServer(() => new Echo(), path, { ssl: serverContext() });
     await assert.rejects(
       loop.createUnixConnection(() => new Collector(loop), path, { ssl: clientContext() }),
@@ -938,7 +939,7 @@ async function peerSaid(peer: Peer, line: RegExp): Promise<void> {
 // close_notify there failed with EPIPE and read() rejected with it instead of the data and EOF.
 test("Unix sockets: a server closing without close_notify: read() returns its data then EOF; nothing is written after its EOF (test_open_unix_connection_no_loop_ssl)", noPython, () =>
   withLoop(async (loop) => {
-    const path = join(dir, "eof-http.sock");
+    const path = f("eof-http.sock");
     const peer = await startPeer(PYTHON, [TLS_EOF_PEER, "unix_http", path, f("server.pem"), f("server.key")], /READY (\d+)/);
     const seen = captureExceptions(loop);
     try {
@@ -1022,7 +1023,7 @@ test("SSLContext: Python's rules and errors", () => {
   const s = new SSLContext("server");
   assert.equal(s.verifyMode, CERT_NONE);
   assert.equal(s.checkHostname, false);
-  assert.throws(() => s.loadCertChain(join(dir, "missing.pem")),
+  assert.throws(() => s.loadCertChain(f("missing.pem")),
     (e: unknown) => e instanceof OSError && e.code === "ENOENT");
   assert.throws(() => s.loadCertChain(f("server.pem"), f("server-enc.key"), "wrong"), SSLError);
   s.loadCertChain(f("server.pem"), f("server-enc.key"), "s3cret");
@@ -1086,7 +1087,7 @@ test("sslHandshakeTimeout/sslShutdownTimeout: 0, negative or NaN is a ValueError
       await assert.rejects(loop.runUntilComplete(() => startServer(() => {}, "127.0.0.1", 0, { ssl: serverContext(), ...bad })),
         isPositive);
       if (!isWindows) {
-        const path = join(dir, "timeouts.sock");
+        const path = f("timeouts.sock");
         await assert.rejects(loop.createUnixConnection(proto, path, { ssl: clientContext(), serverHostname: "x", ...bad }),
           isPositive);
         await assert.rejects(loop.createUnixServer(proto, path, { ssl: serverContext(), ...bad }), isPositive);

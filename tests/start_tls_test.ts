@@ -6,14 +6,16 @@
  * that never speaks TLS (sslHandshakeTimeout).
  */
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import {
   type BaseEventLoop, OSError, openConnection, RuntimeError, sleep, SSLCertVerificationError,
   SSLContext, type StreamReader, type StreamWriter, startServer, type Transport, ValueError,
 } from "../mod.ts";
 import { captureExceptions, stableFdCount, withLoop } from "./helpers.ts";
 import { pattern, sha256 } from "./net_helpers.ts";
-import { clientContext, serverContext } from "./tls_certs.ts";
+import { clientContext, removeTlsCerts, serverContext } from "./tls_certs.ts";
+
+after(removeTlsCerts);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -85,7 +87,6 @@ function portOf(server: { sockets: { getsockname(): unknown }[] | null }): numbe
 
 test("loop.startTls: a plain TCP connection upgraded on both sides in one loop; 1 MiB each way; clean close; fds back", () =>
   withLoop(async (loop) => {
-    const fds = await stableFdCount();
     const seen = captureExceptions(loop);
     const servers: Upgrading[] = [];
     const server = await loop.runUntilComplete(() =>
@@ -95,6 +96,8 @@ test("loop.startTls: a plain TCP connection upgraded on both sides in one loop; 
         return p;
       }, "127.0.0.1", 0)
     );
+    // Counted with the loop and the server up: what the connection opens must all close.
+    const fds = await stableFdCount();
     const data = pattern(1 << 20);
     await loop.runUntilComplete(async () => {
       const [t, client] = await loop.createConnection(() => new Upgrading(loop, false), "127.0.0.1", portOf(server));
@@ -123,10 +126,10 @@ test("loop.startTls: a plain TCP connection upgraded on both sides in one loop; 
       assert.equal(srv.made, 1);
       srvTls.close();
     });
+    assert.equal(await stableFdCount(), fds);
     server.close();
     await loop.runUntilComplete(() => server.waitClosed());
     assert.deepEqual(seen, []);
-    assert.equal(await stableFdCount(), fds);
   }));
 
 test("StreamWriter.startTls: openConnection and startServer upgrade in place; the same reader and writer go on over TLS", () =>

@@ -8,14 +8,16 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import {
   type BaseEventLoop, CERT_NONE, OSError, openConnection, SSLCertVerificationError, SSLContext, SSLError,
   SSLProtocol, TimeoutError, type Transport, ValueError, waitFor,
 } from "../../mod.ts";
 import { captureExceptions, withLoop, windowsLacks } from "../helpers.ts";
 import { PYTHON } from "../net_helpers.ts";
-import { certFile, serverContext } from "../tls_certs.ts";
+import { certFile, removeTlsCerts, serverContext } from "../tls_certs.ts";
+
+after(removeTlsCerts);
 
 const PEER = fileURLToPath(new URL("../fixtures/start_tls_peer.py", import.meta.url));
 const noPython = { skip: windowsLacks("python3 (no Python under Wine)") };
