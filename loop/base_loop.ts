@@ -37,6 +37,8 @@ import type {
   BaseTransport, DatagramTransport, ReadTransport, SubprocessTransport, Transport, WriteTransport,
 } from "./transports/base.ts";
 import type { SubprocessOptions } from "./subprocess.ts";
+import type { SSLContext } from "./ssl.ts";
+import { startTls, type StartTlsOptions } from "./start_tls.ts";
 import type { SocketTransportOptions } from "./transports/selector_socket.ts";
 
 /** What call_exception_handler receives (asyncio's context dict). */
@@ -517,6 +519,19 @@ export abstract class BaseEventLoop {
     options: CreateUnixServerOptions = {},
   ): Promise<Server> {
     return createUnixServer(this, protocolFactory, path, options);
+  }
+
+  /**
+   * Upgrade an open connection to TLS (asyncio start_tls; loop/start_tls.ts): resolves with
+   * the TLS transport `protocol` uses from then on, once the handshake is done.
+   */
+  startTls(
+    transport: Transport,
+    protocol: ProtocolLike | BufferedProtocolLike,
+    sslcontext: SSLContext,
+    options: StartTlsOptions = {},
+  ): Promise<Transport> {
+    return startTls(this, transport, protocol, sslcontext, options);
   }
 
   /**

@@ -19,7 +19,7 @@
  */
 import { ECONNRESET } from "../ffi/libc.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
-import { NotImplementedError, OSError, RuntimeError } from "./errors.ts";
+import { NotImplementedError, OSError, RuntimeError, ValueError } from "./errors.ts";
 import type { Future } from "./futures.ts";
 import type { TimerHandle } from "./handles.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
@@ -53,6 +53,19 @@ const BUFFER_SIZE = 256 * 1024;
 
 type AnyProtocol = ProtocolLike & Partial<BufferedProtocolLike>;
 
+/**
+ * `value` of the timeout option `name`, or `fallback` if it is undefined or null; a TypeError
+ * if it is not a number, a ValueError unless it is positive (asyncio's check and wording).
+ */
+export function sslTimeout(name: string, value: unknown, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== "number") {
+    throw new TypeError(`${name} must be a number of seconds, got ${typeof value}`);
+  }
+  if (!(value > 0)) throw new ValueError(`${name} should be a positive number, got ${value}`);
+  return value;
+}
+
 /** Options of an SSLProtocol (createConnection/createServer pass theirs through). */
 export interface SSLProtocolOptions {
   /** True on the accepting side (servers). */
@@ -61,11 +74,14 @@ export interface SSLProtocolOptions {
   serverHostname?: string | null;
   /** Resolved once the handshake is done and connectionMade ran; rejected if it fails. */
   waiter?: Future<unknown> | null;
-  /** Seconds; default 60. */
+  /** Seconds, positive (a ValueError otherwise); default 60. */
   sslHandshakeTimeout?: number;
-  /** Seconds; default 30. */
+  /** Seconds, positive (a ValueError otherwise); default 30. */
   sslShutdownTimeout?: number;
-  /** Call the app protocol's connectionMade after the handshake (default true). */
+  /**
+   * Call the app protocol's connectionMade after the handshake (default true); false for a
+   * protocol connected already (startTls).
+   */
   callConnectionMade?: boolean;
 }
 
@@ -119,9 +135,12 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._appBuffered = typeof this._app.getBuffer === "function";
     this._context = sslContext;
     this._waiter = options.waiter ?? null;
-    this._handshakeTimeout = options.sslHandshakeTimeout ?? SSL_HANDSHAKE_TIMEOUT;
-    this._shutdownTimeout = options.sslShutdownTimeout ?? SSL_SHUTDOWN_TIMEOUT;
+    this._handshakeTimeout = sslTimeout("sslHandshakeTimeout", options.sslHandshakeTimeout, SSL_HANDSHAKE_TIMEOUT);
+    this._shutdownTimeout = sslTimeout("sslShutdownTimeout", options.sslShutdownTimeout, SSL_SHUTDOWN_TIMEOUT);
     this._callConnectionMade = options.callConnectionMade ?? true;
+    // Without our connectionMade (startTls) the protocol is connected already: it gets
+    // eofReceived and connectionLost, even when the handshake fails.
+    this._appConnected = !this._callConnectionMade;
     const serverSide = options.serverSide ?? false;
     this._sslobj = sslContext._wrap(serverSide, serverSide ? null : options.serverHostname ?? null);
     this._extra = { sslcontext: sslContext };
@@ -139,9 +158,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._transport = transport;
     this._receivesInPlace = (transport as { _readsInCall?: boolean })._readsInCall === true;
     this._state = DO_HANDSHAKE;
-    if (this._handshakeTimeout > 0) {
-      this._handshakeTimer = this._loop.callLater(this._handshakeTimeout, checkHandshakeTimeout, this);
-    }
+    this._handshakeTimer = this._loop.callLater(this._handshakeTimeout, checkHandshakeTimeout, this);
     this._doHandshake();
   }
 
@@ -583,22 +600,26 @@ export class SSLProtocol implements BufferedProtocolLike {
     if (this._backlogSize > 0) this._flushBacklog();
     if (this._state !== SHUTDOWN) return;
     if (this._appReadingPaused) this._transport?.resumeReading(); // to see the peer's close_notify
-    if (this._shutdownTimeout > 0) {
-      this._shutdownTimer = this._loop.callLater(this._shutdownTimeout, checkShutdownTimeout, this);
-    }
+    this._shutdownTimer = this._loop.callLater(this._shutdownTimeout, checkShutdownTimeout, this);
     this._doShutdown();
   }
 
-  /** Send close_notify and wait (bounded) for the peer's. */
+  /**
+   * Send close_notify and wait (bounded) for the peer's. After the peer's TCP EOF nothing is
+   * sent (as asyncio): the peer may be gone, and a write there fails (EPIPE over a Unix socket)
+   * and would turn a clean end into an error.
+   */
   private _doShutdown(): void {
     const obj = this._sslobj;
     let done: boolean;
     try {
-      // Data after close() is dropped; read up to the peer's close_notify.
-      if (!this._tcpEof) {
+      if (this._tcpEof) {
+        done = true;
+      } else {
+        // Data after close() is dropped; read up to the peer's close_notify.
         while (obj._read(receiveArena.space, 0, receiveArena.spaceLimit) > 0) { /* discard */ }
+        done = obj._shutdown();
       }
-      done = obj._shutdown() || this._tcpEof;
     } catch (e) {
       this._processOutgoing(true);
       this._onShutdownComplete(e instanceof Error ? e : new Error(String(e)));

@@ -22,6 +22,8 @@ import type {
 } from "./connections.ts";
 import type { SelectorEventLoop } from "./selector_loop.ts";
 import type { Server } from "./server.ts";
+import type { SSLContext } from "./ssl.ts";
+import { startTls, type StartTlsOptions } from "./start_tls.ts";
 import type { ReadTransport, Transport } from "./transports/base.ts";
 import { IncompleteReadError, LimitOverrunError } from "./stream_errors.ts";
 
@@ -91,6 +93,15 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   setTransport(transport: ReadTransport): void {
     if (this._transport !== null) throw new RuntimeError("Transport already set");
     this._transport = transport;
+  }
+
+  /**
+   * @internal StreamWriter.startTls: pause and resume `transport` (the TLS one) from now on,
+   * paused already if the old one was.
+   */
+  _replaceTransport(transport: ReadTransport): void {
+    this._transport = transport;
+    if (this._paused) transport.pauseReading();
   }
 
   /** No more bytes will come (asyncio feed_eof). */
@@ -559,6 +570,17 @@ export class StreamReaderProtocol extends Protocol {
   _getCloseWaiter(): Future<void> {
     return this._closed;
   }
+
+  /** @internal A server's protocol (it has a clientConnectedCb): the TLS server side. */
+  _isServerSide(): boolean {
+    return this._clientConnectedCb !== null;
+  }
+
+  /** @internal StreamWriter.startTls moved the connection to `transport`, a TLS one. */
+  _replaceTransport(transport: Transport): void {
+    this._overSsl = transport.getExtraInfo("sslcontext") != null;
+    this._reader?._replaceTransport(transport);
+  }
 }
 
 /**
@@ -566,7 +588,7 @@ export class StreamReaderProtocol extends Protocol {
  * openConnection() and given to startServer()'s callback.
  */
 export class StreamWriter {
-  private readonly _transport: Transport;
+  private _transport: Transport;
   private readonly _protocol: StreamReaderProtocol;
   private readonly _reader: StreamReader | null;
   private readonly _loop: BaseEventLoop;
@@ -650,6 +672,24 @@ export class StreamWriter {
     await this._protocol._drainHelper();
   }
 
+  /**
+   * Upgrade the connection to TLS in place (asyncio StreamWriter.start_tls, 3.11+): drain, then
+   * the handshake (loop.startTls, loop/start_tls.ts); this writer and its reader go on over TLS.
+   * The client side unless the writer came from startServer(). On failure the connection is
+   * closed and the error thrown.
+   */
+  async startTls(sslcontext: SSLContext, options: StreamStartTlsOptions = {}): Promise<void> {
+    const { serverHostname, sslHandshakeTimeout, sslShutdownTimeout } = options;
+    await this.drain();
+    this._transport = await startTls(this._loop, this._transport, this._protocol, sslcontext, {
+      serverSide: this._protocol._isServerSide(),
+      serverHostname,
+      sslHandshakeTimeout,
+      sslShutdownTimeout,
+    });
+    this._protocol._replaceTransport(this._transport);
+  }
+
   /** `<StreamWriter …>`, for logs. */
   toString(): string {
     return `<StreamWriter transport=${String(this._transport)}${
@@ -660,6 +700,9 @@ export class StreamWriter {
 }
 
 // ---- Opening connections and servers ---------------------------------------------------------
+
+/** Options of StreamWriter.startTls (loop.startTls's, the side being the writer's). */
+export type StreamStartTlsOptions = Omit<StartTlsOptions, "serverSide">;
 
 /** The streams functions' own option, besides those of createConnection/createServer. */
 export interface StreamOptions {

@@ -3,91 +3,35 @@
  * against peers this project did not write: `openssl s_server`, `openssl s_client`, and
  * Python's ssl module (tests/fixtures/tls_peer.py); and aioloop against itself in one loop
  * (both ends TLS), or against plain-TCP peers in the same loop that misbehave (silent, closing
- * mid-handshake, sending garbage or half a ClientHello). Certificates are made by the openssl
- * CLI into a temp dir when this file loads. On Windows `openssl` is OpenSSL's own Windows build
- * (scripts/windows/openssl.sh) and there is no Python: those peers' tests are skipped there.
+ * mid-handshake, sending garbage or half a ClientHello). Certificates come from
+ * tests/tls_certs.ts. On Windows there is no Python: those peers' tests are skipped there.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
 import {
   CERT_NONE, CERT_REQUIRED, createDefaultContext, NotImplementedError, openConnection, OSError,
   type StreamReader, type StreamWriter,
   type SelectorEventLoop, SSLCertVerificationError, SSLContext, SSLError, type SSLObject,
-  sleep, SSLProtocol, startServer, tlsObjectCounts, type Transport, ValueError, RuntimeError,
+  openUnixConnection, sleep, SSLProtocol, startServer, tlsObjectCounts, type Transport, ValueError, RuntimeError,
 } from "../mod.ts";
 import { isWindows, runScriptCommand } from "../ffi/runtime.ts";
 import {
-  captureExceptions, concat, handlesLeftSince, removeTree, stableFdCount, windowsLacks, withLoop,
+  captureExceptions, concat, handlesLeftSince, stableFdCount, windowsLacks, withLoop,
 } from "./helpers.ts";
 import { addToSystemStore, openHandles, removeFromSystemStore } from "./windows/win.ts";
 import { pattern, PYTHON, sha256 } from "./net_helpers.ts";
+import { certFile as f, clientContext, OPENSSL, removeTlsCerts, serverContext } from "./tls_certs.ts";
 
-const OPENSSL = "openssl";
 const TLS_PEER = fileURLToPath(new URL("./fixtures/tls_peer.py", import.meta.url));
+after(removeTlsCerts);
+
 const noPython = { skip: windowsLacks("python3 (no Python under Wine)") };
 const noUnix = { skip: windowsLacks("AF_UNIX sockets (none in Wine's Winsock)") };
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-// ---- Certificates -----------------------------------------------------------------------------
-
-const dir = mkdtempSync(join(tmpdir(), "aioloop-tls-"));
-after(() => removeTree(dir));
-const f = (name: string) => join(dir, name);
-
-function openssl(...args: string[]): void {
-  execFileSync(OPENSSL, args, { stdio: ["ignore", "ignore", "pipe"] });
-}
-
-// Every `openssl req` reads this file, not the system's openssl.cnf (there is none on Windows).
-writeFileSync(f("ext.cnf"), [
-  "[ca]",
-  "basicConstraints=critical,CA:TRUE",
-  "keyUsage=critical,keyCertSign,cRLSign",
-  "subjectKeyIdentifier=hash",
-  "[leaf]",
-  "basicConstraints=CA:FALSE",
-  "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
-  "",
-].join("\n"));
-const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-// The CA, self-signed.
-openssl("req", "-x509", ...EC, "-keyout", f("ca.key"), "-out", f("ca.pem"), "-days", "30",
-  "-subj", "/CN=aioloop test CA", "-config", f("ext.cnf"), "-extensions", "ca");
-/** A leaf for localhost/127.0.0.1/::1 signed by the CA, valid for `days` (-1: expired). */
-function leaf(name: string, days: string): void {
-  openssl("req", "-new", ...EC, "-keyout", f(`${name}.key`), "-out", f(`${name}.csr`),
-    "-subj", "/CN=localhost", "-config", f("ext.cnf"));
-  openssl("x509", "-req", "-in", f(`${name}.csr`), "-CA", f("ca.pem"), "-CAkey", f("ca.key"),
-    "-CAcreateserial", "-out", f(`${name}.pem`), "-days", days, "-extfile", f("ext.cnf"),
-    "-extensions", "leaf");
-}
-leaf("server", "30");
-leaf("expired", "-1");
-// A self-signed leaf nobody trusts.
-openssl("req", "-x509", ...EC, "-keyout", f("self.key"), "-out", f("self.pem"), "-days", "30",
-  "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-config", f("ext.cnf"));
-// The server key again, encrypted with a password.
-openssl("pkey", "-in", f("server.key"), "-aes256", "-passout", "pass:s3cret", "-out", f("server-enc.key"));
-
-function clientContext(alpn?: string[]): SSLContext {
-  const ctx = new SSLContext("client");
-  ctx.loadVerifyLocations(f("ca.pem"));
-  if (alpn) ctx.setAlpnProtocols(alpn);
-  return ctx;
-}
-
-function serverContext(alpn?: string[]): SSLContext {
-  const ctx = new SSLContext("server");
-  ctx.loadCertChain(f("server.pem"), f("server.key"));
-  if (alpn) ctx.setAlpnProtocols(alpn);
-  return ctx;
-}
 
 // ---- Peers ------------------------------------------------------------------------------------
 
@@ -962,7 +906,7 @@ test("server and clients in one loop: 4 TLS connections echo 256 KiB each at onc
 
 test("Unix sockets: createUnixServer(ssl) and createUnixConnection(ssl, serverHostname)", noUnix, () =>
   withLoop(async (loop) => {
-    const path = join(dir, "tls.sock");
+    const path = f("tls.sock");
     const server = await loop.createUnixServer(() => new Echo(), path, { ssl: serverContext() });
     await assert.rejects(
       loop.createUnixConnection(() => new Collector(loop), path, { ssl: clientContext() }),
@@ -980,6 +924,90 @@ test("Unix sockets: createUnixServer(ssl) and createUnixConnection(ssl, serverHo
     server.close();
   }));
 
+// ---- The peer's EOF without close_notify ------------------------------------------------------
+
+const TLS_EOF_PEER = fileURLToPath(new URL("./fixtures/tls_eof_peer.py", import.meta.url));
+
+/** Wait (in a coroutine, up to 10 s) until `peer` printed a line matching `line`. */
+async function peerSaid(peer: Peer, line: RegExp): Promise<void> {
+  for (let i = 0; i < 1000 && !line.test(peer.output()); i++) await sleep(0.01);
+  assert.match(peer.output(), line);
+}
+
+// CPython test_streams test_open_unix_connection_no_loop_ssl: the server answers and closes
+// its Unix socket without close_notify. asyncio does not unwrap after the peer's EOF; writing a
+// close_notify there failed with EPIPE and read() rejected with it instead of the data and EOF.
+test("Unix sockets: a server closing without close_notify: read() returns its data then EOF; nothing is written after its EOF (test_open_unix_connection_no_loop_ssl)", noPython, () =>
+  withLoop(async (loop) => {
+    const path = f("eof-http.sock");
+    const peer = await startPeer(PYTHON, [TLS_EOF_PEER, "unix_http", path, f("server.pem"), f("server.key")], /READY (\d+)/);
+    const seen = captureExceptions(loop);
+    try {
+      await loop.runUntilComplete(async () => {
+        const ctx = clientContext();
+        ctx.checkHostname = false;
+        ctx.verifyMode = CERT_NONE;
+        const [reader, writer] = await openUnixConnection(path, { ssl: ctx, serverHostname: "" });
+        writer.write(encoder.encode("GET / HTTP/1.0\r\n\r\n"));
+        const data = decoder.decode(await reader.read());
+        assert.ok(data.endsWith("\r\n\r\nTest message"), data);
+        writer.close();
+        await writer.waitClosed();
+      });
+      assert.deepEqual(seen, []);
+    } finally {
+      await peer.stop();
+    }
+  }));
+
+// CPython test_ssl test_shutdown_timeout_handler_not_set: the server half-closes TCP (no
+// close_notify) while the client has paused reading; once it resumes it gets the rest, then
+// a clean connectionLost(null), and sends nothing after the server's EOF.
+test("client: a TCP EOF without close_notify while reading is paused: the rest arrives on resume, the close is clean, no close_notify follows (test_shutdown_timeout_handler_not_set)", noPython, () =>
+  withLoop(async (loop) => {
+    const peer = await startPeer(PYTHON, [TLS_EOF_PEER, "shut_wr", f("server.pem"), f("server.key")], /READY (\d+)/);
+    const seen = captureExceptions(loop);
+    try {
+      let extra: string | null = null;
+      const lost = loop.createFuture<Error | null>();
+      class Proto {
+        transport!: Transport;
+        connectionMade(t: Transport) {
+          this.transport = t;
+        }
+        dataReceived(d: Uint8Array) {
+          if (decoder.decode(d) === "hello") {
+            this.transport.write(encoder.encode("world"));
+            this.transport.pauseReading();
+          } else {
+            extra = decoder.decode(d);
+          }
+        }
+        connectionLost(exc: Error | null) {
+          lost.setResult(exc);
+        }
+      }
+      await loop.runUntilComplete(async () => {
+        const [t] = await loop.createConnection(() => new Proto(), "127.0.0.1", peer.port, {
+          ssl: clientContext(),
+          serverHostname: "localhost",
+        });
+        await peerSaid(peer, /EOF_SENT/);
+        await sleep(0.05);
+        t.resumeReading();
+        assert.equal(await lost, null);
+        t.close();
+        assert.equal(extra, "extra bytes");
+        await peerSaid(peer, /AFTER_EOF -?\d+/);
+      });
+      assert.match(peer.output(), /GOT world/);
+      assert.match(peer.output(), /AFTER_EOF 0\b/, "nothing may be sent after the peer's EOF");
+      assert.deepEqual(seen, []);
+    } finally {
+      await peer.stop();
+    }
+  }));
+
 test("SSLContext: Python's rules and errors", () => {
   const c = new SSLContext("client");
   assert.equal(c.verifyMode, CERT_REQUIRED);
@@ -995,7 +1023,7 @@ test("SSLContext: Python's rules and errors", () => {
   const s = new SSLContext("server");
   assert.equal(s.verifyMode, CERT_NONE);
   assert.equal(s.checkHostname, false);
-  assert.throws(() => s.loadCertChain(join(dir, "missing.pem")),
+  assert.throws(() => s.loadCertChain(f("missing.pem")),
     (e: unknown) => e instanceof OSError && e.code === "ENOENT");
   assert.throws(() => s.loadCertChain(f("server.pem"), f("server-enc.key"), "wrong"), SSLError);
   s.loadCertChain(f("server.pem"), f("server-enc.key"), "s3cret");
@@ -1030,6 +1058,45 @@ test("argument errors name the problem", () =>
     await assert.rejects(loop.createServer(f2, "127.0.0.1", 0, { ssl: clientContext() }), ValueError);
     // deno-lint-ignore no-explicit-any
     await assert.rejects(loop.createServer(f2, "127.0.0.1", 0, { ssl: true as any }), TypeError);
+  }));
+
+// CPython test_sslproto test_handshake_timeout_zero/_negative (and the shutdown twins); asyncio
+// refuses these options on every API, and refuses them without ssl.
+test("sslHandshakeTimeout/sslShutdownTimeout: 0, negative or NaN is a ValueError naming the option, everywhere; without ssl too", () =>
+  withLoop(async (loop) => {
+    const proto = () => new Collector(loop);
+    for (const key of ["sslHandshakeTimeout", "sslShutdownTimeout"] as const) {
+      for (const bad of [0, -1, -0.5, NaN]) {
+        assert.throws(() => new SSLProtocol(loop, proto(), clientContext(), { serverHostname: "localhost", [key]: bad }),
+          (e: unknown) => e instanceof ValueError && e.message === `${key} should be a positive number, got ${bad}`,
+          `SSLProtocol ${key}=${bad}`);
+      }
+      assert.throws(() => new SSLProtocol(loop, proto(), clientContext(), { [key]: "1" as unknown as number }),
+        (e: unknown) => e instanceof TypeError && e.message.includes(key));
+      const bad = { [key]: 0 };
+      const positive = `${key} should be a positive number, got 0`;
+      const isPositive = (e: unknown) => e instanceof ValueError && e.message === positive;
+      const isOnlyWithSsl = (e: unknown) =>
+        e instanceof ValueError && e.message === `${key} is only meaningful with ssl`;
+      await assert.rejects(loop.createConnection(proto, "127.0.0.1", 1, { ssl: clientContext(), ...bad }), isPositive);
+      await assert.rejects(loop.createServer(proto, "127.0.0.1", 0, { ssl: serverContext(), ...bad }), isPositive);
+      await assert.rejects(loop.createServer(proto, "127.0.0.1", 0, { [key]: 5 }), isOnlyWithSsl);
+      await assert.rejects(loop.runUntilComplete(() => openConnection("127.0.0.1", 1, { ssl: clientContext(), ...bad })),
+        isPositive);
+      await assert.rejects(loop.runUntilComplete(() => openConnection("127.0.0.1", 1, { [key]: 5 })), isOnlyWithSsl);
+      await assert.rejects(loop.runUntilComplete(() => startServer(() => {}, "127.0.0.1", 0, { ssl: serverContext(), ...bad })),
+        isPositive);
+      if (!isWindows) {
+        const path = f("timeouts.sock");
+        await assert.rejects(loop.createUnixConnection(proto, path, { ssl: clientContext(), serverHostname: "x", ...bad }),
+          isPositive);
+        await assert.rejects(loop.createUnixServer(proto, path, { ssl: serverContext(), ...bad }), isPositive);
+        await assert.rejects(loop.createUnixServer(proto, path, { [key]: 5 }), isOnlyWithSsl);
+      }
+    }
+    // A positive value is taken.
+    new SSLProtocol(loop, proto(), clientContext(), { sslHandshakeTimeout: 0.5, sslShutdownTimeout: 1e9 })
+      .connectionLost(null);
   }));
 
 test("without libssl, importing works and the first TLS use says what is missing", async () => {
