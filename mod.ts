@@ -70,7 +70,9 @@ export {
   DEFAULT_LIMIT, IncompleteReadError, LimitOverrunError, openConnection, openUnixConnection,
   startServer, startUnixServer, StreamReader, StreamReaderProtocol, StreamWriter,
   type ClientConnectedCallback, type Separator, type StreamOptions, type StreamReaderOptions,
+  type StreamStartTlsOptions,
 } from "./loop/streams.ts";
+export type { StartTlsOptions } from "./loop/start_tls.ts";
 export {
   type Executor, ImportError, type ShutdownOptions, type Submission, task, WorkerPoolExecutor,
   type WorkerTask,

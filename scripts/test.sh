@@ -16,8 +16,8 @@ echo "== bun test (poll selector)"
 AIOLOOP_SELECTOR=poll "$BIN/bun" test --timeout 60000 ./tests/ || status=1
 # The networking, TLS and process suites again on the io_uring ProactorEventLoop (issue 7): the
 # same test files, with every loop they create being a proactor loop (pipes and subprocesses run
-# on it through POLL_ADD readiness).
-NET="tests/connections_test.ts tests/selector_socket_test.ts tests/streams_test.ts tests/sock_ops_test.ts tests/ssl_test.ts tests/proactor_test.ts tests/pipes_test.ts tests/subprocess_test.ts tests/signals_test.ts tests/socket_test.ts tests/dns_test.ts tests/receive_arena_test.ts tests/leaks_test.ts"
+# on it through POLL_ADD readiness), and the CPython port (tests/cpython/) whole.
+NET="tests/start_tls_test.ts tests/connections_test.ts tests/selector_socket_test.ts tests/streams_test.ts tests/sock_ops_test.ts tests/ssl_test.ts tests/proactor_test.ts tests/pipes_test.ts tests/subprocess_test.ts tests/signals_test.ts tests/socket_test.ts tests/dns_test.ts tests/receive_arena_test.ts tests/leaks_test.ts tests/cpython/"
 echo "== deno test (io_uring proactor loop)"
 AIOLOOP_LOOP=proactor "$BIN/deno" test -A --no-check --v8-flags=--expose-gc $NET || status=1
 echo "== bun test (io_uring proactor loop)"
