@@ -96,10 +96,15 @@ export function setRaw(fd: number, when: number = TCSAFLUSH): TerminalMode {
  * 4-byte tcflag_t, or macOS's 8-byte one, whose defined bits all sit in the low 32 (every
  * target is little-endian, so those are its first four bytes).
  */
-export function localFlags(mode: TerminalMode, table: OsTable = osTable): number {
+export function lflagOf(mode: TerminalMode, table: OsTable): number {
   const { termiosSize, termiosLflagOffset } = table.layouts;
   if (mode.length !== termiosSize) {
     throw new TypeError(`a ${table.os} terminal mode is ${termiosSize} bytes, got ${mode.length}`);
   }
   return new DataView(mode.buffer, mode.byteOffset, mode.byteLength).getUint32(termiosLflagOffset, true);
+}
+
+/** The c_lflag word of `mode` (ICANON, ECHO, ISIG bits). */
+export function localFlags(mode: TerminalMode): number {
+  return lflagOf(mode, osTable);
 }

@@ -19,7 +19,7 @@ import { uncatchableSignals } from "../ffi/signals.ts";
 import { sockaddrCodec } from "../ffi/sockaddr.ts";
 import { returncodeOfWaitStatus, spawnHas, spawnSymbols, statFileType } from "../ffi/spawn.ts";
 import type { SymbolSpec } from "../ffi/runtime.ts";
-import { localFlags } from "../ffi/termios.ts";
+import { lflagOf } from "../ffi/termios.ts";
 import { ValueError } from "../mod.ts";
 
 interface Layout {
@@ -189,9 +189,9 @@ for (const t of allTables) {
     const view = new DataView(mode.buffer);
     const bits = t.constants.ICANON! | t.constants.ECHO!;
     view.setUint32(t.layouts.termiosLflagOffset, bits, true);
-    assert.equal(localFlags(mode, t), bits);
-    assert.equal(localFlags(mode, t) & t.constants.ISIG!, 0);
-    assert.throws(() => localFlags(new Uint8Array(t.layouts.termiosSize + 1), t), TypeError);
+    assert.equal(lflagOf(mode, t), bits);
+    assert.equal(lflagOf(mode, t) & t.constants.ISIG!, 0);
+    assert.throws(() => lflagOf(new Uint8Array(t.layouts.termiosSize + 1), t), TypeError);
   });
 
   test(`${key}: stat st_mode is read at this OS's offset and width`, () => {
