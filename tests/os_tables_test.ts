@@ -221,6 +221,9 @@ test("BSD numbers are not Linux's where the issue says they differ", () => {
   assert.deepEqual([mac.constants.SOCK_NONBLOCK, mac.constants.SO_DOMAIN, mac.constants.O_NONBLOCK], [null, null, 4]);
   assert.deepEqual([mac.signals.SIGUSR1, mac.signals.SIGCHLD, mac.constants.NSIG, fbsd.constants.NSIG], [30, 20, 32, 128]);
   assert.deepEqual([mac.layouts.termiosSize, fbsd.layouts.termiosSize], [72, 44]);
+  // MSG_NOSIGNAL is in macOS 11+ headers (xnu-7195) but ignored by 10.15's kernel: the loop
+  // must also set SO_NOSIGPIPE on each socket there (platform/posix_socket.ts).
+  assert.deepEqual([mac.constants.MSG_NOSIGNAL, mac.constants.SO_NOSIGPIPE, mac.has.soNoSigpipe], [0x80000, 0x1022, true]);
 });
 
 test("wait(2) statuses become Python returncodes", () => {

@@ -26,6 +26,12 @@ export function darwinTable(arch: "x86_64" | "aarch64"): OsTable {
     },
     has: {
       epoll: false, eventfd: false, pidfd: false, accept4: false, pipe2: false,
+      // MSG_NOSIGNAL (below) is public, not private: xnu bsd/sys/socket.h defines it under
+      // `#if __DARWIN_C_LEVEL >= 200809L` (the default level), and sendit()/sendmsg_x() in
+      // bsd/kern/uipc_syscalls.c skip SIGPIPE for it (read at xnu-11417.101.15, commit
+      // e3723e1f1). But it first appears in xnu-7195.50.7.100.1 (macOS 11); macOS 10.15's kernel
+      // (xnu-6153.141.1) ignores the bit. So the loop also sets SO_NOSIGPIPE on every socket it
+      // creates (platform/posix_socket.ts), which every macOS honours.
       socketTypeFlags: false, soNoSigpipe: true, spawnFileActionsNp: false,
       variadicOnStack: arch === "aarch64",
     },
