@@ -4,12 +4,17 @@
  * - the darwin and freebsd tables, value by value, against tests/fixtures/os_constants.json,
  *   which scripts/gen_os_constants.ts derived from two independent public sources (rust-lang/libc
  *   and golang/sys, commits pinned in the fixture) where both agree;
- * - every C symbol bound at import on those OSes exists in that OS's symbol list (fixture);
+ * - every C symbol bound at import on those OSes exists in that OS's symbol list (fixture), both
+ *   as the specs say and as importing mod.ts under a simulated OS actually binds (recorded by
+ *   tests/fixtures/import_as_os.ts), with nothing Linux-only and variadic calls padded on
+ *   Apple arm64;
  * - sockaddr encoding/decoding (sa_len, 106-byte sockaddr_un), termios c_lflag, stat st_mode,
  *   errno and signal names and wait statuses, for Linux's, macOS's and FreeBSD's tables.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { kqueueSymbolNames } from "../ffi/kqueue.ts";
 import { errnoNamesOf, libcHas, libcSymbols } from "../ffi/libc.ts";
@@ -115,6 +120,54 @@ for (const table of bsdTables) {
     for (const linuxOnly of ["epoll_create1", "epoll_wait", "eventfd", "__errno_location", "pidfd_open", "waitid"]) {
       assert.ok(!bound.includes(linuxOnly), `${key} binds ${linuxOnly}`);
     }
+  });
+}
+
+/** What importing mod.ts binds as if on `os`/`cpu`, recorded by tests/fixtures/import_as_os.ts. */
+function boundAtImport(os: string, cpu: string): { path: string; symbol: string; parameters: string[] }[] {
+  const root = new URL("..", import.meta.url).pathname;
+  const out = execFileSync(
+    join(root, "node_modules/.bin/deno"),
+    ["run", "-A", "--no-check", join(root, "tests/fixtures/import_as_os.ts"), os, cpu],
+    { encoding: "utf8", timeout: 60000 },
+  );
+  return JSON.parse(out.trim().split("\n").at(-1)!);
+}
+
+/** C functions taking `...`: on Apple arm64 each must be bound padded (ffi/libc.ts fcntlSpec). */
+const VARIADIC = new Set(["fcntl", "ioctl", "open", "openat", "syscall", "prctl"]);
+/** Linux-only calls and glibc names: never bound on macOS or FreeBSD. */
+const LINUX_ONLY = [
+  "epoll_create1", "epoll_ctl", "epoll_wait", "eventfd", "__errno_location", "pidfd_open",
+  "pidfd_send_signal", "waitid", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
+  "statx", "syscall", "mmap", "posix_spawn_file_actions_addchdir_np",
+  "posix_spawn_file_actions_addclosefrom_np",
+];
+
+test("importing mod.ts as on Linux binds the Linux extras (the recorder below sees them)", () => {
+  const names = boundAtImport("linux", "x86_64").map((b) => b.symbol);
+  for (const name of ["epoll_create1", "eventfd", "__errno_location", "pidfd_open", "syscall"]) {
+    assert.ok(names.includes(name), `linux binds ${name}`);
+  }
+});
+
+for (const table of bsdTables) {
+  const key = `${table.os}-${table.arch}`;
+  test(`${key}: importing mod.ts binds only this OS's libc, only symbols it has, nothing Linux-only`, () => {
+    const bound = boundAtImport(table.os, table.arch);
+    assert.ok(bound.length > 30, `${key}: ${bound.length} symbols recorded`);
+    const have = new Set(fixture.targets[key].symbols);
+    assert.deepEqual([...new Set(bound.map((b) => b.path))], [table.libc]);
+    const missing = bound.filter((b) => !have.has(b.symbol)).map((b) => b.symbol);
+    assert.deepEqual(missing, [], `${key} lacks ${missing.join(", ")}`);
+    const linuxOnly = bound.filter((b) => LINUX_ONLY.includes(b.symbol)).map((b) => b.symbol);
+    assert.deepEqual(linuxOnly, [], `${key} binds Linux-only ${linuxOnly.join(", ")}`);
+    // Variadic calls: the value after eight register-sized arguments on Apple arm64, else as is.
+    for (const b of bound.filter((b) => VARIADIC.has(b.symbol))) {
+      if (table.has.variadicOnStack) assert.equal(b.parameters.length, 9, `${key} ${b.symbol}`);
+      else assert.ok(b.parameters.length <= 6, `${key} ${b.symbol}`);
+    }
+    assert.ok(bound.some((b) => b.symbol === "fcntl"), "fcntl is bound at import");
   });
 }
 
