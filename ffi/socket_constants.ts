@@ -3,7 +3,8 @@
  * values (ffi/os/: Linux's <bits/socket.h>, <asm-generic/socket.h>, <linux/in.h>, <netdb.h> …;
  * macOS's and FreeBSD's <sys/socket.h>, <netinet/in.h>, <netdb.h>). A constant the OS lacks
  * is 0 if it is a flag (SOCK_NONBLOCK, SOCK_CLOEXEC on macOS: OR-ing it in changes nothing)
- * and -1 if it is an option number (SO_DOMAIN, SO_PROTOCOL on macOS: getsockopt fails).
+ * and a negative number no OS uses if it is an option number (SO_PROTOCOL -1, SO_DOMAIN -2 on
+ * macOS, where platform/posix_socket.ts answers getsockopt for them from getsockname and SO_TYPE).
  */
 import { osTable } from "./os/current.ts";
 
@@ -57,10 +58,14 @@ export const SO_KEEPALIVE: number = C.SO_KEEPALIVE!;
 export const SO_LINGER: number = C.SO_LINGER!;
 /** `SO_REUSEPORT` — socket-level options: <asm-generic/socket.h>. */
 export const SO_REUSEPORT: number = C.SO_REUSEPORT!;
+/** What SO_PROTOCOL is on an OS without it (macOS); see the module comment. */
+export const ABSENT_SO_PROTOCOL = -1;
+/** What SO_DOMAIN is on an OS without it (macOS); see the module comment. */
+export const ABSENT_SO_DOMAIN = -2;
 /** `SO_PROTOCOL` — socket-level options: <asm-generic/socket.h>. */
-export const SO_PROTOCOL: number = C.SO_PROTOCOL ?? -1;
+export const SO_PROTOCOL: number = C.SO_PROTOCOL ?? ABSENT_SO_PROTOCOL;
 /** `SO_DOMAIN` — socket-level options: <asm-generic/socket.h>. */
-export const SO_DOMAIN: number = C.SO_DOMAIN ?? -1;
+export const SO_DOMAIN: number = C.SO_DOMAIN ?? ABSENT_SO_DOMAIN;
 
 // Protocols: <netinet/in.h>.
 /** `IPPROTO_IP` — protocols: <netinet/in.h>. */

@@ -3,11 +3,17 @@
  * same name, its -1/errno result turned into -errno (loop/socket_calls.ts). Where the OS's table
  * (ffi/os/) says socket(2) takes no SOCK_CLOEXEC/SOCK_NONBLOCK flags and there is no accept4
  * (macOS), the fd gets them from fcntl(2) right after; where SIGPIPE is suppressed per socket
- * (macOS SO_NOSIGPIPE), new sockets get that option too.
+ * (macOS SO_NOSIGPIPE), new sockets get that option too. Where there is no SO_DOMAIN or
+ * SO_PROTOCOL (macOS), getsockopt answers them itself (derivedSocketIdentity), so a Socket
+ * around an existing fd learns its family and protocol on every OS.
  */
 import { F_GETFL, F_SETFL, lastErrno, libc, O_NONBLOCK, setCloseOnExec } from "../ffi/libc.ts";
 import { osTable } from "../ffi/os/current.ts";
-import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOL_SOCKET } from "../ffi/socket_constants.ts";
+import type { OsTable } from "../ffi/os/table.ts";
+import { sockaddrCodec } from "../ffi/sockaddr.ts";
+import {
+  ABSENT_SO_DOMAIN, ABSENT_SO_PROTOCOL, AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOL_SOCKET,
+} from "../ffi/socket_constants.ts";
 import type { SocketCalls } from "../loop/socket_calls.ts";
 
 function result(r: number): number {
@@ -44,6 +50,57 @@ function setNonBlocking(fd: number, nonBlocking: boolean): number {
   return wanted === flags ? 0 : result(libc.fcntl(fd, F_SETFL, wanted));
 }
 
+/** The two calls derivedSocketIdentity builds on. */
+export type SocketQueryCalls = Pick<SocketCalls, "getsockopt" | "getsockname">;
+
+/**
+ * `calls.getsockopt`, except that where `table`'s OS has no SO_DOMAIN / SO_PROTOCOL (macOS;
+ * ffi/socket_constants.ts gives them ABSENT_* numbers there) SOL_SOCKET queries for them are
+ * answered here:
+ * - the family is the sa_family getsockname(2) reports: every socket has one, bound or not
+ *   (an unbound BSD AF_UNIX socket reports an empty sockaddr_un: uipc_usrreq.c sun_noname);
+ * - the protocol follows from family and SO_TYPE as Linux's SO_PROTOCOL reports it: IPPROTO_TCP
+ *   for an inet stream, IPPROTO_UDP for an inet datagram socket, 0 otherwise (a raw socket's
+ *   protocol cannot be recovered: 0, as CPython reports every protocol there).
+ * Other options go to `calls.getsockopt` unchanged. `table` and `calls` are parameters so tests
+ * run macOS's decoding on Linux.
+ */
+export function derivedSocketIdentity(table: OsTable, calls: SocketQueryCalls): SocketCalls["getsockopt"] {
+  const K = table.constants;
+  if (K.SO_DOMAIN !== null && K.SO_PROTOCOL !== null) return calls.getsockopt;
+  const codec = sockaddrCodec(table);
+  const addr = new Uint8Array(table.layouts.sockaddrStorage);
+  const addrLen = new Uint32Array(1);
+  const typeValue = new Int32Array(1);
+  const typeLen = new Uint32Array(1);
+  const inet = [K.AF_INET, K.AF_INET6];
+  function familyOf(fd: number): number {
+    addrLen[0] = addr.byteLength;
+    const r = calls.getsockname(fd, addr, addrLen);
+    if (r < 0) return r;
+    // Fewer bytes than sa_len + sa_family (or Linux's u16 family): no family to read.
+    return addrLen[0] < 2 ? -table.errno.ENOPROTOOPT : codec.readFamily(addr);
+  }
+  return (fd, level, name, value, len) => {
+    const domain = K.SO_DOMAIN === null && name === ABSENT_SO_DOMAIN;
+    const protocol = K.SO_PROTOCOL === null && name === ABSENT_SO_PROTOCOL;
+    if (level !== K.SOL_SOCKET || (!domain && !protocol)) return calls.getsockopt(fd, level, name, value, len);
+    if (len[0] < 4) return -table.errno.EINVAL;
+    let answer = familyOf(fd);
+    if (answer < 0) return answer;
+    if (protocol) {
+      typeLen[0] = 4;
+      const r = calls.getsockopt(fd, K.SOL_SOCKET!, K.SO_TYPE!, typeValue, typeLen);
+      if (r < 0) return r;
+      const isInet = inet.includes(answer);
+      answer = !isInet ? 0 : typeValue[0] === K.SOCK_STREAM ? K.IPPROTO_TCP! : typeValue[0] === K.SOCK_DGRAM ? K.IPPROTO_UDP! : 0;
+    }
+    new DataView(value.buffer, value.byteOffset, 4).setInt32(0, answer, true);
+    len[0] = 4;
+    return 0;
+  };
+}
+
 /** The C library's socket calls. */
 export const posixSocketCalls: SocketCalls = {
   socket: (family, type, proto) =>
@@ -75,7 +132,10 @@ export const posixSocketCalls: SocketCalls = {
   getpeername: (fd, addr, addrLen) => result(libc.getpeername(fd, addr, addrLen)),
   shutdown: (fd, how) => result(libc.shutdown(fd, how)),
   setsockopt: (fd, level, name, value, len) => result(libc.setsockopt(fd, level, name, value, len)),
-  getsockopt: (fd, level, name, value, len) => result(libc.getsockopt(fd, level, name, value, len)),
+  getsockopt: derivedSocketIdentity(osTable, {
+    getsockname: (fd, addr, addrLen) => result(libc.getsockname(fd, addr, addrLen)),
+    getsockopt: (fd, level, name, value, len) => result(libc.getsockopt(fd, level, name, value, len)),
+  }),
   send: (fd, buf, len, flags) => result(libc.send(fd, buf, len, flags)),
   recv: (fd, buf, len, flags) => result(libc.recv(fd, buf, len, flags)),
   sendto: (fd, buf, len, flags, addr, addrLen) => result(libc.sendto(fd, buf, len, flags, addr, addrLen)),
