@@ -16,6 +16,20 @@ export function darwinTable(arch: "x86_64" | "aarch64"): OsTable {
     arch,
     libc: "/usr/lib/libSystem.B.dylib",
     libutil: "/usr/lib/libSystem.B.dylib",
+    // macOS ships no OpenSSL 3 (its /usr/lib/libssl.dylib is a LibreSSL stub that aborts a
+    // process loading it by that name): Homebrew's openssl@3 keg, whose prefix is /opt/homebrew
+    // on arm64 and /usr/local on x86-64 (Homebrew's install docs), then the bare names, which
+    // dlopen(3) looks up in DYLD_LIBRARY_PATH and DYLD_FALLBACK_LIBRARY_PATH (/usr/local/lib).
+    openssl: {
+      candidates: [
+        {
+          ssl: `${arch === "aarch64" ? "/opt/homebrew" : "/usr/local"}/opt/openssl@3/lib/libssl.3.dylib`,
+          crypto: `${arch === "aarch64" ? "/opt/homebrew" : "/usr/local"}/opt/openssl@3/lib/libcrypto.3.dylib`,
+        },
+        { ssl: "libssl.3.dylib", crypto: "libcrypto.3.dylib" },
+      ],
+      install: "Install OpenSSL 3 (Homebrew: brew install openssl@3)",
+    },
     symbols: {
       // <sys/errno.h>: `#define errno (*__error())`.
       errnoLocation: "__error",

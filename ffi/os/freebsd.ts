@@ -17,6 +17,13 @@ export function freebsdTable(arch: "x86_64" | "aarch64"): OsTable {
     libc: "libc.so.7",
     // openpty(3) is in libutil (FreeBSD 14: libutil.so.9).
     libutil: "libutil.so.9",
+    // FreeBSD 14's base system has OpenSSL 3.0 under its own shared-library version, 30
+    // (/usr/lib/libssl.so.30, /lib/libcrypto.so.30, as pkg's "Shared Libraries Required" and ldd
+    // list them); FreeBSD 13's base OpenSSL is 1.1.1 (libssl.so.111), which aioloop cannot use.
+    openssl: {
+      candidates: [{ ssl: "libssl.so.30", crypto: "libcrypto.so.30" }],
+      install: "FreeBSD 14 and later have OpenSSL 3 in the base system",
+    },
     // <sys/errno.h>: `#define errno (* __error())`; fstat is the FreeBSD 12 (64-bit ino_t)
     // version by default (fstat@FBSD_1.5).
     symbols: { errnoLocation: "__error", fstat: "fstat" },

@@ -13,6 +13,11 @@ export function linuxTable(arch: "x86_64" | "aarch64"): OsTable {
     arch,
     libc: "libc.so.6",
     libutil: "libc.so.6", // openpty moved into libc.so.6 in glibc 2.34
+    // OpenSSL 3's soname (Debian/Ubuntu libssl3, Fedora openssl-libs).
+    openssl: {
+      candidates: [{ ssl: "libssl.so.3", crypto: "libcrypto.so.3" }],
+      install: "Install OpenSSL 3 (Debian/Ubuntu: apt-get install libssl3)",
+    },
     symbols: { errnoLocation: "__errno_location", fstat: "fstat" },
     has: {
       epoll: true, eventfd: true, pidfd: true, accept4: true, pipe2: true, socketTypeFlags: true,

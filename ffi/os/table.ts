@@ -83,6 +83,14 @@ export interface OsTable {
   readonly libc: string;
   /** dlopen name of the library with openpty(3). */
   readonly libutil: string;
+  /**
+   * Where OpenSSL 3 is (ffi/libssl.ts): libssl/libcrypto pairs tried in order, and how to
+   * install it, for the error when none loads.
+   */
+  readonly openssl: {
+    readonly candidates: readonly { readonly ssl: string; readonly crypto: string }[];
+    readonly install: string;
+  };
   /** C symbol names where they differ between OSes. */
   readonly symbols: {
     /** The function returning the calling thread's errno address. */
