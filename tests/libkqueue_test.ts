@@ -56,7 +56,7 @@ if (typeof system === "string") {
         }
         writer.close();
       }, "127.0.0.1", 0);
-      const port = (server.sockets[0].getsockname() as [string, number])[1];
+      const port = (server.sockets![0].getsockname() as [string, number])[1];
       const [reader, writer] = await openConnection("127.0.0.1", port);
       const data = pattern(4 * 1024 * 1024);
       const sending = (async () => {
