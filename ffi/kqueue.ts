@@ -13,8 +13,9 @@
 import { release } from "node:os";
 import { OSError } from "../loop/errors.ts";
 import { openParker, type Parker } from "./park.ts";
+import { tableFor } from "./os/current.ts";
 import {
-  nativeBytes, openLibrary, osName, readCString, type SymbolSpec,
+  arch, nativeBytes, openLibrary, osName, readCString, type SymbolSpec,
 } from "./runtime.ts";
 
 // ---- Filters (struct kevent.filter) ------------------------------------------------------------
@@ -234,7 +235,7 @@ export function kqueueOsError(system: KqueueSystem, context: string, errno = sys
 
 /** The C library on this OS: macOS <libSystem>, FreeBSD libc.so.7. */
 export function kqueueLibcPath(os: string = osName): string {
-  return os === "freebsd" ? "libc.so.7" : "/usr/lib/libSystem.B.dylib";
+  return tableFor(os, arch).libc;
 }
 
 /** The kevent layout of this OS (FreeBSD's changed in 12.0). */
@@ -256,6 +257,9 @@ const kqueueSymbols = {
   // strerror(3)
   strerror: { args: ["i32"], result: "pointer" },
 } as const satisfies Record<string, SymbolSpec>;
+
+/** The C names kqueueSystem() binds (tests check them against each OS's symbol list). */
+export const kqueueSymbolNames: readonly string[] = Object.keys(kqueueSymbols);
 
 let realSystem: KqueueSystem | undefined;
 

@@ -1,88 +1,167 @@
 /**
  * The C library functions aioloop calls, bound once per process, plus errno handling.
  *
- * Signatures follow the Linux man pages (section 2/3) and glibc's headers; see the note in
+ * Which functions exist, under which C names, and every errno and fcntl number come from this
+ * OS's table (ffi/os/current.ts): the calls every POSIX C library has are bound at import on
+ * Linux, macOS and FreeBSD; the Linux extras (epoll, eventfd) and accept4/pipe2 only where the
+ * table says they exist. Signatures follow the man pages (section 2/3); see the note in
  * runtime.ts on why ssize_t results are declared `i32`.
  */
 import { OSError } from "../loop/errors.ts";
-import { linuxErrnoMessages, linuxErrnoNames } from "./errno_linux.ts";
+import { linuxErrnoMessages } from "./errno_linux.ts";
+import { osTable } from "./os/current.ts";
+import type { OsTable } from "./os/table.ts";
 import {
-  type Bound, isWindows, nativeBytes, osName, posixSymbols, readCString, type SymbolSpec,
+  type Bound, isWindows, nativeBytes, openLibrary, readCString, type SymbolSpec,
 } from "./runtime.ts";
 
-const symbols = {
-  // epoll(7): epoll_create1(2), epoll_ctl(2), epoll_wait(2)
-  epoll_create1: { args: ["i32"], result: "i32" },
-  epoll_ctl: { args: ["i32", "i32", "i32", "buffer"], result: "i32" },
-  epoll_wait: { args: ["i32", "buffer", "i32", "i32"], result: "i32" },
-  // eventfd(2)
-  eventfd: { args: ["u32", "i32"], result: "i32" },
-  // read(2), write(2), close(2)
-  read: { args: ["i32", "buffer", "len"], result: "i32" },
-  write: { args: ["i32", "buffer", "len"], result: "i32" },
-  close: { args: ["i32"], result: "i32" },
-  // fcntl(2) is variadic; its third argument is an int for F_GETFL/F_SETFL/F_GETFD/F_SETFD,
-  // which the x86-64 and AArch64 Linux ABIs pass exactly like a fixed int argument.
-  fcntl: { args: ["i32", "i32", "i32"], result: "i32" },
-  // socket(2), socketpair(2), send(2), recv(2)
-  socket: { args: ["i32", "i32", "i32"], result: "i32" },
-  socketpair: { args: ["i32", "i32", "i32", "buffer"], result: "i32" },
-  send: { args: ["i32", "buffer", "len", "i32"], result: "i32" },
-  recv: { args: ["i32", "buffer", "len", "i32"], result: "i32" },
-  // The BSD socket calls, socket(7): struct sockaddr* arguments are `buffer`s holding the
-  // encoded address (ffi/sockaddr.ts); socklen_t (<bits/socket.h>: __socklen_t, a u32) is passed
-  // by value as `u32` and by pointer as a 4-byte `buffer`.
-  // bind(2), listen(2), accept4(2), connect(2)
-  bind: { args: ["i32", "buffer", "u32"], result: "i32" },
-  listen: { args: ["i32", "i32"], result: "i32" },
-  accept4: { args: ["i32", "buffer", "buffer", "i32"], result: "i32" },
-  connect: { args: ["i32", "buffer", "u32"], result: "i32" },
-  // getsockname(2), getpeername(2)
-  getsockname: { args: ["i32", "buffer", "buffer"], result: "i32" },
-  getpeername: { args: ["i32", "buffer", "buffer"], result: "i32" },
-  // sendto(2), recvfrom(2): ssize_t results, see runtime.ts
-  sendto: { args: ["i32", "buffer", "len", "i32", "buffer", "u32"], result: "i32" },
-  recvfrom: { args: ["i32", "buffer", "len", "i32", "buffer", "buffer"], result: "i32" },
-  // shutdown(2), setsockopt(2), getsockopt(2)
-  shutdown: { args: ["i32", "i32"], result: "i32" },
-  setsockopt: { args: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  getsockopt: { args: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
-  // if_nametoindex(3): a NUL-terminated interface name → its index, 0 if unknown
-  if_nametoindex: { args: ["buffer"], result: "u32" },
-  // gai_strerror(3): the text of a getaddrinfo error code (<netdb.h> EAI_*)
-  gai_strerror: { args: ["i32"], result: "pointer" },
-  // pipe2(2), getpid(2)
-  pipe2: { args: ["buffer", "i32"], result: "i32" },
-  getpid: { args: [], result: "i32" },
-  // errno(3): glibc's per-thread errno lives at __errno_location(); strerror(3) for its text.
-  __errno_location: { args: [], result: "pointer" },
-  strerror: { args: ["i32"], result: "pointer" },
-} as const satisfies Record<string, SymbolSpec>;
+/**
+ * fcntl(2) is variadic: its third argument is an int for F_GETFL/F_SETFL/F_GETFD/F_SETFD. The
+ * x86-64 and Linux AArch64 ABIs pass a variadic int exactly like a fixed one, so it is bound as
+ * fcntl(int, int, int). Apple's arm64 ABI puts every variadic argument on the stack instead,
+ * while a fixed argument goes in the next free register (x2): binding it as above would make
+ * F_SETFL read whatever lies on the stack. There it is bound with six unused 64-bit arguments
+ * after the two named ones, filling x2..x7, so the ninth (the value, a full 8-byte slot as
+ * va_arg reads it) lands at the bottom of the stack, where the callee's va_arg looks.
+ * ioctl(2) and open(2), variadic too, are bound nowhere in aioloop; binding one (or any other
+ * variadic call) needs the same padding there: tests/os_tables_test.ts fails on any variadic
+ * symbol bound at import on Apple arm64 without it.
+ */
+function fcntlSpec(table: OsTable): SymbolSpec {
+  return table.has.variadicOnStack
+    ? { args: ["i32", "i32", "usize", "usize", "usize", "usize", "usize", "usize", "usize"], result: "i32" }
+    : { args: ["i32", "i32", "i32"], result: "i32" };
+}
 
-/** The C library's file name on this OS. */
-export const libcPath: string = osName === "linux" ? "libc.so.6" : "libSystem.B.dylib";
+/** The functions of the C library of `table`'s OS that are bound at import, keyed by use. */
+export function libcSymbols(table: OsTable) {
+  return {
+    // read(2), write(2), close(2), pipe(2), getpid(2)
+    read: { args: ["i32", "buffer", "len"], result: "i32" },
+    write: { args: ["i32", "buffer", "len"], result: "i32" },
+    close: { args: ["i32"], result: "i32" },
+    fcntl: fcntlSpec(table),
+    pipe: { args: ["buffer"], result: "i32" },
+    getpid: { args: [], result: "i32" },
+    // socket(2), socketpair(2), send(2), recv(2)
+    socket: { args: ["i32", "i32", "i32"], result: "i32" },
+    socketpair: { args: ["i32", "i32", "i32", "buffer"], result: "i32" },
+    send: { args: ["i32", "buffer", "len", "i32"], result: "i32" },
+    recv: { args: ["i32", "buffer", "len", "i32"], result: "i32" },
+    // The BSD socket calls: struct sockaddr* arguments are `buffer`s holding the encoded
+    // address (ffi/sockaddr.ts); socklen_t (a u32 on every OS here) is passed by value as `u32`
+    // and by pointer as a 4-byte `buffer`. bind(2), listen(2), accept(2), connect(2)
+    bind: { args: ["i32", "buffer", "u32"], result: "i32" },
+    listen: { args: ["i32", "i32"], result: "i32" },
+    accept: { args: ["i32", "buffer", "buffer"], result: "i32" },
+    connect: { args: ["i32", "buffer", "u32"], result: "i32" },
+    // getsockname(2), getpeername(2)
+    getsockname: { args: ["i32", "buffer", "buffer"], result: "i32" },
+    getpeername: { args: ["i32", "buffer", "buffer"], result: "i32" },
+    // sendto(2), recvfrom(2): ssize_t results, see runtime.ts
+    sendto: { args: ["i32", "buffer", "len", "i32", "buffer", "u32"], result: "i32" },
+    recvfrom: { args: ["i32", "buffer", "len", "i32", "buffer", "buffer"], result: "i32" },
+    // shutdown(2), setsockopt(2), getsockopt(2)
+    shutdown: { args: ["i32", "i32"], result: "i32" },
+    setsockopt: { args: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+    getsockopt: { args: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+    // if_nametoindex(3): a NUL-terminated interface name → its index, 0 if unknown
+    if_nametoindex: { args: ["buffer"], result: "u32" },
+    // gai_strerror(3): the text of a getaddrinfo error code (<netdb.h> EAI_*)
+    gai_strerror: { args: ["i32"], result: "pointer" },
+    // errno(3): the per-thread errno lives at glibc's __errno_location() or BSD's __error();
+    // strerror(3) for its text.
+    errnoLocation: { args: [], result: "pointer", name: table.symbols.errnoLocation },
+    strerror: { args: ["i32"], result: "pointer" },
+    // accept4(2), pipe2(2): Linux and FreeBSD (table.has)
+    accept4: { args: ["i32", "buffer", "buffer", "i32"], result: "i32" },
+    pipe2: { args: ["buffer", "i32"], result: "i32" },
+    // epoll(7): epoll_create1(2), epoll_ctl(2), epoll_wait(2); eventfd(2): Linux only
+    epoll_create1: { args: ["i32"], result: "i32" },
+    epoll_ctl: { args: ["i32", "i32", "i32", "buffer"], result: "i32" },
+    epoll_wait: { args: ["i32", "buffer", "i32", "i32"], result: "i32" },
+    eventfd: { args: ["u32", "i32"], result: "i32" },
+  } as const satisfies Record<string, SymbolSpec>;
+}
+
+/** Whether `key` of libcSymbols() exists on `table`'s OS (the rest are never bound there). */
+export function libcHas(table: OsTable, key: string): boolean {
+  switch (key) {
+    case "accept4": return table.has.accept4;
+    case "pipe2": return table.has.pipe2;
+    case "epoll_create1": case "epoll_ctl": case "epoll_wait": return table.has.epoll;
+    case "eventfd": return table.has.eventfd;
+    default: return true;
+  }
+}
+
+/**
+ * `symbols` of `path`, bound now, except those `has` refuses, which throw an Error naming
+ * themselves when called (on Windows, where there is no such library, every one of them).
+ */
+export function bindSymbols<S extends Record<string, SymbolSpec>>(
+  path: string,
+  symbols: S,
+  has: (key: string) => boolean = () => true,
+  osLabel: string = osTable.os,
+): Bound<S> {
+  const wanted: Record<string, SymbolSpec> = {};
+  const stubs: Record<string, () => never> = {};
+  for (const [key, spec] of Object.entries(symbols)) {
+    if (!isWindows && has(key)) {
+      wanted[key] = spec;
+    } else {
+      const what = isWindows ? "aioloop does not bind POSIX C library calls on Windows" : `${osLabel} has no such call`;
+      stubs[key] = () => {
+        throw new Error(`${spec.name ?? key}(): ${what}`);
+      };
+    }
+  }
+  const bound = Object.keys(wanted).length > 0 ? openLibrary(path, wanted).symbols : {};
+  return { ...stubs, ...bound } as Bound<S>;
+}
+
+type LibcSymbols = ReturnType<typeof libcSymbols>;
+const rawLibc = bindSymbols(osTable.libc, libcSymbols(osTable), (key) => libcHas(osTable, key));
+
+/** The C library's file name on this OS (its dlopen name). */
+export const libcPath: string = osTable.libc;
 
 /**
  * Bound libc functions. Results follow C: -1 (or a negative value) means "see errno".
  * On Windows nothing is bound (importing this module must work there: platform/windows.ts and
- * ffi/ws2_32.ts carry the Windows calls); calling any of these throws an Error naming it.
+ * ffi/ws2_32.ts carry the Windows calls); calling any of these throws an Error naming it, as
+ * does a call this OS lacks (accept4 on macOS, epoll off Linux).
  */
-export const libc: Bound<typeof symbols> = posixSymbols(libcPath, symbols);
+export const libc: Bound<LibcSymbols> = osTable.has.variadicOnStack
+  ? {
+    ...rawLibc,
+    fcntl: (fd: number, cmd: number, arg: number) => rawLibc.fcntl(fd, cmd, 0, 0, 0, 0, 0, 0, arg),
+  }
+  : rawLibc;
 
 // errno is thread-local; the JS thread never changes, so one view of its address serves every
 // read with no FFI call: `errnoView[0]` right after a failing call is that call's errno.
 const errnoView = isWindows
   ? new Int32Array(1)
-  : new Int32Array(nativeBytes(libc.__errno_location(), 4).buffer);
+  : new Int32Array(nativeBytes(libc.errnoLocation(), 4).buffer);
 
 /** The calling thread's errno, read right after a failing call. */
 export function lastErrno(): number {
   return errnoView[0];
 }
 
+/** errno number → name of `table`'s OS (the first name where two share a number). */
+export function errnoNamesOf(table: OsTable): Record<number, string> {
+  const names: Record<number, string> = {};
+  for (const [name, num] of Object.entries(table.errno)) names[num] ??= name;
+  return names;
+}
+const errnoNames = errnoNamesOf(osTable);
+
 /** The symbolic name of an errno value ("EBADF"), or "E<number>" if unknown. */
 export function errnoName(errno: number): string {
-  return linuxErrnoNames[errno] ?? `E${errno}`;
+  return errnoNames[errno] ?? `E${errno}`;
 }
 
 /** An OSError for `errno` (defaults to the current errno), naming the call that failed. */
@@ -101,29 +180,56 @@ export function check(result: number, context: string): number {
   return result;
 }
 
-// errno values the loop reacts to, from <asm-generic/errno-base.h> / <asm-generic/errno.h>.
-export const EINTR = 4;
-export const EBADF = 9;
-export const EAGAIN = 11;
-export const ENOENT = 2;
-export const EINVAL = 22;
-export const EPERM = 1;
-export const EEXIST = 17;
-export const EPIPE = 32;
-export const ECONNRESET = 104;
-export const EISCONN = 106;
-export const ECONNREFUSED = 111;
-export const EALREADY = 114;
-export const EINPROGRESS = 115;
+// errno values the loop reacts to: this OS's numbers (ffi/os/).
+const E = osTable.errno;
+/** EINTR of this OS. */
+export const EINTR: number = E.EINTR;
+/** EBADF of this OS. */
+export const EBADF: number = E.EBADF;
+/** EAGAIN (= EWOULDBLOCK) of this OS: 11 on Linux, 35 on BSD. */
+export const EAGAIN: number = E.EAGAIN;
+/** ENOENT of this OS. */
+export const ENOENT: number = E.ENOENT;
+/** EINVAL of this OS. */
+export const EINVAL: number = E.EINVAL;
+/** EPERM of this OS. */
+export const EPERM: number = E.EPERM;
+/** EEXIST of this OS. */
+export const EEXIST: number = E.EEXIST;
+/** EPIPE of this OS. */
+export const EPIPE: number = E.EPIPE;
+/** ECONNRESET of this OS. */
+export const ECONNRESET: number = E.ECONNRESET;
+/** EISCONN of this OS. */
+export const EISCONN: number = E.EISCONN;
+/** ECONNREFUSED of this OS. */
+export const ECONNREFUSED: number = E.ECONNREFUSED;
+/** EALREADY of this OS. */
+export const EALREADY: number = E.EALREADY;
+/** EINPROGRESS of this OS. */
+export const EINPROGRESS: number = E.EINPROGRESS;
 
-// fcntl(2) commands and flags from <asm-generic/fcntl.h>.
-export const F_GETFD = 1;
-export const F_SETFD = 2;
-export const F_GETFL = 3;
-export const F_SETFL = 4;
-export const FD_CLOEXEC = 1;
-export const O_NONBLOCK = 0o4000;
-export const O_CLOEXEC = 0o2000000;
+// fcntl(2) commands and flags: this OS's <fcntl.h>.
+const C = osTable.constants;
+/** fcntl(2) F_GETFD. */
+export const F_GETFD: number = C.F_GETFD!;
+/** fcntl(2) F_SETFD. */
+export const F_SETFD: number = C.F_SETFD!;
+/** fcntl(2) F_GETFL. */
+export const F_GETFL: number = C.F_GETFL!;
+/** fcntl(2) F_SETFL. */
+export const F_SETFL: number = C.F_SETFL!;
+/** The close-on-exec fd flag. */
+export const FD_CLOEXEC: number = C.FD_CLOEXEC!;
+/** O_NONBLOCK of this OS (0o4000 on Linux, 4 on BSD). */
+export const O_NONBLOCK: number = C.O_NONBLOCK!;
+/** O_CLOEXEC of this OS. */
+export const O_CLOEXEC: number = C.O_CLOEXEC!;
+
+/** Set FD_CLOEXEC on `fd` (where socket/pipe/accept cannot take a close-on-exec flag). */
+export function setCloseOnExec(fd: number): number {
+  return libc.fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
 
 /** Set or clear O_NONBLOCK on `fd`. */
 export function setNonBlocking(fd: number, nonBlocking: boolean): void {

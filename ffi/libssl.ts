@@ -9,15 +9,20 @@
  * as u32: an OpenSSL 3 packed error (err.h: ERR_SYSTEM_FLAG is bit 31, ERR_LIB_OFFSET 23,
  * ERR_REASON_MASK 0x7FFFFF) fits in the low 32 bits of the return register.
  *
- * The libraries: libssl.so.3 and libcrypto.so.3 on Linux; on Windows OpenSSL 3's own names for
+ * The libraries: this OS's table (ffi/os/) lists where OpenSSL 3 is, pairs tried in order:
+ * libssl.so.3/libcrypto.so.3 on Linux, FreeBSD 14's base libssl.so.30/libcrypto.so.30, on macOS
+ * Homebrew's openssl@3 (libssl.3.dylib/libcrypto.3.dylib). On Windows OpenSSL 3's own names for
  * x64, libssl-3-x64.dll and libcrypto-3-x64.dll, found by LoadLibrary's search (the program's
  * directory, the system directories, PATH). Windows x64 has one calling convention and is
  * LLP64: `long` and `unsigned long` are 32 bits there, which the i32/u32 results above already
  * assume, and the `long` arguments of the *_ctrl calls only ever carry small values.
  *
- * Environment: AIOLOOP_LIBSSL / AIOLOOP_LIBCRYPTO override the library paths.
+ * Environment: AIOLOOP_LIBSSL / AIOLOOP_LIBCRYPTO override the library paths (each replaces
+ * its library in every pair).
  */
 import { RuntimeError } from "../loop/errors.ts";
+import { osTable } from "./os/current.ts";
+import type { OsTable } from "./os/table.ts";
 import {
   type Bound, isNullPointer, makeCallback, type NativeCallback, nativeBytes, type NativePointer,
   openLibrary, pointerAddress, pointerFromAddress, readCString, readEnv, readPointer,
@@ -197,32 +202,77 @@ type Crypto = Bound<typeof cryptoSymbols>;
 let loaded: { ssl: Ssl; crypto: Crypto } | null = null;
 let loadError: Error | null = null;
 
-/** The libraries' default names on this OS (OpenSSL 3's own names for its Windows x64 DLLs). */
-const defaultNames = isWindows
-  ? { ssl: "libssl-3-x64.dll", crypto: "libcrypto-3-x64.dll" }
-  : { ssl: "libssl.so.3", crypto: "libcrypto.so.3" };
+/** A libssl/libcrypto pair of dlopen names or paths. */
+export interface OpensslNames {
+  readonly ssl: string;
+  readonly crypto: string;
+}
+
+/** Where to look for OpenSSL 3, in order, and how to install it (for the error). */
+export interface OpensslPlan {
+  readonly candidates: readonly OpensslNames[];
+  readonly install: string;
+}
+
+/**
+ * `table`'s OpenSSL candidates (Windows': OpenSSL's own DLL names), with AIOLOOP_LIBSSL /
+ * AIOLOOP_LIBCRYPTO (read through `env`) in place of their library. Both set: that one pair.
+ */
+export function opensslPlan(
+  table: OsTable,
+  windows: boolean,
+  env: (name: string) => string | undefined,
+): OpensslPlan {
+  const plan = windows
+    ? {
+      candidates: [{ ssl: "libssl-3-x64.dll", crypto: "libcrypto-3-x64.dll" }],
+      install: "Put OpenSSL 3's DLLs for Windows x64 beside the program or on PATH",
+    }
+    : table.openssl;
+  const ssl = env("AIOLOOP_LIBSSL") || undefined, crypto = env("AIOLOOP_LIBCRYPTO") || undefined;
+  const candidates = plan.candidates.map((c) => ({ ssl: ssl ?? c.ssl, crypto: crypto ?? c.crypto }));
+  // Overridden in every pair: the pairs are now duplicates, one is enough.
+  const unique = candidates.filter((c, i) => candidates.findIndex((d) => d.ssl === c.ssl && d.crypto === c.crypto) === i);
+  return { candidates: unique, install: plan.install };
+}
+
+/**
+ * The first pair of `plan` whose libcrypto and libssl both open through `open`; otherwise a
+ * RuntimeError naming every library tried and why it failed, and how to get OpenSSL 3.
+ */
+export function loadOpenssl<T>(plan: OpensslPlan, open: (path: string, which: "ssl" | "crypto") => T): { ssl: T; crypto: T } {
+  const failures: string[] = [];
+  for (const names of plan.candidates) {
+    let path = names.crypto;
+    try {
+      const crypto = open(names.crypto, "crypto");
+      path = names.ssl;
+      return { crypto, ssl: open(names.ssl, "ssl") };
+    } catch (e) {
+      failures.push(`${path}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const first = plan.candidates[0];
+  const base = (p: string) => p.slice(p.lastIndexOf("/") + 1);
+  throw new RuntimeError(
+    `TLS needs OpenSSL 3 (${base(first.ssl)} and ${base(first.crypto)}), and loading it failed: ` +
+      `${failures.join("; ")}. ${plan.install}, or point AIOLOOP_LIBSSL/AIOLOOP_LIBCRYPTO at the ` +
+      "libraries.",
+  );
+}
 
 function load(): { ssl: Ssl; crypto: Crypto } {
   if (loaded !== null) return loaded;
   if (loadError !== null) throw loadError;
-  const cryptoPath = readEnv("AIOLOOP_LIBCRYPTO") ?? defaultNames.crypto;
-  const sslPath = readEnv("AIOLOOP_LIBSSL") ?? defaultNames.ssl;
-  let path = cryptoPath;
   try {
-    const crypto = openLibrary(cryptoPath, cryptoSymbols).symbols;
-    path = sslPath;
-    const ssl = openLibrary(sslPath, sslSymbols).symbols;
-    loaded = { ssl, crypto };
+    const libs = loadOpenssl(
+      opensslPlan(osTable, isWindows, readEnv),
+      (path, which) => openLibrary(path, which === "ssl" ? sslSymbols : cryptoSymbols).symbols,
+    );
+    loaded = { ssl: libs.ssl as Ssl, crypto: libs.crypto as Crypto };
     return loaded;
   } catch (e) {
-    const install = isWindows
-      ? "Put OpenSSL 3's DLLs for Windows x64 beside the program or on PATH"
-      : "Install OpenSSL 3 (Debian/Ubuntu: apt-get install libssl3)";
-    loadError = new RuntimeError(
-      `TLS needs OpenSSL 3 (${defaultNames.ssl} and ${defaultNames.crypto}), and loading ${path} ` +
-        `failed: ${e instanceof Error ? e.message : String(e)}. ${install}, or point ` +
-        `AIOLOOP_LIBSSL/AIOLOOP_LIBCRYPTO at the libraries.`,
-    );
+    loadError = e as Error;
     throw loadError;
   }
 }

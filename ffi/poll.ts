@@ -5,6 +5,7 @@
  * Sources: POSIX <poll.h>; Linux <asm-generic/poll.h> and poll(2); macOS and FreeBSD
  * <sys/poll.h>. The event bits below have the same values on all three.
  */
+import { osTable } from "./os/current.ts";
 import { openLibrary, osName, posixSymbols, type SymbolSpec } from "./runtime.ts";
 
 // Event bits (<asm-generic/poll.h>; <sys/poll.h> on macOS and FreeBSD: identical values).
@@ -27,19 +28,11 @@ export const POLLFD_FD32 = 0;
 export const POLLFD_EVENTS16 = 2;
 export const POLLFD_REVENTS16 = 3;
 
-/** The C library that holds poll(2) on this OS (libc.ts names only Linux's and macOS's). */
-export const systemLibcPath: string = osName === "linux"
-  ? "libc.so.6"
-  : osName === "freebsd"
-  ? "libc.so.7"
-  : "/usr/lib/libSystem.B.dylib";
+/** The C library that holds poll(2) on this OS (ffi/os/). */
+export const systemLibcPath: string = osTable.libc;
 
-/**
- * pipe2(2) flags for the waker pipe: O_NONBLOCK | O_CLOEXEC. Linux <asm-generic/fcntl.h>:
- * 0o4000 and 0o2000000; FreeBSD <sys/fcntl.h>: 0x0004 and 0x00100000. macOS has no pipe2
- * (see wakerPipe below).
- */
-export const PIPE_FLAGS = osName === "linux" ? 0o4000 | 0o2000000 : 0x0004 | 0x00100000;
+/** pipe2(2) flags for the waker pipe: this OS's O_NONBLOCK | O_CLOEXEC (macOS: see wakerPipe). */
+export const PIPE_FLAGS: number = osTable.constants.O_NONBLOCK! | osTable.constants.O_CLOEXEC!;
 
 const pollSymbols = {
   // int poll(struct pollfd *fds, nfds_t nfds, int timeout). nfds_t is unsigned long on Linux

@@ -93,15 +93,21 @@ export function openLibrary<S extends Record<string, SymbolSpec>>(
   symbols: S,
 ): Library<S> {
   if (isBun) {
-    const spec: Record<string, unknown> = {};
+    // bun:ffi binds each symbol under its C name: bind that, then expose it under the key.
+    const spec: Record<string, { args: string[]; returns: string }> = {};
     for (const [key, s] of Object.entries(symbols)) {
-      if (s.name && s.name !== key) {
-        throw new Error(`bun:ffi cannot alias ${s.name} as ${key}`);
+      const cName = s.name ?? key;
+      const one = { args: s.args.map((t) => bunTypes[t]), returns: bunTypes[s.result] };
+      const seen = spec[cName];
+      if (seen && (seen.args.join() !== one.args.join() || seen.returns !== one.returns)) {
+        throw new Error(`bun:ffi cannot bind ${cName} with two signatures`);
       }
-      spec[key] = { args: s.args.map((t) => bunTypes[t]), returns: bunTypes[s.result] };
+      spec[cName] = one;
     }
     const lib = bunFfi.dlopen(path, spec);
-    return { symbols: lib.symbols, close: () => lib.close() };
+    const bound: Record<string, AnyFn> = {};
+    for (const [key, s] of Object.entries(symbols)) bound[key] = lib.symbols[s.name ?? key];
+    return { symbols: bound as Bound<S>, close: () => lib.close() };
   }
   const spec: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(symbols)) {
@@ -185,13 +191,13 @@ export function posixSymbols<S extends Record<string, SymbolSpec>>(path: string,
   return stubs as Bound<S>;
 }
 
-// ffi/libc.ts binds Linux's C library at import (epoll, eventfd, accept4, pipe2…), so on any
-// other Unix the first failure would be a dlopen symbol error deep in FFI; say it plainly here.
-// Windows goes its own way (ffi/kernel32.ts, ffi/ws2_32.ts; libc.ts binds nothing there).
-if (osName !== "linux" && osName !== "windows" && osName !== "win32") {
+// ffi/os/ has C library tables for Linux, macOS and FreeBSD (Windows goes its own way:
+// ffi/kernel32.ts, ffi/ws2_32.ts); on any other Unix the first failure would be a dlopen
+// symbol error deep in FFI, so say it plainly here.
+if (!["linux", "darwin", "freebsd", "windows", "win32"].includes(osName)) {
   throw cannotLoad(
-    `aioloop has no event loop backend for ${osName} yet: it runs on Linux (epoll, poll, ` +
-      "io_uring) under Deno or Bun.",
+    `aioloop has no event loop backend for ${osName}: it runs on Linux (epoll, poll, io_uring), ` +
+      "macOS and FreeBSD (kqueue, poll) and Windows (IOCP) under Deno or Bun.",
   );
 }
 

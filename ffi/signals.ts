@@ -1,17 +1,20 @@
 /**
- * Signal numbers of Linux (x86-64 and AArch64), from <asm-generic/signal.h> and signal(7).
- * 32 and 33 are taken by glibc's threads; 34..64 are the real-time signals (NSIG = 65).
+ * Signal numbers of this OS (ffi/os/: Linux <asm-generic/signal.h>, macOS and FreeBSD
+ * <sys/signal.h>): SIGUSR1 is 10 on Linux and 30 on BSD, SIGCHLD 17 and 20.
  */
-export const signalNumbers: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8,
-  SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15,
-  SIGSTKFLT: 16, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22,
-  SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29,
-  SIGPWR: 30, SIGSYS: 31,
-};
+import { osTable } from "./os/current.ts";
+import type { OsTable } from "./os/table.ts";
 
-/** One past the highest signal number (NSIG). */
-export const NSIG = 65;
+/** Signal name → number on this OS. */
+export const signalNumbers: Record<string, number> = { ...osTable.signals };
 
-/** Signals no process can catch: their disposition cannot change (signal(7)). */
-export const UNCATCHABLE = new Set([9, 19]);
+/** One past the highest signal number (NSIG: 65 on Linux, 32 on macOS, 128 on FreeBSD). */
+export const NSIG: number = osTable.constants.NSIG!;
+
+/** The signals no process can catch on `table`'s OS: SIGKILL and SIGSTOP (signal(7), sigaction(2)). */
+export function uncatchableSignals(table: OsTable): Set<number> {
+  return new Set([table.signals.SIGKILL, table.signals.SIGSTOP]);
+}
+
+/** Signals no process can catch: their disposition cannot change. */
+export const UNCATCHABLE: Set<number> = uncatchableSignals(osTable);

@@ -2,17 +2,18 @@
  * Socket addresses: Python-shaped addresses ⇄ the C structs the kernel takes, and inet_pton /
  * inet_ntop written in TypeScript (no FFI call, no allocation when encoding into a reused buffer).
  *
- * Layouts (Linux, glibc), all fields naturally aligned, no padding:
- * - struct sockaddr_in (<netinet/in.h>, 16 bytes): sa_family_t sin_family (u16, host order, from
- *   __SOCKADDR_COMMON in <bits/sockaddr.h>) @0, in_port_t sin_port (u16, network order) @2,
- *   struct in_addr sin_addr (4 bytes, network order) @4, unsigned char sin_zero[8] @8.
- * - struct sockaddr_in6 (<netinet/in.h>, 28 bytes): sin6_family (u16, host) @0, sin6_port (u16,
- *   network) @2, uint32_t sin6_flowinfo (network order, RFC 3493 §3.3) @4, struct in6_addr
- *   sin6_addr (16 bytes) @8, uint32_t sin6_scope_id (host order) @24.
- * - struct sockaddr_un (<sys/un.h>, 110 bytes): sun_family (u16, host) @0, char sun_path[108] @2.
- *   Linux also takes "abstract" names: sun_path[0] = '\0', and the name is the bytes after it up
- *   to the address length (unix(7)).
- * - struct sockaddr_storage (<bits/socket.h>, _SS_SIZE): 128 bytes, room for any of them.
+ * Layouts come from this OS's table (ffi/os/); all fields naturally aligned, no padding:
+ * - Linux (glibc): every sockaddr starts with sa_family_t (u16, host order, __SOCKADDR_COMMON in
+ *   <bits/sockaddr.h>). macOS and FreeBSD (<sys/socket.h>, <netinet/in.h>): a `uint8_t sa_len`
+ *   (the struct's length) then a `uint8_t sa_family`. The fields after those two bytes agree:
+ * - struct sockaddr_in (16 bytes): in_port_t sin_port (u16, network order) @2, struct in_addr
+ *   sin_addr (network order) @4, sin_zero[8] @8.
+ * - struct sockaddr_in6 (28 bytes): sin6_port @2, uint32_t sin6_flowinfo (network order, RFC 3493
+ *   §3.3) @4, struct in6_addr sin6_addr @8, uint32_t sin6_scope_id (host order) @24.
+ * - struct sockaddr_un (<sys/un.h>): char sun_path[] @2, 108 bytes on Linux (110 in all), 104 on
+ *   BSD (106). Linux also takes "abstract" names: sun_path[0] = '\0', and the name is the bytes
+ *   after it up to the address length (unix(7)); BSD has none, so they are refused there.
+ * - struct sockaddr_storage: 128 bytes on each, room for any of them.
  *
  * Addresses look like Python's: `["127.0.0.1", 80]` (AF_INET), `["::1", 80, flowinfo, scopeId]`
  * (AF_INET6; `[host, port]` is accepted too), a path string (AF_UNIX, "\0name" for an abstract
@@ -21,16 +22,24 @@
  */
 import { ValueError } from "../loop/errors.ts";
 import { libc } from "./libc.ts";
+import { osTable } from "./os/current.ts";
+import type { OsTable } from "./os/table.ts";
 import { isWindows } from "./runtime.ts";
-import { AF_INET, AF_INET6, AF_UNIX } from "./socket_constants.ts";
+import { AF_INET, AF_INET6 } from "./socket_constants.ts";
 import { ifNameToIndex } from "./ws2_32.ts";
 
-export const SOCKADDR_IN_SIZE = 16;
-export const SOCKADDR_IN6_SIZE = 28;
-export const SOCKADDR_UN_SIZE = 110;
-export const SUN_PATH_SIZE = 108;
+/** sizeof(struct sockaddr_in). */
+export const SOCKADDR_IN_SIZE: number = osTable.layouts.sockaddrIn;
+/** sizeof(struct sockaddr_in6). */
+export const SOCKADDR_IN6_SIZE: number = osTable.layouts.sockaddrIn6;
+/** sizeof(struct sockaddr_un): 110 on Linux, 106 on BSD. */
+export const SOCKADDR_UN_SIZE: number = osTable.layouts.sockaddrUn;
+/** sizeof(sun_path): 108 on Linux, 104 on BSD. */
+export const SUN_PATH_SIZE: number = osTable.layouts.sunPath;
+/** Where sun_path starts (after sa_family, or sa_len and sa_family). */
 export const SUN_PATH_OFFSET = 2;
-export const SOCKADDR_STORAGE_SIZE = 128;
+/** sizeof(struct sockaddr_storage). */
+export const SOCKADDR_STORAGE_SIZE: number = osTable.layouts.sockaddrStorage;
 
 /** A decoded address, as Python returns it (null: the peer has no address, e.g. unbound AF_UNIX). */
 export type SockAddr =
@@ -51,21 +60,6 @@ export type AddressLike =
 const hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder();
-
-function writeFamily(out: Uint8Array, family: number): void {
-  if (hostLittleEndian) {
-    out[0] = family & 0xff;
-    out[1] = family >> 8;
-  } else {
-    out[0] = family >> 8;
-    out[1] = family & 0xff;
-  }
-}
-
-/** The sa_family field of an encoded address. */
-export function readFamily(buf: Uint8Array): number {
-  return hostLittleEndian ? buf[0] | (buf[1] << 8) : (buf[0] << 8) | buf[1];
-}
 
 function readU32Host(buf: Uint8Array, off: number): number {
   return hostLittleEndian
@@ -305,11 +299,11 @@ function checkPort(port: unknown, what: string): number {
   return port;
 }
 
-function badHost(host: string, family: number, what: string): never {
-  const want = family === AF_INET ? "an IPv4 address literal" : "an IPv6 address literal";
+function badHost(host: string, ipv4: boolean, what: string): never {
+  const want = ipv4 ? "an IPv4 address literal" : "an IPv6 address literal";
   let why = " (resolve host names with getaddrinfo() first)";
-  if (family === AF_INET && isIpv6Address(host)) why = " (that is an IPv6 address: use an AF_INET6 socket)";
-  if (family === AF_INET6 && isIpv4Address(host)) {
+  if (ipv4 && isIpv6Address(host)) why = " (that is an IPv6 address: use an AF_INET6 socket)";
+  if (!ipv4 && isIpv4Address(host)) {
     why = ` (that is an IPv4 address: use an AF_INET socket, or '::ffff:${host}')`;
   }
   throw new ValueError(`${what}: host must be ${want}, got '${host}'${why}`);
@@ -335,111 +329,169 @@ function zoneIndex(zone: string, what: string): number {
   return index;
 }
 
-/**
- * Encode `address` for `family` into `out` (at least SOCKADDR_STORAGE_SIZE bytes) and return
- * the address length to pass to the kernel. TypeError for a wrongly shaped address, ValueError
- * for a bad value (a host name instead of an IP literal, a port out of range, a long path).
- */
-export function encodeSockaddr(
-  family: number,
-  address: AddressLike,
-  out: Uint8Array,
-  what = "address",
-): number {
-  if (family === AF_INET) {
-    if (!Array.isArray(address) || address.length !== 2) {
-      throw new TypeError(`${what}: AF_INET address must be an array [host, port], got ${describeValue(address)}`);
-    }
-    const host = address[0];
-    if (typeof host !== "string") {
-      throw new TypeError(`${what}: host must be a string, got ${describeValue(host)}`);
-    }
-    const port = checkPort(address[1], what);
-    out.fill(0, 0, SOCKADDR_IN_SIZE);
-    if (host === "<broadcast>") out.fill(0xff, 4, 8);
-    else if (host !== "" && !inetPton4(host, out, 4)) badHost(host, family, what);
-    writeFamily(out, AF_INET);
-    out[2] = port >> 8;
-    out[3] = port & 0xff;
-    return SOCKADDR_IN_SIZE;
-  }
-  if (family === AF_INET6) {
-    if (!Array.isArray(address) || address.length < 2 || address.length > 4) {
-      throw new TypeError(
-        `${what}: AF_INET6 address must be an array [host, port, flowinfo?, scopeId?], got ${describeValue(address)}`,
-      );
-    }
-    let host = address[0];
-    if (typeof host !== "string") {
-      throw new TypeError(`${what}: host must be a string, got ${describeValue(host)}`);
-    }
-    const port = checkPort(address[1], what);
-    const flowinfo = address[2] ?? 0, scopeArg = address[3] ?? 0;
-    if (typeof flowinfo !== "number" || !Number.isInteger(flowinfo) || flowinfo < 0 || flowinfo > 0xfffff) {
-      throw new ValueError(`${what}: flowinfo must be an integer 0-1048575, got ${describeValue(flowinfo)}`);
-    }
-    if (typeof scopeArg !== "number" || !Number.isInteger(scopeArg) || scopeArg < 0 || scopeArg > 0xffffffff) {
-      throw new ValueError(`${what}: scopeId must be an unsigned 32-bit integer, got ${describeValue(scopeArg)}`);
-    }
-    let scopeId = scopeArg;
-    const pct = host.indexOf("%");
-    if (pct > 0) {
-      const zone = host.slice(pct + 1);
-      host = host.slice(0, pct);
-      if (zone === "") badHost(address[0] as string, family, what);
-      if (scopeId === 0) scopeId = zoneIndex(zone, what);
-    }
-    out.fill(0, 0, SOCKADDR_IN6_SIZE);
-    if (host !== "" && !inetPton6(host, out, 8)) badHost(address[0] as string, family, what);
-    writeFamily(out, AF_INET6);
-    out[2] = port >> 8;
-    out[3] = port & 0xff;
-    writeU32Network(out, 4, flowinfo);
-    writeU32Host(out, 24, scopeId);
-    return SOCKADDR_IN6_SIZE;
-  }
-  if (family === AF_UNIX) {
-    let path: Uint8Array;
-    if (typeof address === "string") path = utf8Encoder.encode(address);
-    else if (address instanceof Uint8Array) path = address;
-    else {
-      throw new TypeError(`${what}: AF_UNIX address must be a path string, got ${describeValue(address)}`);
-    }
-    if (path.length > SUN_PATH_SIZE) {
-      throw new ValueError(`${what}: AF_UNIX path too long (${path.length} bytes, at most ${SUN_PATH_SIZE})`);
-    }
-    if (path.length > 0 && path[0] !== 0 && path.indexOf(0) !== -1) {
-      throw new ValueError(`${what}: AF_UNIX path contains a NUL byte`);
-    }
-    writeFamily(out, AF_UNIX);
-    out.set(path, SUN_PATH_OFFSET);
-    // NUL-terminate a filesystem path when there is room, as the kernel reads up to a NUL.
-    if (path.length < SUN_PATH_SIZE) out[SUN_PATH_OFFSET + path.length] = 0;
-    return SUN_PATH_OFFSET + path.length;
-  }
-  throw new ValueError(`${what}: address family ${family} is not supported (AF_INET, AF_INET6, AF_UNIX)`);
+/** Encoding and decoding of socket addresses for one OS's layouts (see the module comment). */
+export interface SockaddrCodec {
+  /**
+   * Encode `address` for `family` into `out` (at least SOCKADDR_STORAGE_SIZE bytes) and return
+   * the address length to pass to the kernel. TypeError for a wrongly shaped address, ValueError
+   * for a bad value (a host name instead of an IP literal, a port out of range, a long path).
+   */
+  encode(family: number, address: AddressLike, out: Uint8Array, what?: string): number;
+  /** Decode the `len` bytes of a struct sockaddr in `buf` (what accept/recvfrom/getsockname fill). */
+  decode(buf: Uint8Array, len: number): SockAddr;
+  /** The sa_family field of an encoded address. */
+  readFamily(buf: Uint8Array): number;
 }
 
-/** Decode the `len` bytes of a struct sockaddr in `buf` (what accept/recvfrom/getsockname fill). */
-export function decodeSockaddr(buf: Uint8Array, len: number): SockAddr {
-  if (len < 2) return null;
-  const family = readFamily(buf);
-  if (family === AF_INET && len >= SOCKADDR_IN_SIZE) {
-    return [inetNtop4(buf, 4), (buf[2] << 8) | buf[3]];
+/** The codec for `table`'s OS; the module's own functions use this OS's (tests use every one). */
+export function sockaddrCodec(table: OsTable): SockaddrCodec {
+  const layouts = table.layouts, hasLen = layouts.sockaddrHasLen;
+  const AF_INET = table.constants.AF_INET!, AF_INET6 = table.constants.AF_INET6!;
+  const AF_UNIX = table.constants.AF_UNIX!;
+  const SOCKADDR_IN_SIZE = layouts.sockaddrIn, SOCKADDR_IN6_SIZE = layouts.sockaddrIn6;
+  const SOCKADDR_UN_SIZE = layouts.sockaddrUn, SUN_PATH_SIZE = layouts.sunPath;
+
+  // Linux: a u16 sa_family in host order. BSD: sa_len (the struct's size) then a u8 sa_family.
+  function writeFamily(out: Uint8Array, family: number, structSize: number): void {
+    if (hasLen) {
+      out[0] = structSize;
+      out[1] = family;
+    } else if (hostLittleEndian) {
+      out[0] = family & 0xff;
+      out[1] = family >> 8;
+    } else {
+      out[0] = family >> 8;
+      out[1] = family & 0xff;
+    }
   }
-  if (family === AF_INET6 && len >= SOCKADDR_IN6_SIZE) {
-    return [inetNtop6(buf, 8), (buf[2] << 8) | buf[3], readU32Network(buf, 4), readU32Host(buf, 24)];
+
+  function readFamily(buf: Uint8Array): number {
+    if (hasLen) return buf[1];
+    return hostLittleEndian ? buf[0] | (buf[1] << 8) : (buf[0] << 8) | buf[1];
   }
-  if (family === AF_UNIX) {
-    const pathLen = Math.min(len, SOCKADDR_UN_SIZE) - SUN_PATH_OFFSET;
-    if (pathLen <= 0) return "";
-    const path = buf.subarray(SUN_PATH_OFFSET, SUN_PATH_OFFSET + pathLen);
-    if (path[0] === 0) return utf8Decoder.decode(path); // abstract: every byte counts
-    const nul = path.indexOf(0);
-    return utf8Decoder.decode(nul === -1 ? path : path.subarray(0, nul));
+
+  /**
+   * Encode `address` for `family` into `out` (at least SOCKADDR_STORAGE_SIZE bytes) and return
+   * the address length to pass to the kernel. TypeError for a wrongly shaped address, ValueError
+   * for a bad value (a host name instead of an IP literal, a port out of range, a long path).
+   */
+  function encodeSockaddr(
+    family: number,
+    address: AddressLike,
+    out: Uint8Array,
+    what = "address",
+  ): number {
+    if (family === AF_INET) {
+      if (!Array.isArray(address) || address.length !== 2) {
+        throw new TypeError(`${what}: AF_INET address must be an array [host, port], got ${describeValue(address)}`);
+      }
+      const host = address[0];
+      if (typeof host !== "string") {
+        throw new TypeError(`${what}: host must be a string, got ${describeValue(host)}`);
+      }
+      const port = checkPort(address[1], what);
+      out.fill(0, 0, SOCKADDR_IN_SIZE);
+      if (host === "<broadcast>") out.fill(0xff, 4, 8);
+      else if (host !== "" && !inetPton4(host, out, 4)) badHost(host, family === AF_INET, what);
+      writeFamily(out, AF_INET, SOCKADDR_IN_SIZE);
+      out[2] = port >> 8;
+      out[3] = port & 0xff;
+      return SOCKADDR_IN_SIZE;
+    }
+    if (family === AF_INET6) {
+      if (!Array.isArray(address) || address.length < 2 || address.length > 4) {
+        throw new TypeError(
+          `${what}: AF_INET6 address must be an array [host, port, flowinfo?, scopeId?], got ${describeValue(address)}`,
+        );
+      }
+      let host = address[0];
+      if (typeof host !== "string") {
+        throw new TypeError(`${what}: host must be a string, got ${describeValue(host)}`);
+      }
+      const port = checkPort(address[1], what);
+      const flowinfo = address[2] ?? 0, scopeArg = address[3] ?? 0;
+      if (typeof flowinfo !== "number" || !Number.isInteger(flowinfo) || flowinfo < 0 || flowinfo > 0xfffff) {
+        throw new ValueError(`${what}: flowinfo must be an integer 0-1048575, got ${describeValue(flowinfo)}`);
+      }
+      if (typeof scopeArg !== "number" || !Number.isInteger(scopeArg) || scopeArg < 0 || scopeArg > 0xffffffff) {
+        throw new ValueError(`${what}: scopeId must be an unsigned 32-bit integer, got ${describeValue(scopeArg)}`);
+      }
+      let scopeId = scopeArg;
+      const pct = host.indexOf("%");
+      if (pct > 0) {
+        const zone = host.slice(pct + 1);
+        host = host.slice(0, pct);
+        if (zone === "") badHost(address[0] as string, family === AF_INET, what);
+        if (scopeId === 0) scopeId = zoneIndex(zone, what);
+      }
+      out.fill(0, 0, SOCKADDR_IN6_SIZE);
+      if (host !== "" && !inetPton6(host, out, 8)) badHost(address[0] as string, family === AF_INET, what);
+      writeFamily(out, AF_INET6, SOCKADDR_IN6_SIZE);
+      out[2] = port >> 8;
+      out[3] = port & 0xff;
+      writeU32Network(out, 4, flowinfo);
+      writeU32Host(out, 24, scopeId);
+      return SOCKADDR_IN6_SIZE;
+    }
+    if (family === AF_UNIX) {
+      let path: Uint8Array;
+      if (typeof address === "string") path = utf8Encoder.encode(address);
+      else if (address instanceof Uint8Array) path = address;
+      else {
+        throw new TypeError(`${what}: AF_UNIX address must be a path string, got ${describeValue(address)}`);
+      }
+      if (path.length > SUN_PATH_SIZE) {
+        throw new ValueError(`${what}: AF_UNIX path too long (${path.length} bytes, at most ${SUN_PATH_SIZE})`);
+      }
+      if (path.length > 0 && path[0] === 0 && !layouts.abstractUnixNames) {
+        throw new ValueError(`${what}: AF_UNIX abstract names ('\\0…') are Linux only, not ${table.os}`);
+      }
+      if (path.length > 0 && path[0] !== 0 && path.indexOf(0) !== -1) {
+        throw new ValueError(`${what}: AF_UNIX path contains a NUL byte`);
+      }
+      writeFamily(out, AF_UNIX, 0);
+      out.set(path, SUN_PATH_OFFSET);
+      // NUL-terminate a filesystem path when there is room, as the kernel reads up to a NUL.
+      if (path.length < SUN_PATH_SIZE) out[SUN_PATH_OFFSET + path.length] = 0;
+      const len = SUN_PATH_OFFSET + path.length;
+      if (hasLen) out[0] = len; // BSD: sun_len, the used length (SUN_LEN)
+      return len;
+    }
+    throw new ValueError(`${what}: address family ${family} is not supported (AF_INET, AF_INET6, AF_UNIX)`);
   }
-  return buf.slice(0, len);
+
+  /** Decode the `len` bytes of a struct sockaddr in `buf` (what accept/recvfrom/getsockname fill). */
+  function decodeSockaddr(buf: Uint8Array, len: number): SockAddr {
+    if (len < 2) return null;
+    const family = readFamily(buf);
+    if (family === AF_INET && len >= SOCKADDR_IN_SIZE) {
+      return [inetNtop4(buf, 4), (buf[2] << 8) | buf[3]];
+    }
+    if (family === AF_INET6 && len >= SOCKADDR_IN6_SIZE) {
+      return [inetNtop6(buf, 8), (buf[2] << 8) | buf[3], readU32Network(buf, 4), readU32Host(buf, 24)];
+    }
+    if (family === AF_UNIX) {
+      const pathLen = Math.min(len, SOCKADDR_UN_SIZE) - SUN_PATH_OFFSET;
+      if (pathLen <= 0) return "";
+      const path = buf.subarray(SUN_PATH_OFFSET, SUN_PATH_OFFSET + pathLen);
+      if (path[0] === 0) return utf8Decoder.decode(path); // abstract: every byte counts
+      const nul = path.indexOf(0);
+      return utf8Decoder.decode(nul === -1 ? path : path.subarray(0, nul));
+    }
+    return buf.slice(0, len);
+  }
+
+  return { encode: encodeSockaddr, decode: decodeSockaddr, readFamily };
 }
+
+const codec = sockaddrCodec(osTable);
+
+/** {@link SockaddrCodec.encode} for this OS. */
+export const encodeSockaddr: SockaddrCodec["encode"] = codec.encode;
+/** {@link SockaddrCodec.decode} for this OS. */
+export const decodeSockaddr: SockaddrCodec["decode"] = codec.decode;
+/** {@link SockaddrCodec.readFamily} for this OS. */
+export const readFamily: SockaddrCodec["readFamily"] = codec.readFamily;
 
 /** "host:port" / "[host]:port" / the path, for messages and logs. */
 export function formatAddress(address: SockAddr | AddressLike): string {

@@ -1,19 +1,28 @@
 /**
  * Child processes without fork(): posix_spawn(3) with file actions, pidfd_open(2) to watch the
- * child's exit from the poller, waitid(2) to reap exactly that child, plus fstat(2) to tell a
- * pipe from a regular file and openpty(3).
+ * child's exit from the poller, waitid(2) to reap exactly that child (Linux; macOS and FreeBSD
+ * watch it with kqueue's EVFILT_PROC in platform/posix_process.ts and reap it with waitpid(2)),
+ * plus fstat(2) to tell a pipe from a regular file and openpty(3).
  *
  * Why posix_spawn: Deno and Bun run several threads, and fork() in a threaded process copies
  * only the calling thread (locks held elsewhere stay locked in the child). glibc's posix_spawn
  * uses clone(CLONE_VM|CLONE_VFORK) and runs only async-signal-safe steps before execve, and
  * since glibc 2.24 it reports an execve failure (ENOENT, EACCES) as its own return value.
  *
- * Struct layouts are glibc's on x86-64 and AArch64 (LP64); each comes with its header.
+ * Closing the child's other fds: glibc and FreeBSD ≥ 13.1 have posix_spawn_file_actions_
+ * addclosefrom_np; macOS has the POSIX_SPAWN_CLOEXEC_DEFAULT attribute flag, under which only the
+ * fds the file actions touched survive (so an inherited fd 0–2 gets a dup2 onto itself there).
+ * Constants and the stat layout come from this OS's table (ffi/os/); the opaque posix_spawn
+ * types are pointer-sized on macOS and FreeBSD and larger on glibc: the buffers below fit all.
  */
-import { check, EINTR, lastErrno, libcPath, osError } from "./libc.ts";
-import { arch, bufferAddress, posixSymbols, type SymbolSpec } from "./runtime.ts";
+import { bindSymbols, check, EINTR, lastErrno, libcPath, osError } from "./libc.ts";
+import { osTable } from "./os/current.ts";
+import type { OsTable } from "./os/table.ts";
+import { bufferAddress, openLibrary, type SymbolSpec } from "./runtime.ts";
 
-const symbols = {
+/** The calls of this module on `table`'s OS, keyed by use (C names from the table). */
+export function spawnSymbols(table: OsTable) {
+  return {
   // posix_spawn(3), posix_spawnp(3): (pid_t *pid, const char *path, const
   // posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[],
   // char *const envp[]) → 0 or an errno value (not -1/errno).
@@ -44,33 +53,70 @@ const symbols = {
   waitid: { args: ["i32", "u32", "buffer", "i32"], result: "i32" },
   // kill(2)
   kill: { args: ["i32", "i32"], result: "i32" },
-  // fstat(2): exported by glibc since 2.33 (before, only __fxstat was)
-  fstat: { args: ["i32", "buffer"], result: "i32" },
-  // openpty(3): in libc.so.6 since glibc 2.34 (libutil before)
-  openpty: { args: ["buffer", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
-} as const satisfies Record<string, SymbolSpec>;
+  // waitpid(2): (pid_t pid, int *status, int options)
+  waitpid: { args: ["i32", "buffer", "i32"], result: "i32" },
+  // fstat(2): glibc exports it since 2.33; macOS x86-64 needs fstat$INODE64 (ffi/os/darwin.ts)
+  fstat: { args: ["i32", "buffer"], result: "i32", name: table.symbols.fstat },
+  // posix_spawnattr_destroy(3)
+  posix_spawnattr_destroy: { args: ["buffer"], result: "i32" },
+  } as const satisfies Record<string, SymbolSpec>;
+}
 
-const lib = posixSymbols(libcPath, symbols);
+/** Whether `key` of spawnSymbols() is bound at import on `table`'s OS. */
+export function spawnHas(table: OsTable, key: string): boolean {
+  switch (key) {
+    case "pidfd_open": case "pidfd_send_signal": case "waitid": return table.has.pidfd;
+    case "posix_spawn_file_actions_addchdir_np": case "posix_spawn_file_actions_addclosefrom_np":
+      return table.has.spawnFileActionsNp;
+    default: return true;
+  }
+}
+
+const lib = bindSymbols(libcPath, spawnSymbols(osTable), (key) => spawnHas(osTable, key));
+
+// The _np file actions where they are not bound at import (macOS ≥ 10.15 and FreeBSD ≥ 13.1 have
+// addchdir_np, FreeBSD ≥ 13.1 addclosefrom_np, but neither source of ffi/os/ lists them): looked
+// up at first use, so an older system fails that one spawn with an error naming the call.
+let lateNp: { chdir?: (fa: Uint8Array, path: Uint8Array) => number; closefrom?: (fa: Uint8Array, fd: number) => number } = {};
+function npCall<K extends "chdir" | "closefrom">(which: K): NonNullable<typeof lateNp[K]> {
+  if (osTable.has.spawnFileActionsNp) {
+    return (which === "chdir" ? lib.posix_spawn_file_actions_addchdir_np : lib.posix_spawn_file_actions_addclosefrom_np) as NonNullable<typeof lateNp[K]>;
+  }
+  if (lateNp[which] === undefined) {
+    const name = `posix_spawn_file_actions_add${which}_np`;
+    const args: SymbolSpec["args"] = which === "chdir" ? ["buffer", "buffer"] : ["buffer", "i32"];
+    try {
+      lateNp = { ...lateNp, [which]: openLibrary(libcPath, { f: { args, result: "i32", name } }).symbols.f };
+    } catch {
+      throw osError(`${name} (this ${osTable.os} release lacks it)`, osTable.errno.ENOSYS);
+    }
+  }
+  return lateNp[which]!;
+}
+
+// openpty(3): in libc.so.6 since glibc 2.34, libSystem on macOS, libutil.so.9 on FreeBSD.
+let openptyLib: { openpty: (...a: unknown[]) => number } | undefined;
 
 // ---- Constants ------------------------------------------------------------------------------
 
+const C = osTable.constants;
 // <spawn.h>
-const POSIX_SPAWN_SETSIGDEF = 0x04;
-const POSIX_SPAWN_SETSIGMASK = 0x08;
-const POSIX_SPAWN_SETSID = 0x80;
-// <asm-generic/fcntl.h>
-const O_RDWR = 2;
+const POSIX_SPAWN_SETSIGDEF = C.POSIX_SPAWN_SETSIGDEF!;
+const POSIX_SPAWN_SETSIGMASK = C.POSIX_SPAWN_SETSIGMASK!;
+const POSIX_SPAWN_SETSID = C.POSIX_SPAWN_SETSID;
+const POSIX_SPAWN_CLOEXEC_DEFAULT = C.POSIX_SPAWN_CLOEXEC_DEFAULT;
+// <fcntl.h>
+const O_RDWR = C.O_RDWR!;
 // <linux/wait.h>
 const P_PIDFD = 3;
-const WNOHANG = 0x1;
+const WNOHANG = C.WNOHANG!;
 const WEXITED = 0x4;
 // <bits/siginfo-consts.h>: si_code of SIGCHLD
 const CLD_EXITED = 1;
 const CLD_KILLED = 2;
 const CLD_DUMPED = 3;
-// signal(7)
-const SIGPIPE = 13;
-const SIGXFSZ = 25;
+const SIGPIPE = osTable.signals.SIGPIPE;
+const SIGXFSZ = osTable.signals.SIGXFSZ;
 
 // Sizes: posix_spawn_file_actions_t is {int, int, void *, int[16]} = 80 bytes and
 // posix_spawnattr_t {short, pid_t, sigset_t, sigset_t, struct sched_param, int, int[16]} = 336
@@ -88,20 +134,31 @@ const pidOut = new Int32Array(1);
 const siginfo = new Int32Array(32);
 const SI_CODE = 2, SI_PID = 4, SI_STATUS = 6;
 
-// struct stat (<bits/struct_stat.h>): x86-64 is {dev, ino, nlink (8 bytes), mode, …} so st_mode
-// is at 24; AArch64 uses the generic layout (<asm-generic/stat.h>) {dev, ino, mode, …}: 16.
-// sizeof is 144 / 128 bytes.
+// struct stat: the table's size and st_mode offset (Linux x86-64 24, AArch64 16; macOS 4;
+// FreeBSD 24), mode_t 4 bytes on Linux, 2 on BSD. The largest is FreeBSD's, 224 bytes.
 const statBuf = new Uint8Array(256);
-const ST_MODE_OFFSET = arch === "x86_64" ? 24 : 16;
 const statView = new DataView(statBuf.buffer);
 
-// File types of st_mode, <bits/stat.h> / inode(7).
-export const S_IFMT = 0o170000;
-export const S_IFSOCK = 0o140000;
-export const S_IFREG = 0o100000;
-export const S_IFDIR = 0o040000;
-export const S_IFCHR = 0o020000;
-export const S_IFIFO = 0o010000;
+/** The file-type bits (st_mode & S_IFMT) of a struct stat of `table`'s OS held in `stat`. */
+export function statFileType(stat: DataView, table: OsTable): number {
+  const { statModeOffset, statModeSize } = table.layouts;
+  const mode = statModeSize === 2 ? stat.getUint16(statModeOffset, true) : stat.getUint32(statModeOffset, true);
+  return mode & table.constants.S_IFMT!;
+}
+
+// File types of st_mode, <sys/stat.h> / inode(7) (the same numbers on every OS here).
+/** st_mode file-type mask. */
+export const S_IFMT: number = C.S_IFMT!;
+/** A socket. */
+export const S_IFSOCK: number = C.S_IFSOCK!;
+/** A regular file. */
+export const S_IFREG: number = C.S_IFREG!;
+/** A directory. */
+export const S_IFDIR: number = C.S_IFDIR!;
+/** A character device. */
+export const S_IFCHR: number = C.S_IFCHR!;
+/** A FIFO (pipe). */
+export const S_IFIFO: number = C.S_IFIFO!;
 
 const encoder = new TextEncoder();
 
@@ -110,13 +167,16 @@ const encoder = new TextEncoder();
 /** The `st_mode & S_IFMT` of `fd` (fstat(2)); OSError (EBADF, …) on failure. */
 export function fileType(fd: number): number {
   check(lib.fstat(fd, statBuf), "fstat");
-  return statView.getUint32(ST_MODE_OFFSET, true) & S_IFMT;
+  return statFileType(statView, osTable);
 }
 
 /** A new pseudo-terminal pair [master, slave] (openpty(3)); both fds are blocking. */
 export function openpty(): [number, number] {
   const master = new Int32Array(1), slave = new Int32Array(1);
-  check(lib.openpty(master, slave, null, null, null), "openpty");
+  openptyLib ??= openLibrary(osTable.libutil, {
+    openpty: { args: ["buffer", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
+  }).symbols;
+  check(openptyLib.openpty(master, slave, null, null, null), "openpty");
   return [master[0], slave[0]];
 }
 
@@ -193,26 +253,33 @@ export function spawn(request: SpawnRequest): number {
   const program = cString(request.program);
   const cwd = request.cwd === null ? null : cString(request.cwd);
 
+  if (request.startNewSession && POSIX_SPAWN_SETSID === null) {
+    throw osError(`posix_spawn: start_new_session (${osTable.os} has no POSIX_SPAWN_SETSID)`, osTable.errno.ENOSYS);
+  }
   must(lib.posix_spawn_file_actions_init(fileActions), "posix_spawn_file_actions_init");
+  let attrInited = false;
   try {
     const [stdin, stdout, stderr] = request.stdio;
     addStdio(stdin, 0);
     addStdio(stdout, 1);
     addStdio(stderr, 2);
     // chdir after the opens, as subprocess does (relative fds are already open).
-    if (cwd !== null) {
-      must(lib.posix_spawn_file_actions_addchdir_np(fileActions, cwd), "posix_spawn(chdir)");
+    if (cwd !== null) must(npCall("chdir")(fileActions, cwd), "posix_spawn(chdir)");
+    if (POSIX_SPAWN_CLOEXEC_DEFAULT === null) {
+      must(npCall("closefrom")(fileActions, 3), "posix_spawn(closefrom)");
     }
-    must(lib.posix_spawn_file_actions_addclosefrom_np(fileActions, 3), "posix_spawn(closefrom)");
 
     must(lib.posix_spawnattr_init(spawnAttr), "posix_spawnattr_init");
+    attrInited = true;
     lib.sigemptyset(sigset);
     must(lib.posix_spawnattr_setsigmask(spawnAttr, sigset), "posix_spawnattr_setsigmask");
     lib.sigaddset(sigset, SIGPIPE);
     lib.sigaddset(sigset, SIGXFSZ);
     must(lib.posix_spawnattr_setsigdefault(spawnAttr, sigset), "posix_spawnattr_setsigdefault");
     let flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-    if (request.startNewSession) flags |= POSIX_SPAWN_SETSID;
+    if (request.startNewSession) flags |= POSIX_SPAWN_SETSID!;
+    // macOS: close every fd the file actions did not set up (its closefrom).
+    if (POSIX_SPAWN_CLOEXEC_DEFAULT !== null) flags |= POSIX_SPAWN_CLOEXEC_DEFAULT;
     must(lib.posix_spawnattr_setflags(spawnAttr, flags), "posix_spawnattr_setflags");
 
     const search = !request.program.includes("/");
@@ -222,7 +289,8 @@ export function spawn(request: SpawnRequest): number {
     if (err !== 0) throw osError(`posix_spawn ${JSON.stringify(request.program)}`, err);
     return pidOut[0];
   } finally {
-    // posix_spawnattr_destroy is a no-op in glibc; file actions own a malloc'd array.
+    // Both own malloc'd memory on BSD (there the types are pointers); glibc's attr is plain data.
+    if (attrInited) lib.posix_spawnattr_destroy(spawnAttr);
     lib.posix_spawn_file_actions_destroy(fileActions);
     keep.length = 0;
   }
@@ -231,6 +299,10 @@ export function spawn(request: SpawnRequest): number {
 function addStdio(stdio: ChildStdio, target: number): void {
   switch (stdio.kind) {
     case "inherit":
+      // Under POSIX_SPAWN_CLOEXEC_DEFAULT only fds a file action touched stay open.
+      if (POSIX_SPAWN_CLOEXEC_DEFAULT !== null) {
+        must(lib.posix_spawn_file_actions_adddup2(fileActions, target, target), "posix_spawn(inherit)");
+      }
       return;
     case "fd":
       // dup2 onto 0–2 gives the child a copy without FD_CLOEXEC; when the fd already is
@@ -277,6 +349,35 @@ export function reapPidfd(pidfd: number): number | null {
   if (code === CLD_EXITED) return status;
   if (code === CLD_KILLED || code === CLD_DUMPED) return -status;
   return null;
+}
+
+/**
+ * The returncode of a wait(2) status, as Python's os.waitstatus_to_exitcode: the exit status, or
+ * −signal if a signal killed the child; null for a stopped or continued child. <sys/wait.h> on
+ * every OS here: the low 7 bits are the terminating signal (0: exited, 0x7f: stopped), the exit
+ * status is bits 8–15.
+ */
+export function returncodeOfWaitStatus(status: number): number | null {
+  const sig = status & 0x7f;
+  if (sig === 0) return (status >> 8) & 0xff;
+  if (sig === 0x7f) return null; // WIFSTOPPED
+  if (status === 0xffff) return null; // WIFCONTINUED (glibc; FreeBSD 0x13 stops on 0x7f above)
+  return -sig;
+}
+
+const waitStatus = new Int32Array(1);
+
+/**
+ * Reap `pid` if it has terminated (waitpid(pid, WNOHANG)): its returncode, or null if it is still
+ * running. OSError ECHILD if someone else reaped it already.
+ */
+export function reapPid(pid: number): number | null {
+  for (;;) {
+    const r = lib.waitpid(pid, waitStatus, WNOHANG);
+    if (r === 0) return null;
+    if (r === pid) return returncodeOfWaitStatus(waitStatus[0]);
+    if (lastErrno() !== EINTR) throw osError("waitpid");
+  }
 }
 
 /** Send `signal` to the process behind `pidfd` (pidfd_send_signal(2): no pid-reuse race). */

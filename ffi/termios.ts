@@ -1,22 +1,18 @@
 /**
  * Terminal modes (termios(3)): what Python's `termios` and `tty` modules do, for reading keys
- * one at a time from a terminal. Linux only; the symbols are bound at the first call.
+ * one at a time from a terminal. The symbols are bound at the first call.
  *
- * struct termios, glibc's <bits/termios-struct.h> (the same on x86-64 and AArch64):
- *   tcflag_t c_iflag;   offset  0   (tcflag_t: unsigned int)
- *   tcflag_t c_oflag;   offset  4
- *   tcflag_t c_cflag;   offset  8
- *   tcflag_t c_lflag;   offset 12
- *   cc_t c_line;        offset 16   (cc_t: unsigned char)
- *   cc_t c_cc[NCCS];    offset 17   (NCCS 32)
- *   speed_t c_ispeed;   offset 52   (speed_t: unsigned int, aligned to 4)
- *   speed_t c_ospeed;   offset 56
- * sizeof 60. aioloop treats it as opaque bytes that tcgetattr fills and cfmakeraw edits; only
- * c_lflag is read, to tell raw from canonical mode.
+ * struct termios differs by OS (ffi/os/): glibc's <bits/termios-struct.h> is four tcflag_t
+ * (unsigned int) @0,4,8,12, c_line, c_cc[32], two speed_t — 60 bytes; FreeBSD's <sys/_termios.h>
+ * four unsigned int, c_cc[20], two speed_t — 44 bytes; macOS's <sys/termios.h> four unsigned
+ * long @0,8,16,24, c_cc[20], two speed_t (unsigned long) — 72 bytes. aioloop treats it as opaque
+ * bytes that tcgetattr fills and cfmakeraw edits; only c_lflag is read, to tell raw from
+ * canonical mode, and the flag bits differ too (ICANON is 2 on Linux, 0x100 on BSD).
  */
-import { OSError } from "../loop/errors.ts";
 import { check, libcPath } from "./libc.ts";
-import { type Bound, openLibrary, osName, type SymbolSpec } from "./runtime.ts";
+import { osTable } from "./os/current.ts";
+import type { OsTable } from "./os/table.ts";
+import { type Bound, openLibrary, type SymbolSpec } from "./runtime.ts";
 
 const symbols = {
   // tcgetattr(3), tcsetattr(3), cfmakeraw(3), isatty(3)
@@ -29,34 +25,29 @@ const symbols = {
 let bound: Bound<typeof symbols> | null = null;
 
 function lib(): Bound<typeof symbols> {
-  if (bound === null) {
-    if (osName !== "linux") {
-      throw new OSError(38, "ENOSYS", "Function not implemented", `termios layout is Linux's, not ${osName}'s`);
-    }
-    bound = openLibrary(libcPath, symbols).symbols;
-  }
+  bound ??= openLibrary(libcPath, symbols).symbols;
   return bound;
 }
 
-/** sizeof(struct termios) on Linux (see the module comment). */
-const TERMIOS_SIZE = 60;
-const C_LFLAG_OFFSET = 12;
+/** sizeof(struct termios) on this OS (see the module comment). */
+const TERMIOS_SIZE = osTable.layouts.termiosSize;
 
-// tcsetattr(3) `when` values, <bits/termios-tcflow.h>.
+const C = osTable.constants;
+// tcsetattr(3) `when` values: <bits/termios-tcflow.h>, BSD <sys/termios.h> (the same numbers).
 /** Change the mode at once (termios.TCSANOW). */
-export const TCSANOW = 0;
+export const TCSANOW: number = C.TCSANOW!;
 /** Change it after all queued output is written (termios.TCSADRAIN). */
-export const TCSADRAIN = 1;
+export const TCSADRAIN: number = C.TCSADRAIN!;
 /** As TCSADRAIN, and discard input not yet read (termios.TCSAFLUSH). */
-export const TCSAFLUSH = 2;
+export const TCSAFLUSH: number = C.TCSAFLUSH!;
 
-// c_lflag bits, <bits/termios-c_lflag.h>.
+// c_lflag bits: <bits/termios-c_lflag.h>, BSD <sys/termios.h>.
 /** c_lflag: canonical mode, input arrives a line at a time. */
-export const ICANON = 0o000002;
+export const ICANON: number = C.ICANON!;
 /** c_lflag: echo input characters. */
-export const ECHO = 0o000010;
+export const ECHO: number = C.ECHO!;
 /** c_lflag: Ctrl-C, Ctrl-\ and Ctrl-Z raise signals. */
-export const ISIG = 0o000001;
+export const ISIG: number = C.ISIG!;
 
 /** A terminal's mode: the bytes of a struct termios (Python keeps it as a list). */
 export type TerminalMode = Uint8Array;
@@ -100,7 +91,20 @@ export function setRaw(fd: number, when: number = TCSAFLUSH): TerminalMode {
   return old;
 }
 
+/**
+ * The c_lflag word of `mode` (ICANON, ECHO, ISIG bits), a struct termios of `table`'s OS: a
+ * 4-byte tcflag_t, or macOS's 8-byte one, whose defined bits all sit in the low 32 (every
+ * target is little-endian, so those are its first four bytes).
+ */
+export function lflagOf(mode: TerminalMode, table: OsTable): number {
+  const { termiosSize, termiosLflagOffset } = table.layouts;
+  if (mode.length !== termiosSize) {
+    throw new TypeError(`a ${table.os} terminal mode is ${termiosSize} bytes, got ${mode.length}`);
+  }
+  return new DataView(mode.buffer, mode.byteOffset, mode.byteLength).getUint32(termiosLflagOffset, true);
+}
+
 /** The c_lflag word of `mode` (ICANON, ECHO, ISIG bits). */
 export function localFlags(mode: TerminalMode): number {
-  return new DataView(mode.buffer, mode.byteOffset, mode.byteLength).getUint32(C_LFLAG_OFFSET, true);
+  return lflagOf(mode, osTable);
 }

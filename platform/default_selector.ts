@@ -2,10 +2,13 @@
  * Picks this OS's Selector. The only module above platform/ that names one.
  *
  * The default is the OS's own scalable poller: epoll on Linux, kqueue on macOS and FreeBSD,
- * poll(2) on any other Unix. `newEventLoop({ selector })` or the AIOLOOP_SELECTOR environment
+ * poll(2) on any other Unix. On Linux `kqueue` is libkqueue's userspace kqueue, where installed
+ * (ffi/libkqueue.ts), so the kqueue selector runs the test suite there too. `newEventLoop({ selector })` or the AIOLOOP_SELECTOR environment
  * variable (`epoll`, `kqueue` or `poll`) chooses another, so the whole test suite can run on
  * each implementation: `AIOLOOP_SELECTOR=poll deno test -A tests/`.
  */
+import type { KqueueSystem } from "../ffi/kqueue.ts";
+import { libkqueuePath, libkqueueSystem } from "../ffi/libkqueue.ts";
 import { isWindows, osName, readEnv } from "../ffi/runtime.ts";
 import { ValueError } from "../loop/errors.ts";
 import type { Selector } from "../loop/selector.ts";
@@ -35,6 +38,7 @@ export function createSelector(kind: SelectorKind): Selector {
       if (osName !== "linux") throw new ValueError(`the epoll selector needs Linux, not ${osName}`);
       return new EpollSelector();
     case "kqueue":
+      if (osName === "linux") return new KqueueSelector(linuxKqueue());
       if (osName !== "darwin" && osName !== "freebsd") {
         throw new ValueError(`the kqueue selector needs macOS or FreeBSD, not ${osName}`);
       }
@@ -46,6 +50,18 @@ export function createSelector(kind: SelectorKind): Selector {
       throw new ValueError(
         `unknown selector ${JSON.stringify(kind)}: expected one of ${KINDS.join(", ")}`,
       );
+  }
+}
+
+/** On Linux, kqueue is libkqueue's (ffi/libkqueue.ts), where it is installed. */
+function linuxKqueue(): KqueueSystem {
+  try {
+    return libkqueueSystem();
+  } catch (e) {
+    throw new ValueError(
+      `the kqueue selector needs macOS or FreeBSD, or libkqueue on Linux, and loading ` +
+        `${libkqueuePath()} failed: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }
 

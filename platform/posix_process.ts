@@ -1,24 +1,54 @@
 /**
  * Children on POSIX (loop/process_calls.ts): posix_spawn (ffi/spawn.ts, never fork() in these
- * multithreaded runtimes) with pipe2 pipes as stdio, and the exit watched through a pidfd
- * registered with the loop's poller (addReader); the child is reaped with waitid(P_PIDFD) for
- * that child only. Neither Deno nor Bun reaps children it did not start (checked: no SIGCHLD
+ * multithreaded runtimes) with close-on-exec pipes as stdio, and the exit watched through an fd
+ * registered with the loop's poller (addReader), whichever selector it uses:
+ * - Linux: a pidfd; the child is reaped with waitid(P_PIDFD) for that child only.
+ * - macOS and FreeBSD (no pidfd): a kqueue of the child's own holding one EVFILT_PROC/NOTE_EXIT
+ *   knote; a kqueue fd is readable while an event is pending (kqueue(2)), so it stands in for
+ *   the pidfd. The child is reaped with waitpid(pid, WNOHANG). A child that exited before the
+ *   knote was added (ESRCH) gets a triggered EVFILT_USER event instead, so the fd is readable. Neither Deno nor Bun reaps children it did not start (checked: no SIGCHLD
  * handler is installed and our exited child stays a zombie across Deno.Command / Bun.spawn
  * use), so the status is always ours to collect.
  */
 import process from "node:process";
-import { check, closeFd, libc, O_CLOEXEC } from "../ffi/libc.ts";
-import { type ChildStdio, kill, pidfdOpen, pidfdSendSignal, reapPidfd, spawn } from "../ffi/spawn.ts";
+import { closeFd, libc, osError } from "../ffi/libc.ts";
+import {
+  EV_ADD, EV_CLEAR, EVFILT_PROC, KeventArray, kqueueOsError, kqueueSystem, NOTE_EXIT, NOTE_TRIGGER,
+} from "../ffi/kqueue.ts";
+import { osTable } from "../ffi/os/current.ts";
+import {
+  type ChildStdio, kill, pidfdOpen, pidfdSendSignal, reapPid, reapPidfd, spawn,
+} from "../ffi/spawn.ts";
+import { closeOnExecPipe } from "./posix_socket.ts";
 import type { BaseEventLoop } from "../loop/base_loop.ts";
 import { OSError } from "../loop/errors.ts";
 import type { ChildProcess, ChildRequest, ProcessCalls } from "../loop/process_calls.ts";
 import { resolveProgram } from "../loop/subprocess_options.ts";
 
-const ESRCH = 3;
-const ECHILD = 10;
-const SIGKILL = 9;
+const ESRCH = osTable.errno.ESRCH;
+const ECHILD = osTable.errno.ECHILD;
+const SIGKILL = osTable.signals.SIGKILL;
+const usePidfd = osTable.has.pidfd;
 
-/** A child started with posix_spawn, watched through its pidfd. */
+/** A kqueue fd that becomes readable once `pid` has exited (see the module comment). */
+function kqueueExitFd(pid: number): number {
+  const system = kqueueSystem();
+  const kq = system.kqueue();
+  if (kq < 0) throw kqueueOsError(system, "kqueue (child exit)");
+  const change = new KeventArray(system.layout, 1);
+  change.set(0, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT);
+  if (system.kevent(kq, change.bytes, 1, null, 0, null) >= 0) return kq;
+  if (system.errno() === ESRCH) {
+    // Already gone: make the fd readable anyway, for the reaper to collect the status.
+    change.set(0, 1, system.evfiltUser, EV_ADD | EV_CLEAR, NOTE_TRIGGER);
+    if (system.kevent(kq, change.bytes, 1, null, 0, null) >= 0) return kq;
+  }
+  const err = kqueueOsError(system, `kevent(EVFILT_PROC, pid ${pid})`);
+  system.close(kq);
+  throw err;
+}
+
+/** A child started with posix_spawn, watched through its pidfd (or kqueue fd, off Linux). */
 class PosixChild implements ChildProcess {
   private _loop: BaseEventLoop | null = null;
   private _onExit: ((returncode: number) => void) | null = null;
@@ -41,7 +71,9 @@ class PosixChild implements ChildProcess {
   sendSignal(signal: number): void {
     if (this._pidfd < 0) return;
     try {
-      pidfdSendSignal(this._pidfd, signal);
+      // Off Linux: kill(2) by pid, safe until we reap it (the zombie keeps the pid taken).
+      if (usePidfd) pidfdSendSignal(this._pidfd, signal);
+      else kill(this.pid, signal);
     } catch (e) {
       // Exited but not yet reaped: the race Popen.send_signal also ignores.
       if (!(e instanceof OSError && e.errno === ESRCH)) throw e;
@@ -52,7 +84,7 @@ class PosixChild implements ChildProcess {
   private _reap(): void {
     let returncode: number | null;
     try {
-      returncode = reapPidfd(this._pidfd);
+      returncode = usePidfd ? reapPidfd(this._pidfd) : reapPid(this.pid);
     } catch (e) {
       if (!(e instanceof OSError && e.errno === ECHILD)) throw e;
       // Someone else reaped it: as asyncio's child watchers, report 255.
@@ -67,7 +99,7 @@ class PosixChild implements ChildProcess {
   }
 }
 
-/** posix_spawn, pipe2 and pidfds. */
+/** posix_spawn, close-on-exec pipes, and pidfds or kqueue EVFILT_PROC. */
 export const posixProcessCalls: ProcessCalls = {
   spawn(request: ChildRequest): ChildProcess {
     const [program, argv] = request.shell !== null
@@ -84,7 +116,8 @@ export const posixProcessCalls: ProcessCalls = {
       const stdio = request.stdio.map((w, target): ChildStdio => {
         if (w !== "pipe") return w;
         const fds = new Int32Array(2);
-        check(libc.pipe2(fds, O_CLOEXEC), "pipe2");
+        const r = closeOnExecPipe(fds);
+        if (r < 0) throw osError("pipe", -r);
         // fds[0] is the read end, fds[1] the write end (pipe(2)).
         const [parent, child] = target === 0 ? [fds[1], fds[0]] : [fds[0], fds[1]];
         parentFds[target] = parent;
@@ -100,7 +133,7 @@ export const posixProcessCalls: ProcessCalls = {
         startNewSession: request.startNewSession,
       });
       try {
-        return new PosixChild(pid, pidfdOpen(pid), parentFds);
+        return new PosixChild(pid, usePidfd ? pidfdOpen(pid) : kqueueExitFd(pid), parentFds);
       } catch (e) {
         // Without a pidfd we cannot watch the child: do not leave it running unwatched.
         try {

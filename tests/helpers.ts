@@ -1,7 +1,7 @@
 /**
  * Shared test helpers: a fresh loop per test, fd counting, collecting exception contexts.
  */
-import { readdirSync, rmdirSync, statSync, unlinkSync } from "node:fs";
+import { existsSync, readdirSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { isWindows } from "../ffi/runtime.ts";
 import { handleTypeName, openHandles } from "./windows/win.ts";
@@ -18,7 +18,35 @@ export function windowsLacks(piece: string): string | false {
 }
 
 /**
- * How many fds this process has open now (/proc/self/fd); on Windows, how many handles
+ * The directory listing this process's open fds: Linux's /proc/self/fd, else /dev/fd (macOS's
+ * fdesc file system; FreeBSD's fdescfs). `exists` is injectable so the choice is testable here.
+ */
+export function fdDirectory(exists: (path: string) => boolean = existsSync): string {
+  return exists("/proc/self/fd") ? "/proc/self/fd" : "/dev/fd";
+}
+
+/**
+ * How many fds the directory `dir` (see fdDirectory) lists. A FreeBSD /dev/fd without fdescfs
+ * mounted is plain devfs holding only 0, 1 and 2 (fdescfs(5)), which would make every fd test
+ * pass vacuously: that is an Error saying how to mount it. (A process running these tests always
+ * has more than three fds: the runtime's own, at least.)
+ */
+export function countFdsIn(dir: string): number {
+  const names = readdirSync(dir);
+  if (names.every((n) => n === "0" || n === "1" || n === "2")) {
+    throw new Error(
+      `${dir} lists only fds 0-2, so it does not show this process's fds: on FreeBSD, mount ` +
+        "fdescfs there (mount -t fdescfs fdesc /dev/fd) to run the fd-counting tests",
+    );
+  }
+  return names.length;
+}
+
+const fdDir = isWindows ? "" : fdDirectory();
+
+/**
+ * How many fds this process has open now (fdDirectory(): /proc/self/fd on Linux, /dev/fd on
+ * macOS and FreeBSD; either listing counts the fd that reads it); on Windows, how many handles
  * (GetHandleInformation over the handle values, tests/windows/win.ts), sockets among them,
  * but no Thread handles: those come and go with Bun's and Wine's own threads and a closed
  * loop's parking Worker, which ends a little after close() (measured under Wine: a Thread
@@ -26,7 +54,7 @@ export function windowsLacks(piece: string): string | false {
  * (tests/windows) check thread handles themselves, by value.
  */
 export function openFdCount(): number {
-  if (!isWindows) return readdirSync("/proc/self/fd").length;
+  if (!isWindows) return countFdsIn(fdDir);
   let n = 0;
   for (const h of openHandles()) if (handleTypeName(h) !== "Thread") n++;
   return n;

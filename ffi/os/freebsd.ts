@@ -1,0 +1,95 @@
+/**
+ * FreeBSD's C library table (libc.so.7, FreeBSD 12 and later ABI, amd64 and arm64). Every value
+ * below, unless its line says "header only", was read from both the Rust libc crate
+ * (rust-lang/libc at 2eda1e52fe2efdf93c1e5c65e346343a530d8bc3: src/unix/{mod.rs,bsd/mod.rs,
+ * bsd/freebsdlike/**, freebsd14}) and Go's x/sys/unix (golang/sys at
+ * e8c1c3274309bd87f360205f5706e986ceccb317: unix/zerrors_freebsd_*.go, ztypes_freebsd_*.go),
+ * which agree; scripts/gen_os_constants.ts derived them into tests/fixtures/os_constants.json,
+ * which tests/os_tables_test.ts checks this against. Both architectures share every value.
+ */
+import type { OsTable } from "./table.ts";
+
+/** The FreeBSD table for `arch`. */
+export function freebsdTable(arch: "x86_64" | "aarch64"): OsTable {
+  return {
+    os: "freebsd",
+    arch,
+    libc: "libc.so.7",
+    // openpty(3) is in libutil (FreeBSD 14: libutil.so.9).
+    libutil: "libutil.so.9",
+    // FreeBSD 14's base system has OpenSSL 3.0 under its own shared-library version, 30
+    // (/usr/lib/libssl.so.30, /lib/libcrypto.so.30, as pkg's "Shared Libraries Required" and ldd
+    // list them); FreeBSD 13's base OpenSSL is 1.1.1 (libssl.so.111), which aioloop cannot use.
+    openssl: {
+      candidates: [{ ssl: "libssl.so.30", crypto: "libcrypto.so.30" }],
+      install: "FreeBSD 14 and later have OpenSSL 3 in the base system",
+    },
+    // <sys/errno.h>: `#define errno (* __error())`; fstat is the FreeBSD 12 (64-bit ino_t)
+    // version by default (fstat@FBSD_1.5).
+    symbols: { errnoLocation: "__error", fstat: "fstat" },
+    has: {
+      // FreeBSD has an eventfd(2) since 13, but the loop needs none of it off Linux.
+      epoll: false, eventfd: false, pidfd: false, accept4: true, pipe2: true,
+      socketTypeFlags: true, soNoSigpipe: false, spawnFileActionsNp: false,
+      variadicOnStack: false,
+    },
+    constants: {
+      AF_UNSPEC: 0, AF_UNIX: 1, AF_INET: 2, AF_INET6: 28, SOCK_STREAM: 1, SOCK_DGRAM: 2,
+      SOCK_RAW: 3, SOCK_SEQPACKET: 5, SOCK_NONBLOCK: 0x20000000, SOCK_CLOEXEC: 0x10000000,
+      SOMAXCONN: 128, SOL_SOCKET: 0xffff, SO_REUSEADDR: 4, SO_TYPE: 0x1008, SO_ERROR: 0x1007,
+      SO_BROADCAST: 0x20, SO_SNDBUF: 0x1001, SO_RCVBUF: 0x1002, SO_KEEPALIVE: 8, SO_LINGER: 0x80,
+      SO_REUSEPORT: 0x200, SO_PROTOCOL: 0x1016, SO_DOMAIN: 0x1019, SO_NOSIGPIPE: 0x800,
+      IPPROTO_IP: 0, IPPROTO_TCP: 6, IPPROTO_UDP: 17, IPPROTO_IPV6: 41, IPV6_V6ONLY: 27,
+      TCP_NODELAY: 1, TCP_KEEPIDLE: 256, TCP_KEEPINTVL: 512, TCP_KEEPCNT: 1024, SHUT_RD: 0,
+      SHUT_WR: 1, SHUT_RDWR: 2, MSG_OOB: 1, MSG_PEEK: 2, MSG_DONTROUTE: 4, MSG_TRUNC: 0x10,
+      MSG_DONTWAIT: 0x80, MSG_EOR: 8, MSG_WAITALL: 0x40, MSG_NOSIGNAL: 0x20000, AI_PASSIVE: 1,
+      AI_CANONNAME: 2, AI_NUMERICHOST: 4, AI_V4MAPPED: 0x800, AI_ALL: 0x100, AI_ADDRCONFIG: 0x400,
+      AI_NUMERICSERV: 8, NI_NUMERICHOST: 2, NI_NUMERICSERV: 8, NI_NOFQDN: 1, NI_NAMEREQD: 4,
+      NI_DGRAM: 16, EAI_BADFLAGS: 3, EAI_NONAME: 8, EAI_AGAIN: 2, EAI_FAIL: 4,
+      EAI_NODATA: 7, // header only: as EAI_ADDRFAMILY
+      EAI_FAMILY: 5, EAI_SOCKTYPE: 10, EAI_SERVICE: 9,
+      EAI_ADDRFAMILY: 1, // header only: FreeBSD <netdb.h> keeps it under #if 0 (obsolete, never returned)
+      EAI_MEMORY: 6, EAI_SYSTEM: 11, EAI_OVERFLOW: 14, F_GETFD: 1, F_SETFD: 2, F_GETFL: 3,
+      F_SETFL: 4, FD_CLOEXEC: 1, O_RDWR: 2, O_NONBLOCK: 4, O_CLOEXEC: 0x100000, TCSANOW: 0,
+      TCSADRAIN: 1, TCSAFLUSH: 2, ICANON: 0x100, ECHO: 8, ISIG: 0x80, NCCS: 20, WNOHANG: 1,
+      S_IFMT: 0xf000, S_IFSOCK: 0xc000, S_IFREG: 0x8000, S_IFDIR: 0x4000, S_IFCHR: 0x2000,
+      S_IFIFO: 0x1000, POSIX_SPAWN_SETSIGDEF: 0x10, POSIX_SPAWN_SETSIGMASK: 0x20,
+      POSIX_SPAWN_SETSID: null,
+      POSIX_SPAWN_CLOEXEC_DEFAULT: null,
+      NSIG: 128, // header only: <sys/signal.h> _SIG_MAXSIG, the highest number sigaction(2) takes
+    },
+    errno: {
+      EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, ENXIO: 6, E2BIG: 7, ENOEXEC: 8, EBADF: 9,
+      ECHILD: 10, EDEADLK: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14, ENOTBLK: 15, EBUSY: 16,
+      EEXIST: 17, EXDEV: 18, ENODEV: 19, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, ENFILE: 23,
+      EMFILE: 24, ENOTTY: 25, ETXTBSY: 26, EFBIG: 27, ENOSPC: 28, ESPIPE: 29, EROFS: 30,
+      EMLINK: 31, EPIPE: 32, EDOM: 33, ERANGE: 34, EAGAIN: 35, EINPROGRESS: 36, EALREADY: 37,
+      ENOTSOCK: 38, EDESTADDRREQ: 39, EMSGSIZE: 40, EPROTOTYPE: 41, ENOPROTOOPT: 42,
+      EPROTONOSUPPORT: 43, ESOCKTNOSUPPORT: 44, ENOTSUP: 45, EPFNOSUPPORT: 46, EAFNOSUPPORT: 47,
+      EADDRINUSE: 48, EADDRNOTAVAIL: 49, ENETDOWN: 50, ENETUNREACH: 51, ENETRESET: 52,
+      ECONNABORTED: 53, ECONNRESET: 54, ENOBUFS: 55, EISCONN: 56, ENOTCONN: 57, ESHUTDOWN: 58,
+      ETOOMANYREFS: 59, ETIMEDOUT: 60, ECONNREFUSED: 61, ELOOP: 62, ENAMETOOLONG: 63,
+      EHOSTDOWN: 64, EHOSTUNREACH: 65, ENOTEMPTY: 66, EPROCLIM: 67, EUSERS: 68, EDQUOT: 69,
+      ESTALE: 70, EREMOTE: 71, EBADRPC: 72, ERPCMISMATCH: 73, EPROGUNAVAIL: 74, EPROGMISMATCH: 75,
+      EPROCUNAVAIL: 76, ENOLCK: 77, ENOSYS: 78, EFTYPE: 79, EAUTH: 80, ENEEDAUTH: 81, EIDRM: 82,
+      ENOMSG: 83, EOVERFLOW: 84, ECANCELED: 85, EILSEQ: 86, ENOATTR: 87, EDOOFUS: 88, EBADMSG: 89,
+      EMULTIHOP: 90, ENOLINK: 91, EPROTO: 92, ENOTCAPABLE: 93, ECAPMODE: 94, ENOTRECOVERABLE: 95,
+      EOWNERDEAD: 96, EINTEGRITY: 97,
+    },
+    signals: {
+      SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGEMT: 7, SIGFPE: 8,
+      SIGKILL: 9, SIGBUS: 10, SIGSEGV: 11, SIGSYS: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15,
+      SIGURG: 16, SIGSTOP: 17, SIGTSTP: 18, SIGCONT: 19, SIGCHLD: 20, SIGTTIN: 21, SIGTTOU: 22,
+      SIGIO: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGINFO: 29,
+      SIGUSR1: 30, SIGUSR2: 31, SIGLWP: 32, SIGLIBRT: 33,
+    },
+    layouts: {
+      sockaddrHasLen: true, sockaddrIn: 16, sockaddrIn6: 28, sockaddrUn: 106, sunPath: 104,
+      sockaddrStorage: 128, abstractUnixNames: false,
+      // struct termios: tcflag_t (unsigned int) ×4, cc_t c_cc[20] @16, speed_t ×2 @36: 44 bytes.
+      termiosSize: 44, termiosLflagOffset: 12, tcflagSize: 4,
+      // struct stat (FreeBSD 12+): dev_t, ino_t, nlink_t (u64 each), mode_t (u16) @24 … 224 bytes.
+      statSize: 224, statModeOffset: 24, statModeSize: 2,
+    },
+  };
+}
