@@ -88,6 +88,14 @@ const HOST_YIELD_INTERVAL_MS = 1;
  */
 const CLOCK_CHECK_EVERY = 32;
 
+/**
+ * How many microtask turns the loop gives a coroutine that a handle just resumed before it runs
+ * the next handle (see _resumingTask). An `await fut` resumes one turn after the handle and
+ * suspends at its next Future one turn after that; each async function it returns through adds
+ * a turn. A coroutine still running after this many waits for host I/O, not for the loop.
+ */
+const MAX_STEP_TURNS = 16;
+
 /** The longest timeout epoll/kevent take, in ms (int32); longer waits simply wake and recompute. */
 const MAX_PARK_MS = 0x7fffffff;
 
@@ -129,6 +137,13 @@ export abstract class BaseEventLoop {
   private readonly _tasks = new Set<Task<unknown>>();
   private _signals: SignalHandlers | undefined;
   private _defaultExecutor: Executor | null = null;
+  /**
+   * @internal The task whose coroutine the running handle started or woke and that has not yet
+   * suspended at a Future or finished. In asyncio a task's step runs inside the handle that
+   * wakes it; here the coroutine resumes in a microtask, so the loop lets microtasks run before
+   * the next handle while this is set (Task._step/_wakeup set it, _awaiting/_finish clear it).
+   */
+  _resumingTask: Task<unknown> | null = null;
 
   // ---- I/O hooks for subclasses -------------------------------------------------------------
 
@@ -189,8 +204,25 @@ export abstract class BaseEventLoop {
           }
         }
         this._moveDueTimers();
-        this._runReady();
-        if (this._stopping) break;
+        if (this._debug) await this._runReadyTimed();
+        else {
+          // Only what is queued now runs in this iteration; callbacks they schedule wait for the
+          // next. A handle that resumed a task lets that task's step finish first (asyncio order).
+          for (let todo = this._ready.length; todo > 0;) {
+            todo = this._runReady(todo);
+            for (let turn = 0; this._resumingTask !== null; turn++) {
+              if (turn === MAX_STEP_TURNS) this._resumingTask = null;
+              else await undefined;
+            }
+          }
+        }
+        if (this._stopping) {
+          // Coroutines the last iteration resumed through host Promises continue in microtasks:
+          // one host turn lets them reach their next await while this loop is still running
+          // (sleep() needs it), instead of failing with "no running event loop".
+          await yieldMacrotask();
+          break;
+        }
         // Let coroutines continue (they resume in microtasks), and now and then the host.
         if (++iterations % CLOCK_CHECK_EVERY === 0 &&
           performance.now() - lastHostYield >= HOST_YIELD_INTERVAL_MS) {
@@ -248,31 +280,43 @@ export abstract class BaseEventLoop {
     }
   }
 
-  /** Run the callbacks queued when this iteration began (asyncio _run_once's second half). */
-  private _runReady(): void {
+  /**
+   * Run up to `todo` ready handles (asyncio _run_once's second half); stop early after one that
+   * resumed a task (_resumingTask). Returns how many of the `todo` are left.
+   */
+  private _runReady(todo: number): number {
     const ready = this._ready;
-    // Only what is queued now runs in this iteration; callbacks they schedule wait for the next.
-    let todo = ready.length;
-    if (this._debug) {
-      while (todo-- > 0) {
-        const h = ready.shift()!;
-        if (!h._cancelled) this._runTimed(h);
-      }
-      return;
-    }
-    while (todo-- > 0) {
+    while (todo > 0) {
+      todo--;
       const h = ready.shift()!;
-      if (!h._cancelled) h._run();
+      if (h._cancelled) continue;
+      h._run();
+      if (this._resumingTask !== null) break;
     }
+    return todo;
   }
 
-  /** Run `h`, warning when it takes longer than slowCallbackDuration (debug mode). */
-  private _runTimed(h: Handle): void {
-    const start = performance.now();
-    h._run();
-    const seconds = (performance.now() - start) / 1000;
-    if (seconds >= this.slowCallbackDuration) {
-      console.warn(`aioloop: executing ${h} took ${seconds.toFixed(3)} seconds`);
+  /**
+   * Debug mode's _runReady: each handle, with the task step it resumed, is timed, and one slower
+   * than slowCallbackDuration is reported, naming the task whose step it was (asyncio names the
+   * Task too: each resume of a coroutine is one step).
+   */
+  private async _runReadyTimed(): Promise<void> {
+    const ready = this._ready;
+    for (let todo = ready.length; todo > 0; todo--) {
+      const h = ready.shift()!;
+      if (h._cancelled) continue;
+      const start = performance.now();
+      h._run();
+      const task = this._resumingTask;
+      for (let turn = 0; this._resumingTask !== null; turn++) {
+        if (turn === MAX_STEP_TURNS) this._resumingTask = null;
+        else await undefined;
+      }
+      const seconds = (performance.now() - start) / 1000;
+      if (seconds >= this.slowCallbackDuration) {
+        console.warn(`aioloop: executing ${task ?? h} took ${seconds.toFixed(3)} seconds`);
+      }
     }
   }
 

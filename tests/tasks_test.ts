@@ -3,6 +3,7 @@
  * currentTask/allTasks, Promise-backed tasks, and many tasks at once.
  */
 import assert from "node:assert/strict";
+import process from "node:process";
 import { test } from "node:test";
 import {
   allTasks, CancelledError, currentTask, RuntimeError, sleep, Task, ValueError,
@@ -468,3 +469,78 @@ test("an exception in a task nobody awaits does not reach the handler when it is
     assert.equal((task.exception() as Error).message, "retrieved later");
     assert.deepEqual(seen, []);
   }));
+
+// ---- Stopping the loop does not strand coroutines (issue 15 item 4) ----------------------------
+
+test("test_cancel_yield: a task cancelled after running briefly ends cancelled", () =>
+  withLoop(async (loop) => {
+    const t = loop.createTask(async () => {
+      await sleep(0);
+      await sleep(0);
+      return 12;
+    });
+    await loop.runUntilComplete(async () => {}); // test_utils.run_briefly: start the coroutine
+    assert.equal(t.done(), false);
+    t.cancel();
+    await assert.rejects(loop.runUntilComplete(t), CancelledError);
+    assert.equal(t.cancelled(), true);
+    assert.equal(t.cancel(), false);
+  }));
+
+test("a background sleep(0) loop survives runUntilComplete returning and goes on at the next run", () =>
+  withLoop(async (loop) => {
+    let steps = 0;
+    let failure: unknown;
+    const background = loop.createTask(async () => {
+      try {
+        for (;;) {
+          await sleep(0);
+          steps++;
+        }
+      } catch (e) {
+        failure = e;
+        throw e;
+      }
+    });
+    await loop.runUntilComplete(() => sleep(0.005));
+    await hostDelay(5); // the host turns while the loop is stopped
+    assert.equal(failure, undefined, `the background task died: ${failure}`);
+    assert.equal(background.done(), false);
+    const afterFirstRun = steps;
+    assert.ok(afterFirstRun > 0);
+    await loop.runUntilComplete(() => sleep(0.005));
+    assert.equal(failure, undefined, `the background task died: ${failure}`);
+    assert.ok(steps > afterFirstRun, "it went on at the next run");
+    background.cancel();
+    await settle(loop, background);
+    assert.equal(background.cancelled(), true);
+  }));
+
+test("a coroutine resuming after loop.close() causes no unhandled rejection in Task machinery", async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    let task: Task<unknown> | undefined;
+    let resumed = false;
+    let release!: () => void;
+    const hostPromise = new Promise<void>((resolve) => release = resolve);
+    await withLoop(async (loop) => {
+      task = loop.createTask(async () => {
+        await hostPromise; // a host Promise: the coroutine resumes whenever the host says
+        resumed = true;
+        loop.callSoon(() => {}); // "Event loop is closed"
+      });
+      task.addDoneCallback(() => {}); // so settling the task has callbacks to schedule
+      await loop.runUntilComplete(() => sleep(0.001));
+    });
+    release(); // the loop is closed now
+    await hostDelay(20);
+    assert.equal(resumed, true);
+    assert.equal(task!.done(), true);
+    assert.match(String(task!.exception()), /Event loop is closed/);
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
+});
