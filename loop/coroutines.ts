@@ -35,10 +35,12 @@ export function sleep<T = undefined>(seconds: number, result?: T): Promise<T> {
   if (loop === null) return Promise.reject(new RuntimeError("no running event loop"));
   const fut = loop.createFuture<T>();
   if (seconds <= 0) {
-    // Awaiting a done future resumes through one loop callback: one iteration. A cancel() that
+    // asyncio's bare yield: the wakeup is registered while the future is pending, so setting the
+    // result queues it, and the coroutine resumes in the next iteration. A cancel() that
     // arrives meanwhile is still raised here (Task._wakeup).
+    const resumed = fut.then();
     fut.setResult(result as T);
-    return fut.then();
+    return resumed;
   }
   const handle = loop.callLater(seconds, setResultUnlessCancelled, fut, result as T);
   return fut.then(undefined, (e) => {

@@ -146,14 +146,18 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * Makes the future awaitable. Inside a Task, awaiting records this future as the one the task
    * waits on, so Task.cancel() can cancel it and raise CancelledError at the await.
    *
-   * The handlers run from a done-callback, so always through the loop and never inside then()
-   * itself, and they settle the returned Promise right there: an `await fut` resumes in the
-   * microtasks that follow that loop callback, before the loop's next iteration.
+   * On a pending future the handlers run from a done-callback, so through the loop, and settle
+   * the returned Promise right there: an `await fut` resumes in the microtasks that follow that
+   * loop callback, and the loop lets a task's coroutine run before its next callback. On a done
+   * future they run in a microtask, with no loop iteration, as asyncio's `await` of a done
+   * future does not suspend (so a pending cancel() is not delivered there either). Never inside
+   * then() itself.
    */
   then<R1 = T, R2 = never>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
+    if (this._state !== PENDING) return this._outcome().then(onFulfilled, onRejected);
     const task = taskContext.getStore();
     let waiter: AwaitingTask | undefined;
     if (task !== undefined) {
@@ -203,6 +207,16 @@ export class Future<T = unknown> implements PromiseLike<T> {
       return Promise.reject(e).then(onFulfilled, onRejected); // the loop is closed
     }
     return out;
+  }
+
+  /** The outcome of this done future as a settled Promise (retrieving its exception). */
+  private _outcome(): Promise<T> {
+    if (this._state === CANCELLED) return Promise.reject(this._makeCancelledError());
+    if (this._exception !== undefined) {
+      this._markRetrieved();
+      return Promise.reject(this._exception);
+    }
+    return Promise.resolve(this._result as T);
   }
 
   /** Like Promise.catch. */

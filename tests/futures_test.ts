@@ -234,7 +234,7 @@ test("then chaining, catch and finally behave like a Promise's", () =>
     assert.equal(finallyRan, 2);
   }));
 
-test("awaiting an already-done future still resumes through the loop", () =>
+test("awaiting an already-done future costs no loop iteration (asyncio __await__ returns at once)", () =>
   withLoop(async (loop) => {
     const fut = loop.createFuture<string>();
     fut.setResult("done");
@@ -246,7 +246,44 @@ test("awaiting an already-done future still resumes through the loop", () =>
       return v;
     });
     assert.equal(r, "done");
-    assert.deepEqual(order, ["callback", "resumed"]);
+    assert.deepEqual(order, ["resumed", "callback"]);
+  }));
+
+test("sleep(0) yields exactly one loop iteration", () =>
+  withLoop(async (loop) => {
+    const order: string[] = [];
+    await loop.runUntilComplete(async () => {
+      loop.callSoon(() => {
+        order.push("queued before");
+        loop.callSoon(() => order.push("next iteration"));
+      });
+      await sleep(0);
+      order.push("resumed");
+      await sleep(0);
+      order.push("resumed again");
+    });
+    assert.deepEqual(order, ["queued before", "resumed", "next iteration", "resumed again"]);
+  }));
+
+test("a task woken by a handle resumes before the handles queued after it (asyncio order)", () =>
+  withLoop(async (loop) => {
+    const order: string[] = [];
+    const fut = loop.createFuture<number>();
+    const task = loop.createTask(async () => {
+      const v = await fut;
+      order.push(`task resumed with ${v}`);
+      await sleep(0);
+      order.push("task after sleep(0)");
+    });
+    await loop.runUntilComplete(async () => {}); // start the task: it awaits fut
+    loop.callSoon(() => {
+      fut.setResult(7); // queues the task's wakeup…
+      loop.callSoon(() => order.push("queued after the wakeup")); // …and then this
+    });
+    await loop.runUntilComplete(task);
+    assert.deepEqual(order, [
+      "task resumed with 7", "queued after the wakeup", "task after sleep(0)",
+    ]);
   }));
 
 test("a future is reusable by many awaiters; all get the result", () =>

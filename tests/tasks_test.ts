@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { test } from "node:test";
 import {
-  allTasks, CancelledError, currentTask, RuntimeError, sleep, Task, ValueError,
+  allTasks, CancelledError, createSubprocessExec, currentTask, PIPE, RuntimeError, setEventLoop,
+  sleep, Task, ValueError,
 } from "../mod.ts";
 import { captureExceptions, hostDelay, settle, withLoop } from "./helpers.ts";
 
@@ -544,3 +545,22 @@ test("a coroutine resuming after loop.close() causes no unhandled rejection in T
     process.off("unhandledRejection", onUnhandled);
   }
 });
+
+test("check_stdout_output (test_create_subprocess_env_*): wait() on an exited process is done after one sleep(0)", () =>
+  withLoop(async (loop) => {
+    setEventLoop(loop);
+    try {
+      await loop.runUntilComplete(async () => {
+        const proc = await createSubprocessExec("sh", "-c", "printf baz", { stdout: PIPE });
+        const [stdout] = await proc.communicate();
+        assert.equal(new TextDecoder().decode(stdout!), "baz");
+        assert.equal(proc.returncode, 0);
+        const task = loop.createTask(() => proc.wait());
+        await sleep(0);
+        assert.equal(task.done(), true, "wait() was not done after one sleep(0)");
+        assert.equal(task.result(), 0);
+      });
+    } finally {
+      setEventLoop(null);
+    }
+  }));
