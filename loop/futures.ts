@@ -96,10 +96,6 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (exception === undefined || exception === null) {
       throw new TypeError("setException() needs an exception, got " + exception);
     }
-    if (exception instanceof CancelledError) {
-      // Python refuses StopIteration here; CancelledError is the only state-changing exception.
-      throw new TypeError("CancelledError cannot be set as an exception; call cancel()");
-    }
     this._exception = exception;
     this._state = FINISHED;
     if (this._loop.getDebug()) {

@@ -68,11 +68,16 @@ test("setException: result() throws it, exception() returns it; bad exceptions a
     const other = loop.createFuture();
     assert.throws(() => other.setException(undefined), TypeError);
     assert.throws(() => other.setException(null), TypeError);
-    assert.throws(() => other.setException(new CancelledError()), TypeError);
     assert.equal(other.done(), false);
     // A non-Error value (JavaScript can throw anything) is still an exception.
     other.setException("plain string");
     assert.equal(other.exception(), "plain string");
+    // asyncio accepts a CancelledError as an exception (gather uses it): not cancelled().
+    const failed = loop.createFuture();
+    const cancelled = new CancelledError("as exception");
+    failed.setException(cancelled);
+    assert.equal(failed.cancelled(), false);
+    assert.equal(failed.exception(), cancelled);
   }));
 
 test("cancel(msg): cancelled, result()/exception() raise CancelledError with the message", () =>
