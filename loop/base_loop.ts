@@ -14,7 +14,7 @@ import {
   checkExecutor, type Executor, futureFromSubmission, WorkerPoolExecutor,
 } from "./executor.ts";
 import { Future } from "./futures.ts";
-import { type Callback, Handle, TimerHandle } from "./handles.ts";
+import { type Callback, checkNotCoroutine, Handle, TimerHandle } from "./handles.ts";
 import { getRunningLoopOrNull, setRunningLoop } from "./running.ts";
 import { type Coroutine, Task } from "./tasks.ts";
 import { TimerHeap } from "./timer_heap.ts";
@@ -107,6 +107,7 @@ function checkCallback(callback: unknown, method: string): void {
   if (typeof callback !== "function") {
     throw new TypeError(`a callable object was expected by ${method}(), got ${describe(callback)}`);
   }
+  checkNotCoroutine(callback, method);
 }
 
 /** @internal A short description of a value for error messages. */
@@ -376,9 +377,14 @@ export abstract class BaseEventLoop {
 
   /** Schedule `callback(...args)` for the next iteration, FIFO (asyncio call_soon). */
   callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
+    return this._callSoon(callback as Callback, args, "callSoon");
+  }
+
+  /** callSoon, with `method` naming the public method in errors. */
+  private _callSoon(callback: Callback, args: unknown[], method: string): Handle {
     this._checkClosed();
-    checkCallback(callback, "callSoon");
-    const h = new Handle(callback as Callback, args, this);
+    checkCallback(callback, method);
+    const h = new Handle(callback, args, this);
     this._ready.push(h);
     if (this._parked) this._wakeIo();
     return h;
@@ -390,7 +396,7 @@ export abstract class BaseEventLoop {
    * callbacks.
    */
   callSoonThreadsafe<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
-    return this.callSoon(callback, ...args);
+    return this._callSoon(callback as Callback, args, "callSoonThreadsafe");
   }
 
   /** Schedule `callback(...args)` after `delay` seconds (asyncio call_later). */
@@ -692,8 +698,9 @@ export abstract class BaseEventLoop {
   /**
    * Run `callback(...args)` on the loop when signal `sig` (a number or "SIGINT"-style name)
    * arrives (asyncio add_signal_handler). Replaces an earlier handler for the same signal.
-   * ValueError for an invalid or uncatchable signal (SIGKILL, SIGSTOP); RuntimeError if the
-   * handler cannot be installed; NotImplementedError on Windows (no POSIX signals), as asyncio.
+   * ValueError for an invalid signal; RuntimeError for one that cannot be caught (SIGKILL,
+   * SIGSTOP) or if the handler cannot be installed; TypeError for an async function;
+   * NotImplementedError on Windows (no POSIX signals), as asyncio.
    */
   addSignalHandler<A extends unknown[]>(
     sig: SignalLike,

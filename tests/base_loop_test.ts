@@ -146,6 +146,27 @@ test("callLater/callAt reject non-numbers and NaN, callSoon a non-function", () 
     assert.equal(ok, true);
   }));
 
+test("callSoon/callSoonThreadsafe/callLater/callAt refuse async functions: TypeError, as asyncio refuses coroutines", () =>
+  withLoop(async (loop) => {
+    const coroutineFns = [async () => {}, async function named() {}, async function* gen() {}];
+    for (const fn of coroutineFns) {
+      assert.throws(() => loop.callSoon(fn), (e) =>
+        e instanceof TypeError && e.message === "coroutines cannot be used with callSoon()");
+      assert.throws(() => loop.callSoonThreadsafe(fn), (e) =>
+        e instanceof TypeError && e.message === "coroutines cannot be used with callSoonThreadsafe()");
+      assert.throws(() => loop.callLater(0, fn), (e) =>
+        e instanceof TypeError && e.message === "coroutines cannot be used with callLater()");
+      assert.throws(() => loop.callAt(loop.time(), fn), (e) =>
+        e instanceof TypeError && e.message === "coroutines cannot be used with callAt()");
+    }
+    // Nothing was queued, and the loop goes on.
+    let ran = 0;
+    loop.callSoon(() => ran++);
+    loop.callLater(0.001, () => ran++);
+    await loop.runUntilComplete(() => sleep(0.005));
+    assert.equal(ran, 2);
+  }));
+
 test("an exception in a callback goes to the handler with message, exception and handle; next callbacks run", () =>
   withLoop(async (loop) => {
     const seen = captureExceptions(loop);
