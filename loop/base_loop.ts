@@ -107,7 +107,7 @@ function checkCallback(callback: unknown, method: string): void {
   if (typeof callback !== "function") {
     throw new TypeError(`a callable object was expected by ${method}(), got ${describe(callback)}`);
   }
-  checkNotCoroutine(callback, method);
+  checkNotCoroutine(callback as Callback, method);
 }
 
 /** @internal A short description of a value for error messages. */
