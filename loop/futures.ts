@@ -14,15 +14,32 @@ const stateNames = ["PENDING", "FINISHED", "CANCELLED"];
 export type DoneCallback<T> = (future: Future<T>) => unknown;
 
 /**
- * Report futures whose exception nobody retrieved (debug mode; see setException). The held value
- * must not reference the future, or it would never be collected.
+ * Report futures whose exception nobody retrieved, when they are collected (asyncio's
+ * Future.__del__, in every mode). The held value must not reference the future, or it would
+ * never be collected: so the context has no `future`/`task`, but `repr`, the future's
+ * toString() as it was when it failed.
  */
 const unretrieved = new FinalizationRegistry<
-  { loop: BaseEventLoop; exception: unknown; kind: string }
->(({ loop, exception, kind }) => {
+  { loop: BaseEventLoop; exception: unknown; kind: string; label: string }
+>(({ loop, exception, kind, label }) => {
   if (loop.isClosed()) return;
-  loop.callExceptionHandler({ message: `${kind} exception was never retrieved`, exception });
+  loop.callExceptionHandler({
+    message: `${kind} exception was never retrieved`,
+    exception,
+    repr: `<${label} finished exception=${formatValue(exception)}>`,
+  });
 });
+
+/** A value or exception, short, for toString(): `"text"`, `42`, `ValueError: msg`, `Map`. */
+function formatValue(x: unknown): string {
+  let text: string;
+  if (x instanceof Error) text = `${x.name}: ${x.message}`;
+  else if (typeof x === "string") text = JSON.stringify(x);
+  else if (x !== null && typeof x === "object") {
+    text = Array.isArray(x) ? `[${x.map(formatValue).join(", ")}]` : x.constructor?.name ?? "Object";
+  } else text = String(x);
+  return text.length > 80 ? text.slice(0, 77) + "..." : text;
+}
 
 /** A placeholder for a value that arrives later (asyncio.Future). */
 export class Future<T = unknown> implements PromiseLike<T> {
@@ -98,11 +115,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
     }
     this._exception = exception;
     this._state = FINISHED;
-    if (this._loop.getDebug()) {
-      this._registeredUnretrieved = true;
-      const kind = this.constructor.name;
-      unretrieved.register(this, { loop: this._loop, exception, kind }, this);
-    }
+    this._registeredUnretrieved = true;
+    const kind = this.constructor.name;
+    unretrieved.register(this, { loop: this._loop, exception, kind, label: this._label() }, this);
     this._scheduleCallbacks();
   }
 
@@ -225,9 +240,25 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this.then().finally(onFinally);
   }
 
-  /** `<Future pending>`, `<Future finished result=…>` and the like, for logs. */
+  /**
+   * `<Future pending>`, `<Future finished result=42>`, `<Future finished
+   * exception=ValueError: msg>`, `<Future cancelled>`, for logs (asyncio's repr).
+   */
   toString(): string {
-    return `<${this.constructor.name} ${this._stateName()}>`;
+    return `<${this._label()} ${this._stateRepr()}>`;
+  }
+
+  /** @internal What toString() names the future by: its class (a Task adds its name). */
+  _label(): string {
+    return this.constructor.name;
+  }
+
+  /** @internal The state, with the result or exception once finished. */
+  _stateRepr(): string {
+    if (this._state !== FINISHED) return this._stateName();
+    return this._exception !== undefined
+      ? `finished exception=${formatValue(this._exception)}`
+      : `finished result=${formatValue(this._result)}`;
   }
 
   /** @internal "pending", "finished" or "cancelled". */

@@ -100,9 +100,9 @@ export class Task<T = unknown> extends Future<T> {
     throw new RuntimeError("Task does not support setException()");
   }
 
-  /** `<Task pending name=…>` and the like, for logs. */
-  override toString(): string {
-    return `<Task ${this._name} ${this._stateName()}>`;
+  /** @internal `Task <name>`: toString() gives `<Task Task-3 finished result=1>` and the like. */
+  override _label(): string {
+    return `Task ${this._name}`;
   }
 
   /** @internal Called by Future.then() when this task's coroutine awaits `future`. */

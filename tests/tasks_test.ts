@@ -317,7 +317,7 @@ test("names: default Task-N with increasing N, getName/setName, name option, toS
     assert.equal(c.getName(), "renamed");
     assert.equal(String(c), "<Task renamed pending>");
     for (const t of [a, b, c, d]) await loop.runUntilComplete(t);
-    assert.equal(String(c), "<Task renamed finished>");
+    assert.equal(String(c), "<Task renamed finished result=undefined>");
     const e = loop.createTask(async () => {}, { name: "e" });
     e.cancel();
     await settle(loop, e);
