@@ -145,6 +145,8 @@ export abstract class BaseEventLoop {
    * the next handle while this is set (Task._step/_wakeup set it, _awaiting/_finish clear it).
    */
   _resumingTask: Task<unknown> | null = null;
+  /** @internal The last task to take a step (debug mode names it in slow-callback warnings). */
+  _steppingTask: Task<unknown> | null = null;
 
   // ---- I/O hooks for subclasses -------------------------------------------------------------
 
@@ -308,8 +310,9 @@ export abstract class BaseEventLoop {
       const h = ready.shift()!;
       if (h._cancelled) continue;
       const start = performance.now();
+      this._steppingTask = null;
       h._run();
-      const task = this._resumingTask;
+      const task = this._steppingTask;
       for (let turn = 0; this._resumingTask !== null; turn++) {
         if (turn === MAX_STEP_TURNS) this._resumingTask = null;
         else await undefined;
@@ -746,7 +749,7 @@ export abstract class BaseEventLoop {
     const lines = [context.message || "Unhandled exception in event loop"];
     for (const key of Object.keys(context).sort()) {
       if (key === "message" || key === "exception") continue;
-      lines.push(`${key}: ${String(context[key])}`);
+      lines.push(`${key}: ${formatContextValue(context[key])}`);
     }
     const exc = context.exception;
     if (exc !== undefined) lines.push(exc instanceof Error ? exc.stack ?? String(exc) : String(exc));
@@ -755,15 +758,16 @@ export abstract class BaseEventLoop {
 
   /**
    * Pass `context` to the current exception handler (asyncio call_exception_handler). Never
-   * throws: a failing handler is reported through the default one.
+   * throws: a failing custom handler is reported through the default one, with the original
+   * context as `context`; a failing default handler is logged with console.error.
    */
   callExceptionHandler(context: ExceptionContext): void {
     const handler = this._exceptionHandler;
     if (handler === null) {
       try {
         this.defaultExceptionHandler(context);
-      } catch {
-        // The console itself failed: nothing left to report to.
+      } catch (e) {
+        logHandlerFailure("Exception in default exception handler", e);
       }
       return;
     }
@@ -774,10 +778,13 @@ export abstract class BaseEventLoop {
         this.defaultExceptionHandler({
           message: "Unhandled error in exception handler",
           exception,
-          context: JSON.stringify(context.message),
+          context,
         });
-      } catch {
-        // As above.
+      } catch (e) {
+        logHandlerFailure(
+          "Exception in default exception handler while handling an unexpected error in custom exception handler",
+          e,
+        );
       }
     }
   }
@@ -797,6 +804,26 @@ export abstract class BaseEventLoop {
   /** @internal */
   protected _checkClosed(): void {
     if (this._closed) throw new RuntimeError("Event loop is closed");
+  }
+}
+
+/** A context value for the default handler's log; a nested context (a plain object) by its keys. */
+function formatContextValue(value: unknown): string {
+  if (value === null || typeof value !== "object") return String(value);
+  const proto = Object.getPrototypeOf(value);
+  if ((proto !== Object.prototype && proto !== null) || Object.hasOwn(value, "toString")) {
+    return String(value);
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  return `{${entries.map(([k, v]) => `${k}: ${String(v)}`).join(", ")}}`;
+}
+
+/** asyncio logs what its exception handlers could not report; here that is console.error. */
+function logHandlerFailure(message: string, error: unknown): void {
+  try {
+    console.error(`aioloop: ${message}:`, error);
+  } catch {
+    // The console itself failed: nothing left to report to.
   }
 }
 

@@ -60,6 +60,12 @@ export interface LoopOption {
  * coroutine function is wrapped in a Task.
  */
 export function ensureFuture<T>(x: Awaitable<T>, options: LoopOption = {}): Future<T> {
+  // asyncio checks the argument before it looks for a loop.
+  if (!(x instanceof Future) && typeof x !== "function" && !isThenable(x)) {
+    throw new TypeError(
+      `a Future, a Promise or a coroutine function is required, got ${describe(x)}`,
+    );
+  }
   const loop = options.loop ?? (typeof x === "object" && x !== null && "_loop" in x
     ? (x as Future<T>)._loop
     : getEventLoop());
@@ -157,6 +163,10 @@ export function gather<A extends Awaitable<unknown>[]>(
   };
   children.forEach((c, i) => c.addDoneCallback((f) => onChildDone(f, i)));
   return outer;
+}
+
+function isThenable(x: unknown): boolean {
+  return x !== null && typeof x === "object" && typeof (x as PromiseLike<unknown>).then === "function";
 }
 
 function loopOf(a: unknown): BaseEventLoop | undefined {

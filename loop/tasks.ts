@@ -125,7 +125,7 @@ export class Task<T = unknown> extends Future<T> {
   _wakeup(future: Future<unknown>): unknown {
     if (this._waitingOn !== future) return undefined;
     this._waitingOn = undefined;
-    this._loop._resumingTask = this;
+    this._loop._resumingTask = this._loop._steppingTask = this;
     if (!this._mustCancel || this.done()) return undefined;
     // cancel() came while the future was already done (or its wakeup queued): asyncio throws
     // the CancelledError into the coroutine at this await all the same.
@@ -143,7 +143,7 @@ export class Task<T = unknown> extends Future<T> {
       return;
     }
     let promise: PromiseLike<T>;
-    this._loop._resumingTask = this;
+    this._loop._resumingTask = this._loop._steppingTask = this;
     try {
       promise = typeof coro === "function" ? taskContext.run(this, coro) : coro;
       if (!isPromiseLike(promise)) {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  allTasks, CancelledError, ensureFuture, gather, newEventLoop, RuntimeError,
+  allTasks, CancelledError, ensureFuture, gather, newEventLoop, RuntimeError, setEventLoop,
   type SelectorEventLoop, sleep, Task, TimeoutError, ValueError, waitFor,
 } from "../mod.ts";
 import { captureExceptions, settle, withLoop } from "./helpers.ts";
@@ -586,3 +586,15 @@ test("test_asyncio_wait_for_timeout: the coroutine that ignores cancels ran to i
     });
     assert.equal(t.exited, true);
   }));
+
+test("ensureFuture of a non-awaitable is a TypeError even when there is no event loop", async () => {
+  setEventLoop(null); // getEventLoop() would now be a RuntimeError
+  try {
+    for (const bad of ["ok", 42, null, { a: 1 }]) {
+      // deno-lint-ignore no-explicit-any
+      assert.throws(() => ensureFuture(bad as any), TypeError, `ensureFuture(${String(bad)})`);
+    }
+  } finally {
+    setEventLoop(null);
+  }
+});
