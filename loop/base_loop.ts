@@ -14,7 +14,7 @@ import {
   checkExecutor, type Executor, futureFromSubmission, WorkerPoolExecutor,
 } from "./executor.ts";
 import { Future } from "./futures.ts";
-import { type Callback, Handle, TimerHandle } from "./handles.ts";
+import { type Callback, checkNotCoroutine, Handle, TimerHandle } from "./handles.ts";
 import { getRunningLoopOrNull, setRunningLoop } from "./running.ts";
 import { type Coroutine, Task } from "./tasks.ts";
 import { TimerHeap } from "./timer_heap.ts";
@@ -76,6 +76,16 @@ export interface CreateTaskOptions {
 }
 
 /**
+ * What setTaskFactory takes: makes the Future createTask returns for `coro`, given
+ * createTask's options (asyncio's task factory, called as `factory(loop, coro)`).
+ */
+export type TaskFactory = (
+  loop: BaseEventLoop,
+  coro: Coroutine<unknown>,
+  options: CreateTaskOptions,
+) => Future<unknown>;
+
+/**
  * Under load the loop never parks, so every this-many milliseconds it yields a full macrotask
  * turn to the host (its timers and I/O), and in between only lets microtasks run. A macrotask
  * yield costs ~1.3 µs on Deno and ~0.85 µs on Bun against ~0.03–0.05 µs for a microtask
@@ -90,6 +100,14 @@ const HOST_YIELD_INTERVAL_MS = 1;
  */
 const CLOCK_CHECK_EVERY = 32;
 
+/**
+ * How many microtask turns the loop gives a coroutine that a handle just resumed before it runs
+ * the next handle (see _resumingTask). An `await fut` resumes one turn after the handle and
+ * suspends at its next Future one turn after that; each async function it returns through adds
+ * a turn. A coroutine still running after this many waits for host I/O, not for the loop.
+ */
+const MAX_STEP_TURNS = 16;
+
 /** The longest timeout epoll/kevent take, in ms (int32); longer waits simply wake and recompute. */
 const MAX_PARK_MS = 0x7fffffff;
 
@@ -101,6 +119,7 @@ function checkCallback(callback: unknown, method: string): void {
   if (typeof callback !== "function") {
     throw new TypeError(`a callable object was expected by ${method}(), got ${describe(callback)}`);
   }
+  checkNotCoroutine(callback as Callback, method);
 }
 
 /** @internal A short description of a value for error messages. */
@@ -131,6 +150,17 @@ export abstract class BaseEventLoop {
   private readonly _tasks = new Set<Task<unknown>>();
   private _signals: SignalHandlers | undefined;
   private _defaultExecutor: Executor | null = null;
+  private _executorShutdownCalled = false;
+  private _taskFactory: TaskFactory | null = null;
+  /**
+   * @internal The task whose coroutine the running handle started or woke and that has not yet
+   * suspended at a Future or finished. In asyncio a task's step runs inside the handle that
+   * wakes it; here the coroutine resumes in a microtask, so the loop lets microtasks run before
+   * the next handle while this is set (Task._step/_wakeup set it, _awaiting/_finish clear it).
+   */
+  _resumingTask: Task<unknown> | null = null;
+  /** @internal The last task to take a step (debug mode names it in slow-callback warnings). */
+  _steppingTask: Task<unknown> | null = null;
 
   // ---- I/O hooks for subclasses -------------------------------------------------------------
 
@@ -191,8 +221,25 @@ export abstract class BaseEventLoop {
           }
         }
         this._moveDueTimers();
-        this._runReady();
-        if (this._stopping) break;
+        if (this._debug) await this._runReadyTimed();
+        else {
+          // Only what is queued now runs in this iteration; callbacks they schedule wait for the
+          // next. A handle that resumed a task lets that task's step finish first (asyncio order).
+          for (let todo = this._ready.length; todo > 0;) {
+            todo = this._runReady(todo);
+            for (let turn = 0; this._resumingTask !== null; turn++) {
+              if (turn === MAX_STEP_TURNS) this._resumingTask = null;
+              else await undefined;
+            }
+          }
+        }
+        if (this._stopping) {
+          // Coroutines the last iteration resumed through host Promises continue in microtasks:
+          // one host turn lets them reach their next await while this loop is still running
+          // (sleep() needs it), instead of failing with "no running event loop".
+          await yieldMacrotask();
+          break;
+        }
         // Let coroutines continue (they resume in microtasks), and now and then the host.
         if (++iterations % CLOCK_CHECK_EVERY === 0 &&
           performance.now() - lastHostYield >= HOST_YIELD_INTERVAL_MS) {
@@ -250,31 +297,44 @@ export abstract class BaseEventLoop {
     }
   }
 
-  /** Run the callbacks queued when this iteration began (asyncio _run_once's second half). */
-  private _runReady(): void {
+  /**
+   * Run up to `todo` ready handles (asyncio _run_once's second half); stop early after one that
+   * resumed a task (_resumingTask). Returns how many of the `todo` are left.
+   */
+  private _runReady(todo: number): number {
     const ready = this._ready;
-    // Only what is queued now runs in this iteration; callbacks they schedule wait for the next.
-    let todo = ready.length;
-    if (this._debug) {
-      while (todo-- > 0) {
-        const h = ready.shift()!;
-        if (!h._cancelled) this._runTimed(h);
-      }
-      return;
-    }
-    while (todo-- > 0) {
+    while (todo > 0) {
+      todo--;
       const h = ready.shift()!;
-      if (!h._cancelled) h._run();
+      if (h._cancelled) continue;
+      h._run();
+      if (this._resumingTask !== null) break;
     }
+    return todo;
   }
 
-  /** Run `h`, warning when it takes longer than slowCallbackDuration (debug mode). */
-  private _runTimed(h: Handle): void {
-    const start = performance.now();
-    h._run();
-    const seconds = (performance.now() - start) / 1000;
-    if (seconds >= this.slowCallbackDuration) {
-      console.warn(`aioloop: executing ${h} took ${seconds.toFixed(3)} seconds`);
+  /**
+   * Debug mode's _runReady: each handle, with the task step it resumed, is timed, and one slower
+   * than slowCallbackDuration is reported, naming the task whose step it was (asyncio names the
+   * Task too: each resume of a coroutine is one step).
+   */
+  private async _runReadyTimed(): Promise<void> {
+    const ready = this._ready;
+    for (let todo = ready.length; todo > 0; todo--) {
+      const h = ready.shift()!;
+      if (h._cancelled) continue;
+      const start = performance.now();
+      this._steppingTask = null;
+      h._run();
+      const task = this._steppingTask;
+      for (let turn = 0; this._resumingTask !== null; turn++) {
+        if (turn === MAX_STEP_TURNS) this._resumingTask = null;
+        else await undefined;
+      }
+      const seconds = (performance.now() - start) / 1000;
+      if (seconds >= this.slowCallbackDuration) {
+        console.warn(`aioloop: executing ${task ?? h} took ${seconds.toFixed(3)} seconds`);
+      }
     }
   }
 
@@ -326,6 +386,7 @@ export abstract class BaseEventLoop {
     this._ready.clear();
     this._timers.clear();
     this._defaultExecutor?.shutdown(false); // asyncio: shut down without waiting
+    this._defaultExecutor = null;
     this._signals?.removeAll(); // give every signal its previous disposition back
     this._closeIo();
   }
@@ -334,9 +395,14 @@ export abstract class BaseEventLoop {
 
   /** Schedule `callback(...args)` for the next iteration, FIFO (asyncio call_soon). */
   callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
+    return this._callSoon(callback as Callback, args, "callSoon");
+  }
+
+  /** callSoon, with `method` naming the public method in errors. */
+  private _callSoon(callback: Callback, args: unknown[], method: string): Handle {
     this._checkClosed();
-    checkCallback(callback, "callSoon");
-    const h = new Handle(callback as Callback, args, this);
+    checkCallback(callback, method);
+    const h = new Handle(callback, args, this);
     this._ready.push(h);
     if (this._parked) this._wakeIo();
     return h;
@@ -348,7 +414,7 @@ export abstract class BaseEventLoop {
    * callbacks.
    */
   callSoonThreadsafe<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
-    return this.callSoon(callback, ...args);
+    return this._callSoon(callback as Callback, args, "callSoonThreadsafe");
   }
 
   /** Schedule `callback(...args)` after `delay` seconds (asyncio call_later). */
@@ -405,11 +471,34 @@ export abstract class BaseEventLoop {
 
   /**
    * Schedule a coroutine (asyncio create_task): `coro` is an async function, started in the next
-   * iteration, or a Promise already running.
+   * iteration, or a Promise already running. With a task factory set, returns what the factory
+   * makes (TypeError if that is not a Future).
    */
   createTask<T>(coro: Coroutine<T>, options: CreateTaskOptions = {}): Task<T> {
     this._checkClosed();
-    return new Task<T>(coro, this, options.name);
+    const factory = this._taskFactory;
+    if (factory === null) return new Task<T>(coro, this, options.name);
+    const made = factory(this, coro, options);
+    if (!(made instanceof Future)) {
+      throw new TypeError(`the task factory must return a Future, got ${describe(made)}`);
+    }
+    return made as Task<T>;
+  }
+
+  /**
+   * Make createTask call `factory(loop, coro, options)`, or restore the default with null
+   * (asyncio set_task_factory). TypeError if it is neither a function nor null.
+   */
+  setTaskFactory(factory: TaskFactory | null): void {
+    if (factory !== null && typeof factory !== "function") {
+      throw new TypeError(`task factory must be a callable or null, got ${describe(factory)}`);
+    }
+    this._taskFactory = factory;
+  }
+
+  /** The task factory, or null for the default (asyncio get_task_factory). */
+  getTaskFactory(): TaskFactory | null {
+    return this._taskFactory;
   }
 
   /** @internal */
@@ -450,11 +539,43 @@ export abstract class BaseEventLoop {
   runInExecutor<T = unknown>(executor: Executor | null, fn: unknown, ...args: unknown[]): Future<T> {
     this._checkClosed();
     if (executor === null || executor === undefined) {
+      if (this._defaultExecutor === null && this._executorShutdownCalled) {
+        throw new RuntimeError("Executor shutdown has been called");
+      }
       executor = this._defaultExecutor ??= new WorkerPoolExecutor();
     } else {
       checkExecutor(executor, "runInExecutor");
     }
     return futureFromSubmission<T>(this, executor.submit(fn, ...args));
+  }
+
+  /**
+   * Shut the default executor down and wait until its calls have finished (asyncio 3.12
+   * shutdown_default_executor); later runInExecutor(null, …) calls are RuntimeError. With a
+   * `timeout` (seconds) it waits no longer: it then warns and shuts down without waiting.
+   */
+  async shutdownDefaultExecutor(timeout: number | null = null): Promise<void> {
+    if (timeout !== null) checkTime(timeout, "shutdownDefaultExecutor", "timeout");
+    this._executorShutdownCalled = true;
+    const executor = this._defaultExecutor;
+    if (executor === null) return;
+    this._defaultExecutor = null;
+    // true: joined; false: the timeout came first.
+    const joined = this.createFuture<boolean>();
+    const settle = (value: boolean) => {
+      if (!joined.done() && !this.isClosed()) joined.setResult(value);
+    };
+    Promise.resolve(executor.shutdown(true)).then(() => settle(true), (e) => {
+      if (!joined.done() && !this.isClosed()) joined.setException(e);
+    });
+    const timer = timeout === null ? null : this.callLater(timeout, settle, false);
+    try {
+      if (await joined) return;
+    } finally {
+      timer?.cancel();
+    }
+    console.warn(`aioloop: the executor did not finish joining its threads within ${timeout} seconds`);
+    executor.shutdown(false);
   }
 
   /** Use `executor` for runInExecutor(null, …) (asyncio set_default_executor). */
@@ -663,8 +784,9 @@ export abstract class BaseEventLoop {
   /**
    * Run `callback(...args)` on the loop when signal `sig` (a number or "SIGINT"-style name)
    * arrives (asyncio add_signal_handler). Replaces an earlier handler for the same signal.
-   * ValueError for an invalid or uncatchable signal (SIGKILL, SIGSTOP); RuntimeError if the
-   * handler cannot be installed; NotImplementedError on Windows (no POSIX signals), as asyncio.
+   * ValueError for an invalid signal; RuntimeError for one that cannot be caught (SIGKILL,
+   * SIGSTOP) or if the handler cannot be installed; TypeError for an async function;
+   * NotImplementedError on Windows (no POSIX signals), as asyncio.
    */
   addSignalHandler<A extends unknown[]>(
     sig: SignalLike,
@@ -710,7 +832,7 @@ export abstract class BaseEventLoop {
     const lines = [context.message || "Unhandled exception in event loop"];
     for (const key of Object.keys(context).sort()) {
       if (key === "message" || key === "exception") continue;
-      lines.push(`${key}: ${String(context[key])}`);
+      lines.push(`${key}: ${formatContextValue(context[key])}`);
     }
     const exc = context.exception;
     if (exc !== undefined) lines.push(exc instanceof Error ? exc.stack ?? String(exc) : String(exc));
@@ -719,15 +841,16 @@ export abstract class BaseEventLoop {
 
   /**
    * Pass `context` to the current exception handler (asyncio call_exception_handler). Never
-   * throws: a failing handler is reported through the default one.
+   * throws: a failing custom handler is reported through the default one, with the original
+   * context as `context`; a failing default handler is logged with console.error.
    */
   callExceptionHandler(context: ExceptionContext): void {
     const handler = this._exceptionHandler;
     if (handler === null) {
       try {
         this.defaultExceptionHandler(context);
-      } catch {
-        // The console itself failed: nothing left to report to.
+      } catch (e) {
+        logHandlerFailure("Exception in default exception handler", e);
       }
       return;
     }
@@ -738,10 +861,13 @@ export abstract class BaseEventLoop {
         this.defaultExceptionHandler({
           message: "Unhandled error in exception handler",
           exception,
-          context: JSON.stringify(context.message),
+          context,
         });
-      } catch {
-        // As above.
+      } catch (e) {
+        logHandlerFailure(
+          "Exception in default exception handler while handling an unexpected error in custom exception handler",
+          e,
+        );
       }
     }
   }
@@ -761,6 +887,26 @@ export abstract class BaseEventLoop {
   /** @internal */
   protected _checkClosed(): void {
     if (this._closed) throw new RuntimeError("Event loop is closed");
+  }
+}
+
+/** A context value for the default handler's log; a nested context (a plain object) by its keys. */
+function formatContextValue(value: unknown): string {
+  if (value === null || typeof value !== "object") return String(value);
+  const proto = Object.getPrototypeOf(value);
+  if ((proto !== Object.prototype && proto !== null) || Object.hasOwn(value, "toString")) {
+    return String(value);
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  return `{${entries.map(([k, v]) => `${k}: ${String(v)}`).join(", ")}}`;
+}
+
+/** asyncio logs what its exception handlers could not report; here that is console.error. */
+function logHandlerFailure(message: string, error: unknown): void {
+  try {
+    console.error(`aioloop: ${message}:`, error);
+  } catch {
+    // The console itself failed: nothing left to report to.
   }
 }
 

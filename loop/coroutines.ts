@@ -8,7 +8,7 @@ import { CancelledError, RuntimeError, TimeoutError, ValueError } from "./errors
 import { getEventLoop, getRunningLoop } from "./events.ts";
 import { Future } from "./futures.ts";
 import { getRunningLoopOrNull } from "./running.ts";
-import type { Task } from "./tasks.ts";
+import { currentTask, type Task } from "./tasks.ts";
 
 function setResultUnlessCancelled<T>(fut: Future<T>, result: T): void {
   if (!fut.done()) fut.setResult(result);
@@ -35,10 +35,12 @@ export function sleep<T = undefined>(seconds: number, result?: T): Promise<T> {
   if (loop === null) return Promise.reject(new RuntimeError("no running event loop"));
   const fut = loop.createFuture<T>();
   if (seconds <= 0) {
-    // Awaiting a done future resumes through one loop callback: one iteration. A cancel() that
+    // asyncio's bare yield: the wakeup is registered while the future is pending, so setting the
+    // result queues it, and the coroutine resumes in the next iteration. A cancel() that
     // arrives meanwhile is still raised here (Task._wakeup).
+    const resumed = fut.then();
     fut.setResult(result as T);
-    return fut.then();
+    return resumed;
   }
   const handle = loop.callLater(seconds, setResultUnlessCancelled, fut, result as T);
   return fut.then(undefined, (e) => {
@@ -58,6 +60,12 @@ export interface LoopOption {
  * coroutine function is wrapped in a Task.
  */
 export function ensureFuture<T>(x: Awaitable<T>, options: LoopOption = {}): Future<T> {
+  // asyncio checks the argument before it looks for a loop.
+  if (!(x instanceof Future) && typeof x !== "function" && !isThenable(x)) {
+    throw new TypeError(
+      `a Future, a Promise or a coroutine function is required, got ${describe(x)}`,
+    );
+  }
   const loop = options.loop ?? (typeof x === "object" && x !== null && "_loop" in x
     ? (x as Future<T>)._loop
     : getEventLoop());
@@ -83,8 +91,9 @@ class GatheringFuture<T> extends Future<T> {
   }
 
   /**
-   * Cancel every child that is not done; the gather then ends cancelled once they finish, even
-   * with returnExceptions. If no child could be cancelled, the gather itself is cancelled.
+   * Cancel every child that is not done; once they finish, the gather fails with
+   * CancelledError, even with returnExceptions (asyncio 3.12). False if no child could be
+   * cancelled: the gather then ends with its children's outcome (bpo-26923).
    */
   override cancel(msg?: string): boolean {
     if (this.done()) return false;
@@ -93,17 +102,17 @@ class GatheringFuture<T> extends Future<T> {
     if (any) {
       this._cancelRequested = true;
       this._cancelMessage = msg;
-      return true;
     }
-    return super.cancel(msg);
+    return any;
   }
 }
 
 /**
  * Run awaitables concurrently and collect their results in order (asyncio.gather). The first
- * exception (or cancelled child) ends the gather, the others keep running; with
- * returnExceptions they are collected in the results instead. Cancelling the returned future
- * cancels every child. Pass options as the last argument.
+ * exception ends the gather, the others keep running; with returnExceptions they are collected
+ * in the results instead. A cancelled child (without returnExceptions), or cancel() of the
+ * returned future, which cancels every child, makes the gather fail with CancelledError: as in
+ * asyncio 3.12 it is then not cancelled() itself. Pass options as the last argument.
  */
 export function gather<A extends Awaitable<unknown>[]>(
   ...args: [...A] | [...A, GatherOptions]
@@ -126,7 +135,6 @@ export function gather<A extends Awaitable<unknown>[]>(
     outer.setResult(results as GatherResults<A>);
     return outer;
   }
-  const cancelOuter = (msg: string | undefined) => Future.prototype.cancel.call(outer, msg);
   const onChildDone = (child: Future<unknown>, i: number) => {
     pending--;
     if (outer.done()) {
@@ -135,7 +143,7 @@ export function gather<A extends Awaitable<unknown>[]>(
     }
     if (!returnExceptions) {
       if (child.cancelled()) {
-        cancelOuter(child._cancelMessage);
+        outer.setException(child._makeCancelledError());
         return;
       }
       const exc = child.exception();
@@ -149,12 +157,16 @@ export function gather<A extends Awaitable<unknown>[]>(
       : child.exception() ?? child.result();
     if (pending === 0) {
       // A child may have swallowed the cancel: the gather was still cancelled (asyncio).
-      if (outer._cancelRequested) cancelOuter(outer._cancelMessage);
+      if (outer._cancelRequested) outer.setException(new CancelledError(outer._cancelMessage ?? ""));
       else outer.setResult(results as GatherResults<A>);
     }
   };
   children.forEach((c, i) => c.addDoneCallback((f) => onChildDone(f, i)));
   return outer;
+}
+
+function isThenable(x: unknown): boolean {
+  return x !== null && typeof x === "object" && typeof (x as PromiseLike<unknown>).then === "function";
 }
 
 function loopOf(a: unknown): BaseEventLoop | undefined {
@@ -165,6 +177,11 @@ function loopOf(a: unknown): BaseEventLoop | undefined {
  * Wait for `aw` at most `timeout` seconds (asyncio.wait_for): on timeout it is cancelled, its
  * cancellation awaited, and TimeoutError is thrown. `timeout` null waits forever; 0 or less
  * returns a done future's result and otherwise cancels at once.
+ *
+ * As in asyncio 3.12 (built on timeouts), a coroutine function runs inside the calling task,
+ * not in a task of its own, and the timeout cancels the calling task: so cancelling the caller
+ * right after it started can never drop the coroutine before its first step. Outside a task
+ * (a Promise-backed caller) `aw` is wrapped in a task and that task is cancelled instead.
  */
 export async function waitFor<T>(aw: Awaitable<T>, timeout: number | null): Promise<T> {
   if (timeout !== null && typeof timeout !== "number") {
@@ -172,9 +189,8 @@ export async function waitFor<T>(aw: Awaitable<T>, timeout: number | null): Prom
   }
   if (Number.isNaN(timeout)) throw new ValueError("waitFor() timeout must not be NaN");
   const loop = getRunningLoop();
-  const inner = loop._ensureFuture(aw);
-  if (timeout === null) return await inner;
-  if (timeout <= 0) {
+  if (timeout !== null && timeout <= 0) {
+    const inner = loop._ensureFuture(aw);
     if (inner.done()) return inner.result();
     inner.cancel();
     await waitDone(inner);
@@ -185,6 +201,35 @@ export async function waitFor<T>(aw: Awaitable<T>, timeout: number | null): Prom
       throw e;
     }
   }
+  const task = currentTask(loop);
+  if (task === undefined) return await waitOutsideTask(loop, loop._ensureFuture(aw), timeout);
+  const running = typeof aw === "function" ? aw() : aw instanceof Future ? aw : loop._ensureFuture(aw);
+  if (timeout === null) return await running;
+  // asyncio.timeout: on expiry cancel this task; a CancelledError that is that cancellation
+  // (no other cancel() came meanwhile) becomes TimeoutError.
+  const cancelling = task.cancelling();
+  let expired = false;
+  const timer = loop.callLater(timeout, () => {
+    expired = true;
+    task.cancel();
+  });
+  try {
+    return await running;
+  } catch (e) {
+    if (expired) {
+      expired = false;
+      if (task.uncancel() <= cancelling && e instanceof CancelledError) throw timeoutError(timeout, e);
+    }
+    throw e;
+  } finally {
+    timer.cancel();
+    if (expired) task.uncancel(); // expired, but the coroutine swallowed the cancel and returned
+  }
+}
+
+/** waitFor() where no task is running: the timeout cancels `inner` itself. */
+async function waitOutsideTask<T>(loop: BaseEventLoop, inner: Future<T>, timeout: number | null): Promise<T> {
+  if (timeout === null) return await inner;
   let timedOut = false;
   const timer = loop.callLater(timeout, () => {
     timedOut = true;

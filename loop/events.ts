@@ -74,9 +74,13 @@ export interface RunOptions {
   debug?: boolean;
 }
 
+/** How long run() waits for the default executor's calls at the end (asyncio's, seconds). */
+const THREAD_JOIN_TIMEOUT = 300;
+
 /**
  * Run `main` on a new loop and close it (asyncio.run): tasks still pending at the end are
- * cancelled and awaited first. RuntimeError if called while a loop is running.
+ * cancelled and awaited, and the default executor is shut down (waiting for its calls, up to
+ * 300 s) first. RuntimeError if called while a loop is running.
  */
 export async function run<T>(main: Awaitable<T>, options: RunOptions = {}): Promise<T> {
   if (getRunningLoopOrNull() !== null) {
@@ -90,6 +94,7 @@ export async function run<T>(main: Awaitable<T>, options: RunOptions = {}): Prom
   } finally {
     try {
       await cancelAllTasks(loop);
+      await loop.runUntilComplete(() => loop.shutdownDefaultExecutor(THREAD_JOIN_TIMEOUT));
     } finally {
       setEventLoop(null);
       loop.close();

@@ -14,15 +14,32 @@ const stateNames = ["PENDING", "FINISHED", "CANCELLED"];
 export type DoneCallback<T> = (future: Future<T>) => unknown;
 
 /**
- * Report futures whose exception nobody retrieved (debug mode; see setException). The held value
- * must not reference the future, or it would never be collected.
+ * Report futures whose exception nobody retrieved, when they are collected (asyncio's
+ * Future.__del__, in every mode). The held value must not reference the future, or it would
+ * never be collected: so the context has no `future`/`task`, but `repr`, the future's
+ * toString() as it was when it failed.
  */
 const unretrieved = new FinalizationRegistry<
-  { loop: BaseEventLoop; exception: unknown; kind: string }
->(({ loop, exception, kind }) => {
+  { loop: BaseEventLoop; exception: unknown; kind: string; label: string }
+>(({ loop, exception, kind, label }) => {
   if (loop.isClosed()) return;
-  loop.callExceptionHandler({ message: `${kind} exception was never retrieved`, exception });
+  loop.callExceptionHandler({
+    message: `${kind} exception was never retrieved`,
+    exception,
+    repr: `<${label} finished exception=${formatValue(exception)}>`,
+  });
 });
+
+/** A value or exception, short, for toString(): `"text"`, `42`, `ValueError: msg`, `Map`. */
+function formatValue(x: unknown): string {
+  let text: string;
+  if (x instanceof Error) text = `${x.name}: ${x.message}`;
+  else if (typeof x === "string") text = JSON.stringify(x);
+  else if (x !== null && typeof x === "object") {
+    text = Array.isArray(x) ? `[${x.map(formatValue).join(", ")}]` : x.constructor?.name ?? "Object";
+  } else text = String(x);
+  return text.length > 80 ? text.slice(0, 77) + "..." : text;
+}
 
 /** A placeholder for a value that arrives later (asyncio.Future). */
 export class Future<T = unknown> implements PromiseLike<T> {
@@ -96,17 +113,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (exception === undefined || exception === null) {
       throw new TypeError("setException() needs an exception, got " + exception);
     }
-    if (exception instanceof CancelledError) {
-      // Python refuses StopIteration here; CancelledError is the only state-changing exception.
-      throw new TypeError("CancelledError cannot be set as an exception; call cancel()");
-    }
     this._exception = exception;
     this._state = FINISHED;
-    if (this._loop.getDebug()) {
-      this._registeredUnretrieved = true;
-      const kind = this.constructor.name;
-      unretrieved.register(this, { loop: this._loop, exception, kind }, this);
-    }
+    this._registeredUnretrieved = true;
+    const kind = this.constructor.name;
+    unretrieved.register(this, { loop: this._loop, exception, kind, label: this._label() }, this);
     this._scheduleCallbacks();
   }
 
@@ -146,14 +157,18 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * Makes the future awaitable. Inside a Task, awaiting records this future as the one the task
    * waits on, so Task.cancel() can cancel it and raise CancelledError at the await.
    *
-   * The handlers run from a done-callback, so always through the loop and never inside then()
-   * itself, and they settle the returned Promise right there: an `await fut` resumes in the
-   * microtasks that follow that loop callback, before the loop's next iteration.
+   * On a pending future the handlers run from a done-callback, so through the loop, and settle
+   * the returned Promise right there: an `await fut` resumes in the microtasks that follow that
+   * loop callback, and the loop lets a task's coroutine run before its next callback. On a done
+   * future they run in a microtask, with no loop iteration, as asyncio's `await` of a done
+   * future does not suspend (so a pending cancel() is not delivered there either). Never inside
+   * then() itself.
    */
   then<R1 = T, R2 = never>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
+    if (this._state !== PENDING) return this._outcome().then(onFulfilled, onRejected);
     const task = taskContext.getStore();
     let waiter: AwaitingTask | undefined;
     if (task !== undefined) {
@@ -205,6 +220,16 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return out;
   }
 
+  /** The outcome of this done future as a settled Promise (retrieving its exception). */
+  private _outcome(): Promise<T> {
+    if (this._state === CANCELLED) return Promise.reject(this._makeCancelledError());
+    if (this._exception !== undefined) {
+      this._markRetrieved();
+      return Promise.reject(this._exception);
+    }
+    return Promise.resolve(this._result as T);
+  }
+
   /** Like Promise.catch. */
   catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
     return this.then(undefined, onRejected);
@@ -215,9 +240,25 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this.then().finally(onFinally);
   }
 
-  /** `<Future pending>`, `<Future finished result=…>` and the like, for logs. */
+  /**
+   * `<Future pending>`, `<Future finished result=42>`, `<Future finished
+   * exception=ValueError: msg>`, `<Future cancelled>`, for logs (asyncio's repr).
+   */
   toString(): string {
-    return `<${this.constructor.name} ${this._stateName()}>`;
+    return `<${this._label()} ${this._stateRepr()}>`;
+  }
+
+  /** @internal What toString() names the future by: its class (a Task adds its name). */
+  _label(): string {
+    return this.constructor.name;
+  }
+
+  /** @internal The state, with the result or exception once finished. */
+  _stateRepr(): string {
+    if (this._state !== FINISHED) return this._stateName();
+    return this._exception !== undefined
+      ? `finished exception=${formatValue(this._exception)}`
+      : `finished result=${formatValue(this._result)}`;
   }
 
   /** @internal "pending", "finished" or "cancelled". */

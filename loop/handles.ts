@@ -6,6 +6,18 @@ import type { BaseEventLoop } from "./base_loop.ts";
 // deno-lint-ignore no-explicit-any
 export type Callback = (...args: any[]) => unknown;
 
+/**
+ * TypeError for an async (generator) function given as a callback: the loop would drop the
+ * Promise it returns, and with it any exception (asyncio refuses coroutine functions the same
+ * way). A plain function that returns a Promise cannot be told apart without calling it.
+ */
+export function checkNotCoroutine(callback: Callback, method: string): void {
+  const kind = callback.constructor?.name;
+  if (kind === "AsyncFunction" || kind === "AsyncGeneratorFunction") {
+    throw new TypeError(`coroutines cannot be used with ${method}()`);
+  }
+}
+
 /** A scheduled callback (asyncio.Handle). `cancel()` stops it from running. */
 export class Handle {
   /** @internal */ _callback: Callback;

@@ -13,7 +13,7 @@ import { NSIG, signalNumbers, UNCATCHABLE } from "../ffi/signals.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
 import { signalHandlersUnavailableReason } from "../platform/default_signals.ts";
 import { NotImplementedError, RuntimeError, ValueError } from "./errors.ts";
-import { type Callback, Handle } from "./handles.ts";
+import { type Callback, checkNotCoroutine, Handle } from "./handles.ts";
 
 const signalNames: Record<number, string> = Object.fromEntries(
   Object.entries(signalNumbers).map(([name, num]) => [num, name]),
@@ -32,7 +32,7 @@ export function checkSignalHandlersAvailable(): void {
   }
 }
 
-/** The signal's number, or ValueError if it is invalid or cannot be caught. */
+/** The signal's number, or ValueError if it is invalid (asyncio _check_signal). */
 export function signalNumber(sig: SignalLike): number {
   let num: number;
   if (typeof sig === "string") {
@@ -44,7 +44,6 @@ export function signalNumber(sig: SignalLike): number {
   } else {
     throw new TypeError(`sig must be a signal number or name, got ${String(sig)}`);
   }
-  if (UNCATCHABLE.has(num)) throw new ValueError(`sig ${signalNames[num]} cannot be caught`);
   return num;
 }
 
@@ -65,6 +64,9 @@ export class SignalHandlers {
     if (typeof callback !== "function") {
       throw new TypeError("a callable object was expected by addSignalHandler()");
     }
+    checkNotCoroutine(callback, "addSignalHandler");
+    // asyncio: signal.signal() fails with EINVAL for these, reported as RuntimeError.
+    if (UNCATCHABLE.has(num)) throw new RuntimeError(`sig ${num} cannot be caught`);
     const name = signalNames[num];
     if (name === undefined) {
       throw new RuntimeError(`signal ${num} has no name this runtime can listen to`);

@@ -100,9 +100,9 @@ export class Task<T = unknown> extends Future<T> {
     throw new RuntimeError("Task does not support setException()");
   }
 
-  /** `<Task pending name=…>` and the like, for logs. */
-  override toString(): string {
-    return `<Task ${this._name} ${this._stateName()}>`;
+  /** @internal `Task <name>`: toString() gives `<Task Task-3 finished result=1>` and the like. */
+  override _label(): string {
+    return `Task ${this._name}`;
   }
 
   /** @internal Called by Future.then() when this task's coroutine awaits `future`. */
@@ -115,6 +115,7 @@ export class Task<T = unknown> extends Future<T> {
       throw new RuntimeError(`Task ${this} got Future ${future} attached to a different loop`);
     }
     this._waitingOn = future;
+    this._suspended();
     // A cancel() that found nothing to cancel is delivered at the next await (asyncio __step).
     if (this._mustCancel && future.cancel(this._cancelMessage)) this._mustCancel = false;
     return true;
@@ -124,6 +125,7 @@ export class Task<T = unknown> extends Future<T> {
   _wakeup(future: Future<unknown>): unknown {
     if (this._waitingOn !== future) return undefined;
     this._waitingOn = undefined;
+    this._loop._resumingTask = this._loop._steppingTask = this;
     if (!this._mustCancel || this.done()) return undefined;
     // cancel() came while the future was already done (or its wakeup queued): asyncio throws
     // the CancelledError into the coroutine at this await all the same.
@@ -141,6 +143,7 @@ export class Task<T = unknown> extends Future<T> {
       return;
     }
     let promise: PromiseLike<T>;
+    this._loop._resumingTask = this._loop._steppingTask = this;
     try {
       promise = typeof coro === "function" ? taskContext.run(this, coro) : coro;
       if (!isPromiseLike(promise)) {
@@ -156,16 +159,31 @@ export class Task<T = unknown> extends Future<T> {
     );
   }
 
-  /** Settle the task with the coroutine's outcome (or as cancelled, if a cancel is pending). */
+  /** This task's step is over: its coroutine awaits a Future or has finished. */
+  private _suspended(): void {
+    if (this._loop._resumingTask === this) this._loop._resumingTask = null;
+  }
+
+  /**
+   * Settle the task with the coroutine's outcome (or as cancelled, if a cancel is pending).
+   * Never throws: it runs in a Promise reaction, where a throw would be an unhandled rejection.
+   */
   private _finish(value: T | undefined, error: unknown, failed: boolean): void {
+    this._suspended();
     if (this.done()) return; // a Promise-backed task was cancelled from outside
-    this._loop._taskFinished(this);
-    if (failed && error instanceof CancelledError) this._finishCancelled(error.message);
-    else if (this._mustCancel) this._finishCancelled();
-    else if (failed) {
-      // The exception is not "retrieved" just by reaching the task.
-      Future.prototype.setException.call(this, error ?? new Error(String(error)));
-    } else Future.prototype.setResult.call(this, value as T);
+    try {
+      this._loop._taskFinished(this);
+      if (failed && error instanceof CancelledError) this._finishCancelled(error.message);
+      else if (this._mustCancel) this._finishCancelled();
+      else if (failed) {
+        // The exception is not "retrieved" just by reaching the task.
+        Future.prototype.setException.call(this, error ?? new Error(String(error)));
+      } else Future.prototype.setResult.call(this, value as T);
+    } catch (e) {
+      // The task is settled; only scheduling its done-callbacks failed, because the loop was
+      // closed while the coroutine ran on (they could never run). Anything else is a bug.
+      if (!this._loop.isClosed()) throw e;
+    }
   }
 
   /** Settle the task as cancelled, with the message given to cancel(). */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  Handle, RuntimeError, TimerHandle, ValueError, newEventLoop, sleep,
+  type ExceptionContext, Handle, newEventLoop, RuntimeError, sleep, TimerHandle, ValueError,
 } from "../mod.ts";
 import { captureExceptions, withLoop } from "./helpers.ts";
 
@@ -146,6 +146,27 @@ test("callLater/callAt reject non-numbers and NaN, callSoon a non-function", () 
     assert.equal(ok, true);
   }));
 
+test("callSoon/callSoonThreadsafe/callLater/callAt refuse async functions: TypeError, as asyncio refuses coroutines", () =>
+  withLoop(async (loop) => {
+    const coroutineFns = [async () => {}, async function named() {}, async function* gen() {}];
+    for (const fn of coroutineFns) {
+      assert.throws(() => loop.callSoon(fn), (e) =>
+        e instanceof TypeError && e.message === "coroutines cannot be used with callSoon()");
+      assert.throws(() => loop.callSoonThreadsafe(fn), (e) =>
+        e instanceof TypeError && e.message === "coroutines cannot be used with callSoonThreadsafe()");
+      assert.throws(() => loop.callLater(0, fn), (e) =>
+        e instanceof TypeError && e.message === "coroutines cannot be used with callLater()");
+      assert.throws(() => loop.callAt(loop.time(), fn), (e) =>
+        e instanceof TypeError && e.message === "coroutines cannot be used with callAt()");
+    }
+    // Nothing was queued, and the loop goes on.
+    let ran = 0;
+    loop.callSoon(() => ran++);
+    loop.callLater(0.001, () => ran++);
+    await loop.runUntilComplete(() => sleep(0.005));
+    assert.equal(ran, 2);
+  }));
+
 test("an exception in a callback goes to the handler with message, exception and handle; next callbacks run", () =>
   withLoop(async (loop) => {
     const seen = captureExceptions(loop);
@@ -194,6 +215,79 @@ test("exception handler: set/get, null restores the default, bad handler rejecte
     assert.match(errors[1], /extra: 7/);
     assert.match(errors[1], /E2/);
     assert.match(errors[2], /third/);
+  }));
+
+test("a failing custom handler: the default handler gets the original context as an object", () =>
+  withLoop((loop) => {
+    const broke = new Error("handler broke");
+    loop.setExceptionHandler(() => {
+      throw broke;
+    });
+    const seen: ExceptionContext[] = [];
+    loop.defaultExceptionHandler = (ctx) => void seen.push(ctx);
+    const original = { message: "original", exception: new ValueError("first"), extra: 1 };
+    loop.callExceptionHandler(original);
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].message, "Unhandled error in exception handler");
+    assert.equal(seen[0].exception, broke);
+    assert.equal(seen[0].context, original);
+  }));
+
+test("an exception inside the default exception handler is logged, not swallowed", () =>
+  withLoop(async (loop) => {
+    const errors: unknown[][] = [];
+    const origError = console.error;
+    console.error = (...a: unknown[]) => void errors.push(a);
+    try {
+      // A context value whose toString() throws makes the default handler itself fail.
+      const hostile = {
+        toString(): string {
+          throw new Error("hostile toString");
+        },
+      };
+      loop.callExceptionHandler({ message: "ctx", hostile });
+      // The same inside the reporting of a failing custom handler.
+      loop.setExceptionHandler(() => {
+        throw new Error("custom broke");
+      });
+      loop.callExceptionHandler({ message: "ctx2", hostile });
+    } finally {
+      console.error = origError;
+    }
+    const text = errors.map((a) => a.map(String).join(" "));
+    assert.equal(text.length, 2, text.join("\n"));
+    assert.match(text[0], /Exception in default exception handler/);
+    assert.match(text[0], /hostile toString/);
+    assert.match(text[1], /Exception in default exception handler while handling an unexpected error in custom exception handler/);
+    assert.match(text[1], /hostile toString/);
+    loop.setExceptionHandler(null);
+    assert.equal(await loop.runUntilComplete(async () => "alive"), "alive");
+  }));
+
+test("debug mode: a slow coroutine step is reported naming its task, for later steps too", () =>
+  withLoop(async (loop) => {
+    loop.setDebug(true);
+    loop.slowCallbackDuration = 0.02;
+    const busy = () => {
+      const end = performance.now() + 40;
+      while (performance.now() < end) { /* busy */ }
+    };
+    const warnings: string[] = [];
+    const origWarn = console.warn;
+    console.warn = (...a: unknown[]) => warnings.push(a.join(" "));
+    try {
+      await loop.runUntilComplete(loop.createTask(async () => {
+        busy(); // first step
+        await sleep(0);
+        busy(); // a later step: resumed by the sleep's wakeup
+        await sleep(0.001);
+        await sleep(0);
+      }, { name: "slowpoke" }));
+    } finally {
+      console.warn = origWarn;
+    }
+    assert.equal(warnings.length, 2, warnings.join("\n"));
+    for (const w of warnings) assert.match(w, /executing <Task slowpoke pending> took 0\.\d+ seconds/);
   }));
 
 test("debug mode: default off, setDebug toggles, slow callbacks are reported", () =>

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  allTasks, CancelledError, ensureFuture, gather, newEventLoop, RuntimeError,
+  allTasks, CancelledError, ensureFuture, gather, newEventLoop, RuntimeError, setEventLoop,
   type SelectorEventLoop, sleep, Task, TimeoutError, ValueError, waitFor,
 } from "../mod.ts";
 import { captureExceptions, settle, withLoop } from "./helpers.ts";
@@ -249,7 +249,7 @@ test("gather returnExceptions collects exceptions (and cancellations) in place",
     assert.equal((r[2] as Error).message, "child msg");
   }));
 
-test("cancelling the gather cancels every child, and the gather ends cancelled", () =>
+test("cancelling the gather cancels every child; the gather fails with CancelledError (3.12)", () =>
   withLoop(async (loop) => {
     const finallies: string[] = [];
     const child = (name: string) =>
@@ -266,24 +266,26 @@ test("cancelling the gather cancels every child, and the gather ends cancelled",
     const g = gather(a, b, done);
     loop.callLater(0.005, () => assert.equal(g.cancel("stop all"), true));
     await settle(loop, g);
-    assert.equal(g.cancelled(), true);
+    assert.equal(g.cancelled(), false);
+    assert.ok(g.exception() instanceof CancelledError);
+    assert.equal((g.exception() as Error).message, "stop all");
     assert.equal(a.cancelled(), true);
     assert.equal(b.cancelled(), true);
     assert.deepEqual(finallies.sort(), ["a", "b"]);
     assert.equal(g.cancel(), false);
   }));
 
-test("cancelling a gather with returnExceptions still ends it cancelled (asyncio)", () =>
+test("cancelling a gather with returnExceptions still fails it with CancelledError (asyncio)", () =>
   withLoop(async (loop) => {
     const a = loop.createTask(() => sleep(10));
     const g = gather(a, () => sleep(10), { returnExceptions: true });
     loop.callLater(0.003, () => g.cancel());
     await settle(loop, g);
-    assert.equal(g.cancelled(), true);
+    assert.ok(g.exception() instanceof CancelledError);
     assert.equal(a.cancelled(), true);
   }));
 
-test("cancelling a gather whose child swallows the cancel: the gather is still cancelled", () =>
+test("cancelling a gather whose child swallows the cancel: the gather still fails with CancelledError", () =>
   withLoop(async (loop) => {
     const stubborn = loop.createTask(async () => {
       try {
@@ -296,10 +298,10 @@ test("cancelling a gather whose child swallows the cancel: the gather is still c
     loop.callLater(0.003, () => g.cancel());
     await settle(loop, g);
     assert.equal(stubborn.result(), "ignored the cancel");
-    assert.equal(g.cancelled(), true);
+    assert.ok(g.exception() instanceof CancelledError);
   }));
 
-test("a cancelled child cancels the gather (without returnExceptions)", () =>
+test("a cancelled child fails the gather with CancelledError (without returnExceptions)", () =>
   withLoop(async (loop) => {
     const victim = loop.createTask(() => sleep(10));
     const release = loop.createFuture<string>();
@@ -307,7 +309,7 @@ test("a cancelled child cancels the gather (without returnExceptions)", () =>
     const g = gather(victim, other);
     loop.callLater(0.003, () => victim.cancel("victim"));
     await settle(loop, g);
-    assert.equal(g.cancelled(), true);
+    assert.equal(g.cancelled(), false);
     assert.throws(() => g.result(), (e) => e instanceof CancelledError && e.message === "victim");
     assert.equal(other.done(), false, "the other children are not cancelled");
     release.setResult("other");
@@ -472,3 +474,127 @@ test("waitFor: a bad timeout is a TypeError (NaN: ValueError)", () =>
     await assert.rejects(loop.runUntilComplete(() => waitFor(fut, "1" as any)), TypeError);
     await assert.rejects(loop.runUntilComplete(() => waitFor(fut, NaN)), ValueError);
   }));
+
+test("test_cancel_gather_1: a gather whose children are done refuses cancel() (bpo-26923)", () =>
+  withLoop(async (loop) => {
+    const fut = loop.createFuture<number>();
+    const [gatherTask] = await loop.runUntilComplete(async () => {
+      // fut -> childCoro: otherwise the gather would be done together with the child future.
+      const childCoro = async () => await fut;
+      return [ensureFuture(gather(childCoro))]; // in an array: an async function adopts a Future
+    });
+    let cancelResult: boolean | undefined;
+    fut.addDoneCallback(() => {
+      cancelResult = gatherTask.cancel();
+    });
+    fut.setResult(42); // the callback runs after the child task has resumed and finished
+    await loop.runUntilComplete(gatherTask);
+    assert.equal(cancelResult, false);
+    assert.equal(gatherTask.cancelled(), false);
+    assert.deepEqual(gatherTask.result(), [42]);
+  }));
+
+test("test_one_cancellation: a gather with a cancelled child fails with CancelledError, not cancelled", () =>
+  withLoop(async (loop) => {
+    const [a, b, c, d, e] = [1, 2, 3, 4, 5].map(() => loop.createFuture<number>());
+    const fut = gather(a, b, c, d, e);
+    let calls = 0;
+    fut.addDoneCallback(() => calls++);
+    a.setResult(1);
+    b.cancel();
+    await loop.runUntilComplete(async () => {}); // run briefly
+    await loop.runUntilComplete(async () => {});
+    assert.equal(fut.done(), true);
+    assert.equal(calls, 1);
+    assert.equal(fut.cancelled(), false);
+    assert.ok(fut.exception() instanceof CancelledError);
+    // Does nothing
+    c.setResult(3);
+    d.cancel();
+    e.setException(new RuntimeError());
+    e.exception();
+    await loop.runUntilComplete(async () => {});
+    assert.equal(calls, 1);
+  }));
+
+test("test_result_exception_one_cancellation: returnExceptions collects cancellations in place", () =>
+  withLoop(async (loop) => {
+    const [a, b, c, d, e, f] = [1, 2, 3, 4, 5, 6].map(() => loop.createFuture<number>());
+    const fut = gather(a, b, c, d, e, f, { returnExceptions: true });
+    let calls = 0;
+    fut.addDoneCallback(() => calls++);
+    a.setResult(1);
+    const zde = new RangeError("division by zero");
+    b.setException(zde);
+    c.cancel();
+    await loop.runUntilComplete(async () => {});
+    assert.equal(fut.done(), false);
+    d.setResult(3);
+    e.cancel();
+    const rte = new RuntimeError();
+    f.setException(rte);
+    const res = await loop.runUntilComplete(fut) as unknown[];
+    assert.ok(res[2] instanceof CancelledError);
+    assert.ok(res[4] instanceof CancelledError);
+    res[2] = res[4] = null;
+    assert.deepEqual(res, [1, zde, null, 3, null, rte]);
+    assert.equal(calls, 1);
+  }));
+
+/** test_waitfor's SlowTask: runs for TASK_TIMEOUT seconds, ignoring cancel requests. */
+class SlowTask {
+  static readonly TASK_TIMEOUT = 0.2;
+  exited = false;
+  async run(): Promise<void> {
+    const exitAt = performance.now() / 1000 + SlowTask.TASK_TIMEOUT;
+    for (;;) {
+      const toSleep = exitAt - performance.now() / 1000;
+      if (toSleep <= 0) break;
+      try {
+        await sleep(toSleep);
+      } catch (e) {
+        if (!(e instanceof CancelledError)) throw e;
+      }
+    }
+    this.exited = true;
+  }
+}
+
+test("test_asyncio_wait_for_cancelled: cancelling a waitFor task at once still runs the coroutine", () =>
+  withLoop(async (loop) => {
+    const t = new SlowTask();
+    await loop.runUntilComplete(async () => {
+      const waitForTask = loop.createTask(() => waitFor(() => t.run(), SlowTask.TASK_TIMEOUT * 2));
+      await sleep(0);
+      waitForTask.cancel();
+      const finished = loop.createFuture(); // asyncio.wait({waitForTask})
+      waitForTask.addDoneCallback(() => finished.setResult(undefined));
+      await finished;
+    });
+    assert.equal(t.exited, true);
+  }));
+
+test("test_asyncio_wait_for_timeout: the coroutine that ignores cancels ran to its end", () =>
+  withLoop(async (loop) => {
+    const t = new SlowTask();
+    await loop.runUntilComplete(async () => {
+      try {
+        await waitFor(() => t.run(), SlowTask.TASK_TIMEOUT / 2);
+      } catch (e) {
+        if (!(e instanceof TimeoutError)) throw e;
+      }
+    });
+    assert.equal(t.exited, true);
+  }));
+
+test("ensureFuture of a non-awaitable is a TypeError even when there is no event loop", async () => {
+  setEventLoop(null); // getEventLoop() would now be a RuntimeError
+  try {
+    for (const bad of ["ok", 42, null, { a: 1 }]) {
+      // deno-lint-ignore no-explicit-any
+      assert.throws(() => ensureFuture(bad as any), TypeError, `ensureFuture(${String(bad)})`);
+    }
+  } finally {
+    setEventLoop(null);
+  }
+});

@@ -8,8 +8,8 @@ import { test } from "node:test";
 import { runScriptCommand } from "../ffi/runtime.ts";
 import { _executorThreads } from "../loop/executor.ts";
 import {
-  CancelledError, type Executor, ImportError, newEventLoop, RuntimeError, run,
-  type SelectorEventLoop, sleep, task, ValueError, WorkerPoolExecutor,
+  CancelledError, type Executor, getRunningLoop, ImportError, newEventLoop, RuntimeError, run,
+  type SelectorEventLoop, sleep, Task, task, ValueError, WorkerPoolExecutor,
 } from "../mod.ts";
 import { tasksUrl } from "./fixtures/executor_tasks.ts";
 import { captureExceptions, fdCountSettled, stableFdCount, withLoop } from "./helpers.ts";
@@ -333,3 +333,119 @@ async function warmUp(n: number): Promise<void> {
 function sleepHost(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+// ---- shutdownDefaultExecutor (asyncio 3.12) ----------------------------------------------------
+
+/** An executor whose shutdown(true) resolves when `finish()` is called; records its calls. */
+function controlledExecutor(): { executor: Executor; shutdowns: boolean[]; finish: () => void } {
+  const shutdowns: boolean[] = [];
+  let finish!: () => void;
+  const joined = new Promise<void>((resolve) => finish = resolve);
+  const executor: Executor = {
+    submit: (fn, ...args) => Promise.resolve((fn as (...a: unknown[]) => unknown)(...args)),
+    shutdown(wait = true) {
+      shutdowns.push(wait);
+      return wait ? joined : undefined;
+    },
+  };
+  return { executor, shutdowns, finish };
+}
+
+test("shutdownDefaultExecutor waits for the default executor to shut down; afterwards runInExecutor(null) is RuntimeError", () =>
+  withLoop(async (loop) => {
+    const { executor, shutdowns, finish } = controlledExecutor();
+    loop.setDefaultExecutor(executor);
+    let finishedAt = -1;
+    loop.callLater(0.02, () => {
+      finishedAt = loop.time();
+      finish();
+    });
+    await loop.runUntilComplete(() => loop.shutdownDefaultExecutor());
+    assert.ok(finishedAt > 0, "returned before the executor had shut down");
+    assert.deepEqual(shutdowns, [true]);
+    assert.throws(() => loop.runInExecutor(null, t("add"), 1, 2), (e) =>
+      e instanceof RuntimeError && /Executor shutdown has been called/.test(e.message));
+    // Without a default executor it returns at once; calling it again is fine.
+    await loop.runUntilComplete(() => loop.shutdownDefaultExecutor());
+  }));
+
+test("shutdownDefaultExecutor(timeout): warns, shuts down without waiting, and returns after the timeout", () =>
+  withLoop(async (loop) => {
+    const { executor, shutdowns } = controlledExecutor(); // never finishes joining
+    loop.setDefaultExecutor(executor);
+    const warnings: string[] = [];
+    const origWarn = console.warn;
+    console.warn = (...a: unknown[]) => warnings.push(a.join(" "));
+    const start = loop.time();
+    try {
+      await loop.runUntilComplete(() => loop.shutdownDefaultExecutor(0.02));
+    } finally {
+      console.warn = origWarn;
+    }
+    const elapsed = loop.time() - start;
+    assert.ok(elapsed >= 0.019 && elapsed < 2, `returned after ${elapsed} s`);
+    assert.deepEqual(shutdowns, [true, false]);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /did not finish joining its threads within 0.02 seconds/);
+  }));
+
+test("shutdownDefaultExecutor: a bad timeout is TypeError/ValueError; the loop goes on", () =>
+  withLoop(async (loop) => {
+    // deno-lint-ignore no-explicit-any
+    await assert.rejects(loop.runUntilComplete(() => loop.shutdownDefaultExecutor("1" as any)), TypeError);
+    await assert.rejects(loop.runUntilComplete(() => loop.shutdownDefaultExecutor(NaN)), ValueError);
+    // Not shut down by the bad calls.
+    assert.equal(await loop.runUntilComplete(loop.runInExecutor(null, t("add"), 2, 3)), 5);
+  }));
+
+test("run() shuts the default executor down (waiting for it) before closing the loop", async () => {
+  const { executor, shutdowns, finish } = controlledExecutor();
+  let loopOfRun: SelectorEventLoop | undefined;
+  await run(async () => {
+    loopOfRun = getRunningLoop() as SelectorEventLoop;
+    loopOfRun.setDefaultExecutor(executor);
+    setTimeout(finish, 10);
+  });
+  assert.deepEqual(shutdowns, [true]);
+  assert.equal(loopOfRun!.isClosed(), true);
+});
+
+// ---- setTaskFactory / getTaskFactory -------------------------------------------------------
+
+test("setTaskFactory: createTask calls factory(loop, coro, options); null restores the default", () =>
+  withLoop(async (loop) => {
+    assert.equal(loop.getTaskFactory(), null);
+    const made: unknown[][] = [];
+    const factory: NonNullable<ReturnType<typeof loop.getTaskFactory>> = (l, coro, options) => {
+      made.push([l, typeof coro, options.name]);
+      return new Task(coro, l, `factory-${options.name}`);
+    };
+    loop.setTaskFactory(factory);
+    assert.equal(loop.getTaskFactory(), factory);
+    const task = loop.createTask(async () => "made", { name: "x" });
+    assert.equal(task.getName(), "factory-x");
+    assert.equal(await loop.runUntilComplete(task), "made");
+    // runUntilComplete of a coroutine function also goes through createTask.
+    assert.equal(await loop.runUntilComplete(async () => "again"), "again");
+    assert.equal(made.length, 2);
+    assert.deepEqual(made[0], [loop, "function", "x"]);
+    loop.setTaskFactory(null);
+    assert.equal(loop.getTaskFactory(), null);
+    const plain = loop.createTask(async () => 1);
+    assert.match(plain.getName(), /^Task-\d+$/);
+    await loop.runUntilComplete(plain);
+    assert.equal(made.length, 2);
+  }));
+
+test("setTaskFactory: a non-callable is TypeError; a factory returning a non-Future is TypeError at createTask", () =>
+  withLoop(async (loop) => {
+    // deno-lint-ignore no-explicit-any
+    assert.throws(() => loop.setTaskFactory(42 as any), /task factory must be a callable or null/);
+    assert.equal(loop.getTaskFactory(), null);
+    // deno-lint-ignore no-explicit-any
+    loop.setTaskFactory((() => "not a future") as any);
+    assert.throws(() => loop.createTask(async () => 1), (e) =>
+      e instanceof TypeError && /task factory must return a Future/.test(e.message));
+    loop.setTaskFactory(null);
+    assert.equal(await loop.runUntilComplete(async () => "alive"), "alive");
+  }));

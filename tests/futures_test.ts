@@ -44,7 +44,24 @@ test("setResult: done, result() returns it, exception() is undefined; a second s
     assert.throws(() => fut.setException(new Error("x")), InvalidStateError);
     assert.equal(fut.cancel(), false);
     assert.equal(fut.result(), "r");
-    assert.equal(String(fut), "<Future finished>");
+    assert.equal(String(fut), '<Future finished result="r">');
+  }));
+
+test("String(future) shows the result or exception, as asyncio's repr", () =>
+  withLoop((loop) => {
+    const values: [unknown, string][] = [
+      [42, "result=42"], [undefined, "result=undefined"], [[1, "a"], '[1, "a"]'],
+      [new Map(), "result=Map"], ["x".repeat(100), "..."],
+    ];
+    for (const [value, shown] of values) {
+      const fut = loop.createFuture();
+      fut.setResult(value);
+      assert.ok(String(fut).includes(shown), `${String(fut)} lacks ${shown}`);
+    }
+    const failed = loop.createFuture();
+    failed.setException(new ValueError("bad value"));
+    assert.equal(String(failed), "<Future finished exception=ValueError: bad value>");
+    failed.exception();
   }));
 
 test("setResult(undefined) is a result, not an exception", () =>
@@ -68,11 +85,16 @@ test("setException: result() throws it, exception() returns it; bad exceptions a
     const other = loop.createFuture();
     assert.throws(() => other.setException(undefined), TypeError);
     assert.throws(() => other.setException(null), TypeError);
-    assert.throws(() => other.setException(new CancelledError()), TypeError);
     assert.equal(other.done(), false);
     // A non-Error value (JavaScript can throw anything) is still an exception.
     other.setException("plain string");
     assert.equal(other.exception(), "plain string");
+    // asyncio accepts a CancelledError as an exception (gather uses it): not cancelled().
+    const failed = loop.createFuture();
+    const cancelled = new CancelledError("as exception");
+    failed.setException(cancelled);
+    assert.equal(failed.cancelled(), false);
+    assert.equal(failed.exception(), cancelled);
   }));
 
 test("cancel(msg): cancelled, result()/exception() raise CancelledError with the message", () =>
@@ -234,7 +256,7 @@ test("then chaining, catch and finally behave like a Promise's", () =>
     assert.equal(finallyRan, 2);
   }));
 
-test("awaiting an already-done future still resumes through the loop", () =>
+test("awaiting an already-done future costs no loop iteration (asyncio __await__ returns at once)", () =>
   withLoop(async (loop) => {
     const fut = loop.createFuture<string>();
     fut.setResult("done");
@@ -246,7 +268,44 @@ test("awaiting an already-done future still resumes through the loop", () =>
       return v;
     });
     assert.equal(r, "done");
-    assert.deepEqual(order, ["callback", "resumed"]);
+    assert.deepEqual(order, ["resumed", "callback"]);
+  }));
+
+test("sleep(0) yields exactly one loop iteration", () =>
+  withLoop(async (loop) => {
+    const order: string[] = [];
+    await loop.runUntilComplete(async () => {
+      loop.callSoon(() => {
+        order.push("queued before");
+        loop.callSoon(() => order.push("next iteration"));
+      });
+      await sleep(0);
+      order.push("resumed");
+      await sleep(0);
+      order.push("resumed again");
+    });
+    assert.deepEqual(order, ["queued before", "resumed", "next iteration", "resumed again"]);
+  }));
+
+test("a task woken by a handle resumes before the handles queued after it (asyncio order)", () =>
+  withLoop(async (loop) => {
+    const order: string[] = [];
+    const fut = loop.createFuture<number>();
+    const task = loop.createTask(async () => {
+      const v = await fut;
+      order.push(`task resumed with ${v}`);
+      await sleep(0);
+      order.push("task after sleep(0)");
+    });
+    await loop.runUntilComplete(async () => {}); // start the task: it awaits fut
+    loop.callSoon(() => {
+      fut.setResult(7); // queues the task's wakeup…
+      loop.callSoon(() => order.push("queued after the wakeup")); // …and then this
+    });
+    await loop.runUntilComplete(task);
+    assert.deepEqual(order, [
+      "task resumed with 7", "queued after the wakeup", "task after sleep(0)",
+    ]);
   }));
 
 test("a future is reusable by many awaiters; all get the result", () =>
@@ -267,14 +326,15 @@ test("a future is reusable by many awaiters; all get the result", () =>
 async function unretrievedReports(
   loop: SelectorEventLoop,
   make: (loop: SelectorEventLoop) => void,
-): Promise<{ message: string; exception?: unknown }[]> {
+  { debug = true, reports = 1 } = {},
+): Promise<{ message: string; exception?: unknown; repr?: unknown }[]> {
   const seen = captureExceptions(loop);
-  loop.setDebug(true);
+  loop.setDebug(debug);
   await loop.runUntilComplete(async () => {
     make(loop);
     await sleep(0.001);
   });
-  for (let i = 0; i < 20 && seen.length === 0; i++) {
+  for (let i = 0; i < 20 && seen.length < reports; i++) {
     assert.ok(collectGarbage(), "this test needs gc (Deno: --v8-flags=--expose-gc)");
     await loop.runUntilComplete(() => sleep(0.005));
   }
@@ -328,16 +388,23 @@ test("debug mode: no report when the exception was retrieved (exception(), resul
     assert.deepEqual(seen, []);
   }));
 
-test("debug off: an unretrieved exception is not tracked", () =>
+test("debug off too: an unretrieved Future or Task exception is reported after GC (asyncio __del__)", () =>
   withLoop(async (loop) => {
-    const seen = captureExceptions(loop);
-    await loop.runUntilComplete(async () => {
-      loop.createFuture().setException(new Error("untracked"));
-      await sleep(0.001);
-    });
-    for (let i = 0; i < 3; i++) {
-      collectGarbage();
-      await loop.runUntilComplete(() => sleep(0.005));
-    }
-    assert.deepEqual(seen, []);
+    const futureError = new ValueError("future lost");
+    const taskError = new ValueError("task lost");
+    const seen = await unretrievedReports(loop, (loop) => {
+      loop.createFuture().setException(futureError);
+      loop.createTask(async () => {
+        throw taskError;
+      }, { name: "forgotten" });
+    }, { debug: false, reports: 2 });
+    assert.equal(seen.length, 2, "expected two reports");
+    const byMessage = new Map(seen.map((ctx) => [ctx.message, ctx]));
+    const forFuture = byMessage.get("Future exception was never retrieved");
+    const forTask = byMessage.get("Task exception was never retrieved");
+    assert.equal(forFuture?.exception, futureError);
+    assert.equal(forTask?.exception, taskError);
+    // The task itself is gone (that is why it is reported): the context names it.
+    assert.match(String(forTask?.repr), /^<Task forgotten finished exception=ValueError: task lost>$/);
+    assert.match(String(forFuture?.repr), /^<Future finished exception=ValueError: future lost>$/);
   }));

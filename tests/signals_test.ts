@@ -47,10 +47,10 @@ test("a burst of deliveries before the loop runs the callback coalesces into one
     loop.removeSignalHandler("SIGUSR2");
   }));
 
-test("invalid or uncatchable signals are ValueError; a bad callback is TypeError; loop survives", posixSignals, () =>
+test("invalid signals are ValueError; a bad callback is TypeError; loop survives", posixSignals, () =>
   withLoop(async (loop) => {
     const noop = () => {};
-    for (const bad of ["SIGKILL", "SIGSTOP", 9, 19, 0, 65, -1, "SIGNOPE"]) {
+    for (const bad of [0, 65, -1, "SIGNOPE"]) {
       assert.throws(() => loop.addSignalHandler(bad, noop), ValueError, `accepted ${bad}`);
     }
     assert.throws(() => loop.removeSignalHandler(0), ValueError);
@@ -60,6 +60,30 @@ test("invalid or uncatchable signals are ValueError; a bad callback is TypeError
     assert.throws(() => loop.addSignalHandler("SIGUSR1", "x" as any), TypeError);
     // Real-time signals have no name the runtimes can listen to.
     assert.throws(() => loop.addSignalHandler(40, noop), RuntimeError);
+    assert.equal(await loop.runUntilComplete(async () => "alive"), "alive");
+  }));
+
+test("SIGKILL and SIGSTOP: addSignalHandler is RuntimeError 'sig 9 cannot be caught', removeSignalHandler false (test_unix_events)", posixSignals, () =>
+  withLoop(async (loop) => {
+    const noop = () => {};
+    for (const [sig, num] of [["SIGKILL", 9], [9, 9], ["SIGSTOP", 19], [19, 19]] as const) {
+      assert.throws(
+        () => loop.addSignalHandler(sig, noop),
+        (e) => e instanceof RuntimeError && e.message === `sig ${num} cannot be caught`,
+        `addSignalHandler(${sig})`,
+      );
+      assert.equal(loop.removeSignalHandler(sig), false);
+    }
+    assert.equal(await loop.runUntilComplete(async () => "alive"), "alive");
+  }));
+
+test("addSignalHandler refuses an async function: TypeError 'coroutines cannot be used with addSignalHandler()'", posixSignals, () =>
+  withLoop(async (loop) => {
+    const coroutineMessage = /TypeError: coroutines cannot be used with addSignalHandler\(\)$/;
+    assert.throws(() => loop.addSignalHandler("SIGUSR1", async () => {}), coroutineMessage);
+    assert.throws(() => loop.addSignalHandler("SIGUSR1", async function* () {}), coroutineMessage);
+    assert.throws(() => loop.addSignalHandler("SIGUSR1", async () => {}), TypeError);
+    assert.equal(loop.removeSignalHandler("SIGUSR1"), false, "nothing was installed");
     assert.equal(await loop.runUntilComplete(async () => "alive"), "alive");
   }));
 

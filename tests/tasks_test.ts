@@ -3,9 +3,11 @@
  * currentTask/allTasks, Promise-backed tasks, and many tasks at once.
  */
 import assert from "node:assert/strict";
+import process from "node:process";
 import { test } from "node:test";
 import {
-  allTasks, CancelledError, currentTask, RuntimeError, sleep, Task, ValueError,
+  allTasks, CancelledError, createSubprocessExec, currentTask, PIPE, RuntimeError, setEventLoop,
+  sleep, Task, ValueError,
 } from "../mod.ts";
 import { captureExceptions, hostDelay, settle, withLoop } from "./helpers.ts";
 
@@ -315,7 +317,7 @@ test("names: default Task-N with increasing N, getName/setName, name option, toS
     assert.equal(c.getName(), "renamed");
     assert.equal(String(c), "<Task renamed pending>");
     for (const t of [a, b, c, d]) await loop.runUntilComplete(t);
-    assert.equal(String(c), "<Task renamed finished>");
+    assert.equal(String(c), "<Task renamed finished result=undefined>");
     const e = loop.createTask(async () => {}, { name: "e" });
     e.cancel();
     await settle(loop, e);
@@ -467,4 +469,98 @@ test("an exception in a task nobody awaits does not reach the handler when it is
     await settle(loop, task);
     assert.equal((task.exception() as Error).message, "retrieved later");
     assert.deepEqual(seen, []);
+  }));
+
+// ---- Stopping the loop does not strand coroutines (issue 15 item 4) ----------------------------
+
+test("test_cancel_yield: a task cancelled after running briefly ends cancelled", () =>
+  withLoop(async (loop) => {
+    const t = loop.createTask(async () => {
+      await sleep(0);
+      await sleep(0);
+      return 12;
+    });
+    await loop.runUntilComplete(async () => {}); // test_utils.run_briefly: start the coroutine
+    assert.equal(t.done(), false);
+    t.cancel();
+    await assert.rejects(loop.runUntilComplete(t), CancelledError);
+    assert.equal(t.cancelled(), true);
+    assert.equal(t.cancel(), false);
+  }));
+
+test("a background sleep(0) loop survives runUntilComplete returning and goes on at the next run", () =>
+  withLoop(async (loop) => {
+    let steps = 0;
+    let failure: unknown;
+    const background = loop.createTask(async () => {
+      try {
+        for (;;) {
+          await sleep(0);
+          steps++;
+        }
+      } catch (e) {
+        failure = e;
+        throw e;
+      }
+    });
+    await loop.runUntilComplete(() => sleep(0.005));
+    await hostDelay(5); // the host turns while the loop is stopped
+    assert.equal(failure, undefined, `the background task died: ${failure}`);
+    assert.equal(background.done(), false);
+    const afterFirstRun = steps;
+    assert.ok(afterFirstRun > 0);
+    await loop.runUntilComplete(() => sleep(0.005));
+    assert.equal(failure, undefined, `the background task died: ${failure}`);
+    assert.ok(steps > afterFirstRun, "it went on at the next run");
+    background.cancel();
+    await settle(loop, background);
+    assert.equal(background.cancelled(), true);
+  }));
+
+test("a coroutine resuming after loop.close() causes no unhandled rejection in Task machinery", async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    let task: Task<unknown> | undefined;
+    let resumed = false;
+    let release!: () => void;
+    const hostPromise = new Promise<void>((resolve) => release = resolve);
+    await withLoop(async (loop) => {
+      task = loop.createTask(async () => {
+        await hostPromise; // a host Promise: the coroutine resumes whenever the host says
+        resumed = true;
+        loop.callSoon(() => {}); // "Event loop is closed"
+      });
+      task.addDoneCallback(() => {}); // so settling the task has callbacks to schedule
+      await loop.runUntilComplete(() => sleep(0.001));
+    });
+    release(); // the loop is closed now
+    await hostDelay(20);
+    assert.equal(resumed, true);
+    assert.equal(task!.done(), true);
+    assert.match(String(task!.exception()), /Event loop is closed/);
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
+});
+
+test("check_stdout_output (test_create_subprocess_env_*): wait() on an exited process is done after one sleep(0)", () =>
+  withLoop(async (loop) => {
+    setEventLoop(loop);
+    try {
+      await loop.runUntilComplete(async () => {
+        const proc = await createSubprocessExec("sh", "-c", "printf baz", { stdout: PIPE });
+        const [stdout] = await proc.communicate();
+        assert.equal(new TextDecoder().decode(stdout!), "baz");
+        assert.equal(proc.returncode, 0);
+        const task = loop.createTask(() => proc.wait());
+        await sleep(0);
+        assert.equal(task.done(), true, "wait() was not done after one sleep(0)");
+        assert.equal(task.result(), 0);
+      });
+    } finally {
+      setEventLoop(null);
+    }
   }));
