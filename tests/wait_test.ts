@@ -110,7 +110,7 @@ test("asCompleted: after the timeout each unfinished item throws TimeoutError", 
     loop.runUntilComplete(async () => {
       const fast = createTask(() => sleep(0.001, "fast"));
       const slow = createTask(() => sleep(5, "slow"));
-      const it = asCompleted([fast, slow], { timeout: 0.02 })[Symbol.iterator]();
+      const it = asCompleted([fast, slow], { timeout: 0.3 })[Symbol.iterator]();
       assert.equal(await it.next().value, "fast");
       await assert.rejects(it.next().value!, TimeoutError);
       assert.equal(it.next().done, true);
