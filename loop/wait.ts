@@ -5,7 +5,7 @@
  * wait() takes Futures and Tasks only, as asyncio 3.12 refuses coroutines (what it returns must
  * be the caller's own objects). asCompleted() also accepts Promises and coroutine functions and
  * wraps them in Tasks; it can be iterated (each item a Promise to await, asyncio 3.12) or
- * iterated with `for await` (each item the finished Future itself, as asyncio 3.13 does).
+ * iterated with `for await` (each item a result, in completion order).
  */
 import type { Awaitable, BaseEventLoop, CreateTaskOptions } from "./base_loop.ts";
 import { describe } from "./base_loop.ts";
@@ -160,9 +160,11 @@ async function waitFutures<T>(
 /**
  * What asCompleted() returns: iterate it for one Promise per awaitable, each settling with the
  * next result (or exception) in completion order; or iterate it with `for await` for the
- * finished Futures themselves in that order.
+ * results in that order, the first exception (or TimeoutError) ending the loop. (asyncio 3.13's
+ * `async for` yields the finished futures instead; TypeScript types a Future yielded by an
+ * async iterator as its result, so the results are what it yields here.)
  */
-export interface AsCompleted<T> extends Iterable<Promise<T>>, AsyncIterable<Future<T>> {}
+export interface AsCompleted<T> extends Iterable<Promise<T>>, AsyncIterable<T> {}
 
 /**
  * Results in the order the awaitables finish (asyncio.as_completed). Promises and coroutine
@@ -233,15 +235,8 @@ export function asCompleted<T>(aws: Iterable<Awaitable<T>>, options: AsCompleted
     *[Symbol.iterator](): Iterator<Promise<T>> {
       for (; iterated < total; iterated++) yield next().then(({ future }) => future.result());
     },
-    // Not an async generator: that would await each yielded Future and hand out its result.
-    [Symbol.asyncIterator](): AsyncIterator<Future<T>> {
-      return {
-        next: async (): Promise<IteratorResult<Future<T>>> => {
-          if (iterated >= total) return { done: true, value: undefined };
-          iterated++;
-          return { done: false, value: (await next()).future };
-        },
-      };
+    async *[Symbol.asyncIterator](): AsyncIterator<T> {
+      for (; iterated < total; iterated++) yield (await next()).future.result();
     },
   };
 }

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   ALL_COMPLETED, asCompleted, CancelledError, createTask, FIRST_COMPLETED, FIRST_EXCEPTION,
-  type Future, RuntimeError, shield, sleep, TimeoutError, ValueError, wait,
+  RuntimeError, shield, sleep, TimeoutError, ValueError, wait,
 } from "../mod.ts";
 import { withLoop } from "./helpers.ts";
 
@@ -91,7 +91,7 @@ test("wait rejects bad input with asyncio's errors and the loop goes on", () =>
       assert.ok(done.has(f));
     })));
 
-test("asCompleted yields results in completion order, and done Futures with for await", () =>
+test("asCompleted yields results in completion order, iterated or with for await", () =>
   withLoop((loop) =>
     loop.runUntilComplete(async () => {
       const slow = () => sleep(0.03, "slow");
@@ -100,9 +100,18 @@ test("asCompleted yields results in completion order, and done Futures with for 
       for (const p of asCompleted<string>([slow, fast, Promise.resolve("now")])) order.push(await p);
       assert.deepEqual(order, ["now", "fast", "slow"]);
       const a = createTask(() => sleep(0.02, 1)), b = createTask(() => sleep(0.001, 2));
-      const seen: Future<number>[] = [];
-      for await (const f of asCompleted([a, b])) seen.push(f);
-      assert.deepEqual(seen, [b, a]);
+      const seen: number[] = [];
+      for await (const v of asCompleted([a, b])) seen.push(v);
+      assert.deepEqual(seen, [2, 1]);
+      const failing = createTask(async () => {
+        await sleep(0.001);
+        throw new ValueError("first to finish");
+      });
+      const later = createTask(() => sleep(0.01, 3));
+      await assert.rejects(async () => {
+        for await (const _ of asCompleted([later, failing])) assert.fail("nothing before the error");
+      }, ValueError);
+      await later;
     })));
 
 test("asCompleted: after the timeout each unfinished item throws TimeoutError", () =>

@@ -13,7 +13,9 @@ export function asyncCase(
   body: (loop: SelectorEventLoop) => Promise<unknown>,
   options: { skip?: string | false } = {},
 ): void {
-  test(name, options, () => withLoop((loop) => loop.runUntilComplete(() => body(loop))));
+  test(name, options, async () => {
+    await withLoop((loop) => loop.runUntilComplete(() => body(loop)));
+  });
 }
 
 /** Block the thread for `ms` milliseconds without yielding (Python's time.sleep in a test). */
