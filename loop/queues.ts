@@ -130,10 +130,10 @@ export class Queue<T = unknown> extends LoopBound {
     if (this._unfinishedTasks > 0) await this._finished.wait();
   }
 
-  /** `<Queue maxsize=0 qsize=2 getters[1] tasks=2>`, like asyncio's str. */
+  /** `<Queue maxsize=0 _queue=[1, 2] _getters[1] tasks=2>`, as asyncio's str. */
   override toString(): string {
     let s = `<${this.constructor.name} maxsize=${this._maxsize}`;
-    if (!this.empty()) s += ` qsize=${this.qsize()}`;
+    if (!this.empty()) s += ` _queue=${pythonRepr(this._snapshot())}`;
     if (this._getters.length > 0) s += ` _getters[${this._getters.length}]`;
     if (this._putters.length > 0) s += ` _putters[${this._putters.length}]`;
     if (this._unfinishedTasks > 0) s += ` tasks=${this._unfinishedTasks}`;
@@ -148,6 +148,18 @@ export class Queue<T = unknown> extends LoopBound {
   /** @internal Take the next item. */
   _get(): T {
     return this._items.shift() as T;
+  }
+
+  /** @internal The items in storage order, for toString(). */
+  _snapshot(): T[] {
+    // The ring buffer has no iterator: rotate it once round (only toString() pays for this).
+    const items: T[] = [];
+    for (let n = this._items.length; n > 0; n--) {
+      const item = this._items.shift() as T;
+      items.push(item);
+      this._items.push(item);
+    }
+    return items;
   }
 
   /** Wake the first of `waiters` that is not done, dropping the done ones before it. */
@@ -179,6 +191,11 @@ export class LifoQueue<T = unknown> extends Queue<T> {
   /** @internal */
   override _get(): T {
     return this._stack.pop() as T;
+  }
+
+  /** @internal */
+  override _snapshot(): T[] {
+    return [...this._stack];
   }
 }
 
@@ -220,6 +237,11 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
     }
   }
 
+  /** @internal The heap in array order, as asyncio shows its heap list. */
+  override _snapshot(): T[] {
+    return [...this._heap];
+  }
+
   /** @internal Pop the lowest item: the last one takes the root's place and sifts down. */
   override _get(): T {
     const heap = this._heap;
@@ -238,6 +260,13 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
     }
     return top;
   }
+}
+
+/** `x` as Python's repr would show it, for the common item types: `'a'`, `[1, 'b']`, `42`. */
+function pythonRepr(x: unknown): string {
+  if (typeof x === "string") return `'${x}'`;
+  if (Array.isArray(x)) return `[${x.map(pythonRepr).join(", ")}]`;
+  return String(x);
 }
 
 function typeName(x: unknown): string {

@@ -96,6 +96,25 @@ test("join() waits until taskDone() was called for every item put", () =>
       assert.match(String(q), /^<Queue maxsize=0/);
     })));
 
+test("String(queue) shows its items in storage order, as asyncio's str", () => {
+  const q = new Queue<unknown>();
+  q.putNowait(1);
+  q.putNowait("a");
+  q.putNowait([2, "b"]);
+  q.getNowait();
+  q.putNowait(3); // the ring buffer's contents, after a shift
+  assert.equal(String(q), "<Queue maxsize=0 _queue=['a', [2, 'b'], 3] tasks=4>");
+  assert.equal(q.qsize(), 3);
+  assert.equal(q.getNowait(), "a"); // showing them did not reorder them
+  const lifo = new LifoQueue<number>(2);
+  lifo.putNowait(1);
+  lifo.putNowait(2);
+  assert.equal(String(lifo), "<LifoQueue maxsize=2 _queue=[1, 2] tasks=2>");
+  const pq = new PriorityQueue<number>();
+  for (const i of [3, 1, 2]) pq.putNowait(i);
+  assert.equal(String(pq), "<PriorityQueue maxsize=0 _queue=[1, 3, 2] tasks=3>"); // heap order
+});
+
 test("queues refuse bad input, and one loop's queue is a RuntimeError on another loop", () =>
   withLoop(async (loop) => {
     assert.throws(() => new Queue("3" as never), TypeError);
