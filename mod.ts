@@ -30,9 +30,21 @@ export {
   type LoopOption,
 } from "./loop/coroutines.ts";
 export {
-  CancelledError, InvalidStateError, NotImplementedError, OSError, RuntimeError, TimeoutError,
-  ValueError,
+  BaseExceptionGroup, BrokenBarrierError, CancelledError, ExceptionGroup, InvalidStateError,
+  NotImplementedError, OSError, QueueEmpty, QueueFull, RuntimeError, TimeoutError, ValueError,
 } from "./loop/errors.ts";
+export {
+  ALL_COMPLETED, asCompleted, type AsCompleted, type AsCompletedOptions, createTask,
+  FIRST_COMPLETED, FIRST_EXCEPTION, type ReturnWhen, shield, wait, type WaitOptions,
+} from "./loop/wait.ts";
+export { Timeout, timeout, timeoutAt, type TimeoutBody } from "./loop/timeouts.ts";
+export { TaskGroup, type TaskGroupBody } from "./loop/taskgroups.ts";
+export { Barrier, BoundedSemaphore, Condition, Event, Lock, Semaphore } from "./loop/locks.ts";
+export { LoopBound } from "./loop/loop_bound.ts";
+export {
+  type Comparator, LifoQueue, PriorityQueue, type PriorityQueueOptions, pythonCompare, Queue,
+} from "./loop/queues.ts";
+export { toThread } from "./loop/threads.ts";
 export {
   AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST,
   AI_NUMERICSERV, AI_PASSIVE, AI_V4MAPPED, inetNtop, inetPton, IPPROTO_IP, IPPROTO_IPV6,
