@@ -11,6 +11,7 @@ export {
   type CreateTaskOptions,
   type ExceptionContext,
   type ExceptionHandler,
+  type TaskFactory,
 } from "./loop/base_loop.ts";
 export { SelectorEventLoop, fileObjToFd, type FileLike } from "./loop/selector_loop.ts";
 export { ProactorEventLoop } from "./loop/proactor_loop.ts";
