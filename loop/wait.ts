@@ -158,8 +158,38 @@ async function waitFutures<T>(
 }
 
 /**
- * What asCompleted() returns: iterate it for one Promise per awaitable, each settling with the
- * next result (or exception) in completion order; or iterate it with `for await` for the
+ * One item of asCompleted()'s iterator: a Promise-like that claims the next finished result
+ * only when first awaited (or then/catch/finally is called), as asyncio's `_wait_for_one`
+ * coroutines do; so whichever item is awaited first gets the first result.
+ */
+class NextResult<T> implements Promise<T> {
+  private _promise: Promise<T> | undefined;
+  readonly [Symbol.toStringTag] = "Promise";
+
+  constructor(private readonly _claim: () => Promise<T>) {}
+
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    this._promise ??= this._claim();
+    return this._promise.then(onFulfilled, onRejected);
+  }
+
+  catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.then(undefined, onRejected);
+  }
+
+  finally(onFinally?: (() => void) | null): Promise<T> {
+    this._promise ??= this._claim();
+    return this._promise.finally(onFinally);
+  }
+}
+
+/**
+ * What asCompleted() returns: iterate it for one Promise per awaitable; the first one awaited
+ * settles with the first result (or exception) to finish, the next one awaited with the next,
+ * whatever their order in the iteration (asyncio 3.12); or iterate it with `for await` for the
  * results in that order, the first exception (or TimeoutError) ending the loop. (asyncio 3.13's
  * `async for` yields the finished futures instead; TypeScript types a Future yielded by an
  * async iterator as its result, so the results are what it yields here.)
@@ -233,7 +263,7 @@ export function asCompleted<T>(aws: Iterable<Awaitable<T>>, options: AsCompleted
   let iterated = 0;
   return {
     *[Symbol.iterator](): Iterator<Promise<T>> {
-      for (; iterated < total; iterated++) yield next().then(({ future }) => future.result());
+      for (; iterated < total; iterated++) yield new NextResult(() => next().then(({ future }) => future.result()));
     },
     async *[Symbol.asyncIterator](): AsyncIterator<T> {
       for (; iterated < total; iterated++) yield (await next()).future.result();

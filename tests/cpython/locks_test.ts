@@ -29,6 +29,15 @@ asyncCase("LockTests.test_repr", async () => {
   assert.match(String(lock), RGX_REPR);
 });
 
+asyncCase("LockTests.test_lock", async () => {
+  // Python refuses `await lock` with TypeError; here a Lock is no thenable, so awaiting it
+  // yields the object itself and does not take the lock.
+  const lock = new Lock();
+  assert.equal((lock as unknown as { then?: unknown }).then, undefined);
+  assert.equal(await (lock as unknown), lock);
+  assert.equal(lock.locked(), false);
+});
+
 asyncCase("LockTests.test_acquire", async () => {
   const lock = new Lock();
   const result: number[] = [];
