@@ -10,7 +10,6 @@ import {
   wait, waitFor,
 } from "../../mod.ts";
 import { assertRaises, asyncCase } from "./isolated_async.ts";
-import { knownDefect } from "./known_defects.ts";
 
 const RGX_REPR = /^<(\w+) \[(set|unset|locked|unlocked|filling|draining|resetting|broken)(, value:\d)?(, waiters:\d+)?(, waiters:\d+\/\d+)?\]>$/;
 
@@ -933,7 +932,7 @@ asyncCase("BarrierTests.test_filling_tasks_cancel_one", async () => {
   assert.ok(results.every((r) => r));
   assert.equal(barrier.nWaiting, 0);
   assert.equal(barrier.broken, false);
-}, { skip: knownDefect("15.8") });
+});
 
 asyncCase("BarrierTests.test_reset_barrier", async () => {
   const barrier = new Barrier(1);
@@ -983,7 +982,7 @@ asyncCase("BarrierTests.test_reset_barrier_when_tasks_half_draining", async () =
   assert.equal(barrier.nWaiting, 0);
   assert.ok(!String(barrier).includes("resetting"));
   assert.equal(barrier.broken, false);
-}, { skip: knownDefect("15.8") });
+});
 
 asyncCase("BarrierTests.test_reset_barrier_when_tasks_half_draining_half_blocking", async () => {
   const barrier = new Barrier(N);
@@ -1017,7 +1016,7 @@ asyncCase("BarrierTests.test_reset_barrier_when_tasks_half_draining_half_blockin
   assert.equal(barrier.nWaiting, 0);
   assert.ok(!String(barrier).includes("resetting"));
   assert.equal(barrier.broken, false);
-}, { skip: knownDefect("15.8") });
+});
 
 asyncCase("BarrierTests.test_reset_barrier_while_tasks_waiting_and_waiting_again", async () => {
   const barrier = new Barrier(N);
@@ -1076,7 +1075,7 @@ asyncCase("BarrierTests.test_reset_barrier_while_tasks_draining", async () => {
   assert.equal(results2.length, 0);
   assert.deepEqual(results3, Array(N).fill(true));
   assert.equal(barrier.nWaiting, 0);
-}, { skip: knownDefect("15.8") });
+});
 
 asyncCase("BarrierTests.test_abort_barrier_when_exception", async () => {
   // From threading.Barrier's lock_tests.test_reset.

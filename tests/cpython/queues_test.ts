@@ -11,7 +11,6 @@ import {
   QueueFull, sleep, type Task, TaskGroup, TimeoutError, ValueError, waitFor,
 } from "../../mod.ts";
 import { assertRaises, asyncCase } from "./isolated_async.ts";
-import { knownDefect } from "./known_defects.ts";
 
 /** A private field, read as CPython's tests read it. */
 // deno-lint-ignore no-explicit-any
@@ -97,7 +96,7 @@ asyncCase("QueueBasicTests.test_maxsize", async () => {
   assert.equal(await q.get(), 2);
   assert.ok(t.done());
   assert.equal(t.result(), true);
-}, { skip: knownDefect("15.8") });
+});
 
 // ---- QueueGetTests ------------------------------------------------------------------------
 
@@ -157,7 +156,7 @@ asyncCase("QueueGetTests.test_get_cancelled_race", async () => {
   await q.put("a");
   await sleep(0);
   assert.equal(await t2, "a");
-}, { skip: knownDefect("15.8") });
+});
 
 asyncCase("QueueGetTests.test_get_with_waiting_putters", async () => {
   const q = new Queue<string>(1);
@@ -318,7 +317,7 @@ asyncCase("QueuePutTests.test_put_cancelled_race", async () => {
   await sleep(0);
   assert.equal(q.getNowait(), "b");
   await putB;
-}, { skip: knownDefect("15.8") });
+});
 
 asyncCase("QueuePutTests.test_put_with_waiting_getters", async () => {
   const q = new Queue<string>();

@@ -16,7 +16,6 @@ import {
   TimeoutError, ValueError, wait,
 } from "../../mod.ts";
 import { withLoop } from "../helpers.ts";
-import { knownDefect } from "./known_defects.ts";
 
 class ZeroDivisionError extends Error {
   override name = "ZeroDivisionError";
@@ -492,7 +491,7 @@ test("BaseTaskTests.test_shield_gather", () =>
     assert.deepEqual(parent.result(), [1, 2]);
   }));
 
-test("BaseTaskTests.test_gather_shield", { skip: knownDefect("15.9") }, () =>
+test("BaseTaskTests.test_gather_shield", () =>
   withLoop(async (loop) => {
     const child1 = loop.createFuture<number>();
     const child2 = loop.createFuture<number>();
