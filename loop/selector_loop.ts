@@ -50,6 +50,19 @@ export class SelectorEventLoop extends BaseEventLoop {
     this._addWatcher(fd, EVENT_READ, this._readers, callback as Callback, args, "addReader");
   }
 
+  /**
+   * @internal addReader for the loop's own users (asyncio _add_reader): returns the handle, so
+   * that a caller can tell later whether its watcher is still the fd's current one.
+   */
+  _addReader<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): Handle {
+    return this._addWatcher(fd, EVENT_READ, this._readers, callback as Callback, args, "addReader");
+  }
+
+  /** @internal addWriter for the loop's own users (asyncio _add_writer); returns the handle. */
+  _addWriter<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): Handle {
+    return this._addWatcher(fd, EVENT_WRITE, this._writers, callback as Callback, args, "addWriter");
+  }
+
   /** Stop watching `fd` for reading; false if it was not watched (asyncio remove_reader). */
   removeReader(fd: FileLike): boolean {
     return this._removeWatcher(fd, EVENT_READ, this._readers);
@@ -67,7 +80,8 @@ export class SelectorEventLoop extends BaseEventLoop {
 
   /**
    * Watch `fileobj` for `event` with `callback(...args)`, replacing the fd's earlier handle in
-   * `table`. TypeError for a non-function callback; RuntimeError if the loop is closed.
+   * `table` (which is cancelled). TypeError for a non-function callback; RuntimeError if the
+   * loop is closed.
    */
   private _addWatcher(
     fileobj: FileLike,
@@ -76,7 +90,7 @@ export class SelectorEventLoop extends BaseEventLoop {
     callback: Callback,
     args: unknown[],
     method: string,
-  ): void {
+  ): Handle {
     const fd = fileObjToFd(fileobj);
     this._checkClosed();
     if (typeof callback !== "function") {
@@ -93,6 +107,7 @@ export class SelectorEventLoop extends BaseEventLoop {
     this._interest[fd] = mask | event;
     table[fd]?.cancel();
     table[fd] = handle;
+    return handle;
   }
 
   /** Change an fd's interest; if the kernel forgot it (closed and reused), register it anew. */
