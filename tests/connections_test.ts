@@ -303,7 +303,7 @@ test("writing after close() is dropped without an error", () =>
     server.close();
   }));
 
-test("Server: close() stops listening but keeps accepted connections; sockets becomes null", () =>
+test("Server: close() stops listening but keeps accepted connections; sockets becomes empty", () =>
   withLoop(async (loop) => {
     const server = await loop.createServer(() => new EchoProtocol(), "127.0.0.1", 0);
     assert.equal(server.isServing(), true);
@@ -315,17 +315,18 @@ test("Server: close() stops listening but keeps accepted connections; sockets be
     await loop.runUntilComplete(async () => {
       while (server.activeConnections === 0) await new Promise((r) => setTimeout(r, 1));
     });
-    const closed = server.waitClosed();
+    const closed = loop.createTask(() => server.waitClosed());
     server.close();
-    await loop.runUntilComplete(closed);
-    assert.equal(server.sockets, null);
+    assert.deepEqual(server.sockets, []);
     assert.equal(server.isServing(), false);
     t.write(new TextEncoder().encode("still echoed"));
     await loop.runUntilComplete(async () => {
       while (p.size < 12) await new Promise((r) => setTimeout(r, 1));
     });
+    assert.equal(closed.done(), false, "waitClosed() waits for the accepted connection");
     t.close();
     await loop.runUntilComplete(p.done);
+    await loop.runUntilComplete(closed);
     await assert.rejects(
       loop.runUntilComplete(loop.createConnection(() => new Collector(loop), "127.0.0.1", port)),
       (e: unknown) => e instanceof OSError && e.code === "ECONNREFUSED",

@@ -27,8 +27,8 @@ const connectionErrors = new Set([
 
 /** Something that can be told a connection it served has ended (the Server). */
 export interface ConnectionOwner {
-  _attach(transport: unknown): void;
-  _detach(transport: unknown): void;
+  _attach(transport: Transport): void;
+  _detach(transport: Transport): void;
 }
 
 /** Options for making a socket transport. */
