@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
-  AF_INET, OSError, type SelectorEventLoop, sleep, socketpair, type Transport,
+  AF_INET, OSError, type SelectorEventLoop, sleep, SOCK_NONBLOCK, SOCK_STREAM, Socket, socketpair,
+  type Transport,
   ValueError,
 } from "../mod.ts";
 import {
@@ -416,4 +417,26 @@ test("10,000 connections opened and closed leak no fd", () =>
     // Windows: compare handle sets, not counts (helpers.ts handlesLeftSince): no handle the
     // test opened is left, and the listener is gone.
     assert.deepEqual(await handlesLeftSince(handlesBefore, listener), []);
+  }));
+
+test("sockname and peername are recorded when the transport is made, not asked later (issue 15 #6)", () =>
+  withLoop(async (loop) => {
+    const srv = new Socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
+    srv.bind(["127.0.0.1", 0]);
+    srv.listen(1);
+    try {
+      const [t, p] = await loop.runUntilComplete(
+        loop.createConnection(() => new Collector(loop), "127.0.0.1", portOf({ sockets: [srv] })),
+      );
+      const [peer] = await loop.runUntilComplete(loop.sockAccept(srv));
+      peer.send(new TextEncoder().encode("x"));
+      peer.close(); // the peer sends, closes: our transport follows and closes its socket
+      await loop.runUntilComplete(p.done);
+      assert.deepEqual(t.getExtraInfo("peername"), srv.getsockname());
+      const sockname = t.getExtraInfo("sockname") as [string, number];
+      assert.equal(sockname[0], "127.0.0.1");
+      assert.ok(sockname[1] > 0);
+    } finally {
+      srv.close();
+    }
   }));

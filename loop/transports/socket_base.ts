@@ -40,6 +40,31 @@ export interface SocketTransportOptions {
   server?: ConnectionOwner;
 }
 
+/**
+ * The extra info of a socket transport: `extra`, and the socket's own sockname and peername,
+ * read now, as asyncio does when it makes the transport: a peer that closes at once leaves a
+ * socket that can no longer say (ENOTCONN), and the transport may have closed it by the time
+ * someone asks. Either is undefined if the socket cannot tell.
+ */
+function socketExtra(sock: Socket, extra: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = { socket: sock, ...extra };
+  if (out.sockname === undefined) {
+    try {
+      out.sockname = sock.getsockname();
+    } catch {
+      // Not bound: nothing to record.
+    }
+  }
+  if (out.peername === undefined) {
+    try {
+      out.peername = sock.getpeername();
+    } catch {
+      // Already disconnected (ENOTCONN).
+    }
+  }
+  return out;
+}
+
 /** A Protocol or a BufferedProtocol: which one is decided by setProtocol(). */
 export type AnyProtocol = ProtocolLike & Partial<BufferedProtocolLike>;
 
@@ -61,7 +86,7 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
     protocol: ProtocolLike | BufferedProtocolLike,
     options: SocketTransportOptions,
   ) {
-    super(loop, sock.fileno(), protocol, { socket: sock, ...options.extra }, options.waiter);
+    super(loop, sock.fileno(), protocol, socketExtra(sock, options.extra), options.waiter);
     this._sock = sock;
     this._server = options.server;
     this._server?._attach(this);
@@ -84,16 +109,6 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
   /** @internal */
   _startIo(): void {
     this._startReading();
-  }
-
-  /** @internal "sockname" and "peername", asked of the socket once and kept. */
-  protected override _lookupExtraInfo(name: string): unknown {
-    if (name !== "sockname" && name !== "peername") return undefined;
-    try {
-      return name === "sockname" ? this._sock.getsockname() : this._sock.getpeername();
-    } catch {
-      return undefined;
-    }
   }
 
   /** Replace the protocol (asyncio set_protocol); a BufferedProtocol is read into its buffer. */
