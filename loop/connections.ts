@@ -4,7 +4,7 @@
  * loop. Every argument is checked where it is first seen, naming it.
  */
 import { lstatSync, unlinkSync } from "node:fs";
-import { getaddrinfo } from "./dns.ts";
+import { checkPortRange, getaddrinfo } from "./dns.ts";
 import { OSError, ValueError } from "./errors.ts";
 import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
@@ -250,6 +250,8 @@ export async function createConnection<P extends ProtocolLike>(
   options: CreateConnectionOptions = {},
 ): Promise<[Transport, P]> {
   checkFactory(protocolFactory);
+  checkPortRange(port, "createConnection()");
+  if (options.localAddr) checkPortRange(options.localAddr[1], "createConnection() localAddr");
   const tls = clientTls(options, host);
   let sock = options.sock;
   if (host !== null || port !== null) {
@@ -320,6 +322,7 @@ export async function createServer<P extends ProtocolLike>(
   options: CreateServerOptions = {},
 ): Promise<Server> {
   checkFactory(protocolFactory);
+  checkPortRange(port, "createServer()");
   const factory = serverTls(loop, options, protocolFactory);
   const backlog = options.backlog ?? 100;
   if (!Number.isInteger(backlog) || backlog < 0) {

@@ -5,6 +5,7 @@
  * socket is closed. Subclasses supply receiving, sending and the forced close.
  */
 import type { BaseEventLoop } from "../base_loop.ts";
+import { checkPortRange } from "../dns.ts";
 import { ValueError } from "../errors.ts";
 import type { Future } from "../futures.ts";
 import type { DatagramProtocolLike } from "../protocols.ts";
@@ -96,9 +97,11 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
 
   /**
    * @internal sendto()'s address rules: a connected endpoint takes no other address (ValueError),
-   * an unconnected one needs one.
+   * an unconnected one needs one; a port outside 0-65535 is the caller's OverflowError (asyncio
+   * would fail the endpoint with it).
    */
   protected _checkSendAddress(addr: unknown): void {
+    if (Array.isArray(addr)) checkPortRange(addr[1], "sendto()");
     if (this._address !== null && addr !== undefined && addr !== null &&
       JSON.stringify(addr) !== JSON.stringify(this._address)) {
       throw new ValueError(`Invalid address: must be undefined or ${JSON.stringify(this._address)}`);
