@@ -26,7 +26,7 @@ import type { Future } from "./futures.ts";
 import type {
   BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
 } from "./protocols.ts";
-import { fileObjToFd, type FileLike } from "./selector_loop.ts";
+import { fileObjToFd, type FileLike, userFd } from "./selector_loop.ts";
 import { type AddressLike, asBytes, type BytesLike, lastAddress, type SockAddr, Socket } from "./socket.ts";
 import type { BaseTransport, DatagramTransport, ReadTransport, Transport, WriteTransport } from "./transports/base.ts";
 import {
@@ -88,22 +88,22 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
 
   /** Call `callback(...args)` whenever `fd` is readable (asyncio add_reader). */
   addReader<A extends unknown[]>(fd: FileLike, callback: (...args: A) => unknown, ...args: A) {
-    this._addWatcher(fd, READ, callback as Callback, args, "addReader");
+    this._addWatcher(userFd(this, fd), READ, callback as Callback, args, "addReader");
   }
 
   /** Stop watching `fd` for reading; false if it was not watched (asyncio remove_reader). */
   removeReader(fd: FileLike): boolean {
-    return this._removeWatcher(fd, READ);
+    return this._removeWatcher(userFd(this, fd), READ);
   }
 
   /** Call `callback(...args)` whenever `fd` is writable (asyncio add_writer). */
   addWriter<A extends unknown[]>(fd: FileLike, callback: (...args: A) => unknown, ...args: A) {
-    this._addWatcher(fd, WRITE, callback as Callback, args, "addWriter");
+    this._addWatcher(userFd(this, fd), WRITE, callback as Callback, args, "addWriter");
   }
 
   /** Stop watching `fd` for writing; false if it was not watched (asyncio remove_writer). */
   removeWriter(fd: FileLike): boolean {
-    return this._removeWatcher(fd, WRITE);
+    return this._removeWatcher(userFd(this, fd), WRITE);
   }
 
   /** Watch `fileobj` in direction `dir` with a POLL_ADD operation. */

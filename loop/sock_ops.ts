@@ -51,8 +51,8 @@ async function untilDone<T>(
     // Done, failed or cancelled: no watcher may outlive the call. But a newer call on this fd
     // may have replaced ours meanwhile (which cancelled our handle): its watcher stays.
     if (!handle._cancelled) {
-      if (direction === READ) loop.removeReader(fd);
-      else loop.removeWriter(fd);
+      if (direction === READ) loop._removeReader(fd);
+      else loop._removeWriter(fd);
     }
   }
 }

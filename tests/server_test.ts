@@ -162,7 +162,7 @@ test("serveForever cancelled closes the server and waits for its connections", (
     await until(loop, () => srv.activeConnections === 1, "the server's transport");
     const start = loop.time();
     serving.cancel();
-    await assert.rejects(serving);
+    await assert.rejects(async () => await serving);
     assert.deepEqual(srv.sockets, []);
     assert.ok(loop.time() - start >= 0.1, "waited for the handler to close its connection");
     assert.equal(srv.activeConnections, 0);

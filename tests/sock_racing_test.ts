@@ -77,7 +77,7 @@ test("createConnection cancelled while connecting to a full backlog closes its s
       await sleepOn(loop, 0.2);
       assert.equal(t.done(), false, "still connecting");
       t.cancel();
-      await assert.rejects(t, CancelledError);
+      await assert.rejects(async () => await t, CancelledError);
     });
     assert.equal(await fdCountSettled(before), before, "the connecting socket was closed");
   } finally {

@@ -7,6 +7,7 @@
 import type { BaseEventLoop } from "../base_loop.ts";
 import { checkPortRange } from "../dns.ts";
 import { ValueError } from "../errors.ts";
+import { registerTransport, unregisterTransport } from "../transport_table.ts";
 import type { Future } from "../futures.ts";
 import type { DatagramProtocolLike } from "../protocols.ts";
 import type { BytesLike, Socket } from "../socket.ts";
@@ -40,6 +41,7 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
     this._protocol = protocol;
     this._address = address;
     this._extra = { socket: sock };
+    registerTransport(loop, sock.fileno(), this);
     loop.callSoon(() => {
       try {
         this._protocol.connectionMade?.(this);
@@ -128,6 +130,7 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
       this._protocol.connectionLost?.(exc);
     } finally {
       this._beforeSocketClose();
+      unregisterTransport(this._loop, this._sock.fileno(), this);
       this._sock.close();
     }
   }

@@ -16,6 +16,7 @@ import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
 import type { Socket } from "../socket.ts";
 import type { Transport } from "./base.ts";
 import { StreamTransport } from "./stream_base.ts";
+import { registerTransport, unregisterTransport } from "../transport_table.ts";
 
 const SHUT_WR = 1;
 
@@ -88,6 +89,7 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
   ) {
     super(loop, sock.fileno(), protocol, socketExtra(sock, options.extra), options.waiter);
     this._sock = sock;
+    registerTransport(loop, this._fd, this);
     this._server = options.server;
     this._server?._attach(this);
     // As asyncio: small writes leave at once instead of waiting for Nagle's algorithm.
@@ -206,6 +208,7 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
 
   /** @internal Close the socket, then tell the server this connection is gone. */
   protected _release(): void {
+    unregisterTransport(this._loop, this._fd, this);
     this._sock.close();
     const server = this._server;
     this._server = undefined;
