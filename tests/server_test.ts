@@ -2,12 +2,19 @@
  * Server's lifetime as asyncio 3.12 defines it (issue 15 item 5, CPython test_server): waitClosed()
  * resolves once the server is closed AND every connection it accepted is gone, in either order;
  * closeClients()/abortClients() (asyncio 3.13) end those connections; `sockets` is empty once
- * closed.
+ * closed. A Unix server removes its socket file when it closes, but only if the file is still
+ * its own (issue 15 item 7).
  */
 import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync, unlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
-import { type SelectorEventLoop, type Server, startServer, type Transport } from "../mod.ts";
-import { withLoop } from "./helpers.ts";
+import {
+  AF_UNIX, type SelectorEventLoop, type Server, SOCK_STREAM, Socket, startServer, startUnixServer,
+  type Transport,
+} from "../mod.ts";
+import { windowsLacks, withLoop } from "./helpers.ts";
 
 function onLoop<T>(body: (loop: SelectorEventLoop) => Promise<T>): Promise<T> {
   return withLoop((loop) => loop.runUntilComplete(() => body(loop)));
@@ -169,3 +176,63 @@ test("serveForever cancelled closes the server and waits for its connections", (
     await until(loop, () => cp.eof, "EOF at the client");
     ct.close();
   }));
+
+function withDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), "aioloop-srv-"));
+  return body(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+test("test_unix_server_cleanup_replaced: close() leaves a socket file another socket bound since", {
+  skip: windowsLacks("AF_UNIX sockets"),
+}, () =>
+  withDir((dir) =>
+    onLoop(async () => {
+      const path = join(dir, "sock");
+      const srv = await startUnixServer(() => {}, path);
+      unlinkSync(path);
+      const other = new Socket(AF_UNIX, SOCK_STREAM);
+      try {
+        other.bind(path);
+        srv.close();
+        await srv.waitClosed();
+        assert.ok(existsSync(path), "the other socket's file stays");
+      } finally {
+        other.close();
+      }
+    })
+  ));
+
+test("test_unix_server_sock_cleanup: a server made from a bound sock removes its file on close", {
+  skip: windowsLacks("AF_UNIX sockets"),
+}, () =>
+  withDir((dir) =>
+    onLoop(async () => {
+      const path = join(dir, "sock");
+      const sock = new Socket(AF_UNIX, SOCK_STREAM);
+      sock.bind(path);
+      const srv = await startUnixServer(() => {}, null, { sock });
+      srv.close();
+      await srv.waitClosed();
+      assert.equal(existsSync(path), false);
+    })
+  ));
+
+test("test_unix_server_cleanup_prevented: cleanupSocket false keeps the file", {
+  skip: windowsLacks("AF_UNIX sockets"),
+}, () =>
+  withDir((dir) =>
+    onLoop(async () => {
+      const path = join(dir, "sock");
+      const srv = await startUnixServer(() => {}, path, { cleanupSocket: false });
+      srv.close();
+      await srv.waitClosed();
+      assert.ok(existsSync(path));
+      const sock = new Socket(AF_UNIX, SOCK_STREAM);
+      const path2 = join(dir, "sock2");
+      sock.bind(path2);
+      const srv2 = await startUnixServer(() => {}, null, { sock, cleanupSocket: false });
+      srv2.close();
+      await srv2.waitClosed();
+      assert.ok(existsSync(path2));
+    })
+  ));
