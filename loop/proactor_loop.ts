@@ -106,6 +106,26 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     return this._removeWatcher(userFd(this, fd), WRITE);
   }
 
+  /** @internal addReader for the loop's own users (readiness-driven transports): unchecked. */
+  _addReader<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void {
+    this._addWatcher(fd, READ, callback as Callback, args, "addReader");
+  }
+
+  /** @internal addWriter for the loop's own users: unchecked. */
+  _addWriter<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void {
+    this._addWatcher(fd, WRITE, callback as Callback, args, "addWriter");
+  }
+
+  /** @internal removeReader for the loop's own users: unchecked. */
+  _removeReader(fd: number): boolean {
+    return this._removeWatcher(fd, READ);
+  }
+
+  /** @internal removeWriter for the loop's own users: unchecked. */
+  _removeWriter(fd: number): boolean {
+    return this._removeWatcher(fd, WRITE);
+  }
+
   /** Watch `fileobj` in direction `dir` with a POLL_ADD operation. */
   private _addWatcher(fileobj: FileLike, dir: number, callback: Callback, args: unknown[], method: string) {
     const fd = fileObjToFd(fileobj);
