@@ -20,7 +20,7 @@
  * name). Python's special hosts "" (any address) and "<broadcast>" (AF_INET) are accepted;
  * host names are not (resolve them with getaddrinfo first).
  */
-import { ValueError } from "../loop/errors.ts";
+import { OverflowError, ValueError } from "../loop/errors.ts";
 import { libc } from "./libc.ts";
 import { osTable } from "./os/current.ts";
 import type { OsTable } from "./os/table.ts";
@@ -295,7 +295,7 @@ function checkPort(port: unknown, what: string): number {
   if (typeof port !== "number" || !Number.isInteger(port)) {
     throw new TypeError(`${what}: port must be an integer, got ${describeValue(port)}`);
   }
-  if (port < 0 || port > 65535) throw new ValueError(`${what}: port must be 0-65535, got ${port}`);
+  if (port < 0 || port > 65535) throw new OverflowError(`${what}: port must be 0-65535, got ${port}`);
   return port;
 }
 

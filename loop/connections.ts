@@ -3,8 +3,8 @@
  * create_server and unix_events' create_unix_connection/create_unix_server), for the selector
  * loop. Every argument is checked where it is first seen, naming it.
  */
-import { lstatSync, unlinkSync } from "node:fs";
-import { getaddrinfo } from "./dns.ts";
+import { lstatSync, statSync, unlinkSync } from "node:fs";
+import { checkPortRange, getaddrinfo } from "./dns.ts";
 import { OSError, ValueError } from "./errors.ts";
 import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
@@ -250,6 +250,8 @@ export async function createConnection<P extends ProtocolLike>(
   options: CreateConnectionOptions = {},
 ): Promise<[Transport, P]> {
   checkFactory(protocolFactory);
+  checkPortRange(port, "createConnection()");
+  if (options.localAddr) checkPortRange(options.localAddr[1], "createConnection() localAddr");
   const tls = clientTls(options, host);
   let sock = options.sock;
   if (host !== null || port !== null) {
@@ -320,6 +322,7 @@ export async function createServer<P extends ProtocolLike>(
   options: CreateServerOptions = {},
 ): Promise<Server> {
   checkFactory(protocolFactory);
+  checkPortRange(port, "createServer()");
   const factory = serverTls(loop, options, protocolFactory);
   const backlog = options.backlog ?? 100;
   if (!Number.isInteger(backlog) || backlog < 0) {
@@ -405,6 +408,30 @@ export async function createUnixConnection<P extends ProtocolLike>(
   return await connectTransport(loop, sock, protocolFactory, tls);
 }
 
+/**
+ * How to remove the socket file `sock` is bound to when its server closes (asyncio 3.13
+ * _stop_serving): only if the file is still the one bound now (same device and inode), not one
+ * another server has bound at that path since. Undefined for an unbound or abstract socket.
+ */
+function socketFileCleanup(sock: Socket): (() => void) | undefined {
+  const path = sock.getsockname();
+  if (typeof path !== "string" || path === "" || path.startsWith("\0")) return undefined;
+  let bound: { dev: number; ino: number };
+  try {
+    bound = statSync(path);
+  } catch {
+    return undefined; // bound through another directory name, or already removed
+  }
+  return () => {
+    try {
+      const now = statSync(path);
+      if (now.dev === bound.dev && now.ino === bound.ino) unlinkSync(path);
+    } catch {
+      // Already removed by someone else.
+    }
+  };
+}
+
 /** asyncio create_unix_server. */
 export async function createUnixServer<P extends ProtocolLike>(
   loop: BaseEventLoop,
@@ -416,7 +443,6 @@ export async function createUnixServer<P extends ProtocolLike>(
   const factory = serverTls(loop, options, protocolFactory);
   const backlog = options.backlog ?? 100;
   let sock = options.sock;
-  let cleanupPath: string | undefined;
   if (path !== null) {
     if (sock !== undefined) throw new ValueError("path and sock can not be specified at the same time");
     if (typeof path !== "string") throw new TypeError("path must be a string");
@@ -438,20 +464,13 @@ export async function createUnixServer<P extends ProtocolLike>(
       }
       throw e;
     }
-    if ((options.cleanupSocket ?? true) && !path.startsWith("\0")) cleanupPath = path;
   } else {
     if (sock === undefined) throw new ValueError("path was not specified, and no sock specified");
     if (sock.family !== AF_UNIX) throw new ValueError(`A UNIX Domain Stream Socket was expected, got ${sock}`);
     checkStreamSocket(sock);
   }
   sock.setBlocking(false);
-  const onClosed = cleanupPath === undefined ? undefined : () => {
-    try {
-      unlinkSync(cleanupPath!);
-    } catch {
-      // Already removed by someone else.
-    }
-  };
+  const onClosed = (options.cleanupSocket ?? true) ? socketFileCleanup(sock) : undefined;
   const server = new Server(loop, [sock], factory, backlog, onClosed);
   if (options.startServing ?? true) server._startServing();
   return server;

@@ -3,7 +3,7 @@
  * create_datagram_endpoint): UDP over IPv4/IPv6 and Unix datagram sockets.
  */
 import { unlinkSync, lstatSync } from "node:fs";
-import { getaddrinfo } from "./dns.ts";
+import { checkPortRange, getaddrinfo } from "./dns.ts";
 import { OSError, ValueError } from "./errors.ts";
 import type { DatagramProtocolLike, ProtocolFactory } from "./protocols.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
@@ -44,6 +44,9 @@ export async function createDatagramEndpoint<P extends DatagramProtocolLike>(
     throw new TypeError("protocolFactory must be a function returning a protocol");
   }
   const { localAddr, remoteAddr, sock: given } = options;
+  for (const [addr, what] of [[localAddr, "localAddr"], [remoteAddr, "remoteAddr"]] as const) {
+    if (Array.isArray(addr)) checkPortRange(addr[1], `createDatagramEndpoint() ${what}`);
+  }
   let sock: Socket;
   let remote: unknown = null;
   if (given !== undefined) {

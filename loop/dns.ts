@@ -57,7 +57,7 @@ import {
   SOCK_RAW, SOCK_STREAM,
 } from "../ffi/socket_constants.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
-import { CancelledError, OSError } from "./errors.ts";
+import { CancelledError, OSError, OverflowError } from "./errors.ts";
 import { task } from "./executor.ts";
 import type { Future } from "./futures.ts";
 
@@ -503,4 +503,16 @@ async function windowsGetnameinfo(
   ]);
   if (!Array.isArray(answer)) throw new gaierror(answer.error, `getnameinfo '${host}'`);
   return answer;
+}
+
+/**
+ * @internal Refuse a port outside 0-65535 (a number, or a string of digits) with OverflowError,
+ * as Python's socket calls do (`connect(): port must be 0-65535.`), before any socket is made.
+ * getaddrinfo itself keeps glibc's answer (the low 16 bits), as Python's does; the loop's
+ * create* methods check first, so that `70000` never becomes port 4464.
+ */
+export function checkPortRange(port: unknown, what: string): void {
+  const n = typeof port === "number" ? port : typeof port === "string" && /^[0-9]+$/.test(port) ? Number(port) : NaN;
+  if (Number.isNaN(n)) return; // a service name, null, or a type getaddrinfo reports itself
+  if (n < 0 || n > 65535) throw new OverflowError(`${what}: port must be 0-65535, got ${String(port)}`);
 }

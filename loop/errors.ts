@@ -34,6 +34,12 @@ export class ValueError extends Error {
   override name = "ValueError";
 }
 
+/** A number too large or small for where it goes, e.g. a port outside 0-65535 (Python's OverflowError). */
+export class OverflowError extends Error {
+  /** The Python class name. */
+  override name = "OverflowError";
+}
+
 /** An operation the loop or platform does not offer (Python's NotImplementedError). */
 export class NotImplementedError extends Error {
   /** The Python class name. */

@@ -13,7 +13,7 @@
  * this loop's transports through _makeSocketTransport, as asyncio's base_events reaches
  * _make_socket_transport.
  */
-import { osError } from "../ffi/libc.ts";
+import { EAGAIN, osError } from "../ffi/libc.ts";
 import { decodeSockaddr, encodeSockaddr, formatAddress, SOCKADDR_STORAGE_SIZE } from "../ffi/sockaddr.ts";
 import { MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../ffi/socket_constants.ts";
 import { POLLIN, POLLOUT } from "../ffi/poll.ts";
@@ -26,8 +26,8 @@ import type { Future } from "./futures.ts";
 import type {
   BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
 } from "./protocols.ts";
-import { fileObjToFd, type FileLike } from "./selector_loop.ts";
-import { type AddressLike, asBytes, type BytesLike, type SockAddr, Socket } from "./socket.ts";
+import { fileObjToFd, type FileLike, userFd } from "./selector_loop.ts";
+import { type AddressLike, asBytes, type BytesLike, lastAddress, type SockAddr, Socket } from "./socket.ts";
 import type { BaseTransport, DatagramTransport, ReadTransport, Transport, WriteTransport } from "./transports/base.ts";
 import {
   connectReadPipeOperations, connectWritePipeOperations, ProactorReadPipeTransport, ProactorWritePipeTransport,
@@ -42,6 +42,11 @@ import type { SocketTransportOptions } from "./transports/selector_socket.ts";
 const READ = 0, WRITE = 1;
 const POLL_EVENTS = [POLLIN, POLLOUT];
 const ECANCELED = 125;
+
+/** A POLL_ADD's completion: an error (the poll could not be armed) or readiness. */
+function pollFailed(res: number): void {
+  if (res < 0) throw osError("poll", -res);
+}
 
 /** A Future settled by one operation's completion (the sock* coroutines). */
 class OperationFuture<T> implements CompletionTarget {
@@ -83,21 +88,41 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
 
   /** Call `callback(...args)` whenever `fd` is readable (asyncio add_reader). */
   addReader<A extends unknown[]>(fd: FileLike, callback: (...args: A) => unknown, ...args: A) {
-    this._addWatcher(fd, READ, callback as Callback, args, "addReader");
+    this._addWatcher(userFd(this, fd), READ, callback as Callback, args, "addReader");
   }
 
   /** Stop watching `fd` for reading; false if it was not watched (asyncio remove_reader). */
   removeReader(fd: FileLike): boolean {
-    return this._removeWatcher(fd, READ);
+    return this._removeWatcher(userFd(this, fd), READ);
   }
 
   /** Call `callback(...args)` whenever `fd` is writable (asyncio add_writer). */
   addWriter<A extends unknown[]>(fd: FileLike, callback: (...args: A) => unknown, ...args: A) {
-    this._addWatcher(fd, WRITE, callback as Callback, args, "addWriter");
+    this._addWatcher(userFd(this, fd), WRITE, callback as Callback, args, "addWriter");
   }
 
   /** Stop watching `fd` for writing; false if it was not watched (asyncio remove_writer). */
   removeWriter(fd: FileLike): boolean {
+    return this._removeWatcher(userFd(this, fd), WRITE);
+  }
+
+  /** @internal addReader for the loop's own users (readiness-driven transports): unchecked. */
+  _addReader<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void {
+    this._addWatcher(fd, READ, callback as Callback, args, "addReader");
+  }
+
+  /** @internal addWriter for the loop's own users: unchecked. */
+  _addWriter<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void {
+    this._addWatcher(fd, WRITE, callback as Callback, args, "addWriter");
+  }
+
+  /** @internal removeReader for the loop's own users: unchecked. */
+  _removeReader(fd: number): boolean {
+    return this._removeWatcher(fd, READ);
+  }
+
+  /** @internal removeWriter for the loop's own users: unchecked. */
+  _removeWriter(fd: number): boolean {
     return this._removeWatcher(fd, WRITE);
   }
 
@@ -252,14 +277,28 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     });
   }
 
-  /** Accept a connection: resolves to [socket, address] (asyncio sock_accept). */
+  /**
+   * Accept a connection: resolves to [socket, address] (asyncio sock_accept). Where the proactor
+   * polls readiness (io_uring), a POLL_ADD for POLLIN and then accept4(2), not an ACCEPT
+   * operation: on Linux 6.18 an ACCEPT submitted while a cancelled one on the same listener was
+   * still in flight was never woken by the next connection (test_sock_client_racing), the
+   * connection waiting in the queue; POLL_ADD waiters are not exclusive and are all woken.
+   */
   async sockAccept(sock: Socket): Promise<[Socket, SockAddr]> {
     const fd = checkSocket(sock, "sockAccept");
-    const flags = SOCK_CLOEXEC | SOCK_NONBLOCK;
-    return this._operation((t) => this._proactor.accept(fd, flags, false, t, 0), (res, addr) => {
-      if (res < 0) throw osError("accept", -res);
-      return [sock._adopt(res), decodeSockaddr(addr!, this._proactor.completionAddressLength)];
-    });
+    if (this._proactor.pollsReadiness === false) {
+      const flags = SOCK_CLOEXEC | SOCK_NONBLOCK;
+      return this._operation((t) => this._proactor.accept(fd, flags, false, t, 0), (res, addr) => {
+        if (res < 0) throw osError("accept", -res);
+        return [sock._adopt(res), decodeSockaddr(addr!, this._proactor.completionAddressLength)];
+      });
+    }
+    for (;;) {
+      const conn = sock._acceptRaw();
+      if (conn >= 0) return [sock._adopt(conn), lastAddress()];
+      if (conn !== -EAGAIN) throw osError("accept", -conn);
+      await this._operation((t) => this._proactor.pollAdd(fd, POLLIN, t, 0), pollFailed);
+    }
   }
 
   /** @internal Listeners are served by accept operations where the proactor cannot poll. */

@@ -10,23 +10,34 @@ import { EVENT_READ, EVENT_WRITE, type Selector } from "./selector.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
 import * as sockOps from "./sock_ops.ts";
 import type { AddressLike, BytesLike, SockAddr, Socket } from "./socket.ts";
+import { ensureFdNoTransport } from "./transport_table.ts";
 import type { Transport } from "./transports/base.ts";
 import { SelectorSocketTransport, type SocketTransportOptions } from "./transports/selector_socket.ts";
 
 /** Something addReader accepts: an fd, or an object with fileno() (a Socket, a file). */
 export type FileLike = number | { fileno(): number };
 
-/** The fd of `fileobj`, validated (asyncio selectors._fileobj_to_fd). */
+/** The fd of `fileobj`, validated: ValueError naming it (asyncio selectors._fileobj_to_fd). */
 export function fileObjToFd(fileobj: FileLike): number {
   let fd: unknown = fileobj;
   if (typeof fileobj === "object" && fileobj !== null && typeof fileobj.fileno === "function") {
     fd = fileobj.fileno();
   } else if (typeof fileobj !== "number") {
-    throw new TypeError(`Invalid file object: ${describe(fileobj)}`);
+    throw new ValueError(`Invalid file object: ${describe(fileobj)}`);
   }
   if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0) {
     throw new ValueError(`Invalid file descriptor: ${String(fd)}`);
   }
+  return fd;
+}
+
+/**
+ * @internal The fd of a user's addReader/addWriter/removeReader/removeWriter argument: ValueError
+ * if it is none, RuntimeError if a live transport owns it (asyncio _ensure_fd_no_transport).
+ */
+export function userFd(loop: object, fileobj: FileLike): number {
+  const fd = fileObjToFd(fileobj);
+  ensureFdNoTransport(loop, fd);
   return fd;
 }
 
@@ -47,27 +58,51 @@ export class SelectorEventLoop extends BaseEventLoop {
 
   /** Call `callback(...args)` whenever `fd` is readable (asyncio add_reader). */
   addReader<A extends unknown[]>(fd: FileLike, callback: (...args: A) => unknown, ...args: A) {
-    this._addWatcher(fd, EVENT_READ, this._readers, callback as Callback, args, "addReader");
+    this._addWatcher(userFd(this, fd), EVENT_READ, this._readers, callback as Callback, args, "addReader");
+  }
+
+  /**
+   * @internal addReader for the loop's own users (asyncio _add_reader): returns the handle, so
+   * that a caller can tell later whether its watcher is still the fd's current one.
+   */
+  _addReader<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): Handle {
+    return this._addWatcher(fd, EVENT_READ, this._readers, callback as Callback, args, "addReader");
+  }
+
+  /** @internal addWriter for the loop's own users (asyncio _add_writer); returns the handle. */
+  _addWriter<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): Handle {
+    return this._addWatcher(fd, EVENT_WRITE, this._writers, callback as Callback, args, "addWriter");
   }
 
   /** Stop watching `fd` for reading; false if it was not watched (asyncio remove_reader). */
   removeReader(fd: FileLike): boolean {
-    return this._removeWatcher(fd, EVENT_READ, this._readers);
+    return this._removeWatcher(userFd(this, fd), EVENT_READ, this._readers);
   }
 
   /** Call `callback(...args)` whenever `fd` is writable (asyncio add_writer). */
   addWriter<A extends unknown[]>(fd: FileLike, callback: (...args: A) => unknown, ...args: A) {
-    this._addWatcher(fd, EVENT_WRITE, this._writers, callback as Callback, args, "addWriter");
+    this._addWatcher(userFd(this, fd), EVENT_WRITE, this._writers, callback as Callback, args, "addWriter");
   }
 
   /** Stop watching `fd` for writing; false if it was not watched (asyncio remove_writer). */
   removeWriter(fd: FileLike): boolean {
+    return this._removeWatcher(userFd(this, fd), EVENT_WRITE, this._writers);
+  }
+
+  /** @internal removeReader for the loop's own users (asyncio _remove_reader): unchecked. */
+  _removeReader(fd: number): boolean {
+    return this._removeWatcher(fd, EVENT_READ, this._readers);
+  }
+
+  /** @internal removeWriter for the loop's own users (asyncio _remove_writer): unchecked. */
+  _removeWriter(fd: number): boolean {
     return this._removeWatcher(fd, EVENT_WRITE, this._writers);
   }
 
   /**
    * Watch `fileobj` for `event` with `callback(...args)`, replacing the fd's earlier handle in
-   * `table`. TypeError for a non-function callback; RuntimeError if the loop is closed.
+   * `table` (which is cancelled). TypeError for a non-function callback; RuntimeError if the
+   * loop is closed.
    */
   private _addWatcher(
     fileobj: FileLike,
@@ -76,7 +111,7 @@ export class SelectorEventLoop extends BaseEventLoop {
     callback: Callback,
     args: unknown[],
     method: string,
-  ): void {
+  ): Handle {
     const fd = fileObjToFd(fileobj);
     this._checkClosed();
     if (typeof callback !== "function") {
@@ -93,6 +128,7 @@ export class SelectorEventLoop extends BaseEventLoop {
     this._interest[fd] = mask | event;
     table[fd]?.cancel();
     table[fd] = handle;
+    return handle;
   }
 
   /** Change an fd's interest; if the kernel forgot it (closed and reused), register it anew. */

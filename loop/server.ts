@@ -1,6 +1,10 @@
 /**
  * Server: listening sockets that accept connections into transports (asyncio.Server and the
  * selector loop's _accept_connection).
+ *
+ * Lifetime as asyncio 3.12.1 has it: the server counts the transports it accepted (each calls
+ * _attach when made and _detach once closed); waitClosed() resolves when the server is closed
+ * and that count is 0, whichever comes last. closeClients()/abortClients() are asyncio 3.13's.
  */
 import { OSError, RuntimeError } from "./errors.ts";
 import type { Future } from "./futures.ts";
@@ -8,6 +12,11 @@ import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
 import type { Socket } from "./socket.ts";
 
+/** What the server needs of a connection it accepted: a way to end it. */
+interface ClientTransport {
+  close(): void;
+  abort(): void;
+}
 
 /** accept(2) failures that mean "out of resources": pause accepting for a while. */
 const RESOURCE_ERRORS = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]);
@@ -22,8 +31,10 @@ export class Server {
   private readonly _backlog: number;
   private readonly _onClosed: (() => void) | undefined;
   private _serving = false;
-  private _activeCount = 0;
-  private _closedWaiters: Future<void>[] = [];
+  /** The open transports of accepted connections. */
+  private readonly _clients = new Set<ClientTransport>();
+  /** Waiting in waitClosed(); null once closed with no connection left (asyncio: _waiters). */
+  private _closedWaiters: Future<void>[] | null = [];
   private _servingForever: Future<void> | undefined;
   /** Listeners served by accept operations (a proactor without readiness): how to stop each. */
   private readonly _acceptStops = new Map<Socket, () => void>();
@@ -43,9 +54,9 @@ export class Server {
     this._onClosed = onClosed;
   }
 
-  /** The listening sockets, or null once closed (asyncio Server.sockets). */
-  get sockets(): Socket[] | null {
-    return this._sockets === null ? null : [...this._sockets];
+  /** The listening sockets; empty once closed (asyncio Server.sockets). */
+  get sockets(): Socket[] {
+    return this._sockets === null ? [] : [...this._sockets];
   }
 
   /** The loop the server runs on (asyncio get_loop). */
@@ -77,15 +88,19 @@ export class Server {
     this._servingForever = this._loop.createFuture<void>();
     try {
       await this._servingForever;
-    } finally {
+    } catch (e) {
+      // Cancelled: stop listening and wait for the connections to end, then pass it on.
       this.close();
+      await this.waitClosed();
+      throw e;
+    } finally {
       this._servingForever = undefined;
     }
   }
 
   /**
-   * Stop listening: close the listening sockets and set `sockets` to null. Connections already
-   * accepted stay open (asyncio Server.close).
+   * Stop listening: close the listening sockets; `sockets` becomes empty. Connections already
+   * accepted stay open (asyncio Server.close): see closeClients()/abortClients().
    */
   close(): void {
     const sockets = this._sockets;
@@ -100,32 +115,53 @@ export class Server {
     this._acceptStops.clear();
     this._serving = false;
     this._onClosed?.();
-    this._servingForever?.cancel();
-    for (const w of this._closedWaiters) if (!w.done()) w.setResult();
-    this._closedWaiters = [];
+    const forever = this._servingForever;
+    if (forever !== undefined && !forever.done()) forever.cancel();
+    if (this._clients.size === 0) this._wakeup();
   }
 
-  /** Resolve once close() has completed (asyncio wait_closed). */
+  /** Close every accepted connection, after its buffered data is sent (asyncio 3.13 close_clients). */
+  closeClients(): void {
+    for (const t of [...this._clients]) t.close();
+  }
+
+  /** Abort every accepted connection, dropping buffered data (asyncio 3.13 abort_clients). */
+  abortClients(): void {
+    for (const t of [...this._clients]) t.abort();
+  }
+
+  /**
+   * Resolve once the server is closed and every connection it accepted has ended, in either
+   * order (asyncio 3.12.1 wait_closed): at once if both are already so.
+   */
   async waitClosed(): Promise<void> {
-    if (this._sockets === null) return;
+    if (this._closedWaiters === null) return;
     const waiter = this._loop.createFuture<void>();
     this._closedWaiters.push(waiter);
     await waiter;
   }
 
-  /** @internal */
-  _attach(_transport: unknown): void {
-    this._activeCount++;
+  /** Closed and no connection left: release every waitClosed(), now and later. */
+  private _wakeup(): void {
+    const waiters = this._closedWaiters;
+    this._closedWaiters = null;
+    for (const w of waiters ?? []) if (!w.done()) w.setResult();
   }
 
-  /** @internal */
-  _detach(_transport: unknown): void {
-    this._activeCount--;
+  /** @internal A transport of an accepted connection was made. */
+  _attach(transport: ClientTransport): void {
+    this._clients.add(transport);
+  }
+
+  /** @internal That transport has closed its socket. */
+  _detach(transport: ClientTransport): void {
+    if (!this._clients.delete(transport)) return;
+    if (this._clients.size === 0 && this._sockets === null) this._wakeup();
   }
 
   /** How many accepted connections are still open. */
   get activeConnections(): number {
-    return this._activeCount;
+    return this._clients.size;
   }
 
   /** @internal */

@@ -9,8 +9,8 @@
  * blocking behind the Socket's back still cannot stall the loop there. A would-block result
  * travels as a value, not an exception: the retry path builds no Error.
  *
- * Not checked, unlike asyncio: that no transport owns the fd (the loop has no transport table
- * yet).
+ * A call's watcher is removed when it ends only if it is still the fd's current one: a
+ * cancelled call ends after the next call on the same fd has put its own watcher there.
  */
 import { EAGAIN, EALREADY, EINPROGRESS, EINTR, osError } from "../ffi/libc.ts";
 import { formatAddress, isIpAddress, type AddressLike, type SockAddr } from "../ffi/sockaddr.ts";
@@ -26,24 +26,34 @@ type Attempt<T> = () => T | typeof WOULD_BLOCK;
 
 const READ = 0, WRITE = 1;
 
-/** Run `attempt` now, and again on each readiness of `fd` until it returns something else. */
+/**
+ * Run `attempt` now (unless `waitFirst`), and again on each readiness of `fd` until it returns
+ * something else.
+ */
 async function untilDone<T>(
   loop: SelectorEventLoop,
   fd: number,
   direction: typeof READ | typeof WRITE,
   attempt: Attempt<T>,
+  waitFirst = false,
 ): Promise<T> {
-  const first = attempt();
-  if (first !== WOULD_BLOCK) return first;
+  if (!waitFirst) {
+    const first = attempt();
+    if (first !== WOULD_BLOCK) return first;
+  }
   const fut = loop.createFuture<T>();
-  if (direction === READ) loop.addReader(fd, retry, fut, attempt);
-  else loop.addWriter(fd, retry, fut, attempt);
+  const handle = direction === READ
+    ? loop._addReader(fd, retry, fut, attempt)
+    : loop._addWriter(fd, retry, fut, attempt);
   try {
     return await fut;
   } finally {
-    // Done, failed or cancelled: no watcher may outlive the call.
-    if (direction === READ) loop.removeReader(fd);
-    else loop.removeWriter(fd);
+    // Done, failed or cancelled: no watcher may outlive the call. But a newer call on this fd
+    // may have replaced ours meanwhile (which cancelled our handle): its watcher stays.
+    if (!handle._cancelled) {
+      if (direction === READ) loop._removeReader(fd);
+      else loop._removeWriter(fd);
+    }
   }
 }
 
@@ -203,7 +213,9 @@ export async function sockConnect(loop: SelectorEventLoop, sock: Socket, address
   if (errno !== EINPROGRESS && errno !== EAGAIN && errno !== EINTR) {
     throw osError(`connect to ${formatAddress(address)}`, errno);
   }
-  await untilDone(loop, fd, WRITE, () => connectResult(sock, address));
+  // SO_ERROR is meaningful only once the socket turns writable: read earlier, it says 0 while
+  // the handshake is still under way (and would consume an error about to be set).
+  await untilDone(loop, fd, WRITE, () => connectResult(sock, address), true);
 }
 
 function connectResult(sock: Socket, address: AddressLike): undefined | typeof WOULD_BLOCK {

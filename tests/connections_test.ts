@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
-  AF_INET, OSError, type SelectorEventLoop, sleep, socketpair, type Transport,
+  AF_INET, OSError, type SelectorEventLoop, sleep, SOCK_NONBLOCK, SOCK_STREAM, Socket, socketpair,
+  type Transport,
   ValueError,
 } from "../mod.ts";
 import {
@@ -303,7 +304,7 @@ test("writing after close() is dropped without an error", () =>
     server.close();
   }));
 
-test("Server: close() stops listening but keeps accepted connections; sockets becomes null", () =>
+test("Server: close() stops listening but keeps accepted connections; sockets becomes empty", () =>
   withLoop(async (loop) => {
     const server = await loop.createServer(() => new EchoProtocol(), "127.0.0.1", 0);
     assert.equal(server.isServing(), true);
@@ -315,17 +316,18 @@ test("Server: close() stops listening but keeps accepted connections; sockets be
     await loop.runUntilComplete(async () => {
       while (server.activeConnections === 0) await new Promise((r) => setTimeout(r, 1));
     });
-    const closed = server.waitClosed();
+    const closed = loop.createTask(() => server.waitClosed());
     server.close();
-    await loop.runUntilComplete(closed);
-    assert.equal(server.sockets, null);
+    assert.deepEqual(server.sockets, []);
     assert.equal(server.isServing(), false);
     t.write(new TextEncoder().encode("still echoed"));
     await loop.runUntilComplete(async () => {
       while (p.size < 12) await new Promise((r) => setTimeout(r, 1));
     });
+    assert.equal(closed.done(), false, "waitClosed() waits for the accepted connection");
     t.close();
     await loop.runUntilComplete(p.done);
+    await loop.runUntilComplete(closed);
     await assert.rejects(
       loop.runUntilComplete(loop.createConnection(() => new Collector(loop), "127.0.0.1", port)),
       (e: unknown) => e instanceof OSError && e.code === "ECONNREFUSED",
@@ -415,4 +417,26 @@ test("10,000 connections opened and closed leak no fd", () =>
     // Windows: compare handle sets, not counts (helpers.ts handlesLeftSince): no handle the
     // test opened is left, and the listener is gone.
     assert.deepEqual(await handlesLeftSince(handlesBefore, listener), []);
+  }));
+
+test("sockname and peername are recorded when the transport is made, not asked later (issue 15 #6)", () =>
+  withLoop(async (loop) => {
+    const srv = new Socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
+    srv.bind(["127.0.0.1", 0]);
+    srv.listen(1);
+    try {
+      const [t, p] = await loop.runUntilComplete(
+        loop.createConnection(() => new Collector(loop), "127.0.0.1", portOf({ sockets: [srv] })),
+      );
+      const [peer] = await loop.runUntilComplete(loop.sockAccept(srv));
+      peer.send(new TextEncoder().encode("x"));
+      peer.close(); // the peer sends, closes: our transport follows and closes its socket
+      await loop.runUntilComplete(p.done);
+      assert.deepEqual(t.getExtraInfo("peername"), srv.getsockname());
+      const sockname = t.getExtraInfo("sockname") as [string, number];
+      assert.equal(sockname[0], "127.0.0.1");
+      assert.ok(sockname[1] > 0);
+    } finally {
+      srv.close();
+    }
   }));

@@ -78,15 +78,18 @@ test("adding a second reader replaces (and cancels) the first", () =>
     }
   }));
 
-test("bad fds: negative/non-integer → ValueError, no fileno → TypeError, closed → OSError EBADF", () =>
+test("bad fds: negative/non-integer → ValueError, not a file object → ValueError, closed → OSError EBADF", () =>
   withLoop(async (loop) => {
     const noop = () => {};
     assert.throws(() => loop.addReader(-1, noop), ValueError);
     assert.throws(() => loop.addReader(1.5, noop), /Invalid file descriptor: 1.5/);
     // deno-lint-ignore no-explicit-any
     assert.throws(() => loop.addReader({} as any, noop), /Invalid file object/);
+    // asyncio: ValueError("Invalid file object: 'x'") (selectors._fileobj_to_fd).
     // deno-lint-ignore no-explicit-any
-    assert.throws(() => loop.addWriter("3" as any, noop), TypeError);
+    assert.throws(() => loop.addReader("x" as any, noop), (e) => e instanceof ValueError && /Invalid file object: "x"/.test(e.message));
+    // deno-lint-ignore no-explicit-any
+    assert.throws(() => loop.addWriter("3" as any, noop), ValueError);
     assert.throws(() => loop.removeReader(-5), ValueError);
     const [a, b] = socketpair();
     const fd = a.fileno();
@@ -193,3 +196,35 @@ test("removeReader on a closed loop returns false; addReader raises RuntimeError
     b.close();
   }
 });
+
+test("test_add_reader_or_writer_transport_fd: a live transport's fd is refused with RuntimeError; once it closed, allowed", () =>
+  withLoop(async (loop) => {
+    const [rsock, wsock] = socketpair();
+    try {
+      const [tr] = await loop.runUntilComplete(loop.createConnection(() => ({}), null, null, { sock: rsock }));
+      const used = (e: unknown) => e instanceof RuntimeError && /File descriptor \d+ is used by transport/.test(e.message);
+      const cb = () => {};
+      const fd = rsock.fileno();
+      assert.throws(() => loop.addReader(rsock, cb), used);
+      assert.throws(() => loop.addReader(fd, cb), used);
+      assert.throws(() => loop.removeReader(rsock), used);
+      assert.throws(() => loop.removeReader(fd), used);
+      assert.throws(() => loop.addWriter(rsock, cb), used);
+      assert.throws(() => loop.addWriter(fd, cb), used);
+      assert.throws(() => loop.removeWriter(rsock), used);
+      assert.throws(() => loop.removeWriter(fd), used);
+      // The transport still works: its own watcher was not replaced.
+      let got = "";
+      tr.setProtocol({ dataReceived: (d: Uint8Array) => (got += new TextDecoder().decode(d)) });
+      wsock.send(enc.encode("still mine"));
+      await loop.runUntilComplete(async () => {
+        for (let i = 0; i < 500 && got === ""; i++) await new Promise<void>((r) => loop.callLater(0.002, () => r()));
+      });
+      assert.equal(got, "still mine");
+      tr.close();
+      // Closing: the fd is no longer the transport's to guard.
+      assert.equal(loop.removeReader(fd), false);
+    } finally {
+      wsock.close();
+    }
+  }));

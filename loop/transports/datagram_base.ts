@@ -5,7 +5,9 @@
  * socket is closed. Subclasses supply receiving, sending and the forced close.
  */
 import type { BaseEventLoop } from "../base_loop.ts";
+import { checkPortRange } from "../dns.ts";
 import { ValueError } from "../errors.ts";
+import { registerTransport, unregisterTransport } from "../transport_table.ts";
 import type { Future } from "../futures.ts";
 import type { DatagramProtocolLike } from "../protocols.ts";
 import type { BytesLike, Socket } from "../socket.ts";
@@ -39,6 +41,7 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
     this._protocol = protocol;
     this._address = address;
     this._extra = { socket: sock };
+    registerTransport(loop, sock.fileno(), this);
     loop.callSoon(() => {
       try {
         this._protocol.connectionMade?.(this);
@@ -96,9 +99,11 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
 
   /**
    * @internal sendto()'s address rules: a connected endpoint takes no other address (ValueError),
-   * an unconnected one needs one.
+   * an unconnected one needs one; a port outside 0-65535 is the caller's OverflowError (asyncio
+   * would fail the endpoint with it).
    */
   protected _checkSendAddress(addr: unknown): void {
+    if (Array.isArray(addr)) checkPortRange(addr[1], "sendto()");
     if (this._address !== null && addr !== undefined && addr !== null &&
       JSON.stringify(addr) !== JSON.stringify(this._address)) {
       throw new ValueError(`Invalid address: must be undefined or ${JSON.stringify(this._address)}`);
@@ -125,6 +130,7 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
       this._protocol.connectionLost?.(exc);
     } finally {
       this._beforeSocketClose();
+      unregisterTransport(this._loop, this._sock.fileno(), this);
       this._sock.close();
     }
   }

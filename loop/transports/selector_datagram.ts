@@ -33,7 +33,7 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
 
   /** @internal */
   protected _startReceiving(): void {
-    if (!this._closing) this._loop.addReader(this._sock, this._onReadable);
+    if (!this._closing) this._loop._addReader(this._sock.fileno(), this._onReadable);
   }
 
   /**
@@ -59,7 +59,7 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
           return;
         }
       }
-      this._loop.addWriter(this._sock, this._onWritable);
+      this._loop._addWriter(this._sock.fileno(), this._onWritable);
     }
     this._queue.push([bytes.slice(), addr]);
     this._queuedBytes += bytes.byteLength;
@@ -88,7 +88,7 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
     }
     this._maybeResumeProtocol();
     if (this._queue.length > 0) return;
-    this._loop.removeWriter(this._sock);
+    this._loop._removeWriter(this._sock.fileno());
     if (this._closing) this._callConnectionLost(null);
   }
 
@@ -114,7 +114,7 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
   close(): void {
     if (this._closing) return;
     this._closing = true;
-    this._loop.removeReader(this._sock);
+    this._loop._removeReader(this._sock.fileno());
     if (this._queue.length === 0) {
       this._connLost++;
       this._loop.callSoon(() => this._callConnectionLost(null));
@@ -127,11 +127,11 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
     if (this._queue.length > 0) {
       this._queue = [];
       this._queuedBytes = 0;
-      this._loop.removeWriter(this._sock);
+      this._loop._removeWriter(this._sock.fileno());
     }
     if (!this._closing) {
       this._closing = true;
-      this._loop.removeReader(this._sock);
+      this._loop._removeReader(this._sock.fileno());
     }
     this._connLost++;
     this._loop.callSoon(() => this._callConnectionLost(exc));

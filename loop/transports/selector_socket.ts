@@ -49,17 +49,17 @@ export class SelectorSocketTransport extends SocketTransport {
 
   /** @internal */
   _startReading(): void {
-    if (!this._closing && !this._paused) this._loop.addReader(this._fd, this._onReadable);
+    if (!this._closing && !this._paused) this._loop._addReader(this._fd, this._onReadable);
   }
 
   /** @internal */
   protected _readingResumed(): void {
-    this._loop.addReader(this._fd, this._onReadable);
+    this._loop._addReader(this._fd, this._onReadable);
   }
 
   /** @internal */
   protected _stopReading(): void {
-    this._loop.removeReader(this._fd);
+    this._loop._removeReader(this._fd);
   }
 
   private _readReady(): void {
@@ -133,18 +133,18 @@ export class SelectorSocketTransport extends SocketTransport {
 
   /** @internal */
   protected override _watchWritable(): void {
-    this._loop.addWriter(this._fd, this._onWritable);
+    this._loop._addWriter(this._fd, this._onWritable);
   }
 
   /** @internal */
   protected _stopWriting(): void {
-    this._loop.removeWriter(this._fd);
+    this._loop._removeWriter(this._fd);
   }
 
   private _writeReady(): void {
     if (this._connLost) return;
     if (!this._flushWriteQueue() || this._writeSize > 0) return;
-    this._loop.removeWriter(this._fd);
+    this._loop._removeWriter(this._fd);
     if (this._closing) this._callConnectionLost(null);
     else if (this._eof) this._shutdownWrite();
   }

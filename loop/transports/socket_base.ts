@@ -16,6 +16,7 @@ import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
 import type { Socket } from "../socket.ts";
 import type { Transport } from "./base.ts";
 import { StreamTransport } from "./stream_base.ts";
+import { registerTransport, unregisterTransport } from "../transport_table.ts";
 
 const SHUT_WR = 1;
 
@@ -27,8 +28,8 @@ const connectionErrors = new Set([
 
 /** Something that can be told a connection it served has ended (the Server). */
 export interface ConnectionOwner {
-  _attach(transport: unknown): void;
-  _detach(transport: unknown): void;
+  _attach(transport: Transport): void;
+  _detach(transport: Transport): void;
 }
 
 /** Options for making a socket transport. */
@@ -38,6 +39,31 @@ export interface SocketTransportOptions {
   /** Extra values for getExtraInfo(). */
   extra?: Record<string, unknown>;
   server?: ConnectionOwner;
+}
+
+/**
+ * The extra info of a socket transport: `extra`, and the socket's own sockname and peername,
+ * read now, as asyncio does when it makes the transport: a peer that closes at once leaves a
+ * socket that can no longer say (ENOTCONN), and the transport may have closed it by the time
+ * someone asks. Either is undefined if the socket cannot tell.
+ */
+function socketExtra(sock: Socket, extra: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = { socket: sock, ...extra };
+  if (out.sockname === undefined) {
+    try {
+      out.sockname = sock.getsockname();
+    } catch {
+      // Not bound: nothing to record.
+    }
+  }
+  if (out.peername === undefined) {
+    try {
+      out.peername = sock.getpeername();
+    } catch {
+      // Already disconnected (ENOTCONN).
+    }
+  }
+  return out;
 }
 
 /** A Protocol or a BufferedProtocol: which one is decided by setProtocol(). */
@@ -61,8 +87,9 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
     protocol: ProtocolLike | BufferedProtocolLike,
     options: SocketTransportOptions,
   ) {
-    super(loop, sock.fileno(), protocol, { socket: sock, ...options.extra }, options.waiter);
+    super(loop, sock.fileno(), protocol, socketExtra(sock, options.extra), options.waiter);
     this._sock = sock;
+    registerTransport(loop, this._fd, this);
     this._server = options.server;
     this._server?._attach(this);
     // As asyncio: small writes leave at once instead of waiting for Nagle's algorithm.
@@ -84,16 +111,6 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
   /** @internal */
   _startIo(): void {
     this._startReading();
-  }
-
-  /** @internal "sockname" and "peername", asked of the socket once and kept. */
-  protected override _lookupExtraInfo(name: string): unknown {
-    if (name !== "sockname" && name !== "peername") return undefined;
-    try {
-      return name === "sockname" ? this._sock.getsockname() : this._sock.getpeername();
-    } catch {
-      return undefined;
-    }
   }
 
   /** Replace the protocol (asyncio set_protocol); a BufferedProtocol is read into its buffer. */
@@ -191,6 +208,7 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
 
   /** @internal Close the socket, then tell the server this connection is gone. */
   protected _release(): void {
+    unregisterTransport(this._loop, this._fd, this);
     this._sock.close();
     const server = this._server;
     this._server = undefined;

@@ -78,23 +78,15 @@ export abstract class StreamTransport extends FlowControl {
   protected abstract _writeFailed(errno: number): void;
   /** @internal True for errors that only mean the peer went away: not logged, only reported. */
   protected abstract _isPeerError(exc: unknown): boolean;
-  /** @internal Information only the fd can tell (e.g. "sockname"), or undefined. */
-  protected _lookupExtraInfo(_name: string): unknown {
-    return undefined;
-  }
-
   // ---- BaseTransport -------------------------------------------------------------------------
 
   /**
-   * Optional information about the connection (asyncio get_extra_info): what the creator gave,
-   * then what the fd can tell; `defaultValue` when unknown.
+   * Optional information about the connection (asyncio get_extra_info), recorded when the
+   * transport was made; `defaultValue` when unknown.
    */
   getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
-    if (name in this._extra && this._extra[name] !== undefined) return this._extra[name];
-    const value = this._lookupExtraInfo(name);
-    if (value === undefined) return defaultValue;
-    this._extra[name] = value;
-    return value;
+    const value = this._extra[name];
+    return value === undefined ? defaultValue : value;
   }
 
   /** True once the transport is closing or closed (asyncio is_closing). */
