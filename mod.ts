@@ -32,7 +32,8 @@ export {
 } from "./loop/coroutines.ts";
 export {
   BaseExceptionGroup, BrokenBarrierError, CancelledError, ExceptionGroup, InvalidStateError,
-  NotImplementedError, OSError, QueueEmpty, QueueFull, RuntimeError, TimeoutError, ValueError,
+  NotImplementedError, OSError, OverflowError, QueueEmpty, QueueFull, RuntimeError, TimeoutError,
+  ValueError,
 } from "./loop/errors.ts";
 export {
   ALL_COMPLETED, asCompleted, type AsCompleted, type AsCompletedOptions, createTask,
