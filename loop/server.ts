@@ -10,7 +10,7 @@ import { OSError, RuntimeError } from "./errors.ts";
 import type { Future } from "./futures.ts";
 import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
-import type { Socket } from "./socket.ts";
+import { SHUT_RDWR, type Socket } from "./socket.ts";
 
 /** What the server needs of a connection it accepted: a way to end it. */
 interface ClientTransport {
@@ -110,6 +110,7 @@ export class Server {
       const stop = this._acceptStops.get(sock);
       if (stop !== undefined) stop();
       else if (this._serving) this._loop.removeReader(sock);
+      stopListening(sock);
       sock.close();
     }
     this._acceptStops.clear();
@@ -238,4 +239,20 @@ function acceptReady(server: Server, listener: Socket): void {
 
 function resumeAccepting(server: Server, listener: Socket): void {
   server._resumeAccepting(listener);
+}
+
+/**
+ * End `listener`'s listen at once. close() alone may not: an operation in flight (an io_uring
+ * POLL_ADD or ACCEPT, until the kernel processes its cancel) holds the socket open, and it goes
+ * on accepting connections meanwhile. shutdown(2) of a listening socket disconnects it
+ * (Linux net/ipv4/af_inet.c inet_shutdown: TCP_LISTEN goes through disconnect; AF_UNIX refuses
+ * connects to a listener shut for reading). Where it fails (not listening, or Winsock's
+ * WSAENOTCONN) close() is all there is to do.
+ */
+function stopListening(listener: Socket): void {
+  try {
+    listener.shutdown(SHUT_RDWR);
+  } catch (e) {
+    if (!(e instanceof OSError)) throw e; // nothing to end: see above
+  }
 }
