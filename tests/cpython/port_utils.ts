@@ -4,7 +4,7 @@
  * a condition, collecting garbage-reported exceptions), on top of tests/helpers.ts.
  */
 import { collectGarbage } from "../../ffi/runtime.ts";
-import { type ExceptionContext, type SelectorEventLoop, sleep } from "../../mod.ts";
+import { type ExceptionContext, type Future, type SelectorEventLoop, sleep } from "../../mod.ts";
 import { captureExceptions } from "../helpers.ts";
 
 /**
@@ -59,4 +59,16 @@ export function b(s: string): Uint8Array {
 /** `bytes` decoded as UTF-8. */
 export function str(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes);
+}
+
+/**
+ * Wait until `fut` is done without retrieving its outcome: what `await asyncio.wait([fut])`
+ * does in the CPython cases that only need the task finished.
+ */
+export function waitDone(fut: Future<unknown>): Future<void> {
+  const done = fut.getLoop().createFuture<void>();
+  fut.addDoneCallback(() => {
+    if (!done.done()) done.setResult();
+  });
+  return done;
 }
