@@ -157,7 +157,7 @@ test("BaseFutureTests.test_yield_from_twice", () =>
     assert.deepEqual(steps, ["A", ["B", 42], ["C", 42]]);
   }));
 
-test("BaseFutureTests.test_future_repr", { skip: knownDefect("15") }, () =>
+test("BaseFutureTests.test_future_repr", { skip: knownDefect("15.15") }, () =>
   withLoop((loop) => {
     // The debug-mode "created at file:line" and the "cb=[...]" parts are Python-only (source
     // tracebacks and function source positions); the state parts are ported.

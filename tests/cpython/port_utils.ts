@@ -8,11 +8,13 @@ import { type ExceptionContext, type Future, type SelectorEventLoop, sleep } fro
 import { captureExceptions } from "../helpers.ts";
 
 /**
- * Run the loop briefly: a task that returns at once, and its done-callback that stops the
- * loop, as CPython's test_utils.run_briefly (callbacks queued now run, and what they queue).
+ * Run the loop briefly, as CPython's test_utils.run_briefly: a task that yields once, then its
+ * done-callback stops the loop (callbacks queued now run, and what they queue).
  */
 export function runBriefly(loop: SelectorEventLoop): Promise<void> {
-  return loop.runUntilComplete(async () => {});
+  return loop.runUntilComplete(async () => {
+    await sleep(0);
+  });
 }
 
 /** Run the loop until `cond()` is true, failing after `timeout` seconds (test_utils.run_until). */
