@@ -3,9 +3,17 @@
  * subprocesses and TLS: what CPython's test_utils offers those tests (run_briefly, waiting for
  * a condition, collecting garbage-reported exceptions), on top of tests/helpers.ts.
  */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
 import { collectGarbage } from "../../ffi/runtime.ts";
-import { type ExceptionContext, type Future, type SelectorEventLoop, sleep } from "../../mod.ts";
+import {
+  CERT_NONE, type ExceptionContext, type Future, type SelectorEventLoop, sleep, SSLContext,
+} from "../../mod.ts";
 import { captureExceptions } from "../helpers.ts";
+import { PYTHON } from "../net_helpers.ts";
 
 /**
  * Run the loop briefly, as CPython's test_utils.run_briefly: a task that yields once, then its
@@ -73,4 +81,123 @@ export function waitDone(fut: Future<unknown>): Future<void> {
     if (!done.done()) done.setResult();
   });
   return done;
+}
+
+// ---- Certificates (CPython's test_utils ONLYCERT/ONLYKEY and dummy_ssl_context) ---------------
+
+let certDir: string | undefined;
+
+/**
+ * A self-signed certificate for localhost/127.0.0.1 and its key, made once per process by the
+ * openssl CLI in a temp dir (removed at exit): [certFile, keyFile].
+ */
+export function selfSignedCert(): [string, string] {
+  if (certDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "aioloop-cpython-tls-"));
+    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+    execFileSync("openssl", [
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+      "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "30",
+      "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    ], { stdio: ["ignore", "ignore", "pipe"] });
+    certDir = dir;
+  }
+  return [join(certDir, "cert.pem"), join(certDir, "key.pem")];
+}
+
+/** A server context with selfSignedCert() (CPython's test_utils.simple_server_sslcontext). */
+export function serverSslContext(): SSLContext {
+  const ctx = new SSLContext("server");
+  ctx.loadCertChain(...selfSignedCert());
+  return ctx;
+}
+
+/** A client context that checks nothing (CPython's test_utils.dummy_ssl_context). */
+export function dummySslContext(): SSLContext {
+  const ctx = new SSLContext("client");
+  ctx.checkHostname = false;
+  ctx.verifyMode = CERT_NONE;
+  return ctx;
+}
+
+// ---- An HTTP peer in another process (CPython's test_utils.run_test_server) -------------------
+
+// As CPython's SSLWSGIServer, a TLS connection is closed without close_notify (no unwrap()).
+const HTTP_PEER = String.raw`
+import socket, ssl, sys, threading
+kind, cert, key = sys.argv[1], sys.argv[2], sys.argv[3]
+if kind.startswith("unix:"):
+    srv = socket.socket(socket.AF_UNIX); srv.bind(kind[5:]); addr = kind[5:]
+else:
+    srv = socket.socket(); srv.bind(("127.0.0.1", 0)); addr = srv.getsockname()[1]
+srv.listen(16)
+ctx = None
+if cert != "-":
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(cert, key)
+def serve(conn):
+    try:
+        if ctx: conn = ctx.wrap_socket(conn, server_side=True)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk: return
+            data += chunk
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\nTest message")
+    except Exception:
+        pass
+    finally:
+        conn.close()
+def accept():
+    while True:
+        c, _ = srv.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+threading.Thread(target=accept, daemon=True).start()
+print("READY", addr, flush=True)
+sys.stdin.read()
+`;
+
+/** A running HTTP peer: its address for openConnection / openUnixConnection, and stop(). */
+export interface HttpPeer {
+  host: string;
+  port: number;
+  /** The Unix socket path, for a Unix peer. */
+  path: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start a Python HTTP/1.0 server in a child process answering every request with "Test
+ * message", over TCP on 127.0.0.1 or on the Unix socket `unixPath`, with TLS if `tls`.
+ */
+export function startHttpPeer(options: { unixPath?: string; tls?: boolean } = {}): Promise<HttpPeer> {
+  const [cert, key] = options.tls ? selfSignedCert() : ["-", "-"];
+  const kind = options.unixPath ? `unix:${options.unixPath}` : "tcp";
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, ["-c", HTTP_PEER, kind, cert, key], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const m = /READY (\S+)/.exec(out);
+      if (!m) return;
+      resolve({
+        host: "127.0.0.1",
+        port: options.unixPath ? 0 : Number(m[1]),
+        path: options.unixPath ?? "",
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            child.on("exit", () => done());
+            child.stdin!.end();
+          }),
+      });
+    });
+    child.on("exit", (code) => reject(new Error(`HTTP peer exited early (${code})`)));
+  });
+}
+
+/** A fresh path for a Unix socket in the temp dir. */
+export function unixSocketPath(): string {
+  return join(tmpdir(), `aioloop-cpy-${process.pid}-${Math.random().toString(36).slice(2)}.sock`);
 }
