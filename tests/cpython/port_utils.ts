@@ -201,3 +201,104 @@ export function startHttpPeer(options: { unixPath?: string; tls?: boolean } = {}
 export function unixSocketPath(): string {
   return join(tmpdir(), `aioloop-cpy-${process.pid}-${Math.random().toString(36).slice(2)}.sock`);
 }
+
+// ---- Blocking Python peers (CPython test_ssl's TestThreadedServer / tcp_server) ---------------
+
+const PY_SERVER = String.raw`
+import socket, ssl, sys, threading, time
+CERT, KEY, BACKLOG, CLIENTS = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+def server_ctx():
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain(CERT, KEY); return c
+def recv_all(sock, n):
+    buf = b""
+    while len(buf) < n:
+        data = sock.recv(n - len(buf))
+        if not data: break
+        buf += data
+    return buf
+def expect(cond, what):
+    if not cond: raise AssertionError(what)
+def say(*words):
+    print(*words, flush=True)
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(BACKLOG)
+exec(sys.argv[5])
+def run(conn):
+    conn.settimeout(60)
+    try:
+        serve(conn)
+        say("SERVED")
+    except Exception as e:
+        say("ERROR", type(e).__name__, str(e).replace("\n", " "))
+    finally:
+        conn.close()
+def accept():
+    threads = []
+    for _ in range(CLIENTS):
+        c, _ = srv.accept()
+        t = threading.Thread(target=run, args=(c,), daemon=True); t.start(); threads.append(t)
+    for t in threads: t.join()
+    say("DONE")
+threading.Thread(target=accept, daemon=True).start()
+say("READY", srv.getsockname()[1])
+sys.stdin.read()
+`;
+
+/** A Python server in a child process: its port, what it printed, and stop(). */
+export interface PyServer {
+  port: number;
+  /** Lines printed so far: "SERVED" per connection served, "ERROR <type> <msg>", "DONE". */
+  lines(): string[];
+  /** Resolves once a line matching `re` was printed (rejects after `timeout` seconds). */
+  waitFor(re: RegExp, timeout?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start a blocking Python TCP server on 127.0.0.1 serving `clients` connections, each in its
+ * own thread, with `serve(sock)` defined by `code` (which may use server_ctx(), recv_all(),
+ * expect() and say(); CERT/KEY are selfSignedCert()).
+ */
+export function startPyServer(
+  code: string,
+  options: { clients?: number; backlog?: number } = {},
+): Promise<PyServer> {
+  const [cert, key] = selfSignedCert();
+  const args = [cert, key, String(options.backlog ?? 1), String(options.clients ?? 1), code];
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, ["-c", PY_SERVER, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+    let out = "";
+    const waiters: (() => void)[] = [];
+    child.stdout!.on("data", (d) => {
+      out += d;
+      for (const w of waiters.splice(0)) w();
+      const m = /READY (\d+)/.exec(out);
+      if (!m) return;
+      const lines = () => out.split("\n").filter((l) => l !== "" && !l.startsWith("READY"));
+      resolve({
+        port: Number(m[1]),
+        lines,
+        waitFor: (re, timeout = 30) =>
+          new Promise((ok, fail) => {
+            const end = Date.now() + timeout * 1000;
+            const check = () => {
+              const hit = lines().find((l) => re.test(l));
+              if (hit !== undefined) return ok(hit);
+              if (Date.now() > end || child.exitCode !== null) {
+                return fail(new Error(`no line ${re} from the Python server: ${lines()}`));
+              }
+              waiters.push(check);
+              setTimeout(check, 50);
+            };
+            check();
+          }),
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            child.on("exit", () => done());
+            child.stdin!.end();
+          }),
+      });
+    });
+    child.on("exit", (code) => reject(new Error(`Python server exited early (${code}): ${out}`)));
+  });
+}
