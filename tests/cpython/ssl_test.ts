@@ -85,7 +85,7 @@ print("ERRORS", errors, flush=True)
         family: AF_INET, ssl: serverSslContext(), sslHandshakeTimeout: SHORT_TIMEOUT,
       });
       try {
-        const port = (srv.sockets[0].getsockname() as [string, number])[1];
+        const port = (srv.sockets![0].getsockname() as [string, number])[1];
         const out = await waitFor(runPython(clientCode(port)), 300);
         assert.match(out, /ERRORS \[\]/);
       } finally {
@@ -264,27 +264,24 @@ test("TestSSL.test_ssl_connect_accepted_socket", { skip: knownDefect("15.10") },
     const port = (listener.getsockname() as [string, number])[1];
     const message = b("test\n");
     await loop.runUntilComplete(async () => {
-      const accepting = loop.sockAccept(listener);
-      const [reader, writer] = await Promise.all([
-        openConnection("127.0.0.1", port, { ssl: dummySslContext(), serverHostname: "" }),
-        (async () => {
-          const [conn] = await accepting;
-          const done = loop.createFuture<Uint8Array>();
-          class Echo extends Protocol {
-            transport!: Transport;
-            override connectionMade(t: Transport): void {
-              this.transport = t;
-            }
-            override dataReceived(data: Uint8Array): void {
-              this.transport.write(data);
-              this.transport.close();
-              done.setResult(data);
-            }
+      const serving = loop.createTask(async () => {
+        const [conn] = await loop.sockAccept(listener);
+        class Echo extends Protocol {
+          transport!: Transport;
+          override connectionMade(t: Transport): void {
+            this.transport = t;
           }
-          await connectAccepted.call(loop, () => new Echo(), conn, { ssl: serverSslContext() });
-          return done;
-        })(),
-      ]);
+          override dataReceived(data: Uint8Array): void {
+            this.transport.write(data);
+            this.transport.close();
+          }
+        }
+        await connectAccepted.call(loop, () => new Echo(), conn, { ssl: serverSslContext() });
+      });
+      const [reader, writer] = await openConnection("127.0.0.1", port, {
+        ssl: dummySslContext(), serverHostname: "",
+      });
+      await serving;
       writer.write(message);
       assert.deepEqual(await reader.readexactly(message.length), message);
       writer.close();

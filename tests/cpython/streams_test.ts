@@ -503,7 +503,7 @@ test("StreamTests.test_start_server", () =>
     server = await loop.runUntilComplete(() =>
       startServer((rd, wr) => void loop.createTask(() => handleClient(rd, wr)), "127.0.0.1", 0)
     );
-    const port = (server.sockets[0].getsockname() as [string, number])[1];
+    const port = (server.sockets![0].getsockname() as [string, number])[1];
     msg = await loop.runUntilComplete(() => echoClient(() => openConnection("127.0.0.1", port)));
     server.close();
     await loop.runUntilComplete(() => server.waitClosed());
@@ -761,7 +761,7 @@ test("StreamTests.test_unhandled_exceptions", () =>
       const server = await startServer(async () => {
         throw new Error("test");
       }, "127.0.0.1", 0);
-      const port = (server.sockets[0].getsockname() as [string, number])[1];
+      const port = (server.sockets![0].getsockname() as [string, number])[1];
       const [, wr] = await openConnection("127.0.0.1", port);
       wr.write(b("test msg"));
       await wr.drain();

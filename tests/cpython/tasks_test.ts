@@ -382,7 +382,7 @@ for (const [args, expected] of [[[], ""], [[undefined], ""], [["my message"], "m
         const task = loop.createTask(async () => {
           const inner = loop.createTask(() => sleep(10));
           await sleep(0);
-          inner.cancel(...(args as [string?]));
+          inner.cancel(...(args as unknown as [string?]));
           await waitDone(inner);
           if (via === "result") inner.result();
           else inner.exception();
@@ -852,7 +852,7 @@ for (const [args, expected] of [[[], ""], [[undefined], ""], [["my message"], "m
       const main = async () => {
         const qwe = loop.createTask(body);
         await sleep(0.2);
-        qwe.cancel(...(args as [string?]));
+        qwe.cancel(...(args as unknown as [string?]));
         await qwe;
       };
       await assert.rejects(loop.runUntilComplete(main), (e: unknown) =>
@@ -864,7 +864,7 @@ test("BaseTaskTests.test_exception_traceback", () =>
   withLoop(async (loop) => {
     await loop.runUntilComplete(async () => {
       const task = loop.createTask(async () => {
-        null!.x;
+        (null as unknown as { x: number }).x;
       });
       await sleep(0);
       const exc = task.exception() as Error;
