@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  allTasks, CancelledError, currentTask, ensureFuture, type Future, gather, getEventLoop,
+  allTasks, CancelledError, currentTask, ensureFuture, type Future, gather,
   newEventLoop, RuntimeError, setEventLoop, sleep, Task, ValueError,
 } from "../../mod.ts";
 import { captureExceptions, withLoop } from "../helpers.ts";
@@ -1261,9 +1261,4 @@ test("SleepTests.test_sleep_zero", () =>
       inc(num);
     });
     assert.equal(result, 11);
-  }));
-
-test("test_tasks: getEventLoop inside a task is the running loop", () =>
-  withLoop(async (loop) => {
-    await loop.runUntilComplete(async () => assert.equal(getEventLoop(), loop));
   }));
