@@ -1,7 +1,8 @@
 /**
  * Helpers for the ported CPython test modules of futures, tasks, wait_for, streams,
- * subprocesses and TLS: what CPython's test_utils offers those tests (run_briefly, waiting for
- * a condition, collecting garbage-reported exceptions), on top of tests/helpers.ts.
+ * subprocesses and TLS: what CPython's test_utils offers those tests (run_briefly, exceptions
+ * reported at garbage collection, a self-signed certificate, an HTTP server and blocking TLS
+ * peers in a Python child process), on top of tests/helpers.ts.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,21 +23,6 @@ import { PYTHON } from "../net_helpers.ts";
 export function runBriefly(loop: SelectorEventLoop): Promise<void> {
   return loop.runUntilComplete(async () => {
     await sleep(0);
-  });
-}
-
-/** Run the loop until `cond()` is true, failing after `timeout` seconds (test_utils.run_until). */
-export async function runUntil(
-  loop: SelectorEventLoop,
-  cond: () => boolean,
-  timeout = 10,
-): Promise<void> {
-  await loop.runUntilComplete(async () => {
-    const end = loop.time() + timeout;
-    while (!cond()) {
-      if (loop.time() > end) throw new Error(`runUntil: condition not met in ${timeout} s`);
-      await sleep(0.001);
-    }
   });
 }
 
@@ -91,7 +77,7 @@ let certDir: string | undefined;
  * A self-signed certificate for localhost/127.0.0.1 and its key, made once per process by the
  * openssl CLI in a temp dir (removed at exit): [certFile, keyFile].
  */
-export function selfSignedCert(): [string, string] {
+function selfSignedCert(): [string, string] {
   if (certDir === undefined) {
     const dir = mkdtempSync(join(tmpdir(), "aioloop-cpython-tls-"));
     process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
