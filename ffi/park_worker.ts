@@ -63,7 +63,8 @@ for (;;) {
   if (state === K.EXIT) break;
   if (state === K.WAITING) {
     waitOnce();
-    Atomics.store(control, K.STATE, K.IDLE);
+    // Not a plain store: an EXIT that close() wrote during the wait must survive it.
+    Atomics.compareExchange(control, K.STATE, K.WAITING, K.IDLE);
     Atomics.notify(control, K.STATE);
   }
 }
