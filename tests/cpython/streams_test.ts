@@ -17,7 +17,6 @@ import {
 } from "../../mod.ts";
 import { check, libc, O_CLOEXEC } from "../../ffi/libc.ts";
 import { captureExceptions, withLoop } from "../helpers.ts";
-import { knownDefect } from "./known_defects.ts";
 import {
   b, dummySslContext, type HttpPeer, runBriefly, startHttpPeer, str, unixSocketPath, waitDone,
 } from "./port_utils.ts";
@@ -79,7 +78,7 @@ for (const unix of [false, true]) {
     }));
 
   test(`StreamTests.test_open_${which}connection_no_loop_ssl`,
-    unix ? { skip: knownDefect("15.3") } : {}, () =>
+    () =>
     withHttp({ unix, tls: true }, async (loop, peer) => {
       const messages = captureExceptions(loop);
       const [rd, wr] = await loop.runUntilComplete(() => connect(peer, unix, true));

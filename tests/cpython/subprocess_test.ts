@@ -19,7 +19,6 @@ import {
 import { check, libc, O_CLOEXEC } from "../../ffi/libc.ts";
 import { fdCountSettled, stableFdCount, withLoop } from "../helpers.ts";
 import { PYTHON } from "../net_helpers.ts";
-import { knownDefect } from "./known_defects.ts";
 import { b, runBriefly, str } from "./port_utils.ts";
 
 const PROGRAM_BLOCKED = [PYTHON, "-c", "import time; time.sleep(3600)"] as const;
@@ -407,7 +406,7 @@ async function checkStdoutOutput(loop: SelectorEventLoop, proc: Process, output:
   assert.equal(task.result(), proc.returncode);
 }
 
-test("SubprocessMixin.test_create_subprocess_env_shell", { skip: knownDefect("15.8") }, () =>
+test("SubprocessMixin.test_create_subprocess_env_shell", () =>
   run(async (loop) => {
     const cmd = `${PYTHON} -c "import os, sys; sys.stdout.write(os.getenv('FOO'))"`;
     const env = { ...process.env, FOO: "bar" } as Record<string, string>;
@@ -415,7 +414,7 @@ test("SubprocessMixin.test_create_subprocess_env_shell", { skip: knownDefect("15
     await checkStdoutOutput(loop, proc, "bar");
   }));
 
-test("SubprocessMixin.test_create_subprocess_env_exec", { skip: knownDefect("15.8") }, () =>
+test("SubprocessMixin.test_create_subprocess_env_exec", () =>
   run(async (loop) => {
     const env = { ...process.env, FOO: "baz" } as Record<string, string>;
     const proc = await createSubprocessExec(PYTHON, "-c",

@@ -2,18 +2,15 @@
  * CPython 3.12 test_asyncio/test_waitfor.py, ported: waitFor's timeouts (positive, zero,
  * negative, none), waiting for the inner task's cancellation, races between the timeout and
  * the result, and cancelling waitFor itself. Each IsolatedAsyncioTestCase case runs as a task
- * on a fresh loop. The WaitForShieldTests cases need `shield` (issue 15 item 10), looked up on
- * the module at run time so they work once it is merged.
+ * on a fresh loop.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import * as aioloop from "../../mod.ts";
 import {
-  CancelledError, type Future, getRunningLoop, type SelectorEventLoop, sleep, type Task,
+  CancelledError, createTask, type Future, type SelectorEventLoop, shield, sleep, type Task,
   TimeoutError, waitFor,
 } from "../../mod.ts";
 import { withLoop } from "../helpers.ts";
-import { knownDefect } from "./known_defects.ts";
 import { waitDone } from "./port_utils.ts";
 
 const EPSILON = 0.0001;
@@ -21,17 +18,6 @@ const EPSILON = 0.0001;
 /** Run `body` as a task on a fresh loop (unittest.IsolatedAsyncioTestCase). */
 function isolated(body: (loop: SelectorEventLoop) => Promise<void>): Promise<void> {
   return withLoop((loop) => loop.runUntilComplete(() => body(loop)));
-}
-
-function createTask<T>(coro: () => Promise<T>): Task<T> {
-  return getRunningLoop().createTask(coro);
-}
-
-/** shield() once it exists (issue 15 item 10). */
-function shield<T>(aw: Future<T>): Future<T> {
-  const fn = (aioloop as Record<string, unknown>).shield as ((aw: Future<T>) => Future<T>) | undefined;
-  if (fn === undefined) throw new Error("shield is not exported yet (issue 15 item 10)");
-  return fn(aw);
 }
 
 /** Runs for 0.2 s whatever cancellations it gets (CPython's SlowTask). */
@@ -53,7 +39,7 @@ class SlowTask {
   }
 }
 
-test("AsyncioWaitForTest.test_asyncio_wait_for_cancelled", { skip: knownDefect("15.9") }, () =>
+test("AsyncioWaitForTest.test_asyncio_wait_for_cancelled", () =>
   isolated(async () => {
     const t = new SlowTask();
     const waitForTask = createTask(() => waitFor(() => t.run(), SlowTask.TASK_TIMEOUT * 2));
@@ -258,9 +244,7 @@ test("AsyncioWaitForTest.test_wait_for_issue86296", () =>
 
 // ---- WaitForShieldTests ------------------------------------------------------------------------
 
-const noShield = { skip: knownDefect("15.10") };
-
-test("WaitForShieldTests.test_zero_timeout", noShield, () =>
+test("WaitForShieldTests.test_zero_timeout", () =>
   isolated(async () => {
     const task = createTask(async () => {
       await sleep(0.01);
@@ -278,7 +262,7 @@ test("WaitForShieldTests.test_zero_timeout", noShield, () =>
     assert.equal(task.done(), true);
   }));
 
-test("WaitForShieldTests.test_none_timeout", noShield, () =>
+test("WaitForShieldTests.test_none_timeout", () =>
   isolated(async () => {
     const task = createTask(async () => {
       await sleep(0.1);
@@ -289,7 +273,7 @@ test("WaitForShieldTests.test_none_timeout", noShield, () =>
     assert.equal(await task, "done");
   }));
 
-test("WaitForShieldTests.test_shielded_timeout", noShield, () =>
+test("WaitForShieldTests.test_shielded_timeout", () =>
   isolated(async () => {
     const task = createTask(async () => {
       await sleep(0.1);
