@@ -1,0 +1,307 @@
+/**
+ * Shared pieces of the port of CPython's event-loop tests (events, base_events, sock_lowlevel,
+ * server, unix_events): the protocols test_events.py defines (MyProto & co, with their state
+ * checks), a small HTTP-ish test server like asyncio's test_utils.run_test_server (here a
+ * node:net server in this same process: a peer this project did not write), and the
+ * run_until / run_briefly helpers. The loop comes from tests/helpers.ts (withLoop), which
+ * honours AIOLOOP_SELECTOR and AIOLOOP_LOOP, so each case runs on epoll, poll and io_uring.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { threadId } from "node:worker_threads";
+import { join } from "node:path";
+import { check, libc, O_CLOEXEC } from "../../ffi/libc.ts";
+import {
+  type BaseTransport, type DatagramTransport, type Future, type SelectorEventLoop, sleep,
+  type SubprocessTransport, type Transport,
+} from "../../mod.ts";
+
+export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** The error thrown by a protocol callback called in the wrong state (asyncio's _assert_state). */
+function assertState(state: unknown, expected: unknown[]): void {
+  const s = JSON.stringify(state);
+  if (!expected.some((e) => JSON.stringify(e) === s)) {
+    throw new Error(`state: ${s}, expected: ${JSON.stringify(expected)}`);
+  }
+}
+
+/** test_events.MyBaseProto: counts bytes, checks the callback order, resolves connected/done. */
+export class MyBaseProto {
+  transport: Transport | null = null;
+  state = "INITIAL";
+  nbytes = 0;
+  connected: Future<void> | null = null;
+  done: Future<void> | null = null;
+  constructor(loop?: SelectorEventLoop) {
+    if (loop) {
+      this.connected = loop.createFuture<void>();
+      this.done = loop.createFuture<void>();
+    }
+  }
+  connectionMade(transport: Transport): void {
+    this.transport = transport;
+    assertState(this.state, ["INITIAL"]);
+    this.state = "CONNECTED";
+    this.connected?.setResult();
+  }
+  dataReceived(data: Uint8Array): void {
+    assertState(this.state, ["CONNECTED"]);
+    this.nbytes += data.length;
+  }
+  eofReceived(): boolean | void {
+    assertState(this.state, ["CONNECTED"]);
+    this.state = "EOF";
+  }
+  connectionLost(_exc: Error | null): void {
+    assertState(this.state, ["CONNECTED", "EOF"]);
+    this.state = "CLOSED";
+    this.done?.setResult();
+  }
+}
+
+/** test_events.MyProto: sends an HTTP request as soon as it is connected. */
+export class MyProto extends MyBaseProto {
+  override connectionMade(transport: Transport): void {
+    super.connectionMade(transport);
+    transport.write(enc("GET / HTTP/1.0\r\nHost: example.com\r\n\r\n"));
+  }
+}
+
+/** test_events.MyDatagramProto. */
+export class MyDatagramProto {
+  transport!: DatagramTransport;
+  state = "INITIAL";
+  nbytes = 0;
+  done: Future<void> | null = null;
+  constructor(loop?: SelectorEventLoop) {
+    if (loop) this.done = loop.createFuture<void>();
+  }
+  connectionMade(transport: DatagramTransport): void {
+    this.transport = transport;
+    assertState(this.state, ["INITIAL"]);
+    this.state = "INITIALIZED";
+  }
+  datagramReceived(data: Uint8Array, _addr: unknown): void {
+    assertState(this.state, ["INITIALIZED"]);
+    this.nbytes += data.length;
+  }
+  errorReceived(_exc: Error): void {
+    assertState(this.state, ["INITIALIZED"]);
+  }
+  connectionLost(_exc: Error | null): void {
+    assertState(this.state, ["INITIALIZED"]);
+    this.state = "CLOSED";
+    this.done?.setResult();
+  }
+}
+
+/** test_events.MyReadPipeProto: the state is the list of states passed through. */
+export class MyReadPipeProto {
+  state: string[] = ["INITIAL"];
+  nbytes = 0;
+  transport: BaseTransport | null = null;
+  done: Future<void> | null = null;
+  constructor(loop?: SelectorEventLoop) {
+    if (loop) this.done = loop.createFuture<void>();
+  }
+  connectionMade(transport: BaseTransport): void {
+    this.transport = transport;
+    assertState(this.state, [["INITIAL"]]);
+    this.state.push("CONNECTED");
+  }
+  dataReceived(data: Uint8Array): void {
+    assertState(this.state, [["INITIAL", "CONNECTED"]]);
+    this.nbytes += data.length;
+  }
+  eofReceived(): void {
+    assertState(this.state, [["INITIAL", "CONNECTED"]]);
+    this.state.push("EOF");
+  }
+  connectionLost(_exc: Error | null): void {
+    if (!this.state.includes("EOF")) this.state.push("EOF"); // a missed EOF is allowed
+    assertState(this.state, [["INITIAL", "CONNECTED", "EOF"]]);
+    this.state.push("CLOSED");
+    this.done?.setResult();
+  }
+}
+
+/** test_events.MyWritePipeProto. */
+export class MyWritePipeProto {
+  state = "INITIAL";
+  transport: BaseTransport | null = null;
+  done: Future<void> | null = null;
+  constructor(loop?: SelectorEventLoop) {
+    if (loop) this.done = loop.createFuture<void>();
+  }
+  connectionMade(transport: BaseTransport): void {
+    this.transport = transport;
+    assertState(this.state, ["INITIAL"]);
+    this.state = "CONNECTED";
+  }
+  connectionLost(_exc: Error | null): void {
+    assertState(this.state, ["CONNECTED"]);
+    this.state = "CLOSED";
+    this.done?.setResult();
+  }
+}
+
+/** test_events.MySubprocessProtocol; gotData[fd] is a callback hook instead of asyncio.Event. */
+export class MySubprocessProtocol {
+  state = "INITIAL";
+  transport: SubprocessTransport | null = null;
+  readonly connected: Future<void>;
+  readonly completed: Future<void>;
+  readonly disconnects: Future<Error | null>[];
+  data: Record<number, string> = { 1: "", 2: "" };
+  returncode: number | null = null;
+  constructor(loop: SelectorEventLoop) {
+    this.connected = loop.createFuture<void>();
+    this.completed = loop.createFuture<void>();
+    this.disconnects = [0, 1, 2].map(() => loop.createFuture<Error | null>());
+  }
+  connectionMade(transport: SubprocessTransport): void {
+    this.transport = transport;
+    assertState(this.state, ["INITIAL"]);
+    this.state = "CONNECTED";
+    this.connected.setResult();
+  }
+  connectionLost(_exc: Error | null): void {
+    assertState(this.state, ["CONNECTED"]);
+    this.state = "CLOSED";
+    this.completed.setResult();
+  }
+  pipeDataReceived(fd: number, data: Uint8Array): void {
+    assertState(this.state, ["CONNECTED"]);
+    this.data[fd] += dec(data);
+  }
+  pipeConnectionLost(fd: number, exc: Error | null): void {
+    assertState(this.state, ["CONNECTED"]);
+    if (exc) this.disconnects[fd].setException(exc);
+    else this.disconnects[fd].setResult(exc);
+  }
+  processExited(): void {
+    assertState(this.state, ["CONNECTED"]);
+    this.returncode = this.transport!.getReturncode();
+  }
+}
+
+/**
+ * Run the loop in 1 ms steps until `pred()` holds (asyncio test_utils.run_until); an Error
+ * naming `what` after `timeout` seconds.
+ */
+export async function runUntil(
+  loop: SelectorEventLoop,
+  pred: () => unknown,
+  timeout = 30,
+  what = "condition",
+): Promise<void> {
+  const deadline = performance.now() + timeout * 1000;
+  while (!pred()) {
+    if (performance.now() > deadline) throw new Error(`runUntil: timed out waiting for ${what}`);
+    await loop.runUntilComplete(() => sleep(0.001));
+  }
+}
+
+/** One short run of the loop, so callbacks already queued run (asyncio test_utils.run_briefly). */
+export async function runBriefly(loop: SelectorEventLoop): Promise<void> {
+  await loop.runUntilComplete(() => sleep(0));
+}
+
+/** A running test server: its address, and close(). */
+export interface TestServer {
+  /** [host, port] for TCP, the socket path for Unix. */
+  address: [string, number] | string;
+  close(): Promise<void>;
+}
+
+/**
+ * asyncio test_utils.run_test_server / run_test_unix_server: answers each request (whatever
+ * arrives first) with a short HTTP/1.0 response, then closes the connection. A node:net
+ * server, so it runs on the host runtime's own event loop, which aioloop's loop yields to.
+ */
+export async function runTestServer(unix = false): Promise<TestServer> {
+  const conns = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    conns.add(s);
+    s.on("close", () => conns.delete(s));
+    s.on("error", () => {});
+    s.once("data", () => s.end("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nTest message"));
+  });
+  let dir: string | undefined;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    if (unix) {
+      dir = mkdtempSync(join(tmpdir(), "aioloop-cpy-"));
+      server.listen(join(dir, "sock"), resolve);
+    } else {
+      server.listen(0, "127.0.0.1", resolve);
+    }
+  });
+  const a = server.address();
+  const address: [string, number] | string = typeof a === "string"
+    ? a
+    : [a!.address, a!.port];
+  return {
+    address,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of conns) s.destroy(); // a client the test left open must not hang close
+        server.close(() => {
+          if (dir) rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
+      }),
+  };
+}
+
+/** A fresh path for a Unix socket in its own temporary directory, and how to remove it. */
+export function unixSocketPath(): { path: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "aioloop-cpy-"));
+  return { path: join(dir, "sock"), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** os.pipe(): [readFd, writeFd], close-on-exec. */
+export function osPipe(): [number, number] {
+  const fds = new Int32Array(2);
+  check(libc.pipe2(fds, O_CLOEXEC), "pipe2");
+  return [fds[0], fds[1]];
+}
+
+/** os.write(fd, data) for a pipe or pty end; returns the count written. */
+export function osWrite(fd: number, data: Uint8Array): number {
+  return check(libc.write(fd, data, data.length), "write");
+}
+
+/** os.read(fd, n). */
+export function osRead(fd: number, n: number): Uint8Array {
+  const buf = new Uint8Array(n);
+  const got = check(libc.read(fd, buf, n), "read");
+  return buf.subarray(0, got);
+}
+
+/** os.close(fd). */
+export function osClose(fd: number): void {
+  check(libc.close(fd), "close");
+}
+
+/** Whether `promise` settles within `ms` host milliseconds (for a case that must not hang). */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not finish in ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** This module's URL, for task(utilsUrl, "argAndThread") in the executor cases. */
+export const utilsUrl: string = import.meta.url;
+
+/** Run on an executor Worker: `[arg, threadId]`, so a test can see it ran off the loop's thread. */
+export function argAndThread(arg: string): [string, number] {
+  return [arg, threadId];
+}
