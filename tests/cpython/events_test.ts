@@ -853,7 +853,7 @@ test("EventLoopTestsMixin.test_prompt_cancellation", () =>
   withLoop(async (loop) => {
     const [r, w] = socketpair();
     r.setBlocking(false);
-    const f = loop.createTask(loop.sockRecv(r, 1));
+    const f = loop.createTask(() => loop.sockRecv(r, 1));
     const t = loop.createTask(async () => {
       let res: string | null = null;
       try {

@@ -6,14 +6,17 @@
  * run_until / run_briefly helpers. The loop comes from tests/helpers.ts (withLoop), which
  * honours AIOLOOP_SELECTOR and AIOLOOP_LOOP, so each case runs on epoll, poll and io_uring.
  */
+import { Buffer } from "node:buffer";
 import { mkdtempSync, rmSync } from "node:fs";
+import * as dgram from "node:dgram";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { threadId } from "node:worker_threads";
 import { join } from "node:path";
 import { check, libc, O_CLOEXEC } from "../../ffi/libc.ts";
 import {
-  type BaseTransport, type DatagramTransport, type Future, type SelectorEventLoop, sleep,
+  type BaseTransport, type DatagramTransport, type Future, newEventLoop, ProactorEventLoop,
+  type SelectorEventLoop, sleep,
   type SubprocessTransport, type Transport,
 } from "../../mod.ts";
 
@@ -228,7 +231,7 @@ export async function runTestServer(unix = false): Promise<TestServer> {
     conns.add(s);
     s.on("close", () => conns.delete(s));
     s.on("error", () => {});
-    s.once("data", () => s.end("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nTest message"));
+    serveHttp(s);
   });
   let dir: string | undefined;
   await new Promise<void>((resolve, reject) => {
@@ -254,6 +257,50 @@ export async function runTestServer(unix = false): Promise<TestServer> {
           resolve();
         });
       }),
+  };
+}
+
+/**
+ * One request on `s`: "POST /loop" with a Content-Length echoes its body back after the
+ * response headers (as asyncio's test server's /loop); anything else gets "Test message".
+ */
+function serveHttp(s: net.Socket): void {
+  let head = Buffer.alloc(0);
+  let bodyLeft = -1;
+  s.on("data", (d: Buffer) => {
+    if (bodyLeft < 0) {
+      head = Buffer.concat([head, d]);
+      const end = head.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      const headers = head.subarray(0, end).toString("latin1");
+      const body = head.subarray(end + 4);
+      const len = /^POST \/loop /.test(headers) ? /Content-Length: (\d+)/i.exec(headers) : null;
+      if (len === null) {
+        s.end("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nTest message");
+        bodyLeft = 0;
+        return;
+      }
+      bodyLeft = Number(len[1]);
+      s.write(`HTTP/1.0 200 OK\r\nContent-Length: ${bodyLeft}\r\n\r\n`);
+      d = body;
+    }
+    if (bodyLeft === 0) return;
+    const part = d.subarray(0, bodyLeft);
+    bodyLeft -= part.length;
+    s.write(part);
+    if (bodyLeft === 0) s.end();
+  });
+}
+
+/** asyncio test_utils.run_udp_echo_server: a node:dgram socket on 127.0.0.1 echoing datagrams. */
+export async function runUdpEchoServer(): Promise<{ address: [string, number]; close(): Promise<void> }> {
+  const sock = dgram.createSocket("udp4");
+  sock.on("message", (msg, rinfo) => sock.send(msg, rinfo.port, rinfo.address));
+  await new Promise<void>((resolve) => sock.bind(0, "127.0.0.1", resolve));
+  const a = sock.address();
+  return {
+    address: [a.address, a.port],
+    close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
   };
 }
 
@@ -304,4 +351,19 @@ export const utilsUrl: string = import.meta.url;
 /** Run on an executor Worker: `[arg, threadId]`, so a test can see it ran off the loop's thread. */
 export function argAndThread(arg: string): [string, number] {
   return [arg, threadId];
+}
+
+let proactorDefault: boolean | undefined;
+
+/**
+ * True when newEventLoop() makes the completion-based loop (AIOLOOP_LOOP=proactor: io_uring),
+ * for the few cases whose known defect is specific to one loop family.
+ */
+export function onProactor(): boolean {
+  if (proactorDefault === undefined) {
+    const loop = newEventLoop();
+    proactorDefault = loop instanceof ProactorEventLoop;
+    loop.close();
+  }
+  return proactorDefault;
 }
