@@ -7,10 +7,12 @@
  * honours AIOLOOP_SELECTOR and AIOLOOP_LOOP, so each case runs on epoll, poll and io_uring.
  */
 import { Buffer } from "node:buffer";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as dgram from "node:dgram";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
+import process from "node:process";
 import { threadId } from "node:worker_threads";
 import { join } from "node:path";
 import { check, libc, O_CLOEXEC } from "../../ffi/libc.ts";
@@ -366,4 +368,54 @@ export function onProactor(): boolean {
     loop.close();
   }
   return proactorDefault;
+}
+
+/** Paths of the test certificates made by testCerts() (asyncio's test_utils key files). */
+export interface TestCerts {
+  /** The signing CA (SIGNING_CA). */
+  ca: string;
+  /** A leaf for DNS:localhost only, signed by the CA (SIGNED_CERTFILE); key in signedKey. */
+  signed: string;
+  signedKey: string;
+  /** A self-signed certificate for 127.0.0.1 (ONLYCERT), key in onlyKey. */
+  only: string;
+  onlyKey: string;
+}
+
+let certs: TestCerts | undefined;
+
+/**
+ * Make (once per process) a CA, a leaf it signs for DNS:localhost only, and a self-signed
+ * certificate, with the openssl command, in a temporary directory removed at exit.
+ */
+export function testCerts(): TestCerts {
+  if (certs) return certs;
+  const dir = mkdtempSync(join(tmpdir(), "aioloop-cpy-certs-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const f = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => {
+    const r = spawnSync("openssl", args, { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
+  };
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  writeFileSync(f("ext.cnf"), [
+    "[req]", "distinguished_name = dn", "[dn]",
+    "[ca]", "basicConstraints = critical, CA:true", "keyUsage = critical, keyCertSign, cRLSign",
+    "[leaf]", "basicConstraints = CA:false", "subjectAltName = DNS:localhost",
+    "[only]", "basicConstraints = CA:false", "subjectAltName = IP:127.0.0.1",
+  ].join("\n") + "\n");
+  openssl("req", "-x509", ...ec, "-keyout", f("ca.key"), "-out", f("ca.pem"), "-days", "30",
+    "-subj", "/CN=aioloop cpython-port CA", "-config", f("ext.cnf"), "-extensions", "ca");
+  openssl("req", "-new", ...ec, "-keyout", f("signed.key"), "-out", f("signed.csr"),
+    "-subj", "/CN=localhost", "-config", f("ext.cnf"));
+  openssl("x509", "-req", "-in", f("signed.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"),
+    "-CAcreateserial", "-out", f("signed.pem"), "-days", "30", "-extfile", f("ext.cnf"),
+    "-extensions", "leaf");
+  openssl("req", "-x509", ...ec, "-keyout", f("only.key"), "-out", f("only.pem"), "-days", "30",
+    "-subj", "/CN=127.0.0.1", "-config", f("ext.cnf"), "-extensions", "only");
+  certs = {
+    ca: f("ca.pem"), signed: f("signed.pem"), signedKey: f("signed.key"),
+    only: f("only.pem"), onlyKey: f("only.key"),
+  };
+  return certs;
 }
