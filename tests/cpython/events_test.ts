@@ -419,6 +419,27 @@ function clientTo(port: number, family = AF_INET, host = "127.0.0.1"): Socket {
   return client;
 }
 
+for (const [name, hosts, unique] of [
+  ["test_create_server_multiple_hosts_ipv4", ["127.0.0.1", "127.0.0.2", "127.0.0.1"], ["127.0.0.1", "127.0.0.2"]],
+  ["test_create_server_multiple_hosts_ipv6", ["::1", "::1"], ["::1"]],
+] as const) {
+  // CPython mocks the socket module to "bind" 1.2.3.4 and 5.6.7.8; here real loopback
+  // addresses: one listening socket per distinct host.
+  test(`EventLoopTestsMixin.${name}`, {
+    skip: name.endsWith("ipv6") && !hasIpv6() ? "this kernel has no IPv6 loopback" : false,
+  }, () =>
+    withLoop(async (loop) => {
+      const server = await loop.runUntilComplete(loop.createServer(() => new MyProto(loop), [...hosts], 0));
+      try {
+        const serverHosts = new Set(server.sockets!.map((s) => (s.getsockname() as [string, number])[0]));
+        assert.deepEqual([...serverHosts].sort(), [...unique].sort());
+        assert.equal(server.sockets!.length, unique.length);
+      } finally {
+        server.close();
+      }
+    }));
+}
+
 test("EventLoopTestsMixin.test_create_server", () =>
   withLoop(async (loop) => {
     const proto = new MyProto(loop);
