@@ -18,10 +18,12 @@ import {
   SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_BROADCAST, SO_REUSEADDR, SO_REUSEPORT,
   startServer, SubprocessProtocol, TCP_NODELAY, TimerHandle, type Transport, ValueError,
 } from "../../mod.ts";
-import { captureExceptions, withLoop } from "../helpers.ts";
+import { captureExceptions } from "../helpers.ts";
 import { hasIpv6, PYTHON } from "../net_helpers.ts";
 import { knownDefect } from "./known_defects.ts";
-import { MyDatagramProto, MyProto, runBriefly, unixSocketPath } from "./utils.ts";
+import { MyDatagramProto, MyProto, runBriefly, unixSocketPath, fdLeakCheck, withLoop } from "./utils.ts";
+
+const leakCheck = fdLeakCheck();
 
 /** Replace the loop's (public) getaddrinfo, as CPython's cases do. */
 function fakeGetaddrinfo(
@@ -938,3 +940,4 @@ test("TestSelectorUtils.test_set_nodelay", () =>
     await runBriefly(loop);
   }));
 
+leakCheck();

@@ -17,14 +17,15 @@ import {
   type SSLObject, STDOUT, task, TimerHandle,
   type Transport, ValueError, type WriteTransport,
 } from "../../mod.ts";
-import { captureExceptions, withLoop } from "../helpers.ts";
+import { captureExceptions } from "../helpers.ts";
 import { knownDefect } from "./known_defects.ts";
 import {
   argAndThread, dec, enc, MyBaseProto, MyDatagramProto, MyProto, MyReadPipeProto,
   MySubprocessProtocol, MyWritePipeProto, osClose, osPipe, osRead, osWrite, runBriefly,
-  runTestServer, runUntil, testCerts, unixSocketPath, utilsUrl,
-} from "./utils.ts";
+  runTestServer, runUntil, testCerts, unixSocketPath, utilsUrl, fdLeakCheck, withLoop } from "./utils.ts";
 import { openpty } from "../../ffi/spawn.ts";
+
+const leakCheck = fdLeakCheck();
 
 const ECHO = "import os\nwhile True:\n  b = os.read(0, 1024)\n  if not b: break\n  os.write(1, b)\n";
 const ECHO2 = "import os\nb = os.read(0, 1024)\nos.write(1, b'OUT:' + b)\nos.write(2, b'ERR:' + b)\n";
@@ -1553,3 +1554,5 @@ test("TestServer.test_get_loop", () =>
     server.close();
     await loop.runUntilComplete(server.waitClosed());
   }));
+
+leakCheck();

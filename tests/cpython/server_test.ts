@@ -12,9 +12,10 @@ import {
   CancelledError, getRunningLoop, RuntimeError, type SelectorEventLoop, type Server, sleep,
   startServer, startUnixServer, type StreamReader, type StreamWriter,
 } from "../../mod.ts";
-import { withLoop } from "../helpers.ts";
 import { knownDefect } from "./known_defects.ts";
-import { unixSocketPath } from "./utils.ts";
+import { unixSocketPath, fdLeakCheck, withLoop } from "./utils.ts";
+
+const leakCheck = fdLeakCheck();
 
 const HELLO_MSG = "1".repeat(1024 * 5) + "\n";
 
@@ -178,3 +179,5 @@ test("BaseStartServer.test_start_server_1 (serveForever on a closed server)", ()
     await assert.rejects(loop.runUntilComplete(() => srv.serveForever()), (e: unknown) =>
       e instanceof RuntimeError && /is closed/.test((e as Error).message));
   }));
+
+leakCheck();

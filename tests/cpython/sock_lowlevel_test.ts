@@ -9,9 +9,11 @@ import {
   AF_INET, AF_UNIX, type AddressLike, OSError, type SelectorEventLoop, SHUT_WR,
   sleep, Socket, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_SNDBUF, TimeoutError, ValueError, waitFor,
 } from "../../mod.ts";
-import { concat, withLoop } from "../helpers.ts";
+import { concat } from "../helpers.ts";
 import { knownDefect } from "./known_defects.ts";
-import { dec, enc, MyProto, onProactor, runTestServer, runUdpEchoServer, type TestServer } from "./utils.ts";
+import { dec, enc, MyProto, onProactor, runTestServer, runUdpEchoServer, type TestServer, fdLeakCheck, withLoop } from "./utils.ts";
+
+const leakCheck = fdLeakCheck();
 
 const isProactor = (loop: SelectorEventLoop) => loop.constructor.name === "ProactorEventLoop";
 const startsWith = (data: Uint8Array, prefix: string) => dec(data.subarray(0, prefix.length)) === prefix;
@@ -388,3 +390,4 @@ test("BaseSockTestsMixin.test_create_connection_sock", () =>
     }
   }));
 
+leakCheck();

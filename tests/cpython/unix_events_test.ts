@@ -14,12 +14,12 @@ import {
   SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, socketpair, ValueError, type WriteTransport,
 } from "../../mod.ts";
 import { setNonBlocking } from "../../ffi/libc.ts";
-import { withLoop } from "../helpers.ts";
 import { knownDefect } from "./known_defects.ts";
 import {
   enc, MyReadPipeProto, MyWritePipeProto, osClose, osPipe, osRead, osWrite, runBriefly, runUntil,
-  unixSocketPath,
-} from "./utils.ts";
+  unixSocketPath, fdLeakCheck, withLoop } from "./utils.ts";
+
+const leakCheck = fdLeakCheck();
 
 // ---- SelectorEventLoopSignalTests -------------------------------------------------------------
 
@@ -564,3 +564,4 @@ test("TestFunctional.test_add_reader_or_writer_transport_fd", {
     }
   }));
 
+leakCheck();

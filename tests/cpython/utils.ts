@@ -16,8 +16,11 @@ import process from "node:process";
 import { threadId } from "node:worker_threads";
 import { join } from "node:path";
 import { check, libc, O_CLOEXEC } from "../../ffi/libc.ts";
+import { stableFdCount, withLoop as helpersWithLoop } from "../helpers.ts";
+import assert from "node:assert/strict";
+import { test } from "node:test";
 import {
-  type BaseTransport, type DatagramTransport, type Future, newEventLoop, ProactorEventLoop,
+  type BaseTransport, type DatagramTransport, type Future, newEventLoop, ProactorEventLoop, task,
   type SelectorEventLoop, sleep,
   type SubprocessTransport, type Transport,
 } from "../../mod.ts";
@@ -418,4 +421,53 @@ export function testCerts(): TestCerts {
     only: f("only.pem"), onlyKey: f("only.key"),
   };
   return certs;
+}
+
+/**
+ * The host keeps some fds for good once first used: the first Worker (the executor; the
+ * resolver) costs Deno 8 and Bun 2 that stay after the loop closed and the Worker ended (the
+ * same count however many loops and Workers follow), Bun's first spawnSync 3. Use each once
+ * before the first count.
+ */
+async function warmUpOnce(): Promise<void> {
+  spawnSync("true"); // Bun's first spawnSync keeps an epoll fd and an eventfd (testCerts uses it)
+  const loop = newEventLoop();
+  try {
+    await loop.runUntilComplete(loop.runInExecutor(null, task(utilsUrl, "argAndThread"), "warm-up"));
+    await loop.runUntilComplete(loop.getaddrinfo("localhost", 0));
+  } finally {
+    loop.close();
+  }
+}
+
+/**
+ * Fd accounting for a ported file: call once at the top (it registers a first case that takes
+ * the count) and call the returned function at the bottom (it registers a last case: every
+ * loop, socket, pipe and child the cases made is closed, so the count is back).
+ */
+export function fdLeakCheck(): () => void {
+  let baseline = -1;
+  test("fd count before this file's cases", async () => {
+    await warmUpOnce();
+    baseline = await stableFdCount();
+  });
+  return () =>
+    test("no fd left open by this file's cases", async () => {
+      // A leak raises the count; earlier files' children may still be releasing theirs.
+      const now = await stableFdCount();
+      assert.ok(now <= baseline, `${now - baseline} fd(s) more than before this file's cases`);
+    });
+}
+
+/**
+ * tests/helpers.ts withLoop, plus asyncio's tearDown: one short run of the loop before it is
+ * closed, so transports a case closed at its end get to close their sockets (their close
+ * completes in a loop callback, which close() would otherwise drop).
+ */
+export function withLoop<T>(body: (loop: SelectorEventLoop) => Promise<T> | T): Promise<T> {
+  return helpersWithLoop(async (loop) => {
+    const result = await body(loop);
+    if (!loop.isClosed() && !loop.isRunning()) await runBriefly(loop);
+    return result;
+  });
 }
