@@ -482,6 +482,8 @@ export abstract class BaseEventLoop {
     if (!(made instanceof Future)) {
       throw new TypeError(`the task factory must return a Future, got ${describe(made)}`);
     }
+    // The factory sees the name in `options` but may ignore it: asyncio names the task after.
+    if (options.name !== undefined && made instanceof Task) made.setName(options.name);
     return made as Task<T>;
   }
 

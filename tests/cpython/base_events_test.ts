@@ -370,9 +370,7 @@ test("BaseEventLoopTests.test_default_exc_handler_broken", {
   }
 });
 
-test("BaseEventLoopTests.test_set_task_factory_invalid", {
-  skip: knownDefect("15.10 (loop.setTaskFactory/getTaskFactory)"),
-}, () =>
+test("BaseEventLoopTests.test_set_task_factory_invalid", () =>
   withLoop((loop) => {
     // deno-lint-ignore no-explicit-any
     const l = loop as any;
@@ -381,9 +379,7 @@ test("BaseEventLoopTests.test_set_task_factory_invalid", {
     assert.equal(l.getTaskFactory(), null);
   }));
 
-test("BaseEventLoopTests.test_set_task_factory", {
-  skip: knownDefect("15.10 (loop.setTaskFactory/getTaskFactory)"),
-}, () =>
+test("BaseEventLoopTests.test_set_task_factory", () =>
   withLoop(async (loop) => {
     // deno-lint-ignore no-explicit-any
     const l = loop as any;
@@ -452,9 +448,7 @@ test("BaseEventLoopTests.test_create_named_task_with_default_factory", () =>
     await loop.runUntilComplete(task);
   }));
 
-test("BaseEventLoopTests.test_create_named_task_with_custom_factory", {
-  skip: knownDefect("15.10 (loop.setTaskFactory)"),
-}, () =>
+test("BaseEventLoopTests.test_create_named_task_with_custom_factory", () =>
   withLoop(async (loop) => {
     const { Task } = await import("../../mod.ts");
     // deno-lint-ignore no-explicit-any

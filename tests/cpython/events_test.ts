@@ -127,9 +127,7 @@ test("EventLoopTestsMixin.test_run_in_executor", () =>
     void argAndThread;
   }));
 
-test("EventLoopTestsMixin.test_run_in_executor_cancel", {
-  skip: knownDefect("15.10 (loop.shutdownDefaultExecutor)"),
-}, () =>
+test("EventLoopTestsMixin.test_run_in_executor_cancel", () =>
   withLoop(async (loop) => {
     const f2 = loop.runInExecutor(null, task(utilsUrl, "argAndThread"), "x");
     f2.cancel();

@@ -137,9 +137,7 @@ async function basetestSockSendRacing(loop: SelectorEventLoop, listener: Socket,
 }
 
 test("BaseSockTestsMixin.test_sock_client_racing", {
-  skip: onProactor()
-    ? knownDefect("new: io_uring sockConnect reaches the kernel one loop iteration late")
-    : knownDefect("15.2 (a cancelled sock operation's cleanup removes the next one's watcher)"),
+  skip: onProactor() ? knownDefect("new: io_uring sockConnect reaches the kernel one loop iteration late") : false,
 }, () =>
   withLoop(async (loop) => {
     const httpd = await runTestServer();
@@ -169,9 +167,7 @@ test("BaseSockTestsMixin.test_sock_client_racing", {
     }
   }));
 
-test("BaseSockTestsMixin.test_sock_client_connect_racing", {
-  skip: onProactor() ? false : knownDefect("15.1 (sockConnect reads SO_ERROR before the connect completed)"),
-}, () =>
+test("BaseSockTestsMixin.test_sock_client_connect_racing", () =>
   withLoop(async (loop) => {
     const listener = new Socket(AF_INET, SOCK_STREAM);
     const sock = new Socket(AF_INET, SOCK_STREAM);

@@ -520,9 +520,7 @@ test("UnixWritePipeTransportTests.test_write_eof_pending", () =>
 
 // ---- TestFunctional ---------------------------------------------------------------------------
 
-test("TestFunctional.test_add_reader_invalid_argument", {
-  skip: knownDefect("15.15 (addReader with a non-file argument)"),
-}, () =>
+test("TestFunctional.test_add_reader_invalid_argument", () =>
   withLoop((loop) => {
     const cb = () => {};
     for (const call of [
@@ -537,9 +535,7 @@ test("TestFunctional.test_add_reader_invalid_argument", {
     }
   }));
 
-test("TestFunctional.test_add_reader_or_writer_transport_fd", {
-  skip: knownDefect("15.14 (addReader on a transport's fd is accepted)"),
-}, () =>
+test("TestFunctional.test_add_reader_or_writer_transport_fd", () =>
   withLoop(async (loop) => {
     const [rsock, wsock] = socketpair();
     try {
