@@ -194,6 +194,14 @@ function checkStreamSocket(sock: Socket): void {
   if (sock.type !== SOCK_STREAM) throw new ValueError(`A Stream Socket was expected, got ${sock}`);
 }
 
+/** The sock of a Unix connection or server: an AF_UNIX stream socket, one message either way. */
+function checkUnixStreamSocket(sock: Socket): void {
+  if (!(sock instanceof Socket)) throw new TypeError("sock must be a Socket");
+  if (sock.family !== AF_UNIX || sock.type !== SOCK_STREAM) {
+    throw new ValueError(`A UNIX Domain Stream Socket was expected, got ${sock}`);
+  }
+}
+
 /** Turn the failures of every address tried into one error, as asyncio does. */
 function combinedError(errors: unknown[]): unknown {
   if (errors.length === 1) return errors[0];
@@ -401,8 +409,7 @@ export async function createUnixConnection<P extends ProtocolLike>(
     }
   } else {
     if (sock === undefined) throw new ValueError("no path and sock were specified");
-    if (sock.family !== AF_UNIX) throw new ValueError(`A UNIX Domain Stream Socket was expected, got ${sock}`);
-    checkStreamSocket(sock);
+    checkUnixStreamSocket(sock);
     sock.setBlocking(false);
   }
   return await connectTransport(loop, sock, protocolFactory, tls);
@@ -466,8 +473,7 @@ export async function createUnixServer<P extends ProtocolLike>(
     }
   } else {
     if (sock === undefined) throw new ValueError("path was not specified, and no sock specified");
-    if (sock.family !== AF_UNIX) throw new ValueError(`A UNIX Domain Stream Socket was expected, got ${sock}`);
-    checkStreamSocket(sock);
+    checkUnixStreamSocket(sock);
   }
   sock.setBlocking(false);
   const onClosed = (options.cleanupSocket ?? true) ? socketFileCleanup(sock) : undefined;
