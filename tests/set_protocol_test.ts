@@ -36,37 +36,34 @@ class Receiver {
 
   constructor(private readonly loop: SelectorEventLoop, private readonly way: Way) {
     this.done = loop.createFuture<Error | null>();
-    const self = this;
+    const connectionMade = (t: Transport) => {
+      this.transport = t;
+    };
+    const connectionLost = (exc: Error | null) => this.done.setResult(exc);
     this.plain = {
-      connectionMade(t: Transport) {
-        self.transport = t;
-      },
-      dataReceived(d: Uint8Array) {
-        self.chunks.push(d.slice());
-        self.received();
+      connectionMade,
+      dataReceived: (d: Uint8Array) => {
+        this.chunks.push(d.slice());
+        this.received();
       },
       eofReceived() {},
-      connectionLost(exc: Error | null) {
-        self.done.setResult(exc);
-      },
+      connectionLost,
     };
     // No dataReceived, as SSLProtocol. Buffers of changing sizes, some smaller than a receive.
     const sizes = [97, 1024, 7000, 65536];
     let buf = new Uint8Array(sizes[0]);
     this.buffered = {
-      getBuffer(_hint: number) {
-        buf = new Uint8Array(sizes[self.calls % sizes.length]);
+      getBuffer: (_hint: number) => {
+        buf = new Uint8Array(sizes[this.calls % sizes.length]);
         buf.fill(0xee); // bytes never received must not pass for data
         return buf;
       },
-      bufferUpdated(n: number) {
-        self.chunks.push(buf.slice(0, n));
-        self.received();
+      bufferUpdated: (n: number) => {
+        this.chunks.push(buf.slice(0, n));
+        this.received();
       },
       eofReceived() {},
-      connectionLost(exc: Error | null) {
-        self.done.setResult(exc);
-      },
+      connectionLost,
     };
   }
 
