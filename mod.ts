@@ -76,8 +76,8 @@ export type { FlowControl } from "./loop/transports/flow_control.ts";
 export type { StreamTransport } from "./loop/transports/stream_base.ts";
 export { Server } from "./loop/server.ts";
 export type {
-  CreateConnectionOptions, CreateServerOptions, CreateUnixConnectionOptions,
-  CreateUnixServerOptions,
+  ConnectAcceptedSocketOptions, CreateConnectionOptions, CreateServerOptions,
+  CreateUnixConnectionOptions, CreateUnixServerOptions,
 } from "./loop/connections.ts";
 export type { DatagramEndpointOptions } from "./loop/datagram_endpoint.ts";
 export {

@@ -20,6 +20,7 @@ import { type Coroutine, Task } from "./tasks.ts";
 import { TimerHeap } from "./timer_heap.ts";
 import { checkSignalHandlersAvailable, type SignalLike, SignalHandlers, signalNumber } from "./signals.ts";
 import {
+  connectAcceptedSocket, type ConnectAcceptedSocketOptions,
   createConnection, type CreateConnectionOptions, createServer, type CreateServerOptions,
   createUnixConnection, type CreateUnixConnectionOptions, createUnixServer,
   type CreateUnixServerOptions,
@@ -614,6 +615,19 @@ export abstract class BaseEventLoop {
     options: CreateConnectionOptions = {},
   ): Promise<[Transport, P]> {
     return createConnection(this, protocolFactory, host, port, options);
+  }
+
+  /**
+   * Wrap a stream socket connected outside the loop — accepted with sockAccept() or
+   * Socket.accept() — in a transport; with `ssl`, as a TLS server (asyncio
+   * connect_accepted_socket; loop/connections.ts).
+   */
+  connectAcceptedSocket<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    sock: Socket,
+    options: ConnectAcceptedSocketOptions = {},
+  ): Promise<[Transport, P]> {
+    return connectAcceptedSocket(this, protocolFactory, sock, options);
   }
 
   /** Listen on TCP (asyncio create_server; loop/connections.ts, loop/server.ts). */

@@ -1,11 +1,13 @@
 /**
  * Opening stream connections and servers (asyncio base_events' create_connection,
- * create_server and unix_events' create_unix_connection/create_unix_server), for the selector
- * loop. Every argument is checked where it is first seen, naming it.
+ * create_server, connect_accepted_socket and unix_events' create_unix_connection/
+ * create_unix_server), for every loop. Every argument is checked where it is first seen, naming
+ * it.
  */
 import { lstatSync, statSync, unlinkSync } from "node:fs";
 import { checkPortRange, getaddrinfo } from "./dns.ts";
 import { OSError, ValueError } from "./errors.ts";
+import type { Future } from "./futures.ts";
 import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
 import { Server } from "./server.ts";
@@ -103,9 +105,21 @@ export interface CreateUnixServerOptions {
   cleanupSocket?: boolean;
 }
 
-/** The TLS settings of one client connection. */
-interface ClientTls {
+/** Options of connectAcceptedSocket (asyncio's keyword arguments). */
+export interface ConnectAcceptedSocketOptions {
+  /** TLS, server side: a server SSLContext (new SSLContext("server") with loadCertChain()). */
+  ssl?: SSLContext | null;
+  /** TLS only: seconds the handshake may take (default 60). */
+  sslHandshakeTimeout?: number;
+  /** TLS only: seconds to wait for the peer's close_notify after close() (default 30). */
+  sslShutdownTimeout?: number;
+}
+
+/** The TLS settings of one connection: the SSLProtocol's side and options. */
+interface ConnectionTls {
   context: SSLContext;
+  serverSide: boolean;
+  /** Client side: the name to check and send as SNI. */
   serverHostname: string | null;
   sslHandshakeTimeout?: number;
   sslShutdownTimeout?: number;
@@ -133,7 +147,7 @@ function checkSslTimeouts(options: SslOptions): void {
 }
 
 /** Check createConnection's TLS options where they are first seen (asyncio's order). */
-function clientTls(options: SslOptions, host: string | null): ClientTls | null {
+function clientTls(options: SslOptions, host: string | null): ConnectionTls | null {
   const { ssl, serverHostname } = options;
   checkSslTimeouts(options);
   if (!ssl) {
@@ -154,33 +168,58 @@ function clientTls(options: SslOptions, host: string | null): ClientTls | null {
   if (typeof name !== "string") throw new TypeError("serverHostname must be a string");
   return {
     context,
+    serverSide: false,
     serverHostname: name === "" ? null : name,
     sslHandshakeTimeout: options.sslHandshakeTimeout,
     sslShutdownTimeout: options.sslShutdownTimeout,
   };
 }
 
-/** Check createServer's TLS options; wrap the factory so each connection gets a TLS layer. */
-function serverTls<P extends ProtocolLike>(
-  loop: BaseEventLoop,
-  options: SslOptions,
-  protocolFactory: ProtocolFactory<P>,
-): ProtocolFactory<ProtocolLike> {
+/** Check the TLS options of a server or of an accepted connection: the server side's. */
+function serverTls(options: SslOptions): ConnectionTls | null {
   checkSslTimeouts(options);
   const ssl = options.ssl;
-  if (!ssl) return protocolFactory;
+  if (!ssl) return null;
   if (!(ssl instanceof SSLContext)) throw new TypeError("ssl argument must be an SSLContext or null");
   if (ssl.protocol !== "server") {
     throw new ValueError('ssl must be a server context (new SSLContext("server")) for a server');
   }
-  const tlsOptions = {
+  return {
+    context: ssl,
     serverSide: true,
+    serverHostname: null,
     sslHandshakeTimeout: options.sslHandshakeTimeout,
     sslShutdownTimeout: options.sslShutdownTimeout,
   };
+}
+
+/** createServer's factory: with TLS, each accepted connection gets a TLS layer. */
+function serverFactory<P extends ProtocolLike>(
+  loop: BaseEventLoop,
+  options: SslOptions,
+  protocolFactory: ProtocolFactory<P>,
+): ProtocolFactory<ProtocolLike> {
+  const tls = serverTls(options);
+  if (tls === null) return protocolFactory;
   // asyncio makes the user's protocol at accept time and calls its connectionMade after the
   // handshake; the socket transport's protocol is the TLS layer.
-  return () => new SSLProtocol(loop, protocolFactory(), ssl, tlsOptions) as unknown as ProtocolLike;
+  return () => tlsLayer(loop, protocolFactory(), tls) as unknown as ProtocolLike;
+}
+
+/** The TLS layer between a socket transport and `protocol` (asyncio _make_ssl_transport). */
+function tlsLayer(
+  loop: BaseEventLoop,
+  protocol: ProtocolLike,
+  tls: ConnectionTls,
+  waiter?: Future<unknown>,
+): SSLProtocol {
+  return new SSLProtocol(loop, protocol, tls.context, {
+    serverSide: tls.serverSide,
+    serverHostname: tls.serverHostname,
+    waiter,
+    sslHandshakeTimeout: tls.sslHandshakeTimeout,
+    sslShutdownTimeout: tls.sslShutdownTimeout,
+  });
 }
 
 function checkFactory(factory: unknown): void {
@@ -192,6 +231,14 @@ function checkFactory(factory: unknown): void {
 function checkStreamSocket(sock: Socket): void {
   if (!(sock instanceof Socket)) throw new TypeError("sock must be a Socket");
   if (sock.type !== SOCK_STREAM) throw new ValueError(`A Stream Socket was expected, got ${sock}`);
+}
+
+/** The sock of a Unix connection or server: an AF_UNIX stream socket, one message either way. */
+function checkUnixStreamSocket(sock: Socket): void {
+  if (!(sock instanceof Socket)) throw new TypeError("sock must be a Socket");
+  if (sock.family !== AF_UNIX || sock.type !== SOCK_STREAM) {
+    throw new ValueError(`A UNIX Domain Stream Socket was expected, got ${sock}`);
+  }
 }
 
 /** Turn the failures of every address tried into one error, as asyncio does. */
@@ -217,7 +264,7 @@ async function connectTransport<P extends ProtocolLike>(
   loop: BaseEventLoop,
   sock: Socket,
   protocolFactory: ProtocolFactory<P>,
-  tls: ClientTls | null = null,
+  tls: ConnectionTls | null = null,
 ): Promise<[Transport, P]> {
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
@@ -226,13 +273,7 @@ async function connectTransport<P extends ProtocolLike>(
   }
   let sslProtocol: SSLProtocol;
   try {
-    sslProtocol = new SSLProtocol(loop, protocol, tls.context, {
-      serverSide: false,
-      serverHostname: tls.serverHostname,
-      waiter,
-      sslHandshakeTimeout: tls.sslHandshakeTimeout,
-      sslShutdownTimeout: tls.sslShutdownTimeout,
-    });
+    sslProtocol = tlsLayer(loop, protocol, tls, waiter);
   } catch (e) {
     sock.close();
     throw e;
@@ -292,6 +333,31 @@ export async function createConnection<P extends ProtocolLike>(
   return await connectTransport(loop, sock, protocolFactory, tls);
 }
 
+/**
+ * asyncio connect_accepted_socket: a transport and protocol for a stream socket connected
+ * outside the loop (accepted with sockAccept or Socket.accept()); with `ssl`, the server side
+ * of a TLS connection, ready once the handshake is done.
+ */
+export async function connectAcceptedSocket<P extends ProtocolLike>(
+  loop: BaseEventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  sock: Socket,
+  options: ConnectAcceptedSocketOptions = {},
+): Promise<[Transport, P]> {
+  checkFactory(protocolFactory);
+  checkStreamSocket(sock);
+  const tls = serverTls(options);
+  try {
+    sock.getpeername();
+  } catch (e) {
+    // Not connected (never, or a listening socket: ENOTCONN), or closed.
+    if (!(e instanceof OSError)) throw e;
+    throw new ValueError(`A connected Stream Socket was expected, got ${sock} (${e.strerror})`);
+  }
+  sock.setBlocking(false);
+  return await connectTransport(loop, sock, protocolFactory, tls);
+}
+
 function bindLocal(
   sock: Socket,
   family: number,
@@ -323,7 +389,7 @@ export async function createServer<P extends ProtocolLike>(
 ): Promise<Server> {
   checkFactory(protocolFactory);
   checkPortRange(port, "createServer()");
-  const factory = serverTls(loop, options, protocolFactory);
+  const factory = serverFactory(loop, options, protocolFactory);
   const backlog = options.backlog ?? 100;
   if (!Number.isInteger(backlog) || backlog < 0) {
     throw new ValueError(`backlog must be a non-negative integer, got ${backlog}`);
@@ -401,8 +467,7 @@ export async function createUnixConnection<P extends ProtocolLike>(
     }
   } else {
     if (sock === undefined) throw new ValueError("no path and sock were specified");
-    if (sock.family !== AF_UNIX) throw new ValueError(`A UNIX Domain Stream Socket was expected, got ${sock}`);
-    checkStreamSocket(sock);
+    checkUnixStreamSocket(sock);
     sock.setBlocking(false);
   }
   return await connectTransport(loop, sock, protocolFactory, tls);
@@ -440,7 +505,7 @@ export async function createUnixServer<P extends ProtocolLike>(
   options: CreateUnixServerOptions = {},
 ): Promise<Server> {
   checkFactory(protocolFactory);
-  const factory = serverTls(loop, options, protocolFactory);
+  const factory = serverFactory(loop, options, protocolFactory);
   const backlog = options.backlog ?? 100;
   let sock = options.sock;
   if (path !== null) {
@@ -466,8 +531,7 @@ export async function createUnixServer<P extends ProtocolLike>(
     }
   } else {
     if (sock === undefined) throw new ValueError("path was not specified, and no sock specified");
-    if (sock.family !== AF_UNIX) throw new ValueError(`A UNIX Domain Stream Socket was expected, got ${sock}`);
-    checkStreamSocket(sock);
+    checkUnixStreamSocket(sock);
   }
   sock.setBlocking(false);
   const onClosed = (options.cleanupSocket ?? true) ? socketFileCleanup(sock) : undefined;

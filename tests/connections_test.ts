@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
-  AF_INET, OSError, type SelectorEventLoop, sleep, SOCK_NONBLOCK, SOCK_STREAM, Socket, socketpair,
-  type Transport,
+  AF_INET, AF_UNIX, OSError, type SelectorEventLoop, sleep, SOCK_NONBLOCK, SOCK_STREAM, Socket, socketpair,
+  SOCK_DGRAM, type Transport,
   ValueError,
 } from "../mod.ts";
 import {
@@ -239,6 +239,28 @@ test("argument errors name the problem", () =>
       a.close();
       b.close();
     }
+  }));
+
+// CPython test_unix_events: test_create_unix_server_path_dgram, *_path_inetsock and
+// test_create_unix_connection_path_inetsock (issue 15 item 15): a sock that is not an AF_UNIX
+// stream socket is ValueError "A UNIX Domain Stream Socket was expected, got …", whichever way
+// it is wrong.
+test("a Unix server or connection on a datagram or TCP sock: 'A UNIX Domain Stream Socket was expected'", {
+  skip: windowsLacks("AF_UNIX datagram sockets"),
+}, () =>
+  withLoop(async (loop) => {
+    const f = () => new Collector(loop);
+    const expected = (e: unknown) =>
+      e instanceof ValueError && /^A UNIX Domain Stream Socket was expected, got /.test(e.message);
+    for (const sock of [new Socket(AF_UNIX, SOCK_DGRAM), new Socket(AF_INET, SOCK_STREAM)]) {
+      try {
+        await assert.rejects(loop.createUnixServer(f, null, { sock }), expected);
+        await assert.rejects(loop.createUnixConnection(f, null, { sock }), expected);
+      } finally {
+        sock.close();
+      }
+    }
+    assert.equal(await loop.runUntilComplete(async () => "still running"), "still running");
   }));
 
 test("an accepted connection reset mid-write ends that connection only; half-close is answered", {

@@ -7,6 +7,11 @@
  *   until it is paused, closed or the buffers run dry; each completion's bytes are copied once
  *   for dataReceived (the protocol keeps them) and the buffer goes straight back to the ring.
  *   BufferedProtocol: a one-shot receive straight into getBuffer()'s buffer, then the next.
+ * - A receive completes after it started, so the protocol may have changed in between
+ *   (setProtocol; startTls swaps in SSLProtocol) or reading may be paused: each receive notes
+ *   the BufferedProtocol whose buffer it fills, and bytes that cannot go to that protocol now
+ *   are copied out and delivered to the current protocol, as its kind wants (asyncio's proactor
+ *   transport, which always receives into its own buffer, dispatches the same way).
  * - write() sends at once with send(2) when nothing is in flight (see write()); what the socket
  *   does not take is copied (the caller may reuse its array) into a buffer only this transport
  *   and the kernel see, and submitted as a SEND; writes made while a send is in flight queue up
@@ -27,7 +32,9 @@ import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
 import { asBytes, type BytesLike, type Socket } from "../socket.ts";
 import { MAX_READ, receiveArena } from "./receive_arena.ts";
 import { releaseStaged, stageCopy, takeStaging } from "./send_staging.ts";
-import { SocketTransport, type SocketTransportOptions } from "./socket_base.ts";
+import {
+  type AnyProtocol, feedBufferedProtocol, SocketTransport, type SocketTransportOptions,
+} from "./socket_base.ts";
 
 // MAX_READ (asyncio max_size) sizes the receive buffer of a transport whose proactor has no
 // provided buffers; received bytes are copied out through the receive arena's pools.
@@ -49,7 +56,12 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
   /** @internal */ declare protected _loop: ProactorEventLoop;
   // Reading
   private _readOp = 0;
+  /** The buffer the one-shot receive in flight fills. */
   private _readBuf: Uint8Array | undefined;
+  /** The BufferedProtocol whose getBuffer() gave _readBuf; null: the transport's own buffers. */
+  private _readInto: AnyProtocol | null = null;
+  /** This transport's receive buffer where the proactor has no provided buffers. */
+  private _ownBuf: Uint8Array | undefined;
   private _pendingData: Uint8Array[] = [];
   private _pendingEof = false;
   // Writing: bytes queued while a send is in flight (the base's _writeQueue, shifted from the
@@ -68,6 +80,19 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
     super(loop, sock, protocol, options);
   }
 
+  /**
+   * Replace the protocol (asyncio set_protocol). A multishot receive into the transport's own
+   * buffers would go on serving a new BufferedProtocol through copies: it is cancelled, and its
+   * last completion starts the receive into the protocol's buffer.
+   */
+  override setProtocol(protocol: unknown): void {
+    super.setProtocol(protocol);
+    // (_readOp is still unset while the base constructor sets the first protocol.)
+    if (this._buffered && this._readOp > 0 && this._readInto === null) {
+      this._loop._proactor.cancel(this._readOp);
+    }
+  }
+
   // ---- Reading --------------------------------------------------------------------------------
 
   /** @internal What was received while paused waits; deliver it first. */
@@ -84,12 +109,14 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
       const buf = this._protocolBuffer();
       if (buf === undefined) return;
       this._readBuf = buf;
+      this._readInto = this._protocol;
       this._readOp = proactor.recv(this._fd, buf, Math.min(buf.byteLength, 0x7fffffff), this, TAG_READ);
       return;
     }
+    this._readInto = null;
     this._readOp = proactor.recvMultishot(this._fd, this, TAG_READ);
     if (this._readOp === 0) {
-      this._readBuf ??= new Uint8Array(new ArrayBuffer(MAX_READ));
+      this._readBuf = this._ownBuf ??= new Uint8Array(new ArrayBuffer(MAX_READ));
       this._readOp = proactor.recv(this._fd, this._readBuf, MAX_READ, this, TAG_READ);
     }
   }
@@ -109,7 +136,8 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
     if (!more) this._readOp = 0;
     if (this._connLost) return;
     if (res > 0) {
-      if (this._buffered) {
+      if (this._readInto !== null && this._readInto === this._protocol && !this._paused &&
+        this._pendingData.length === 0) {
         try {
           this._protocol.bufferUpdated!(res);
         } catch (e) {
@@ -117,6 +145,8 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
           return;
         }
       } else {
+        // In the transport's own buffers, or in the buffer of a BufferedProtocol that is no
+        // longer current or may not be called now (paused, or older bytes wait).
         // Copied out, so the proactor's buffer goes straight back to the kernel. Handing large
         // reads' buffers over instead (and providing fresh ones) was measured slower: every
         // completion then took a whole fresh 128 KiB whatever it held, and Bun's echo server
@@ -125,14 +155,7 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
         // requests in every round.
         const data = receiveArena.keep(buffer ?? this._readBuf!, res);
         if (this._paused || this._pendingData.length > 0) this._pendingData.push(data);
-        else {
-          try {
-            this._protocol.dataReceived?.(data);
-          } catch (e) {
-            this._fatalError(e, "protocol.dataReceived() call failed.");
-            return;
-          }
-        }
+        else if (!this._deliver(data)) return;
       }
     } else if (res === 0) {
       if (this._paused || this._pendingData.length > 0) this._pendingEof = true;
@@ -149,13 +172,7 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
   /** @internal Data and EOF that arrived while paused, delivered on resume. */
   _deliverPending(): void {
     while (this._pendingData.length > 0 && !this._paused && !this._connLost) {
-      const data = this._pendingData.shift()!;
-      try {
-        this._protocol.dataReceived?.(data);
-      } catch (e) {
-        this._fatalError(e, "protocol.dataReceived() call failed.");
-        return;
-      }
+      if (!this._deliver(this._pendingData.shift()!)) return;
     }
     if (this._paused || this._connLost) return;
     if (this._pendingEof) {
@@ -164,6 +181,29 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
       return;
     }
     this._startReading();
+  }
+
+  /**
+   * Received bytes to the current protocol, whichever kind it is now: dataReceived, or copied
+   * into getBuffer()'s buffers. False if the protocol failed (the transport is failing then).
+   */
+  private _deliver(data: Uint8Array): boolean {
+    if (this._buffered) {
+      try {
+        feedBufferedProtocol(this._protocol, data);
+      } catch (e) {
+        this._fatalError(e, "Fatal error: protocol.bufferUpdated() call failed.");
+        return false;
+      }
+      return true;
+    }
+    try {
+      this._protocol.dataReceived?.(data);
+    } catch (e) {
+      this._fatalError(e, "protocol.dataReceived() call failed.");
+      return false;
+    }
+    return true;
   }
 
   // ---- Writing --------------------------------------------------------------------------------

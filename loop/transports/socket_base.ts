@@ -69,6 +69,26 @@ function socketExtra(sock: Socket, extra: Record<string, unknown> | undefined): 
 /** A Protocol or a BufferedProtocol: which one is decided by setProtocol(). */
 export type AnyProtocol = ProtocolLike & Partial<BufferedProtocolLike>;
 
+/**
+ * Hand bytes already received to a BufferedProtocol: copied into as many getBuffer() buffers
+ * as they need, each followed by bufferUpdated (asyncio protocols._feed_data_to_buffered_proto).
+ * Throws what the protocol throws, or RuntimeError for an empty buffer.
+ */
+export function feedBufferedProtocol(protocol: AnyProtocol, data: Uint8Array): void {
+  let off = 0;
+  while (off < data.byteLength) {
+    const rest = data.byteLength - off;
+    const buf = protocol.getBuffer!(rest);
+    if (!(buf instanceof Uint8Array) || buf.byteLength === 0) {
+      throw new RuntimeError("getBuffer() returned an empty buffer");
+    }
+    const n = Math.min(buf.byteLength, rest);
+    buf.set(data.subarray(off, off + n));
+    off += n;
+    protocol.bufferUpdated!(n);
+  }
+}
+
 /** A TCP or Unix stream connection (see the file comment). */
 export abstract class SocketTransport extends StreamTransport implements Transport {
   /** @internal */ declare protected _protocol: AnyProtocol;
