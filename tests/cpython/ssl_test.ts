@@ -357,11 +357,7 @@ def serve(sock):
     assert.equal(cnt, 25);
   }));
 
-test("TestSSL.test_flush_before_shutdown", {
-  skip: knownDefect(
-    "new: TLS close() right after 4 MiB of writes to a slow reader loses the last 16 KiB; waitClosed() takes the 30 s shutdown timeout",
-  ),
-}, () =>
+test("TestSSL.test_flush_before_shutdown", () =>
   withPyServer(`
 def serve(sock):
     sock = server_ctx().wrap_socket(sock, server_side=True)
@@ -392,11 +388,7 @@ def serve(sock):
     assert.equal(await srv.waitFor(/^(SERVED|ERROR.*)$/), "SERVED", srv.lines().join(" / "));
   }));
 
-test("TestSSL.test_remote_shutdown_receives_trailing_data", {
-  skip: knownDefect(
-    "new: after the peer's close_notify, the TLS transport neither flushes the writes still pending nor answers with close_notify: the peer waits forever (EOF without close_notify works)",
-  ),
-}, async () => {
+test("TestSSL.test_remote_shutdown_receives_trailing_data", async () => {
   const CHUNK = 128 * 1024, SIZE = 32;
   // CPython fills the client's write backlog through a private hook; here the client writes
   // 4 MiB the server does not read until it sent close_notify (or EOF): they must all arrive.
