@@ -15,7 +15,7 @@ import {
   CERT_NONE, CERT_REQUIRED, createDefaultContext, NotImplementedError, openConnection, OSError,
   type StreamReader, type StreamWriter,
   type SelectorEventLoop, SSLCertVerificationError, SSLContext, SSLError, type SSLObject,
-  openUnixConnection, sleep, SSLProtocol, startServer, tlsObjectCounts, type Transport, ValueError, RuntimeError,
+  gather, openUnixConnection, sleep, SSLProtocol, startServer, tlsObjectCounts, type Transport, ValueError, RuntimeError, waitFor,
 } from "../mod.ts";
 import { isWindows, runScriptCommand } from "../ffi/runtime.ts";
 import {
@@ -660,6 +660,35 @@ test("flow control across TLS, aioloop on both sides: a client not reading holds
     assert.equal(sha256(concat(p.chunks)), sha256(data));
     // One chunk past the high-water mark at most (plus TLS record overhead).
     assert.ok(pump!.maxBuffered <= 64 * 1024 + Pump.chunk + 4096, `max buffered ${pump!.maxBuffered}`);
+    server.close();
+  }));
+
+test("close() right after 8 MiB of writes to a peer not reading: every byte arrives, then EOF, and the close is clean (test_flush_before_shutdown)", () =>
+  withLoop(async (loop) => {
+    // The writes pile up past the engine's output ring (the socket transport pauses the TLS
+    // layer); close() must send them all before close_notify, not drop what waits.
+    const total = 8 << 20;
+    const data = pattern(total);
+    let reader: Collector | undefined;
+    const server = await loop.createServer(() => (reader = new Collector(loop)), "127.0.0.1", 0, {
+      ssl: serverContext(),
+    });
+    const [t, p] = await loop.runUntilComplete(loop.createConnection(() => new Collector(loop), "127.0.0.1",
+      portOf(server), { ssl: clientContext() }));
+    await loop.runUntilComplete(() => sleep(0.05));
+    reader!.transport.pauseReading();
+    t.write(data);
+    t.close();
+    assert.ok(t.isClosing());
+    await loop.runUntilComplete(() => sleep(0.3));
+    assert.ok(reader!.size < total, `the paused server received ${reader!.size}`);
+    reader!.transport.resumeReading();
+    // Bounded well below the 30 s shutdown timeout the old code waited for.
+    const [clientLost] = await loop.runUntilComplete(() => waitFor(gather(p.done, reader!.done), 10));
+    assert.equal(clientLost, null);
+    assert.equal(reader!.size, total);
+    assert.equal(sha256(concat(reader!.chunks)), sha256(data));
+    assert.ok(reader!.eof, "the server saw no close_notify");
     server.close();
   }));
 
