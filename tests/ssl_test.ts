@@ -692,6 +692,21 @@ test("close() right after 8 MiB of writes to a peer not reading: every byte arri
     server.close();
   }));
 
+test("getExtraInfo: the TLS transport gives the socket's peername and sockname, also after the peer closed and the connection was lost", () =>
+  withLoop(async (loop) => {
+    const server = await loop.createServer(() => new Echo(0), "127.0.0.1", 0, { ssl: serverContext() });
+    const [t, p] = await loop.runUntilComplete(loop.createConnection(() => new Collector(loop), "127.0.0.1",
+      portOf(server), { ssl: clientContext() }));
+    t.write(encoder.encode("x")); // the server echoes it and closes at once
+    assert.equal(await loop.runUntilComplete(p.done), null);
+    assert.deepEqual(t.getExtraInfo("peername"), ["127.0.0.1", portOf(server)]);
+    const sockname = t.getExtraInfo("sockname") as [string, number];
+    assert.equal(sockname[0], "127.0.0.1");
+    assert.ok(sockname[1] > 0);
+    assert.equal(t.getExtraInfo("nothing", "default"), "default");
+    server.close();
+  }));
+
 // ---- Both sides, resources ---------------------------------------------------------------------
 
 test("1,000 TLS connections opened and closed leak no fd and no OpenSSL object; every close is clean", () =>
