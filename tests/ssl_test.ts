@@ -707,6 +707,33 @@ test("getExtraInfo: the TLS transport gives the socket's peername and sockname, 
     server.close();
   }));
 
+test("close() while reading is paused with more received than the engine holds: the peer's close_notify is still seen, the close is clean", () =>
+  withLoop(async (loop) => {
+    const total = 16 << 20;
+    let pump: Pump | undefined;
+    const server = await loop.createServer(() => (pump = new Pump(pattern(total))), "127.0.0.1", 0, {
+      ssl: serverContext(),
+    });
+    // Reading is paused from inside dataReceived, while the data flows.
+    class PausingCollector extends Collector {
+      override dataReceived(d: Uint8Array) {
+        super.dataReceived(d);
+        this.transport.pauseReading();
+      }
+    }
+    const [t, p] = await loop.runUntilComplete(loop.createConnection(() => new PausingCollector(loop),
+      "127.0.0.1", portOf(server), { ssl: clientContext() }));
+    // Until the server's writer is held back: the client's side holds all it can.
+    await loop.runUntilComplete(async () => {
+      while (!pump!.paused) await sleep(0.01);
+      await sleep(0.2);
+    });
+    t.close();
+    // The received bytes are dropped; the server answers close_notify with its own.
+    assert.equal(await loop.runUntilComplete(() => waitFor(p.done, 10)), null);
+    server.close();
+  }));
+
 // ---- Both sides, resources ---------------------------------------------------------------------
 
 test("1,000 TLS connections opened and closed leak no fd and no OpenSSL object; every close is clean", () =>
