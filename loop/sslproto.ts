@@ -632,6 +632,7 @@ export class SSLProtocol implements BufferedProtocolLike {
    * (the connection is closing), but reading goes on so the engine's input ring cannot fill.
    */
   private _doFlush(): void {
+    if (this._feedUnfed()) return;
     try {
       this._discardIncoming();
     } catch (e) {
@@ -646,6 +647,19 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._doShutdown();
   }
 
+  /**
+   * Closing: received bytes waiting outside the engine (reading was paused) go in now, or the
+   * peer's close_notify behind them would never be seen. _feedEngine drives the state as it
+   * feeds; true if there were any.
+   */
+  private _feedUnfed(): boolean {
+    const unfed = this._unfed;
+    if (unfed === null) return false;
+    this._unfed = null;
+    this._feedEngine(unfed, unfed.byteLength);
+    return true;
+  }
+
   /** Decrypt and drop what has arrived, up to the peer's close_notify; throws SSLError. */
   private _discardIncoming(): void {
     const obj = this._sslobj;
@@ -658,6 +672,7 @@ export class SSLProtocol implements BufferedProtocolLike {
    * and would turn a clean end into an error.
    */
   private _doShutdown(): void {
+    if (this._feedUnfed()) return;
     let done: boolean;
     try {
       if (this._tcpEof) {

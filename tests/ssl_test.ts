@@ -707,7 +707,7 @@ test("getExtraInfo: the TLS transport gives the socket's peername and sockname, 
     server.close();
   }));
 
-test("close() while reading is paused with more received than the engine holds: the peer's close_notify is still seen, the close is clean", () =>
+test("close() while the app paused reading mid-transfer: the peer's close_notify is still seen, the close is clean", () =>
   withLoop(async (loop) => {
     const total = 16 << 20;
     let pump: Pump | undefined;
@@ -854,7 +854,7 @@ function wiredPair(loop: SelectorEventLoop, clientApp: object, serverApp: object
     client.connectionLost(null);
     server.connectionLost(null);
   };
-  return { client, server, toServer, pump, close };
+  return { client, server, toServer, toClient, pump, close };
 }
 
 test("SSLProtocol: each connection's receive buffer stays its own until bufferUpdated (receives completing together)", () =>
@@ -946,6 +946,29 @@ for (const readsInCall of [true, false]) {
       await loop.runUntilComplete(() => sleep(0));
       assert.equal(received.size, data.length);
       assert.equal(sha256(concat(received.chunks)), sha256(data));
+      assert.deepEqual(exceptions, []);
+      close();
+    }));
+
+  test(`SSLProtocol${mode}: close() while reading is paused and bytes wait past the engine's input ring: the peer's close_notify still gets through`, () =>
+    withLoop((loop) => {
+      const exceptions = captureExceptions(loop);
+      const received = new Collector(loop);
+      let senderTransport!: Transport;
+      const { toServer, toClient, pump, close } = wiredPair(
+        loop, { connectionMade: (t: Transport) => (senderTransport = t) }, received, readsInCall);
+      pump();
+      received.transport.pauseReading();
+      senderTransport.write(pattern(2 << 20));
+      pump();
+      assert.equal(toServer.out.length, 0, "the server took all 2 MiB in");
+      // The server's user closes: its close_notify goes out, the client answers with its own
+      // (and closes), which must reach the server's engine behind the bytes still waiting.
+      received.transport.close();
+      pump();
+      assert.ok(toServer.closed, "the client finished its shutdown");
+      assert.ok(toClient.closed, "the server never saw the client's close_notify");
+      assert.equal(received.size, 0, "bytes after close() are dropped");
       assert.deepEqual(exceptions, []);
       close();
     }));
