@@ -6,8 +6,11 @@
  * back to the transport. SSLProtocolTransport is the transport the user's protocol sees. The
  * engine never touches a socket, so this file works over any transport.
  *
- * States: DO_HANDSHAKE → WRAPPED (data flows) → SHUTDOWN (close_notify sent, waiting for the
- * peer's, or its TCP EOF, or the shutdown timeout) → UNWRAPPED (connection lost).
+ * States: DO_HANDSHAKE → WRAPPED (data flows) → FLUSHING (closing: what the user wrote goes out
+ * first) → SHUTDOWN (close_notify sent, waiting for the peer's, or its TCP EOF, or the shutdown
+ * timeout) → UNWRAPPED (connection lost). FLUSHING can last: unlike asyncio's unbounded
+ * MemoryBIO, the engine's output ring is bounded, so plaintext written while the transport below
+ * was paused waits in the backlog until it resumes; close_notify must follow all of it.
  *
  * Flow control across the layer, as asyncio: the user's writes are encrypted at once into the
  * engine's output buffer; that buffer moves to the socket transport unless the socket
@@ -34,8 +37,8 @@ export const SSL_HANDSHAKE_TIMEOUT = 60;
 /** asyncio's SSL_SHUTDOWN_TIMEOUT: seconds to wait for the peer's close_notify. */
 export const SSL_SHUTDOWN_TIMEOUT = 30;
 
-const UNWRAPPED = 0, DO_HANDSHAKE = 1, WRAPPED = 2, SHUTDOWN = 3;
-const STATE_NAMES = ["UNWRAPPED", "DO_HANDSHAKE", "WRAPPED", "SHUTDOWN"];
+const UNWRAPPED = 0, DO_HANDSHAKE = 1, WRAPPED = 2, FLUSHING = 3, SHUTDOWN = 4;
+const STATE_NAMES = ["UNWRAPPED", "DO_HANDSHAKE", "WRAPPED", "FLUSHING", "SHUTDOWN"];
 
 /** After this many writes to a closed TLS transport, say so once (asyncio logs a warning). */
 const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
@@ -229,6 +232,9 @@ export class SSLProtocol implements BufferedProtocolLike {
       case WRAPPED:
         this._doRead();
         break;
+      case FLUSHING:
+        this._doFlush();
+        break;
       case SHUTDOWN:
         this._doShutdown();
         break;
@@ -248,6 +254,10 @@ export class SSLProtocol implements BufferedProtocolLike {
       case WRAPPED:
         // An EOF without close_notify: hand over what is left, then EOF (see _doRead).
         this._doRead();
+        break;
+      case FLUSHING:
+        // Only the peer's sending side may be closed: what the user wrote still goes out.
+        this._doFlush();
         break;
       case SHUTDOWN:
         this._onShutdownComplete(null);
@@ -288,9 +298,19 @@ export class SSLProtocol implements BufferedProtocolLike {
 
   resumeWriting(): void {
     this._sslWritingPaused = false;
-    this._processOutgoing();
-    // Plaintext waits in the backlog when the engine's ring filled while we were paused.
-    if (this._state === WRAPPED && this._backlogSize > 0) this._flushBacklog();
+    switch (this._state) {
+      case FLUSHING:
+        this._doFlush();
+        break;
+      case SHUTDOWN:
+        // close_notify may not have fit in the engine's output ring: SSL_shutdown sends it now.
+        this._doShutdown();
+        break;
+      default:
+        this._processOutgoing();
+        // Plaintext waits in the backlog when the engine's ring filled while we were paused.
+        if (this._state === WRAPPED && this._backlogSize > 0) this._flushBacklog();
+    }
   }
 
   // ---- Handshake ----------------------------------------------------------------------------
@@ -589,19 +609,61 @@ export class SSLProtocol implements BufferedProtocolLike {
 
   // ---- Closing ------------------------------------------------------------------------------
 
-  /** @internal The user's close(): close_notify after the buffered data, then close. */
+  /**
+   * @internal The user's close(), or the peer's close_notify or EOF: send what the user wrote,
+   * then close_notify, then close. The shutdown timeout covers all of it, as asyncio's.
+   */
   _startShutdown(): void {
     if (this._state === DO_HANDSHAKE) {
       this._abort(null);
       return;
     }
     if (this._state !== WRAPPED) return;
-    this._state = SHUTDOWN;
-    if (this._backlogSize > 0) this._flushBacklog();
-    if (this._state !== SHUTDOWN) return;
+    this._state = FLUSHING;
+    this._appTransport._markClosing();
     if (this._appReadingPaused) this._transport?.resumeReading(); // to see the peer's close_notify
     this._shutdownTimer = this._loop.callLater(this._shutdownTimeout, checkShutdownTimeout, this);
+    this._doFlush();
+  }
+
+  /**
+   * Encrypt and send the backlog; once it is all in the engine, go on to close_notify. While
+   * the transport below is paused, resumeWriting() calls this again. Received data is dropped
+   * (the connection is closing), but reading goes on so the engine's input ring cannot fill.
+   */
+  private _doFlush(): void {
+    if (this._feedUnfed()) return;
+    try {
+      this._discardIncoming();
+    } catch (e) {
+      this._processOutgoing(true);
+      this._onShutdownComplete(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    if (this._backlogSize > 0) this._flushBacklog();
+    else this._processOutgoing();
+    if (this._state !== FLUSHING || this._backlogSize > 0) return;
+    this._state = SHUTDOWN;
     this._doShutdown();
+  }
+
+  /**
+   * Closing: received bytes waiting outside the engine (reading was paused) go in now, or the
+   * peer's close_notify behind them would never be seen. _feedEngine drives the state as it
+   * feeds; true if there were any.
+   */
+  private _feedUnfed(): boolean {
+    const unfed = this._unfed;
+    if (unfed === null) return false;
+    this._unfed = null;
+    this._feedEngine(unfed, unfed.byteLength);
+    return true;
+  }
+
+  /** Decrypt and drop what has arrived, up to the peer's close_notify; throws SSLError. */
+  private _discardIncoming(): void {
+    const obj = this._sslobj;
+    while (obj._read(receiveArena.space, 0, receiveArena.spaceLimit) > 0) { /* dropped */ }
   }
 
   /**
@@ -610,15 +672,15 @@ export class SSLProtocol implements BufferedProtocolLike {
    * and would turn a clean end into an error.
    */
   private _doShutdown(): void {
-    const obj = this._sslobj;
+    if (this._feedUnfed()) return;
     let done: boolean;
     try {
       if (this._tcpEof) {
         done = true;
       } else {
         // Data after close() is dropped; read up to the peer's close_notify.
-        while (obj._read(receiveArena.space, 0, receiveArena.spaceLimit) > 0) { /* discard */ }
-        done = obj._shutdown();
+        this._discardIncoming();
+        done = this._sslobj._shutdown();
       }
     } catch (e) {
       this._processOutgoing(true);
@@ -647,7 +709,7 @@ export class SSLProtocol implements BufferedProtocolLike {
   /** @internal */
   _checkShutdownTimeout(): void {
     this._shutdownTimer = null;
-    if (this._state !== SHUTDOWN) return;
+    if (this._state !== FLUSHING && this._state !== SHUTDOWN) return;
     this._abort(new OSError(ETIMEDOUT, "ETIMEDOUT", "SSL shutdown timed out",
       `no close_notify from the peer within ${this._shutdownTimeout} seconds`));
   }
@@ -756,6 +818,11 @@ export class SSLProtocolTransport extends FlowControl implements Transport {
     if (this._closed) return;
     this._closed = true;
     this._ssl._startShutdown();
+  }
+
+  /** @internal The TLS layer is closing on its own (the peer's close_notify or EOF). */
+  _markClosing(): void {
+    this._closed = true;
   }
 
   /** Close at once, dropping buffered data (asyncio abort). */

@@ -15,7 +15,7 @@ import {
   CERT_NONE, CERT_REQUIRED, createDefaultContext, NotImplementedError, openConnection, OSError,
   type StreamReader, type StreamWriter,
   type SelectorEventLoop, SSLCertVerificationError, SSLContext, SSLError, type SSLObject,
-  openUnixConnection, sleep, SSLProtocol, startServer, tlsObjectCounts, type Transport, ValueError, RuntimeError,
+  gather, openUnixConnection, sleep, SSLProtocol, startServer, tlsObjectCounts, type Transport, ValueError, RuntimeError, waitFor,
 } from "../mod.ts";
 import { isWindows, runScriptCommand } from "../ffi/runtime.ts";
 import {
@@ -663,6 +663,77 @@ test("flow control across TLS, aioloop on both sides: a client not reading holds
     server.close();
   }));
 
+test("close() right after 8 MiB of writes to a peer not reading: every byte arrives, then EOF, and the close is clean (test_flush_before_shutdown)", () =>
+  withLoop(async (loop) => {
+    // The writes pile up past the engine's output ring (the socket transport pauses the TLS
+    // layer); close() must send them all before close_notify, not drop what waits.
+    const total = 8 << 20;
+    const data = pattern(total);
+    let reader: Collector | undefined;
+    const server = await loop.createServer(() => (reader = new Collector(loop)), "127.0.0.1", 0, {
+      ssl: serverContext(),
+    });
+    const [t, p] = await loop.runUntilComplete(loop.createConnection(() => new Collector(loop), "127.0.0.1",
+      portOf(server), { ssl: clientContext() }));
+    await loop.runUntilComplete(() => sleep(0.05));
+    reader!.transport.pauseReading();
+    t.write(data);
+    t.close();
+    assert.ok(t.isClosing());
+    await loop.runUntilComplete(() => sleep(0.3));
+    assert.ok(reader!.size < total, `the paused server received ${reader!.size}`);
+    reader!.transport.resumeReading();
+    // Bounded well below the 30 s shutdown timeout the old code waited for.
+    const [clientLost] = await loop.runUntilComplete(() => waitFor(gather(p.done, reader!.done), 10));
+    assert.equal(clientLost, null);
+    assert.equal(reader!.size, total);
+    assert.equal(sha256(concat(reader!.chunks)), sha256(data));
+    assert.ok(reader!.eof, "the server saw no close_notify");
+    server.close();
+  }));
+
+test("getExtraInfo: the TLS transport gives the socket's peername and sockname, also after the peer closed and the connection was lost", () =>
+  withLoop(async (loop) => {
+    const server = await loop.createServer(() => new Echo(0), "127.0.0.1", 0, { ssl: serverContext() });
+    const [t, p] = await loop.runUntilComplete(loop.createConnection(() => new Collector(loop), "127.0.0.1",
+      portOf(server), { ssl: clientContext() }));
+    t.write(encoder.encode("x")); // the server echoes it and closes at once
+    assert.equal(await loop.runUntilComplete(p.done), null);
+    assert.deepEqual(t.getExtraInfo("peername"), ["127.0.0.1", portOf(server)]);
+    const sockname = t.getExtraInfo("sockname") as [string, number];
+    assert.equal(sockname[0], "127.0.0.1");
+    assert.ok(sockname[1] > 0);
+    assert.equal(t.getExtraInfo("nothing", "default"), "default");
+    server.close();
+  }));
+
+test("close() while the app paused reading mid-transfer: the peer's close_notify is still seen, the close is clean", () =>
+  withLoop(async (loop) => {
+    const total = 16 << 20;
+    let pump: Pump | undefined;
+    const server = await loop.createServer(() => (pump = new Pump(pattern(total))), "127.0.0.1", 0, {
+      ssl: serverContext(),
+    });
+    // Reading is paused from inside dataReceived, while the data flows.
+    class PausingCollector extends Collector {
+      override dataReceived(d: Uint8Array) {
+        super.dataReceived(d);
+        this.transport.pauseReading();
+      }
+    }
+    const [t, p] = await loop.runUntilComplete(loop.createConnection(() => new PausingCollector(loop),
+      "127.0.0.1", portOf(server), { ssl: clientContext() }));
+    // Until the server's writer is held back: the client's side holds all it can.
+    await loop.runUntilComplete(async () => {
+      while (!pump!.paused) await sleep(0.01);
+      await sleep(0.2);
+    });
+    t.close();
+    // The received bytes are dropped; the server answers close_notify with its own.
+    assert.equal(await loop.runUntilComplete(() => waitFor(p.done, 10)), null);
+    server.close();
+  }));
+
 // ---- Both sides, resources ---------------------------------------------------------------------
 
 test("1,000 TLS connections opened and closed leak no fd and no OpenSSL object; every close is clean", () =>
@@ -783,7 +854,7 @@ function wiredPair(loop: SelectorEventLoop, clientApp: object, serverApp: object
     client.connectionLost(null);
     server.connectionLost(null);
   };
-  return { client, server, toServer, pump, close };
+  return { client, server, toServer, toClient, pump, close };
 }
 
 test("SSLProtocol: each connection's receive buffer stays its own until bufferUpdated (receives completing together)", () =>
@@ -875,6 +946,29 @@ for (const readsInCall of [true, false]) {
       await loop.runUntilComplete(() => sleep(0));
       assert.equal(received.size, data.length);
       assert.equal(sha256(concat(received.chunks)), sha256(data));
+      assert.deepEqual(exceptions, []);
+      close();
+    }));
+
+  test(`SSLProtocol${mode}: close() while reading is paused and bytes wait past the engine's input ring: the peer's close_notify still gets through`, () =>
+    withLoop((loop) => {
+      const exceptions = captureExceptions(loop);
+      const received = new Collector(loop);
+      let senderTransport!: Transport;
+      const { toServer, toClient, pump, close } = wiredPair(
+        loop, { connectionMade: (t: Transport) => (senderTransport = t) }, received, readsInCall);
+      pump();
+      received.transport.pauseReading();
+      senderTransport.write(pattern(2 << 20));
+      pump();
+      assert.equal(toServer.out.length, 0, "the server took all 2 MiB in");
+      // The server's user closes: its close_notify goes out, the client answers with its own
+      // (and closes), which must reach the server's engine behind the bytes still waiting.
+      received.transport.close();
+      pump();
+      assert.ok(toServer.closed, "the client finished its shutdown");
+      assert.ok(toClient.closed, "the server never saw the client's close_notify");
+      assert.equal(received.size, 0, "bytes after close() are dropped");
       assert.deepEqual(exceptions, []);
       close();
     }));

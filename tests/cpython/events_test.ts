@@ -1034,9 +1034,7 @@ async function testCreateSslConnection(
     e instanceof SSLError && (e as SSLError).reason === "CERTIFICATE_VERIFY_FAILED");
 }
 
-test("EventLoopTestsMixin.test_create_ssl_connection", {
-  skip: knownDefect("15.6 (sockname/peername read lazily: undefined once the peer closed)"),
-}, () =>
+test("EventLoopTestsMixin.test_create_ssl_connection", () =>
   withLoop(async (loop) => {
     const c = testCerts();
     captureExceptions(loop); // the refused handshake is also reported to the handler
@@ -1054,9 +1052,7 @@ test("EventLoopTestsMixin.test_create_ssl_connection", {
     await runBriefly(loop);
   }));
 
-test("EventLoopTestsMixin.test_create_ssl_unix_connection", {
-  skip: knownDefect("15.6 (sockname/peername read lazily: undefined once the peer closed)"),
-}, () =>
+test("EventLoopTestsMixin.test_create_ssl_unix_connection", () =>
   withLoop(async (loop) => {
     const c = testCerts();
     captureExceptions(loop);
