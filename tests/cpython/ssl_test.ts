@@ -245,7 +245,7 @@ def serve(sock):
     assert.equal(made, false, "connectionMade() for a failed handshake");
   }));
 
-test("TestSSL.test_ssl_connect_accepted_socket", { skip: knownDefect("15.10") }, () =>
+test("TestSSL.test_ssl_connect_accepted_socket", () =>
   withLoop(async (loop) => {
     // A server made of one accepted socket given to connectAcceptedSocket with TLS; the
     // client a blocking-style exchange through the loop's own sock* calls and a TLS client.
