@@ -68,9 +68,7 @@ async function startServerCase(
   await assert.rejects(loop.runUntilComplete(() => srv.serveForever()), /is closed/);
 }
 
-test("BaseStartServer.test_start_server_1", {
-  skip: knownDefect("15.15 (Server.sockets is null after close instead of empty)"),
-}, () =>
+test("BaseStartServer.test_start_server_1", () =>
   withLoop((loop) =>
     startServerCase(
       loop,
@@ -79,9 +77,7 @@ test("BaseStartServer.test_start_server_1", {
     )
   ));
 
-test("SelectorStartServerTests.test_start_unix_server_1", {
-  skip: knownDefect("15.15 (Server.sockets is null after close instead of empty)"),
-}, () =>
+test("SelectorStartServerTests.test_start_unix_server_1", () =>
   withLoop(async (loop) => {
     const { path, cleanup } = unixSocketPath();
     try {
