@@ -245,7 +245,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * exception=ValueError: msg>`, `<Future cancelled>`, for logs (asyncio's repr).
    */
   toString(): string {
-    return `<${this._label()} ${this._stateRepr()}>`;
+    return `<${this._label()} ${this._reprInfo().join(" ")}>`;
   }
 
   /** @internal What toString() names the future by: its class (a Task adds its name). */
@@ -253,12 +253,17 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this.constructor.name;
   }
 
-  /** @internal The state, with the result or exception once finished. */
-  _stateRepr(): string {
-    if (this._state !== FINISHED) return this._stateName();
-    return this._exception !== undefined
-      ? `finished exception=${formatValue(this._exception)}`
-      : `finished result=${formatValue(this._result)}`;
+  /** @internal toString()'s words after the label: the state, then the result or exception. */
+  _reprInfo(): string[] {
+    const info = [this._stateName()];
+    if (this._state === FINISHED) {
+      info.push(
+        this._exception !== undefined
+          ? `exception=${formatValue(this._exception)}`
+          : `result=${formatValue(this._result)}`,
+      );
+    }
+    return info;
   }
 
   /** @internal "pending", "finished" or "cancelled". */

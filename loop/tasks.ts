@@ -23,6 +23,8 @@ let taskCounter = 0;
 export class Task<T = unknown> extends Future<T> {
   private _name: string;
   private _coro: Coroutine<T> | undefined;
+  /** The coroutine function's name, for toString() (empty for an anonymous one or a Promise). */
+  private readonly _coroName: string;
   private _waitingOn: Future<unknown> | undefined;
   private _mustCancel = false;
   private _cancelRequests = 0;
@@ -39,8 +41,9 @@ export class Task<T = unknown> extends Future<T> {
         "a Task needs a coroutine function (() => Promise) or a Promise, got " + typeof coro,
       );
     }
-    this._name = name ?? `Task-${++taskCounter}`;
+    this._name = name == null ? `Task-${++taskCounter}` : String(name);
     this._coro = coro;
+    this._coroName = typeof coro === "function" ? coro.name : "";
     this._promiseBacked = typeof coro !== "function";
     // The Promise is observed from the first step on; until then a rejection must not count as
     // unhandled (the host would report it, or end the process).
@@ -103,6 +106,17 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal `Task <name>`: toString() gives `<Task Task-3 finished result=1>` and the like. */
   override _label(): string {
     return `Task ${this._name}`;
+  }
+
+  /**
+   * @internal As asyncio's task repr: a pending task with a cancel() requested is
+   * `cancelling`, and a named coroutine function shows as `coro=<name()>` after the state.
+   */
+  override _reprInfo(): string[] {
+    const info = super._reprInfo();
+    if (this._cancelRequests > 0 && !this.done()) info[0] = "cancelling";
+    if (this._coroName !== "") info.splice(1, 0, `coro=<${this._coroName}()>`);
+    return info;
   }
 
   /** @internal Called by Future.then() when this task's coroutine awaits `future`. */

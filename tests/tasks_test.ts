@@ -324,6 +324,27 @@ test("names: default Task-N with increasing N, getName/setName, name option, toS
     assert.equal(String(e), "<Task e cancelled>");
   }));
 
+test("String(task): a named coroutine function shows as coro=<name()>, a cancel() requested as cancelling", () =>
+  withLoop(async (loop) => {
+    const t = loop.createTask(async function fetchPage() {
+      await sleep(10);
+    }, { name: "page" });
+    assert.equal(String(t), "<Task page pending coro=<fetchPage()>>");
+    await loop.runUntilComplete(() => sleep(0));
+    t.cancel();
+    assert.equal(String(t), "<Task page cancelling coro=<fetchPage()>>");
+    await settle(loop, t);
+    assert.equal(String(t), "<Task page cancelled coro=<fetchPage()>>");
+    const r = loop.createTask(async function answer() {
+      return 42;
+    });
+    await loop.runUntilComplete(r);
+    assert.equal(String(r), `<Task ${r.getName()} finished coro=<answer()> result=42>`);
+    const n = loop.createTask(async () => {}, { name: 7 as unknown as string });
+    assert.equal(n.getName(), "7");
+    await loop.runUntilComplete(n);
+  }));
+
 test("currentTask() is the running task inside a coroutine, across awaits, undefined outside", () =>
   withLoop(async (loop) => {
     const seen: unknown[] = [];
