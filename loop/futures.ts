@@ -123,9 +123,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /**
    * Cancel the future and schedule its callbacks (asyncio cancel). Returns false if it was
-   * already done. `msg` becomes the CancelledError's message.
+   * already done. `msg` becomes the CancelledError's message. As in asyncio, calling it counts
+   * as looking after an exception the future holds: that is not reported as never retrieved.
    */
   cancel(msg?: string): boolean {
+    this._markRetrieved();
     if (this._state !== PENDING) return false;
     this._state = CANCELLED;
     this._cancelMessage = msg;

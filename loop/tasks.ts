@@ -79,6 +79,7 @@ export class Task<T = unknown> extends Future<T> {
    * at the Future it awaits. Returns false if the task is already done.
    */
   override cancel(msg?: string): boolean {
+    this._markRetrieved(); // as Future.cancel(): the caller looks after an exception it holds
     if (this.done()) return false;
     this._cancelRequests++;
     this._cancelMessage = msg;

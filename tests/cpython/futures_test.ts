@@ -188,9 +188,7 @@ test("BaseFutureTests.test_tb_logger_abandoned", () =>
     assert.deepEqual(seen, []);
   }));
 
-test("BaseFutureTests.test_tb_logger_not_called_after_cancel", {
-  skip: knownDefect("new: cancel() of a future holding an exception does not mark it retrieved"),
-}, () =>
+test("BaseFutureTests.test_tb_logger_not_called_after_cancel", () =>
   withLoop(async (loop) => {
     // cancel() on a future that already holds an exception returns false, and asyncio counts
     // it as the exception being looked after: no report.

@@ -795,9 +795,7 @@ test("BaseTaskTests.test_log_destroyed_pending_task", {
     assert.ok(seen.some((c) => /Task was destroyed but it is pending/.test(c.message)));
   }));
 
-test("BaseTaskTests.test_tb_logger_not_called_after_cancel", {
-  skip: knownDefect("new: cancel() of a future holding an exception does not mark it retrieved"),
-}, () =>
+test("BaseTaskTests.test_tb_logger_not_called_after_cancel", () =>
   withLoop(async (loop) => {
     const seen = captureExceptions(loop);
     loop.setDebug(true);
