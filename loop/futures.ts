@@ -5,6 +5,7 @@
  */
 import type { BaseEventLoop } from "./base_loop.ts";
 import { CancelledError, InvalidStateError } from "./errors.ts";
+import { currentEventLoop } from "./running.ts";
 import { type AwaitingTask, taskContext } from "./task_context.ts";
 
 const PENDING = 0, FINISHED = 1, CANCELLED = 2;
@@ -30,6 +31,12 @@ const unretrieved = new FinalizationRegistry<
   });
 });
 
+/** What was passed where a loop was expected, for the TypeError. */
+function describeLoop(x: unknown): string {
+  if (x === null || typeof x !== "object") return typeof x === "string" ? JSON.stringify(x) : String(x);
+  return x.constructor?.name ?? "object";
+}
+
 /** A value or exception, short, for toString(): `"text"`, `42`, `ValueError: msg`, `Map`. */
 function formatValue(x: unknown): string {
   let text: string;
@@ -52,8 +59,16 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** @internal */ _loop: BaseEventLoop;
   private _registeredUnretrieved = false;
 
-  /** A pending Future bound to `loop` (prefer loop.createFuture()). */
-  constructor(loop: BaseEventLoop) {
+  /**
+   * A pending Future bound to `loop` (prefer loop.createFuture()); without one, to what
+   * getEventLoop() gives, as asyncio's Future(): RuntimeError if there is no current loop.
+   * TypeError if `loop` is not an event loop.
+   */
+  constructor(loop?: BaseEventLoop) {
+    if (loop === undefined) loop = currentEventLoop();
+    else if (loop === null || typeof (loop as Partial<BaseEventLoop>).callSoon !== "function") {
+      throw new TypeError(`a Future needs an event loop, got ${describeLoop(loop)}`);
+    }
     this._loop = loop;
   }
 

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  CancelledError, Future, InvalidStateError, isFuture, type SelectorEventLoop, sleep, ValueError,
+  CancelledError, Future, InvalidStateError, isFuture, RuntimeError, type SelectorEventLoop,
+  setEventLoop, sleep, ValueError,
 } from "../mod.ts";
 import { collectGarbage } from "../ffi/runtime.ts";
 import { captureExceptions, withLoop } from "./helpers.ts";
@@ -17,6 +18,27 @@ function runSoon(loop: SelectorEventLoop, iterations = 1): Promise<void> {
     for (let i = 0; i < iterations; i++) await sleep(0);
   });
 }
+
+test("new Future() without a loop takes the running loop, else the current one; none is RuntimeError, a non-loop TypeError", () =>
+  withLoop(async (loop) => {
+    const [inside] = await loop.runUntilComplete(async () => [new Future()]);
+    assert.equal(inside.getLoop(), loop);
+    setEventLoop(loop);
+    try {
+      assert.equal(new Future().getLoop(), loop);
+    } finally {
+      setEventLoop(null);
+    }
+    assert.throws(() => new Future(), (e: unknown) =>
+      e instanceof RuntimeError && /no current event loop/.test((e as Error).message));
+    for (const bad of [null, "loop", 3, {}]) {
+      // deno-lint-ignore no-explicit-any
+      assert.throws(() => new Future(bad as any), (e: unknown) =>
+        e instanceof TypeError && /a Future needs an event loop/.test((e as Error).message));
+    }
+    // The loop survives the bad calls.
+    assert.equal(await loop.runUntilComplete(async () => 7), 7);
+  }));
 
 test("a new future is pending: result() and exception() are InvalidStateError", () =>
   withLoop((loop) => {
