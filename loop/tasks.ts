@@ -9,7 +9,7 @@
  * cancellation is delivered at its next await of a Future, or when it finishes.
  */
 import type { BaseEventLoop } from "./base_loop.ts";
-import { CancelledError, RuntimeError } from "./errors.ts";
+import { CancelledError, InvalidStateError, RuntimeError } from "./errors.ts";
 import { Future } from "./futures.ts";
 import { getRunningLoopOrNull } from "./running.ts";
 import { taskContext } from "./task_context.ts";
@@ -152,6 +152,11 @@ export class Task<T = unknown> extends Future<T> {
   _step(): void {
     const coro = this._coro!;
     this._coro = undefined;
+    if (!this._promiseBacked && this.done()) {
+      // Completed from outside (Future.prototype.setResult.call): the coroutine never starts,
+      // and the loop's exception handler hears of it, as from asyncio's __step.
+      throw new InvalidStateError(`_step(): already done: ${this}`);
+    }
     if (this._mustCancel && typeof coro === "function") {
       // Cancelled before its first step: the coroutine never starts, as in asyncio.
       this._finishCancelled();
@@ -185,7 +190,13 @@ export class Task<T = unknown> extends Future<T> {
    */
   private _finish(value: T | undefined, error: unknown, failed: boolean): void {
     this._suspended();
-    if (this.done()) return; // a Promise-backed task was cancelled from outside
+    if (this.done()) {
+      // A Promise-backed task cancelled from outside is simply over. A coroutine's task can
+      // only have been completed from outside (Future.prototype.setResult.call) while it ran:
+      // its own outcome cannot be set, which asyncio's next __step reports.
+      if (!this._promiseBacked) this._reportAlreadyDone(failed ? error : value);
+      return;
+    }
     try {
       this._loop._taskFinished(this);
       if (failed && error instanceof CancelledError) this._finishCancelled(error.message);
@@ -199,6 +210,16 @@ export class Task<T = unknown> extends Future<T> {
       // closed while the coroutine ran on (they could never run). Anything else is a bug.
       if (!this._loop.isClosed()) throw e;
     }
+  }
+
+  /** The coroutine finished with `outcome` after the task was made done from outside. */
+  private _reportAlreadyDone(outcome: unknown): void {
+    const shown = outcome instanceof Error ? `${outcome.name}: ${outcome.message}` : String(outcome);
+    this._loop.callExceptionHandler({
+      message: `Exception in the step of ${this}`,
+      exception: new InvalidStateError(`_step(): already done: ${this}, ${shown}`),
+      task: this,
+    });
   }
 
   /** Settle the task as cancelled, with the message given to cancel(). */

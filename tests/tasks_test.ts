@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { test } from "node:test";
 import {
-  allTasks, CancelledError, createSubprocessExec, currentTask, PIPE, RuntimeError, setEventLoop,
-  sleep, Task, ValueError,
+  allTasks, CancelledError, createSubprocessExec, currentTask, Future, InvalidStateError, PIPE,
+  RuntimeError, setEventLoop, sleep, Task, ValueError,
 } from "../mod.ts";
 import { captureExceptions, hostDelay, settle, withLoop } from "./helpers.ts";
 
@@ -343,6 +343,35 @@ test("String(task): a named coroutine function shows as coro=<name()>, a cancel(
     const n = loop.createTask(async () => {}, { name: 7 as unknown as string });
     assert.equal(n.getName(), "7");
     await loop.runUntilComplete(n);
+  }));
+
+test("a task made done from outside: its coroutine's own outcome is reported as InvalidStateError 'already done'", () =>
+  withLoop(async (loop) => {
+    const seen = captureExceptions(loop);
+    // While the coroutine runs: it finishes later, and that outcome is reported, not dropped.
+    const running = loop.createTask(async () => {
+      await sleep(0.01);
+      return 10;
+    });
+    await loop.runUntilComplete(() => sleep(0));
+    Future.prototype.setException.call(running, new ValueError("set from outside"));
+    await assert.rejects(loop.runUntilComplete(running), ValueError);
+    await loop.runUntilComplete(() => sleep(0.03));
+    assert.equal(seen.length, 1);
+    assert.ok(seen[0].exception instanceof InvalidStateError);
+    assert.match((seen[0].exception as Error).message, /_step\(\): already done: .*, 10$/);
+    assert.equal(seen[0].task, running);
+    // Before its first step: the coroutine never starts.
+    let started = false;
+    const early = loop.createTask(async () => {
+      started = true;
+    });
+    Future.prototype.setResult.call(early, "spam");
+    assert.equal(await loop.runUntilComplete(early), "spam");
+    await loop.runUntilComplete(() => sleep(0));
+    assert.equal(started, false);
+    assert.equal(seen.length, 2);
+    assert.match((seen[1].exception as Error).message, /_step\(\): already done/);
   }));
 
 test("currentTask() is the running task inside a coroutine, across awaits, undefined outside", () =>

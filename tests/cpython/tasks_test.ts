@@ -911,7 +911,7 @@ test("BaseTaskTests.test_get_coro", () =>
 
 // ---- SetMethodsTest ----------------------------------------------------------------------------
 
-test("SetMethodsTest.test_set_result_causes_invalid_state", { skip: knownDefect("new: Future.prototype.setResult on a running Task is accepted and the task's result is replaced silently (asyncio reports InvalidStateError 'step(): already done' to the exception handler)") }, () =>
+test("SetMethodsTest.test_set_result_causes_invalid_state", () =>
   withLoop(async (loop) => {
     const seen = captureExceptions(loop);
     const task = loop.createTask(async () => {
