@@ -17,6 +17,7 @@ import { Future } from "./futures.ts";
 import { type Callback, checkNotCoroutine, Handle, TimerHandle } from "./handles.ts";
 import { getRunningLoopOrNull, setRunningLoop } from "./running.ts";
 import { type Coroutine, Task } from "./tasks.ts";
+import { type TaskEntry, TaskRegistry } from "./task_registry.ts";
 import { TimerHeap } from "./timer_heap.ts";
 import { checkSignalHandlersAvailable, type SignalLike, SignalHandlers, signalNumber } from "./signals.ts";
 import {
@@ -147,7 +148,7 @@ export abstract class BaseEventLoop {
   private _stopping = false;
   private _debug = !!readEnv("AIOLOOP_DEBUG");
   private _exceptionHandler: ExceptionHandler | null = null;
-  private readonly _tasks = new Set<Task<unknown>>();
+  private readonly _tasks: TaskRegistry = new TaskRegistry(this);
   private _signals: SignalHandlers | undefined;
   private _defaultExecutor: Executor | null = null;
   private _executorShutdownCalled = false;
@@ -159,7 +160,7 @@ export abstract class BaseEventLoop {
    * the next handle while this is set (Task._step/_wakeup set it, _awaiting/_finish clear it).
    */
   _resumingTask: Task<unknown> | null = null;
-  /** @internal The last task to take a step (debug mode names it in slow-callback warnings). */
+  /** @internal In debug mode, the task the running handle stepped (named in slow-callback warnings). */
   _steppingTask: Task<unknown> | null = null;
 
   // ---- I/O hooks for subclasses -------------------------------------------------------------
@@ -327,6 +328,7 @@ export abstract class BaseEventLoop {
       this._steppingTask = null;
       h._run();
       const task = this._steppingTask;
+      this._steppingTask = null; // a strong reference would keep a task nothing else can wake
       for (let turn = 0; this._resumingTask !== null; turn++) {
         if (turn === MAX_STEP_TURNS) this._resumingTask = null;
         else await undefined;
@@ -517,15 +519,16 @@ export abstract class BaseEventLoop {
     );
   }
 
-  /** @internal */ _taskStarted(t: Task<unknown>): void {
-    this._tasks.add(t);
+  /** @internal Track a new task (weakly: loop/task_registry.ts) until _taskFinished(). */
+  _taskStarted(t: Task<unknown>): TaskEntry {
+    return this._tasks.add(t);
   }
-  /** @internal */ _taskFinished(t: Task<unknown>): void {
-    this._tasks.delete(t);
+  /** @internal */ _taskFinished(entry: TaskEntry): void {
+    this._tasks.remove(entry);
   }
   /** @internal The tasks not yet done. */
   _liveTasks(): Task<unknown>[] {
-    return [...this._tasks];
+    return this._tasks.live();
   }
 
   // ---- Executor -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import { CancelledError, InvalidStateError, RuntimeError } from "./errors.ts";
 import { Future } from "./futures.ts";
 import { getRunningLoopOrNull } from "./running.ts";
 import { taskContext } from "./task_context.ts";
+import type { TaskEntry } from "./task_registry.ts";
 
 /** What a Task runs: a coroutine function (started by the task) or a started Promise. */
 export type Coroutine<T> = (() => PromiseLike<T>) | PromiseLike<T>;
@@ -29,6 +30,7 @@ export class Task<T = unknown> extends Future<T> {
   private _mustCancel = false;
   private _cancelRequests = 0;
   private readonly _promiseBacked: boolean;
+  private readonly _entry: TaskEntry;
 
   /**
    * A task running `coro` on `loop` (prefer loop.createTask()). TypeError if `coro` is neither a
@@ -49,7 +51,8 @@ export class Task<T = unknown> extends Future<T> {
     // unhandled (the host would report it, or end the process).
     if (coro instanceof Promise) coro.catch(ignore);
     loop.callSoon(startTask, this); // first: it throws if the loop is closed
-    loop._taskStarted(this);
+    this._entry = loop._taskStarted(this);
+    this._entry.repr = String(this);
   }
 
   /** The task's name (asyncio get_name). */
@@ -60,6 +63,7 @@ export class Task<T = unknown> extends Future<T> {
   /** Rename the task (asyncio set_name). */
   setName(name: string): void {
     this._name = String(name);
+    this._entry.repr = String(this);
   }
 
   /** How many cancel() requests are pending (asyncio cancelling). */
@@ -85,7 +89,7 @@ export class Task<T = unknown> extends Future<T> {
     this._cancelMessage = msg;
     if (this._promiseBacked) {
       // A started Promise cannot be interrupted: the task stops waiting for it right away.
-      this._loop._taskFinished(this);
+      this._loop._taskFinished(this._entry);
       return Future.prototype.cancel.call(this, msg);
     }
     const waiter = this._waitingOn;
@@ -140,7 +144,7 @@ export class Task<T = unknown> extends Future<T> {
   _wakeup(future: Future<unknown>): unknown {
     if (this._waitingOn !== future) return undefined;
     this._waitingOn = undefined;
-    this._loop._resumingTask = this._loop._steppingTask = this;
+    this._markStepping();
     if (!this._mustCancel || this.done()) return undefined;
     // cancel() came while the future was already done (or its wakeup queued): asyncio throws
     // the CancelledError into the coroutine at this await all the same.
@@ -163,7 +167,7 @@ export class Task<T = unknown> extends Future<T> {
       return;
     }
     let promise: PromiseLike<T>;
-    this._loop._resumingTask = this._loop._steppingTask = this;
+    this._markStepping();
     try {
       promise = typeof coro === "function" ? taskContext.run(this, coro) : coro;
       if (!isPromiseLike(promise)) {
@@ -177,6 +181,13 @@ export class Task<T = unknown> extends Future<T> {
       (value) => this._finish(value, undefined, false),
       (error) => this._finish(undefined, error, true),
     );
+  }
+
+  /** This task's coroutine runs now (a step); debug mode times the step for this task. */
+  private _markStepping(): void {
+    const loop = this._loop;
+    loop._resumingTask = this;
+    if (loop.getDebug()) loop._steppingTask = this;
   }
 
   /** This task's step is over: its coroutine awaits a Future or has finished. */
@@ -198,7 +209,7 @@ export class Task<T = unknown> extends Future<T> {
       return;
     }
     try {
-      this._loop._taskFinished(this);
+      this._loop._taskFinished(this._entry);
       if (failed && error instanceof CancelledError) this._finishCancelled(error.message);
       else if (this._mustCancel) this._finishCancelled();
       else if (failed) {
@@ -224,7 +235,7 @@ export class Task<T = unknown> extends Future<T> {
 
   /** Settle the task as cancelled, with the message given to cancel(). */
   private _finishCancelled(msg?: string): void {
-    this._loop._taskFinished(this);
+    this._loop._taskFinished(this._entry);
     this._mustCancel = false;
     Future.prototype.cancel.call(this, msg || this._cancelMessage);
   }

@@ -11,7 +11,6 @@ import {
   setEventLoop, Task,
 } from "../../mod.ts";
 import { withLoop } from "../helpers.ts";
-import { knownDefect } from "./known_defects.ts";
 import { reportsAfterGc, runBriefly } from "./port_utils.ts";
 
 // ---- DuckTests ---------------------------------------------------------------------------------

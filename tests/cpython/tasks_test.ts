@@ -13,7 +13,6 @@ import {
   newEventLoop, RuntimeError, setEventLoop, sleep, Task, ValueError,
 } from "../../mod.ts";
 import { captureExceptions, withLoop } from "../helpers.ts";
-import { knownDefect } from "./known_defects.ts";
 import { runBriefly, waitDone } from "./port_utils.ts";
 
 class KeyError extends Error {
@@ -770,9 +769,7 @@ test("BaseTaskTests.test_yield_future_passes_cancel", () =>
     assert.equal(waiter.cancelled(), true);
   }));
 
-test("BaseTaskTests.test_log_destroyed_pending_task", {
-  skip: knownDefect("new: a pending task nobody references stays in allTasks() forever and is never reported as 'Task was destroyed but it is pending!'"),
-}, () =>
+test("BaseTaskTests.test_log_destroyed_pending_task", () =>
   withLoop(async (loop) => {
     // asyncio reports "Task was destroyed but it is pending!" when a pending task is collected.
     const seen = captureExceptions(loop);
