@@ -17,7 +17,7 @@ import { Future } from "./futures.ts";
 import { type Callback, checkNotCoroutine, Handle, TimerHandle } from "./handles.ts";
 import { getRunningLoopOrNull, setRunningLoop } from "./running.ts";
 import { type Coroutine, Task } from "./tasks.ts";
-import { type TaskEntry, TaskRegistry } from "./task_registry.ts";
+import { TaskRegistry } from "./task_registry.ts";
 import { TimerHeap } from "./timer_heap.ts";
 import { checkSignalHandlersAvailable, type SignalLike, SignalHandlers, signalNumber } from "./signals.ts";
 import {
@@ -244,6 +244,7 @@ export abstract class BaseEventLoop {
         // Let coroutines continue (they resume in microtasks), and now and then the host.
         if (++iterations % CLOCK_CHECK_EVERY === 0 &&
           performance.now() - lastHostYield >= HOST_YIELD_INTERVAL_MS) {
+          this._tasks.age(); // tasks pending this long are held weakly from now on
           await yieldMacrotask();
           lastHostYield = performance.now();
         } else {
@@ -251,6 +252,7 @@ export abstract class BaseEventLoop {
         }
       }
     } finally {
+      this._tasks.age();
       this._stopping = false;
       this._running = false;
       setRunningLoop(null);
@@ -263,6 +265,7 @@ export abstract class BaseEventLoop {
    * thread (DESIGN.md 3) and collect whatever woke us.
    */
   private async _idle(): Promise<void> {
+    this._tasks.age();
     await yieldMacrotask();
     if (this._ready.length > 0 || this._stopping) return;
     this._pollIo();
@@ -519,12 +522,12 @@ export abstract class BaseEventLoop {
     );
   }
 
-  /** @internal Track a new task (weakly: loop/task_registry.ts) until _taskFinished(). */
-  _taskStarted(t: Task<unknown>): TaskEntry {
-    return this._tasks.add(t);
+  /** @internal Track a new task (weakly, in time: loop/task_registry.ts) until _taskFinished(). */
+  _taskStarted(t: Task<unknown>): void {
+    this._tasks.add(t);
   }
-  /** @internal */ _taskFinished(entry: TaskEntry): void {
-    this._tasks.remove(entry);
+  /** @internal */ _taskFinished(t: Task<unknown>): void {
+    this._tasks.remove(t);
   }
   /** @internal The tasks not yet done. */
   _liveTasks(): Task<unknown>[] {

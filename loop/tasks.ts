@@ -30,7 +30,8 @@ export class Task<T = unknown> extends Future<T> {
   private _mustCancel = false;
   private _cancelRequests = 0;
   private readonly _promiseBacked: boolean;
-  private readonly _entry: TaskEntry;
+  /** @internal The loop's weak entry for this task, once it has one (loop/task_registry.ts). */
+  _registryEntry: TaskEntry | undefined = undefined;
 
   /**
    * A task running `coro` on `loop` (prefer loop.createTask()). TypeError if `coro` is neither a
@@ -51,8 +52,7 @@ export class Task<T = unknown> extends Future<T> {
     // unhandled (the host would report it, or end the process).
     if (coro instanceof Promise) coro.catch(ignore);
     loop.callSoon(startTask, this); // first: it throws if the loop is closed
-    this._entry = loop._taskStarted(this);
-    this._entry.repr = String(this);
+    loop._taskStarted(this);
   }
 
   /** The task's name (asyncio get_name). */
@@ -63,7 +63,7 @@ export class Task<T = unknown> extends Future<T> {
   /** Rename the task (asyncio set_name). */
   setName(name: string): void {
     this._name = String(name);
-    this._entry.repr = String(this);
+    if (this._registryEntry !== undefined) this._registryEntry.repr = String(this);
   }
 
   /** How many cancel() requests are pending (asyncio cancelling). */
@@ -89,7 +89,7 @@ export class Task<T = unknown> extends Future<T> {
     this._cancelMessage = msg;
     if (this._promiseBacked) {
       // A started Promise cannot be interrupted: the task stops waiting for it right away.
-      this._loop._taskFinished(this._entry);
+      this._loop._taskFinished(this);
       return Future.prototype.cancel.call(this, msg);
     }
     const waiter = this._waitingOn;
@@ -209,7 +209,7 @@ export class Task<T = unknown> extends Future<T> {
       return;
     }
     try {
-      this._loop._taskFinished(this._entry);
+      this._loop._taskFinished(this);
       if (failed && error instanceof CancelledError) this._finishCancelled(error.message);
       else if (this._mustCancel) this._finishCancelled();
       else if (failed) {
@@ -235,7 +235,7 @@ export class Task<T = unknown> extends Future<T> {
 
   /** Settle the task as cancelled, with the message given to cancel(). */
   private _finishCancelled(msg?: string): void {
-    this._loop._taskFinished(this._entry);
+    this._loop._taskFinished(this);
     this._mustCancel = false;
     Future.prototype.cancel.call(this, msg || this._cancelMessage);
   }

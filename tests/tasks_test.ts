@@ -400,6 +400,23 @@ test("a pending task nothing can wake is collected, leaves allTasks(), and is re
     assert.equal(seen[0].repr, "<Task orphan pending coro=<orphan()>>");
   }));
 
+test("an unwakeable task is reported while the loop runs busy (it never idles or stops)", () =>
+  withLoop(async (loop) => {
+    const seen = captureExceptions(loop);
+    await loop.runUntilComplete(async () => {
+      loop.createTask(async function busyOrphan() {
+        await loop.createFuture();
+      });
+      const end = loop.time() + 5;
+      while (seen.length === 0 && loop.time() < end) {
+        collectGarbage();
+        for (let i = 0; i < 50; i++) await sleep(0);
+      }
+    });
+    assert.equal(seen.length, 1);
+    assert.match(String(seen[0].repr), /^<Task Task-\d+ pending coro=<busyOrphan\(\)>>$/);
+  }));
+
 test("a pending task that a timer, an fd, a held Future, a host Promise or another task will wake is never collected", () =>
   withLoop(async (loop) => {
     const seen = captureExceptions(loop);
