@@ -414,6 +414,18 @@ export abstract class BaseEventLoop {
   }
 
   /**
+   * @internal callSoon for the loop's own callbacks (done-callbacks, task steps), which were
+   * checked when they were handed in: no per-call check of the callback.
+   */
+  _callSoonPrechecked(callback: Callback, arg: unknown): Handle {
+    this._checkClosed();
+    const h = new Handle(callback, [arg], this);
+    this._ready.push(h);
+    if (this._parked) this._wakeIo();
+    return h;
+  }
+
+  /**
    * Like callSoon, and always wakes a parked loop (asyncio call_soon_threadsafe). In a JS
    * runtime "another thread" is the host's own event loop: its timers, I/O and promise
    * callbacks.

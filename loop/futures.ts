@@ -5,6 +5,7 @@
  */
 import type { BaseEventLoop } from "./base_loop.ts";
 import { CancelledError, InvalidStateError } from "./errors.ts";
+import { checkNotCoroutine } from "./handles.ts";
 import { currentEventLoop } from "./running.ts";
 import { type AwaitingTask, taskContext } from "./task_context.ts";
 
@@ -156,7 +157,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   addDoneCallback(fn: DoneCallback<T>): void {
     if (typeof fn !== "function") throw new TypeError("addDoneCallback() needs a function");
-    if (this._state !== PENDING) this._loop.callSoon(fn, this);
+    // Refused here, not when the future completes (inside setResult, or a task's end).
+    checkNotCoroutine(fn, "addDoneCallback");
+    if (this._state !== PENDING) this._loop._callSoonPrechecked(fn, this);
     else this._callbacks.push(fn);
   }
 
@@ -306,7 +309,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     const callbacks = this._callbacks;
     if (callbacks.length === 0) return;
     this._callbacks = [];
-    for (const fn of callbacks) this._loop.callSoon(fn, this);
+    for (const fn of callbacks) this._loop._callSoonPrechecked(fn, this);
   }
 }
 

@@ -51,7 +51,7 @@ export class Task<T = unknown> extends Future<T> {
     // The Promise is observed from the first step on; until then a rejection must not count as
     // unhandled (the host would report it, or end the process).
     if (coro instanceof Promise) coro.catch(ignore);
-    loop.callSoon(startTask, this); // first: it throws if the loop is closed
+    loop._callSoonPrechecked(startTask, this); // first: it throws if the loop is closed
     loop._taskStarted(this);
   }
 

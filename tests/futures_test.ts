@@ -203,6 +203,24 @@ test("addDoneCallback with a non-function is a TypeError", () =>
     assert.throws(() => anyFut.addDoneCallback("cb"), TypeError);
   }));
 
+test("addDoneCallback refuses an async function with TypeError; setResult and the task's end still work", () =>
+  withLoop(async (loop) => {
+    const isRefused = (e: unknown) =>
+      e instanceof TypeError && /coroutines cannot be used with addDoneCallback\(\)/.test((e as Error).message);
+    const fut = loop.createFuture<number>();
+    assert.throws(() => fut.addDoneCallback(async () => {}), isRefused);
+    // deno-lint-ignore no-explicit-any
+    assert.throws(() => fut.addDoneCallback(async function* () {} as any), isRefused);
+    const calls: number[] = [];
+    fut.addDoneCallback((f) => calls.push(f.result()));
+    fut.setResult(5); // it threw here before: the async callback was refused only by callSoon
+    const task = loop.createTask(async () => 6);
+    assert.throws(() => task.addDoneCallback(async () => {}), isRefused);
+    assert.equal(await loop.runUntilComplete(task), 6);
+    assert.deepEqual(calls, [5]);
+    assert.throws(() => fut.addDoneCallback(async () => {}), isRefused); // done: same refusal
+  }));
+
 test("an exception in a done-callback goes to the exception handler; the other callbacks run", () =>
   withLoop(async (loop) => {
     const seen = captureExceptions(loop);
