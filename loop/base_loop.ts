@@ -489,7 +489,7 @@ export abstract class BaseEventLoop {
   /**
    * Schedule a coroutine (asyncio create_task): `coro` is an async function, started in the next
    * iteration, or a Promise already running. With a task factory set, returns what the factory
-   * makes (TypeError if that is not a Future).
+   * makes (TypeError if that is not a Future), named `options.name` if one is given.
    */
   createTask<T>(coro: Coroutine<T>, options: CreateTaskOptions = {}): Task<T> {
     this._checkClosed();
@@ -498,6 +498,10 @@ export abstract class BaseEventLoop {
     const made = factory(this, coro, options);
     if (!(made instanceof Future)) {
       throw new TypeError(`the task factory must return a Future, got ${describe(made)}`);
+    }
+    // asyncio names the factory's task itself (tasks._set_task_name), whatever the factory did.
+    if (options.name != null && typeof (made as Partial<Task<T>>).setName === "function") {
+      (made as Task<T>).setName(options.name);
     }
     return made as Task<T>;
   }

@@ -367,9 +367,7 @@ test("BaseEventLoopTests.test_default_exc_handler_broken", async () => {
   }
 });
 
-test("BaseEventLoopTests.test_set_task_factory_invalid", {
-  skip: knownDefect("15.10 (loop.setTaskFactory/getTaskFactory)"),
-}, () =>
+test("BaseEventLoopTests.test_set_task_factory_invalid", () =>
   withLoop((loop) => {
     // deno-lint-ignore no-explicit-any
     const l = loop as any;
@@ -378,9 +376,7 @@ test("BaseEventLoopTests.test_set_task_factory_invalid", {
     assert.equal(l.getTaskFactory(), null);
   }));
 
-test("BaseEventLoopTests.test_set_task_factory", {
-  skip: knownDefect("15.10 (loop.setTaskFactory/getTaskFactory)"),
-}, () =>
+test("BaseEventLoopTests.test_set_task_factory", () =>
   withLoop(async (loop) => {
     // deno-lint-ignore no-explicit-any
     const l = loop as any;
@@ -449,9 +445,7 @@ test("BaseEventLoopTests.test_create_named_task_with_default_factory", () =>
     await loop.runUntilComplete(task);
   }));
 
-test("BaseEventLoopTests.test_create_named_task_with_custom_factory", {
-  skip: knownDefect("15.10 (loop.setTaskFactory)"),
-}, () =>
+test("BaseEventLoopTests.test_create_named_task_with_custom_factory", () =>
   withLoop(async (loop) => {
     const { Task } = await import("../../mod.ts");
     // deno-lint-ignore no-explicit-any
