@@ -500,9 +500,8 @@ export abstract class BaseEventLoop {
       throw new TypeError(`the task factory must return a Future, got ${describe(made)}`);
     }
     // asyncio names the factory's task itself (tasks._set_task_name), whatever the factory did.
-    if (options.name != null && typeof (made as Partial<Task<T>>).setName === "function") {
-      (made as Task<T>).setName(options.name);
-    }
+    const named = made as { setName?: unknown };
+    if (options.name != null && typeof named.setName === "function") named.setName(options.name);
     return made as Task<T>;
   }
 
