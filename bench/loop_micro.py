@@ -155,6 +155,58 @@ def call_later_cancel90(loop, n):
     return dt
 
 
+def create_tasks(loop, n):
+    async def coro():
+        pass
+
+    t0 = now()
+    for _ in range(n):
+        last = loop.create_task(coro())
+    loop.run_until_complete(last)
+    dt = now() - t0
+    assert not asyncio.all_tasks(loop)
+    return dt
+
+
+def sleep0_tasks(loop, n):
+    per = -(-n // 100)
+    wakeups = 0
+
+    async def coro():
+        nonlocal wakeups
+        for _ in range(per):
+            await asyncio.sleep(0)
+            wakeups += 1
+
+    t0 = now()
+    tasks = [loop.create_task(coro()) for _ in range(100)]
+    for t in tasks:
+        loop.run_until_complete(t)
+    dt = now() - t0
+    assert wakeups == per * 100, wakeups
+    return dt
+
+
+def all_tasks_1k(loop, n):
+    gate = loop.create_future()
+
+    async def waiter():
+        await gate
+
+    tasks = [loop.create_task(waiter()) for _ in range(1000)]
+    loop.run_until_complete(asyncio.sleep(0))
+    calls = -(-n // 1000)
+    listed = 0
+    t0 = now()
+    for _ in range(calls):
+        listed += len(asyncio.all_tasks(loop))
+    dt = now() - t0
+    gate.set_result(None)
+    loop.run_until_complete(asyncio.gather(*tasks))
+    assert listed == calls * 1000, listed
+    return dt
+
+
 ROWS = [
     ("call_soon 1M pre-queued", call_soon_prequeued, 1_000_000),
     ("call_soon chained 1M", call_soon_chained, 1_000_000),
@@ -162,6 +214,9 @@ ROWS = [
     ("call_at 100k all-due", call_at_all_due, 100_000),
     ("call_at 1M all-due", call_at_all_due, 1_000_000),
     ("call_later 1M 90% cancelled", call_later_cancel90, 1_000_000),
+    ("create_task 100k", create_tasks, 100_000),
+    ("sleep(0) 100 tasks 100k", sleep0_tasks, 100_000),
+    ("all_tasks 1k live 1M", all_tasks_1k, 1_000_000),
 ]
 
 

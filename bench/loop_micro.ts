@@ -10,7 +10,7 @@
  * and takes the median of --reps repetitions, each on a fresh loop, after one untimed warm-up
  * repetition at a tenth of the size (so the JIT has seen the code; CPython gets the same).
  */
-import { newEventLoop, type SelectorEventLoop, socketpair } from "../mod.ts";
+import { allTasks, newEventLoop, type SelectorEventLoop, sleep, socketpair } from "../mod.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -133,6 +133,56 @@ async function callLaterCancel90(loop: SelectorEventLoop, n: number): Promise<nu
   return dt;
 }
 
+/** n tasks of an empty coroutine created up front; run until the last one finished. */
+async function createTasks(loop: SelectorEventLoop, n: number): Promise<number> {
+  const coro = async () => {};
+  const t0 = now();
+  let last;
+  for (let i = 0; i < n; i++) last = loop.createTask(coro);
+  await loop.runUntilComplete(last!);
+  const dt = now() - t0;
+  if (allTasks(loop).size !== 0) throw new Error("create_task: tasks left");
+  return dt;
+}
+
+/** 100 tasks, each awaiting sleep(0) n/100 times: n task wake-ups. */
+async function sleep0Tasks(loop: SelectorEventLoop, n: number): Promise<number> {
+  const per = Math.ceil(n / 100);
+  let wakeups = 0;
+  const coro = async () => {
+    for (let i = 0; i < per; i++) {
+      await sleep(0);
+      wakeups++;
+    }
+  };
+  const t0 = now();
+  const tasks = [];
+  for (let i = 0; i < 100; i++) tasks.push(loop.createTask(coro));
+  for (const t of tasks) await loop.runUntilComplete(t);
+  const dt = now() - t0;
+  if (wakeups !== per * 100) throw new Error(`sleep(0): ${wakeups} of ${per * 100}`);
+  return dt;
+}
+
+/** allTasks() called n/1000 times with 1000 pending tasks: n tasks listed. */
+async function allTasks1k(loop: SelectorEventLoop, n: number): Promise<number> {
+  const gate = loop.createFuture<void>();
+  const waiter = async () => {
+    await gate;
+  };
+  for (let i = 0; i < 1000; i++) loop.createTask(waiter);
+  await loop.runUntilComplete(() => sleep(0));
+  const calls = Math.ceil(n / 1000);
+  let listed = 0;
+  const t0 = now();
+  for (let i = 0; i < calls; i++) listed += allTasks(loop).size;
+  const dt = now() - t0;
+  gate.setResult();
+  await loop.runUntilComplete(() => sleep(0));
+  if (listed !== calls * 1000) throw new Error(`all_tasks: ${listed} of ${calls * 1000}`);
+  return dt;
+}
+
 type Bench = (loop: SelectorEventLoop, n: number) => Promise<number>;
 const ROWS: [string, Bench, number][] = [
   ["call_soon 1M pre-queued", callSoonPrequeued, 1_000_000],
@@ -141,6 +191,9 @@ const ROWS: [string, Bench, number][] = [
   ["call_at 100k all-due", callAtAllDue, 100_000],
   ["call_at 1M all-due", callAtAllDue, 1_000_000],
   ["call_later 1M 90% cancelled", callLaterCancel90, 1_000_000],
+  ["create_task 100k", createTasks, 100_000],
+  ["sleep(0) 100 tasks 100k", sleep0Tasks, 100_000],
+  ["all_tasks 1k live 1M", allTasks1k, 1_000_000],
 ];
 
 // ---- driver -------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import { Future } from "./futures.ts";
 import { type Callback, checkNotCoroutine, Handle, TimerHandle } from "./handles.ts";
 import { getRunningLoopOrNull, setRunningLoop } from "./running.ts";
 import { type Coroutine, Task } from "./tasks.ts";
+import { TaskRegistry } from "./task_registry.ts";
 import { TimerHeap } from "./timer_heap.ts";
 import { checkSignalHandlersAvailable, type SignalLike, SignalHandlers, signalNumber } from "./signals.ts";
 import {
@@ -148,7 +149,7 @@ export abstract class BaseEventLoop {
   private _stopping = false;
   private _debug = !!readEnv("AIOLOOP_DEBUG");
   private _exceptionHandler: ExceptionHandler | null = null;
-  private readonly _tasks = new Set<Task<unknown>>();
+  private readonly _tasks: TaskRegistry = new TaskRegistry(this);
   private _signals: SignalHandlers | undefined;
   private _defaultExecutor: Executor | null = null;
   private _executorShutdownCalled = false;
@@ -160,7 +161,7 @@ export abstract class BaseEventLoop {
    * the next handle while this is set (Task._step/_wakeup set it, _awaiting/_finish clear it).
    */
   _resumingTask: Task<unknown> | null = null;
-  /** @internal The last task to take a step (debug mode names it in slow-callback warnings). */
+  /** @internal In debug mode, the task the running handle stepped (named in slow-callback warnings). */
   _steppingTask: Task<unknown> | null = null;
 
   // ---- I/O hooks for subclasses -------------------------------------------------------------
@@ -244,6 +245,7 @@ export abstract class BaseEventLoop {
         // Let coroutines continue (they resume in microtasks), and now and then the host.
         if (++iterations % CLOCK_CHECK_EVERY === 0 &&
           performance.now() - lastHostYield >= HOST_YIELD_INTERVAL_MS) {
+          this._tasks.age(); // tasks pending this long are held weakly from now on
           await yieldMacrotask();
           lastHostYield = performance.now();
         } else {
@@ -251,6 +253,7 @@ export abstract class BaseEventLoop {
         }
       }
     } finally {
+      this._tasks.age();
       this._stopping = false;
       this._running = false;
       setRunningLoop(null);
@@ -263,6 +266,7 @@ export abstract class BaseEventLoop {
    * thread (DESIGN.md 3) and collect whatever woke us.
    */
   private async _idle(): Promise<void> {
+    this._tasks.age();
     await yieldMacrotask();
     if (this._ready.length > 0 || this._stopping) return;
     this._pollIo();
@@ -328,6 +332,7 @@ export abstract class BaseEventLoop {
       this._steppingTask = null;
       h._run();
       const task = this._steppingTask;
+      this._steppingTask = null; // a strong reference would keep a task nothing else can wake
       for (let turn = 0; this._resumingTask !== null; turn++) {
         if (turn === MAX_STEP_TURNS) this._resumingTask = null;
         else await undefined;
@@ -410,6 +415,18 @@ export abstract class BaseEventLoop {
   }
 
   /**
+   * @internal callSoon for the loop's own callbacks (done-callbacks, task steps), which were
+   * checked when they were handed in: no per-call check of the callback.
+   */
+  _callSoonPrechecked(callback: Callback, arg: unknown): Handle {
+    this._checkClosed();
+    const h = new Handle(callback, [arg], this);
+    this._ready.push(h);
+    if (this._parked) this._wakeIo();
+    return h;
+  }
+
+  /**
    * Like callSoon, and always wakes a parked loop (asyncio call_soon_threadsafe). In a JS
    * runtime "another thread" is the host's own event loop: its timers, I/O and promise
    * callbacks.
@@ -473,7 +490,7 @@ export abstract class BaseEventLoop {
   /**
    * Schedule a coroutine (asyncio create_task): `coro` is an async function, started in the next
    * iteration, or a Promise already running. With a task factory set, returns what the factory
-   * makes (TypeError if that is not a Future).
+   * makes (TypeError if that is not a Future), named `options.name` if one is given.
    */
   createTask<T>(coro: Coroutine<T>, options: CreateTaskOptions = {}): Task<T> {
     this._checkClosed();
@@ -483,8 +500,9 @@ export abstract class BaseEventLoop {
     if (!(made instanceof Future)) {
       throw new TypeError(`the task factory must return a Future, got ${describe(made)}`);
     }
-    // The factory sees the name in `options` but may ignore it: asyncio names the task after.
-    if (options.name !== undefined && made instanceof Task) made.setName(options.name);
+    // asyncio names the factory's task itself (tasks._set_task_name), whatever the factory did.
+    const named = made as { setName?: unknown };
+    if (options.name != null && typeof named.setName === "function") named.setName(options.name);
     return made as Task<T>;
   }
 
@@ -520,15 +538,16 @@ export abstract class BaseEventLoop {
     );
   }
 
-  /** @internal */ _taskStarted(t: Task<unknown>): void {
+  /** @internal Track a new task (weakly, in time: loop/task_registry.ts) until _taskFinished(). */
+  _taskStarted(t: Task<unknown>): void {
     this._tasks.add(t);
   }
   /** @internal */ _taskFinished(t: Task<unknown>): void {
-    this._tasks.delete(t);
+    this._tasks.remove(t);
   }
   /** @internal The tasks not yet done. */
   _liveTasks(): Task<unknown>[] {
-    return [...this._tasks];
+    return this._tasks.live();
   }
 
   // ---- Executor -------------------------------------------------------------------------------

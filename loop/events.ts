@@ -3,7 +3,7 @@
  */
 import type { Awaitable, BaseEventLoop } from "./base_loop.ts";
 import { RuntimeError } from "./errors.ts";
-import { getRunningLoopOrNull } from "./running.ts";
+import { getRunningLoopOrNull, setEventLoopGetter } from "./running.ts";
 import { SelectorEventLoop } from "./selector_loop.ts";
 import { type SelectorChoice, selectorFrom } from "../platform/default_selector.ts";
 import { proactorIsDefault } from "../platform/default_proactor.ts";
@@ -58,6 +58,7 @@ export function getEventLoop(): BaseEventLoop {
   if (currentLoop === null) throw new RuntimeError("There is no current event loop");
   return currentLoop;
 }
+setEventLoopGetter(getEventLoop);
 
 /** Make `loop` the current loop, or clear it with null (asyncio set_event_loop). */
 export function setEventLoop(loop: BaseEventLoop | null): void {

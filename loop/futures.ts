@@ -5,6 +5,8 @@
  */
 import type { BaseEventLoop } from "./base_loop.ts";
 import { CancelledError, InvalidStateError } from "./errors.ts";
+import { checkNotCoroutine } from "./handles.ts";
+import { currentEventLoop } from "./running.ts";
 import { type AwaitingTask, taskContext } from "./task_context.ts";
 
 const PENDING = 0, FINISHED = 1, CANCELLED = 2;
@@ -30,6 +32,12 @@ const unretrieved = new FinalizationRegistry<
   });
 });
 
+/** What was passed where a loop was expected, for the TypeError. */
+function describeLoop(x: unknown): string {
+  if (x === null || typeof x !== "object") return typeof x === "string" ? JSON.stringify(x) : String(x);
+  return x.constructor?.name ?? "object";
+}
+
 /** A value or exception, short, for toString(): `"text"`, `42`, `ValueError: msg`, `Map`. */
 function formatValue(x: unknown): string {
   let text: string;
@@ -52,8 +60,16 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** @internal */ _loop: BaseEventLoop;
   private _registeredUnretrieved = false;
 
-  /** A pending Future bound to `loop` (prefer loop.createFuture()). */
-  constructor(loop: BaseEventLoop) {
+  /**
+   * A pending Future bound to `loop` (prefer loop.createFuture()); without one, to what
+   * getEventLoop() gives, as asyncio's Future(): RuntimeError if there is no current loop.
+   * TypeError if `loop` is not an event loop.
+   */
+  constructor(loop?: BaseEventLoop) {
+    if (loop === undefined) loop = currentEventLoop();
+    else if (loop === null || typeof (loop as Partial<BaseEventLoop>).callSoon !== "function") {
+      throw new TypeError(`a Future needs an event loop, got ${describeLoop(loop)}`);
+    }
     this._loop = loop;
   }
 
@@ -123,9 +139,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /**
    * Cancel the future and schedule its callbacks (asyncio cancel). Returns false if it was
-   * already done. `msg` becomes the CancelledError's message.
+   * already done. `msg` becomes the CancelledError's message. As in asyncio, calling it counts
+   * as looking after an exception the future holds: that is not reported as never retrieved.
    */
   cancel(msg?: string): boolean {
+    this._markRetrieved();
     if (this._state !== PENDING) return false;
     this._state = CANCELLED;
     this._cancelMessage = msg;
@@ -139,7 +157,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   addDoneCallback(fn: DoneCallback<T>): void {
     if (typeof fn !== "function") throw new TypeError("addDoneCallback() needs a function");
-    if (this._state !== PENDING) this._loop.callSoon(fn, this);
+    // Refused here, not when the future completes (inside setResult, or a task's end).
+    checkNotCoroutine(fn, "addDoneCallback");
+    if (this._state !== PENDING) this._loop._callSoonPrechecked(fn, this);
     else this._callbacks.push(fn);
   }
 
@@ -245,7 +265,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * exception=ValueError: msg>`, `<Future cancelled>`, for logs (asyncio's repr).
    */
   toString(): string {
-    return `<${this._label()} ${this._stateRepr()}>`;
+    return `<${this._label()} ${this._reprInfo().join(" ")}>`;
   }
 
   /** @internal What toString() names the future by: its class (a Task adds its name). */
@@ -253,12 +273,17 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this.constructor.name;
   }
 
-  /** @internal The state, with the result or exception once finished. */
-  _stateRepr(): string {
-    if (this._state !== FINISHED) return this._stateName();
-    return this._exception !== undefined
-      ? `finished exception=${formatValue(this._exception)}`
-      : `finished result=${formatValue(this._result)}`;
+  /** @internal toString()'s words after the label: the state, then the result or exception. */
+  _reprInfo(): string[] {
+    const info = [this._stateName()];
+    if (this._state === FINISHED) {
+      info.push(
+        this._exception !== undefined
+          ? `exception=${formatValue(this._exception)}`
+          : `result=${formatValue(this._result)}`,
+      );
+    }
+    return info;
   }
 
   /** @internal "pending", "finished" or "cancelled". */
@@ -284,7 +309,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     const callbacks = this._callbacks;
     if (callbacks.length === 0) return;
     this._callbacks = [];
-    for (const fn of callbacks) this._loop.callSoon(fn, this);
+    for (const fn of callbacks) this._loop._callSoonPrechecked(fn, this);
   }
 }
 

@@ -9,10 +9,11 @@
  * cancellation is delivered at its next await of a Future, or when it finishes.
  */
 import type { BaseEventLoop } from "./base_loop.ts";
-import { CancelledError, RuntimeError } from "./errors.ts";
+import { CancelledError, InvalidStateError, RuntimeError } from "./errors.ts";
 import { Future } from "./futures.ts";
 import { getRunningLoopOrNull } from "./running.ts";
 import { taskContext } from "./task_context.ts";
+import type { TaskEntry } from "./task_registry.ts";
 
 /** What a Task runs: a coroutine function (started by the task) or a started Promise. */
 export type Coroutine<T> = (() => PromiseLike<T>) | PromiseLike<T>;
@@ -23,10 +24,14 @@ let taskCounter = 0;
 export class Task<T = unknown> extends Future<T> {
   private _name: string;
   private _coro: Coroutine<T> | undefined;
+  /** The coroutine function's name, for toString() (empty for an anonymous one or a Promise). */
+  private readonly _coroName: string;
   private _waitingOn: Future<unknown> | undefined;
   private _mustCancel = false;
   private _cancelRequests = 0;
   private readonly _promiseBacked: boolean;
+  /** @internal The loop's weak entry for this task, once it has one (loop/task_registry.ts). */
+  _registryEntry: TaskEntry | undefined = undefined;
 
   /**
    * A task running `coro` on `loop` (prefer loop.createTask()). TypeError if `coro` is neither a
@@ -39,13 +44,14 @@ export class Task<T = unknown> extends Future<T> {
         "a Task needs a coroutine function (() => Promise) or a Promise, got " + typeof coro,
       );
     }
-    this._name = name ?? `Task-${++taskCounter}`;
+    this._name = name == null ? `Task-${++taskCounter}` : String(name);
     this._coro = coro;
+    this._coroName = typeof coro === "function" ? coro.name : "";
     this._promiseBacked = typeof coro !== "function";
     // The Promise is observed from the first step on; until then a rejection must not count as
     // unhandled (the host would report it, or end the process).
     if (coro instanceof Promise) coro.catch(ignore);
-    loop.callSoon(startTask, this); // first: it throws if the loop is closed
+    loop._callSoonPrechecked(startTask, this); // first: it throws if the loop is closed
     loop._taskStarted(this);
   }
 
@@ -57,6 +63,7 @@ export class Task<T = unknown> extends Future<T> {
   /** Rename the task (asyncio set_name). */
   setName(name: string): void {
     this._name = String(name);
+    if (this._registryEntry !== undefined) this._registryEntry.repr = String(this);
   }
 
   /** How many cancel() requests are pending (asyncio cancelling). */
@@ -76,6 +83,7 @@ export class Task<T = unknown> extends Future<T> {
    * at the Future it awaits. Returns false if the task is already done.
    */
   override cancel(msg?: string): boolean {
+    this._markRetrieved(); // as Future.cancel(): the caller looks after an exception it holds
     if (this.done()) return false;
     this._cancelRequests++;
     this._cancelMessage = msg;
@@ -105,6 +113,17 @@ export class Task<T = unknown> extends Future<T> {
     return `Task ${this._name}`;
   }
 
+  /**
+   * @internal As asyncio's task repr: a pending task with a cancel() requested is
+   * `cancelling`, and a named coroutine function shows as `coro=<name()>` after the state.
+   */
+  override _reprInfo(): string[] {
+    const info = super._reprInfo();
+    if (this._cancelRequests > 0 && !this.done()) info[0] = "cancelling";
+    if (this._coroName !== "") info.splice(1, 0, `coro=<${this._coroName}()>`);
+    return info;
+  }
+
   /** @internal Called by Future.then() when this task's coroutine awaits `future`. */
   _awaiting(future: Future<unknown>): boolean {
     if (this.done()) return false; // a context the finished coroutine left behind
@@ -125,7 +144,7 @@ export class Task<T = unknown> extends Future<T> {
   _wakeup(future: Future<unknown>): unknown {
     if (this._waitingOn !== future) return undefined;
     this._waitingOn = undefined;
-    this._loop._resumingTask = this._loop._steppingTask = this;
+    this._markStepping();
     if (!this._mustCancel || this.done()) return undefined;
     // cancel() came while the future was already done (or its wakeup queued): asyncio throws
     // the CancelledError into the coroutine at this await all the same.
@@ -137,13 +156,18 @@ export class Task<T = unknown> extends Future<T> {
   _step(): void {
     const coro = this._coro!;
     this._coro = undefined;
+    if (!this._promiseBacked && this.done()) {
+      // Completed from outside (Future.prototype.setResult.call): the coroutine never starts,
+      // and the loop's exception handler hears of it, as from asyncio's __step.
+      throw new InvalidStateError(`_step(): already done: ${this}`);
+    }
     if (this._mustCancel && typeof coro === "function") {
       // Cancelled before its first step: the coroutine never starts, as in asyncio.
       this._finishCancelled();
       return;
     }
     let promise: PromiseLike<T>;
-    this._loop._resumingTask = this._loop._steppingTask = this;
+    this._markStepping();
     try {
       promise = typeof coro === "function" ? taskContext.run(this, coro) : coro;
       if (!isPromiseLike(promise)) {
@@ -159,6 +183,13 @@ export class Task<T = unknown> extends Future<T> {
     );
   }
 
+  /** This task's coroutine runs now (a step); debug mode times the step for this task. */
+  private _markStepping(): void {
+    const loop = this._loop;
+    loop._resumingTask = this;
+    if (loop.getDebug()) loop._steppingTask = this;
+  }
+
   /** This task's step is over: its coroutine awaits a Future or has finished. */
   private _suspended(): void {
     if (this._loop._resumingTask === this) this._loop._resumingTask = null;
@@ -170,7 +201,13 @@ export class Task<T = unknown> extends Future<T> {
    */
   private _finish(value: T | undefined, error: unknown, failed: boolean): void {
     this._suspended();
-    if (this.done()) return; // a Promise-backed task was cancelled from outside
+    if (this.done()) {
+      // A Promise-backed task cancelled from outside is simply over. A coroutine's task can
+      // only have been completed from outside (Future.prototype.setResult.call) while it ran:
+      // its own outcome cannot be set, which asyncio's next __step reports.
+      if (!this._promiseBacked) this._reportAlreadyDone(failed ? error : value);
+      return;
+    }
     try {
       this._loop._taskFinished(this);
       if (failed && error instanceof CancelledError) this._finishCancelled(error.message);
@@ -184,6 +221,16 @@ export class Task<T = unknown> extends Future<T> {
       // closed while the coroutine ran on (they could never run). Anything else is a bug.
       if (!this._loop.isClosed()) throw e;
     }
+  }
+
+  /** The coroutine finished with `outcome` after the task was made done from outside. */
+  private _reportAlreadyDone(outcome: unknown): void {
+    const shown = outcome instanceof Error ? `${outcome.name}: ${outcome.message}` : String(outcome);
+    this._loop.callExceptionHandler({
+      message: `Exception in the step of ${this}`,
+      exception: new InvalidStateError(`_step(): already done: ${this}, ${shown}`),
+      task: this,
+    });
   }
 
   /** Settle the task as cancelled, with the message given to cancel(). */

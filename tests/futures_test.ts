@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  CancelledError, Future, InvalidStateError, isFuture, type SelectorEventLoop, sleep, ValueError,
+  CancelledError, Future, InvalidStateError, isFuture, RuntimeError, type SelectorEventLoop,
+  setEventLoop, sleep, ValueError,
 } from "../mod.ts";
 import { collectGarbage } from "../ffi/runtime.ts";
 import { captureExceptions, withLoop } from "./helpers.ts";
@@ -17,6 +18,27 @@ function runSoon(loop: SelectorEventLoop, iterations = 1): Promise<void> {
     for (let i = 0; i < iterations; i++) await sleep(0);
   });
 }
+
+test("new Future() without a loop takes the running loop, else the current one; none is RuntimeError, a non-loop TypeError", () =>
+  withLoop(async (loop) => {
+    const [inside] = await loop.runUntilComplete(async () => [new Future()]);
+    assert.equal(inside.getLoop(), loop);
+    setEventLoop(loop);
+    try {
+      assert.equal(new Future().getLoop(), loop);
+    } finally {
+      setEventLoop(null);
+    }
+    assert.throws(() => new Future(), (e: unknown) =>
+      e instanceof RuntimeError && /no current event loop/.test((e as Error).message));
+    for (const bad of [null, "loop", 3, {}]) {
+      // deno-lint-ignore no-explicit-any
+      assert.throws(() => new Future(bad as any), (e: unknown) =>
+        e instanceof TypeError && /a Future needs an event loop/.test((e as Error).message));
+    }
+    // The loop survives the bad calls.
+    assert.equal(await loop.runUntilComplete(async () => 7), 7);
+  }));
 
 test("a new future is pending: result() and exception() are InvalidStateError", () =>
   withLoop((loop) => {
@@ -179,6 +201,24 @@ test("addDoneCallback with a non-function is a TypeError", () =>
     assert.throws(() => anyFut.addDoneCallback(null), TypeError);
     fut.setResult(1);
     assert.throws(() => anyFut.addDoneCallback("cb"), TypeError);
+  }));
+
+test("addDoneCallback refuses an async function with TypeError; setResult and the task's end still work", () =>
+  withLoop(async (loop) => {
+    const isRefused = (e: unknown) =>
+      e instanceof TypeError && /coroutines cannot be used with addDoneCallback\(\)/.test((e as Error).message);
+    const fut = loop.createFuture<number>();
+    assert.throws(() => fut.addDoneCallback(async () => {}), isRefused);
+    // deno-lint-ignore no-explicit-any
+    assert.throws(() => fut.addDoneCallback(async function* () {} as any), isRefused);
+    const calls: number[] = [];
+    fut.addDoneCallback((f) => calls.push(f.result()));
+    fut.setResult(5); // it threw here before: the async callback was refused only by callSoon
+    const task = loop.createTask(async () => 6);
+    assert.throws(() => task.addDoneCallback(async () => {}), isRefused);
+    assert.equal(await loop.runUntilComplete(task), 6);
+    assert.deepEqual(calls, [5]);
+    assert.throws(() => fut.addDoneCallback(async () => {}), isRefused); // done: same refusal
   }));
 
 test("an exception in a done-callback goes to the exception handler; the other callbacks run", () =>

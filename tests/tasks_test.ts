@@ -6,9 +6,10 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { test } from "node:test";
 import {
-  allTasks, CancelledError, createSubprocessExec, currentTask, PIPE, RuntimeError, setEventLoop,
-  sleep, Task, ValueError,
+  allTasks, CancelledError, createSubprocessExec, currentTask, Future, InvalidStateError, PIPE,
+  RuntimeError, setEventLoop, sleep, socketpair, Task, ValueError,
 } from "../mod.ts";
+import { collectGarbage } from "../ffi/runtime.ts";
 import { captureExceptions, hostDelay, settle, withLoop } from "./helpers.ts";
 
 test("createTask starts the coroutine only on the next loop iteration", () =>
@@ -322,6 +323,141 @@ test("names: default Task-N with increasing N, getName/setName, name option, toS
     e.cancel();
     await settle(loop, e);
     assert.equal(String(e), "<Task e cancelled>");
+  }));
+
+test("String(task): a named coroutine function shows as coro=<name()>, a cancel() requested as cancelling", () =>
+  withLoop(async (loop) => {
+    const t = loop.createTask(async function fetchPage() {
+      await sleep(10);
+    }, { name: "page" });
+    assert.equal(String(t), "<Task page pending coro=<fetchPage()>>");
+    await loop.runUntilComplete(() => sleep(0));
+    t.cancel();
+    assert.equal(String(t), "<Task page cancelling coro=<fetchPage()>>");
+    await settle(loop, t);
+    assert.equal(String(t), "<Task page cancelled coro=<fetchPage()>>");
+    const r = loop.createTask(async function answer() {
+      return 42;
+    });
+    await loop.runUntilComplete(r);
+    assert.equal(String(r), `<Task ${r.getName()} finished coro=<answer()> result=42>`);
+    const n = loop.createTask(async () => {}, { name: 7 as unknown as string });
+    assert.equal(n.getName(), "7");
+    await loop.runUntilComplete(n);
+  }));
+
+test("a task made done from outside: its coroutine's own outcome is reported as InvalidStateError 'already done'", () =>
+  withLoop(async (loop) => {
+    const seen = captureExceptions(loop);
+    // While the coroutine runs: it finishes later, and that outcome is reported, not dropped.
+    const running = loop.createTask(async () => {
+      await sleep(0.01);
+      return 10;
+    });
+    await loop.runUntilComplete(() => sleep(0));
+    Future.prototype.setException.call(running, new ValueError("set from outside"));
+    await assert.rejects(loop.runUntilComplete(running), ValueError);
+    await loop.runUntilComplete(() => sleep(0.03));
+    assert.equal(seen.length, 1);
+    assert.ok(seen[0].exception instanceof InvalidStateError);
+    assert.match((seen[0].exception as Error).message, /_step\(\): already done: .*, 10$/);
+    assert.equal(seen[0].task, running);
+    // Before its first step: the coroutine never starts.
+    let started = false;
+    const early = loop.createTask(async () => {
+      started = true;
+    });
+    Future.prototype.setResult.call(early, "spam");
+    assert.equal(await loop.runUntilComplete(early), "spam");
+    await loop.runUntilComplete(() => sleep(0));
+    assert.equal(started, false);
+    assert.equal(seen.length, 2);
+    assert.match((seen[1].exception as Error).message, /_step\(\): already done/);
+  }));
+
+/** Collect garbage and let the loop run a few times, so finalization callbacks get to run. */
+async function collectAndRun(loop: { runUntilComplete(f: () => Promise<unknown>): Promise<unknown> }, rounds: number) {
+  for (let i = 0; i < rounds; i++) {
+    assert.ok(collectGarbage(), "this test needs gc (Deno: --v8-flags=--expose-gc)");
+    await loop.runUntilComplete(() => sleep(0.005));
+  }
+}
+
+test("a pending task nothing can wake is collected, leaves allTasks(), and is reported as destroyed while pending", () =>
+  withLoop(async (loop) => {
+    const seen = captureExceptions(loop);
+    await loop.runUntilComplete(async () => {
+      loop.createTask(async function orphan() {
+        await loop.createFuture(); // referenced by nothing but this coroutine's own wakeup
+      }, { name: "orphan" });
+      await sleep(0);
+      assert.equal(allTasks(loop).size, 2); // orphan, and this one
+    });
+    await collectAndRun(loop, 20);
+    assert.equal(allTasks(loop).size, 0);
+    assert.equal(seen.length, 1, seen.map((c) => c.message).join("; "));
+    assert.equal(seen[0].message, "Task was destroyed but it is pending!");
+    assert.equal(seen[0].repr, "<Task orphan pending coro=<orphan()>>");
+  }));
+
+test("an unwakeable task is reported while the loop runs busy (it never idles or stops)", () =>
+  withLoop(async (loop) => {
+    const seen = captureExceptions(loop);
+    await loop.runUntilComplete(async () => {
+      loop.createTask(async function busyOrphan() {
+        await loop.createFuture();
+      });
+      const end = loop.time() + 5;
+      while (seen.length === 0 && loop.time() < end) {
+        collectGarbage();
+        for (let i = 0; i < 50; i++) await sleep(0);
+      }
+    });
+    assert.equal(seen.length, 1);
+    assert.match(String(seen[0].repr), /^<Task Task-\d+ pending coro=<busyOrphan\(\)>>$/);
+  }));
+
+test("a pending task that a timer, an fd, a held Future, a host Promise or another task will wake is never collected", () =>
+  withLoop(async (loop) => {
+    const seen = captureExceptions(loop);
+    const woken: string[] = [];
+    const [a, b] = socketpair();
+    a.setBlocking(false);
+    b.setBlocking(false);
+    const held = loop.createFuture<string>();
+    try {
+      // No task is referenced by this test: only what will wake it references it.
+      (() => {
+        loop.createTask(async () => woken.push(await sleep(1, "timer")));
+        loop.createTask(async () => woken.push(new TextDecoder().decode(await loop.sockRecv(a, 10))));
+        loop.createTask(async () => woken.push(await held));
+        loop.createTask(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          woken.push("host");
+        });
+        loop.createTask(async () => {
+          const inner = loop.createTask(async () => {
+            await sleep(1);
+            return "task";
+          });
+          woken.push(await inner);
+        });
+      })();
+      // A collected task would be reported here, and would never add to `woken` below.
+      await collectAndRun(loop, 5);
+      assert.deepEqual(seen.map((c) => c.message), []);
+      b.send(new TextEncoder().encode("fd"));
+      held.setResult("future");
+      await loop.runUntilComplete(async () => {
+        while (woken.length < 5) await sleep(0.01);
+      });
+      assert.deepEqual(woken.sort(), ["fd", "future", "host", "task", "timer"]);
+      assert.deepEqual(seen.map((c) => c.message), []);
+      assert.equal(allTasks(loop).size, 0);
+    } finally {
+      a.close();
+      b.close();
+    }
   }));
 
 test("currentTask() is the running task inside a coroutine, across awaits, undefined outside", () =>

@@ -18,6 +18,7 @@ import {
   SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_BROADCAST, SO_REUSEADDR, SO_REUSEPORT,
   startServer, SubprocessProtocol, TCP_NODELAY, TimerHandle, type Transport, ValueError,
 } from "../../mod.ts";
+import { collectGarbage } from "../../ffi/runtime.ts";
 import { captureExceptions } from "../helpers.ts";
 import { hasIpv6, PYTHON } from "../net_helpers.ts";
 import { knownDefect } from "./known_defects.ts";
@@ -262,9 +263,7 @@ test("BaseEventLoopTests.test_default_exc_handler_callback", () =>
     }
   }));
 
-test("BaseEventLoopTests.test_default_exc_handler_coro", {
-  skip: knownDefect("15.12 (a task's exception never retrieved is never reported)"),
-}, () =>
+test("BaseEventLoopTests.test_default_exc_handler_coro", () =>
   withLoop(async (loop) => {
     const seen = captureExceptions(loop);
     let fut: unknown = loop.createTask(async () => {
@@ -275,7 +274,7 @@ test("BaseEventLoopTests.test_default_exc_handler_coro", {
     await loop.runForever();
     fut = null;
     for (let i = 0; i < 50 && seen.length === 0; i++) {
-      (globalThis as { gc?: () => void }).gc?.();
+      collectGarbage();
       await runBriefly(loop);
     }
     assert.equal(seen.length, 1);
@@ -333,9 +332,7 @@ test("BaseEventLoopTests.test_set_exc_handler_broken", () =>
     assert.match(text, /TypeError: spam/);
   }));
 
-test("BaseEventLoopTests.test_default_exc_handler_broken", {
-  skip: knownDefect("15.15 (an exception inside the default exception handler is swallowed; the failing custom handler's context is passed on as a JSON string)"),
-}, async () => {
+test("BaseEventLoopTests.test_default_exc_handler_broken", async () => {
   let context: ExceptionContext | undefined;
   const loop = newEventLoop();
   try {
@@ -843,9 +840,7 @@ test("BaseEventLoopWithSelectorTests.test_accept_connection_retry", () =>
     server.close();
   }));
 
-test("BaseEventLoopWithSelectorTests.test_call_coroutine", {
-  skip: knownDefect("15.11 (callSoon & co. accept async functions)"),
-}, () =>
+test("BaseEventLoopWithSelectorTests.test_call_coroutine", () =>
   withLoop((loop) => {
     loop.setDebug(true);
     const coroFunc = async () => {};
@@ -859,9 +854,7 @@ test("BaseEventLoopWithSelectorTests.test_call_coroutine", {
     }
   }));
 
-test("BaseEventLoopWithSelectorTests.test_log_slow_callbacks", {
-  skip: knownDefect("15.15 (slow-callback warnings name <Handle startTask()> instead of the task)"),
-}, () =>
+test("BaseEventLoopWithSelectorTests.test_log_slow_callbacks", () =>
   withLoop(async (loop) => {
     const warnings: string[] = [];
     const orig = console.warn;

@@ -30,9 +30,7 @@ test("SelectorEventLoopSignalTests.test_check_signal", () =>
     assert.throws(() => loop.addSignalHandler(65 + 1, () => {}), ValueError);
   }));
 
-test("SelectorEventLoopSignalTests.test_add_signal_handler_coroutine_error", {
-  skip: knownDefect("15.11 (addSignalHandler accepts an async function)"),
-}, () =>
+test("SelectorEventLoopSignalTests.test_add_signal_handler_coroutine_error", () =>
   withLoop((loop) => {
     assert.throws(() => loop.addSignalHandler("SIGINT", async () => {}), (e: unknown) =>
       e instanceof TypeError && /coroutines cannot be used with addSignalHandler/.test((e as Error).message));
