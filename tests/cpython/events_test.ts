@@ -1223,8 +1223,6 @@ test("EventLoopTestsMixin.test_create_server_ssl_verified", () =>
     await loop.runUntilComplete(proto.done!);
   }));
 
-test("EventLoopTestsMixin.test_ssl_connect_accepted_socket", () => {});
-
 // ---- SubprocessTestsMixin ---------------------------------------------------------------------
 
 async function spawnEcho(loop: SelectorEventLoop, program: string, options = {}) {

@@ -249,10 +249,6 @@ test("TestSSL.test_ssl_connect_accepted_socket", () =>
   withLoop(async (loop) => {
     // A server made of one accepted socket given to connectAcceptedSocket with TLS; the
     // client a blocking-style exchange through the loop's own sock* calls and a TLS client.
-    const connectAccepted = (loop as unknown as Record<string, unknown>).connectAcceptedSocket as
-      | ((f: () => Protocol, sock: Socket, o: { ssl: SSLContext }) => Promise<[Transport, Protocol]>)
-      | undefined;
-    if (connectAccepted === undefined) throw new Error("connectAcceptedSocket is missing (issue 15 item 10)");
     const listener = new Socket(AF_INET, SOCK_STREAM);
     listener.bind(["127.0.0.1", 0]);
     listener.listen(1);
@@ -272,7 +268,7 @@ test("TestSSL.test_ssl_connect_accepted_socket", () =>
             this.transport.close();
           }
         }
-        await connectAccepted.call(loop, () => new Echo(), conn, { ssl: serverSslContext() });
+        await loop.connectAcceptedSocket(() => new Echo(), conn, { ssl: serverSslContext() });
       });
       const [reader, writer] = await openConnection("127.0.0.1", port, {
         ssl: dummySslContext(), serverHostname: "",
