@@ -20,7 +20,7 @@ import {
 import { lastErrno, libc } from "./libc.ts";
 import { openParker } from "./park.ts";
 import { POLLFD_SIZE, POLLIN, POLLOUT, systemLibcPath } from "./poll.ts";
-import { openLibrary, readCString, readEnv } from "./runtime.ts";
+import { openLibrary, osName, readCString, readEnv } from "./runtime.ts";
 
 /** The library tried when AIOLOOP_LIBKQUEUE is unset (Debian's and the upstream build's soname). */
 export const LIBKQUEUE_DEFAULT = "libkqueue.so.0";
@@ -36,8 +36,29 @@ const symbols = {
   kevent: { args: ["i32", "buffer", "i32", "buffer", "i32", "buffer"], result: "i32" },
 } as const;
 
-/** A KqueueSystem over libkqueue at `path`; throws dlopen's Error if it cannot be loaded. */
+const systems = new Map<string, KqueueSystem>();
+
+/**
+ * The KqueueSystem over libkqueue at `path`, one per path for the process; throws dlopen's
+ * Error if it cannot be loaded.
+ *
+ * Its first kqueue() also makes libkqueue's process-wide close-detection epoll fd and eventfd,
+ * which live until exit (src/linux/platform.c, "Lazily create the process-global
+ * close-detection epoll"). One kqueue is made and closed here, so those two fds exist before
+ * any loop does and a loop's close() returns the process to the fds it had before.
+ */
 export function libkqueueSystem(path: string = libkqueuePath()): KqueueSystem {
+  let system = systems.get(path);
+  if (system === undefined) {
+    system = openLibkqueue(path);
+    const kq = system.kqueue();
+    if (kq >= 0) system.close(kq);
+    systems.set(path, system);
+  }
+  return system;
+}
+
+function openLibkqueue(path: string): KqueueSystem {
   const lib = openLibrary(path, symbols).symbols;
   /** Per kqueue: the enabled read/write knotes (ident → filter bits) and the trigger pipe. */
   const watched = new Map<
@@ -153,4 +174,12 @@ export function libkqueueSystem(path: string = libkqueuePath()): KqueueSystem {
     },
   };
   return system;
+}
+
+// AIOLOOP_SELECTOR=kqueue on Linux: load libkqueue now (see libkqueueSystem). A failure is
+// left for createSelector("kqueue") to report, with its advice.
+if (osName === "linux" && readEnv("AIOLOOP_SELECTOR") === "kqueue") {
+  try {
+    libkqueueSystem();
+  } catch { /* reported by createSelector */ }
 }
