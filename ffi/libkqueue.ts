@@ -20,7 +20,7 @@ import {
 import { lastErrno, libc } from "./libc.ts";
 import { openParker } from "./park.ts";
 import { POLLFD_SIZE, POLLIN, POLLOUT, systemLibcPath } from "./poll.ts";
-import { openLibrary, readCString, readEnv } from "./runtime.ts";
+import { openLibrary, osName, readCString, readEnv } from "./runtime.ts";
 
 /** The library tried when AIOLOOP_LIBKQUEUE is unset (Debian's and the upstream build's soname). */
 export const LIBKQUEUE_DEFAULT = "libkqueue.so.0";
@@ -36,19 +36,50 @@ const symbols = {
   kevent: { args: ["i32", "buffer", "i32", "buffer", "i32", "buffer"], result: "i32" },
 } as const;
 
-/** A KqueueSystem over libkqueue at `path`; throws dlopen's Error if it cannot be loaded. */
+const systems = new Map<string, KqueueSystem>();
+
+/**
+ * The KqueueSystem over libkqueue at `path`, one per path for the process; throws dlopen's
+ * Error if it cannot be loaded.
+ *
+ * Its first kqueue() also makes libkqueue's process-wide close-detection epoll fd and eventfd,
+ * which live until exit (src/linux/platform.c, "Lazily create the process-global
+ * close-detection epoll"). One kqueue is made and closed here, so those two fds exist before
+ * any loop does and a loop's close() returns the process to the fds it had before.
+ */
 export function libkqueueSystem(path: string = libkqueuePath()): KqueueSystem {
+  let system = systems.get(path);
+  if (system === undefined) {
+    system = openLibkqueue(path);
+    const kq = system.kqueue();
+    if (kq >= 0) system.close(kq);
+    systems.set(path, system);
+  }
+  return system;
+}
+
+function openLibkqueue(path: string): KqueueSystem {
   const lib = openLibrary(path, symbols).symbols;
   /** Per kqueue: the enabled read/write knotes (ident → filter bits) and the trigger pipe. */
-  const watched = new Map<number, { fds: Map<number, number>; wake: Int32Array }>();
+  const watched = new Map<
+    number,
+    { fds: Map<number, number>; wake: Int32Array; parking: boolean }
+  >();
   const poke = new Uint8Array(1);
   const drain = new Uint8Array(64);
 
+  /**
+   * Follow `changes` into kq's set of enabled read/write knotes. A NOTE_TRIGGER pokes the pipe
+   * always (a wakeup() before park() must end it); a change to the set pokes it only while a
+   * park is polling the old set, so the park starts over on the new one.
+   */
   function track(kq: number, changes: Uint8Array, n: number): void {
     const w = watched.get(kq);
     if (w === undefined || n === 0) return;
     const list = new KeventArray(KEVENT_32, n);
     list.bytes.set(changes.subarray(0, n * KEVENT_32.size));
+    let setChanged = false;
+    const before = new Map<number, number>();
     for (let i = 0; i < n; i++) {
       const filter = list.filter(i), flags = list.flags(i), fd = list.ident(i);
       if (filter === EVFILT_USER_FREEBSD && (list.fflags(i) & NOTE_TRIGGER) !== 0) {
@@ -57,15 +88,16 @@ export function libkqueueSystem(path: string = libkqueuePath()): KqueueSystem {
       const bit = filter === EVFILT_READ ? POLLIN : filter === EVFILT_WRITE ? POLLOUT : 0;
       if (bit === 0) continue;
       const had = w.fds.get(fd) ?? 0;
+      if (!before.has(fd)) before.set(fd, had);
       const now = (flags & (EV_DELETE | EV_DISABLE)) !== 0 ? had & ~bit
         : (flags & (EV_ADD | EV_ENABLE)) !== 0 ? had | bit
         : had;
-      if (now === had) continue;
       if (now === 0) w.fds.delete(fd);
       else w.fds.set(fd, now);
-      // A park already under way polls the old set: wake it to take the new one.
-      libc.write(w.wake[1], poke, 1);
     }
+    // Net changes only: a delete and re-add of one knote in a batch leaves the set as it was.
+    for (const [fd, had] of before) if ((w.fds.get(fd) ?? 0) !== had) setChanged = true;
+    if (setChanged && w.parking) libc.write(w.wake[1], poke, 1);
   }
 
   const system: KqueueSystem = {
@@ -81,15 +113,16 @@ export function libkqueueSystem(path: string = libkqueuePath()): KqueueSystem {
         libc.close(kq);
         return -1;
       }
-      watched.set(kq, { fds: new Map(), wake });
+      watched.set(kq, { fds: new Map(), wake, parking: false });
       return kq;
     },
     kevent(kq, changes, nchanges, events, nevents, timeout) {
-      if (changes !== null) track(kq, changes, nchanges);
       // A collecting call takes any pending trigger: drain its pipe first, so a trigger after
-      // this call still wakes the next park and one before it is not seen twice.
+      // this call still wakes the next park and one before it is not seen twice. Before
+      // track(): the pokes this call's own changes make are for a park under way, not stale.
       const w = nevents > 0 ? watched.get(kq) : undefined;
       if (w !== undefined) while (libc.read(w.wake[0], drain, drain.byteLength) > 0) { /* drained */ }
+      if (changes !== null) track(kq, changes, nchanges);
       return lib.kevent(kq, changes, nchanges, events, nevents, timeout);
     },
     close(fd) {
@@ -106,7 +139,7 @@ export function libkqueueSystem(path: string = libkqueuePath()): KqueueSystem {
     openParker(kq) {
       const w = watched.get(kq)!;
       let bytes = new Uint8Array(0);
-      return openParker({
+      const parker = openParker({
         kind: "poll",
         libPath: systemLibcPath,
         pollSet: () => {
@@ -125,7 +158,28 @@ export function libkqueueSystem(path: string = libkqueuePath()): KqueueSystem {
           return { bytes, count: n };
         },
       });
+      return {
+        // Both parkers take the poll set synchronously inside wait(): from then until the
+        // wait ends, a change to the set must poke the pipe (see track()).
+        wait: async (timeoutMs) => {
+          w.parking = true;
+          try {
+            await parker.wait(timeoutMs);
+          } finally {
+            w.parking = false;
+          }
+        },
+        close: () => parker.close(),
+      };
     },
   };
   return system;
+}
+
+// AIOLOOP_SELECTOR=kqueue on Linux: load libkqueue now (see libkqueueSystem). A failure is
+// left for createSelector("kqueue") to report, with its advice.
+if (osName === "linux" && readEnv("AIOLOOP_SELECTOR") === "kqueue") {
+  try {
+    libkqueueSystem();
+  } catch { /* reported by createSelector */ }
 }

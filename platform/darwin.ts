@@ -9,15 +9,24 @@
  *   costs no syscall of its own. register() is submitted at once, with EV_RECEIPT, so a bad fd
  *   fails with OSError where it is first seen, as the Selector contract says; any pending
  *   changes go with it, in order, so a batched delete never lands after a re-registration.
- * - Interest that goes away is EV_DISABLEd, not deleted: turning it back on is an EV_ADD of an
- *   existing knote, which the kernel treats as modify-and-enable without allocating. modify()
- *   sends EV_ADD|EV_ENABLE for every filter it wants, not only for changed ones: an fd closed
- *   and reopened under the same number has lost its knotes (close(2) removes them), and this
- *   re-creates them exactly where epoll would answer ENOENT and the loop would re-register.
+ * - A knote exists exactly for each filter in the fd's interest. modify() EV_DELETEs a filter
+ *   whose interest goes away, and for each filter it keeps or gains sends EV_DELETE (if it had
+ *   one) then EV_ADD: a fresh knote on whatever file the fd names now. An fd closed and reopened
+ *   under the same number has lost its knotes (close(2) removes them; the delete then fails
+ *   with ENOENT, dropped below), so this re-creates them exactly where epoll would answer
+ *   ENOENT and the loop would re-register. It never re-adds or enables an existing knote,
+ *   which kqueue(2) allows ("Re-adding an existing event will modify the parameters of the
+ *   original event") but libkqueue refuses for sockets and pipes with a stale errno (its
+ *   evfilt_read/write_knote_modify fail unless EV_CLEAR), and which libkqueue cannot do for a
+ *   closed-and-reused fd, whose knote it never learns is gone (its BUGS.md). The price on
+ *   macOS and FreeBSD is one more changelist entry per kept filter and a knote freed and
+ *   allocated where EV_DISABLE/EV_ENABLE would reuse it, in the same one kevent() call.
  * - EV_ERROR results of batched changes: ENOENT and EBADF mean the fd was closed and the kernel
  *   already forgot it (as epoll(7) Q6), so they are dropped; any other error marks the fd ready
- *   both ways, so its callbacks meet the error from their own read() or write(). For register()
- *   every EV_ERROR becomes an OSError, with the BSD errno name.
+ *   both ways, so its callbacks meet the error from their own read() or write(). A call that
+ *   returned change errors skipped the event scan (both kernels return the errors alone), so
+ *   poll() makes one more call, without changes, to collect. For register() every EV_ERROR
+ *   becomes an OSError, with the BSD errno name.
  * - EV_EOF is surfaced to readers: on EVFILT_READ the fd is readable (read() returns 0 or the
  *   error); on EVFILT_WRITE it means the peer is gone, so the fd is reported readable too, as
  *   epoll reports EPOLLHUP to both directions. A socket error in fflags wakes the writer too.
@@ -30,7 +39,7 @@
  */
 import { EVENT_READ, EVENT_WRITE, type Selector } from "../loop/selector.ts";
 import {
-  BSD_ERRNO, EV_ADD, EV_CLEAR, EV_DELETE, EV_DISABLE, EV_ENABLE, EV_EOF, EV_ERROR, EV_RECEIPT,
+  BSD_ERRNO, EV_ADD, EV_CLEAR, EV_DELETE, EV_EOF, EV_ERROR, EV_RECEIPT,
   EVFILT_PROC, EVFILT_READ, EVFILT_SIGNAL, EVFILT_WRITE, KeventArray, kqueueOsError,
   kqueueSystem, type KqueueSystem, NOTE_EXIT, NOTE_TRIGGER, TIMESPEC_SIZE,
 } from "../ffi/kqueue.ts";
@@ -71,10 +80,11 @@ export class KqueueSelector implements Selector {
   private pendingChanges = 0;
   private readonly zeroTimeout = new BigInt64Array(TIMESPEC_SIZE / 8);
   private readonly trigger: KeventArray;
-  /** fd → interest bits (EVENT_READ | EVENT_WRITE); undefined when not registered. */
+  /**
+   * fd → interest bits (EVENT_READ | EVENT_WRITE); undefined when not registered. Each bit has
+   * a knote (EVFILT_READ, EVFILT_WRITE), except a write knote macOS refused with EPIPE.
+   */
   private readonly interest: (number | undefined)[] = [];
-  /** fd → filters that have a knote (EVENT_READ for EVFILT_READ, EVENT_WRITE for WRITE). */
-  private readonly knotes: number[] = [];
   // Merging two events of one fd into one ready entry: slotOf[fd] is valid when
   // slotStamp[fd] === batch.
   private readonly slotOf: number[] = [];
@@ -181,29 +191,27 @@ export class KqueueSelector implements Selector {
       throw kqueueOsError(this.system, `kevent(EV_ADD, fd ${fd})`, failed);
     }
     this.interest[fd] = events;
-    this.knotes[fd] = added;
   }
 
   modify(fd: number, events: number): void {
-    if (this.interest[fd] === undefined) {
+    const had = this.interest[fd];
+    if (had === undefined) {
       throw kqueueOsError(this.system, `kqueue modify(fd ${fd})`, BSD_ERRNO.ENOENT);
     }
-    const knotes = this.knotes[fd];
-    if (events & EVENT_READ) this.queueChange(fd, EVFILT_READ, EV_ADD | EV_ENABLE);
-    else if (knotes & EVENT_READ) this.queueChange(fd, EVFILT_READ, EV_DISABLE);
-    if (events & EVENT_WRITE) this.queueChange(fd, EVFILT_WRITE, EV_ADD | EV_ENABLE);
-    else if (knotes & EVENT_WRITE) this.queueChange(fd, EVFILT_WRITE, EV_DISABLE);
+    // See the module comment: delete what goes or is kept, add what is kept or gained.
+    if (had & EVENT_READ) this.queueChange(fd, EVFILT_READ, EV_DELETE);
+    if (events & EVENT_READ) this.queueChange(fd, EVFILT_READ, EV_ADD);
+    if (had & EVENT_WRITE) this.queueChange(fd, EVFILT_WRITE, EV_DELETE);
+    if (events & EVENT_WRITE) this.queueChange(fd, EVFILT_WRITE, EV_ADD);
     this.interest[fd] = events;
-    this.knotes[fd] = knotes | events;
   }
 
   unregister(fd: number): void {
-    if (this.interest[fd] === undefined) return;
-    const knotes = this.knotes[fd];
-    if (knotes & EVENT_READ) this.queueChange(fd, EVFILT_READ, EV_DELETE);
-    if (knotes & EVENT_WRITE) this.queueChange(fd, EVFILT_WRITE, EV_DELETE);
+    const had = this.interest[fd];
+    if (had === undefined) return;
+    if (had & EVENT_READ) this.queueChange(fd, EVFILT_READ, EV_DELETE);
+    if (had & EVENT_WRITE) this.queueChange(fd, EVFILT_WRITE, EV_DELETE);
     this.interest[fd] = undefined;
-    this.knotes[fd] = 0;
   }
 
   poll(): number {
@@ -298,7 +306,14 @@ export class KqueueSelector implements Selector {
       if (this.system.errno() === BSD_ERRNO.EINTR) return;
       throw kqueueOsError(this.system, "kevent");
     }
-    for (let i = 0; i < n; i++) this.collect(i);
+    let changeErrors = false;
+    for (let i = 0; i < n; i++) {
+      if (this.events.flags(i) & EV_ERROR) changeErrors = true;
+      this.collect(i);
+    }
+    // The kernel returned the change errors alone, without scanning: scan now (rare: a change
+    // on an fd closed behind our back).
+    if (changeErrors && nchanges > 0) this.collectFromKernel();
   }
 
   /** Decode event `i` of the eventlist into the current batch. */

@@ -3,7 +3,7 @@
  */
 import { existsSync, readdirSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { isWindows } from "../ffi/runtime.ts";
+import { isWindows, osName, readEnv } from "../ffi/runtime.ts";
 import { handleTypeName, openHandles } from "./windows/win.ts";
 import { getRunningLoopOrNull } from "../loop/running.ts";
 import { type ExceptionContext, type Future, newEventLoop, type SelectorEventLoop } from "../mod.ts";
@@ -15,6 +15,17 @@ import { type ExceptionContext, type Future, newEventLoop, type SelectorEventLoo
  */
 export function windowsLacks(piece: string): string | false {
   return isWindows ? `Windows lacks ${piece}` : false;
+}
+
+/**
+ * A test's skip reason when its loop runs on libkqueue (AIOLOOP_SELECTOR=kqueue on Linux, see
+ * ffi/libkqueue.ts): `deviation`, naming where libkqueue differs from kqueue(2) so that the
+ * test cannot pass there; false elsewhere (real kqueue, epoll, poll, the proactor loop).
+ */
+export function libkqueueLacks(deviation: string): string | false {
+  const onLibkqueue = osName === "linux" && readEnv("AIOLOOP_SELECTOR") === "kqueue" &&
+    readEnv("AIOLOOP_LOOP") !== "proactor";
+  return onLibkqueue ? `libkqueue differs from kqueue(2): ${deviation}` : false;
 }
 
 /**

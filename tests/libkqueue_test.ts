@@ -91,10 +91,15 @@ if (typeof system === "string") {
     onKqueueLoop(async () => {
       const proc = await createSubprocessExec(...children.cat, { stdin: PIPE, stdout: PIPE });
       const data = pattern(512 * 1024);
-      proc.stdin!.write(data);
-      await proc.stdin!.drain();
-      proc.stdin!.close();
+      // Written while stdout is read: more than the pipes and the reader's buffer hold, so
+      // waiting for drain() before reading would deadlock with cat blocked on its stdout.
+      const writing = (async () => {
+        proc.stdin!.write(data);
+        await proc.stdin!.drain();
+        proc.stdin!.close();
+      })();
       const out = await proc.stdout!.read();
+      await writing;
       assert.equal(await proc.wait(), 0);
       assert.equal(sha256(out), sha256(data));
     }));

@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { EVENT_READ, newEventLoop, OSError, socketpair, ValueError } from "../mod.ts";
 import { readEnv } from "../ffi/runtime.ts";
+import { libkqueueSystem } from "../ffi/libkqueue.ts";
+import { KqueueSelector } from "../platform/darwin.ts";
 import { EpollSelector } from "../platform/linux.ts";
 import { PollSelector } from "../platform/poll.ts";
 import { createSelector, defaultSelectorKind } from "../platform/default_selector.ts";
@@ -21,6 +23,17 @@ selectorContract("epoll", () => new EpollSelector());
 selectorContract("poll", () => new PollSelector());
 
 const enc = new TextEncoder();
+
+/** Whether libkqueue (ffi/libkqueue.ts, AIOLOOP_LIBKQUEUE) loads here: then Linux has kqueue. */
+function libkqueueLoads(): boolean {
+  try {
+    libkqueueSystem();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // deno-lint-ignore no-explicit-any
 const selectorOf = (loop: unknown) => (loop as any)._selector;
 
@@ -35,7 +48,14 @@ test("newEventLoop({ selector }) picks the implementation by name, or takes a Se
     assert.equal(selectorOf(m), mine);
     // deno-lint-ignore no-explicit-any
     assert.throws(() => newEventLoop({ selector: "select" as any }), ValueError);
-    assert.throws(() => createSelector("kqueue"), /kqueue selector needs macOS or FreeBSD/);
+    if (libkqueueLoads()) {
+      const k = createSelector("kqueue");
+      assert.ok(k instanceof KqueueSelector);
+      k.close();
+    } else {
+      assert.throws(() => createSelector("kqueue"), (e: unknown) =>
+        e instanceof ValueError && /kqueue selector needs macOS or FreeBSD, or libkqueue/.test(e.message));
+    }
     assert.equal(await p.runUntilComplete(Promise.resolve(42)), 42);
   } finally {
     p.close();
@@ -49,7 +69,7 @@ test("AIOLOOP_SELECTOR decides what newEventLoop() uses (this run: its value or 
   assert.equal(defaultSelectorKind(), asked);
   const loop = newEventLoop();
   try {
-    const expected = asked === "poll" ? PollSelector : EpollSelector;
+    const expected = asked === "poll" ? PollSelector : asked === "kqueue" ? KqueueSelector : EpollSelector;
     assert.ok(selectorOf(loop) instanceof expected, `newEventLoop() uses ${asked}`);
   } finally {
     loop.close();

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { OSError, RuntimeError, ValueError, socketpair } from "../mod.ts";
+import { defaultSelectorKind } from "../platform/default_selector.ts";
 import { captureExceptions, withLoop } from "./helpers.ts";
 
 const enc = new TextEncoder();
@@ -110,11 +111,17 @@ test("bad fds: negative/non-integer → ValueError, not a file object → ValueE
     await loop.runUntilComplete(Promise.resolve());
   }));
 
-test("a regular file cannot be watched: OSError EPERM from epoll", () =>
+test("a regular file cannot be watched: OSError EPERM from epoll (kqueue watches it)", () =>
   withLoop((loop) => {
     const dir = mkdtempSync(join(tmpdir(), "aioloop-"));
     const fd = openSync(join(dir, "f"), "w");
     try {
+      if (defaultSelectorKind() === "kqueue") {
+        // kqueue(2): EVFILT_READ on a vnode is accepted (readable while not at end of file).
+        loop.addReader(fd, () => {});
+        assert.equal(loop.removeReader(fd), true);
+        return;
+      }
       assert.throws(() => loop.addReader(fd, () => {}), (e: unknown) =>
         e instanceof OSError && e.code === "EPERM");
     } finally {
