@@ -687,9 +687,7 @@ test("BaseEventLoopWithSelectorTests.test_create_server_no_getaddrinfo", () =>
     await assert.rejects(loop.runUntilComplete(loop.createServer(() => new MyProto(), "python.org", 0)), OSError);
   }));
 
-test("BaseEventLoopWithSelectorTests.test_create_datagram_endpoint_addr_error", {
-  skip: knownDefect("new: createDatagramEndpoint accepts a 4-element localAddr and binds its port"),
-}, () =>
+test("BaseEventLoopWithSelectorTests.test_create_datagram_endpoint_addr_error", () =>
   withLoop(async (loop) => {
     for (const localAddr of ["localhost", ["localhost", 1, 2, 3]]) {
       await assert.rejects(
@@ -700,9 +698,7 @@ test("BaseEventLoopWithSelectorTests.test_create_datagram_endpoint_addr_error", 
     }
   }));
 
-test("BaseEventLoopWithSelectorTests.test_create_datagram_endpoint_allow_broadcast", {
-  skip: knownDefect("new: createDatagramEndpoint connects to remoteAddr even with allowBroadcast"),
-}, () =>
+test("BaseEventLoopWithSelectorTests.test_create_datagram_endpoint_allow_broadcast", () =>
   withLoop(async (loop) => {
     // With allowBroadcast the endpoint is not connected to remoteAddr (CPython checks that
     // sock_connect is not called): the socket has no peer, and SO_BROADCAST is set.
