@@ -40,6 +40,7 @@ import {
   recvfromAttempt, sendallAttempt, WOULD_BLOCK,
 } from "./sock_ops.ts";
 import { ListenerAccepts } from "./proactor_server.ts";
+import { type SendfileFile, type SendfileOptions, sockSendfile, type WhenWritable } from "./sendfile.ts";
 import type { Server } from "./server.ts";
 import { ProactorSocketTransport } from "./transports/proactor_socket.ts";
 import type { SocketTransportOptions } from "./transports/selector_socket.ts";
@@ -340,6 +341,24 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
       return [sock._adopt(res), decodeSockaddr(addr!, this._proactor.completionAddressLength)];
     });
   }
+
+  /**
+   * Send a regular file's [offset, offset + count) (count null: to its end) to a connected
+   * non-blocking stream socket; resolves to the bytes sent (asyncio sock_sendfile;
+   * loop/sendfile.ts). sendfile(2) on Linux, waiting with POLL_ADD; elsewhere reading and
+   * sending unless `fallback` is false (then SendfileNotAvailableError).
+   */
+  sockSendfile(
+    sock: Socket,
+    file: SendfileFile,
+    offset = 0,
+    count: number | null = null,
+    options: SendfileOptions = {},
+  ): Promise<number> {
+    return sockSendfile(this, sock, file, offset, count, options, this._whenWritable);
+  }
+
+  private readonly _whenWritable: WhenWritable = (fd, attempt) => this._whenReady(fd, POLLOUT, attempt);
 
   /** @internal Listeners are served by accept operations where the proactor cannot poll. */
   override _serveByOperations(server: Server, listener: Socket): (() => void) | null {

@@ -25,13 +25,15 @@ export const WOULD_BLOCK: unique symbol = Symbol("would block");
 /** @internal One try of a socket call: its result, or WOULD_BLOCK. */
 export type Attempt<T> = () => T | typeof WOULD_BLOCK;
 
-const READ = 0, WRITE = 1;
+const READ = 0;
+/** @internal untilDone's direction: wait for writability. */
+export const WRITE = 1;
 
 /**
- * Run `attempt` now (unless `waitFirst`), and again on each readiness of `fd` until it returns
- * something else.
+ * @internal Run `attempt` now (unless `waitFirst`), and again on each readiness of `fd` until it
+ * returns something else.
  */
-async function untilDone<T>(
+export async function untilDone<T>(
   loop: SelectorEventLoop,
   fd: number,
   direction: typeof READ | typeof WRITE,
