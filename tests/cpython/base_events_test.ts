@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
-  AF_INET, AF_UNIX, DatagramProtocol, type ExceptionContext, type Future, Handle, IPPROTO_TCP,
+  AF_INET, AF_UNIX, DatagramProtocol, type ExceptionContext, ExceptionGroup, type Future, Handle, IPPROTO_TCP,
   newEventLoop, OSError, Protocol, RuntimeError, type SelectorEventLoop, SendfileNotAvailableError, sleep, Socket,
   SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_BROADCAST, SO_REUSEADDR, SO_REUSEPORT,
   startServer, SubprocessProtocol, TCP_NODELAY, TimerHandle, type Transport, ValueError,
@@ -588,10 +588,14 @@ test("BaseEventLoopWithSelectorTests.test_create_connection_no_getaddrinfo", () 
 test("BaseEventLoopWithSelectorTests.test_create_connection_connect_err", () =>
   withLoop(async (loop) => {
     // CPython mocks sock_connect to fail; here the address is a real closed port.
-    // (The all_errors=True half is not ported: createConnection has no allErrors option.)
     const port = unusedPort();
     fakeGetaddrinfo(loop, () => [[AF_INET, SOCK_STREAM, 6, "", ["127.0.0.1", port]]]);
     await assert.rejects(loop.runUntilComplete(loop.createConnection(() => new MyProto(), "example.com", 80)), OSError);
+    await assert.rejects(
+      loop.runUntilComplete(loop.createConnection(() => new MyProto(), "example.com", 80, { allErrors: true })),
+      (e: unknown) =>
+        e instanceof ExceptionGroup && e.exceptions.length === 1 && e.exceptions[0] instanceof OSError,
+    );
   }));
 
 test("BaseEventLoopWithSelectorTests.test_create_connection_multiple", () =>
@@ -604,6 +608,14 @@ test("BaseEventLoopWithSelectorTests.test_create_connection_multiple", () =>
     await assert.rejects(
       loop.runUntilComplete(loop.createConnection(() => new MyProto(), "example.com", 80, { family: AF_INET })),
       OSError,
+    );
+    await assert.rejects(
+      loop.runUntilComplete(loop.createConnection(() => new MyProto(), "example.com", 80, {
+        family: AF_INET,
+        allErrors: true,
+      })),
+      (e: unknown) =>
+        e instanceof ExceptionGroup && e.exceptions.length === 2 && e.exceptions.every((x) => x instanceof OSError),
     );
   }));
 
