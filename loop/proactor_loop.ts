@@ -29,7 +29,7 @@ import type {
   BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
 } from "./protocols.ts";
 import { fileObjToFd, type FileLike, userFd } from "./selector_loop.ts";
-import { type AddressLike, asBytes, type BytesLike, type SockAddr, Socket } from "./socket.ts";
+import { type AddressLike, asBytes, type BytesLike, type SockAddr, type Socket } from "./socket.ts";
 import type { BaseTransport, DatagramTransport, ReadTransport, Transport, WriteTransport } from "./transports/base.ts";
 import {
   connectReadPipeOperations, connectWritePipeOperations, ProactorReadPipeTransport, ProactorWritePipeTransport,

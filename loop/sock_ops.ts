@@ -165,7 +165,6 @@ export function recvfromAttempt(sock: Socket, buf: Uint8Array, size: number): [n
 export async function sockSendall(loop: SelectorEventLoop, sock: Socket, data: BytesLike): Promise<void> {
   const fd = checkSocket(sock, "sockSendall");
   const bytes = asBytes(data);
-  const total = bytes.byteLength;
   return untilDone(loop, fd, WRITE, sendallAttempt(sock, bytes));
 }
 
