@@ -32,9 +32,10 @@ export {
 } from "./loop/coroutines.ts";
 export {
   BaseExceptionGroup, BrokenBarrierError, CancelledError, ExceptionGroup, InvalidStateError,
-  NotImplementedError, OSError, OverflowError, QueueEmpty, QueueFull, RuntimeError, TimeoutError,
-  ValueError,
+  NotImplementedError, OSError, OverflowError, QueueEmpty, QueueFull, RuntimeError,
+  SendfileNotAvailableError, TimeoutError, ValueError,
 } from "./loop/errors.ts";
+export type { SendfileFile, SendfileOptions } from "./loop/sendfile.ts";
 export {
   ALL_COMPLETED, asCompleted, type AsCompleted, type AsCompletedOptions, createTask,
   FIRST_COMPLETED, FIRST_EXCEPTION, type ReturnWhen, shield, wait, type WaitOptions,

@@ -81,6 +81,15 @@ export function libcSymbols(table: OsTable) {
     epoll_ctl: { args: ["i32", "i32", "i32", "buffer"], result: "i32" },
     epoll_wait: { args: ["i32", "buffer", "i32", "i32"], result: "i32" },
     eventfd: { args: ["u32", "i32"], result: "i32" },
+    // lseek(2): off_t (64-bit on every OS here) passed as `usize`; the off_t result is declared
+    // i32 (runtime.ts), so only its -1 and errno are read (seekFile).
+    lseek: { args: ["i32", "usize", "i32"], result: "i32" },
+    // pread(2): read at an offset (off_t as `usize`) without moving the file position
+    pread: { args: ["i32", "buffer", "len", "usize"], result: "i32" },
+    // sendfile(2), Linux only (table.has.sendfile): out_fd, in_fd, off_t *offset (an 8-byte
+    // buffer the kernel reads and advances), size_t count; the ssize_t result as i32 (callers
+    // pass count < 2^31).
+    sendfile: { args: ["i32", "i32", "buffer", "usize"], result: "i32" },
   } as const satisfies Record<string, SymbolSpec>;
 }
 
@@ -91,6 +100,7 @@ export function libcHas(table: OsTable, key: string): boolean {
     case "pipe2": return table.has.pipe2;
     case "epoll_create1": case "epoll_ctl": case "epoll_wait": return table.has.epoll;
     case "eventfd": return table.has.eventfd;
+    case "sendfile": return table.has.sendfile;
     default: return true;
   }
 }
@@ -246,4 +256,23 @@ export function isNonBlocking(fd: number): boolean {
 /** Close `fd`, raising OSError on failure (EINTR on close is not retried: see close(2)). */
 export function closeFd(fd: number): void {
   check(libc.close(fd), "close");
+}
+
+/** True where Linux's sendfile(2) is bound (libc.sendfile); elsewhere nothing is. */
+export const hasSendfile: boolean = !isWindows && osTable.has.sendfile;
+
+/** lseek(2) whence SEEK_SET: 0 in every C library here (<unistd.h>). */
+const SEEK_SET = 0;
+
+/**
+ * Set `fd`'s file position to `position` (lseek(2), SEEK_SET); OSError on failure. False where
+ * no C library is bound (Windows): the position is then left where it was.
+ */
+export function seekFile(fd: number, position: number): boolean {
+  if (isWindows) return false;
+  // The result is an off_t truncated to 32 bits (runtime.ts): a position past 2 GiB can read
+  // as -1 too, so errno, cleared first, decides.
+  errnoView[0] = 0;
+  if (libc.lseek(fd, position, SEEK_SET) === -1 && errnoView[0] !== 0) throw osError("lseek");
+  return true;
 }

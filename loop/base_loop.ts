@@ -34,13 +34,14 @@ import type {
 } from "./protocols.ts";
 import type { FileLike } from "./selector_loop.ts";
 import type { Server } from "./server.ts";
-import type { AddressLike, Socket } from "./socket.ts";
+import type { AddressLike, BytesLike, Socket } from "./socket.ts";
 import type {
   BaseTransport, DatagramTransport, ReadTransport, SubprocessTransport, Transport, WriteTransport,
 } from "./transports/base.ts";
 import type { SubprocessOptions } from "./subprocess.ts";
 import type { SSLContext } from "./ssl.ts";
 import { startTls, type StartTlsOptions } from "./start_tls.ts";
+import { type SendfileFile, type SendfileOptions, transportSendfile } from "./sendfile.ts";
 import type { SocketTransportOptions } from "./transports/selector_socket.ts";
 
 /** What call_exception_handler receives (asyncio's context dict). */
@@ -711,6 +712,35 @@ export abstract class BaseEventLoop {
 
   /** Connect a non-blocking socket to a resolved address (asyncio sock_connect). */
   abstract sockConnect(sock: Socket, address: AddressLike): Promise<void>;
+
+  /** Send all of `data` on a non-blocking socket (asyncio sock_sendall). */
+  abstract sockSendall(sock: Socket, data: BytesLike): Promise<void>;
+
+  /** Send a regular file to a non-blocking stream socket (asyncio sock_sendfile; loop/sendfile.ts). */
+  abstract sockSendfile(
+    sock: Socket,
+    file: SendfileFile,
+    offset?: number,
+    count?: number | null,
+    options?: SendfileOptions,
+  ): Promise<number>;
+
+  /**
+   * Send a regular file's [offset, offset + count) (count null: to its end) through
+   * `transport`; resolves to the bytes sent (asyncio sendfile; loop/sendfile.ts). A TCP or Unix
+   * transport waits for its write buffer to drain, then uses sendfile(2) where it can (write()
+   * is RuntimeError meanwhile); TLS transports, and the rest, read and write the file unless
+   * `fallback` is false. RuntimeError for a closing transport or one that cannot send files.
+   */
+  sendfile(
+    transport: Transport,
+    file: SendfileFile,
+    offset = 0,
+    count: number | null = null,
+    options: SendfileOptions = {},
+  ): Promise<number> {
+    return transportSendfile(this, transport, file, offset, count, options);
+  }
 
   /** @internal A transport for a connected stream socket (asyncio _make_socket_transport). */
   abstract _makeSocketTransport(

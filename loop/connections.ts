@@ -6,11 +6,12 @@
  */
 import { lstatSync, statSync, unlinkSync } from "node:fs";
 import { checkPortRange, getaddrinfo } from "./dns.ts";
-import { OSError, ValueError } from "./errors.ts";
+import { ExceptionGroup, OSError, ValueError } from "./errors.ts";
 import type { Future } from "./futures.ts";
 import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
 import { Server } from "./server.ts";
+import { staggeredRace } from "./staggered.ts";
 import { createDefaultContext, SSLContext } from "./ssl.ts";
 import { SSLProtocol } from "./sslproto.ts";
 import {
@@ -47,6 +48,22 @@ export interface CreateConnectionOptions {
   sslHandshakeTimeout?: number;
   /** TLS only: seconds to wait for the peer's close_notify after close() (default 30). */
   sslShutdownTimeout?: number;
+  /**
+   * Happy Eyeballs (RFC 8305): start the next address's attempt when the previous one fails or
+   * after this many seconds (0.25 is RFC 8305's recommendation), the first connected wins and
+   * the rest are cancelled. Default null: one address after the other. Implies interleave 1.
+   */
+  happyEyeballsDelay?: number | null;
+  /**
+   * Reorder the resolved addresses by family, alternating: first `interleave` addresses of the
+   * first family, then one of each family in turn (asyncio's interleave). Default 0: as resolved.
+   */
+  interleave?: number | null;
+  /**
+   * When every address fails: an ExceptionGroup of each attempt's error (bind and connect),
+   * instead of one OSError (asyncio's all_errors). Default false.
+   */
+  allErrors?: boolean;
 }
 
 /** Options of createServer (asyncio's keyword arguments). */
@@ -241,6 +258,22 @@ function checkUnixStreamSocket(sock: Socket): void {
   }
 }
 
+/** happyEyeballsDelay: seconds >= 0; interleave: an integer >= 0 (TypeError/ValueError). */
+function checkHappyEyeballs({ happyEyeballsDelay: delay, interleave }: CreateConnectionOptions): void {
+  if (delay !== undefined && delay !== null) {
+    if (typeof delay !== "number") throw new TypeError(`happyEyeballsDelay must be a number of seconds, got ${typeof delay}`);
+    if (!(delay >= 0) || !Number.isFinite(delay)) {
+      throw new ValueError(`happyEyeballsDelay must be a finite number of seconds >= 0, got ${delay}`);
+    }
+  }
+  if (interleave !== undefined && interleave !== null) {
+    if (typeof interleave !== "number" || !Number.isInteger(interleave)) {
+      throw new TypeError(`interleave must be an integer, got ${String(interleave)}`);
+    }
+    if (interleave < 0) throw new ValueError(`interleave must be >= 0, got ${interleave}`);
+  }
+}
+
 /** Turn the failures of every address tried into one error, as asyncio does. */
 function combinedError(errors: unknown[]): unknown {
   if (errors.length === 1) return errors[0];
@@ -293,6 +326,7 @@ export async function createConnection<P extends ProtocolLike>(
   checkFactory(protocolFactory);
   checkPortRange(port, "createConnection()");
   if (options.localAddr) checkPortRange(options.localAddr[1], "createConnection() localAddr");
+  checkHappyEyeballs(options);
   const tls = clientTls(options, host);
   let sock = options.sock;
   if (host !== null || port !== null) {
@@ -301,28 +335,41 @@ export async function createConnection<P extends ProtocolLike>(
     }
     const family = options.family ?? AF_UNSPEC, proto = options.proto ?? 0;
     const flags = options.flags ?? 0;
-    const infos = await getaddrinfo(loop, host, port, { family, type: SOCK_STREAM, proto, flags });
+    // Through loop.getaddrinfo, as asyncio's _ensure_resolved: a loop (or test) replacing it is heard.
+    const infos = await loop.getaddrinfo(host, port, { family, type: SOCK_STREAM, proto, flags });
     if (infos.length === 0) throw new OSError(0, "EAI_NONAME", "getaddrinfo() returned empty list");
     const localInfos = options.localAddr
-      ? await getaddrinfo(loop, options.localAddr[0], options.localAddr[1], {
+      ? await loop.getaddrinfo(options.localAddr[0], options.localAddr[1], {
         family, type: SOCK_STREAM, proto, flags,
       })
       : null;
-    const errors: unknown[] = [];
-    for (const [af, type, pr, , address] of infos) {
-      const candidate = new Socket(af, type, pr);
-      try {
-        candidate.setBlocking(false);
-        if (localInfos) bindLocal(candidate, af, localInfos);
-        await loop.sockConnect(candidate, address as AddressLike);
-        sock = candidate;
-        break;
-      } catch (e) {
-        candidate.close();
-        errors.push(e);
+    const delay = options.happyEyeballsDelay ?? null;
+    const interleave = options.interleave ?? (delay !== null ? 1 : 0);
+    const ordered = interleave ? interleaveAddrinfos(infos, interleave) : infos;
+    // Each attempt's errors, in order (a failed bind adds its own before the connect's).
+    const perAttempt: unknown[][] = [];
+    const attempts = ordered.map((info) => () => connectOne(loop, info, localInfos, perAttempt));
+    if (delay === null) {
+      for (const attempt of attempts) {
+        try {
+          sock = await attempt();
+          break;
+        } catch (e) {
+          if (!(e instanceof OSError)) throw e;
+        }
       }
+    } else {
+      const race = await staggeredRace(loop, attempts, delay, (late) => late.close());
+      // Not a connection failure (asyncio lets those out of the race too).
+      const unexpected = race.errors.find((e) => e !== undefined && !(e instanceof OSError));
+      if (unexpected !== undefined) throw unexpected;
+      sock = race.winner;
     }
-    if (sock === undefined) throw combinedError(errors);
+    const errors = perAttempt.flat();
+    if (sock === undefined) {
+      if (options.allErrors) throw new ExceptionGroup("create_connection failed", errors);
+      throw combinedError(errors);
+    }
   } else {
     if (sock === undefined) {
       throw new ValueError("host and port was not specified and no sock specified");
@@ -358,25 +405,70 @@ export async function connectAcceptedSocket<P extends ProtocolLike>(
   return await connectTransport(loop, sock, protocolFactory, tls);
 }
 
-function bindLocal(
-  sock: Socket,
-  family: number,
-  localInfos: [number, number, number, string, unknown][],
-): void {
-  let lastError: unknown = new OSError(0, "EADDRNOTAVAIL", `no local address of family ${family}`);
+type AddrInfoTuple = [number, number, number, string, unknown];
+
+/**
+ * One address's attempt (asyncio _connect_sock): a non-blocking socket, bound to a local
+ * address of its family if `localInfos`, connected. Its errors go to a new entry of
+ * `perAttempt` (every failed bind, then the connect's), the last one is thrown; the socket is
+ * closed on any failure or cancellation.
+ */
+async function connectOne(
+  loop: BaseEventLoop,
+  [af, type, pr, , address]: AddrInfoTuple,
+  localInfos: AddrInfoTuple[] | null,
+  perAttempt: unknown[][],
+): Promise<Socket> {
+  const mine: unknown[] = [];
+  perAttempt.push(mine);
+  const sock = new Socket(af, type, pr);
+  try {
+    sock.setBlocking(false);
+    if (localInfos) bindLocal(sock, af, localInfos, mine);
+    await loop.sockConnect(sock, address as AddressLike);
+    return sock;
+  } catch (e) {
+    sock.close();
+    if (e instanceof OSError && !mine.includes(e)) mine.push(e);
+    throw e;
+  }
+}
+
+/** Bind to the first local address of `family` that takes it; each failure is added to `errors`. */
+function bindLocal(sock: Socket, family: number, localInfos: AddrInfoTuple[], errors: unknown[]): void {
   for (const [af, , , , laddr] of localInfos) {
     if (af !== family) continue;
     try {
       sock.bind(laddr as AddressLike);
       return;
     } catch (e) {
-      lastError = e instanceof OSError
-        ? new OSError(e.errno, e.code, `error while attempting to bind on address ` +
-          `${JSON.stringify(laddr)}: ${e.strerror}`)
-        : e;
+      if (!(e instanceof OSError)) throw e;
+      errors.push(new OSError(e.errno, e.code, `error while attempting to bind on address ` +
+        `${JSON.stringify(laddr)}: ${e.strerror}`));
     }
   }
-  throw lastError;
+  if (errors.length > 0) throw errors[errors.length - 1];
+  throw new OSError(0, "EADDRNOTAVAIL", `no matching local address with family=${family} found`);
+}
+
+/**
+ * The addresses reordered by family, alternating (asyncio _interleave_addrinfos): the first
+ * `firstFamilyCount` - 1 of the first family, then one of each family in turn.
+ */
+export function interleaveAddrinfos<I extends readonly unknown[]>(infos: readonly I[], firstFamilyCount = 1): I[] {
+  const byFamily = new Map<unknown, I[]>();
+  for (const info of infos) {
+    const list = byFamily.get(info[0]);
+    if (list) list.push(info);
+    else byFamily.set(info[0], [info]);
+  }
+  const lists = [...byFamily.values()];
+  const out: I[] = [];
+  if (firstFamilyCount > 1 && lists.length > 0) out.push(...lists[0].splice(0, firstFamilyCount - 1));
+  for (let i = 0; lists.some((l) => i < l.length); i++) {
+    for (const l of lists) if (i < l.length) out.push(l[i]);
+  }
+  return out;
 }
 
 /** asyncio create_server for the selector loop. */

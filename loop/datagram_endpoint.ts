@@ -62,9 +62,7 @@ export async function createDatagramEndpoint<P extends DatagramProtocolLike>(
     sock = given;
     sock.setBlocking(false);
   } else {
-    sock = await openDatagramSocket(loop, options);
-    remote = remoteAddr ?? null;
-    if (remote !== null && sock.family !== AF_UNIX) remote = sock.getpeername();
+    [sock, remote] = await openDatagramSocket(loop, options);
   }
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
@@ -73,10 +71,15 @@ export async function createDatagramEndpoint<P extends DatagramProtocolLike>(
   return whenConnected(transport, protocol, waiter);
 }
 
+/**
+ * A non-blocking datagram socket bound and connected as the options say, and the remote address
+ * the transport sends to (null: none). With allowBroadcast the socket is not connected (asyncio):
+ * the transport names remoteAddr on every send instead.
+ */
 async function openDatagramSocket(
   loop: BaseEventLoop,
   options: DatagramEndpointOptions,
-): Promise<Socket> {
+): Promise<[Socket, unknown]> {
   const { localAddr, remoteAddr } = options;
   const family = options.family ?? AF_UNSPEC, proto = options.proto ?? 0;
   const flags = options.flags ?? 0;
@@ -94,7 +97,7 @@ async function openDatagramSocket(
         sock.bind(localAddr);
       }
       if (typeof remoteAddr === "string") await loop.sockConnect(sock, remoteAddr);
-      return sock;
+      return [sock, remoteAddr ?? null];
     } catch (e) {
       sock.close();
       throw e;
@@ -104,13 +107,15 @@ async function openDatagramSocket(
     if (family === AF_UNSPEC) throw new ValueError("unexpected address family");
     const sock = new Socket(family, SOCK_DGRAM, proto);
     sock.setBlocking(false);
-    return sock;
+    return [sock, null];
   }
   // Resolve both ends, then try each family they have in common, as asyncio does.
   const resolve = async (addr: unknown, what: string) => {
     if (addr === undefined) return null;
-    if (!Array.isArray(addr) || addr.length < 2) {
-      throw new TypeError(`${what} must be a [host, port] array, got ${JSON.stringify(addr)}`);
+    // asyncio wants exactly a 2-tuple here, also for AF_INET6 (flowinfo and scope id come from
+    // getaddrinfo).
+    if (!Array.isArray(addr) || addr.length !== 2) {
+      throw new TypeError(`2-tuple is expected: ${what} must be [host, port], got ${JSON.stringify(addr)}`);
     }
     const infos = await getaddrinfo(loop, addr[0], addr[1], { family, type: SOCK_DGRAM, proto, flags });
     if (infos.length === 0) throw new OSError(0, "EAI_NONAME", "getaddrinfo() returned empty list");
@@ -129,7 +134,7 @@ async function openDatagramSocket(
     pairs.push([af, (l ?? r)![2], l?.[4], r?.[4]]);
   }
   if (pairs.length === 0) throw new ValueError("can not get address information");
-  let lastError: unknown;
+  const errors: unknown[] = [];
   for (const [af, pr, laddr, raddr] of pairs) {
     const sock = new Socket(af, SOCK_DGRAM, pr);
     try {
@@ -137,14 +142,18 @@ async function openDatagramSocket(
       if (options.allowBroadcast) sock.setsockopt(SOL_SOCKET, SO_BROADCAST, 1);
       sock.setBlocking(false);
       if (laddr !== undefined) sock.bind(laddr as AddressLike);
-      if (raddr !== undefined) await loop.sockConnect(sock, raddr as AddressLike);
-      return sock;
+      if (raddr === undefined) return [sock, null];
+      if (options.allowBroadcast) return [sock, raddr];
+      await loop.sockConnect(sock, raddr as AddressLike);
+      return [sock, sock.getpeername()];
     } catch (e) {
       sock.close();
-      lastError = e;
+      if (!(e instanceof OSError)) throw e;
+      errors.push(e);
     }
   }
-  throw lastError;
+  // asyncio reports the first family's failure.
+  throw errors[0];
 }
 
 function removeStaleSocket(path: string): void {

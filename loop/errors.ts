@@ -28,6 +28,15 @@ export class RuntimeError extends Error {
   override name = "RuntimeError";
 }
 
+/**
+ * The sendfile system call cannot be used for this socket and file (asyncio
+ * SendfileNotAvailableError, a RuntimeError): loop.sockSendfile/sendfile with fallback false.
+ */
+export class SendfileNotAvailableError extends RuntimeError {
+  /** The Python class name. */
+  override name = "SendfileNotAvailableError";
+}
+
 /** An argument of the right type but an unacceptable value (Python's ValueError). */
 export class ValueError extends Error {
   /** The Python class name. */

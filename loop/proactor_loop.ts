@@ -1,7 +1,9 @@
 /**
  * ProactorEventLoop: completion I/O over an injected Proactor (io_uring on Linux) — asyncio's
  * proactor_events.py. Sockets are driven by submitted operations whose completions resolve the
- * next step: ProactorSocketTransport for streams, the sock* coroutines below for raw sockets.
+ * next step: ProactorSocketTransport for streams; the sock* coroutines below try their system
+ * call at once and wait with POLL_ADD where the proactor polls readiness (io_uring), and are
+ * operations where it cannot (IOCP).
  *
  * addReader/addWriter work too, through one-shot POLL_ADD operations re-armed after each
  * callback (level-triggered, as epoll's and asyncio's add_reader: a callback that leaves data
@@ -15,7 +17,7 @@
  */
 import { EAGAIN, osError } from "../ffi/libc.ts";
 import { decodeSockaddr, encodeSockaddr, formatAddress, SOCKADDR_STORAGE_SIZE } from "../ffi/sockaddr.ts";
-import { MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../ffi/socket_constants.ts";
+import { MSG_DONTWAIT, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../ffi/socket_constants.ts";
 import { POLLIN, POLLOUT } from "../ffi/poll.ts";
 import { defaultProactor } from "../platform/default_proactor.ts";
 import { BaseEventLoop, describe } from "./base_loop.ts";
@@ -27,14 +29,18 @@ import type {
   BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
 } from "./protocols.ts";
 import { fileObjToFd, type FileLike, userFd } from "./selector_loop.ts";
-import { type AddressLike, asBytes, type BytesLike, lastAddress, type SockAddr, Socket } from "./socket.ts";
+import { type AddressLike, asBytes, type BytesLike, type SockAddr, type Socket } from "./socket.ts";
 import type { BaseTransport, DatagramTransport, ReadTransport, Transport, WriteTransport } from "./transports/base.ts";
 import {
   connectReadPipeOperations, connectWritePipeOperations, ProactorReadPipeTransport, ProactorWritePipeTransport,
 } from "./transports/proactor_pipes.ts";
 import { ProactorDatagramTransport } from "./transports/proactor_datagram.ts";
-import { checkCount, checkResolved, checkSocket } from "./sock_ops.ts";
+import {
+  acceptAttempt, type Attempt, checkCount, checkResolved, checkSocket, connectResult, connectStarted, recvAttempt,
+  recvfromAttempt, sendallAttempt, WOULD_BLOCK,
+} from "./sock_ops.ts";
 import { ListenerAccepts } from "./proactor_server.ts";
+import { type SendfileFile, type SendfileOptions, sockSendfile, type WhenWritable } from "./sendfile.ts";
 import type { Server } from "./server.ts";
 import { ProactorSocketTransport } from "./transports/proactor_socket.ts";
 import type { SocketTransportOptions } from "./transports/selector_socket.ts";
@@ -188,21 +194,45 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     }
   }
 
+  /**
+   * Where the proactor polls readiness (io_uring): try the call now, as asyncio's selector loop
+   * does, and while it would block wait for readiness with a POLL_ADD and try again. The system
+   * call is thus made at the task's first step (an operation would reach the kernel only at the
+   * next poll, one iteration later: CPython's test_sock_client_racing blocks on the peer right
+   * after one sleep(0)), and a cancelled call has taken no bytes (a cancelled RECV operation may
+   * have completed with data the caller never sees).
+   */
+  private async _whenReady<T>(fd: number, events: number, attempt: Attempt<T>, waitFirst = false): Promise<T> {
+    if (!waitFirst) {
+      const first = attempt();
+      if (first !== WOULD_BLOCK) return first;
+    }
+    for (;;) {
+      await this._operation((t) => this._proactor.pollAdd(fd, events, t, 0), pollFailed);
+      const r = attempt();
+      if (r !== WOULD_BLOCK) return r;
+    }
+  }
+
   /** Receive up to `nbytes` (asyncio sock_recv); an empty array means the peer closed. */
   async sockRecv(sock: Socket, nbytes: number): Promise<Uint8Array> {
     const fd = checkSocket(sock, "sockRecv");
     checkCount(nbytes, "sockRecv() nbytes");
     const buf = new Uint8Array(new ArrayBuffer(nbytes));
-    return this._operation((t) => this._proactor.recv(fd, buf, nbytes, t, 0), (res) => {
-      if (res < 0) throw osError("recv", -res);
-      return res === nbytes ? buf : buf.subarray(0, res);
-    });
+    const n = this._proactor.pollsReadiness !== false
+      ? await this._whenReady(fd, POLLIN, recvAttempt(sock, buf, "recv"))
+      : await this._operation((t) => this._proactor.recv(fd, buf, nbytes, t, 0), (res) => {
+        if (res < 0) throw osError("recv", -res);
+        return res;
+      });
+    return n === nbytes ? buf : buf.subarray(0, n);
   }
 
   /** Receive into `buf`; resolves to the byte count (asyncio sock_recv_into). */
   async sockRecvInto(sock: Socket, buf: BytesLike): Promise<number> {
     const fd = checkSocket(sock, "sockRecvInto");
     const bytes = asBytes(buf, "sockRecvInto() buffer");
+    if (this._proactor.pollsReadiness !== false) return this._whenReady(fd, POLLIN, recvAttempt(sock, bytes, "recv_into"));
     return this._operation((t) => this._proactor.recv(fd, bytes, bytes.byteLength, t, 0), (res) => {
       if (res < 0) throw osError("recv_into", -res);
       return res;
@@ -224,6 +254,9 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     checkCount(nbytes, "sockRecvfromInto() nbytes");
     if (nbytes > bytes.byteLength) throw new ValueError("sockRecvfromInto(): buffer too small for requested bytes");
     const size = nbytes || bytes.byteLength;
+    if (this._proactor.pollsReadiness !== false) {
+      return this._whenReady(fd, POLLIN, () => recvfromAttempt(sock, bytes, size));
+    }
     return this._operation((t) => this._proactor.recvFrom(fd, bytes, size, t, 0), (res, addr) => {
       if (res < 0) throw osError("recvfrom", -res);
       return [res, decodeSockaddr(addr!, this._proactor.completionAddressLength)];
@@ -237,6 +270,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   async sockSendall(sock: Socket, data: BytesLike): Promise<void> {
     const fd = checkSocket(sock, "sockSendall");
     const bytes = asBytes(data);
+    if (this._proactor.pollsReadiness !== false) return this._whenReady(fd, POLLOUT, sendallAttempt(sock, bytes));
     const total = bytes.byteLength;
     let sent = 0;
     while (sent < total) {
@@ -257,6 +291,14 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     const bytes = asBytes(data);
     const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
     const len = encodeSockaddr(sock.family, address, addr, "sockSendto()");
+    if (this._proactor.pollsReadiness !== false) {
+      return this._whenReady(fd, POLLOUT, () => {
+        const r = sock._sendtoRaw(bytes, MSG_DONTWAIT, address);
+        if (r >= 0) return r;
+        if (r === -EAGAIN) return WOULD_BLOCK;
+        throw osError(`sendto ${formatAddress(address)}`, -r);
+      });
+    }
     return this._operation((t) => this._proactor.sendTo(fd, bytes, bytes.byteLength, addr, len, t, 0), (res) => {
       if (res < 0) throw osError(`sendto ${formatAddress(address)}`, -res);
       return res;
@@ -265,11 +307,16 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
 
   /**
    * Connect to an already resolved address (asyncio sock_connect): for AF_INET/AF_INET6 the host
-   * must be an IP literal (ValueError otherwise).
+   * must be an IP literal (ValueError otherwise). On io_uring connect(2) is called at once and
+   * only its completion is awaited (writability, then SO_ERROR), as on the selector loop.
    */
   async sockConnect(sock: Socket, address: AddressLike): Promise<void> {
     const fd = checkSocket(sock, "sockConnect");
     checkResolved(sock, address);
+    if (this._proactor.pollsReadiness !== false) {
+      if (connectStarted(sock, address)) return;
+      return this._whenReady(fd, POLLOUT, () => connectResult(sock, address), true);
+    }
     const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
     const len = encodeSockaddr(sock.family, address, addr, "connect()");
     return this._operation((t) => this._proactor.connect(fd, addr, len, t, 0), (res) => {
@@ -279,27 +326,39 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
 
   /**
    * Accept a connection: resolves to [socket, address] (asyncio sock_accept). Where the proactor
-   * polls readiness (io_uring), a POLL_ADD for POLLIN and then accept4(2), not an ACCEPT
-   * operation: on Linux 6.18 an ACCEPT submitted while a cancelled one on the same listener was
-   * still in flight was never woken by the next connection (test_sock_client_racing), the
-   * connection waiting in the queue; POLL_ADD waiters are not exclusive and are all woken.
+   * polls readiness (io_uring), accept4(2) at once and a POLL_ADD for POLLIN while none is
+   * queued, not an ACCEPT operation: on Linux 6.18 an ACCEPT submitted while a cancelled one on
+   * the same listener was still in flight was never woken by the next connection
+   * (test_sock_client_racing), the connection waiting in the queue; POLL_ADD waiters are not
+   * exclusive and are all woken.
    */
   async sockAccept(sock: Socket): Promise<[Socket, SockAddr]> {
     const fd = checkSocket(sock, "sockAccept");
-    if (this._proactor.pollsReadiness === false) {
-      const flags = SOCK_CLOEXEC | SOCK_NONBLOCK;
-      return this._operation((t) => this._proactor.accept(fd, flags, false, t, 0), (res, addr) => {
-        if (res < 0) throw osError("accept", -res);
-        return [sock._adopt(res), decodeSockaddr(addr!, this._proactor.completionAddressLength)];
-      });
-    }
-    for (;;) {
-      const conn = sock._acceptRaw();
-      if (conn >= 0) return [sock._adopt(conn), lastAddress()];
-      if (conn !== -EAGAIN) throw osError("accept", -conn);
-      await this._operation((t) => this._proactor.pollAdd(fd, POLLIN, t, 0), pollFailed);
-    }
+    if (this._proactor.pollsReadiness !== false) return this._whenReady(fd, POLLIN, () => acceptAttempt(sock));
+    const flags = SOCK_CLOEXEC | SOCK_NONBLOCK;
+    return this._operation((t) => this._proactor.accept(fd, flags, false, t, 0), (res, addr) => {
+      if (res < 0) throw osError("accept", -res);
+      return [sock._adopt(res), decodeSockaddr(addr!, this._proactor.completionAddressLength)];
+    });
   }
+
+  /**
+   * Send a regular file's [offset, offset + count) (count null: to its end) to a connected
+   * non-blocking stream socket; resolves to the bytes sent (asyncio sock_sendfile;
+   * loop/sendfile.ts). sendfile(2) on Linux, waiting with POLL_ADD; elsewhere reading and
+   * sending unless `fallback` is false (then SendfileNotAvailableError).
+   */
+  sockSendfile(
+    sock: Socket,
+    file: SendfileFile,
+    offset = 0,
+    count: number | null = null,
+    options: SendfileOptions = {},
+  ): Promise<number> {
+    return sockSendfile(this, sock, file, offset, count, options, this._whenWritable);
+  }
+
+  private readonly _whenWritable: WhenWritable = (fd, attempt) => this._whenReady(fd, POLLOUT, attempt);
 
   /** @internal Listeners are served by accept operations where the proactor cannot poll. */
   override _serveByOperations(server: Server, listener: Socket): (() => void) | null {

@@ -9,6 +9,7 @@ import { type Callback, Handle } from "./handles.ts";
 import { EVENT_READ, EVENT_WRITE, type Selector } from "./selector.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
 import * as sockOps from "./sock_ops.ts";
+import { type SendfileFile, type SendfileOptions, sockSendfile, type WhenWritable } from "./sendfile.ts";
 import type { AddressLike, BytesLike, SockAddr, Socket } from "./socket.ts";
 import { ensureFdNoTransport } from "./transport_table.ts";
 import type { Transport } from "./transports/base.ts";
@@ -212,6 +213,24 @@ export class SelectorEventLoop extends BaseEventLoop {
   sockAccept(sock: Socket): Promise<[Socket, SockAddr]> {
     return sockOps.sockAccept(this, sock);
   }
+
+  /**
+   * Send a regular file's [offset, offset + count) (count null: to its end) to a connected
+   * non-blocking stream socket; resolves to the bytes sent (asyncio sock_sendfile;
+   * loop/sendfile.ts). sendfile(2) on Linux; otherwise, or where it cannot serve the pair,
+   * reading and sending unless `fallback` is false (then SendfileNotAvailableError).
+   */
+  sockSendfile(
+    sock: Socket,
+    file: SendfileFile,
+    offset = 0,
+    count: number | null = null,
+    options: SendfileOptions = {},
+  ): Promise<number> {
+    return sockSendfile(this, sock, file, offset, count, options, this._whenWritable);
+  }
+
+  private readonly _whenWritable: WhenWritable = (fd, attempt) => sockOps.untilDone(this, fd, sockOps.WRITE, attempt);
 
   /** @internal A transport for a connected stream socket (asyncio _make_socket_transport). */
   _makeSocketTransport(

@@ -20,17 +20,20 @@ import type { Future } from "./futures.ts";
 import type { SelectorEventLoop } from "./selector_loop.ts";
 import { asBytes, type BytesLike, lastAddress, Socket } from "./socket.ts";
 
-/** What an attempt returns when the socket is not ready: wait for readiness and try again. */
-const WOULD_BLOCK: unique symbol = Symbol("would block");
-type Attempt<T> = () => T | typeof WOULD_BLOCK;
+/** @internal What an attempt returns when the socket is not ready: wait for readiness and try again. */
+export const WOULD_BLOCK: unique symbol = Symbol("would block");
+/** @internal One try of a socket call: its result, or WOULD_BLOCK. */
+export type Attempt<T> = () => T | typeof WOULD_BLOCK;
 
-const READ = 0, WRITE = 1;
+const READ = 0;
+/** @internal untilDone's direction: wait for writability. */
+export const WRITE = 1;
 
 /**
- * Run `attempt` now (unless `waitFirst`), and again on each readiness of `fd` until it returns
- * something else.
+ * @internal Run `attempt` now (unless `waitFirst`), and again on each readiness of `fd` until it
+ * returns something else.
  */
-async function untilDone<T>(
+export async function untilDone<T>(
   loop: SelectorEventLoop,
   fd: number,
   direction: typeof READ | typeof WRITE,
@@ -101,15 +104,20 @@ export async function sockRecv(loop: SelectorEventLoop, sock: Socket, nbytes: nu
   const fd = checkSocket(sock, "sockRecv");
   checkCount(nbytes, "sockRecv() nbytes");
   const buf = new Uint8Array(nbytes);
-  const n = await untilDone(loop, fd, READ, () => countOrWait(sock._recvRaw(buf, nbytes, MSG_DONTWAIT), "recv"));
+  const n = await untilDone(loop, fd, READ, recvAttempt(sock, buf, "recv"));
   return n === nbytes ? buf : buf.subarray(0, n);
+}
+
+/** @internal One recv(2) into all of `buf` (`what` names the call in errors). */
+export function recvAttempt(sock: Socket, buf: Uint8Array, what: string): Attempt<number> {
+  return () => countOrWait(sock._recvRaw(buf, buf.byteLength, MSG_DONTWAIT), what);
 }
 
 /** Receive into `buf` and return the count (asyncio sock_recv_into). */
 export async function sockRecvInto(loop: SelectorEventLoop, sock: Socket, buf: BytesLike): Promise<number> {
   const fd = checkSocket(sock, "sockRecvInto");
   const bytes = asBytes(buf, "sockRecvInto() buffer");
-  return untilDone(loop, fd, READ, () => countOrWait(sock._recvRaw(bytes, bytes.byteLength, MSG_DONTWAIT), "recv_into"));
+  return untilDone(loop, fd, READ, recvAttempt(sock, bytes, "recv_into"));
 }
 
 /** Receive a datagram and its sender (asyncio sock_recvfrom): `[data, address]`. */
@@ -143,7 +151,8 @@ export async function sockRecvfromInto(
   return untilDone(loop, fd, READ, () => recvfromAttempt(sock, bytes, size));
 }
 
-function recvfromAttempt(sock: Socket, buf: Uint8Array, size: number): [number, SockAddr] | typeof WOULD_BLOCK {
+/** @internal One recvfrom(2) into buf[0, size): [count, sender], or WOULD_BLOCK. */
+export function recvfromAttempt(sock: Socket, buf: Uint8Array, size: number): [number, SockAddr] | typeof WOULD_BLOCK {
   const n = countOrWait(sock._recvfromRaw(buf, size, MSG_DONTWAIT), "recvfrom");
   // The sender sits in the shared address buffer only until the next call: decode it now.
   return n === WOULD_BLOCK ? n : [n, lastAddress()];
@@ -156,9 +165,14 @@ function recvfromAttempt(sock: Socket, buf: Uint8Array, size: number): [number, 
 export async function sockSendall(loop: SelectorEventLoop, sock: Socket, data: BytesLike): Promise<void> {
   const fd = checkSocket(sock, "sockSendall");
   const bytes = asBytes(data);
+  return untilDone(loop, fd, WRITE, sendallAttempt(sock, bytes));
+}
+
+/** @internal send(2) of what is left of `bytes`, as often as the kernel takes some; done when all is sent. */
+export function sendallAttempt(sock: Socket, bytes: Uint8Array): Attempt<undefined> {
   const total = bytes.byteLength;
   let sent = 0;
-  return untilDone(loop, fd, WRITE, () => {
+  return () => {
     // Keep writing while the kernel takes bytes: one readiness event can drain many chunks.
     while (sent < total) {
       const n = countOrWait(sock._sendRaw(bytes, sent, total - sent, MSG_DONTWAIT), "send");
@@ -166,7 +180,7 @@ export async function sockSendall(loop: SelectorEventLoop, sock: Socket, data: B
       sent += n;
     }
     return undefined;
-  });
+  };
 }
 
 /** Send a datagram to `address` (asyncio sock_sendto); returns the count sent. */
@@ -207,18 +221,28 @@ export function checkResolved(sock: Socket, address: AddressLike): void {
 export async function sockConnect(loop: SelectorEventLoop, sock: Socket, address: AddressLike): Promise<void> {
   const fd = checkSocket(sock, "sockConnect");
   checkResolved(sock, address);
-  const errno = sock.connectEx(address);
-  if (errno === 0) return;
-  // EINPROGRESS: TCP handshake under way; EAGAIN: an AF_UNIX listener's backlog is full.
-  if (errno !== EINPROGRESS && errno !== EAGAIN && errno !== EINTR) {
-    throw osError(`connect to ${formatAddress(address)}`, errno);
-  }
+  if (connectStarted(sock, address)) return;
   // SO_ERROR is meaningful only once the socket turns writable: read earlier, it says 0 while
   // the handshake is still under way (and would consume an error about to be set).
   await untilDone(loop, fd, WRITE, () => connectResult(sock, address), true);
 }
 
-function connectResult(sock: Socket, address: AddressLike): undefined | typeof WOULD_BLOCK {
+/**
+ * @internal connect(2) on the non-blocking `sock`: true if connected already, false if under
+ * way (wait for writability, then connectResult); OSError if refused at once.
+ */
+export function connectStarted(sock: Socket, address: AddressLike): boolean {
+  const errno = sock.connectEx(address);
+  if (errno === 0) return true;
+  // EINPROGRESS: TCP handshake under way; EAGAIN: an AF_UNIX listener's backlog is full.
+  if (errno !== EINPROGRESS && errno !== EAGAIN && errno !== EINTR) {
+    throw osError(`connect to ${formatAddress(address)}`, errno);
+  }
+  return false;
+}
+
+/** @internal Once writable: the connection's outcome from SO_ERROR (asyncio _sock_connect_cb). */
+export function connectResult(sock: Socket, address: AddressLike): undefined | typeof WOULD_BLOCK {
   const err = sock.getsockopt(SOL_SOCKET, SO_ERROR);
   if (err === 0) return undefined;
   if (err === EINPROGRESS || err === EALREADY || err === EAGAIN || err === EINTR) return WOULD_BLOCK;
@@ -231,10 +255,13 @@ function connectResult(sock: Socket, address: AddressLike): undefined | typeof W
  */
 export async function sockAccept(loop: SelectorEventLoop, sock: Socket): Promise<[Socket, SockAddr]> {
   const fd = checkSocket(sock, "sockAccept");
-  return untilDone(loop, fd, READ, () => {
-    const conn = sock._acceptRaw();
-    if (conn === -EAGAIN) return WOULD_BLOCK;
-    if (conn < 0) throw osError("accept", -conn);
-    return [sock._adopt(conn), lastAddress()];
-  });
+  return untilDone(loop, fd, READ, () => acceptAttempt(sock));
+}
+
+/** @internal One accept4(2): the new non-blocking socket and its peer, or WOULD_BLOCK. */
+export function acceptAttempt(sock: Socket): [Socket, SockAddr] | typeof WOULD_BLOCK {
+  const conn = sock._acceptRaw();
+  if (conn === -EAGAIN) return WOULD_BLOCK;
+  if (conn < 0) throw osError("accept", -conn);
+  return [sock._adopt(conn), lastAddress()];
 }

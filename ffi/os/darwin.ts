@@ -47,7 +47,7 @@ export function darwinTable(arch: "x86_64" | "aarch64"): OsTable {
       // (xnu-6153.141.1) ignores the bit. So the loop also sets SO_NOSIGPIPE on every socket it
       // creates (platform/posix_socket.ts), which every macOS honours.
       socketTypeFlags: false, soNoSigpipe: true, spawnFileActionsNp: false,
-      variadicOnStack: arch === "aarch64",
+      variadicOnStack: arch === "aarch64", sendfile: false,
     },
     constants: {
       AF_UNSPEC: 0, AF_UNIX: 1, AF_INET: 2, AF_INET6: 30, SOCK_STREAM: 1, SOCK_DGRAM: 2,

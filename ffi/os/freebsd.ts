@@ -31,7 +31,7 @@ export function freebsdTable(arch: "x86_64" | "aarch64"): OsTable {
       // FreeBSD has an eventfd(2) since 13, but the loop needs none of it off Linux.
       epoll: false, eventfd: false, pidfd: false, accept4: true, pipe2: true,
       socketTypeFlags: true, soNoSigpipe: false, spawnFileActionsNp: false,
-      variadicOnStack: false,
+      variadicOnStack: false, sendfile: false,
     },
     constants: {
       AF_UNSPEC: 0, AF_UNIX: 1, AF_INET: 2, AF_INET6: 28, SOCK_STREAM: 1, SOCK_DGRAM: 2,

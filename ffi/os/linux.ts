@@ -21,7 +21,7 @@ export function linuxTable(arch: "x86_64" | "aarch64"): OsTable {
     symbols: { errnoLocation: "__errno_location", fstat: "fstat" },
     has: {
       epoll: true, eventfd: true, pidfd: true, accept4: true, pipe2: true, socketTypeFlags: true,
-      soNoSigpipe: false, spawnFileActionsNp: true, variadicOnStack: false,
+      soNoSigpipe: false, spawnFileActionsNp: true, variadicOnStack: false, sendfile: true,
     },
     constants: {
       // <bits/socket.h>, <bits/socket_type.h>

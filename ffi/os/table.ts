@@ -73,6 +73,12 @@ export interface OsCapabilities {
    * variadic C function must be bound with its named arguments padded to eight registers.
    */
   readonly variadicOnStack: boolean;
+  /**
+   * Linux's sendfile(2), `ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)`,
+   * is bound (loop.sockSendfile's native path). macOS and FreeBSD have a sendfile(2) with other
+   * arguments; they use the read-and-send fallback.
+   */
+  readonly sendfile: boolean;
 }
 
 /** One OS's C library facts (see the module comment). */

@@ -22,7 +22,12 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
   /** @internal */ protected _loop: BaseEventLoop;
   /** @internal */ protected _protocol: DatagramProtocolLike;
   /** @internal */ protected readonly _sock: Socket;
-  /** @internal The connected remote address, or null. */ protected readonly _address: unknown;
+  /** @internal The remote address sendto() defaults to, or null. */ protected readonly _address: unknown;
+  /**
+   * @internal Whether the socket itself is connected to `_address`. Not so for an allowBroadcast
+   * endpoint (asyncio does not connect it): each send then names `_address`.
+   */
+  protected readonly _connected: boolean;
   /** @internal */ protected _closing = false;
   /** @internal */ protected _queuedBytes = 0;
   private readonly _extra: Record<string, unknown>;
@@ -40,6 +45,7 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
     this._sock = sock;
     this._protocol = protocol;
     this._address = address;
+    this._connected = address !== null && isConnected(sock);
     this._extra = { socket: sock };
     registerTransport(loop, sock.fileno(), this);
     loop.callSoon(() => {
@@ -64,7 +70,7 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
     if (name in this._extra) return this._extra[name];
     try {
       if (name === "sockname") return (this._extra[name] = this._sock.getsockname());
-      if (name === "peername" && this._address !== null) {
+      if (name === "peername" && this._connected) {
         return (this._extra[name] = this._sock.getpeername());
       }
     } catch {
@@ -133,5 +139,14 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
       unregisterTransport(this._loop, this._sock.fileno(), this);
       this._sock.close();
     }
+  }
+}
+
+function isConnected(sock: Socket): boolean {
+  try {
+    sock.getpeername();
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -60,9 +60,9 @@ export class ProactorDatagramTransport extends DatagramTransportBase implements 
     const copy = new Uint8Array(new ArrayBuffer(bytes.byteLength));
     copy.set(bytes);
     let encoded: Uint8Array | null = null, addrLen = 0;
-    if (this._address === null) {
+    if (!this._connected) {
       encoded = new Uint8Array(new ArrayBuffer(SOCKADDR_STORAGE_SIZE));
-      addrLen = encodeSockaddr(this._sock.family, addr as AddressLike, encoded, "sendto()");
+      addrLen = encodeSockaddr(this._sock.family, (addr ?? this._address) as AddressLike, encoded, "sendto()");
     }
     this._queue.push({ data: copy, addr: encoded, addrLen });
     this._queuedBytes += copy.byteLength;

@@ -212,6 +212,7 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
   write(data: BytesLike): void {
     const bytes = asBytes(data);
     if (this._eof) throw new RuntimeError("Cannot call write() after writeEof()");
+    if (this._sendfileActive) throw new RuntimeError("unable to write; sendfile is in progress");
     if (bytes.byteLength === 0) return;
     if (this._connLost) {
       this._dropWrite("aioloop: socket.send() raised exception.");

@@ -49,8 +49,8 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
     }
     if (this._queue.length === 0) {
       try {
-        if (this._address !== null) this._sock.send(bytes);
-        else this._sock.sendto(bytes, addr as AddressLike);
+        if (this._connected) this._sock.send(bytes);
+        else this._sock.sendto(bytes, (addr ?? this._address) as AddressLike);
         return;
       } catch (e) {
         if (!isRetry(e)) {
@@ -61,7 +61,7 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
       }
       this._loop._addWriter(this._sock.fileno(), this._onWritable);
     }
-    this._queue.push([bytes.slice(), addr]);
+    this._queue.push([bytes.slice(), addr ?? this._address]);
     this._queuedBytes += bytes.byteLength;
     this._maybePauseProtocol();
   }
@@ -70,7 +70,7 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
     while (this._queue.length > 0) {
       const [data, addr] = this._queue[0];
       try {
-        if (this._address !== null) this._sock.send(data);
+        if (this._connected) this._sock.send(data);
         else this._sock.sendto(data, addr as AddressLike);
       } catch (e) {
         if (isRetry(e)) break;

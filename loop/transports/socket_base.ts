@@ -100,6 +100,8 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
   protected _eof = false;
   /** @internal pauseReading() was called (and not resumeReading() since). */
   protected _paused = false;
+  /** @internal loop.sendfile() sends from a file straight to the socket: write() is refused. */
+  _sendfileActive = false;
 
   constructor(
     loop: BaseEventLoop,

@@ -7,21 +7,21 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
-  AF_INET, AF_UNIX, DatagramProtocol, type ExceptionContext, Handle, IPPROTO_TCP,
-  newEventLoop, OSError, Protocol, RuntimeError, type SelectorEventLoop, sleep, Socket,
+  AF_INET, AF_UNIX, DatagramProtocol, type ExceptionContext, ExceptionGroup, type Future, Handle, IPPROTO_TCP,
+  newEventLoop, OSError, Protocol, RuntimeError, type SelectorEventLoop, SendfileNotAvailableError, sleep, Socket,
   SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_BROADCAST, SO_REUSEADDR, SO_REUSEPORT,
   startServer, SubprocessProtocol, TCP_NODELAY, TimerHandle, type Transport, ValueError,
 } from "../../mod.ts";
+import { libc } from "../../ffi/libc.ts";
 import { collectGarbage } from "../../ffi/runtime.ts";
 import { captureExceptions } from "../helpers.ts";
 import { hasIpv6, PYTHON } from "../net_helpers.ts";
-import { knownDefect } from "./known_defects.ts";
 import { MyDatagramProto, MyProto, runBriefly, unixSocketPath, fdLeakCheck, withLoop } from "./utils.ts";
 
 const leakCheck = fdLeakCheck();
@@ -584,10 +584,14 @@ test("BaseEventLoopWithSelectorTests.test_create_connection_no_getaddrinfo", () 
 test("BaseEventLoopWithSelectorTests.test_create_connection_connect_err", () =>
   withLoop(async (loop) => {
     // CPython mocks sock_connect to fail; here the address is a real closed port.
-    // (The all_errors=True half is not ported: createConnection has no allErrors option.)
     const port = unusedPort();
     fakeGetaddrinfo(loop, () => [[AF_INET, SOCK_STREAM, 6, "", ["127.0.0.1", port]]]);
     await assert.rejects(loop.runUntilComplete(loop.createConnection(() => new MyProto(), "example.com", 80)), OSError);
+    await assert.rejects(
+      loop.runUntilComplete(loop.createConnection(() => new MyProto(), "example.com", 80, { allErrors: true })),
+      (e: unknown) =>
+        e instanceof ExceptionGroup && e.exceptions.length === 1 && e.exceptions[0] instanceof OSError,
+    );
   }));
 
 test("BaseEventLoopWithSelectorTests.test_create_connection_multiple", () =>
@@ -600,6 +604,14 @@ test("BaseEventLoopWithSelectorTests.test_create_connection_multiple", () =>
     await assert.rejects(
       loop.runUntilComplete(loop.createConnection(() => new MyProto(), "example.com", 80, { family: AF_INET })),
       OSError,
+    );
+    await assert.rejects(
+      loop.runUntilComplete(loop.createConnection(() => new MyProto(), "example.com", 80, {
+        family: AF_INET,
+        allErrors: true,
+      })),
+      (e: unknown) =>
+        e instanceof ExceptionGroup && e.exceptions.length === 2 && e.exceptions.every((x) => x instanceof OSError),
     );
   }));
 
@@ -684,9 +696,7 @@ test("BaseEventLoopWithSelectorTests.test_create_server_no_getaddrinfo", () =>
     await assert.rejects(loop.runUntilComplete(loop.createServer(() => new MyProto(), "python.org", 0)), OSError);
   }));
 
-test("BaseEventLoopWithSelectorTests.test_create_datagram_endpoint_addr_error", {
-  skip: knownDefect("new: createDatagramEndpoint accepts a 4-element localAddr and binds its port"),
-}, () =>
+test("BaseEventLoopWithSelectorTests.test_create_datagram_endpoint_addr_error", () =>
   withLoop(async (loop) => {
     for (const localAddr of ["localhost", ["localhost", 1, 2, 3]]) {
       await assert.rejects(
@@ -697,9 +707,7 @@ test("BaseEventLoopWithSelectorTests.test_create_datagram_endpoint_addr_error", 
     }
   }));
 
-test("BaseEventLoopWithSelectorTests.test_create_datagram_endpoint_allow_broadcast", {
-  skip: knownDefect("new: createDatagramEndpoint connects to remoteAddr even with allowBroadcast"),
-}, () =>
+test("BaseEventLoopWithSelectorTests.test_create_datagram_endpoint_allow_broadcast", () =>
   withLoop(async (loop) => {
     // With allowBroadcast the endpoint is not connected to remoteAddr (CPython checks that
     // sock_connect is not called): the socket has no peer, and SO_BROADCAST is set.
@@ -892,22 +900,161 @@ test("RunningLoopTests.test_running_loop_within_a_loop", async () => {
   }
 });
 
-// ---- BaseLoopSockSendfileTests: loop.sockSendfile is not implemented --------------------------
+// ---- BaseLoopSockSendfileTests ------------------------------------------------------------------
+// CPython runs these on a loop without a native sendfile, so sockSendfile falls back to reading
+// and sending; on Linux sendfile(2) serves the same cases here, with the same observable result
+// (bytes received, count returned, file position). The refusal without fallback is made with a
+// file sendfile(2) cannot read (opened for appending: EBADF before any byte).
 
-const SENDFILE_MISSING = knownDefect("new: loop.sockSendfile / loop.sendfile are missing (asyncio API)");
+const SENDFILE_DATA = new TextEncoder().encode("12345abcde".repeat(16 * 1024)); // 160 KiB
+const sendfileDir = mkdtempSync(join(tmpdir(), "aioloop-base-sendfile-"));
+process.on("exit", () => rmSync(sendfileDir, { recursive: true, force: true }));
+const SENDFILE_FN = join(sendfileDir, "data");
+writeFileSync(SENDFILE_FN, SENDFILE_DATA);
 
-for (const name of [
-  "test_sock_sendfile_no_fallback", "test_sock_sendfile_fallback",
-  "test_sock_sendfile_fallback_offset_and_count", "test_blocking_socket", "test_nonstream_socket",
-  "test_notint_count", "test_negative_count", "test_notint_offset", "test_negative_offset",
-]) {
-  test(`BaseLoopSockSendfileTests.${name}`, { skip: SENDFILE_MISSING }, () =>
-    withLoop((loop) => {
-      // The API is missing: this only states it, so the case fails until it exists; the
-      // full port is written when the method is.
-      assert.equal(typeof (loop as unknown as { sockSendfile?: unknown }).sockSendfile, "function");
+/** The test file, open as `flags`: fileno() and tell() (lseek(2) SEEK_CUR). */
+class SendfileFile {
+  readonly fd: number;
+  constructor(flags = "r") {
+    this.fd = openSync(SENDFILE_FN, flags);
+  }
+  fileno(): number {
+    return this.fd;
+  }
+  tell(): number {
+    return libc.lseek(this.fd, 0, 1);
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** The collecting protocol of BaseLoopSockSendfileTests. */
+class SendfileProto extends Protocol {
+  transport: Transport | null = null;
+  chunks: Uint8Array[] = [];
+  closed: Future<void>;
+  constructor(loop: SelectorEventLoop) {
+    super();
+    this.closed = loop.createFuture();
+  }
+  override connectionMade(transport: Transport): void {
+    this.transport = transport;
+  }
+  override dataReceived(data: Uint8Array): void {
+    this.chunks.push(data.slice());
+  }
+  override connectionLost(): void {
+    this.transport = null;
+    this.closed.setResult();
+  }
+  data(): Uint8Array {
+    const out = new Uint8Array(this.chunks.reduce((n, c) => n + c.byteLength, 0));
+    let at = 0;
+    for (const c of this.chunks) {
+      out.set(c, at);
+      at += c.byteLength;
+    }
+    return out;
+  }
+}
+
+/** A server collecting what arrives, a non-blocking socket connected to it, and the file. */
+function withSendfilePeer(
+  body: (loop: SelectorEventLoop, sock: Socket, proto: SendfileProto, file: SendfileFile) => Promise<void>,
+  flags = "r",
+): Promise<void> {
+  return withLoop(async (loop) => {
+    const proto = new SendfileProto(loop);
+    const server = await loop.runUntilComplete(loop.createServer(() => proto, "127.0.0.1", 0));
+    const sock = new Socket(AF_INET, SOCK_STREAM);
+    const file = new SendfileFile(flags);
+    try {
+      sock.setBlocking(false);
+      await loop.runUntilComplete(loop.sockConnect(sock, server.sockets![0].getsockname()!));
+      await body(loop, sock, proto, file);
+    } finally {
+      sock.close();
+      file.close();
+      proto.transport?.close();
+      server.close();
+      await loop.runUntilComplete(server.waitClosed());
+    }
+  });
+}
+
+test("BaseLoopSockSendfileTests.test_sock_sendfile_no_fallback", () =>
+  withSendfilePeer(async (loop, sock, proto, file) => {
+    await assert.rejects(
+      loop.runUntilComplete(loop.sockSendfile(sock, file, 0, null, { fallback: false })),
+      SendfileNotAvailableError,
+    );
+    assert.equal(file.tell(), 0);
+    await runBriefly(loop);
+    assert.equal(proto.data().byteLength, 0);
+  }, "a"));
+
+test("BaseLoopSockSendfileTests.test_sock_sendfile_fallback", () =>
+  withSendfilePeer(async (loop, sock, proto, file) => {
+    const ret = await loop.runUntilComplete(loop.sockSendfile(sock, file));
+    sock.close();
+    await loop.runUntilComplete(proto.closed);
+    assert.equal(ret, SENDFILE_DATA.byteLength);
+    assert.equal(file.tell(), SENDFILE_DATA.byteLength);
+    assert.deepEqual(proto.data(), SENDFILE_DATA);
+  }));
+
+test("BaseLoopSockSendfileTests.test_sock_sendfile_fallback_offset_and_count", () =>
+  withSendfilePeer(async (loop, sock, proto, file) => {
+    const ret = await loop.runUntilComplete(loop.sockSendfile(sock, file, 1000, 2000));
+    sock.close();
+    await loop.runUntilComplete(proto.closed);
+    assert.equal(ret, 2000);
+    assert.equal(file.tell(), 3000);
+    assert.deepEqual(proto.data(), SENDFILE_DATA.subarray(1000, 3000));
+  }));
+
+/** A case whose sockSendfile call fails on its arguments before any I/O. */
+function sendfileArgCase(
+  name: string,
+  call: (loop: SelectorEventLoop, sock: Socket, file: SendfileFile) => Promise<number>,
+  error: new (...args: never[]) => Error,
+  message: RegExp,
+  sockType = SOCK_STREAM,
+  blocking = false,
+): void {
+  test(`BaseLoopSockSendfileTests.${name}`, () =>
+    withLoop(async (loop) => {
+      const sock = new Socket(AF_INET, sockType);
+      const file = new SendfileFile();
+      try {
+        sock.setBlocking(blocking);
+        await assert.rejects(
+          loop.runUntilComplete(call(loop, sock, file)),
+          (e: unknown) => e instanceof error && message.test((e as Error).message),
+        );
+        assert.equal(file.tell(), 0);
+      } finally {
+        sock.close();
+        file.close();
+      }
     }));
 }
+
+sendfileArgCase("test_blocking_socket", (loop, sock, file) => loop.sockSendfile(sock, file), ValueError,
+  /must be non-blocking/, SOCK_STREAM, true);
+sendfileArgCase("test_nonstream_socket", (loop, sock, file) => loop.sockSendfile(sock, file), ValueError,
+  /only SOCK_STREAM type/, SOCK_DGRAM);
+sendfileArgCase("test_notint_count", (loop, sock, file) =>
+  // deno-lint-ignore no-explicit-any
+  loop.sockSendfile(sock, file, 0, "count" as any), TypeError, /count must be a positive integer/);
+sendfileArgCase("test_negative_count", (loop, sock, file) => loop.sockSendfile(sock, file, 0, -1), ValueError,
+  /count must be a positive integer/);
+sendfileArgCase("test_notint_offset", (loop, sock, file) =>
+  // deno-lint-ignore no-explicit-any
+  loop.sockSendfile(sock, file, "offset" as any), TypeError, /offset must be a non-negative integer/);
+sendfileArgCase("test_negative_offset", (loop, sock, file) => loop.sockSendfile(sock, file, -1), ValueError,
+  /offset must be a non-negative integer/);
 
 // ---- TestSelectorUtils ------------------------------------------------------------------------
 

@@ -18,7 +18,6 @@ import {
   type Transport, ValueError, type WriteTransport,
 } from "../../mod.ts";
 import { captureExceptions } from "../helpers.ts";
-import { knownDefect } from "./known_defects.ts";
 import {
   argAndThread, dec, enc, MyBaseProto, MyDatagramProto, MyProto, MyReadPipeProto,
   MySubprocessProtocol, MyWritePipeProto, osClose, osPipe, osRead, osWrite, runBriefly,

@@ -12,7 +12,6 @@ import {
   CancelledError, getRunningLoop, RuntimeError, type SelectorEventLoop, type Server, sleep,
   startServer, startUnixServer, type StreamReader, type StreamWriter,
 } from "../../mod.ts";
-import { knownDefect } from "./known_defects.ts";
 import { unixSocketPath, fdLeakCheck, withLoop } from "./utils.ts";
 
 const leakCheck = fdLeakCheck();

@@ -10,8 +10,7 @@ import {
   sleep, Socket, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_SNDBUF, TimeoutError, ValueError, waitFor,
 } from "../../mod.ts";
 import { concat } from "../helpers.ts";
-import { knownDefect } from "./known_defects.ts";
-import { dec, enc, MyProto, onProactor, runTestServer, runUdpEchoServer, type TestServer, fdLeakCheck, withLoop } from "./utils.ts";
+import { dec, enc, MyProto, runTestServer, runUdpEchoServer, type TestServer, fdLeakCheck, withLoop } from "./utils.ts";
 
 const leakCheck = fdLeakCheck();
 
@@ -136,9 +135,7 @@ async function basetestSockSendRacing(loop: SelectorEventLoop, listener: Socket,
   }
 }
 
-test("BaseSockTestsMixin.test_sock_client_racing", {
-  skip: onProactor() ? knownDefect("new: io_uring sockConnect reaches the kernel one loop iteration late") : false,
-}, () =>
+test("BaseSockTestsMixin.test_sock_client_racing", () =>
   withLoop(async (loop) => {
     const httpd = await runTestServer();
     try {

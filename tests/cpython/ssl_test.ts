@@ -17,7 +17,6 @@ import {
 } from "../../mod.ts";
 import { captureExceptions, withLoop } from "../helpers.ts";
 import { PYTHON } from "../net_helpers.ts";
-import { knownDefect } from "./known_defects.ts";
 import {
   b, dummySslContext, type PyServer, serverSslContext, startPyServer, str,
 } from "./port_utils.ts";

@@ -14,7 +14,6 @@ import {
   SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, socketpair, ValueError, type WriteTransport,
 } from "../../mod.ts";
 import { setNonBlocking } from "../../ffi/libc.ts";
-import { knownDefect } from "./known_defects.ts";
 import {
   enc, MyReadPipeProto, MyWritePipeProto, osClose, osPipe, osRead, osWrite, runBriefly, runUntil,
   unixSocketPath, fdLeakCheck, withLoop } from "./utils.ts";
