@@ -34,7 +34,7 @@ export {
   BaseExceptionGroup, BrokenBarrierError, CancelledError, ExceptionGroup, InvalidStateError,
   NotImplementedError, OSError, OverflowError, QueueEmpty, QueueFull, RuntimeError, TimeoutError,
   ValueError,
-} from "./loop/errors.ts";
+} from "./loop/core/errors.ts";
 export {
   ALL_COMPLETED, asCompleted, type AsCompleted, type AsCompletedOptions, createTask,
   FIRST_COMPLETED, FIRST_EXCEPTION, type ReturnWhen, shield, wait, type WaitOptions,

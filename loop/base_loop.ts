@@ -9,7 +9,7 @@
 import { setImmediate } from "node:timers";
 import { readEnv } from "../ffi/runtime.ts";
 import { Deque } from "./deque.ts";
-import { RuntimeError, ValueError } from "./errors.ts";
+import { RuntimeError, ValueError } from "./core/errors.ts";
 import {
   checkExecutor, type Executor, futureFromSubmission, WorkerPoolExecutor,
 } from "./executor.ts";

@@ -4,7 +4,7 @@
  */
 import { unlinkSync, lstatSync } from "node:fs";
 import { checkPortRange, getaddrinfo } from "./dns.ts";
-import { OSError, ValueError } from "./errors.ts";
+import { OSError, ValueError } from "./core/errors.ts";
 import type { DatagramProtocolLike, ProtocolFactory } from "./protocols.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
 import type { SelectorEventLoop } from "./selector_loop.ts";

@@ -2,7 +2,7 @@
  * Module-level loop functions: newEventLoop, getEventLoop, setEventLoop, getRunningLoop, run.
  */
 import type { Awaitable, BaseEventLoop } from "./base_loop.ts";
-import { RuntimeError } from "./errors.ts";
+import { RuntimeError } from "./core/errors.ts";
 import { getRunningLoopOrNull, setEventLoopGetter } from "./running.ts";
 import { SelectorEventLoop } from "./selector_loop.ts";
 import { type SelectorChoice, selectorFrom } from "../platform/default_selector.ts";

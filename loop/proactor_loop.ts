@@ -13,13 +13,14 @@
  * this loop's transports through _makeSocketTransport, as asyncio's base_events reaches
  * _make_socket_transport.
  */
+import { LINUX_ERRNO } from "../ffi/errno_linux.ts";
 import { EAGAIN, osError } from "../ffi/libc.ts";
 import { decodeSockaddr, encodeSockaddr, formatAddress, SOCKADDR_STORAGE_SIZE } from "../ffi/sockaddr.ts";
 import { MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../ffi/socket_constants.ts";
 import { POLLIN, POLLOUT } from "../ffi/poll.ts";
 import { defaultProactor } from "../platform/default_proactor.ts";
 import { BaseEventLoop, describe } from "./base_loop.ts";
-import { ValueError } from "./errors.ts";
+import { ValueError } from "./core/errors.ts";
 import { type Callback, Handle } from "./handles.ts";
 import type { CompletionTarget, Proactor } from "./proactor.ts";
 import type { Future } from "./futures.ts";
@@ -41,7 +42,7 @@ import type { SocketTransportOptions } from "./transports/selector_socket.ts";
 
 const READ = 0, WRITE = 1;
 const POLL_EVENTS = [POLLIN, POLLOUT];
-const ECANCELED = 125;
+const { ECANCELED } = LINUX_ERRNO;
 
 /** A POLL_ADD's completion: an error (the poll could not be armed) or readiness. */
 function pollFailed(res: number): void {

@@ -5,7 +5,7 @@
  */
 import { ECONNRESET, EPIPE } from "../ffi/libc.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
-import { OSError } from "./errors.ts";
+import { OSError } from "./core/errors.ts";
 import { getRunningLoop } from "./events.ts";
 import type { Future } from "./futures.ts";
 import { SubprocessProtocol } from "./protocols.ts";

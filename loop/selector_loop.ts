@@ -4,7 +4,7 @@
  */
 import { defaultSelector } from "../platform/default_selector.ts";
 import { BaseEventLoop, describe } from "./base_loop.ts";
-import { OSError, ValueError } from "./errors.ts";
+import { OSError, ValueError } from "./core/errors.ts";
 import { type Callback, Handle } from "./handles.ts";
 import { EVENT_READ, EVENT_WRITE, type Selector } from "./selector.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";

@@ -15,7 +15,7 @@
 import { EAGAIN, EALREADY, EINPROGRESS, EINTR, osError } from "../ffi/libc.ts";
 import { formatAddress, isIpAddress, type AddressLike, type SockAddr } from "../ffi/sockaddr.ts";
 import { AF_INET, AF_INET6, MSG_DONTWAIT, SO_ERROR, SOL_SOCKET } from "../ffi/socket_constants.ts";
-import { ValueError } from "./errors.ts";
+import { ValueError } from "./core/errors.ts";
 import type { Future } from "./futures.ts";
 import type { SelectorEventLoop } from "./selector_loop.ts";
 import { asBytes, type BytesLike, lastAddress, Socket } from "./socket.ts";

@@ -24,7 +24,7 @@ import {
   SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SOMAXCONN,
 } from "../ffi/socket_constants.ts";
 import { socketCalls as os } from "../platform/default_socket.ts";
-import { ValueError } from "./errors.ts";
+import { ValueError } from "./core/errors.ts";
 
 export {
   AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST,

@@ -23,7 +23,7 @@ import {
 import { osError } from "../ffi/libc.ts";
 import { isNullPointer, isWindows, type NativePointer, readCString } from "../ffi/runtime.ts";
 import { systemStoreCertificates } from "../ffi/crypt32.ts";
-import { OSError, ValueError } from "./errors.ts";
+import { OSError, ValueError } from "./core/errors.ts";
 import { isIpAddress } from "./socket.ts";
 
 export { type NameTuple, opensslVersion, tlsObjectCounts, type PeerCert } from "../ffi/libssl.ts";

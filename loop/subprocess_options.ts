@@ -7,7 +7,7 @@ import { accessSync, constants as fsConstants, statSync } from "node:fs";
 import { ENOENT, osError } from "../ffi/libc.ts";
 import type { ChildStdio } from "../ffi/spawn.ts";
 import { describe } from "./base_loop.ts";
-import { ValueError } from "./errors.ts";
+import { ValueError } from "./core/errors.ts";
 
 /** Make a pipe to the child (subprocess.PIPE). */
 export const PIPE: -1 = -1;

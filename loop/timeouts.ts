@@ -10,7 +10,7 @@
  * `cm` is the {@link Timeout}, whose deadline the block can read or move.
  */
 import type { Handle } from "./handles.ts";
-import { CancelledError, RuntimeError, TimeoutError, ValueError } from "./errors.ts";
+import { CancelledError, RuntimeError, TimeoutError, ValueError } from "./core/errors.ts";
 import { describe } from "./base_loop.ts";
 import { getRunningLoop } from "./events.ts";
 import { checkBody } from "./loop_bound.ts";

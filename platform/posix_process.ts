@@ -21,7 +21,7 @@ import {
 } from "../ffi/spawn.ts";
 import { closeOnExecPipe } from "./posix_socket.ts";
 import type { BaseEventLoop } from "../loop/base_loop.ts";
-import { OSError } from "../loop/errors.ts";
+import { OSError } from "../loop/core/errors.ts";
 import type { ChildProcess, ChildRequest, ProcessCalls } from "../loop/process_calls.ts";
 import { resolveProgram } from "../loop/subprocess_options.ts";
 

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { CancelledError, OSError, ValueError } from "../loop/errors.ts";
+import { CancelledError, OSError, ValueError } from "../loop/core/errors.ts";
 import type { SelectorEventLoop } from "../loop/selector_loop.ts";
 import {
   AF_INET, AF_INET6, AF_UNIX, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SOCK_DGRAM, SOCK_NONBLOCK,

@@ -6,7 +6,7 @@
  */
 import type { BaseEventLoop } from "../base_loop.ts";
 import { checkPortRange } from "../dns.ts";
-import { ValueError } from "../errors.ts";
+import { ValueError } from "../core/errors.ts";
 import { registerTransport, unregisterTransport } from "../transport_table.ts";
 import type { Future } from "../futures.ts";
 import type { DatagramProtocolLike } from "../protocols.ts";

@@ -9,6 +9,7 @@
  * errorReceived, as in asyncio; receiving then goes on. connectionLost runs exactly once,
  * after the queue drained (close) or at once (abort), and then the socket is closed.
  */
+import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
 import { osError } from "../../ffi/libc.ts";
 import { decodeSockaddr, encodeSockaddr, SOCKADDR_STORAGE_SIZE } from "../../ffi/sockaddr.ts";
 import type { Future } from "../futures.ts";
@@ -19,7 +20,7 @@ import { type AddressLike, asBytes, type BytesLike, type Socket } from "../socke
 import { DatagramTransportBase, MAX_DATAGRAM } from "./datagram_base.ts";
 const TAG_RECV = 1, TAG_SEND = 2;
 // <asm-generic/errno.h>
-const ECANCELED = 125;
+const { ECANCELED } = LINUX_ERRNO;
 
 /** A datagram waiting to be sent: its own bytes, and the encoded address (length 0: connected). */
 interface Outgoing {

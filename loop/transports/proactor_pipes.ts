@@ -9,8 +9,9 @@
  * When the connection is lost the pipe is closed: by its close() if it is an object that has
  * one, else by the Proactor (closeHandle, which first releases it from the port).
  */
+import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
 import { closeFd, osError } from "../../ffi/libc.ts";
-import { RuntimeError, ValueError } from "../errors.ts";
+import { RuntimeError, ValueError } from "../core/errors.ts";
 import type { Future } from "../futures.ts";
 import type { CompletionTarget } from "../proactor.ts";
 import type { ProactorEventLoop } from "../proactor_loop.ts";
@@ -25,7 +26,7 @@ const READ_SIZE = 64 * 1024;
 /** Queued writes are coalesced into one operation up to this many bytes. */
 const MAX_COALESCE = 256 * 1024;
 // <asm-generic/errno.h>
-const ECANCELED = 125, EPIPE = 32, ECONNRESET = 104;
+const { ECANCELED, EPIPE, ECONNRESET } = LINUX_ERRNO;
 /** The tag of a write pipe's read that watches for its reader closing. */
 const WATCH_TAG = 3;
 

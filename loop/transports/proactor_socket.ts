@@ -23,9 +23,10 @@
  * the closing state machine and the socket bookkeeping are the bases' (stream_base.ts,
  * socket_base.ts); this file holds the operations.
  */
+import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
 import { lastErrno, libc, osError } from "../../ffi/libc.ts";
 import { MSG_NOSIGNAL } from "../../ffi/socket_constants.ts";
-import { RuntimeError } from "../errors.ts";
+import { RuntimeError } from "../core/errors.ts";
 import type { CompletionTarget } from "../proactor.ts";
 import type { ProactorEventLoop } from "../proactor_loop.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
@@ -42,7 +43,7 @@ import {
 const MAX_COALESCE = 256 * 1024;
 const TAG_READ = 1, TAG_WRITE = 2;
 // <asm-generic/errno.h>
-const ECANCELED = 125, ENOBUFS = 105, EAGAIN = 11, EINTR = 4;
+const { ECANCELED, ENOBUFS, EAGAIN, EINTR } = LINUX_ERRNO;
 
 /** Bytes in a fresh ArrayBuffer of their own (never a view into the JS heap's small arrays). */
 function kernelCopy(src: Uint8Array): Uint8Array {

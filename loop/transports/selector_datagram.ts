@@ -2,7 +2,7 @@
  * The datagram socket transport of the selector loop (asyncio's _SelectorDatagramTransport):
  * UDP and Unix datagram sockets.
  */
-import { OSError } from "../errors.ts";
+import { OSError } from "../core/errors.ts";
 import type { Future } from "../futures.ts";
 import type { DatagramProtocolLike } from "../protocols.ts";
 import type { SelectorEventLoop } from "../selector_loop.ts";

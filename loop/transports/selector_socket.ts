@@ -11,7 +11,7 @@
  */
 import { EAGAIN, EINTR, lastErrno, libc, osError } from "../../ffi/libc.ts";
 import { MSG_NOSIGNAL } from "../../ffi/socket_constants.ts";
-import { RuntimeError } from "../errors.ts";
+import { RuntimeError } from "../core/errors.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
 import type { SelectorEventLoop } from "../selector_loop.ts";
 import { asBytes, type BytesLike, type Socket } from "../socket.ts";
