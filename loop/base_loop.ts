@@ -8,8 +8,10 @@
  */
 import { setImmediate } from "node:timers";
 import { readEnv } from "../ffi/runtime.ts";
-import { Deque } from "./deque.ts";
+import { describe } from "./core/describe.ts";
 import { RuntimeError, ValueError } from "./core/errors.ts";
+import type { FileLike } from "./core/file_like.ts";
+import { Deque } from "./deque.ts";
 import {
   checkExecutor, type Executor, futureFromSubmission, WorkerPoolExecutor,
 } from "./executor.ts";
@@ -32,7 +34,6 @@ import type {
   BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
   SubprocessProtocolLike,
 } from "./protocols.ts";
-import type { FileLike } from "./selector_loop.ts";
 import type { Server } from "./server.ts";
 import type { AddressLike, Socket } from "./socket.ts";
 import type {
@@ -122,14 +123,6 @@ function checkCallback(callback: unknown, method: string): void {
     throw new TypeError(`a callable object was expected by ${method}(), got ${describe(callback)}`);
   }
   checkNotCoroutine(callback as Callback, method);
-}
-
-/** @internal A short description of a value for error messages. */
-export function describe(x: unknown): string {
-  if (x === null) return "null";
-  if (typeof x === "string") return JSON.stringify(x);
-  if (typeof x === "object") return (x as object).constructor?.name ?? "object";
-  return `${typeof x} ${String(x)}`;
 }
 
 function stopLoop(fut: Future<unknown>): void {

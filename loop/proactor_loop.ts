@@ -19,16 +19,19 @@ import { decodeSockaddr, encodeSockaddr, formatAddress, SOCKADDR_STORAGE_SIZE } 
 import { MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../ffi/socket_constants.ts";
 import { POLLIN, POLLOUT } from "../ffi/poll.ts";
 import { defaultProactor } from "../platform/default_proactor.ts";
-import { BaseEventLoop, describe } from "./base_loop.ts";
+import { BaseEventLoop } from "./base_loop.ts";
+import { asBytes, type BytesLike } from "./core/bytes.ts";
+import { describe } from "./core/describe.ts";
 import { ValueError } from "./core/errors.ts";
+import { type FileLike, fileObjToFd } from "./core/file_like.ts";
 import { type Callback, Handle } from "./handles.ts";
 import type { CompletionTarget, Proactor } from "./proactor.ts";
 import type { Future } from "./futures.ts";
 import type {
   BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
 } from "./protocols.ts";
-import { fileObjToFd, type FileLike, userFd } from "./selector_loop.ts";
-import { type AddressLike, asBytes, type BytesLike, lastAddress, type SockAddr, Socket } from "./socket.ts";
+import { userFd } from "./selector_loop.ts";
+import { type AddressLike, lastAddress, type SockAddr, Socket } from "./socket.ts";
 import type { BaseTransport, DatagramTransport, ReadTransport, Transport, WriteTransport } from "./transports/base.ts";
 import {
   connectReadPipeOperations, connectWritePipeOperations, ProactorReadPipeTransport, ProactorWritePipeTransport,

@@ -22,11 +22,11 @@
  */
 import { ECONNABORTED, ECONNRESET, ETIMEDOUT } from "../ffi/libc.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
+import { asBytes, type BytesLike, concat } from "./core/bytes.ts";
 import { NotImplementedError, OSError, RuntimeError, ValueError } from "./core/errors.ts";
 import type { Future } from "./futures.ts";
 import type { TimerHandle } from "./handles.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
-import { asBytes, type BytesLike, concat } from "./socket.ts";
 import { CLOSE_NOTIFY, type SSLContext, type SSLObject, WANT_MORE } from "./ssl.ts";
 import type { Transport } from "./transports/base.ts";
 import { FlowControl } from "./transports/flow_control.ts";

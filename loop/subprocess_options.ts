@@ -6,7 +6,7 @@
 import { accessSync, constants as fsConstants, statSync } from "node:fs";
 import { ENOENT, osError } from "../ffi/libc.ts";
 import type { ChildStdio } from "../ffi/spawn.ts";
-import { describe } from "./base_loop.ts";
+import { describe } from "./core/describe.ts";
 import { ValueError } from "./core/errors.ts";
 
 /** Make a pipe to the child (subprocess.PIPE). */

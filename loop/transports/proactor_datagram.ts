@@ -12,11 +12,12 @@
 import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
 import { osError } from "../../ffi/libc.ts";
 import { decodeSockaddr, encodeSockaddr, SOCKADDR_STORAGE_SIZE } from "../../ffi/sockaddr.ts";
+import { asBytes, type BytesLike } from "../core/bytes.ts";
 import type { Future } from "../futures.ts";
 import type { CompletionTarget } from "../proactor.ts";
 import type { ProactorEventLoop } from "../proactor_loop.ts";
 import type { DatagramProtocolLike } from "../protocols.ts";
-import { type AddressLike, asBytes, type BytesLike, type Socket } from "../socket.ts";
+import { type AddressLike, type Socket } from "../socket.ts";
 import { DatagramTransportBase, MAX_DATAGRAM } from "./datagram_base.ts";
 const TAG_RECV = 1, TAG_SEND = 2;
 // <asm-generic/errno.h>

@@ -11,13 +11,13 @@
  */
 import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
 import { closeFd, osError } from "../../ffi/libc.ts";
+import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { RuntimeError, ValueError } from "../core/errors.ts";
+import type { FileLike } from "../core/file_like.ts";
 import type { Future } from "../futures.ts";
 import type { CompletionTarget } from "../proactor.ts";
 import type { ProactorEventLoop } from "../proactor_loop.ts";
 import type { BaseProtocolLike, ProtocolLike } from "../protocols.ts";
-import type { FileLike } from "../selector_loop.ts";
-import { asBytes, type BytesLike } from "../socket.ts";
 import { type ReadTransport, whenConnected, type WriteTransport } from "./base.ts";
 import { StreamTransport } from "./stream_base.ts";
 

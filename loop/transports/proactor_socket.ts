@@ -26,11 +26,12 @@
 import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
 import { lastErrno, libc, osError } from "../../ffi/libc.ts";
 import { MSG_NOSIGNAL } from "../../ffi/socket_constants.ts";
+import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { RuntimeError } from "../core/errors.ts";
 import type { CompletionTarget } from "../proactor.ts";
 import type { ProactorEventLoop } from "../proactor_loop.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
-import { asBytes, type BytesLike, type Socket } from "../socket.ts";
+import { type Socket } from "../socket.ts";
 import { MAX_READ, receiveArena } from "./receive_arena.ts";
 import { releaseStaged, stageCopy, takeStaging } from "./send_staging.ts";
 import {

@@ -2,11 +2,12 @@
  * The datagram socket transport of the selector loop (asyncio's _SelectorDatagramTransport):
  * UDP and Unix datagram sockets.
  */
+import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { OSError } from "../core/errors.ts";
 import type { Future } from "../futures.ts";
 import type { DatagramProtocolLike } from "../protocols.ts";
 import type { SelectorEventLoop } from "../selector_loop.ts";
-import { type AddressLike, asBytes, type BytesLike, type Socket } from "../socket.ts";
+import { type AddressLike, type Socket } from "../socket.ts";
 import { DatagramTransportBase, MAX_DATAGRAM } from "./datagram_base.ts";
 
 const isRetry = (e: unknown) => e instanceof OSError && (e.code === "EAGAIN" || e.code === "EINTR");

@@ -11,10 +11,11 @@
  */
 import { EAGAIN, EINTR, lastErrno, libc, osError } from "../../ffi/libc.ts";
 import { MSG_NOSIGNAL } from "../../ffi/socket_constants.ts";
+import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { RuntimeError } from "../core/errors.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
 import type { SelectorEventLoop } from "../selector_loop.ts";
-import { asBytes, type BytesLike, type Socket } from "../socket.ts";
+import { type Socket } from "../socket.ts";
 import { receiveArena } from "./receive_arena.ts";
 import { SocketTransport, type SocketTransportOptions } from "./socket_base.ts";
 

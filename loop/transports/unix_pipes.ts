@@ -13,12 +13,12 @@
  */
 import { EAGAIN, EINTR, EIO, EPERM, EPIPE, closeFd, lastErrno, libc, osError, setNonBlocking } from "../../ffi/libc.ts";
 import { fileType, S_IFCHR, S_IFDIR, S_IFIFO, S_IFREG, S_IFSOCK } from "../../ffi/spawn.ts";
+import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { OSError, ValueError } from "../core/errors.ts";
+import type { FileLike } from "../core/file_like.ts";
 import type { Future } from "../futures.ts";
 import type { BaseProtocolLike, ProtocolLike } from "../protocols.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
-import type { FileLike } from "../selector_loop.ts";
-import { asBytes, type BytesLike } from "../socket.ts";
 import { type ReadTransport, whenConnected, type WriteTransport } from "./base.ts";
 import { receiveArena } from "./receive_arena.ts";
 import { StreamTransport } from "./stream_base.ts";
