@@ -39,8 +39,8 @@ import { osError } from "../ffi/libc.ts";
 import { bufferAddress, pointerAddress } from "../ffi/runtime.ts";
 import type { ChildStdio } from "../ffi/spawn.ts";
 import { signalNumbers } from "../ffi/signals.ts";
-import type { BaseEventLoop } from "../loop/base_loop.ts";
 import { NotImplementedError, ValueError } from "../loop/core/errors.ts";
+import type { ReadinessLoop } from "../loop/core/readiness_loop.ts";
 import type { CompletionTarget } from "../loop/proactor.ts";
 import type { ChildProcess, ChildRequest, ProcessCalls } from "../loop/process_calls.ts";
 import { IocpProactor } from "./windows.ts";
@@ -230,7 +230,7 @@ class WindowsChild implements ChildProcess, CompletionTarget {
     readonly pipes: readonly number[],
   ) {}
 
-  watch(loop: BaseEventLoop, onExit: (returncode: number) => void): void {
+  watch(loop: ReadinessLoop, onExit: (returncode: number) => void): void {
     const k = kernel32();
     try {
       const proactor = (loop as { _proactor?: unknown })._proactor;
