@@ -8,6 +8,7 @@
  */
 import { setImmediate } from "node:timers";
 import { readEnv } from "../ffi/runtime.ts";
+import type { BytesLike } from "./core/bytes.ts";
 import { describe } from "./core/describe.ts";
 import { RuntimeError, ValueError } from "./core/errors.ts";
 import type { FileLike } from "./core/file_like.ts";
@@ -35,7 +36,7 @@ import type {
   SubprocessProtocolLike,
 } from "./protocols.ts";
 import type { Server } from "./server.ts";
-import type { AddressLike, Socket } from "./socket.ts";
+import type { AddressLike, SockAddr, Socket } from "./socket.ts";
 import type {
   BaseTransport, DatagramTransport, ReadTransport, SubprocessTransport, Transport, WriteTransport,
 } from "./transports/base.ts";
@@ -758,6 +759,23 @@ export abstract class BaseEventLoop {
   ): void;
   /** Stop watching `fd` for writing; false if it was not watched (asyncio remove_writer). */
   abstract removeWriter(fd: FileLike): boolean;
+
+  // The socket operations each loop family implements (asyncio AbstractEventLoop's sock_*),
+  // declared here so that a loop typed BaseEventLoop offers the whole public surface.
+  /** Receive up to `nbytes` bytes (asyncio sock_recv). */
+  abstract sockRecv(sock: Socket, nbytes: number): Promise<Uint8Array>;
+  /** Receive into `buf`; resolves to the byte count (asyncio sock_recv_into). */
+  abstract sockRecvInto(sock: Socket, buf: BytesLike): Promise<number>;
+  /** Receive a datagram and its sender (asyncio sock_recvfrom). */
+  abstract sockRecvfrom(sock: Socket, bufsize: number): Promise<[Uint8Array, SockAddr]>;
+  /** Receive a datagram into `buf` (at most `nbytes`, 0: all): [count, sender] (asyncio sock_recvfrom_into). */
+  abstract sockRecvfromInto(sock: Socket, buf: BytesLike, nbytes?: number): Promise<[number, SockAddr]>;
+  /** Send all of `data`, waiting for the socket to drain as needed (asyncio sock_sendall). */
+  abstract sockSendall(sock: Socket, data: BytesLike): Promise<void>;
+  /** Send a datagram to `address` (asyncio sock_sendto). */
+  abstract sockSendto(sock: Socket, data: BytesLike, address: AddressLike): Promise<number>;
+  /** Accept a connection: resolves to [socket, address] (asyncio sock_accept). */
+  abstract sockAccept(sock: Socket): Promise<[Socket, SockAddr]>;
 
   // ---- Pipes and subprocesses (loop/transports/unix_pipes.ts, loop/subprocess.ts) -----------
   // Imported on first use: those modules bind POSIX calls (posix_spawn, fstat) when loaded, and
