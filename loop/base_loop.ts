@@ -12,6 +12,7 @@ import type { BytesLike } from "./core/bytes.ts";
 import { describe } from "./core/describe.ts";
 import { RuntimeError, ValueError } from "./core/errors.ts";
 import type { FileLike } from "./core/file_like.ts";
+import type { ReadinessLoop } from "./core/readiness_loop.ts";
 import { Deque } from "./deque.ts";
 import {
   checkExecutor, type Executor, futureFromSubmission, WorkerPoolExecutor,
@@ -131,7 +132,7 @@ function stopLoop(fut: Future<unknown>): void {
 }
 
 /** The OS-independent part of an asyncio event loop (asyncio.BaseEventLoop). */
-export abstract class BaseEventLoop {
+export abstract class BaseEventLoop implements ReadinessLoop {
   /** Callbacks slower than this many seconds are reported in debug mode (asyncio's default). */
   slowCallbackDuration = 0.1;
 
@@ -759,6 +760,14 @@ export abstract class BaseEventLoop {
   ): void;
   /** Stop watching `fd` for writing; false if it was not watched (asyncio remove_writer). */
   abstract removeWriter(fd: FileLike): boolean;
+  /** @internal addReader for an fd the loop's own transports own: no user-fd checks (asyncio _add_reader). */
+  abstract _addReader<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void;
+  /** @internal removeReader for an fd the loop's own transports own (asyncio _remove_reader). */
+  abstract _removeReader(fd: number): boolean;
+  /** @internal addWriter for an fd the loop's own transports own (asyncio _add_writer). */
+  abstract _addWriter<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void;
+  /** @internal removeWriter for an fd the loop's own transports own (asyncio _remove_writer). */
+  abstract _removeWriter(fd: number): boolean;
 
   // The socket operations each loop family implements (asyncio AbstractEventLoop's sock_*),
   // declared here so that a loop typed BaseEventLoop offers the whole public surface.

@@ -7,7 +7,6 @@ import { checkPortRange, getaddrinfo } from "./dns.ts";
 import { OSError, ValueError } from "./core/errors.ts";
 import type { DatagramProtocolLike, ProtocolFactory } from "./protocols.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
-import type { SelectorEventLoop } from "./selector_loop.ts";
 import {
   type AddressLike, AF_UNIX, AF_UNSPEC, SO_BROADCAST, SO_REUSEPORT, SOCK_DGRAM, SOL_SOCKET, Socket,
 } from "./socket.ts";
@@ -69,7 +68,7 @@ export async function createDatagramEndpoint<P extends DatagramProtocolLike>(
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
   const transport = loop._makeDatagramTransport(sock, protocol, remote, waiter) ??
-    new SelectorDatagramTransport(loop as SelectorEventLoop, sock, protocol, remote, waiter);
+    new SelectorDatagramTransport(loop, sock, protocol, remote, waiter);
   return whenConnected(transport, protocol, waiter);
 }
 

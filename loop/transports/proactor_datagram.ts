@@ -17,7 +17,7 @@ import type { Future } from "../futures.ts";
 import type { CompletionTarget } from "../proactor.ts";
 import type { ProactorEventLoop } from "../proactor_loop.ts";
 import type { DatagramProtocolLike } from "../protocols.ts";
-import { type AddressLike, type Socket } from "../socket.ts";
+import type { AddressLike, Socket } from "../socket.ts";
 import { DatagramTransportBase, MAX_DATAGRAM } from "./datagram_base.ts";
 const TAG_RECV = 1, TAG_SEND = 2;
 // <asm-generic/errno.h>

@@ -31,7 +31,7 @@ import { RuntimeError } from "../core/errors.ts";
 import type { CompletionTarget } from "../proactor.ts";
 import type { ProactorEventLoop } from "../proactor_loop.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
-import { type Socket } from "../socket.ts";
+import type { Socket } from "../socket.ts";
 import { MAX_READ, receiveArena } from "./receive_arena.ts";
 import { releaseStaged, stageCopy, takeStaging } from "./send_staging.ts";
 import {
