@@ -8,8 +8,9 @@ import { LINUX_ERRNO } from "../ffi/errno_linux.ts";
 import { decodeSockaddr } from "../ffi/sockaddr.ts";
 import { SOCK_CLOEXEC, SOCK_NONBLOCK } from "../ffi/socket_constants.ts";
 import { osError } from "../ffi/libc.ts";
+import type { BaseEventLoop } from "./base_loop.ts";
 import type { CompletionTarget } from "./proactor.ts";
-import type { ProactorEventLoop } from "./proactor_loop.ts";
+import type { ProactorHost } from "./proactor.ts";
 import type { Server } from "./server.ts";
 import type { Socket } from "./socket.ts";
 
@@ -30,7 +31,7 @@ export class ListenerAccepts implements CompletionTarget {
   private stopped = false;
 
   constructor(
-    private readonly loop: ProactorEventLoop,
+    private readonly loop: BaseEventLoop & ProactorHost,
     private readonly server: Server,
     private readonly listener: Socket,
   ) {}

@@ -26,10 +26,11 @@
 import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
 import { lastErrno, libc, osError } from "../../ffi/libc.ts";
 import { MSG_NOSIGNAL } from "../../ffi/socket_constants.ts";
+import type { BaseEventLoop } from "../base_loop.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { RuntimeError } from "../core/errors.ts";
 import type { CompletionTarget } from "../proactor.ts";
-import type { ProactorEventLoop } from "../proactor_loop.ts";
+import type { ProactorHost } from "../proactor.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
 import type { Socket } from "../socket.ts";
 import { MAX_READ, receiveArena } from "./receive_arena.ts";
@@ -55,7 +56,7 @@ function kernelCopy(src: Uint8Array): Uint8Array {
 
 /** A TCP or Unix stream connection driven by completions. */
 export class ProactorSocketTransport extends SocketTransport implements CompletionTarget {
-  /** @internal */ declare protected _loop: ProactorEventLoop;
+  /** @internal */ declare protected _loop: BaseEventLoop & ProactorHost;
   // Reading
   private _readOp = 0;
   /** The buffer the one-shot receive in flight fills. */
@@ -74,7 +75,7 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
   private _writeLen = 0;
 
   constructor(
-    loop: ProactorEventLoop,
+    loop: BaseEventLoop & ProactorHost,
     sock: Socket,
     protocol: ProtocolLike | BufferedProtocolLike,
     options: SocketTransportOptions = {},
