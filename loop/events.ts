@@ -30,11 +30,11 @@ export interface NewEventLoopOptions {
 }
 
 /** A new event loop for this OS (asyncio new_event_loop). */
-export function newEventLoop(options: NewEventLoopOptions = {}): SelectorEventLoop {
+export function newEventLoop(options: NewEventLoopOptions = {}): BaseEventLoop {
   const proactorByDefault = proactorIsDefault || readEnv("AIOLOOP_LOOP") === "proactor";
   if (options.proactor ?? (options.selector === undefined && proactorByDefault)) {
     // The two loops share every public method (see loop/proactor_loop.ts).
-    return new ProactorEventLoop() as unknown as SelectorEventLoop;
+    return new ProactorEventLoop();
   }
   return new SelectorEventLoop(selectorFrom(options.selector));
 }

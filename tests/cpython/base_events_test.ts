@@ -13,10 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
-  AF_INET, AF_UNIX, DatagramProtocol, type ExceptionContext, Handle, IPPROTO_TCP,
-  newEventLoop, OSError, Protocol, RuntimeError, type SelectorEventLoop, sleep, Socket,
-  SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_BROADCAST, SO_REUSEADDR, SO_REUSEPORT,
-  startServer, SubprocessProtocol, TCP_NODELAY, TimerHandle, type Transport, ValueError,
+  AF_INET, AF_UNIX, type BaseEventLoop, DatagramProtocol, type ExceptionContext, Handle,
+  IPPROTO_TCP, newEventLoop, OSError, Protocol, RuntimeError, sleep, SO_BROADCAST, SO_REUSEADDR,
+  SO_REUSEPORT, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, Socket, SOL_SOCKET, startServer,
+  SubprocessProtocol, TCP_NODELAY, TimerHandle, type Transport, ValueError,
 } from "../../mod.ts";
 import { collectGarbage } from "../../ffi/runtime.ts";
 import { captureExceptions } from "../helpers.ts";
@@ -28,7 +28,7 @@ const leakCheck = fdLeakCheck();
 
 /** Replace the loop's (public) getaddrinfo, as CPython's cases do. */
 function fakeGetaddrinfo(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   fn: (host: unknown, port: unknown) => unknown[] | null,
 ): void {
   // deno-lint-ignore no-explicit-any
@@ -382,7 +382,7 @@ test("BaseEventLoopTests.test_set_task_factory", () =>
     const l = loop as any;
     const { Task } = await import("../../mod.ts");
     class MyTask<T> extends Task<T> {}
-    const factory = (lp: SelectorEventLoop, coro: () => Promise<void>) => new MyTask(coro, lp);
+    const factory = (lp: BaseEventLoop, coro: () => Promise<void>) => new MyTask(coro, lp);
     assert.equal(l.getTaskFactory(), null);
     l.setTaskFactory(factory);
     assert.equal(l.getTaskFactory(), factory);
@@ -449,7 +449,7 @@ test("BaseEventLoopTests.test_create_named_task_with_custom_factory", () =>
   withLoop(async (loop) => {
     const { Task } = await import("../../mod.ts");
     // deno-lint-ignore no-explicit-any
-    (loop as any).setTaskFactory((lp: SelectorEventLoop, coro: () => Promise<void>) => new Task(coro, lp));
+    (loop as any).setTaskFactory((lp: BaseEventLoop, coro: () => Promise<void>) => new Task(coro, lp));
     const task = loop.createTask(async () => {}, { name: "test_task" });
     assert.equal(task.getName(), "test_task");
     await loop.runUntilComplete(task);
