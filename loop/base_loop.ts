@@ -12,7 +12,6 @@ import type { BytesLike } from "./core/bytes.ts";
 import { describe } from "./core/describe.ts";
 import { RuntimeError, ValueError } from "./core/errors.ts";
 import type { FileLike } from "./core/file_like.ts";
-import type { ReadinessLoop } from "./core/readiness_loop.ts";
 import { Deque } from "./deque.ts";
 import {
   checkExecutor, type Executor, futureFromSubmission, WorkerPoolExecutor,
@@ -132,7 +131,7 @@ function stopLoop(fut: Future<unknown>): void {
 }
 
 /** The OS-independent part of an asyncio event loop (asyncio.BaseEventLoop). */
-export abstract class BaseEventLoop implements ReadinessLoop {
+export abstract class BaseEventLoop {
   /** Callbacks slower than this many seconds are reported in debug mode (asyncio's default). */
   slowCallbackDuration = 0.1;
 
