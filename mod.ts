@@ -13,7 +13,9 @@ export {
   type ExceptionHandler,
   type TaskFactory,
 } from "./loop/base_loop.ts";
-export { SelectorEventLoop, fileObjToFd, type FileLike } from "./loop/selector_loop.ts";
+export { type BytesLike } from "./loop/core/bytes.ts";
+export { type FileLike, fileObjToFd } from "./loop/core/file_like.ts";
+export { SelectorEventLoop } from "./loop/selector_loop.ts";
 export { ProactorEventLoop } from "./loop/proactor_loop.ts";
 export type { CompletionTarget, Proactor } from "./loop/proactor.ts";
 export { EVENT_READ, EVENT_WRITE, type Selector } from "./loop/selector.ts";
@@ -34,7 +36,7 @@ export {
   BaseExceptionGroup, BrokenBarrierError, CancelledError, ExceptionGroup, InvalidStateError,
   NotImplementedError, OSError, OverflowError, QueueEmpty, QueueFull, RuntimeError,
   SendfileNotAvailableError, TimeoutError, ValueError,
-} from "./loop/errors.ts";
+} from "./loop/core/errors.ts";
 export type { SendfileFile, SendfileOptions } from "./loop/sendfile.ts";
 export {
   ALL_COMPLETED, asCompleted, type AsCompleted, type AsCompletedOptions, createTask,
@@ -57,7 +59,7 @@ export {
   SO_KEEPALIVE, SO_LINGER, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SO_TYPE,
   SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, Socket,
   socketpair, SOL_SOCKET, SOMAXCONN, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
-  type AddressLike, type BytesLike, type SockAddr,
+  type AddressLike, type SockAddr,
 } from "./loop/socket.ts";
 export {
   EAI_ADDRFAMILY, EAI_AGAIN, EAI_BADFLAGS, EAI_FAIL, EAI_FAMILY, EAI_MEMORY, EAI_NODATA,

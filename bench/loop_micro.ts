@@ -10,7 +10,7 @@
  * and takes the median of --reps repetitions, each on a fresh loop, after one untimed warm-up
  * repetition at a tenth of the size (so the JIT has seen the code; CPython gets the same).
  */
-import { allTasks, newEventLoop, type SelectorEventLoop, sleep, socketpair } from "../mod.ts";
+import { allTasks, type BaseEventLoop, newEventLoop, sleep, socketpair } from "../mod.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -35,7 +35,7 @@ const now = () => performance.now() / 1000;
 // ---- rows ---------------------------------------------------------------------------------------
 
 /** Schedule n callSoon up front; the last one stops the loop. */
-async function callSoonPrequeued(loop: SelectorEventLoop, n: number): Promise<number> {
+async function callSoonPrequeued(loop: BaseEventLoop, n: number): Promise<number> {
   let count = 0;
   const cb = () => {
     count++;
@@ -51,7 +51,7 @@ async function callSoonPrequeued(loop: SelectorEventLoop, n: number): Promise<nu
 }
 
 /** Each callback schedules the next; the n-th stops the loop. */
-async function callSoonChained(loop: SelectorEventLoop, n: number): Promise<number> {
+async function callSoonChained(loop: BaseEventLoop, n: number): Promise<number> {
   let left = n;
   const cb = () => {
     if (--left > 0) loop.callSoon(cb);
@@ -70,7 +70,7 @@ async function callSoonChained(loop: SelectorEventLoop, n: number): Promise<numb
  * Both sides receive with recvInto into one preallocated buffer (Python: recv_into), the
  * zero-allocation way a reader is written when speed matters.
  */
-async function pingPong(loop: SelectorEventLoop, n: number): Promise<number> {
+async function pingPong(loop: BaseEventLoop, n: number): Promise<number> {
   const [a, b] = socketpair();
   a.setBlocking(false);
   b.setBlocking(false);
@@ -99,7 +99,7 @@ async function pingPong(loop: SelectorEventLoop, n: number): Promise<number> {
 }
 
 /** n callAt all due already (when = the loop's now); run until every one fired. */
-async function callAtAllDue(loop: SelectorEventLoop, n: number): Promise<number> {
+async function callAtAllDue(loop: BaseEventLoop, n: number): Promise<number> {
   let fired = 0;
   const cb = () => {
     if (++fired === n) loop.stop();
@@ -117,7 +117,7 @@ async function callAtAllDue(loop: SelectorEventLoop, n: number): Promise<number>
  * n callLater with delays spread over [0, 10 ms) (a fixed pseudo-random pattern, the same in
  * loop_micro.py), cancel 9 of every 10, run until the remaining tenth fired.
  */
-async function callLaterCancel90(loop: SelectorEventLoop, n: number): Promise<number> {
+async function callLaterCancel90(loop: BaseEventLoop, n: number): Promise<number> {
   const keep = Math.ceil(n / 10);
   let fired = 0;
   const cb = () => {
@@ -134,7 +134,7 @@ async function callLaterCancel90(loop: SelectorEventLoop, n: number): Promise<nu
 }
 
 /** n tasks of an empty coroutine created up front; run until the last one finished. */
-async function createTasks(loop: SelectorEventLoop, n: number): Promise<number> {
+async function createTasks(loop: BaseEventLoop, n: number): Promise<number> {
   const coro = async () => {};
   const t0 = now();
   let last;
@@ -146,7 +146,7 @@ async function createTasks(loop: SelectorEventLoop, n: number): Promise<number> 
 }
 
 /** 100 tasks, each awaiting sleep(0) n/100 times: n task wake-ups. */
-async function sleep0Tasks(loop: SelectorEventLoop, n: number): Promise<number> {
+async function sleep0Tasks(loop: BaseEventLoop, n: number): Promise<number> {
   const per = Math.ceil(n / 100);
   let wakeups = 0;
   const coro = async () => {
@@ -165,7 +165,7 @@ async function sleep0Tasks(loop: SelectorEventLoop, n: number): Promise<number> 
 }
 
 /** allTasks() called n/1000 times with 1000 pending tasks: n tasks listed. */
-async function allTasks1k(loop: SelectorEventLoop, n: number): Promise<number> {
+async function allTasks1k(loop: BaseEventLoop, n: number): Promise<number> {
   const gate = loop.createFuture<void>();
   const waiter = async () => {
     await gate;
@@ -183,7 +183,7 @@ async function allTasks1k(loop: SelectorEventLoop, n: number): Promise<number> {
   return dt;
 }
 
-type Bench = (loop: SelectorEventLoop, n: number) => Promise<number>;
+type Bench = (loop: BaseEventLoop, n: number) => Promise<number>;
 const ROWS: [string, Bench, number][] = [
   ["call_soon 1M pre-queued", callSoonPrequeued, 1_000_000],
   ["call_soon chained 1M", callSoonChained, 1_000_000],

@@ -16,7 +16,7 @@
  * found the loop actually parked (read from the loop's internal _parked flag, diagnostics only).
  */
 import process from "node:process";
-import { newEventLoop, type SelectorEventLoop, socketpair } from "../mod.ts";
+import { type BaseEventLoop, newEventLoop, socketpair } from "../mod.ts";
 import { openLibrary } from "../ffi/runtime.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -37,7 +37,7 @@ function monoNs(): number {
 }
 
 // deno-lint-ignore no-explicit-any
-const isParked = (loop: SelectorEventLoop) => (loop as any)._parked === true;
+const isParked = (loop: BaseEventLoop) => (loop as any)._parked === true;
 const hostDelay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface Lat { samples: number[]; parked: number }
@@ -48,7 +48,7 @@ function pct(xs: number[], p: number): number {
 }
 
 /** Run `body` while `loop` runs forever; stop the loop afterwards. */
-async function whileRunning<T>(loop: SelectorEventLoop, body: () => Promise<T>): Promise<T> {
+async function whileRunning<T>(loop: BaseEventLoop, body: () => Promise<T>): Promise<T> {
   const running = loop.runForever();
   try {
     return await body();
@@ -59,7 +59,7 @@ async function whileRunning<T>(loop: SelectorEventLoop, body: () => Promise<T>):
 }
 
 // (a)
-function threadsafeLatency(loop: SelectorEventLoop, n: number): Promise<Lat> {
+function threadsafeLatency(loop: BaseEventLoop, n: number): Promise<Lat> {
   return new Promise((resolve) => {
     const samples: number[] = [];
     let parked = 0;
@@ -79,7 +79,7 @@ function threadsafeLatency(loop: SelectorEventLoop, n: number): Promise<Lat> {
 }
 
 // (b), written from a host timer on the JS thread
-function fdHostLatency(loop: SelectorEventLoop, n: number): Promise<Lat> {
+function fdHostLatency(loop: BaseEventLoop, n: number): Promise<Lat> {
   const [a, b] = socketpair();
   a.setBlocking(false);
   b.setBlocking(false);
@@ -108,7 +108,7 @@ function fdHostLatency(loop: SelectorEventLoop, n: number): Promise<Lat> {
 }
 
 // (b), written from a Worker thread
-function fdWorkerLatency(loop: SelectorEventLoop, n: number): Promise<Lat> {
+function fdWorkerLatency(loop: BaseEventLoop, n: number): Promise<Lat> {
   const [a, b] = socketpair();
   a.setBlocking(false);
   const ctl = new Int32Array(new SharedArrayBuffer(4));
@@ -137,7 +137,7 @@ function fdWorkerLatency(loop: SelectorEventLoop, n: number): Promise<Lat> {
 }
 
 // (c)
-async function parkedCpu(loop: SelectorEventLoop, ms: number): Promise<number> {
+async function parkedCpu(loop: BaseEventLoop, ms: number): Promise<number> {
   await hostDelay(50); // let it park
   const u0 = process.cpuUsage();
   const t0 = performance.now();

@@ -8,7 +8,7 @@
 // "aioloop" (Bun) or "jsr:@aioloop/aioloop" (Deno) instead of "../mod.ts".
 import process from "node:process";
 import {
-  getRunningLoop, run, type SelectorEventLoop, startServer, type StreamReader,
+  getRunningLoop, run, startServer, type StreamReader,
   type StreamWriter,
 } from "../mod.ts";
 
@@ -58,7 +58,7 @@ async function handleClient(reader: StreamReader, writer: StreamWriter): Promise
 }
 
 async function main(): Promise<void> {
-  const loop = getRunningLoop() as SelectorEventLoop;
+  const loop = getRunningLoop();
   const server = await startServer(handleClient, "127.0.0.1", port);
   const [host, boundPort] = server.sockets![0].getsockname() as [string, number];
   console.log(`listening on ${host}:${boundPort}`);

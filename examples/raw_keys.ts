@@ -8,7 +8,7 @@
 // import from "aioloop" (Bun) or "jsr:@aioloop/aioloop" (Deno) instead of "../mod.ts".
 import process from "node:process";
 import {
-  type Future, getRunningLoop, isatty, type Protocol, run, type SelectorEventLoop, setRaw,
+  type Future, getRunningLoop, isatty, type Protocol, run, setRaw,
   TCSAFLUSH, tcsetattr,
 } from "../mod.ts";
 
@@ -66,7 +66,7 @@ class KeyReader implements Partial<Protocol> {
 }
 
 async function main(): Promise<void> {
-  const loop = getRunningLoop() as SelectorEventLoop;
+  const loop = getRunningLoop();
   const done = loop.createFuture<void>();
   const saved = setRaw(STDIN); // the old mode, to put back
   try {

@@ -1,8 +1,8 @@
 // asyncio's "Set signal handlers for SIGINT and SIGTERM": run forever until one arrives.
 import process from "node:process";
-import { getEventLoop, type SelectorEventLoop } from "../mod.ts";
+import { getEventLoop } from "../mod.ts";
 
-const loop = getEventLoop() as SelectorEventLoop;
+const loop = getEventLoop();
 
 function askExit(signame: string) {
   console.log(`got signal ${signame}: exit`);

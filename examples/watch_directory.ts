@@ -9,11 +9,11 @@
 import process from "node:process";
 import {
   getEventLoop, IN_CLOSE_WRITE, IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_IGNORED, IN_MODIFY,
-  IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO, Inotify, inotifyMaskNames, type SelectorEventLoop,
+  IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO, Inotify, inotifyMaskNames,
 } from "../mod.ts";
 
 const dir = process.argv[2] ?? ".";
-const loop = getEventLoop() as SelectorEventLoop;
+const loop = getEventLoop();
 
 const inotify = new Inotify(); // inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
 inotify.addWatch(

@@ -1,10 +1,10 @@
 // asyncio's "Watch a file descriptor for read events": wait until a socket receives data
 // using addReader, then stop the loop.
-import { getEventLoop, type SelectorEventLoop, socketpair } from "../mod.ts";
+import { getEventLoop, socketpair } from "../mod.ts";
 
 // Create a pair of connected file descriptors
 const [rsock, wsock] = socketpair();
-const loop = getEventLoop() as SelectorEventLoop;
+const loop = getEventLoop();
 
 function reader() {
   const data = rsock.recv(100);

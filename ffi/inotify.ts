@@ -6,7 +6,7 @@
  * Flag values and `struct inotify_event` follow glibc's <sys/inotify.h> (identical on x86-64
  * and AArch64).
  */
-import { OSError } from "../loop/errors.ts";
+import { OSError } from "./errors.ts";
 import { check, EAGAIN, EINTR, lastErrno, libc, libcPath, osError } from "./libc.ts";
 import { type Bound, openLibrary, osName, type SymbolSpec } from "./runtime.ts";
 

@@ -11,7 +11,7 @@
  * are bound only when a KqueueSelector is created on macOS or FreeBSD.
  */
 import { release } from "node:os";
-import { OSError } from "../loop/errors.ts";
+import { OSError } from "./errors.ts";
 import { openParker, type Parker } from "./park.ts";
 import { tableFor } from "./os/current.ts";
 import {

@@ -7,7 +7,7 @@
  * table says they exist. Signatures follow the man pages (section 2/3); see the note in
  * runtime.ts on why ssize_t results are declared `i32`.
  */
-import { OSError } from "../loop/errors.ts";
+import { OSError } from "./errors.ts";
 import { linuxErrnoMessages } from "./errno_linux.ts";
 import { osTable } from "./os/current.ts";
 import type { OsTable } from "./os/table.ts";
@@ -218,6 +218,14 @@ export const ECONNREFUSED: number = E.ECONNREFUSED;
 export const EALREADY: number = E.EALREADY;
 /** EINPROGRESS of this OS. */
 export const EINPROGRESS: number = E.EINPROGRESS;
+/** EIO of this OS. */
+export const EIO: number = E.EIO;
+/** ESRCH of this OS. */
+export const ESRCH: number = E.ESRCH;
+/** ECONNABORTED of this OS: 103 on Linux, 53 on BSD. */
+export const ECONNABORTED: number = E.ECONNABORTED;
+/** ETIMEDOUT of this OS: 110 on Linux, 60 on BSD. */
+export const ETIMEDOUT: number = E.ETIMEDOUT;
 
 // fcntl(2) commands and flags: this OS's <fcntl.h>.
 const C = osTable.constants;

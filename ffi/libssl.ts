@@ -20,7 +20,7 @@
  * Environment: AIOLOOP_LIBSSL / AIOLOOP_LIBCRYPTO override the library paths (each replaces
  * its library in every pair).
  */
-import { RuntimeError } from "../loop/errors.ts";
+import { RuntimeError } from "./errors.ts";
 import { osTable } from "./os/current.ts";
 import type { OsTable } from "./os/table.ts";
 import {

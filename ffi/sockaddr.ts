@@ -20,7 +20,7 @@
  * name). Python's special hosts "" (any address) and "<broadcast>" (AF_INET) are accepted;
  * host names are not (resolve them with getaddrinfo first).
  */
-import { OverflowError, ValueError } from "../loop/errors.ts";
+import { OverflowError, ValueError } from "./errors.ts";
 import { libc } from "./libc.ts";
 import { osTable } from "./os/current.ts";
 import type { OsTable } from "./os/table.ts";

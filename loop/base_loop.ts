@@ -8,8 +8,12 @@
  */
 import { setImmediate } from "node:timers";
 import { readEnv } from "../ffi/runtime.ts";
+import type { BytesLike } from "./core/bytes.ts";
+import { describe } from "./core/describe.ts";
+import { RuntimeError, ValueError } from "./core/errors.ts";
+import type { FileLike } from "./core/file_like.ts";
+import type { ReadinessLoop } from "./core/readiness_loop.ts";
 import { Deque } from "./deque.ts";
-import { RuntimeError, ValueError } from "./errors.ts";
 import {
   checkExecutor, type Executor, futureFromSubmission, WorkerPoolExecutor,
 } from "./executor.ts";
@@ -32,9 +36,8 @@ import type {
   BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
   SubprocessProtocolLike,
 } from "./protocols.ts";
-import type { FileLike } from "./selector_loop.ts";
 import type { Server } from "./server.ts";
-import type { AddressLike, BytesLike, Socket } from "./socket.ts";
+import type { AddressLike, SockAddr, Socket } from "./socket.ts";
 import type {
   BaseTransport, DatagramTransport, ReadTransport, SubprocessTransport, Transport, WriteTransport,
 } from "./transports/base.ts";
@@ -125,20 +128,12 @@ function checkCallback(callback: unknown, method: string): void {
   checkNotCoroutine(callback as Callback, method);
 }
 
-/** @internal A short description of a value for error messages. */
-export function describe(x: unknown): string {
-  if (x === null) return "null";
-  if (typeof x === "string") return JSON.stringify(x);
-  if (typeof x === "object") return (x as object).constructor?.name ?? "object";
-  return `${typeof x} ${String(x)}`;
-}
-
 function stopLoop(fut: Future<unknown>): void {
   fut._loop.stop();
 }
 
 /** The OS-independent part of an asyncio event loop (asyncio.BaseEventLoop). */
-export abstract class BaseEventLoop {
+export abstract class BaseEventLoop implements ReadinessLoop {
   /** Callbacks slower than this many seconds are reported in debug mode (asyncio's default). */
   slowCallbackDuration = 0.1;
 
@@ -795,6 +790,29 @@ export abstract class BaseEventLoop {
   ): void;
   /** Stop watching `fd` for writing; false if it was not watched (asyncio remove_writer). */
   abstract removeWriter(fd: FileLike): boolean;
+  /** @internal addReader for an fd the loop's own transports own: no user-fd checks (asyncio _add_reader). */
+  abstract _addReader<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void;
+  /** @internal removeReader for an fd the loop's own transports own (asyncio _remove_reader). */
+  abstract _removeReader(fd: number): boolean;
+  /** @internal addWriter for an fd the loop's own transports own (asyncio _add_writer). */
+  abstract _addWriter<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void;
+  /** @internal removeWriter for an fd the loop's own transports own (asyncio _remove_writer). */
+  abstract _removeWriter(fd: number): boolean;
+
+  // The socket operations each loop family implements (asyncio AbstractEventLoop's sock_*),
+  // declared here so that a loop typed BaseEventLoop offers the whole public surface.
+  /** Receive up to `nbytes` bytes (asyncio sock_recv). */
+  abstract sockRecv(sock: Socket, nbytes: number): Promise<Uint8Array>;
+  /** Receive into `buf`; resolves to the byte count (asyncio sock_recv_into). */
+  abstract sockRecvInto(sock: Socket, buf: BytesLike): Promise<number>;
+  /** Receive a datagram and its sender (asyncio sock_recvfrom). */
+  abstract sockRecvfrom(sock: Socket, bufsize: number): Promise<[Uint8Array, SockAddr]>;
+  /** Receive a datagram into `buf` (at most `nbytes`, 0: all): [count, sender] (asyncio sock_recvfrom_into). */
+  abstract sockRecvfromInto(sock: Socket, buf: BytesLike, nbytes?: number): Promise<[number, SockAddr]>;
+  /** Send a datagram to `address` (asyncio sock_sendto). */
+  abstract sockSendto(sock: Socket, data: BytesLike, address: AddressLike): Promise<number>;
+  /** Accept a connection: resolves to [socket, address] (asyncio sock_accept). */
+  abstract sockAccept(sock: Socket): Promise<[Socket, SockAddr]>;
 
   // ---- Pipes and subprocesses (loop/transports/unix_pipes.ts, loop/subprocess.ts) -----------
   // Imported on first use: those modules bind POSIX calls (posix_spawn, fstat) when loaded, and

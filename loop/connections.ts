@@ -6,7 +6,7 @@
  */
 import { lstatSync, statSync, unlinkSync } from "node:fs";
 import { checkPortRange, getaddrinfo } from "./dns.ts";
-import { ExceptionGroup, OSError, ValueError } from "./errors.ts";
+import { ExceptionGroup, OSError, ValueError } from "./core/errors.ts";
 import type { Future } from "./futures.ts";
 import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
 import type { BaseEventLoop } from "./base_loop.ts";

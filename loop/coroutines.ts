@@ -3,8 +3,8 @@
  * task queries allTasks/currentTask.
  */
 import type { Awaitable, BaseEventLoop } from "./base_loop.ts";
-import { describe } from "./base_loop.ts";
-import { CancelledError, RuntimeError, TimeoutError, ValueError } from "./errors.ts";
+import { describe } from "./core/describe.ts";
+import { CancelledError, RuntimeError, TimeoutError, ValueError } from "./core/errors.ts";
 import { getEventLoop, getRunningLoop } from "./events.ts";
 import { Future } from "./futures.ts";
 import { getRunningLoopOrNull } from "./running.ts";

@@ -4,10 +4,9 @@
  */
 import { unlinkSync, lstatSync } from "node:fs";
 import { checkPortRange, getaddrinfo } from "./dns.ts";
-import { OSError, ValueError } from "./errors.ts";
+import { OSError, ValueError } from "./core/errors.ts";
 import type { DatagramProtocolLike, ProtocolFactory } from "./protocols.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
-import type { SelectorEventLoop } from "./selector_loop.ts";
 import {
   type AddressLike, AF_UNIX, AF_UNSPEC, SO_BROADCAST, SO_REUSEPORT, SOCK_DGRAM, SOL_SOCKET, Socket,
 } from "./socket.ts";
@@ -67,7 +66,7 @@ export async function createDatagramEndpoint<P extends DatagramProtocolLike>(
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
   const transport = loop._makeDatagramTransport(sock, protocol, remote, waiter) ??
-    new SelectorDatagramTransport(loop as SelectorEventLoop, sock, protocol, remote, waiter);
+    new SelectorDatagramTransport(loop, sock, protocol, remote, waiter);
   return whenConnected(transport, protocol, waiter);
 }
 

@@ -57,7 +57,7 @@ import {
   SOCK_RAW, SOCK_STREAM,
 } from "../ffi/socket_constants.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
-import { CancelledError, OSError, OverflowError } from "./errors.ts";
+import { CancelledError, OSError, OverflowError } from "./core/errors.ts";
 import { task } from "./executor.ts";
 import type { Future } from "./futures.ts";
 

@@ -2,7 +2,7 @@
  * Module-level loop functions: newEventLoop, getEventLoop, setEventLoop, getRunningLoop, run.
  */
 import type { Awaitable, BaseEventLoop } from "./base_loop.ts";
-import { RuntimeError } from "./errors.ts";
+import { RuntimeError } from "./core/errors.ts";
 import { getRunningLoopOrNull, setEventLoopGetter } from "./running.ts";
 import { SelectorEventLoop } from "./selector_loop.ts";
 import { type SelectorChoice, selectorFrom } from "../platform/default_selector.ts";
@@ -30,11 +30,11 @@ export interface NewEventLoopOptions {
 }
 
 /** A new event loop for this OS (asyncio new_event_loop). */
-export function newEventLoop(options: NewEventLoopOptions = {}): SelectorEventLoop {
+export function newEventLoop(options: NewEventLoopOptions = {}): BaseEventLoop {
   const proactorByDefault = proactorIsDefault || readEnv("AIOLOOP_LOOP") === "proactor";
   if (options.proactor ?? (options.selector === undefined && proactorByDefault)) {
     // The two loops share every public method (see loop/proactor_loop.ts).
-    return new ProactorEventLoop() as unknown as SelectorEventLoop;
+    return new ProactorEventLoop();
   }
   return new SelectorEventLoop(selectorFrom(options.selector));
 }

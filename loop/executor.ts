@@ -29,7 +29,7 @@ import type { BaseEventLoop } from "./base_loop.ts";
 import {
   CancelledError, InvalidStateError, NotImplementedError, OSError, RuntimeError, TimeoutError,
   ValueError,
-} from "./errors.ts";
+} from "./core/errors.ts";
 import type { Future } from "./futures.ts";
 import type { WireError } from "./executor_worker.ts";
 

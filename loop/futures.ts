@@ -4,7 +4,7 @@
  * Done-callbacks always run through the loop (callSoon), never inside setResult().
  */
 import type { BaseEventLoop } from "./base_loop.ts";
-import { CancelledError, InvalidStateError } from "./errors.ts";
+import { CancelledError, InvalidStateError } from "./core/errors.ts";
 import { checkNotCoroutine } from "./handles.ts";
 import { currentEventLoop } from "./running.ts";
 import { type AwaitingTask, taskContext } from "./task_context.ts";

@@ -7,7 +7,7 @@
  * `await lock.withLock(async () => { ... })`: acquire, run the body, release however it ends,
  * and return the body's value.
  */
-import { BrokenBarrierError, CancelledError, RuntimeError, ValueError } from "./errors.ts";
+import { BrokenBarrierError, CancelledError, RuntimeError, ValueError } from "./core/errors.ts";
 import type { Future } from "./futures.ts";
 import { checkBody, LoopBound, removeItem } from "./loop_bound.ts";
 

@@ -6,7 +6,7 @@
  * since a Future of one loop cannot wake a task of another.
  */
 import type { BaseEventLoop } from "./base_loop.ts";
-import { RuntimeError } from "./errors.ts";
+import { RuntimeError } from "./core/errors.ts";
 import type { Future } from "./futures.ts";
 import { getRunningLoopOrNull } from "./running.ts";
 

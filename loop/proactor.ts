@@ -115,3 +115,13 @@ export interface Proactor {
    */
   close(): void;
 }
+
+/**
+ * @internal What the proactor transports and server need of their loop beyond BaseEventLoop:
+ * its Proactor. The ProactorEventLoop is one; typing against this keeps those files from
+ * importing proactor_loop.ts, which imports them.
+ */
+export interface ProactorHost {
+  /** The loop's completion engine. */
+  readonly _proactor: Proactor;
+}

@@ -15,21 +15,25 @@
  * this loop's transports through _makeSocketTransport, as asyncio's base_events reaches
  * _make_socket_transport.
  */
+import { LINUX_ERRNO } from "../ffi/errno_linux.ts";
 import { EAGAIN, osError } from "../ffi/libc.ts";
 import { decodeSockaddr, encodeSockaddr, formatAddress, SOCKADDR_STORAGE_SIZE } from "../ffi/sockaddr.ts";
 import { MSG_DONTWAIT, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../ffi/socket_constants.ts";
 import { POLLIN, POLLOUT } from "../ffi/poll.ts";
 import { defaultProactor } from "../platform/default_proactor.ts";
-import { BaseEventLoop, describe } from "./base_loop.ts";
-import { ValueError } from "./errors.ts";
+import { BaseEventLoop } from "./base_loop.ts";
+import { asBytes, type BytesLike } from "./core/bytes.ts";
+import { describe } from "./core/describe.ts";
+import { ValueError } from "./core/errors.ts";
+import { type FileLike, fileObjToFd } from "./core/file_like.ts";
 import { type Callback, Handle } from "./handles.ts";
 import type { CompletionTarget, Proactor } from "./proactor.ts";
 import type { Future } from "./futures.ts";
 import type {
   BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
 } from "./protocols.ts";
-import { fileObjToFd, type FileLike, userFd } from "./selector_loop.ts";
-import { type AddressLike, asBytes, type BytesLike, type SockAddr, type Socket } from "./socket.ts";
+import { userFd } from "./selector_loop.ts";
+import type { AddressLike, SockAddr, Socket } from "./socket.ts";
 import type { BaseTransport, DatagramTransport, ReadTransport, Transport, WriteTransport } from "./transports/base.ts";
 import {
   connectReadPipeOperations, connectWritePipeOperations, ProactorReadPipeTransport, ProactorWritePipeTransport,
@@ -47,7 +51,7 @@ import type { SocketTransportOptions } from "./transports/selector_socket.ts";
 
 const READ = 0, WRITE = 1;
 const POLL_EVENTS = [POLLIN, POLLOUT];
-const ECANCELED = 125;
+const { ECANCELED } = LINUX_ERRNO;
 
 /** A POLL_ADD's completion: an error (the poll could not be armed) or readiness. */
 function pollFailed(res: number): void {

@@ -4,16 +4,19 @@
  * listening socket, re-submitted when the proactor ends it; each accepted socket becomes a
  * transport through Server._acceptConnection, as on the readiness path.
  */
+import { LINUX_ERRNO } from "../ffi/errno_linux.ts";
 import { decodeSockaddr } from "../ffi/sockaddr.ts";
 import { SOCK_CLOEXEC, SOCK_NONBLOCK } from "../ffi/socket_constants.ts";
 import { osError } from "../ffi/libc.ts";
+import type { BaseEventLoop } from "./base_loop.ts";
 import type { CompletionTarget } from "./proactor.ts";
-import type { ProactorEventLoop } from "./proactor_loop.ts";
+import type { ProactorHost } from "./proactor.ts";
 import type { Server } from "./server.ts";
 import type { Socket } from "./socket.ts";
 
-// <asm-generic/errno.h>: a peer that gave up before its connection was accepted.
-const ECANCELED = 125, ECONNABORTED = 103, ECONNRESET = 104, EINTR = 4, EAGAIN = 11;
+// Linux errno values (ffi/errno_linux.ts), the Proactor contract's: ECANCELED..ECONNRESET are a
+// peer that gave up before its connection was accepted.
+const { ECANCELED, ECONNABORTED, ECONNRESET, EINTR, EAGAIN } = LINUX_ERRNO;
 
 /** How long to wait after a failed accept (asyncio's ACCEPT_RETRY_DELAY). */
 const ACCEPT_RETRY_DELAY = 1;
@@ -28,7 +31,7 @@ export class ListenerAccepts implements CompletionTarget {
   private stopped = false;
 
   constructor(
-    private readonly loop: ProactorEventLoop,
+    private readonly loop: BaseEventLoop & ProactorHost,
     private readonly server: Server,
     private readonly listener: Socket,
   ) {}

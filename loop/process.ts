@@ -5,12 +5,12 @@
  */
 import { ECONNRESET, EPIPE } from "../ffi/libc.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
-import { OSError } from "./errors.ts";
+import { asBytes, type BytesLike } from "./core/bytes.ts";
+import { OSError } from "./core/errors.ts";
 import { getRunningLoop } from "./events.ts";
 import type { Future } from "./futures.ts";
 import { SubprocessProtocol } from "./protocols.ts";
 import { splitArgs, type SubprocessOptions, type BaseSubprocessTransport } from "./subprocess.ts";
-import { asBytes, type BytesLike } from "./socket.ts";
 import { DrainWaiters, StreamReader, type StreamReaderProtocol, StreamWriter } from "./streams.ts";
 import type { ReadTransport, SubprocessTransport, Transport } from "./transports/base.ts";
 

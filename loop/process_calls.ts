@@ -9,7 +9,7 @@
  * ends are fds on POSIX and HANDLE values on Windows, carried as numbers either way.
  */
 import type { ChildStdio } from "../ffi/spawn.ts";
-import type { BaseEventLoop } from "./base_loop.ts";
+import type { ReadinessLoop } from "./core/readiness_loop.ts";
 
 /** What to start (checked already by loop/subprocess_options.ts). */
 export interface ChildRequest {
@@ -46,7 +46,7 @@ export interface ChildProcess {
    * the child has ended; the OS resources of the watch are released before it runs. On failure
    * this throws, after killing the child and closing the pipe ends.
    */
-  watch(loop: BaseEventLoop, onExit: (returncode: number) => void): void;
+  watch(loop: ReadinessLoop, onExit: (returncode: number) => void): void;
   /**
    * Deliver signal `signal` (a Linux number, checked to be in range) to the running child.
    * ValueError for one this OS cannot deliver; nothing if the child has just exited.

@@ -9,7 +9,7 @@
  * bigints, booleans, strings and arrays (lexicographically, like tuples).
  */
 import { Deque } from "./deque.ts";
-import { QueueEmpty, QueueFull, ValueError } from "./errors.ts";
+import { QueueEmpty, QueueFull, ValueError } from "./core/errors.ts";
 import type { Future } from "./futures.ts";
 import { Event } from "./locks.ts";
 import { LoopBound, removeItem } from "./loop_bound.ts";

@@ -3,34 +3,20 @@
  * selector_events.py. Watching raw fds (addReader/addWriter) lives here.
  */
 import { defaultSelector } from "../platform/default_selector.ts";
-import { BaseEventLoop, describe } from "./base_loop.ts";
-import { OSError, ValueError } from "./errors.ts";
+import { BaseEventLoop } from "./base_loop.ts";
+import type { BytesLike } from "./core/bytes.ts";
+import { describe } from "./core/describe.ts";
+import { OSError, ValueError } from "./core/errors.ts";
+import { type FileLike, fileObjToFd } from "./core/file_like.ts";
 import { type Callback, Handle } from "./handles.ts";
 import { EVENT_READ, EVENT_WRITE, type Selector } from "./selector.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
 import * as sockOps from "./sock_ops.ts";
 import { type SendfileFile, type SendfileOptions, sockSendfile, type WhenWritable } from "./sendfile.ts";
-import type { AddressLike, BytesLike, SockAddr, Socket } from "./socket.ts";
+import type { AddressLike, SockAddr, Socket } from "./socket.ts";
 import { ensureFdNoTransport } from "./transport_table.ts";
 import type { Transport } from "./transports/base.ts";
 import { SelectorSocketTransport, type SocketTransportOptions } from "./transports/selector_socket.ts";
-
-/** Something addReader accepts: an fd, or an object with fileno() (a Socket, a file). */
-export type FileLike = number | { fileno(): number };
-
-/** The fd of `fileobj`, validated: ValueError naming it (asyncio selectors._fileobj_to_fd). */
-export function fileObjToFd(fileobj: FileLike): number {
-  let fd: unknown = fileobj;
-  if (typeof fileobj === "object" && fileobj !== null && typeof fileobj.fileno === "function") {
-    fd = fileobj.fileno();
-  } else if (typeof fileobj !== "number") {
-    throw new ValueError(`Invalid file object: ${describe(fileobj)}`);
-  }
-  if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0) {
-    throw new ValueError(`Invalid file descriptor: ${String(fd)}`);
-  }
-  return fd;
-}
 
 /**
  * @internal The fd of a user's addReader/addWriter/removeReader/removeWriter argument: ValueError

@@ -22,7 +22,7 @@ import { isRegularFile, readAt } from "../ffi/files.ts";
 import { ECONNRESET, hasSendfile, libc, osError, seekFile } from "../ffi/libc.ts";
 import { SOCK_STREAM } from "../ffi/socket_constants.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
-import { OSError, RuntimeError, SendfileNotAvailableError, ValueError } from "./errors.ts";
+import { OSError, RuntimeError, SendfileNotAvailableError, ValueError } from "./core/errors.ts";
 import type { Future } from "./futures.ts";
 import type { ProtocolLike } from "./protocols.ts";
 import { type Attempt, checkSocket, WOULD_BLOCK } from "./sock_ops.ts";

@@ -6,7 +6,7 @@
  * _attach when made and _detach once closed); waitClosed() resolves when the server is closed
  * and that count is 0, whichever comes last. closeClients()/abortClients() are asyncio 3.13's.
  */
-import { OSError, RuntimeError } from "./errors.ts";
+import { OSError, RuntimeError } from "./core/errors.ts";
 import type { Future } from "./futures.ts";
 import type { ProtocolFactory, ProtocolLike } from "./protocols.ts";
 import type { BaseEventLoop } from "./base_loop.ts";

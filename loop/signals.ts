@@ -12,7 +12,7 @@ import process from "node:process";
 import { NSIG, signalNumbers, UNCATCHABLE } from "../ffi/signals.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
 import { signalHandlersUnavailableReason } from "../platform/default_signals.ts";
-import { NotImplementedError, RuntimeError, ValueError } from "./errors.ts";
+import { NotImplementedError, RuntimeError, ValueError } from "./core/errors.ts";
 import { type Callback, checkNotCoroutine, Handle } from "./handles.ts";
 
 const signalNames: Record<number, string> = Object.fromEntries(

@@ -15,10 +15,11 @@
 import { EAGAIN, EALREADY, EINPROGRESS, EINTR, osError } from "../ffi/libc.ts";
 import { formatAddress, isIpAddress, type AddressLike, type SockAddr } from "../ffi/sockaddr.ts";
 import { AF_INET, AF_INET6, MSG_DONTWAIT, SO_ERROR, SOL_SOCKET } from "../ffi/socket_constants.ts";
-import { ValueError } from "./errors.ts";
+import { asBytes, type BytesLike } from "./core/bytes.ts";
+import { ValueError } from "./core/errors.ts";
 import type { Future } from "./futures.ts";
 import type { SelectorEventLoop } from "./selector_loop.ts";
-import { asBytes, type BytesLike, lastAddress, Socket } from "./socket.ts";
+import { lastAddress, Socket } from "./socket.ts";
 
 /** @internal What an attempt returns when the socket is not ready: wait for readiness and try again. */
 export const WOULD_BLOCK: unique symbol = Symbol("would block");

@@ -24,7 +24,8 @@ import {
   SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SOMAXCONN,
 } from "../ffi/socket_constants.ts";
 import { socketCalls as os } from "../platform/default_socket.ts";
-import { ValueError } from "./errors.ts";
+import { asBytes, type BytesLike } from "./core/bytes.ts";
+import { ValueError } from "./core/errors.ts";
 
 export {
   AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST,
@@ -39,29 +40,6 @@ export {
   type AddressLike, inetNtop, inetPton, isIpAddress, isIpv4Address, isIpv6Address,
   type SockAddr,
 } from "../ffi/sockaddr.ts";
-
-/** Bytes a send/write accepts. */
-export type BytesLike = Uint8Array | ArrayBufferView | ArrayBuffer;
-
-/** @internal A Uint8Array over the bytes of `data`, without copying. */
-export function asBytes(data: BytesLike, what = "data"): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  throw new TypeError(`${what} must be a bytes-like object (Uint8Array), got ${typeof data}`);
-}
-
-/** @internal The blocks' bytes as one array (`total`: their length; one block comes back as is). */
-export function concat(blocks: Uint8Array[], total: number): Uint8Array {
-  if (blocks.length === 1) return blocks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const b of blocks) {
-    out.set(b, at);
-    at += b.byteLength;
-  }
-  return out;
-}
 
 // One sockaddr_storage and socklen_t for every call (see the module comment).
 const addrBuf = new Uint8Array(SOCKADDR_STORAGE_SIZE);

@@ -21,9 +21,9 @@ import {
   X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH,
 } from "../ffi/libssl.ts";
 import { osError } from "../ffi/libc.ts";
-import { isNullPointer, isWindows, type NativePointer, readCString } from "../ffi/runtime.ts";
-import { systemStoreCertificates } from "../ffi/crypt32.ts";
-import { OSError, ValueError } from "./errors.ts";
+import { isNullPointer, type NativePointer, readCString } from "../ffi/runtime.ts";
+import { systemTrustStores } from "../platform/default_trust_store.ts";
+import { OSError, ValueError } from "./core/errors.ts";
 import { isIpAddress } from "./socket.ts";
 
 export { type NameTuple, opensslVersion, tlsObjectCounts, type PeerCert } from "../ffi/libssl.ts";
@@ -380,11 +380,7 @@ export class SSLContext {
     if (!Object.hasOwn(PURPOSE_OID, purpose)) {
       throw new TypeError(`purpose must be Purpose.SERVER_AUTH or Purpose.CLIENT_AUTH, got ${String(purpose)}`);
     }
-    if (isWindows) {
-      for (const store of ["CA", "ROOT"]) {
-        addPemCertificates(this._ctx, pemOf(systemStoreCertificates(store, PURPOSE_OID[purpose])));
-      }
-    }
+    for (const certs of systemTrustStores(PURPOSE_OID[purpose])) addPemCertificates(this._ctx, pemOf(certs));
     this.setDefaultVerifyPaths();
   }
 

@@ -20,13 +20,13 @@
  * pauses the socket transport and stops handing over plaintext; resumeReading() hands over
  * what the engine already decrypted, then reads again.
  */
-import { ECONNRESET } from "../ffi/libc.ts";
+import { ECONNABORTED, ECONNRESET, ETIMEDOUT } from "../ffi/libc.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
-import { NotImplementedError, OSError, RuntimeError, ValueError } from "./errors.ts";
+import { asBytes, type BytesLike, concat } from "./core/bytes.ts";
+import { NotImplementedError, OSError, RuntimeError, ValueError } from "./core/errors.ts";
 import type { Future } from "./futures.ts";
 import type { TimerHandle } from "./handles.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
-import { asBytes, type BytesLike, concat } from "./socket.ts";
 import { CLOSE_NOTIFY, type SSLContext, type SSLObject, WANT_MORE } from "./ssl.ts";
 import type { Transport } from "./transports/base.ts";
 import { FlowControl } from "./transports/flow_control.ts";
@@ -769,10 +769,6 @@ export class SSLProtocol implements BufferedProtocolLike {
     return `<SSLProtocol ${STATE_NAMES[this._state]} ${this._sslobj}>`;
   }
 }
-
-// <asm-generic/errno.h>
-const ECONNABORTED = 103;
-const ETIMEDOUT = 110;
 
 function checkHandshakeTimeout(p: SSLProtocol): void {
   p._checkHandshakeTimeout();

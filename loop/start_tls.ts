@@ -10,7 +10,7 @@
  * the handshake starts at the next iteration, as asyncio does.
  */
 import type { BaseEventLoop } from "./base_loop.ts";
-import { RuntimeError, ValueError } from "./errors.ts";
+import { RuntimeError, ValueError } from "./core/errors.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
 import { SSLContext } from "./ssl.ts";
 import { SSLProtocol, SSLProtocolTransport } from "./sslproto.ts";

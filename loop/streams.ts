@@ -11,11 +11,11 @@
  */
 import { ECONNRESET } from "../ffi/libc.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
-import { NotImplementedError, OSError, RuntimeError, ValueError } from "./errors.ts";
+import { concat } from "./core/bytes.ts";
+import { NotImplementedError, OSError, RuntimeError, ValueError } from "./core/errors.ts";
 import { getEventLoop, getRunningLoop } from "./events.ts";
 import type { Future } from "./futures.ts";
 import { Protocol } from "./protocols.ts";
-import { concat } from "./socket.ts";
 import type {
   CreateConnectionOptions, CreateServerOptions, CreateUnixConnectionOptions,
   CreateUnixServerOptions,

@@ -10,10 +10,11 @@
  * pipeConnectionLost per pipe and processExited in whatever order they happen; connectionLost
  * last, once the child exited and every pipe closed.
  */
+import { ESRCH } from "../ffi/libc.ts";
 import { signalNumbers } from "../ffi/signals.ts";
 import { S_IFIFO } from "../ffi/spawn.ts";
 import { processCalls } from "../platform/default_process.ts";
-import { OSError, RuntimeError, ValueError } from "./errors.ts";
+import { OSError, RuntimeError, ValueError } from "./core/errors.ts";
 import type { Future } from "./futures.ts";
 import type { ChildProcess } from "./process_calls.ts";
 import type { ProtocolFactory, SubprocessProtocolLike } from "./protocols.ts";
@@ -29,7 +30,6 @@ export {
   DEVNULL, PIPE, splitArgs, type StdioOption, STDOUT, type SubprocessOptions,
 } from "./subprocess_options.ts";
 
-const ESRCH = 3;
 const SIGKILL = 9;
 const SIGTERM = 15;
 

@@ -3,11 +3,9 @@
  * checked where they are first seen, before any pipe is made or protocol created: the stdio
  * constants, the options object, and what each of the child's fds 0–2 should become.
  */
-import { accessSync, constants as fsConstants, statSync } from "node:fs";
-import { ENOENT, osError } from "../ffi/libc.ts";
 import type { ChildStdio } from "../ffi/spawn.ts";
-import { describe } from "./base_loop.ts";
-import { ValueError } from "./errors.ts";
+import { describe } from "./core/describe.ts";
+import { ValueError } from "./core/errors.ts";
 
 /** Make a pipe to the child (subprocess.PIPE). */
 export const PIPE: -1 = -1;
@@ -135,24 +133,4 @@ export function withPipeDefaults(options: SubprocessOptions): SubprocessOptions 
     stdout: options.stdout === undefined ? PIPE : options.stdout,
     stderr: options.stderr === undefined ? PIPE : options.stderr,
   };
-}
-
-/**
- * The program to execute. A name without "/" is looked up in PATH; with an `env` option that
- * is the child's PATH (default "/bin:/usr/bin"), as Python's os.get_exec_path(env) does —
- * posix_spawnp(3) would search this process's PATH instead. OSError ENOENT if not found.
- */
-export function resolveProgram(program: string, env: Record<string, string> | null | undefined): string {
-  if (program.includes("/") || env == null) return program;
-  for (const dir of (env.PATH ?? "/bin:/usr/bin").split(":")) {
-    const candidate = `${dir === "" ? "." : dir}/${program}`;
-    try {
-      if (!statSync(candidate).isFile()) continue;
-      accessSync(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  throw osError(`posix_spawn ${JSON.stringify(program)}: not found in the child's PATH`, ENOENT);
 }

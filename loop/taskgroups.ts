@@ -9,7 +9,7 @@
  * with `exceptions`). Cancelled tasks are not failures. The semantics are asyncio 3.12's.
  */
 import type { BaseEventLoop, CreateTaskOptions } from "./base_loop.ts";
-import { CancelledError, ExceptionGroup, RuntimeError } from "./errors.ts";
+import { CancelledError, ExceptionGroup, RuntimeError } from "./core/errors.ts";
 import { getRunningLoop } from "./events.ts";
 import type { Future } from "./futures.ts";
 import { checkBody } from "./loop_bound.ts";

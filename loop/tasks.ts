@@ -9,7 +9,7 @@
  * cancellation is delivered at its next await of a Future, or when it finishes.
  */
 import type { BaseEventLoop } from "./base_loop.ts";
-import { CancelledError, InvalidStateError, RuntimeError } from "./errors.ts";
+import { CancelledError, InvalidStateError, RuntimeError } from "./core/errors.ts";
 import { Future } from "./futures.ts";
 import { getRunningLoopOrNull } from "./running.ts";
 import { taskContext } from "./task_context.ts";

@@ -9,9 +9,9 @@
  * goes through unchanged: Task.cancelling()/uncancel() tell the two apart, as in asyncio 3.12.
  * `cm` is the {@link Timeout}, whose deadline the block can read or move.
  */
+import { describe } from "./core/describe.ts";
 import type { Handle } from "./handles.ts";
-import { CancelledError, RuntimeError, TimeoutError, ValueError } from "./errors.ts";
-import { describe } from "./base_loop.ts";
+import { CancelledError, RuntimeError, TimeoutError, ValueError } from "./core/errors.ts";
 import { getRunningLoop } from "./events.ts";
 import { checkBody } from "./loop_bound.ts";
 import { currentTask, type Task } from "./tasks.ts";

@@ -5,7 +5,7 @@
  * transport's and stall it. Transports register when made and unregister when they release
  * their fd; the loop's own code watches those fds through its internal methods, unchecked.
  */
-import { RuntimeError } from "./errors.ts";
+import { RuntimeError } from "./core/errors.ts";
 
 /** What the table needs of a transport. */
 interface Owner {

@@ -8,8 +8,8 @@
  * iterated with `for await` (each item a result, in completion order).
  */
 import type { Awaitable, BaseEventLoop, CreateTaskOptions } from "./base_loop.ts";
-import { describe } from "./base_loop.ts";
-import { TimeoutError, ValueError } from "./errors.ts";
+import { describe } from "./core/describe.ts";
+import { TimeoutError, ValueError } from "./core/errors.ts";
 import { getEventLoop, getRunningLoop } from "./events.ts";
 import { Future } from "./futures.ts";
 import type { Coroutine, Task } from "./tasks.ts";

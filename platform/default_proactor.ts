@@ -6,7 +6,7 @@
  * Linux's C library when imported, which does not exist on Windows.
  */
 import { isWindows, osName } from "../ffi/runtime.ts";
-import { NotImplementedError } from "../loop/errors.ts";
+import { NotImplementedError } from "../loop/core/errors.ts";
 import type { Proactor } from "../loop/proactor.ts";
 
 interface Engine {

@@ -30,6 +30,7 @@ import {
   EFD_CLOEXEC, EFD_NONBLOCK, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_EVENT_DATA32, EPOLL_EVENT_SIZE,
   EPOLLIN,
 } from "../ffi/epoll.ts";
+import { LINUX_ERRNO } from "../ffi/errno_linux.ts";
 import {
   BUF_REG_SIZE, BUF_RING_TAIL, BUF_SIZE, CQE_SIZE, CQO_CQES, CQO_FLAGS, CQO_HEAD, CQO_RING_ENTRIES,
   CQO_RING_MASK, CQO_TAIL, IORING_ACCEPT_MULTISHOT, IORING_ASYNC_CANCEL_ALL,
@@ -52,7 +53,7 @@ import {
 import { EAGAIN, errnoName, lastErrno, libc, osError } from "../ffi/libc.ts";
 import { openEpollParker, type Parker } from "../ffi/park.ts";
 import { bufferAddress } from "../ffi/runtime.ts";
-import { OSError } from "../loop/errors.ts";
+import { OSError } from "../loop/core/errors.ts";
 import type { CompletionTarget, Proactor } from "../loop/proactor.ts";
 
 /** SQ ring size: the most SQEs one iteration can queue before a forced submit. */
@@ -101,7 +102,7 @@ const BRIEF_WAIT_US = 50;
 const CLOSE_DRAIN_SECONDS = 2;
 
 // errno values (<asm-generic/errno-base.h>, <asm-generic/errno.h>).
-const ENOSYS = 38, EPERM = 1, ETIME = 62, EINVAL = 22, EINTR = 4, EBUSY = 16;
+const { ENOSYS, EPERM, ETIME, EINVAL, EINTR, EBUSY } = LINUX_ERRNO;
 
 /** Buffers of proactors closed with operations the kernel never completed (never freed). */
 const stillInKernel: unknown[] = [];

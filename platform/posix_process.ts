@@ -10,8 +10,9 @@
  * handler is installed and our exited child stays a zombie across Deno.Command / Bun.spawn
  * use), so the status is always ours to collect.
  */
+import { accessSync, constants as fsConstants, statSync } from "node:fs";
 import process from "node:process";
-import { closeFd, libc, osError } from "../ffi/libc.ts";
+import { closeFd, ENOENT, libc, osError } from "../ffi/libc.ts";
 import {
   EV_ADD, EV_CLEAR, EVFILT_PROC, KeventArray, kqueueOsError, kqueueSystem, NOTE_EXIT, NOTE_TRIGGER,
 } from "../ffi/kqueue.ts";
@@ -20,10 +21,9 @@ import {
   type ChildStdio, kill, pidfdOpen, pidfdSendSignal, reapPid, reapPidfd, spawn,
 } from "../ffi/spawn.ts";
 import { closeOnExecPipe } from "./posix_socket.ts";
-import type { BaseEventLoop } from "../loop/base_loop.ts";
-import { OSError } from "../loop/errors.ts";
+import { OSError } from "../loop/core/errors.ts";
+import type { ReadinessLoop } from "../loop/core/readiness_loop.ts";
 import type { ChildProcess, ChildRequest, ProcessCalls } from "../loop/process_calls.ts";
-import { resolveProgram } from "../loop/subprocess_options.ts";
 
 const ESRCH = osTable.errno.ESRCH;
 const ECHILD = osTable.errno.ECHILD;
@@ -50,13 +50,13 @@ function kqueueExitFd(pid: number): number {
 
 /** A child started with posix_spawn, watched through its pidfd (or kqueue fd, off Linux). */
 class PosixChild implements ChildProcess {
-  private _loop: BaseEventLoop | null = null;
+  private _loop: ReadinessLoop | null = null;
   private _onExit: ((returncode: number) => void) | null = null;
   private readonly _onReadable = this._reap.bind(this);
 
   constructor(readonly pid: number, private _pidfd: number, readonly pipes: readonly number[]) {}
 
-  watch(loop: BaseEventLoop, onExit: (returncode: number) => void): void {
+  watch(loop: ReadinessLoop, onExit: (returncode: number) => void): void {
     this._loop = loop;
     this._onExit = onExit;
     try {
@@ -149,3 +149,23 @@ export const posixProcessCalls: ProcessCalls = {
     }
   },
 };
+
+/**
+ * The program to execute. A name without "/" is looked up in PATH; with an `env` option that
+ * is the child's PATH (default "/bin:/usr/bin"), as Python's os.get_exec_path(env) does —
+ * posix_spawnp(3) would search this process's PATH instead. OSError ENOENT if not found.
+ */
+function resolveProgram(program: string, env: Record<string, string> | null | undefined): string {
+  if (program.includes("/") || env == null) return program;
+  for (const dir of (env.PATH ?? "/bin:/usr/bin").split(":")) {
+    const candidate = `${dir === "" ? "." : dir}/${program}`;
+    try {
+      if (!statSync(candidate).isFile()) continue;
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  throw osError(`posix_spawn ${JSON.stringify(program)}: not found in the child's PATH`, ENOENT);
+}

@@ -35,6 +35,7 @@
  *   run on that thread), and over a thread per child blocked in WaitForSingleObject. Seen
  *   working under Wine 8.0 (NEW_PROCESS, then EXIT_PROCESS with the pid).
  */
+import { LINUX_ERRNO } from "../ffi/errno_linux.ts";
 import {
   ENTRY_BYTES, ENTRY_KEY, ENTRY_OVERLAPPED, ERROR_BROKEN_PIPE, ERROR_CONNECTION_ABORTED,
   ERROR_CONNECTION_REFUSED, ERROR_HANDLE_EOF, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER,
@@ -58,17 +59,15 @@ import {
   WSAEOPNOTSUPP, WSAEPROTONOSUPPORT, WSAESOCKTNOSUPPORT,
 } from "../ffi/ws2_32.ts";
 import { osError } from "../ffi/libc.ts";
-import { NotImplementedError } from "../loop/errors.ts";
+import { NotImplementedError } from "../loop/core/errors.ts";
 import type { CompletionTarget, Proactor } from "../loop/proactor.ts";
 
 // Linux errno values (<asm-generic/errno-base.h>, <asm-generic/errno.h>), the loop's vocabulary.
-const EINTR = 4, EIO = 5, EBADF = 9, EAGAIN = 11, EACCES = 13, EFAULT = 14, EINVAL = 22,
-  EMFILE = 24, EPIPE = 32, ETIME = 62, ENOTSOCK = 88, EMSGSIZE = 90, EAFNOSUPPORT = 97,
-  EADDRINUSE = 98, EADDRNOTAVAIL = 99, ENETDOWN = 100, ENETUNREACH = 101, ENETRESET = 102,
-  ECONNABORTED = 103, ECONNRESET = 104, ENOBUFS = 105, EISCONN = 106, ENOTCONN = 107,
-  ESHUTDOWN = 108, ETIMEDOUT = 110, ECONNREFUSED = 111, EHOSTUNREACH = 113, EALREADY = 114,
-  EINPROGRESS = 115, ECANCELED = 125, EDESTADDRREQ = 89, ENOPROTOOPT = 92,
-  EPROTONOSUPPORT = 93, ESOCKTNOSUPPORT = 94, EOPNOTSUPP = 95;
+const { EINTR, EIO, EBADF, EAGAIN, EACCES, EFAULT, EINVAL, EMFILE, EPIPE, ETIME, ENOTSOCK,
+  EMSGSIZE, EAFNOSUPPORT, EADDRINUSE, EADDRNOTAVAIL, ENETDOWN, ENETUNREACH, ENETRESET,
+  ECONNABORTED, ECONNRESET, ENOBUFS, EISCONN, ENOTCONN, ESHUTDOWN, ETIMEDOUT, ECONNREFUSED,
+  EHOSTUNREACH, EALREADY, EINPROGRESS, ECANCELED, EDESTADDRREQ, ENOPROTOOPT, EPROTONOSUPPORT,
+  ESOCKTNOSUPPORT, EOPNOTSUPP } = LINUX_ERRNO;
 // <bits/socket_type.h>: accept4's flag the loop passes.
 const SOCK_NONBLOCK = 0o4000;
 // ffi/socket_constants.ts: the loop's (Linux) AF_INET6.

@@ -22,6 +22,7 @@
  * The child starts suspended, joins the job, then runs (ResumeThread): no exit can come before
  * the proactor watches for it.
  */
+import { LINUX_ERRNO } from "../ffi/errno_linux.ts";
 import {
   CREATE_SUSPENDED, CREATE_UNICODE_ENVIRONMENT, CURRENT_PROCESS, DUPLICATE_SAME_ACCESS,
   ERROR_ACCESS_DENIED, ERROR_BAD_EXE_FORMAT, ERROR_DIRECTORY, ERROR_FILE_NOT_FOUND,
@@ -38,14 +39,14 @@ import { osError } from "../ffi/libc.ts";
 import { bufferAddress, pointerAddress } from "../ffi/runtime.ts";
 import type { ChildStdio } from "../ffi/spawn.ts";
 import { signalNumbers } from "../ffi/signals.ts";
-import type { BaseEventLoop } from "../loop/base_loop.ts";
-import { NotImplementedError, ValueError } from "../loop/errors.ts";
+import { NotImplementedError, ValueError } from "../loop/core/errors.ts";
+import type { ReadinessLoop } from "../loop/core/readiness_loop.ts";
 import type { CompletionTarget } from "../loop/proactor.ts";
 import type { ChildProcess, ChildRequest, ProcessCalls } from "../loop/process_calls.ts";
 import { IocpProactor } from "./windows.ts";
 
 // Linux errno values (<asm-generic/errno-base.h>), the loop's vocabulary.
-const ENOENT = 2, E2BIG = 7, ENOEXEC = 8, EACCES = 13, ENOTDIR = 20, EIO = 5, ECANCELED = 125;
+const { ENOENT, E2BIG, ENOEXEC, EACCES, ENOTDIR, EIO, ECANCELED } = LINUX_ERRNO;
 const SIGKILL = 9, SIGTERM = 15;
 /** The exit code TerminateProcess gives the child, as Popen.terminate() on Windows does. */
 const TERMINATED_EXIT_CODE = 1;
@@ -229,7 +230,7 @@ class WindowsChild implements ChildProcess, CompletionTarget {
     readonly pipes: readonly number[],
   ) {}
 
-  watch(loop: BaseEventLoop, onExit: (returncode: number) => void): void {
+  watch(loop: ReadinessLoop, onExit: (returncode: number) => void): void {
     const k = kernel32();
     try {
       const proactor = (loop as { _proactor?: unknown })._proactor;

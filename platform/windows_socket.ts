@@ -17,6 +17,7 @@
  * - close() releases the socket from every open IOCP proactor before closesocket (handle
  *   values are recycled; see IocpProactor.releaseHandle).
  */
+import { LINUX_ERRNO } from "../ffi/errno_linux.ts";
 import {
   FIONBIO, SOCKET_ERROR, WIN_IPPROTO_IPV6, WIN_IPV6_V6ONLY, WIN_MSG_OOB_PEEK_DONTROUTE,
   WIN_MSG_WAITALL, WIN_SO_BROADCAST, WIN_SO_ERROR, WIN_SO_KEEPALIVE, WIN_SO_LINGER,
@@ -38,8 +39,8 @@ import {
 } from "./windows.ts";
 
 // <asm-generic/errno.h>: what the translation itself reports.
-const EAFNOSUPPORT = 97, ENOPROTOOPT = 92, EOPNOTSUPP = 95, EINVAL = 22, ECONNABORTED = 103;
-const EAGAIN = 11, EINPROGRESS = 115;
+
+const { EAFNOSUPPORT, ENOPROTOOPT, EOPNOTSUPP, EINVAL, ECONNABORTED, EAGAIN, EINPROGRESS } = LINUX_ERRNO;
 /** ws2def.h: `AF_INET6` 23. */
 const WIN_AF_INET6 = 23;
 

@@ -10,9 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
-  AF_INET, AF_UNIX, OSError, type SelectorEventLoop, sleep, SOCK_NONBLOCK, SOCK_STREAM, Socket, socketpair,
-  SOCK_DGRAM, type Transport,
-  ValueError,
+  AF_INET, AF_UNIX, type BaseEventLoop, OSError, sleep, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM,
+  Socket, socketpair, type Transport, ValueError,
 } from "../mod.ts";
 import {
   captureExceptions, concat, fdCountSettled, handlesLeftSince, libkqueueLacks, stableFdCount, windowsLacks,
@@ -42,7 +41,7 @@ class Collector {
   transport!: Transport;
   lost: Error | null | undefined;
   readonly done;
-  constructor(loop: SelectorEventLoop) {
+  constructor(loop: BaseEventLoop) {
     this.done = loop.createFuture<Error | null>();
   }
   connectionMade(t: Transport) {

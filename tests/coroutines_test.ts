@@ -5,13 +5,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  allTasks, CancelledError, ensureFuture, gather, newEventLoop, RuntimeError, setEventLoop,
-  type SelectorEventLoop, sleep, Task, TimeoutError, ValueError, waitFor,
+  allTasks, type BaseEventLoop, CancelledError, ensureFuture, gather, newEventLoop, RuntimeError,
+  setEventLoop, sleep, Task, TimeoutError, ValueError, waitFor,
 } from "../mod.ts";
 import { captureExceptions, settle, withLoop } from "./helpers.ts";
 
 /** A callback that reschedules itself: counts loop iterations. */
-function iterationCounter(loop: SelectorEventLoop): { count: number; stop(): void } {
+function iterationCounter(loop: BaseEventLoop): { count: number; stop(): void } {
   const c = {
     count: 0,
     stopped: false,

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AF_INET, DatagramProtocol, OSError, type SelectorEventLoop, sleep, SOCK_DGRAM, Socket } from "../mod.ts";
+import { AF_INET, type BaseEventLoop, DatagramProtocol, OSError, sleep, SOCK_DGRAM, Socket } from "../mod.ts";
 import { withLoop } from "./helpers.ts";
 
 /** Run `loop` a little at a time until `done()` (5 s at most). */
-async function until(loop: SelectorEventLoop, done: () => boolean): Promise<void> {
+async function until(loop: BaseEventLoop, done: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !done(); i++) await loop.runUntilComplete(() => sleep(0.01));
 }
 

@@ -18,7 +18,7 @@ import {
   EAI_ADDRFAMILY, EAI_AGAIN, EAI_FAMILY, EAI_NODATA, EAI_NONAME, EAI_SERVICE, EAI_SOCKTYPE, gaierror, getaddrinfo,
   getnameinfo,
 } from "../loop/dns.ts";
-import { CancelledError, OSError } from "../loop/errors.ts";
+import { CancelledError, OSError } from "../loop/core/errors.ts";
 import {
   AF_INET, AF_INET6, AF_UNIX, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE,
   AI_V4MAPPED, IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NUMERICHOST, NI_NUMERICSERV,

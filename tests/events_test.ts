@@ -11,7 +11,7 @@ import {
 } from "../mod.ts";
 import { withLoop } from "./helpers.ts";
 
-test("newEventLoop returns a fresh, open, not running SelectorEventLoop each time", () => {
+test("newEventLoop returns a fresh, open, not running BaseEventLoop each time", () => {
   const a = newEventLoop(), b = newEventLoop();
   try {
     assert.ok(a instanceof SelectorEventLoop && a instanceof BaseEventLoop);

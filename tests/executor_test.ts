@@ -8,8 +8,8 @@ import { test } from "node:test";
 import { runScriptCommand } from "../ffi/runtime.ts";
 import { _executorThreads } from "../loop/executor.ts";
 import {
-  CancelledError, type Executor, getRunningLoop, ImportError, newEventLoop, RuntimeError, run,
-  type SelectorEventLoop, sleep, Task, task, ValueError, WorkerPoolExecutor,
+  type BaseEventLoop, CancelledError, type Executor, getRunningLoop, ImportError, newEventLoop,
+  run, RuntimeError, sleep, Task, task, ValueError, WorkerPoolExecutor,
 } from "../mod.ts";
 import { tasksUrl } from "./fixtures/executor_tasks.ts";
 import { captureExceptions, fdCountSettled, stableFdCount, withLoop } from "./helpers.ts";
@@ -23,7 +23,7 @@ const cores = navigator.hardwareConcurrency;
  * Fire a loop timer every 10 ms until `body` settles; returns body's value, its wall time and
  * the longest stall (the gap between two firings beyond the 10 ms asked for).
  */
-async function withTicker<T>(loop: SelectorEventLoop, body: () => PromiseLike<T>) {
+async function withTicker<T>(loop: BaseEventLoop, body: () => PromiseLike<T>) {
   let last = loop.time(), maxStall = 0, ticks = 0;
   let handle = loop.callLater(0.01, function tick() {
     const now = loop.time();
@@ -400,9 +400,9 @@ test("shutdownDefaultExecutor: a bad timeout is TypeError/ValueError; the loop g
 
 test("run() shuts the default executor down (waiting for it) before closing the loop", async () => {
   const { executor, shutdowns, finish } = controlledExecutor();
-  let loopOfRun: SelectorEventLoop | undefined;
+  let loopOfRun: BaseEventLoop | undefined;
   await run(async () => {
-    loopOfRun = getRunningLoop() as SelectorEventLoop;
+    loopOfRun = getRunningLoop();
     loopOfRun.setDefaultExecutor(executor);
     setTimeout(finish, 10);
   });

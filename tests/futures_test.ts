@@ -6,14 +6,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  CancelledError, Future, InvalidStateError, isFuture, RuntimeError, type SelectorEventLoop,
+  type BaseEventLoop, CancelledError, Future, InvalidStateError, isFuture, RuntimeError,
   setEventLoop, sleep, ValueError,
 } from "../mod.ts";
 import { collectGarbage } from "../ffi/runtime.ts";
 import { captureExceptions, withLoop } from "./helpers.ts";
 
 /** Run one loop iteration-ish: until the callbacks queued now (and what they queue) ran. */
-function runSoon(loop: SelectorEventLoop, iterations = 1): Promise<void> {
+function runSoon(loop: BaseEventLoop, iterations = 1): Promise<void> {
   return loop.runUntilComplete(async () => {
     for (let i = 0; i < iterations; i++) await sleep(0);
   });
@@ -364,8 +364,8 @@ test("a future is reusable by many awaiters; all get the result", () =>
  * collect garbage and let the loop (and the host, which runs finalizers) turn a few times.
  */
 async function unretrievedReports(
-  loop: SelectorEventLoop,
-  make: (loop: SelectorEventLoop) => void,
+  loop: BaseEventLoop,
+  make: (loop: BaseEventLoop) => void,
   { debug = true, reports = 1 } = {},
 ): Promise<{ message: string; exception?: unknown; repr?: unknown }[]> {
   const seen = captureExceptions(loop);

@@ -7,15 +7,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  AF_INET, AF_INET6, ExceptionGroup, OSError, Protocol, type SelectorEventLoop, SOCK_NONBLOCK, SOCK_STREAM, Socket,
-  ValueError,
+  AF_INET, AF_INET6, type BaseEventLoop, ExceptionGroup, OSError, Protocol, SOCK_NONBLOCK,
+  SOCK_STREAM, Socket, ValueError,
 } from "../mod.ts";
 import { fdCountSettled, stableFdCount, withLoop } from "./helpers.ts";
 import { hasIpv6 } from "./net_helpers.ts";
 
 type Info = [number, number, number, string, [string, number]];
 
-function fakeGetaddrinfo(loop: SelectorEventLoop, infos: Info[]): void {
+function fakeGetaddrinfo(loop: BaseEventLoop, infos: Info[]): void {
   // deno-lint-ignore no-explicit-any
   (loop as any).getaddrinfo = () => Promise.resolve(infos);
 }
@@ -56,7 +56,7 @@ async function fullListener(): Promise<{ port: number; close(): void }> {
   return { port, close: () => [...fillers, srv].forEach((s) => s.close()) };
 }
 
-function connect(loop: SelectorEventLoop, options: Record<string, unknown>) {
+function connect(loop: BaseEventLoop, options: Record<string, unknown>) {
   return loop.runUntilComplete(loop.createConnection(() => new Protocol(), "example.com", 80, options));
 }
 
@@ -82,7 +82,7 @@ test("happyEyeballsDelay: an attempt that hangs is overtaken after the delay by 
   assert.equal(await fdCountSettled(before), before);
 });
 
-function sleepOn(loop: SelectorEventLoop, seconds: number): Promise<void> {
+function sleepOn(loop: BaseEventLoop, seconds: number): Promise<void> {
   return new Promise((resolve) => loop.callLater(seconds, resolve));
 }
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { isWindows, osName, readEnv } from "../ffi/runtime.ts";
 import { handleTypeName, openHandles } from "./windows/win.ts";
 import { getRunningLoopOrNull } from "../loop/running.ts";
-import { type ExceptionContext, type Future, newEventLoop, type SelectorEventLoop } from "../mod.ts";
+import { type BaseEventLoop, type ExceptionContext, type Future, newEventLoop } from "../mod.ts";
 
 /**
  * A test's skip reason on Windows: `piece`, naming what Windows (or Wine) lacks that the test
@@ -76,7 +76,7 @@ export function openFdCount(): number {
  * loop was still running gets the loop stopped first, so one failure cannot make every later
  * test in the process fail with "another loop is running".
  */
-export async function withLoop<T>(body: (loop: SelectorEventLoop) => Promise<T> | T): Promise<T> {
+export async function withLoop<T>(body: (loop: BaseEventLoop) => Promise<T> | T): Promise<T> {
   const loop = newEventLoop();
   try {
     return await body(loop);
@@ -90,7 +90,7 @@ export async function withLoop<T>(body: (loop: SelectorEventLoop) => Promise<T> 
 }
 
 /** Install an exception handler on `loop` that records every context it receives. */
-export function captureExceptions(loop: SelectorEventLoop): ExceptionContext[] {
+export function captureExceptions(loop: BaseEventLoop): ExceptionContext[] {
   const seen: ExceptionContext[] = [];
   loop.setExceptionHandler((_loop, ctx) => {
     seen.push(ctx);
@@ -176,7 +176,7 @@ let winsockWarm = false;
  */
 async function warmUpWinsock(): Promise<void> {
   if (winsockWarm) return;
-  const running = getRunningLoopOrNull() as SelectorEventLoop | null;
+  const running = getRunningLoopOrNull();
   if (running !== null) {
     await loopbackExchange(running);
   } else {
@@ -191,7 +191,7 @@ async function warmUpWinsock(): Promise<void> {
 }
 
 /** One byte over a loopback TCP connection made with the loop's sock* calls. */
-async function loopbackExchange(loop: SelectorEventLoop): Promise<void> {
+async function loopbackExchange(loop: BaseEventLoop): Promise<void> {
   const { AF_INET, SOCK_STREAM, Socket } = await import("../mod.ts");
   const srv = new Socket(AF_INET, SOCK_STREAM);
   const cli = new Socket(AF_INET, SOCK_STREAM);
@@ -224,7 +224,7 @@ export function concat(chunks: Uint8Array[]): Uint8Array {
 }
 
 /** Run the loop until `fut` is done, without throwing its outcome. */
-export async function settle(loop: SelectorEventLoop, fut: Future<unknown>): Promise<void> {
+export async function settle(loop: BaseEventLoop, fut: Future<unknown>): Promise<void> {
   const done = loop.createFuture();
   fut.addDoneCallback(() => {
     if (!done.done()) done.setResult(undefined);

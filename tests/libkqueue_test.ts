@@ -11,7 +11,7 @@ import { libkqueuePath, libkqueueSystem } from "../ffi/libkqueue.ts";
 import type { KqueueSystem } from "../ffi/kqueue.ts";
 import { osName } from "../ffi/runtime.ts";
 import {
-  createSubprocessExec, newEventLoop, openConnection, PIPE, type SelectorEventLoop, startServer,
+  type BaseEventLoop, createSubprocessExec, newEventLoop, openConnection, PIPE, startServer,
 } from "../mod.ts";
 import { KqueueSelector } from "../platform/darwin.ts";
 import { children } from "./children.ts";
@@ -31,7 +31,7 @@ function load(): KqueueSystem | string {
 const system = load();
 
 /** A loop on a KqueueSelector over libkqueue, closed afterwards. */
-async function onKqueueLoop(body: (loop: SelectorEventLoop) => Promise<void>): Promise<void> {
+async function onKqueueLoop(body: (loop: BaseEventLoop) => Promise<void>): Promise<void> {
   const loop = newEventLoop({ selector: new KqueueSelector(system as KqueueSystem) });
   try {
     await loop.runUntilComplete(() => body(loop));

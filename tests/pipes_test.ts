@@ -14,7 +14,7 @@ import { test } from "node:test";
 import { check, libc, O_CLOEXEC } from "../ffi/libc.ts";
 import { isWindows } from "../ffi/runtime.ts";
 import { openpty } from "../ffi/spawn.ts";
-import { OSError, sleep, type ReadTransport, type SelectorEventLoop, ValueError, type WriteTransport } from "../mod.ts";
+import { type BaseEventLoop, OSError, type ReadTransport, sleep, ValueError, type WriteTransport } from "../mod.ts";
 import { captureExceptions, fdCountSettled, stableFdCount, windowsLacks, withLoop } from "./helpers.ts";
 import { pattern, sha256 } from "./net_helpers.ts";
 import { handleObjectName, kernel32, overlappedPipe, writeAll } from "./windows/win.ts";
@@ -116,7 +116,7 @@ function fsFile(path: string, flags: number) {
 }
 
 /** Inside the running loop: wait until `cond()` holds, checking every millisecond. */
-async function until(loop: SelectorEventLoop, cond: () => boolean, timeout = 20): Promise<void> {
+async function until(loop: BaseEventLoop, cond: () => boolean, timeout = 20): Promise<void> {
   const end = loop.time() + timeout;
   while (!cond()) {
     if (loop.time() > end) throw new Error("timed out");
@@ -125,7 +125,7 @@ async function until(loop: SelectorEventLoop, cond: () => boolean, timeout = 20)
 }
 
 /** A test body that runs as a task on a fresh loop. */
-function inLoop(body: (loop: SelectorEventLoop) => Promise<void>): () => Promise<void> {
+function inLoop(body: (loop: BaseEventLoop) => Promise<void>): () => Promise<void> {
   return () => withLoop((loop) => loop.runUntilComplete(() => body(loop)));
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { OverflowError } from "../loop/errors.ts";
+import { OverflowError } from "../loop/core/errors.ts";
 import {
   AF_INET, openConnection, SOCK_DGRAM, SOCK_STREAM, Socket, startServer,
 } from "../mod.ts";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RuntimeError, ValueError, socketpair, type Transport } from "../mod.ts";
-import { OSError, type SelectorEventLoop, type Socket } from "../mod.ts";
+import { type BaseEventLoop, OSError, type Socket } from "../mod.ts";
 import { captureExceptions, concat, windowsLacks, withLoop } from "./helpers.ts";
 import { pattern, sha256 } from "./net_helpers.ts";
 
@@ -17,7 +17,7 @@ class Recorder {
   lostWith: Error | null | undefined = undefined;
   keepOpenOnEof = false;
   onData?: (d: Uint8Array) => void;
-  constructor(private readonly loop?: SelectorEventLoop, private readonly stopOnLost = false) {}
+  constructor(private readonly loop?: BaseEventLoop, private readonly stopOnLost = false) {}
   connectionMade(t: Transport) {
     this.events.push("made");
     this.transport = t;
@@ -47,7 +47,7 @@ class Recorder {
   }
 }
 
-function makeTransport(loop: SelectorEventLoop, sock: Socket, protocol: object) {
+function makeTransport(loop: BaseEventLoop, sock: Socket, protocol: object) {
   sock.setBlocking(false);
   const waiter = loop.createFuture();
   // The loop's own stream transport: selector or proactor (AIOLOOP_LOOP=proactor).

@@ -10,8 +10,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import {
-  AF_INET, type Future, OSError, Protocol, RuntimeError, type SelectorEventLoop, SendfileNotAvailableError,
-  sleep, SOCK_STREAM, Socket, socketpair, type Transport, ValueError,
+  AF_INET, type BaseEventLoop, type Future, OSError, Protocol, RuntimeError,
+  SendfileNotAvailableError, sleep, SOCK_STREAM, Socket, socketpair, type Transport, ValueError,
 } from "../mod.ts";
 import { fdCountSettled, stableFdCount, withLoop } from "./helpers.ts";
 
@@ -25,7 +25,7 @@ class Collect extends Protocol {
   transport: Transport | null = null;
   chunks: Uint8Array[] = [];
   lost: Future<void>;
-  constructor(loop: SelectorEventLoop) {
+  constructor(loop: BaseEventLoop) {
     super();
     this.lost = loop.createFuture();
   }
@@ -44,7 +44,7 @@ class Collect extends Protocol {
 }
 
 /** A loopback connection: the client transport with its protocol, and the server's protocol. */
-async function connection(loop: SelectorEventLoop) {
+async function connection(loop: BaseEventLoop) {
   const srv = new Collect(loop);
   const server = await loop.runUntilComplete(loop.createServer(() => srv, "127.0.0.1", 0));
   const [host, port] = server.sockets![0].getsockname() as [string, number];

@@ -11,16 +11,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
-  AF_UNIX, type SelectorEventLoop, type Server, SOCK_STREAM, Socket, startServer, startUnixServer,
+  AF_UNIX, type BaseEventLoop, type Server, SOCK_STREAM, Socket, startServer, startUnixServer,
   type Transport,
 } from "../mod.ts";
 import { windowsLacks, withLoop } from "./helpers.ts";
 
-function onLoop<T>(body: (loop: SelectorEventLoop) => Promise<T>): Promise<T> {
+function onLoop<T>(body: (loop: BaseEventLoop) => Promise<T>): Promise<T> {
   return withLoop((loop) => loop.runUntilComplete(() => body(loop)));
 }
 
-function sleepOn(loop: SelectorEventLoop, seconds = 0): Promise<void> {
+function sleepOn(loop: BaseEventLoop, seconds = 0): Promise<void> {
   return new Promise((resolve) => loop.callLater(seconds, resolve));
 }
 
@@ -56,7 +56,7 @@ function portOf(server: Server): number {
   return (server.sockets[0].getsockname() as [string, number])[1];
 }
 
-async function until(loop: SelectorEventLoop, cond: () => boolean, what: string): Promise<void> {
+async function until(loop: BaseEventLoop, cond: () => boolean, what: string): Promise<void> {
   const end = loop.time() + 5;
   while (!cond()) {
     if (loop.time() > end) throw new Error(`timed out waiting for ${what}`);

@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type SelectorEventLoop, socketpair, type Transport } from "../mod.ts";
+import { type BaseEventLoop, socketpair, type Transport } from "../mod.ts";
 import { ProactorSocketTransport } from "../loop/transports/proactor_socket.ts";
 import { concat, withLoop } from "./helpers.ts";
 import { pattern } from "./net_helpers.ts";
@@ -34,7 +34,7 @@ class Receiver {
   private readonly plain: object;
   private readonly buffered: object;
 
-  constructor(private readonly loop: SelectorEventLoop, private readonly way: Way) {
+  constructor(private readonly loop: BaseEventLoop, private readonly way: Way) {
     this.done = loop.createFuture<Error | null>();
     const connectionMade = (t: Transport) => {
       this.transport = t;

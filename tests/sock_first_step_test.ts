@@ -8,10 +8,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AF_INET, OSError, sleep, SOCK_STREAM, Socket, socketpair } from "../mod.ts";
-import type { SelectorEventLoop } from "../loop/selector_loop.ts";
+import type { BaseEventLoop } from "../loop/base_loop.ts";
 import { withLoop } from "./helpers.ts";
 
-function onLoop<T>(body: (loop: SelectorEventLoop) => Promise<T>): Promise<T> {
+function onLoop<T>(body: (loop: BaseEventLoop) => Promise<T>): Promise<T> {
   return withLoop((loop) => loop.runUntilComplete(() => body(loop)));
 }
 

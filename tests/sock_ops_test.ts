@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { CancelledError, OSError, ValueError } from "../loop/errors.ts";
-import type { SelectorEventLoop } from "../loop/selector_loop.ts";
+import { CancelledError, OSError, ValueError } from "../loop/core/errors.ts";
+import type { BaseEventLoop } from "../loop/base_loop.ts";
 import {
   AF_INET, AF_INET6, AF_UNIX, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SOCK_DGRAM, SOCK_NONBLOCK,
   SOCK_STREAM, Socket, socketpair, SOL_SOCKET,
@@ -34,11 +34,11 @@ function listener(family: number, host: string): Socket {
 }
 
 /** Run `body` as a task on a fresh loop until it completes. */
-function onLoop<T>(body: (loop: SelectorEventLoop) => Promise<T>): Promise<T> {
+function onLoop<T>(body: (loop: BaseEventLoop) => Promise<T>): Promise<T> {
   return withLoop((loop) => loop.runUntilComplete(() => body(loop)));
 }
 
-function nextTick(loop: SelectorEventLoop, seconds = 0): Promise<void> {
+function nextTick(loop: BaseEventLoop, seconds = 0): Promise<void> {
   return new Promise((resolve) => loop.callLater(seconds, resolve));
 }
 

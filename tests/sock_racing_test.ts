@@ -11,14 +11,14 @@ import {
   CancelledError, OSError, openConnection, SO_SNDBUF, SOCK_NONBLOCK, SOCK_STREAM, Socket, SOL_SOCKET, TimeoutError,
   waitFor, AF_INET, SHUT_WR,
 } from "../mod.ts";
-import type { SelectorEventLoop } from "../loop/selector_loop.ts";
+import type { BaseEventLoop } from "../loop/base_loop.ts";
 import { fdCountSettled, stableFdCount, withLoop } from "./helpers.ts";
 
-function onLoop<T>(body: (loop: SelectorEventLoop) => Promise<T>): Promise<T> {
+function onLoop<T>(body: (loop: BaseEventLoop) => Promise<T>): Promise<T> {
   return withLoop((loop) => loop.runUntilComplete(() => body(loop)));
 }
 
-function sleepOn(loop: SelectorEventLoop, seconds = 0): Promise<void> {
+function sleepOn(loop: BaseEventLoop, seconds = 0): Promise<void> {
   return new Promise((resolve) => loop.callLater(seconds, resolve));
 }
 

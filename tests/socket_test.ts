@@ -19,7 +19,7 @@ import {
   isIpAddress, MSG_PEEK, SHUT_WR, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_RCVBUF, SO_REUSEADDR,
   SO_TYPE, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, Socket, socketpair, SOL_SOCKET, TCP_NODELAY,
 } from "../loop/socket.ts";
-import { OSError, OverflowError, ValueError } from "../loop/errors.ts";
+import { OSError, OverflowError, ValueError } from "../loop/core/errors.ts";
 import { fdCountSettled, stableFdCount, windowsLacks } from "./helpers.ts";
 import { hasIpv6, PYTHON } from "./net_helpers.ts";
 

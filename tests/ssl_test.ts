@@ -12,10 +12,10 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
 import {
-  CERT_NONE, CERT_REQUIRED, createDefaultContext, NotImplementedError, openConnection, OSError,
-  type StreamReader, type StreamWriter,
-  type SelectorEventLoop, SSLCertVerificationError, SSLContext, SSLError, type SSLObject,
-  gather, openUnixConnection, sleep, SSLProtocol, startServer, tlsObjectCounts, type Transport, ValueError, RuntimeError, waitFor,
+  type BaseEventLoop, CERT_NONE, CERT_REQUIRED, createDefaultContext, gather, NotImplementedError,
+  openConnection, openUnixConnection, OSError, RuntimeError, sleep, SSLCertVerificationError,
+  SSLContext, SSLError, type SSLObject, SSLProtocol, startServer, type StreamReader,
+  type StreamWriter, tlsObjectCounts, type Transport, ValueError, waitFor,
 } from "../mod.ts";
 import { isWindows, runScriptCommand } from "../ffi/runtime.ts";
 import {
@@ -118,7 +118,7 @@ class Collector {
   lost: Error | null | undefined;
   eof = false;
   readonly done;
-  constructor(loop: SelectorEventLoop) {
+  constructor(loop: BaseEventLoop) {
     this.done = loop.createFuture<Error | null>();
   }
   connectionMade(t: Transport) {
@@ -168,7 +168,7 @@ function portOf(server: { sockets: { getsockname(): unknown }[] | null }): numbe
 }
 
 async function expectRefused(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   promise: Promise<unknown>,
   verifyCode: number,
   message: RegExp,
@@ -202,7 +202,7 @@ class CloseOnData {
  * A plain TCP client in `loop`: sends `bytes` to 127.0.0.1:`port`, then closes if `close`, and
  * resolves with its Collector once the connection is lost (failing after 10 s).
  */
-async function rawClient(loop: SelectorEventLoop, port: number, bytes: Uint8Array, close = false): Promise<Collector> {
+async function rawClient(loop: BaseEventLoop, port: number, bytes: Uint8Array, close = false): Promise<Collector> {
   const [t, p] = await loop.createConnection(() => new Collector(loop), "127.0.0.1", port);
   t.write(bytes);
   if (close) t.close();
@@ -215,7 +215,7 @@ async function rawClient(loop: SelectorEventLoop, port: number, bytes: Uint8Arra
 }
 
 /** A real ClientHello: what an aioloop TLS client sends first (over a fake transport). */
-function clientHello(loop: SelectorEventLoop): Uint8Array {
+function clientHello(loop: BaseEventLoop): Uint8Array {
   const wire = new CompletionWire();
   const proto = new SSLProtocol(loop, new Collector(loop), clientContext(), { serverHostname: "localhost" });
   proto.connectionMade(wire as unknown as Transport);
@@ -834,7 +834,7 @@ class CompletionWire {
  * `readsInCall`: the wires say they write getBuffer()'s buffer within the read call, so the
  * protocols receive straight into their engines' input rings.
  */
-function wiredPair(loop: SelectorEventLoop, clientApp: object, serverApp: object, readsInCall: boolean) {
+function wiredPair(loop: BaseEventLoop, clientApp: object, serverApp: object, readsInCall: boolean) {
   const client = new SSLProtocol(loop, clientApp, clientContext(), { serverHostname: "localhost" });
   const server = new SSLProtocol(loop, serverApp, serverContext(), { serverSide: true });
   const toServer = new CompletionWire(), toClient = new CompletionWire();

@@ -14,7 +14,7 @@ import { test } from "node:test";
 import { check, libc } from "../ffi/libc.ts";
 import { isWindows } from "../ffi/runtime.ts";
 import {
-  createSubprocessExec, createSubprocessShell, DEVNULL, OSError, PIPE, type SelectorEventLoop, sleep,
+  type BaseEventLoop, createSubprocessExec, createSubprocessShell, DEVNULL, OSError, PIPE, sleep,
   STDOUT, SubprocessProtocol, type SubprocessTransport, ValueError, type WriteTransport,
 } from "../mod.ts";
 import { children, fdCountAfterFirstChild, killedReturncode, perOS, shellCommands, unreapedChildren } from "./children.ts";
@@ -56,11 +56,11 @@ function rawClose(fd: number): void {
 }
 
 /** A test body that runs as a task on a fresh loop. */
-function inLoop(body: (loop: SelectorEventLoop) => Promise<void>): () => Promise<void> {
+function inLoop(body: (loop: BaseEventLoop) => Promise<void>): () => Promise<void> {
   return () => withLoop((loop) => loop.runUntilComplete(() => body(loop)));
 }
 
-async function until(loop: SelectorEventLoop, cond: () => boolean, timeout = 30): Promise<void> {
+async function until(loop: BaseEventLoop, cond: () => boolean, timeout = 30): Promise<void> {
   const end = loop.time() + timeout;
   while (!cond()) {
     if (loop.time() > end) throw new Error("timed out");

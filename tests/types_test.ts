@@ -5,8 +5,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  type Future, gather, type GatherResults, newEventLoop, type Protocol, type ProtocolLike,
-  type ReadTransport, type StreamReader, type StreamWriter, type Task, type Transport, sleep,
+  type BaseEventLoop, type Future, gather, type GatherResults, getRunningLoop, newEventLoop,
+  type Protocol, type ProtocolLike, type ReadTransport, SelectorEventLoop, sleep,
+  type StreamReader, type StreamWriter, type Task, type Transport,
 } from "../mod.ts";
 
 /** True only when A and B are the same type. */
@@ -57,4 +58,18 @@ test("protocol and stream types are what callbacks receive", () => {
   expectType<Equal<ReturnType<StreamWriter["drain"]>, Promise<void>>>();
   expectType<Equal<ReturnType<ReadTransport["isReading"]>, boolean>>();
   assert.equal(typeof Echo, "function");
+});
+
+test("newEventLoop() is typed as the loop it may return: either family, as BaseEventLoop", () => {
+  // Either family may come back (AIOLOOP_LOOP=proactor, or Windows), so the declared type is
+  // their common base, which has every public method; no cast between the loop classes.
+  expectType<Equal<ReturnType<typeof newEventLoop>, BaseEventLoop>>();
+  expectType<Equal<ReturnType<typeof getRunningLoop>, BaseEventLoop>>();
+  const loop = newEventLoop({ selector: "poll" });
+  try {
+    assert.ok(loop instanceof SelectorEventLoop);
+    expectType<Equal<typeof loop.sockAccept, BaseEventLoop["sockAccept"]>>();
+  } finally {
+    loop.close();
+  }
 });

@@ -9,7 +9,7 @@
  * Prints "ready" once listening on 127.0.0.1:PORT.
  */
 import process from "node:process";
-import { getRunningLoop, run, type SelectorEventLoop, SSLContext, startServer } from "../../mod.ts";
+import { getRunningLoop, run, SSLContext, startServer } from "../../mod.ts";
 import { BufferedEchoProtocol, EchoProtocol, echoStream } from "../lib/echo_protocols.ts";
 
 const [kind, portArg, cert, key] = process.argv.slice(2);
@@ -19,7 +19,7 @@ if (!["protocol", "buffered", "streams"].includes(kind) || !Number.isInteger(por
 }
 
 await run(async () => {
-  const loop = getRunningLoop() as SelectorEventLoop;
+  const loop = getRunningLoop();
   const ssl = new SSLContext("server");
   ssl.loadCertChain(cert, key);
   const server = kind === "protocol"

@@ -3,7 +3,7 @@
  * from the kernel's <asm-generic/*.h>, <linux/*.h> and glibc's <bits/*.h> headers. Windows uses
  * this table too: the loop speaks Linux's numbers there and platform/windows*.ts translate.
  */
-import { linuxErrnoNames } from "../errno_linux.ts";
+import { LINUX_ERRNO } from "../errno_linux.ts";
 import type { OsTable } from "./table.ts";
 
 /** The Linux table for `arch`. */
@@ -60,7 +60,7 @@ export function linuxTable(arch: "x86_64" | "aarch64"): OsTable {
       // signal(7): 1..64, glibc's threads take 32 and 33.
       NSIG: 65,
     },
-    errno: Object.fromEntries(Object.entries(linuxErrnoNames).map(([num, name]) => [name, Number(num)])),
+    errno: { ...LINUX_ERRNO },
     // <asm-generic/signal.h>
     signals: {
       SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8,

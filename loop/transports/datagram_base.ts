@@ -5,12 +5,13 @@
  * socket is closed. Subclasses supply receiving, sending and the forced close.
  */
 import type { BaseEventLoop } from "../base_loop.ts";
+import type { BytesLike } from "../core/bytes.ts";
 import { checkPortRange } from "../dns.ts";
-import { ValueError } from "../errors.ts";
+import { ValueError } from "../core/errors.ts";
 import { registerTransport, unregisterTransport } from "../transport_table.ts";
 import type { Future } from "../futures.ts";
 import type { DatagramProtocolLike } from "../protocols.ts";
-import type { BytesLike, Socket } from "../socket.ts";
+import type { Socket } from "../socket.ts";
 import type { DatagramTransport } from "./base.ts";
 import { FlowControl } from "./flow_control.ts";
 

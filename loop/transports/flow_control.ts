@@ -4,7 +4,7 @@
  * resumeWriting() when it drains to the low-water mark.
  */
 import type { BaseEventLoop } from "../base_loop.ts";
-import { ValueError } from "../errors.ts";
+import { ValueError } from "../core/errors.ts";
 import type { BaseProtocolLike } from "../protocols.ts";
 
 /** asyncio's default high-water mark: 64 KiB. */

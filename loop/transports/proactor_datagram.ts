@@ -9,17 +9,20 @@
  * errorReceived, as in asyncio; receiving then goes on. connectionLost runs exactly once,
  * after the queue drained (close) or at once (abort), and then the socket is closed.
  */
+import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
 import { osError } from "../../ffi/libc.ts";
 import { decodeSockaddr, encodeSockaddr, SOCKADDR_STORAGE_SIZE } from "../../ffi/sockaddr.ts";
+import type { BaseEventLoop } from "../base_loop.ts";
+import { asBytes, type BytesLike } from "../core/bytes.ts";
 import type { Future } from "../futures.ts";
 import type { CompletionTarget } from "../proactor.ts";
-import type { ProactorEventLoop } from "../proactor_loop.ts";
+import type { ProactorHost } from "../proactor.ts";
 import type { DatagramProtocolLike } from "../protocols.ts";
-import { type AddressLike, asBytes, type BytesLike, type Socket } from "../socket.ts";
+import type { AddressLike, Socket } from "../socket.ts";
 import { DatagramTransportBase, MAX_DATAGRAM } from "./datagram_base.ts";
 const TAG_RECV = 1, TAG_SEND = 2;
 // <asm-generic/errno.h>
-const ECANCELED = 125;
+const { ECANCELED } = LINUX_ERRNO;
 
 /** A datagram waiting to be sent: its own bytes, and the encoded address (length 0: connected). */
 interface Outgoing {
@@ -30,7 +33,7 @@ interface Outgoing {
 
 /** A UDP endpoint driven by completions (asyncio.DatagramTransport). */
 export class ProactorDatagramTransport extends DatagramTransportBase implements CompletionTarget {
-  /** @internal */ declare protected _loop: ProactorEventLoop;
+  /** @internal */ declare protected _loop: BaseEventLoop & ProactorHost;
   private readonly _fd: number;
   private _lost = false;
   private _recvOp = 0;
@@ -39,7 +42,7 @@ export class ProactorDatagramTransport extends DatagramTransportBase implements 
   private _queue: Outgoing[] = [];
 
   constructor(
-    loop: ProactorEventLoop,
+    loop: BaseEventLoop & ProactorHost,
     sock: Socket,
     protocol: DatagramProtocolLike,
     address: unknown,

@@ -9,14 +9,16 @@
  * When the connection is lost the pipe is closed: by its close() if it is an object that has
  * one, else by the Proactor (closeHandle, which first releases it from the port).
  */
+import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
 import { closeFd, osError } from "../../ffi/libc.ts";
-import { RuntimeError, ValueError } from "../errors.ts";
+import type { BaseEventLoop } from "../base_loop.ts";
+import { asBytes, type BytesLike } from "../core/bytes.ts";
+import { RuntimeError, ValueError } from "../core/errors.ts";
+import type { FileLike } from "../core/file_like.ts";
 import type { Future } from "../futures.ts";
 import type { CompletionTarget } from "../proactor.ts";
-import type { ProactorEventLoop } from "../proactor_loop.ts";
+import type { ProactorHost } from "../proactor.ts";
 import type { BaseProtocolLike, ProtocolLike } from "../protocols.ts";
-import type { FileLike } from "../selector_loop.ts";
-import { asBytes, type BytesLike } from "../socket.ts";
 import { type ReadTransport, whenConnected, type WriteTransport } from "./base.ts";
 import { StreamTransport } from "./stream_base.ts";
 
@@ -25,7 +27,7 @@ const READ_SIZE = 64 * 1024;
 /** Queued writes are coalesced into one operation up to this many bytes. */
 const MAX_COALESCE = 256 * 1024;
 // <asm-generic/errno.h>
-const ECANCELED = 125, EPIPE = 32, ECONNRESET = 104;
+const { ECANCELED, EPIPE, ECONNRESET } = LINUX_ERRNO;
 /** The tag of a write pipe's read that watches for its reader closing. */
 const WATCH_TAG = 3;
 
@@ -39,10 +41,10 @@ function pipeHandle(pipe: FileLike): number {
 
 /** What both pipe transports share: the handle, and closing it once. */
 abstract class ProactorPipeTransport extends StreamTransport implements CompletionTarget {
-  /** @internal */ declare protected _loop: ProactorEventLoop;
+  /** @internal */ declare protected _loop: BaseEventLoop & ProactorHost;
   private readonly _pipe: FileLike;
 
-  constructor(loop: ProactorEventLoop, pipe: FileLike, fd: number, protocol: BaseProtocolLike, waiter?: Future<unknown>) {
+  constructor(loop: BaseEventLoop & ProactorHost, pipe: FileLike, fd: number, protocol: BaseProtocolLike, waiter?: Future<unknown>) {
     super(loop, fd, protocol, { pipe }, waiter);
     this._pipe = pipe;
   }
@@ -306,7 +308,7 @@ export class ProactorWritePipeTransport extends ProactorPipeTransport implements
  * a handle that is not open rejects it with OSError EBADF before the protocol is made.
  */
 export async function connectReadPipeOperations<P extends ProtocolLike>(
-  loop: ProactorEventLoop,
+  loop: BaseEventLoop & ProactorHost,
   protocolFactory: () => P,
   pipe: FileLike,
 ): Promise<[ProactorReadPipeTransport, P]> {
@@ -324,7 +326,7 @@ export async function connectReadPipeOperations<P extends ProtocolLike>(
  * a handle that is not open rejects it with OSError EBADF before the protocol is made.
  */
 export async function connectWritePipeOperations<P extends BaseProtocolLike>(
-  loop: ProactorEventLoop,
+  loop: BaseEventLoop & ProactorHost,
   protocolFactory: () => P,
   pipe: FileLike,
 ): Promise<[ProactorWritePipeTransport, P]> {

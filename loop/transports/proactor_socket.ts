@@ -23,13 +23,16 @@
  * the closing state machine and the socket bookkeeping are the bases' (stream_base.ts,
  * socket_base.ts); this file holds the operations.
  */
+import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
 import { lastErrno, libc, osError } from "../../ffi/libc.ts";
 import { MSG_NOSIGNAL } from "../../ffi/socket_constants.ts";
-import { RuntimeError } from "../errors.ts";
+import type { BaseEventLoop } from "../base_loop.ts";
+import { asBytes, type BytesLike } from "../core/bytes.ts";
+import { RuntimeError } from "../core/errors.ts";
 import type { CompletionTarget } from "../proactor.ts";
-import type { ProactorEventLoop } from "../proactor_loop.ts";
+import type { ProactorHost } from "../proactor.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
-import { asBytes, type BytesLike, type Socket } from "../socket.ts";
+import type { Socket } from "../socket.ts";
 import { MAX_READ, receiveArena } from "./receive_arena.ts";
 import { releaseStaged, stageCopy, takeStaging } from "./send_staging.ts";
 import {
@@ -42,7 +45,7 @@ import {
 const MAX_COALESCE = 256 * 1024;
 const TAG_READ = 1, TAG_WRITE = 2;
 // <asm-generic/errno.h>
-const ECANCELED = 125, ENOBUFS = 105, EAGAIN = 11, EINTR = 4;
+const { ECANCELED, ENOBUFS, EAGAIN, EINTR } = LINUX_ERRNO;
 
 /** Bytes in a fresh ArrayBuffer of their own (never a view into the JS heap's small arrays). */
 function kernelCopy(src: Uint8Array): Uint8Array {
@@ -53,7 +56,7 @@ function kernelCopy(src: Uint8Array): Uint8Array {
 
 /** A TCP or Unix stream connection driven by completions. */
 export class ProactorSocketTransport extends SocketTransport implements CompletionTarget {
-  /** @internal */ declare protected _loop: ProactorEventLoop;
+  /** @internal */ declare protected _loop: BaseEventLoop & ProactorHost;
   // Reading
   private _readOp = 0;
   /** The buffer the one-shot receive in flight fills. */
@@ -72,7 +75,7 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
   private _writeLen = 0;
 
   constructor(
-    loop: ProactorEventLoop,
+    loop: BaseEventLoop & ProactorHost,
     sock: Socket,
     protocol: ProtocolLike | BufferedProtocolLike,
     options: SocketTransportOptions = {},

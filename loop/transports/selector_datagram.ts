@@ -2,25 +2,25 @@
  * The datagram socket transport of the selector loop (asyncio's _SelectorDatagramTransport):
  * UDP and Unix datagram sockets.
  */
-import { OSError } from "../errors.ts";
+import type { BaseEventLoop } from "../base_loop.ts";
+import { asBytes, type BytesLike } from "../core/bytes.ts";
+import { OSError } from "../core/errors.ts";
 import type { Future } from "../futures.ts";
 import type { DatagramProtocolLike } from "../protocols.ts";
-import type { SelectorEventLoop } from "../selector_loop.ts";
-import { type AddressLike, asBytes, type BytesLike, type Socket } from "../socket.ts";
+import type { AddressLike, Socket } from "../socket.ts";
 import { DatagramTransportBase, MAX_DATAGRAM } from "./datagram_base.ts";
 
 const isRetry = (e: unknown) => e instanceof OSError && (e.code === "EAGAIN" || e.code === "EINTR");
 
 /** A UDP or Unix datagram endpoint (asyncio.DatagramTransport). */
 export class SelectorDatagramTransport extends DatagramTransportBase {
-  /** @internal */ declare protected _loop: SelectorEventLoop;
   private _connLost = 0;
   private _queue: [Uint8Array, unknown][] = [];
   private readonly _onReadable: () => void;
   private readonly _onWritable: () => void;
 
   constructor(
-    loop: SelectorEventLoop,
+    loop: BaseEventLoop,
     sock: Socket,
     protocol: DatagramProtocolLike,
     address: unknown,

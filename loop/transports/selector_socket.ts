@@ -11,10 +11,11 @@
  */
 import { EAGAIN, EINTR, lastErrno, libc, osError } from "../../ffi/libc.ts";
 import { MSG_NOSIGNAL } from "../../ffi/socket_constants.ts";
-import { RuntimeError } from "../errors.ts";
+import type { BaseEventLoop } from "../base_loop.ts";
+import { asBytes, type BytesLike } from "../core/bytes.ts";
+import { RuntimeError } from "../core/errors.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
-import type { SelectorEventLoop } from "../selector_loop.ts";
-import { asBytes, type BytesLike, type Socket } from "../socket.ts";
+import type { Socket } from "../socket.ts";
 import { receiveArena } from "./receive_arena.ts";
 import { SocketTransport, type SocketTransportOptions } from "./socket_base.ts";
 
@@ -23,7 +24,6 @@ export type { ConnectionOwner, SocketTransportOptions } from "./socket_base.ts";
 
 /** A TCP or Unix stream connection driven by readiness (asyncio's selector socket transport). */
 export class SelectorSocketTransport extends SocketTransport {
-  /** @internal */ declare protected _loop: SelectorEventLoop;
   /**
    * @internal A BufferedProtocol's getBuffer() buffer is written only within the read that
    * asked for it: the protocol may hand out memory it frees in connectionLost (sslproto.ts
@@ -35,7 +35,7 @@ export class SelectorSocketTransport extends SocketTransport {
   private readonly _onWritable: () => void;
 
   constructor(
-    loop: SelectorEventLoop,
+    loop: BaseEventLoop,
     sock: Socket,
     protocol: ProtocolLike | BufferedProtocolLike,
     options: SocketTransportOptions = {},

@@ -10,7 +10,7 @@ import {
   AF_INET, AF_INET6, IPPROTO_TCP, SOCK_STREAM, TCP_NODELAY,
 } from "../../ffi/socket_constants.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
-import { OSError, RuntimeError } from "../errors.ts";
+import { OSError, RuntimeError } from "../core/errors.ts";
 import type { Future } from "../futures.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
 import type { Socket } from "../socket.ts";

@@ -11,21 +11,17 @@
  * through callSoon instead of waiting for readiness. Regular files and directories are refused
  * before a transport is made (see checkPipeFd).
  */
-import { EAGAIN, EINTR, EPIPE, closeFd, lastErrno, libc, osError, setNonBlocking } from "../../ffi/libc.ts";
+import { EAGAIN, EINTR, EIO, EPERM, EPIPE, closeFd, lastErrno, libc, osError, setNonBlocking } from "../../ffi/libc.ts";
 import { fileType, S_IFCHR, S_IFDIR, S_IFIFO, S_IFREG, S_IFSOCK } from "../../ffi/spawn.ts";
-import { OSError, ValueError } from "../errors.ts";
+import { asBytes, type BytesLike } from "../core/bytes.ts";
+import { OSError, ValueError } from "../core/errors.ts";
+import type { FileLike } from "../core/file_like.ts";
 import type { Future } from "../futures.ts";
 import type { BaseProtocolLike, ProtocolLike } from "../protocols.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
-import type { FileLike } from "../selector_loop.ts";
-import { asBytes, type BytesLike } from "../socket.ts";
 import { type ReadTransport, whenConnected, type WriteTransport } from "./base.ts";
 import { receiveArena } from "./receive_arena.ts";
 import { StreamTransport } from "./stream_base.ts";
-
-
-const EIO = 5;
-const EPERM = 1;
 
 /**
  * Check that `fd` is something the poller can watch as a stream: a pipe/FIFO, a socket or a

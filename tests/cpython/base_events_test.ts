@@ -13,10 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
-  AF_INET, AF_UNIX, DatagramProtocol, type ExceptionContext, ExceptionGroup, type Future, Handle, IPPROTO_TCP,
-  newEventLoop, OSError, Protocol, RuntimeError, type SelectorEventLoop, SendfileNotAvailableError, sleep, Socket,
-  SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SO_BROADCAST, SO_REUSEADDR, SO_REUSEPORT,
-  startServer, SubprocessProtocol, TCP_NODELAY, TimerHandle, type Transport, ValueError,
+  AF_INET, AF_UNIX, type BaseEventLoop, DatagramProtocol, type ExceptionContext, ExceptionGroup,
+  type Future, Handle, IPPROTO_TCP, newEventLoop, OSError, Protocol, RuntimeError,
+  SendfileNotAvailableError, sleep, SO_BROADCAST, SO_REUSEADDR, SO_REUSEPORT, SOCK_DGRAM,
+  SOCK_NONBLOCK, SOCK_STREAM, Socket, SOL_SOCKET, startServer, SubprocessProtocol, TCP_NODELAY,
+  TimerHandle, type Transport, ValueError,
 } from "../../mod.ts";
 import { libc } from "../../ffi/libc.ts";
 import { collectGarbage } from "../../ffi/runtime.ts";
@@ -28,7 +29,7 @@ const leakCheck = fdLeakCheck();
 
 /** Replace the loop's (public) getaddrinfo, as CPython's cases do. */
 function fakeGetaddrinfo(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   fn: (host: unknown, port: unknown) => unknown[] | null,
 ): void {
   // deno-lint-ignore no-explicit-any
@@ -382,7 +383,7 @@ test("BaseEventLoopTests.test_set_task_factory", () =>
     const l = loop as any;
     const { Task } = await import("../../mod.ts");
     class MyTask<T> extends Task<T> {}
-    const factory = (lp: SelectorEventLoop, coro: () => Promise<void>) => new MyTask(coro, lp);
+    const factory = (lp: BaseEventLoop, coro: () => Promise<void>) => new MyTask(coro, lp);
     assert.equal(l.getTaskFactory(), null);
     l.setTaskFactory(factory);
     assert.equal(l.getTaskFactory(), factory);
@@ -449,7 +450,7 @@ test("BaseEventLoopTests.test_create_named_task_with_custom_factory", () =>
   withLoop(async (loop) => {
     const { Task } = await import("../../mod.ts");
     // deno-lint-ignore no-explicit-any
-    (loop as any).setTaskFactory((lp: SelectorEventLoop, coro: () => Promise<void>) => new Task(coro, lp));
+    (loop as any).setTaskFactory((lp: BaseEventLoop, coro: () => Promise<void>) => new Task(coro, lp));
     const task = loop.createTask(async () => {}, { name: "test_task" });
     assert.equal(task.getName(), "test_task");
     await loop.runUntilComplete(task);
@@ -934,7 +935,7 @@ class SendfileProto extends Protocol {
   transport: Transport | null = null;
   chunks: Uint8Array[] = [];
   closed: Future<void>;
-  constructor(loop: SelectorEventLoop) {
+  constructor(loop: BaseEventLoop) {
     super();
     this.closed = loop.createFuture();
   }
@@ -961,7 +962,7 @@ class SendfileProto extends Protocol {
 
 /** A server collecting what arrives, a non-blocking socket connected to it, and the file. */
 function withSendfilePeer(
-  body: (loop: SelectorEventLoop, sock: Socket, proto: SendfileProto, file: SendfileFile) => Promise<void>,
+  body: (loop: BaseEventLoop, sock: Socket, proto: SendfileProto, file: SendfileFile) => Promise<void>,
   flags = "r",
 ): Promise<void> {
   return withLoop(async (loop) => {
@@ -1017,7 +1018,7 @@ test("BaseLoopSockSendfileTests.test_sock_sendfile_fallback_offset_and_count", (
 /** A case whose sockSendfile call fails on its arguments before any I/O. */
 function sendfileArgCase(
   name: string,
-  call: (loop: SelectorEventLoop, sock: Socket, file: SendfileFile) => Promise<number>,
+  call: (loop: BaseEventLoop, sock: Socket, file: SendfileFile) => Promise<number>,
   error: new (...args: never[]) => Error,
   message: RegExp,
   sockType = SOCK_STREAM,

@@ -11,11 +11,11 @@ import process from "node:process";
 import { test } from "node:test";
 import { hasIpv6, PYTHON } from "../net_helpers.ts";
 import {
-  AF_INET, AF_INET6, AF_UNIX, CancelledError, CERT_NONE, CERT_REQUIRED, CertificateError, getEventLoop, getRunningLoop, Handle,
-  newEventLoop, OSError, RuntimeError, type SelectorEventLoop, setEventLoop, sleep, Socket,
-  SOCK_DGRAM, SOCK_STREAM, socketpair, SOL_SOCKET, SO_REUSEPORT, SSLContext, SSLError,
-  type SSLObject, STDOUT, task, TimerHandle,
-  type Transport, ValueError, type WriteTransport,
+  AF_INET, AF_INET6, AF_UNIX, type BaseEventLoop, CancelledError, CERT_NONE, CERT_REQUIRED,
+  CertificateError, getEventLoop, getRunningLoop, Handle, newEventLoop, OSError, RuntimeError,
+  setEventLoop, sleep, SO_REUSEPORT, SOCK_DGRAM, SOCK_STREAM, Socket, socketpair, SOL_SOCKET,
+  SSLContext, SSLError, type SSLObject, STDOUT, task, TimerHandle, type Transport, ValueError,
+  type WriteTransport,
 } from "../../mod.ts";
 import { captureExceptions } from "../helpers.ts";
 import {
@@ -246,7 +246,7 @@ test("EventLoopTestsMixin.test_signal_handling_args", () =>
   }));
 
 async function basetestCreateConnection(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   connecting: Promise<[Transport, MyProto]>,
   checkSockname = true,
 ): Promise<void> {
@@ -618,7 +618,7 @@ test("EventLoopTestsMixin.test_server_close", () =>
   }));
 
 async function testCreateDatagramEndpoint(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   localAddr: [string, number],
   family: number,
 ): Promise<void> {
@@ -1016,7 +1016,7 @@ function checkSslExtraInfo(
 }
 
 async function testCreateSslConnection(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   connect: (ssl: SSLContext | boolean) => Promise<[Transport, MyProto]>,
   checkSockname: boolean,
   peername: unknown,
@@ -1072,7 +1072,7 @@ test("EventLoopTestsMixin.test_create_ssl_unix_connection", () =>
     }
   }));
 
-async function makeSslServer(loop: SelectorEventLoop, factory: () => MyProto, certfile: string, keyfile: string) {
+async function makeSslServer(loop: BaseEventLoop, factory: () => MyProto, certfile: string, keyfile: string) {
   const server = await loop.runUntilComplete(
     loop.createServer(factory, "127.0.0.1", 0, { ssl: serverSslContext(certfile, keyfile) }),
   );
@@ -1224,7 +1224,7 @@ test("EventLoopTestsMixin.test_create_server_ssl_verified", () =>
 
 // ---- SubprocessTestsMixin ---------------------------------------------------------------------
 
-async function spawnEcho(loop: SelectorEventLoop, program: string, options = {}) {
+async function spawnEcho(loop: BaseEventLoop, program: string, options = {}) {
   const [transp, proto] = await loop.runUntilComplete(
     loop.subprocessExec(() => new MySubprocessProtocol(loop), PYTHON, "-c", program, options),
   );

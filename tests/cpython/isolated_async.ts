@@ -4,13 +4,13 @@
  */
 import { AssertionError } from "node:assert";
 import { test } from "node:test";
-import type { SelectorEventLoop } from "../../mod.ts";
+import type { BaseEventLoop } from "../../mod.ts";
 import { withLoop } from "../helpers.ts";
 
 /** A test case `name` whose body runs inside a task on a new loop. */
 export function asyncCase(
   name: string,
-  body: (loop: SelectorEventLoop) => Promise<unknown>,
+  body: (loop: BaseEventLoop) => Promise<unknown>,
   options: { skip?: string | false } = {},
 ): void {
   test(name, options, async () => {

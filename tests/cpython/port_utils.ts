@@ -11,7 +11,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { collectGarbage } from "../../ffi/runtime.ts";
 import {
-  CERT_NONE, type ExceptionContext, type Future, type SelectorEventLoop, sleep, SSLContext,
+  type BaseEventLoop, CERT_NONE, type ExceptionContext, type Future, sleep, SSLContext,
 } from "../../mod.ts";
 import { captureExceptions } from "../helpers.ts";
 import { PYTHON } from "../net_helpers.ts";
@@ -21,7 +21,7 @@ import { PYTHON } from "../net_helpers.ts";
  * its done-callback stops the loop one iteration later. So what was queued before runs, and
  * what that queues, and no more.
  */
-export function runBriefly(loop: SelectorEventLoop): Promise<void> {
+export function runBriefly(loop: BaseEventLoop): Promise<void> {
   return loop.runUntilComplete(async () => {});
 }
 
@@ -30,8 +30,8 @@ export function runBriefly(loop: SelectorEventLoop): Promise<void> {
  * loop until the exception handler saw something or `rounds` passed; returns what it saw.
  */
 export async function reportsAfterGc(
-  loop: SelectorEventLoop,
-  make: (loop: SelectorEventLoop) => void,
+  loop: BaseEventLoop,
+  make: (loop: BaseEventLoop) => void,
   rounds = 20,
 ): Promise<ExceptionContext[]> {
   const seen = captureExceptions(loop);

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import {
-  AF_INET, DatagramProtocol, type Future, OSError, Protocol, RuntimeError, type SelectorEventLoop,
+  AF_INET, type BaseEventLoop, DatagramProtocol, type Future, OSError, Protocol, RuntimeError,
   SendfileNotAvailableError, SO_RCVBUF, SO_SNDBUF, SOCK_STREAM, Socket, SOL_SOCKET, type Transport,
 } from "../../mod.ts";
 import { hasSendfile, libc } from "../../ffi/libc.ts";
@@ -67,7 +67,7 @@ class MySendfileProto extends Protocol {
   data: Uint8Array[] = [];
   connected: Future<void>;
   done: Future<void>;
-  constructor(loop: SelectorEventLoop, readonly closeAfter = 0) {
+  constructor(loop: BaseEventLoop, readonly closeAfter = 0) {
     super();
     this.connected = loop.createFuture();
     this.done = loop.createFuture();
@@ -106,7 +106,7 @@ class MyProto extends Protocol {
   transport: Transport | null = null;
   data: Uint8Array[] = [];
   fut: Future<void>;
-  constructor(loop: SelectorEventLoop) {
+  constructor(loop: BaseEventLoop) {
     super();
     this.fut = loop.createFuture();
   }
@@ -142,7 +142,7 @@ function text(s: string, times: number): Uint8Array {
 // ---- SockSendfileMixin ------------------------------------------------------------------------
 
 /** A server with a small receive buffer, and a connected non-blocking client with a small send buffer. */
-async function prepareSockSendfile(loop: SelectorEventLoop): Promise<[Socket, MyProto, () => Promise<void>]> {
+async function prepareSockSendfile(loop: BaseEventLoop): Promise<[Socket, MyProto, () => Promise<void>]> {
   const proto = new MyProto(loop);
   const srvSock = new Socket(AF_INET, SOCK_STREAM);
   srvSock.bind(["127.0.0.1", 0]);
@@ -239,7 +239,7 @@ interface Prepared {
 }
 
 async function prepareSendfile(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   { isSsl = false, closeAfter = 0 } = {},
 ): Promise<Prepared> {
   const srvProto = new MySendfileProto(loop, closeAfter);
@@ -362,7 +362,7 @@ for (const isSsl of [false, true]) {
  * CPython's way to force the fallback: make the native path refuse. The transport's native path
  * ends in the loop's (public) sockSendfile without fallback, so that is what is replaced.
  */
-function refuseNative(loop: SelectorEventLoop): void {
+function refuseNative(loop: BaseEventLoop): void {
   Object.defineProperty(loop, "sockSendfile", {
     configurable: true,
     value: () => Promise.reject(new SendfileNotAvailableError("sendfile syscall is not supported")),

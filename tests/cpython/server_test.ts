@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import * as net from "node:net";
 import { test } from "node:test";
 import {
-  CancelledError, getRunningLoop, RuntimeError, type SelectorEventLoop, type Server, sleep,
+  type BaseEventLoop, CancelledError, getRunningLoop, RuntimeError, type Server, sleep,
   startServer, startUnixServer, type StreamReader, type StreamWriter,
 } from "../../mod.ts";
 import { unixSocketPath, fdLeakCheck, withLoop } from "./utils.ts";
@@ -32,7 +32,7 @@ function helloClient(address: net.NetConnectOpts): Promise<string> {
 }
 
 async function startServerCase(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   makeServer: (serve: (r: StreamReader, w: StreamWriter) => Promise<void>) => Promise<Server>,
   address: (srv: Server) => net.NetConnectOpts,
 ): Promise<void> {

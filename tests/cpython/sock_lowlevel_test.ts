@@ -6,18 +6,18 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  AF_INET, AF_UNIX, type AddressLike, OSError, type SelectorEventLoop, SHUT_WR,
-  sleep, Socket, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_SNDBUF, TimeoutError, ValueError, waitFor,
+  type AddressLike, AF_INET, AF_UNIX, type BaseEventLoop, OSError, SHUT_WR, sleep, SO_SNDBUF,
+  SOCK_DGRAM, SOCK_STREAM, Socket, SOL_SOCKET, TimeoutError, ValueError, waitFor,
 } from "../../mod.ts";
 import { concat } from "../helpers.ts";
 import { dec, enc, MyProto, runTestServer, runUdpEchoServer, type TestServer, fdLeakCheck, withLoop } from "./utils.ts";
 
 const leakCheck = fdLeakCheck();
 
-const isProactor = (loop: SelectorEventLoop) => loop.constructor.name === "ProactorEventLoop";
+const isProactor = (loop: BaseEventLoop) => loop.constructor.name === "ProactorEventLoop";
 const startsWith = (data: Uint8Array, prefix: string) => dec(data.subarray(0, prefix.length)) === prefix;
 
-async function basetestSockClientOps(loop: SelectorEventLoop, httpd: TestServer, sock: Socket) {
+async function basetestSockClientOps(loop: BaseEventLoop, httpd: TestServer, sock: Socket) {
   if (!isProactor(loop)) {
     // In debug mode, socket operations on a blocking socket are a ValueError.
     loop.setDebug(true);
@@ -38,7 +38,7 @@ async function basetestSockClientOps(loop: SelectorEventLoop, httpd: TestServer,
   assert.ok(startsWith(data, "HTTP/1.0 200 OK"), dec(data));
 }
 
-async function basetestSockRecvInto(loop: SelectorEventLoop, httpd: TestServer, sock: Socket) {
+async function basetestSockRecvInto(loop: BaseEventLoop, httpd: TestServer, sock: Socket) {
   sock.setBlocking(false);
   await loop.runUntilComplete(loop.sockConnect(sock, httpd.address as AddressLike));
   await loop.runUntilComplete(loop.sockSendall(sock, enc("GET / HTTP/1.0\r\n\r\n")));
@@ -71,7 +71,7 @@ test("BaseSockTestsMixin.test_unix_sock_client_ops", () =>
     }
   }));
 
-async function basetestSockRecvRacing(loop: SelectorEventLoop, httpd: TestServer, sock: Socket) {
+async function basetestSockRecvRacing(loop: BaseEventLoop, httpd: TestServer, sock: Socket) {
   sock.setBlocking(false);
   await loop.sockConnect(sock, httpd.address as AddressLike);
   const task = loop.createTask(() => loop.sockRecv(sock, 1024));
@@ -83,7 +83,7 @@ async function basetestSockRecvRacing(loop: SelectorEventLoop, httpd: TestServer
   assert.ok(startsWith(data, "HTTP/1.0 200 OK"));
 }
 
-async function basetestSockRecvIntoRacing(loop: SelectorEventLoop, httpd: TestServer, sock: Socket) {
+async function basetestSockRecvIntoRacing(loop: BaseEventLoop, httpd: TestServer, sock: Socket) {
   sock.setBlocking(false);
   await loop.sockConnect(sock, httpd.address as AddressLike);
   const data = new Uint8Array(1024);
@@ -97,7 +97,7 @@ async function basetestSockRecvIntoRacing(loop: SelectorEventLoop, httpd: TestSe
   await task;
 }
 
-async function basetestSockSendRacing(loop: SelectorEventLoop, listener: Socket, sock: Socket) {
+async function basetestSockSendRacing(loop: BaseEventLoop, listener: Socket, sock: Socket) {
   listener.bind(["127.0.0.1", 0]);
   listener.listen(1);
   sock.setsockopt(SOL_SOCKET, SO_SNDBUF, 1024);
@@ -208,7 +208,7 @@ function checkPattern(data: Uint8Array, at: number): void {
   }
 }
 
-async function basetestHugeContent(loop: SelectorEventLoop, address: AddressLike, into: boolean) {
+async function basetestHugeContent(loop: BaseEventLoop, address: AddressLike, into: boolean) {
   const sock = new Socket(AF_INET, SOCK_STREAM);
   sock.setBlocking(false);
   const chunk = enc("0123456789".repeat(DATA_SIZE / 10));

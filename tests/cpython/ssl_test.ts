@@ -11,8 +11,8 @@ import { spawn } from "node:child_process";
 import { test } from "node:test";
 import * as aioloop from "../../mod.ts";
 import {
-  AF_INET, createDefaultContext, gather, OSError, openConnection, Protocol, type SelectorEventLoop,
-  SOCK_STREAM, Socket, SSLCertVerificationError, SSLContext, sleep, startServer, TimeoutError,
+  AF_INET, type BaseEventLoop, createDefaultContext, gather, openConnection, OSError, Protocol,
+  sleep, SOCK_STREAM, Socket, SSLCertVerificationError, SSLContext, startServer, TimeoutError,
   type Transport, waitFor,
 } from "../../mod.ts";
 import { captureExceptions, withLoop } from "../helpers.ts";
@@ -29,7 +29,7 @@ const SHORT_TIMEOUT = 30;
 async function withPyServer(
   code: string,
   options: { clients?: number; backlog?: number },
-  body: (loop: SelectorEventLoop, srv: PyServer) => Promise<void>,
+  body: (loop: BaseEventLoop, srv: PyServer) => Promise<void>,
 ): Promise<void> {
   const srv = await startPyServer(code, options);
   try {

@@ -10,10 +10,10 @@ import { spawn } from "node:child_process";
 import { existsSync, unlinkSync } from "node:fs";
 import { test } from "node:test";
 import {
-  AF_INET, createSubprocessExec, getEventLoop, IncompleteReadError,
-  LimitOverrunError, OSError, openConnection, openUnixConnection, type SelectorEventLoop,
-  setEventLoop, SOCK_STREAM, Socket, sleep, startServer, startUnixServer, StreamReader,
-  StreamReaderProtocol, type StreamWriter, RuntimeError, ValueError,
+  AF_INET, type BaseEventLoop, createSubprocessExec, getEventLoop, IncompleteReadError,
+  LimitOverrunError, openConnection, openUnixConnection, OSError, RuntimeError, setEventLoop,
+  sleep, SOCK_STREAM, Socket, startServer, startUnixServer, StreamReader, StreamReaderProtocol,
+  type StreamWriter, ValueError,
 } from "../../mod.ts";
 import { check, libc, O_CLOEXEC } from "../../ffi/libc.ts";
 import { captureExceptions, withLoop } from "../helpers.ts";
@@ -36,7 +36,7 @@ function buffered(stream: StreamReader): string {
   return str(s._buffer.subarray(s._start, s._end));
 }
 
-function reader(loop: SelectorEventLoop, limit?: number): StreamReader {
+function reader(loop: BaseEventLoop, limit?: number): StreamReader {
   return new StreamReader({ loop, limit });
 }
 
@@ -44,7 +44,7 @@ function reader(loop: SelectorEventLoop, limit?: number): StreamReader {
 
 async function withHttp(
   options: { unix?: boolean; tls?: boolean },
-  body: (loop: SelectorEventLoop, peer: HttpPeer) => Promise<void>,
+  body: (loop: BaseEventLoop, peer: HttpPeer) => Promise<void>,
 ): Promise<void> {
   const path = options.unix ? unixSocketPath() : undefined;
   const peer = await startHttpPeer({ unixPath: path, tls: options.tls });

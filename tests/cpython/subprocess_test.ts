@@ -12,9 +12,9 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import { test } from "node:test";
 import {
-  CancelledError, createSubprocessExec, createSubprocessShell, DEVNULL, gather, OSError, PIPE,
-  type Process, type SelectorEventLoop, sleep, SubprocessProtocol, type SubprocessTransport,
-  ValueError, waitFor,
+  type BaseEventLoop, CancelledError, createSubprocessExec, createSubprocessShell, DEVNULL, gather,
+  OSError, PIPE, type Process, sleep, SubprocessProtocol, type SubprocessTransport, ValueError,
+  waitFor,
 } from "../../mod.ts";
 import { check, libc, O_CLOEXEC } from "../../ffi/libc.ts";
 import { fdCountSettled, stableFdCount, withLoop } from "../helpers.ts";
@@ -29,7 +29,7 @@ const PROGRAM_CAT = [
 const PIPE_MAX_SIZE = 4 * 1024 * 1024 + 1;
 const SIGKILL = 9, SIGTERM = 15, SIGHUP = 1;
 
-function run<T>(body: (loop: SelectorEventLoop) => Promise<T>): Promise<T> {
+function run<T>(body: (loop: BaseEventLoop) => Promise<T>): Promise<T> {
   return withLoop((loop) => loop.runUntilComplete(() => body(loop)));
 }
 
@@ -397,7 +397,7 @@ test("SubprocessMixin.test_create_subprocess_shell_text_mode_fails", () =>
     }
   }));
 
-async function checkStdoutOutput(loop: SelectorEventLoop, proc: Process, output: string): Promise<void> {
+async function checkStdoutOutput(loop: BaseEventLoop, proc: Process, output: string): Promise<void> {
   const [stdout] = await proc.communicate();
   assert.equal(str(stdout!), output);
   assert.equal(proc.returncode, 0);

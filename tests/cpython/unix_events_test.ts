@@ -10,8 +10,8 @@ import { existsSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { test } from "node:test";
 import {
-  AF_INET, AF_UNIX, OSError, Protocol, RuntimeError, type SelectorEventLoop, Socket,
-  SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, socketpair, ValueError, type WriteTransport,
+  AF_INET, AF_UNIX, type BaseEventLoop, OSError, Protocol, RuntimeError, SOCK_DGRAM, SOCK_NONBLOCK,
+  SOCK_STREAM, Socket, socketpair, ValueError, type WriteTransport,
 } from "../../mod.ts";
 import { setNonBlocking } from "../../ffi/libc.ts";
 import {
@@ -235,7 +235,7 @@ test("SelectorEventLoopUnixSocketTests.test_create_unix_connection_ssl_timeout_w
 // ---- UnixReadPipeTransportTests (real pipes) --------------------------------------------------
 
 /** A read transport on a fresh pipe: [transport, protocol, writeFd]. */
-async function readPipe(loop: SelectorEventLoop) {
+async function readPipe(loop: BaseEventLoop) {
   const [r, w] = osPipe();
   const proto = new MyReadPipeProto(loop);
   const [tr] = await loop.runUntilComplete(loop.connectReadPipe(() => proto, r));
@@ -342,7 +342,7 @@ for (const name of [
 // ---- UnixWritePipeTransportTests (real pipes) -------------------------------------------------
 
 /** A write transport on a fresh pipe: [transport, protocol, readFd]. */
-async function writePipe(loop: SelectorEventLoop) {
+async function writePipe(loop: BaseEventLoop) {
   const [r, w] = osPipe();
   setNonBlocking(r, true); // drain() reads what is there and returns
   const proto = new MyWritePipeProto(loop);

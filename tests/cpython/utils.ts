@@ -20,9 +20,8 @@ import { stableFdCount, withLoop as helpersWithLoop } from "../helpers.ts";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  type BaseTransport, type DatagramTransport, type Future, newEventLoop, ProactorEventLoop, task,
-  type SelectorEventLoop, sleep,
-  type SubprocessTransport, type Transport,
+  type BaseEventLoop, type BaseTransport, type DatagramTransport, type Future, newEventLoop,
+  ProactorEventLoop, sleep, type SubprocessTransport, task, type Transport,
 } from "../../mod.ts";
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -43,7 +42,7 @@ export class MyBaseProto {
   nbytes = 0;
   connected: Future<void> | null = null;
   done: Future<void> | null = null;
-  constructor(loop?: SelectorEventLoop) {
+  constructor(loop?: BaseEventLoop) {
     if (loop) {
       this.connected = loop.createFuture<void>();
       this.done = loop.createFuture<void>();
@@ -84,7 +83,7 @@ export class MyDatagramProto {
   state = "INITIAL";
   nbytes = 0;
   done: Future<void> | null = null;
-  constructor(loop?: SelectorEventLoop) {
+  constructor(loop?: BaseEventLoop) {
     if (loop) this.done = loop.createFuture<void>();
   }
   connectionMade(transport: DatagramTransport): void {
@@ -112,7 +111,7 @@ export class MyReadPipeProto {
   nbytes = 0;
   transport: BaseTransport | null = null;
   done: Future<void> | null = null;
-  constructor(loop?: SelectorEventLoop) {
+  constructor(loop?: BaseEventLoop) {
     if (loop) this.done = loop.createFuture<void>();
   }
   connectionMade(transport: BaseTransport): void {
@@ -141,7 +140,7 @@ export class MyWritePipeProto {
   state = "INITIAL";
   transport: BaseTransport | null = null;
   done: Future<void> | null = null;
-  constructor(loop?: SelectorEventLoop) {
+  constructor(loop?: BaseEventLoop) {
     if (loop) this.done = loop.createFuture<void>();
   }
   connectionMade(transport: BaseTransport): void {
@@ -165,7 +164,7 @@ export class MySubprocessProtocol {
   readonly disconnects: Future<Error | null>[];
   data: Record<number, string> = { 1: "", 2: "" };
   returncode: number | null = null;
-  constructor(loop: SelectorEventLoop) {
+  constructor(loop: BaseEventLoop) {
     this.connected = loop.createFuture<void>();
     this.completed = loop.createFuture<void>();
     this.disconnects = [0, 1, 2].map(() => loop.createFuture<Error | null>());
@@ -201,7 +200,7 @@ export class MySubprocessProtocol {
  * naming `what` after `timeout` seconds.
  */
 export async function runUntil(
-  loop: SelectorEventLoop,
+  loop: BaseEventLoop,
   pred: () => unknown,
   timeout = 30,
   what = "condition",
@@ -214,7 +213,7 @@ export async function runUntil(
 }
 
 /** One short run of the loop, so callbacks already queued run (asyncio test_utils.run_briefly). */
-export async function runBriefly(loop: SelectorEventLoop): Promise<void> {
+export async function runBriefly(loop: BaseEventLoop): Promise<void> {
   await loop.runUntilComplete(() => sleep(0));
 }
 
@@ -464,7 +463,7 @@ export function fdLeakCheck(): () => void {
  * closed, so transports a case closed at its end get to close their sockets (their close
  * completes in a loop callback, which close() would otherwise drop).
  */
-export function withLoop<T>(body: (loop: SelectorEventLoop) => Promise<T> | T): Promise<T> {
+export function withLoop<T>(body: (loop: BaseEventLoop) => Promise<T> | T): Promise<T> {
   return helpersWithLoop(async (loop) => {
     const result = await body(loop);
     if (!loop.isClosed() && !loop.isRunning()) await runBriefly(loop);

@@ -11,8 +11,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  ALL_COMPLETED, asCompleted, CancelledError, ensureFuture, FIRST_COMPLETED, FIRST_EXCEPTION,
-  type Future, gather, RuntimeError, type SelectorEventLoop, setEventLoop, shield, sleep, type Task,
+  ALL_COMPLETED, asCompleted, type BaseEventLoop, CancelledError, ensureFuture, FIRST_COMPLETED,
+  FIRST_EXCEPTION, type Future, gather, RuntimeError, setEventLoop, shield, sleep, type Task,
   TimeoutError, ValueError, wait,
 } from "../../mod.ts";
 import { withLoop } from "../helpers.ts";
@@ -26,12 +26,12 @@ class ZeroDivisionError extends Error {
 const priv = (x: object): any => x;
 
 /** CPython's test_utils.run_briefly: run the loop for a task that yields once. */
-function runBriefly(loop: SelectorEventLoop): Promise<void> {
+function runBriefly(loop: BaseEventLoop): Promise<void> {
   return loop.runUntilComplete(() => sleep(0));
 }
 
 /** Seconds the loop's clock moves while `body` runs. */
-async function elapsed(loop: SelectorEventLoop, body: () => Promise<unknown>): Promise<number> {
+async function elapsed(loop: BaseEventLoop, body: () => Promise<unknown>): Promise<number> {
   const t0 = loop.time();
   await body();
   return loop.time() - t0;
@@ -44,7 +44,7 @@ function assertTook(seconds: number, expected: number): void {
 }
 
 /** End `tasks` (CPython moves its virtual clock on instead): cancel and wait for them. */
-async function finish(loop: SelectorEventLoop, tasks: Task<unknown>[]): Promise<void> {
+async function finish(loop: BaseEventLoop, tasks: Task<unknown>[]): Promise<void> {
   for (const t of tasks) t.cancel();
   await loop.runUntilComplete(() => wait(tasks));
 }

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  CancelledError, createTask, type Future, type SelectorEventLoop, shield, sleep, type Task,
+  type BaseEventLoop, CancelledError, createTask, type Future, shield, sleep, type Task,
   TimeoutError, waitFor,
 } from "../../mod.ts";
 import { withLoop } from "../helpers.ts";
@@ -16,7 +16,7 @@ import { waitDone } from "./port_utils.ts";
 const EPSILON = 0.0001;
 
 /** Run `body` as a task on a fresh loop (unittest.IsolatedAsyncioTestCase). */
-function isolated(body: (loop: SelectorEventLoop) => Promise<void>): Promise<void> {
+function isolated(body: (loop: BaseEventLoop) => Promise<void>): Promise<void> {
   return withLoop((loop) => loop.runUntilComplete(() => body(loop)));
 }
 

@@ -2,6 +2,7 @@
  * The IOCP Proactor against real sockets, pipes and the completion port: loopback TCP and UDP,
  * named pipes, timeouts, wakeups, and cancelling or closing while operations are in flight.
  */
+import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
 import {
   CloseHandle, FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE,
   kernel32, OPEN_EXISTING, PIPE_ACCESS_DUPLEX, PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE,
@@ -16,7 +17,7 @@ import { abandonedOperations, IocpProactor, unknownErrors, winsock } from "../..
 import type { Case } from "./run.ts";
 
 // Linux errno values the proactor reports (<asm-generic/errno.h>).
-const ETIME = 62, ECONNRESET = 104, ECONNREFUSED = 111, ECANCELED = 125, EPIPE = 32;
+const { ETIME, ECONNRESET, ECONNREFUSED, ECANCELED, EPIPE } = LINUX_ERRNO;
 
 export function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(`assertion failed: ${message}`);

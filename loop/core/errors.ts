@@ -1,8 +1,24 @@
 /**
- * Python's exceptions as Error subclasses of the same names, as asyncio raises them.
+ * Python's exceptions as Error subclasses of the same names, as asyncio raises them: asyncio's
+ * own (CancelledError, InvalidStateError, the queue and barrier errors, the exception groups) and
+ * the builtins, re-exported from ffi/errors.ts (which defines those the C layer raises, so that
+ * ffi/ does not import loop/). The bottom layer of loop/: every file above imports its errors
+ * from here.
  *
  * Each sets `name` so that `String(err)` and stack traces read like Python's class names.
  */
+import { RuntimeError, ValueError } from "../../ffi/errors.ts";
+
+export { NotImplementedError, OSError, OverflowError, RuntimeError, ValueError } from "../../ffi/errors.ts";
+
+/**
+ * The sendfile system call cannot be used for this socket and file (asyncio
+ * SendfileNotAvailableError, a RuntimeError): loop.sockSendfile/sendfile with fallback false.
+ */
+export class SendfileNotAvailableError extends RuntimeError {
+  /** The Python class name. */
+  override name = "SendfileNotAvailableError";
+}
 
 /** Raised inside a task or future that was cancelled (asyncio.CancelledError). */
 export class CancelledError extends Error {
@@ -20,61 +36,6 @@ export class InvalidStateError extends Error {
 export class TimeoutError extends Error {
   /** The Python class name. */
   override name = "TimeoutError";
-}
-
-/** Misuse of the loop: closed, already running, not running (Python's RuntimeError). */
-export class RuntimeError extends Error {
-  /** The Python class name. */
-  override name = "RuntimeError";
-}
-
-/**
- * The sendfile system call cannot be used for this socket and file (asyncio
- * SendfileNotAvailableError, a RuntimeError): loop.sockSendfile/sendfile with fallback false.
- */
-export class SendfileNotAvailableError extends RuntimeError {
-  /** The Python class name. */
-  override name = "SendfileNotAvailableError";
-}
-
-/** An argument of the right type but an unacceptable value (Python's ValueError). */
-export class ValueError extends Error {
-  /** The Python class name. */
-  override name = "ValueError";
-}
-
-/** A number too large or small for where it goes, e.g. a port outside 0-65535 (Python's OverflowError). */
-export class OverflowError extends Error {
-  /** The Python class name. */
-  override name = "OverflowError";
-}
-
-/** An operation the loop or platform does not offer (Python's NotImplementedError). */
-export class NotImplementedError extends Error {
-  /** The Python class name. */
-  override name = "NotImplementedError";
-}
-
-/**
- * A failed system call (Python's OSError): `errno` is the number, `code` its symbolic name
- * (`"ECONNREFUSED"`), `strerror` the C library's text for it.
- */
-export class OSError extends Error {
-  /** The Python class name. */
-  override name = "OSError";
-  /** The error number (`errno`), e.g. 111. */
-  readonly errno: number;
-  /** The errno's symbolic name, e.g. "ECONNREFUSED". */
-  readonly code: string;
-  /** The C library's text for the errno, e.g. "Connection refused". */
-  readonly strerror: string;
-  /** An OSError for `errno`; `context` names the call that failed. */
-  constructor(errno: number, code: string, strerror: string, context?: string) {
-    super(`[Errno ${errno}] ${strerror}${context ? ` (${context})` : ""}`);
-    this.errno = errno;
-    this.code = code;
-    this.strerror = strerror;
-  }
 }
 
 /** Queue.getNowait() on an empty queue (asyncio.QueueEmpty). */
