@@ -211,6 +211,8 @@ export interface OpensslNames {
 /** Where to look for OpenSSL 3, in order, and how to install it (for the error). */
 export interface OpensslPlan {
   readonly candidates: readonly OpensslNames[];
+  /** The OS's own names for the pair, before any override: what an error message names. */
+  readonly wanted: OpensslNames;
   readonly install: string;
 }
 
@@ -233,7 +235,7 @@ export function opensslPlan(
   const candidates = plan.candidates.map((c) => ({ ssl: ssl ?? c.ssl, crypto: crypto ?? c.crypto }));
   // Overridden in every pair: the pairs are now duplicates, one is enough.
   const unique = candidates.filter((c, i) => candidates.findIndex((d) => d.ssl === c.ssl && d.crypto === c.crypto) === i);
-  return { candidates: unique, install: plan.install };
+  return { candidates: unique, wanted: plan.candidates[0], install: plan.install };
 }
 
 /**
@@ -252,10 +254,9 @@ export function loadOpenssl<T>(plan: OpensslPlan, open: (path: string, which: "s
       failures.push(`${path}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  const first = plan.candidates[0];
   const base = (p: string) => p.slice(p.lastIndexOf("/") + 1);
   throw new RuntimeError(
-    `TLS needs OpenSSL 3 (${base(first.ssl)} and ${base(first.crypto)}), and loading it failed: ` +
+    `TLS needs OpenSSL 3 (${base(plan.wanted.ssl)} and ${base(plan.wanted.crypto)}), and loading it failed: ` +
       `${failures.join("; ")}. ${plan.install}, or point AIOLOOP_LIBSSL/AIOLOOP_LIBCRYPTO at the ` +
       "libraries.",
   );

@@ -95,3 +95,18 @@ test("with the real dlopen, a missing library's own error is in the message", { 
     /loading it failed: \/nonexistent\/libcrypto\.so\.3: .*(No such file|cannot open|not found)/i,
   );
 });
+
+test("with AIOLOOP_LIBSSL set, the message still names the OS's own OpenSSL libraries", () => {
+  const env = (n: string) => n === "AIOLOOP_LIBSSL" ? "/nonexistent/libssl.so.3" : undefined;
+  const failing = (path: string) => {
+    throw new Error(`cannot open ${path}`);
+  };
+  assert.throws(
+    () => loadOpenssl(opensslPlan(tableFor("windows", "x86_64"), true, env), failing),
+    /TLS needs OpenSSL 3 \(libssl-3-x64\.dll and libcrypto-3-x64\.dll\)/,
+  );
+  assert.throws(
+    () => loadOpenssl(opensslPlan(tableFor("darwin", "aarch64"), false, env), failing),
+    /TLS needs OpenSSL 3 \(libssl\.3\.dylib and libcrypto\.3\.dylib\)/,
+  );
+});
