@@ -10,7 +10,7 @@
  * --only=c,uvloop-protocol,… / --skip=… (server names, see SERVERS), --server-cpu=0,
  * --client-cpu=1, --dear-syscalls=N (run every server under bench/echo/dear_syscalls.c, which
  * makes each of its system calls run N seccomp BPF instructions first: 8000 brings a C getpid
- * from ~0.14 µs to ~0.95 µs here, the 1.05 µs DESIGN.md measured on another of these VMs).
+ * from ~0.14 µs to ~0.95 µs here, the 1.05 µs docs/DESIGN.md records on another of these VMs).
  *
  * Each server runs pinned to one CPU (taskset), the load client (bench/echo/load_client.c,
  * built here with gcc into bench/.build/) to the other. A server that does not print "ready"

@@ -1,7 +1,7 @@
 /**
  * BaseEventLoop: everything in asyncio's event loop that does no I/O — the ready queue, the
  * timer heap, running and stopping, the exception handler, debug mode — and the rules for
- * living inside the host runtime's own event loop (DESIGN.md, "two loops in one thread").
+ * living inside the host runtime's own event loop (docs/DESIGN.md, "Two loops in one thread").
  *
  * Subclasses supply I/O through four hooks: _pollIo (collect ready I/O without blocking),
  * _parkIo (wait off the JS thread), _wakeIo (end a park early) and _closeIo.
@@ -200,7 +200,8 @@ export abstract class BaseEventLoop implements ReadinessLoop {
       let lastHostYield = performance.now();
       let iterations = 0;
       for (;;) {
-        // Under load this stays synchronous: poll with timeout 0, no thread hop (DESIGN.md 2).
+        // Under load this stays synchronous: poll with timeout 0, no thread hop
+        // (docs/DESIGN.md, rule 2).
         if (this._ready.length > 0 || this._stopping) {
           if (this._hasIoInterest()) this._pollIo();
         } else {
@@ -259,7 +260,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   /**
    * Nothing is ready and no timer is due. First give the host one macrotask turn (its
    * microtasks and callbacks may schedule work for us); if still idle, hand the wait to a
-   * thread (DESIGN.md 3) and collect whatever woke us.
+   * thread (docs/DESIGN.md, rule 4) and collect whatever woke us.
    */
   private async _idle(): Promise<void> {
     this._tasks.age();

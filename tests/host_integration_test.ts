@@ -1,7 +1,8 @@
 /**
- * Living inside the host runtime (DESIGN.md): while aioloop runs or is parked, the host's own
- * timers, promises and servers keep working; a parked loop uses ~0 % CPU; fd readiness, due
- * timers and callSoonThreadsafe from host callbacks wake it promptly.
+ * Living inside the host runtime (docs/DESIGN.md, "Two loops in one thread"): while aioloop
+ * runs or is parked, the host's own timers, promises and servers keep working; a parked loop
+ * uses ~0 % CPU; fd readiness, due timers and callSoonThreadsafe from host callbacks wake it
+ * promptly.
  */
 import assert from "node:assert/strict";
 import { createServer } from "node:http";

@@ -1,5 +1,5 @@
 /* Runs a command with every system call made dearer, to emulate a machine where entering the
- * kernel costs more (DESIGN.md: a C getpid loop took 1.05 µs on one of these VMs and 0.14 µs on
+ * kernel costs more (docs/DESIGN.md: a C getpid loop took 1.05 µs on one of these VMs and 0.14 µs on
  * another). Used by bench/echo.ts --dear-syscalls=N.
  *
  *   dear_syscalls N command [args...]
