@@ -16,7 +16,7 @@ import type { CompletionTarget, Proactor } from "../loop/proactor.ts";
 import {
   AF_INET, NotImplementedError, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, Socket, socketpair,
 } from "../mod.ts";
-import { hostDelay } from "./helpers.ts";
+import { fdCountSettled, hostDelay, stableFdCount } from "./helpers.ts";
 import { pattern, sha256 } from "./net_helpers.ts";
 
 const { ETIME, ECANCELED, ECONNREFUSED } = LINUX_ERRNO;
@@ -572,4 +572,22 @@ export function proactorContract(name: string, create: () => Proactor, skip: str
   for (const c of proactorCases) {
     test(`[${name}] ${c.title}`, { skip }, () => runProactorCase(create, c));
   }
+  test(`[${name}] close() releases every fd the proactor opened, also with operations in flight`, { skip }, async () => {
+    const [a, b] = socketpair();
+    a.setBlocking(false);
+    const before = await stableFdCount();
+    try {
+      for (let i = 0; i < 5; i++) {
+        const p = create();
+        p.recv(a.fileno(), new Uint8Array(8), 8, { _ioComplete() {} }, 0);
+        p.timeout(60, { _ioComplete() {} }, 0);
+        p.flush();
+        p.close();
+      }
+      assert.equal(await fdCountSettled(before), before);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
 }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { osName } from "../ffi/runtime.ts";
 import { defaultProactor, proactorUnavailableReason } from "../platform/default_proactor.ts";
-import { CancelsTwice, DeliversFromPark, FakeProactor } from "./fixtures/fake_proactor.ts";
+import { CancelsTwice, DeliversFromPark, FakeProactor, LetsTargetsThrow, SubmitsAtOnce } from "./fixtures/fake_proactor.ts";
 import { proactorCases, proactorContract, runProactorCase } from "./proactor_contract.ts";
 
 const why = proactorUnavailableReason();
@@ -40,4 +40,18 @@ test("the suite fails on a proactor that delivers a cancelled operation's comple
   const failed = await failingCases(() => new CancelsTwice());
   assert.ok(failed.some((t) => t.startsWith("cancel of a pending receive")), `failed: ${JSON.stringify(failed)}`);
   assert.ok(failed.some((t) => t.startsWith("timeout:")), `failed: ${JSON.stringify(failed)}`);
+});
+
+test("the suite fails on a proactor that submits a send before flush()/poll()/park()", { skip: noFake }, async () => {
+  const failed = await failingCases(() => new SubmitsAtOnce());
+  assert.ok(failed.some((t) => t.startsWith("send: batched")), `failed: ${JSON.stringify(failed)}`);
+});
+
+test("the suite fails on a proactor whose throwing target stops the other completions", { skip: noFake }, async () => {
+  const failed = await failingCases(() => new LetsTargetsThrow());
+  assert.deepEqual(failed.filter((t) => t.startsWith("a target that throws")).length, 1, `failed: ${JSON.stringify(failed)}`);
+});
+
+test("the model proactor passes every case when run as the broken models are (so their failures are theirs)", { skip: noFake }, async () => {
+  assert.deepEqual(await failingCases(() => new FakeProactor()), []);
 });
