@@ -14,12 +14,12 @@ import { collectGarbage } from "../ffi/runtime.ts";
 import { decodeSockaddr, encodeSockaddr } from "../ffi/sockaddr.ts";
 import type { CompletionTarget, Proactor } from "../loop/proactor.ts";
 import {
-  AF_INET, NotImplementedError, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, Socket, socketpair,
+  AF_INET, NotImplementedError, OSError, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, Socket, socketpair,
 } from "../mod.ts";
 import { fdCountSettled, hostDelay, stableFdCount } from "./helpers.ts";
 import { pattern, sha256 } from "./net_helpers.ts";
 
-const { ETIME, ECANCELED, ECONNREFUSED } = LINUX_ERRNO;
+const { ETIME, ECANCELED, ECONNREFUSED, ENOTSOCK, EBADF } = LINUX_ERRNO;
 const enc = new TextEncoder(), dec = new TextDecoder();
 
 /** One completion as a target saw it (its buffer copied: it is valid only during the call). */
@@ -167,6 +167,31 @@ export const proactorCases: ProactorCase[] = [
       } finally {
         for (const fd of fds) if (fd >= 0) closeFd(fd);
       }
+    },
+  },
+  {
+    title: "errors come back as -errno completions: recv on a pipe (ENOTSOCK), read on an fd that is not open (EBADF)",
+    async body(env) {
+      const fds = new Int32Array(2);
+      assert.equal(libc.pipe(new Uint8Array(fds.buffer)), 0);
+      closeFd(fds[1]);
+      const r1 = env.recorder(), r2 = env.recorder();
+      let notSock = 0;
+      try {
+        notSock = env.p.recv(fds[0], new Uint8Array(8), 8, r1, 1);
+        await env.until(() => r1.done.length > 0, "the failed receive");
+      } finally {
+        closeFd(fds[0]);
+      }
+      assert.equal(r1.only(notSock).res, -ENOTSOCK);
+      const notOpen = 1 << 30; // above any fd limit: never open, unlike a just-closed number
+      if (env.p.associateHandle) {
+        assert.throws(() => env.p.associateHandle!(notOpen), OSError);
+        return;
+      }
+      const badFd = env.p.read(notOpen, new Uint8Array(8), 8, r2, 2);
+      await env.until(() => r2.done.length > 0, "the failed read");
+      assert.equal(r2.only(badFd).res, -EBADF);
     },
   },
   {
