@@ -2,7 +2,10 @@
  * The io_uring proactor loop's own promises, beyond the shared networking suites (which run on
  * it with AIOLOOP_LOOP=proactor): cancel and close while operations are in flight — no crash, no
  * buffer written after its completion, no leaked fd, connectionLost exactly once — and
- * addReader/addWriter through POLL_ADD with level-triggered behaviour.
+ * addReader/addWriter through POLL_ADD with level-triggered behaviour. The rules of the
+ * Proactor interface itself are checked through its public methods by the contract suite
+ * (tests/proactor_contract.ts, run in tests/proactor_contract_test.ts); what stays here is the
+ * loop and its transports on io_uring, and io_uring details no other proactor has.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
