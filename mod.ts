@@ -19,6 +19,7 @@ export { SelectorEventLoop } from "./loop/selector_loop.ts";
 export { ProactorEventLoop } from "./loop/proactor_loop.ts";
 export type { CompletionTarget, Proactor } from "./loop/proactor.ts";
 export { EVENT_READ, EVENT_WRITE, type Selector } from "./loop/selector.ts";
+export type { ReadinessLoop } from "./loop/core/readiness_loop.ts";
 export { Handle, TimerHandle } from "./loop/handles.ts";
 export { Future, isFuture, type DoneCallback } from "./loop/futures.ts";
 export { Task, currentTask, type Coroutine } from "./loop/tasks.ts";
