@@ -14,6 +14,7 @@
  *     > tests/fixtures/os_constants.json
  */
 import { execFileSync } from "node:child_process";
+import { CONSTANT_NAMES } from "../ffi/os/table.ts";
 
 const [rustRepo, goRepo] = (globalThis as { process?: { argv: string[] } }).process?.argv.slice(2) ??
   // deno-lint-ignore no-explicit-any
@@ -245,24 +246,8 @@ function goDarwinSymbols(arch: Arch): Set<string> {
 
 // ---- What aioloop's tables hold ----------------------------------------------------------------
 
-/** Constant names the tables carry; [name, source name on that OS] where the OS spells it differently. */
-const CONSTANTS: readonly string[] = [
-  "AF_UNSPEC", "AF_UNIX", "AF_INET", "AF_INET6", "SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW",
-  "SOCK_SEQPACKET", "SOCK_NONBLOCK", "SOCK_CLOEXEC", "SOMAXCONN", "SOL_SOCKET", "SO_REUSEADDR",
-  "SO_TYPE", "SO_ERROR", "SO_BROADCAST", "SO_SNDBUF", "SO_RCVBUF", "SO_KEEPALIVE", "SO_LINGER",
-  "SO_REUSEPORT", "SO_PROTOCOL", "SO_DOMAIN", "SO_NOSIGPIPE", "IPPROTO_IP", "IPPROTO_TCP",
-  "IPPROTO_UDP", "IPPROTO_IPV6", "IPV6_V6ONLY", "TCP_NODELAY", "TCP_KEEPIDLE", "TCP_KEEPINTVL",
-  "TCP_KEEPCNT", "SHUT_RD", "SHUT_WR", "SHUT_RDWR", "MSG_OOB", "MSG_PEEK", "MSG_DONTROUTE",
-  "MSG_TRUNC", "MSG_DONTWAIT", "MSG_EOR", "MSG_WAITALL", "MSG_NOSIGNAL", "AI_PASSIVE",
-  "AI_CANONNAME", "AI_NUMERICHOST", "AI_V4MAPPED", "AI_ALL", "AI_ADDRCONFIG", "AI_NUMERICSERV",
-  "NI_NUMERICHOST", "NI_NUMERICSERV", "NI_NOFQDN", "NI_NAMEREQD", "NI_DGRAM", "EAI_BADFLAGS",
-  "EAI_NONAME", "EAI_AGAIN", "EAI_FAIL", "EAI_NODATA", "EAI_FAMILY", "EAI_SOCKTYPE",
-  "EAI_SERVICE", "EAI_ADDRFAMILY", "EAI_MEMORY", "EAI_SYSTEM", "EAI_OVERFLOW", "F_GETFD",
-  "F_SETFD", "F_GETFL", "F_SETFL", "FD_CLOEXEC", "O_RDWR", "O_NONBLOCK", "O_CLOEXEC", "TCSANOW",
-  "TCSADRAIN", "TCSAFLUSH", "ICANON", "ECHO", "ISIG", "NCCS", "WNOHANG", "S_IFMT", "S_IFSOCK",
-  "S_IFREG", "S_IFDIR", "S_IFCHR", "S_IFIFO", "POSIX_SPAWN_SETSIGDEF", "POSIX_SPAWN_SETSIGMASK",
-  "POSIX_SPAWN_SETSID", "POSIX_SPAWN_CLOEXEC_DEFAULT", "NSIG",
-];
+/** The constant names the tables carry (ffi/os/table.ts is their one list). */
+const CONSTANTS: readonly string[] = CONSTANT_NAMES;
 /** macOS names TCP_KEEPIDLE's option TCP_KEEPALIVE (<netinet/tcp.h>). */
 const SOURCE_NAME: Record<Os, Record<string, string>> = {
   darwin: { TCP_KEEPIDLE: "TCP_KEEPALIVE" },
