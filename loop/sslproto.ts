@@ -20,10 +20,10 @@
  * pauses the socket transport and stops handing over plaintext; resumeReading() hands over
  * what the engine already decrypted, then reads again.
  */
-import { ECONNABORTED, ECONNRESET, ETIMEDOUT } from "../ffi/libc.ts";
+import { ECONNABORTED, ECONNRESET } from "../ffi/libc.ts";
 import type { BaseEventLoop } from "./base_loop.ts";
 import { asBytes, type BytesLike, concat } from "./core/bytes.ts";
-import { NotImplementedError, OSError, RuntimeError, ValueError } from "./core/errors.ts";
+import { NotImplementedError, OSError, RuntimeError, TimeoutError, ValueError } from "./core/errors.ts";
 import type { Future } from "./futures.ts";
 import type { TimerHandle } from "./handles.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
@@ -710,8 +710,10 @@ export class SSLProtocol implements BufferedProtocolLike {
   _checkShutdownTimeout(): void {
     this._shutdownTimer = null;
     if (this._state !== FLUSHING && this._state !== SHUTDOWN) return;
-    this._abort(new OSError(ETIMEDOUT, "ETIMEDOUT", "SSL shutdown timed out",
-      `no close_notify from the peer within ${this._shutdownTimeout} seconds`));
+    // asyncio's _check_shutdown_timeout closes with its TimeoutError.
+    this._abort(new TimeoutError(
+      `SSL shutdown timed out: no close_notify from the peer within ${this._shutdownTimeout} seconds`,
+    ));
   }
 
   /** @internal Close at once, dropping buffered data. */

@@ -15,7 +15,8 @@ import {
   type BaseEventLoop, CERT_NONE, CERT_REQUIRED, createDefaultContext, gather, NotImplementedError,
   openConnection, openUnixConnection, OSError, RuntimeError, sleep, SSLCertVerificationError,
   SSLContext, SSLError, type SSLObject, SSLProtocol, startServer, type StreamReader,
-  type StreamWriter, tlsObjectCounts, type Transport, ValueError, waitFor,
+  type ReadTransport, type StreamWriter, TimeoutError, tlsObjectCounts, type Transport, ValueError,
+  waitFor,
 } from "../mod.ts";
 import { isWindows, runScriptCommand } from "../ffi/runtime.ts";
 import {
@@ -1211,3 +1212,30 @@ test("without libssl, importing works and the first TLS use says what is missing
   assert.match(out, isWindows ? /\(libssl-3-x64\.dll and libcrypto-3-x64\.dll\)/ : /\(libssl\.so\.3 and libcrypto\.so\.3\)/);
   assert.ok(RuntimeError);
 });
+
+test("a TLS shutdown the peer never answers ends after sslShutdownTimeout: connectionLost(TimeoutError), as asyncio's", () =>
+  withLoop(async (loop) => {
+    // The server stops reading once connected, so the client's close_notify is never answered.
+    const server = await loop.runUntilComplete(() =>
+      loop.createServer(() => ({
+        connectionMade(t: Transport) {
+          (t as ReadTransport).pauseReading();
+        },
+      }), "127.0.0.1", 0, { ssl: serverContext() })
+    );
+    const port = (server.sockets[0].getsockname() as [string, number])[1];
+    const lost = loop.createFuture<Error | null>();
+    const [transport] = await loop.runUntilComplete(() =>
+      loop.createConnection(() => ({
+        connectionLost(exc: Error | null) {
+          lost.setResult(exc);
+        },
+      }), "127.0.0.1", port, { ssl: clientContext(), serverHostname: "localhost", sslShutdownTimeout: 0.3 })
+    );
+    transport.close();
+    const exc = await loop.runUntilComplete(lost);
+    assert.ok(exc instanceof TimeoutError, `connectionLost(${exc})`);
+    server.close();
+    server.abortClients();
+    await loop.runUntilComplete(() => server.waitClosed());
+  }));
