@@ -26,8 +26,10 @@ function onEvents(): void {
   for (const event of inotify.read()) {
     const cookie = event.cookie !== 0 ? ` (cookie ${event.cookie})` : "";
     console.log(`${inotifyMaskNames(event.mask)} ${event.name}${cookie}`.trimEnd());
-    // The watch ends when the directory goes away; the kernel then sends IN_IGNORED.
-    if (event.mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) loop.stop();
+    // A deleted directory's watch ends with IN_IGNORED, which the kernel queues after
+    // IN_DELETE_SELF, possibly for a later read (inotify(7)): stop on that. A directory moved
+    // away keeps its watch, so IN_MOVE_SELF is the end there.
+    if (event.mask & (IN_MOVE_SELF | IN_IGNORED)) loop.stop();
   }
 }
 
