@@ -11,7 +11,8 @@ import {
   setEventLoop, Task,
 } from "../../mod.ts";
 import { withLoop } from "../helpers.ts";
-import { reportsAfterGc, runBriefly } from "./port_utils.ts";
+import { reportsAfterGc } from "./port_utils.ts";
+import { runBriefly } from "./utils.ts";
 
 // ---- DuckTests ---------------------------------------------------------------------------------
 

@@ -17,15 +17,6 @@ import { captureExceptions } from "../helpers.ts";
 import { PYTHON } from "../net_helpers.ts";
 
 /**
- * Run the loop briefly, as CPython's test_utils.run_briefly: a task with an empty coroutine;
- * its done-callback stops the loop one iteration later. So what was queued before runs, and
- * what that queues, and no more.
- */
-export function runBriefly(loop: BaseEventLoop): Promise<void> {
-  return loop.runUntilComplete(async () => {});
-}
-
-/**
  * Call `make(loop)` (which should leave only garbage behind), then collect garbage and turn the
  * loop until the exception handler saw something or `rounds` passed; returns what it saw.
  */

@@ -18,8 +18,9 @@ import {
 import { check, libc, O_CLOEXEC } from "../../ffi/libc.ts";
 import { captureExceptions, withLoop } from "../helpers.ts";
 import {
-  b, dummySslContext, type HttpPeer, runBriefly, startHttpPeer, str, unixSocketPath, waitDone,
+  b, dummySslContext, type HttpPeer, startHttpPeer, str, unixSocketPath, waitDone,
 } from "./port_utils.ts";
+import { runBriefly } from "./utils.ts";
 
 const DATA = b("line1\nline2\nline3\n");
 

@@ -19,7 +19,8 @@ import {
 import { check, libc, O_CLOEXEC } from "../../ffi/libc.ts";
 import { fdCountSettled, stableFdCount, withLoop } from "../helpers.ts";
 import { PYTHON } from "../net_helpers.ts";
-import { b, runBriefly, str } from "./port_utils.ts";
+import { b, str } from "./port_utils.ts";
+import { runBriefly } from "./utils.ts";
 
 const PROGRAM_BLOCKED = [PYTHON, "-c", "import time; time.sleep(3600)"] as const;
 const PROGRAM_CAT = [

@@ -13,7 +13,8 @@ import {
   newEventLoop, RuntimeError, setEventLoop, sleep, Task, ValueError,
 } from "../../mod.ts";
 import { captureExceptions, withLoop } from "../helpers.ts";
-import { runBriefly, waitDone } from "./port_utils.ts";
+import { waitDone } from "./port_utils.ts";
+import { runBriefly } from "./utils.ts";
 
 class KeyError extends Error {
   override name = "KeyError";

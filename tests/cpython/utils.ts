@@ -212,9 +212,13 @@ export async function runUntil(
   }
 }
 
-/** One short run of the loop, so callbacks already queued run (asyncio test_utils.run_briefly). */
-export async function runBriefly(loop: BaseEventLoop): Promise<void> {
-  await loop.runUntilComplete(() => sleep(0));
+/**
+ * Run the loop briefly, as CPython's test_utils.run_briefly: a task with an empty coroutine;
+ * its done-callback stops the loop one iteration later. So what was queued before runs, and
+ * what that queues, and no more.
+ */
+export function runBriefly(loop: BaseEventLoop): Promise<void> {
+  return loop.runUntilComplete(async () => {});
 }
 
 /** A running test server: its address, and close(). */

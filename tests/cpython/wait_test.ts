@@ -16,6 +16,7 @@ import {
   TimeoutError, ValueError, wait,
 } from "../../mod.ts";
 import { withLoop } from "../helpers.ts";
+import { runBriefly } from "./utils.ts";
 
 class ZeroDivisionError extends Error {
   override name = "ZeroDivisionError";
@@ -24,11 +25,6 @@ class ZeroDivisionError extends Error {
 /** A private field, read as CPython's tests read it. */
 // deno-lint-ignore no-explicit-any
 const priv = (x: object): any => x;
-
-/** CPython's test_utils.run_briefly: run the loop for a task that yields once. */
-function runBriefly(loop: BaseEventLoop): Promise<void> {
-  return loop.runUntilComplete(() => sleep(0));
-}
 
 /** Seconds the loop's clock moves while `body` runs. */
 async function elapsed(loop: BaseEventLoop, body: () => Promise<unknown>): Promise<number> {
