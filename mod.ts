@@ -15,42 +15,42 @@ export {
 } from "./loop/base_loop.ts";
 export { type BytesLike } from "./loop/core/bytes.ts";
 export { type FileLike, fileObjToFd } from "./loop/core/file_like.ts";
-export { SelectorEventLoop } from "./loop/selector_loop.ts";
-export { ProactorEventLoop } from "./loop/proactor_loop.ts";
-export type { CompletionTarget, Proactor } from "./loop/proactor.ts";
-export { EVENT_READ, EVENT_WRITE, type Selector } from "./loop/selector.ts";
+export { SelectorEventLoop } from "./loop/selector/selector_loop.ts";
+export { ProactorEventLoop } from "./loop/proactor/proactor_loop.ts";
+export type { CompletionTarget, Proactor } from "./loop/proactor/proactor.ts";
+export { EVENT_READ, EVENT_WRITE, type Selector } from "./loop/selector/selector.ts";
 export type { ReadinessLoop } from "./loop/core/readiness_loop.ts";
-export { Handle, TimerHandle } from "./loop/handles.ts";
-export { Future, isFuture, type DoneCallback } from "./loop/futures.ts";
-export { Task, currentTask, type Coroutine } from "./loop/tasks.ts";
+export { Handle, TimerHandle } from "./loop/core/handles.ts";
+export { Future, isFuture, type DoneCallback } from "./loop/core/futures.ts";
+export { Task, currentTask, type Coroutine } from "./loop/core/tasks.ts";
 export {
   getEventLoop, getRunningLoop, newEventLoop, type NewEventLoopOptions, run, setEventLoop,
   type RunOptions,
 } from "./loop/events.ts";
 export type { SelectorChoice, SelectorKind } from "./platform/default_selector.ts";
-export type { SignalLike } from "./loop/signals.ts";
+export type { SignalLike } from "./loop/process/signals.ts";
 export {
   allTasks, ensureFuture, gather, sleep, waitFor, type GatherOptions, type GatherResults,
   type LoopOption,
-} from "./loop/coroutines.ts";
+} from "./loop/concurrency/coroutines.ts";
 export {
   BaseExceptionGroup, BrokenBarrierError, CancelledError, ExceptionGroup, InvalidStateError,
   NotImplementedError, OSError, OverflowError, QueueEmpty, QueueFull, RuntimeError,
   SendfileNotAvailableError, TimeoutError, ValueError,
 } from "./loop/core/errors.ts";
-export type { SendfileFile, SendfileOptions } from "./loop/sendfile.ts";
+export type { SendfileFile, SendfileOptions } from "./loop/net/sendfile.ts";
 export {
   ALL_COMPLETED, asCompleted, type AsCompleted, type AsCompletedOptions, createTask,
   FIRST_COMPLETED, FIRST_EXCEPTION, type ReturnWhen, shield, wait, type WaitOptions,
-} from "./loop/wait.ts";
-export { Timeout, timeout, timeoutAt, type TimeoutBody } from "./loop/timeouts.ts";
-export { TaskGroup, type TaskGroupBody } from "./loop/taskgroups.ts";
-export { Barrier, BoundedSemaphore, Condition, Event, Lock, Semaphore } from "./loop/locks.ts";
-export { LoopBound } from "./loop/loop_bound.ts";
+} from "./loop/concurrency/wait.ts";
+export { Timeout, timeout, timeoutAt, type TimeoutBody } from "./loop/concurrency/timeouts.ts";
+export { TaskGroup, type TaskGroupBody } from "./loop/concurrency/taskgroups.ts";
+export { Barrier, BoundedSemaphore, Condition, Event, Lock, Semaphore } from "./loop/concurrency/locks.ts";
+export { LoopBound } from "./loop/concurrency/loop_bound.ts";
 export {
   type Comparator, LifoQueue, PriorityQueue, type PriorityQueueOptions, pythonCompare, Queue,
-} from "./loop/queues.ts";
-export { toThread } from "./loop/threads.ts";
+} from "./loop/concurrency/queues.ts";
+export { toThread } from "./loop/concurrency/threads.ts";
 export {
   AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST,
   AI_NUMERICSERV, AI_PASSIVE, AI_V4MAPPED, inetNtop, inetPton, IPPROTO_IP, IPPROTO_IPV6,
@@ -61,60 +61,60 @@ export {
   SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, Socket,
   socketpair, SOL_SOCKET, SOMAXCONN, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
   type AddressLike, type SockAddr,
-} from "./loop/socket.ts";
+} from "./loop/net/socket.ts";
 export {
   EAI_ADDRFAMILY, EAI_AGAIN, EAI_BADFLAGS, EAI_FAIL, EAI_FAMILY, EAI_MEMORY, EAI_NODATA,
   EAI_NONAME, EAI_OVERFLOW, EAI_SERVICE, EAI_SOCKTYPE, EAI_SYSTEM, gaierror, type AddrInfo,
   type GetAddrInfoOptions,
-} from "./loop/dns.ts";
+} from "./loop/net/dns.ts";
 export {
   BaseProtocol, BufferedProtocol, DatagramProtocol, Protocol, SubprocessProtocol,
   type BaseProtocolLike, type BufferedProtocolLike, type DatagramProtocolLike,
   type ProtocolFactory, type ProtocolLike, type SubprocessProtocolLike,
-} from "./loop/protocols.ts";
+} from "./loop/transports/protocols.ts";
 export type {
   BaseTransport, DatagramTransport, ReadTransport, SubprocessTransport, Transport,
   WriteTransport,
 } from "./loop/transports/base.ts";
 export type { FlowControl } from "./loop/transports/flow_control.ts";
 export type { StreamTransport } from "./loop/transports/stream_base.ts";
-export { Server } from "./loop/server.ts";
+export { Server } from "./loop/net/server.ts";
 export type {
   ConnectAcceptedSocketOptions, CreateConnectionOptions, CreateServerOptions,
   CreateUnixConnectionOptions, CreateUnixServerOptions,
-} from "./loop/connections.ts";
-export type { DatagramEndpointOptions } from "./loop/datagram_endpoint.ts";
+} from "./loop/net/connections.ts";
+export type { DatagramEndpointOptions } from "./loop/net/datagram_endpoint.ts";
 export {
   DEFAULT_LIMIT, IncompleteReadError, LimitOverrunError, openConnection, openUnixConnection,
   startServer, startUnixServer, StreamReader, StreamReaderProtocol, StreamWriter,
   type ClientConnectedCallback, type Separator, type StreamOptions, type StreamReaderOptions,
   type StreamStartTlsOptions,
-} from "./loop/streams.ts";
-export type { StartTlsOptions } from "./loop/start_tls.ts";
+} from "./loop/streams/streams.ts";
+export type { StartTlsOptions } from "./loop/tls/start_tls.ts";
 export {
   type Executor, ImportError, type ShutdownOptions, type Submission, task, WorkerPoolExecutor,
   type WorkerTask,
-} from "./loop/executor.ts";
-export { ReadPipeTransport, WritePipeTransport } from "./loop/transports/unix_pipes.ts";
+} from "./loop/concurrency/executor.ts";
+export { ReadPipeTransport, WritePipeTransport } from "./loop/selector/unix_pipes.ts";
 export {
   BaseSubprocessTransport, DEVNULL, PIPE, STDOUT, UnixSubprocessTransport, type StdioOption,
   type SubprocessOptions,
-} from "./loop/subprocess.ts";
+} from "./loop/process/subprocess.ts";
 export {
   createSubprocessExec, createSubprocessShell, Process, SubprocessStreamProtocol,
   type ProcessOptions,
-} from "./loop/process.ts";
+} from "./loop/process/process.ts";
 export {
   CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED, CertificateError, createDefaultContext, opensslVersion,
   PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER, Purpose, SSLCertVerificationError, SSLContext,
   SSLEOFError, SSLError, SSLObject, SSLZeroReturnError, TLSVersion, tlsObjectCounts,
   type DefaultContextOptions, type KeyPassword, type NameTuple, type PeerCert, type PurposeName,
   type SSLProtocolKind, type VerifyMode,
-} from "./loop/ssl.ts";
+} from "./loop/tls/ssl.ts";
 export {
   SSL_HANDSHAKE_TIMEOUT, SSL_SHUTDOWN_TIMEOUT, SSLProtocol, SSLProtocolTransport,
   type SSLProtocolOptions,
-} from "./loop/sslproto.ts";
+} from "./loop/tls/sslproto.ts";
 export {
   IN_ACCESS, IN_ALL_EVENTS, IN_ATTRIB, IN_CLOSE, IN_CLOSE_NOWRITE, IN_CLOSE_WRITE, IN_CREATE,
   IN_DELETE, IN_DELETE_SELF, IN_DONT_FOLLOW, IN_EXCL_UNLINK, IN_IGNORED, IN_ISDIR, IN_MASK_ADD,

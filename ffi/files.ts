@@ -1,5 +1,5 @@
 /**
- * Reading a regular file by fd for loop.sendfile's fallback (loop/sendfile.ts): whether an fd
+ * Reading a regular file by fd for loop.sendfile's fallback (loop/net/sendfile.ts): whether an fd
  * is a regular file, and reading it at an offset. Through the C library (fstat(2), pread(2)),
  * so that any fd works — Deno's node:fs knows only the fds it opened itself; on Windows, where
  * no C library is bound, through node:fs.

@@ -7,7 +7,7 @@
  * - FreeBSD: <sys/event.h> (sys/sys/event.h, 12.0 and later), kqueue(2); <sys/errno.h>.
  *
  * Nothing here runs on Linux except the layout helpers and constants, which the tests check
- * against byte layouts written out from those headers (tests/kqueue_test.ts). The system calls
+ * against byte layouts written out from those headers (tests/platform/kqueue_test.ts). The system calls
  * are bound only when a KqueueSelector is created on macOS or FreeBSD.
  */
 import { release } from "node:os";

@@ -24,7 +24,7 @@ import {
  * after the two named ones, filling x2..x7, so the ninth (the value, a full 8-byte slot as
  * va_arg reads it) lands at the bottom of the stack, where the callee's va_arg looks.
  * ioctl(2) and open(2), variadic too, are bound nowhere in aioloop; binding one (or any other
- * variadic call) needs the same padding there: tests/os_tables_test.ts fails on any variadic
+ * variadic call) needs the same padding there: tests/ffi/os_tables_test.ts fails on any variadic
  * symbol bound at import on Apple arm64 without it.
  */
 function fcntlSpec(table: OsTable): SymbolSpec {

@@ -4,7 +4,7 @@
  * kevent, EVFILT_USER -11). With it, platform/darwin.ts's KqueueSelector runs under the whole
  * loop on Linux with kqueue's semantics for registration, EV_RECEIPT errors, EV_EOF and the
  * EVFILT_USER waker: `AIOLOOP_SELECTOR=kqueue` on Linux (platform/default_selector.ts) and
- * tests/libkqueue_test.ts. AIOLOOP_LIBKQUEUE names the library (default libkqueue.so.0).
+ * tests/platform/libkqueue_test.ts. AIOLOOP_LIBKQUEUE names the library (default libkqueue.so.0).
  *
  * What differs from macOS/FreeBSD is parking. libkqueue's kqueue fd is the write end of a pipe
  * (src/linux/platform.c), which no poller can watch, and it has no nested kqueues, so the

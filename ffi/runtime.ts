@@ -12,7 +12,7 @@
  *   `u64` or `f64` 85–95 ns (measured, strnlen loop). So Deno gets `i32`; the C callee still
  *   reads 64 bits, which are exact because V8 produces int32 values with 32-bit register
  *   operations, and those zero the upper half (x86-64: any 32-bit write; AArch64: W registers).
- *   tests/ffi_test.ts checks this on every run. Bun's FFI is fast for `u64`, so Bun gets that.
+ *   tests/ffi/ffi_test.ts checks this on every run. Bun's FFI is fast for `u64`, so Bun gets that.
  * - `buffer`: a TypedArray (or null) whose bytes the callee reads or writes during the call.
  * - `pointer`: an opaque native address returned by one call and passed to another.
  * 64-bit *results* (ssize_t) are declared `i32`: Deno returns a BigInt for every 64-bit result,

@@ -13,39 +13,39 @@ import { describe } from "./core/describe.ts";
 import { RuntimeError, ValueError } from "./core/errors.ts";
 import type { FileLike } from "./core/file_like.ts";
 import type { ReadinessLoop } from "./core/readiness_loop.ts";
-import { Deque } from "./deque.ts";
+import { Deque } from "./core/deque.ts";
 import {
   checkExecutor, type Executor, futureFromSubmission, WorkerPoolExecutor,
-} from "./executor.ts";
-import { Future } from "./futures.ts";
-import { type Callback, checkNotCoroutine, Handle, TimerHandle } from "./handles.ts";
-import { getRunningLoopOrNull, setRunningLoop } from "./running.ts";
-import { type Coroutine, Task } from "./tasks.ts";
-import { TaskRegistry } from "./task_registry.ts";
-import { TimerHeap } from "./timer_heap.ts";
-import { checkSignalHandlersAvailable, type SignalLike, SignalHandlers, signalNumber } from "./signals.ts";
+} from "./concurrency/executor.ts";
+import { Future } from "./core/futures.ts";
+import { type Callback, checkNotCoroutine, Handle, TimerHandle } from "./core/handles.ts";
+import { getRunningLoopOrNull, setRunningLoop } from "./core/running.ts";
+import { type Coroutine, Task } from "./core/tasks.ts";
+import { TaskRegistry } from "./core/task_registry.ts";
+import { TimerHeap } from "./core/timer_heap.ts";
+import { checkSignalHandlersAvailable, type SignalLike, SignalHandlers, signalNumber } from "./process/signals.ts";
 import {
   connectAcceptedSocket, type ConnectAcceptedSocketOptions,
   createConnection, type CreateConnectionOptions, createServer, type CreateServerOptions,
   createUnixConnection, type CreateUnixConnectionOptions, createUnixServer,
   type CreateUnixServerOptions,
-} from "./connections.ts";
-import { createDatagramEndpoint, type DatagramEndpointOptions } from "./datagram_endpoint.ts";
-import { type AddrInfo, getaddrinfo, type GetAddrInfoOptions, getnameinfo } from "./dns.ts";
+} from "./net/connections.ts";
+import { createDatagramEndpoint, type DatagramEndpointOptions } from "./net/datagram_endpoint.ts";
+import { type AddrInfo, getaddrinfo, type GetAddrInfoOptions, getnameinfo } from "./net/dns.ts";
 import type {
   BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
   SubprocessProtocolLike,
-} from "./protocols.ts";
-import type { Server } from "./server.ts";
-import type { AddressLike, SockAddr, Socket } from "./socket.ts";
+} from "./transports/protocols.ts";
+import type { Server } from "./net/server.ts";
+import type { AddressLike, SockAddr, Socket } from "./net/socket.ts";
 import type {
   BaseTransport, DatagramTransport, ReadTransport, SubprocessTransport, Transport, WriteTransport,
 } from "./transports/base.ts";
-import type { SubprocessOptions } from "./subprocess.ts";
-import type { SSLContext } from "./ssl.ts";
-import { startTls, type StartTlsOptions } from "./start_tls.ts";
-import { type SendfileFile, type SendfileOptions, transportSendfile } from "./sendfile.ts";
-import type { SocketTransportOptions } from "./transports/selector_socket.ts";
+import type { SubprocessOptions } from "./process/subprocess.ts";
+import type { SSLContext } from "./tls/ssl.ts";
+import { startTls, type StartTlsOptions } from "./tls/start_tls.ts";
+import { type SendfileFile, type SendfileOptions, transportSendfile } from "./net/sendfile.ts";
+import type { SocketTransportOptions } from "./selector/selector_socket.ts";
 
 /** What call_exception_handler receives (asyncio's context dict). */
 export interface ExceptionContext {
@@ -535,7 +535,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     );
   }
 
-  /** @internal Track a new task (weakly, in time: loop/task_registry.ts) until _taskFinished(). */
+  /** @internal Track a new task (weakly, in time: loop/core/task_registry.ts) until _taskFinished(). */
   _taskStarted(t: Task<unknown>): void {
     this._tasks.add(t);
   }
@@ -606,7 +606,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   // ---- Networking (asyncio base_events): the same for every loop family; each loop supplies
   // sockConnect, the fd watchers and _makeSocketTransport, the asyncio hook for its transports.
 
-  /** Resolve host/port without blocking the loop (asyncio getaddrinfo; loop/dns.ts). */
+  /** Resolve host/port without blocking the loop (asyncio getaddrinfo; loop/net/dns.ts). */
   getaddrinfo(
     host: string | null,
     port: number | string | null,
@@ -615,7 +615,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     return getaddrinfo(this, host, port, options);
   }
 
-  /** Reverse-resolve a socket address (asyncio getnameinfo; loop/dns.ts). */
+  /** Reverse-resolve a socket address (asyncio getnameinfo; loop/net/dns.ts). */
   getnameinfo(
     sockaddr: readonly [string, number] | readonly [string, number, number, number],
     flags = 0,
@@ -623,7 +623,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     return getnameinfo(this, sockaddr, flags);
   }
 
-  /** Open a TCP connection (asyncio create_connection; loop/connections.ts). */
+  /** Open a TCP connection (asyncio create_connection; loop/net/connections.ts). */
   createConnection<P extends ProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
     host: string | null = null,
@@ -636,7 +636,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   /**
    * Wrap a stream socket connected outside the loop — accepted with sockAccept() or
    * Socket.accept() — in a transport; with `ssl`, as a TLS server (asyncio
-   * connect_accepted_socket; loop/connections.ts).
+   * connect_accepted_socket; loop/net/connections.ts).
    */
   connectAcceptedSocket<P extends ProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
@@ -646,7 +646,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     return connectAcceptedSocket(this, protocolFactory, sock, options);
   }
 
-  /** Listen on TCP (asyncio create_server; loop/connections.ts, loop/server.ts). */
+  /** Listen on TCP (asyncio create_server; loop/net/connections.ts, loop/net/server.ts). */
   createServer<P extends ProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
     host: string | string[] | null = null,
@@ -675,7 +675,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   }
 
   /**
-   * Upgrade an open connection to TLS (asyncio start_tls; loop/start_tls.ts): resolves with
+   * Upgrade an open connection to TLS (asyncio start_tls; loop/tls/start_tls.ts): resolves with
    * the TLS transport `protocol` uses from then on, once the handshake is done.
    */
   startTls(
@@ -688,7 +688,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   }
 
   /**
-   * Open a datagram endpoint (asyncio create_datagram_endpoint; loop/datagram_endpoint.ts).
+   * Open a datagram endpoint (asyncio create_datagram_endpoint; loop/net/datagram_endpoint.ts).
    * Takes `(factory, options)` or asyncio's positional `(factory, localAddr, remoteAddr,
    * options)`.
    */
@@ -712,7 +712,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   /** Send all of `data` on a non-blocking socket (asyncio sock_sendall). */
   abstract sockSendall(sock: Socket, data: BytesLike): Promise<void>;
 
-  /** Send a regular file to a non-blocking stream socket (asyncio sock_sendfile; loop/sendfile.ts). */
+  /** Send a regular file to a non-blocking stream socket (asyncio sock_sendfile; loop/net/sendfile.ts). */
   abstract sockSendfile(
     sock: Socket,
     file: SendfileFile,
@@ -723,7 +723,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
 
   /**
    * Send a regular file's [offset, offset + count) (count null: to its end) through
-   * `transport`; resolves to the bytes sent (asyncio sendfile; loop/sendfile.ts). A TCP or Unix
+   * `transport`; resolves to the bytes sent (asyncio sendfile; loop/net/sendfile.ts). A TCP or Unix
    * transport waits for its write buffer to drain, then uses sendfile(2) where it can (write()
    * is RuntimeError meanwhile); TLS transports, and the rest, read and write the file unless
    * `fallback` is false. RuntimeError for a closing transport or one that cannot send files.
@@ -756,7 +756,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
 
   /**
    * @internal A datagram transport of this loop's own (asyncio _make_datagram_transport), or
-   * undefined for the readiness-driven one (loop/transports/selector_datagram.ts).
+   * undefined for the readiness-driven one (loop/selector/selector_datagram.ts).
    */
   _makeDatagramTransport(
     _sock: Socket,
@@ -815,7 +815,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   /** Accept a connection: resolves to [socket, address] (asyncio sock_accept). */
   abstract sockAccept(sock: Socket): Promise<[Socket, SockAddr]>;
 
-  // ---- Pipes and subprocesses (loop/transports/unix_pipes.ts, loop/subprocess.ts) -----------
+  // ---- Pipes and subprocesses (loop/selector/unix_pipes.ts, loop/process/subprocess.ts) -----------
   // Imported on first use: those modules bind POSIX calls (posix_spawn, fstat) when loaded, and
   // a loop on Windows must stay importable without them.
 
@@ -827,7 +827,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     protocolFactory: ProtocolFactory<P>,
     pipe: FileLike,
   ): Promise<[ReadTransport, P]> {
-    const { connectReadPipe } = await import("./transports/unix_pipes.ts");
+    const { connectReadPipe } = await import("./selector/unix_pipes.ts");
     return connectReadPipe(this, protocolFactory, pipe);
   }
 
@@ -836,7 +836,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     protocolFactory: ProtocolFactory<P>,
     pipe: FileLike,
   ): Promise<[WriteTransport, P]> {
-    const { connectWritePipe } = await import("./transports/unix_pipes.ts");
+    const { connectWritePipe } = await import("./selector/unix_pipes.ts");
     return connectWritePipe(this, protocolFactory, pipe);
   }
 
@@ -849,7 +849,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     program: string,
     ...rest: (string | SubprocessOptions)[]
   ): Promise<[SubprocessTransport, P]> {
-    const { subprocessExec } = await import("./subprocess.ts");
+    const { subprocessExec } = await import("./process/subprocess.ts");
     return subprocessExec(this, protocolFactory, program, rest);
   }
 
@@ -859,11 +859,11 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     cmd: string,
     options: SubprocessOptions = {},
   ): Promise<[SubprocessTransport, P]> {
-    const { subprocessShell } = await import("./subprocess.ts");
+    const { subprocessShell } = await import("./process/subprocess.ts");
     return subprocessShell(this, protocolFactory, cmd, options);
   }
 
-  // ---- UNIX signals (loop/signals.ts) -------------------------------------------------------
+  // ---- UNIX signals (loop/process/signals.ts) -------------------------------------------------------
 
   /**
    * Run `callback(...args)` on the loop when signal `sig` (a number or "SIGINT"-style name)

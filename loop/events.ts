@@ -3,12 +3,12 @@
  */
 import type { Awaitable, BaseEventLoop } from "./base_loop.ts";
 import { RuntimeError } from "./core/errors.ts";
-import { getRunningLoopOrNull, setEventLoopGetter } from "./running.ts";
-import { SelectorEventLoop } from "./selector_loop.ts";
+import { getRunningLoopOrNull, setEventLoopGetter } from "./core/running.ts";
+import { SelectorEventLoop } from "./selector/selector_loop.ts";
 import { type SelectorChoice, selectorFrom } from "../platform/default_selector.ts";
 import { proactorIsDefault } from "../platform/default_proactor.ts";
 import { readEnv } from "../ffi/runtime.ts";
-import { ProactorEventLoop } from "./proactor_loop.ts";
+import { ProactorEventLoop } from "./proactor/proactor_loop.ts";
 
 let currentLoop: BaseEventLoop | null = null;
 /** setEventLoop() was called: getEventLoop() no longer creates a loop (asyncio's _set_called). */
@@ -33,7 +33,7 @@ export interface NewEventLoopOptions {
 export function newEventLoop(options: NewEventLoopOptions = {}): BaseEventLoop {
   const proactorByDefault = proactorIsDefault || readEnv("AIOLOOP_LOOP") === "proactor";
   if (options.proactor ?? (options.selector === undefined && proactorByDefault)) {
-    // The two loops share every public method (see loop/proactor_loop.ts).
+    // The two loops share every public method (see loop/proactor/proactor_loop.ts).
     return new ProactorEventLoop();
   }
   return new SelectorEventLoop(selectorFrom(options.selector));

@@ -37,7 +37,7 @@
  * - Child exits (EVFILT_PROC, NOTE_EXIT) and signals (EVFILT_SIGNAL) can be watched on the same
  *   kqueue for a subprocess or signal module: see watchChildExit() and watchSignal().
  */
-import { EVENT_READ, EVENT_WRITE, type Selector } from "../loop/selector.ts";
+import { EVENT_READ, EVENT_WRITE, type Selector } from "../loop/selector/selector.ts";
 import {
   BSD_ERRNO, EV_ADD, EV_CLEAR, EV_DELETE, EV_EOF, EV_ERROR, EV_RECEIPT,
   EVFILT_PROC, EVFILT_READ, EVFILT_SIGNAL, EVFILT_WRITE, KeventArray, kqueueOsError,

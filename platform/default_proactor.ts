@@ -7,7 +7,7 @@
  */
 import { isWindows, osName } from "../ffi/runtime.ts";
 import { NotImplementedError } from "../loop/core/errors.ts";
-import type { Proactor } from "../loop/proactor.ts";
+import type { Proactor } from "../loop/proactor/proactor.ts";
 
 interface Engine {
   unavailableReason(): string | null;

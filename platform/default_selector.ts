@@ -11,7 +11,7 @@ import type { KqueueSystem } from "../ffi/kqueue.ts";
 import { libkqueuePath, libkqueueSystem } from "../ffi/libkqueue.ts";
 import { isWindows, osName, readEnv } from "../ffi/runtime.ts";
 import { ValueError } from "../loop/core/errors.ts";
-import type { Selector } from "../loop/selector.ts";
+import type { Selector } from "../loop/selector/selector.ts";
 import { KqueueSelector } from "./darwin.ts";
 import { EpollSelector } from "./linux.ts";
 import { PollSelector } from "./poll.ts";

@@ -1,6 +1,6 @@
 /**
  * Picks where this OS keeps the certificates it trusts beyond OpenSSL's default verify paths,
- * for SSLContext.loadDefaultCerts (loop/ssl.ts): on Windows the system stores "CA" and "ROOT"
+ * for SSLContext.loadDefaultCerts (loop/tls/ssl.ts): on Windows the system stores "CA" and "ROOT"
  * (ffi/crypt32.ts), as CPython's load_default_certs reads them there; elsewhere nothing, since
  * OpenSSL's default paths are the system's store. crypt32 is bound on first use, so importing
  * this module is safe on every OS.

@@ -54,7 +54,7 @@ import { EAGAIN, errnoName, lastErrno, libc, osError } from "../ffi/libc.ts";
 import { openEpollParker, type Parker } from "../ffi/park.ts";
 import { bufferAddress } from "../ffi/runtime.ts";
 import { OSError } from "../loop/core/errors.ts";
-import type { CompletionTarget, Proactor } from "../loop/proactor.ts";
+import type { CompletionTarget, Proactor } from "../loop/proactor/proactor.ts";
 
 /** SQ ring size: the most SQEs one iteration can queue before a forced submit. */
 const SQ_ENTRIES = 1024;

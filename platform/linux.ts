@@ -11,7 +11,7 @@ import {
 } from "../ffi/epoll.ts";
 import { check, EAGAIN, EINTR, lastErrno, libc, osError } from "../ffi/libc.ts";
 import { openEpollParker, type Parker } from "../ffi/park.ts";
-import { EVENT_READ, EVENT_WRITE, type Selector } from "../loop/selector.ts";
+import { EVENT_READ, EVENT_WRITE, type Selector } from "../loop/selector/selector.ts";
 
 /** How many events one poll() collects at most; more wait for the next iteration. */
 const MAX_EVENTS = 1024;

@@ -29,7 +29,7 @@ import {
   POLLIN, pollLib, POLLNVAL, POLLOUT, S_IFDIR, S_IFREG, systemLibcPath, wakerPipe,
 } from "../ffi/poll.ts";
 import { osName } from "../ffi/runtime.ts";
-import { EVENT_READ, EVENT_WRITE, type Selector } from "../loop/selector.ts";
+import { EVENT_READ, EVENT_WRITE, type Selector } from "../loop/selector/selector.ts";
 
 const INITIAL_CAPACITY = 64;
 /** fcntl(2) F_GETFD: 1 on Linux (<asm-generic/fcntl.h>), macOS and FreeBSD (<sys/fcntl.h>). */

@@ -1,5 +1,5 @@
 /**
- * Children on POSIX (loop/process_calls.ts): posix_spawn (ffi/spawn.ts, never fork() in these
+ * Children on POSIX (loop/process/process_calls.ts): posix_spawn (ffi/spawn.ts, never fork() in these
  * multithreaded runtimes) with close-on-exec pipes as stdio, and the exit watched through an fd
  * registered with the loop's poller (addReader), whichever selector it uses:
  * - Linux: a pidfd; the child is reaped with waitid(P_PIDFD) for that child only.
@@ -23,7 +23,7 @@ import {
 import { closeOnExecPipe } from "./posix_socket.ts";
 import { OSError } from "../loop/core/errors.ts";
 import type { ReadinessLoop } from "../loop/core/readiness_loop.ts";
-import type { ChildProcess, ChildRequest, ProcessCalls } from "../loop/process_calls.ts";
+import type { ChildProcess, ChildRequest, ProcessCalls } from "../loop/process/process_calls.ts";
 
 const ESRCH = osTable.errno.ESRCH;
 const ECHILD = osTable.errno.ECHILD;

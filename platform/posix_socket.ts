@@ -1,6 +1,6 @@
 /**
- * The socket calls of loop/socket.ts on Linux, macOS and FreeBSD: each is the libc call of the
- * same name, its -1/errno result turned into -errno (loop/socket_calls.ts). Where the OS's table
+ * The socket calls of loop/net/socket.ts on Linux, macOS and FreeBSD: each is the libc call of the
+ * same name, its -1/errno result turned into -errno (loop/net/socket_calls.ts). Where the OS's table
  * (ffi/os/) says socket(2) takes no SOCK_CLOEXEC/SOCK_NONBLOCK flags and there is no accept4
  * (macOS), the fd gets them from fcntl(2) right after; where SIGPIPE is suppressed per socket
  * (macOS SO_NOSIGPIPE), new sockets get that option too. Where there is no SO_DOMAIN or
@@ -14,7 +14,7 @@ import { sockaddrCodec } from "../ffi/sockaddr.ts";
 import {
   ABSENT_SO_DOMAIN, ABSENT_SO_PROTOCOL, AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOL_SOCKET,
 } from "../ffi/socket_constants.ts";
-import type { SocketCalls } from "../loop/socket_calls.ts";
+import type { SocketCalls } from "../loop/net/socket_calls.ts";
 
 function result(r: number): number {
   return r < 0 ? -lastErrno() : r;

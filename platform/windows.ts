@@ -12,7 +12,7 @@
  * close() gives up waiting (the slot and buffer are then kept for the life of the process, never
  * freed under a kernel that may still write them).
  *
- * How it meets the contract (loop/proactor.ts):
+ * How it meets the contract (loop/proactor/proactor.ts):
  * - IOCP has no submission queue: an operation is issued when asked. Its completion is still
  *   delivered only from poll(); a call that fails at once (no packet will come) is queued here
  *   and delivered by the next poll(). flush() has nothing to do.
@@ -60,7 +60,7 @@ import {
 } from "../ffi/ws2_32.ts";
 import { osError } from "../ffi/libc.ts";
 import { NotImplementedError } from "../loop/core/errors.ts";
-import type { CompletionTarget, Proactor } from "../loop/proactor.ts";
+import type { CompletionTarget, Proactor } from "../loop/proactor/proactor.ts";
 
 // Linux errno values (<asm-generic/errno-base.h>, <asm-generic/errno.h>), the loop's vocabulary.
 const { EINTR, EIO, EBADF, EAGAIN, EACCES, EFAULT, EINVAL, EMFILE, EPIPE, ETIME, ENOTSOCK,

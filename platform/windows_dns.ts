@@ -3,9 +3,9 @@
  * the functions CPython's socket module calls there (as their ANSI forms), in the loop's Linux
  * vocabulary: AF_INET6 is 10 in the loop and 23 in ws2def.h, and the AI_* / NI_* flags are
  * translated to ws2def.h's bits. Errors are Winsock's EAI_* codes (ws2tcpip.h: WSA error
- * numbers, e.g. EAI_NONAME = WSAHOST_NOT_FOUND 11001), returned as `{ error }` for loop/dns.ts
+ * numbers, e.g. EAI_NONAME = WSAHOST_NOT_FOUND 11001), returned as `{ error }` for loop/net/dns.ts
  * to raise as gaierror. Both functions block (the system resolver, the services file), so
- * loop/dns.ts runs them on a worker thread of the loop's default executor when they may reach
+ * loop/net/dns.ts runs them on a worker thread of the loop's default executor when they may reach
  * the resolver (asyncio runs socket.getaddrinfo in its default executor too); the module is
  * therefore plain data in, plain data out.
  */
@@ -26,9 +26,9 @@ import {
   AI_V4MAPPED, NI_DGRAM, NI_NAMEREQD, NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV,
 } from "../ffi/socket_constants.ts";
 
-/** One answer, as loop/dns.ts returns it: `[family, type, proto, canonname, sockaddr]`. */
+/** One answer, as loop/net/dns.ts returns it: `[family, type, proto, canonname, sockaddr]`. */
 export type WinAddrInfo = [number, number, number, string, SockAddr];
-/** A Winsock EAI_* code (ws2tcpip.h), for loop/dns.ts to raise as gaierror. */
+/** A Winsock EAI_* code (ws2tcpip.h), for loop/net/dns.ts to raise as gaierror. */
 export interface WinGaiError {
   error: number;
 }

@@ -1,5 +1,5 @@
 /**
- * Children on Windows (loop/process_calls.ts; asyncio's windows_events._WindowsSubprocessTransport
+ * Children on Windows (loop/process/process_calls.ts; asyncio's windows_events._WindowsSubprocessTransport
  * and subprocess.Popen's Windows half): CreateProcessW with a quoted command line, stdio pipes
  * made as named pipes, the exit reported through the IOCP proactor's job object
  * (IocpProactor.watchProcess, platform/windows.ts explains the choice), the returncode read
@@ -41,8 +41,8 @@ import type { ChildStdio } from "../ffi/spawn.ts";
 import { signalNumbers } from "../ffi/signals.ts";
 import { NotImplementedError, ValueError } from "../loop/core/errors.ts";
 import type { ReadinessLoop } from "../loop/core/readiness_loop.ts";
-import type { CompletionTarget } from "../loop/proactor.ts";
-import type { ChildProcess, ChildRequest, ProcessCalls } from "../loop/process_calls.ts";
+import type { CompletionTarget } from "../loop/proactor/proactor.ts";
+import type { ChildProcess, ChildRequest, ProcessCalls } from "../loop/process/process_calls.ts";
 import { IocpProactor } from "./windows.ts";
 
 // Linux errno values (<asm-generic/errno-base.h>), the loop's vocabulary.

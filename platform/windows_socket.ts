@@ -1,6 +1,6 @@
 /**
- * The socket calls of loop/socket.ts on Windows: Winsock 2 (ffi/ws2_32.ts), translated to and
- * from the loop's Linux vocabulary (loop/socket_calls.ts).
+ * The socket calls of loop/net/socket.ts on Windows: Winsock 2 (ffi/ws2_32.ts), translated to and
+ * from the loop's Linux vocabulary (loop/net/socket_calls.ts).
  *
  * - Sockets are made with WSASocketW(WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT): usable
  *   by the IOCP proactor, and not inherited by child processes (Linux's SOCK_CLOEXEC).
@@ -33,7 +33,7 @@ import {
   SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
 } from "../ffi/socket_constants.ts";
 import { encodeSockaddr, SOCKADDR_STORAGE_SIZE } from "../ffi/sockaddr.ts";
-import type { SocketCalls } from "../loop/socket_calls.ts";
+import type { SocketCalls } from "../loop/net/socket_calls.ts";
 import {
   errnoOf, familyFromWindows, familyToWindows, nonBlockingSockets, releaseFromProactors,
 } from "./windows.ts";

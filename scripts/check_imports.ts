@@ -25,17 +25,17 @@ import process from "node:process";
 /**
  * What platform/ may import from loop/: the interfaces loop/ defines for the platforms to
  * implement (the seams), and the bottom layer every layer may use.
- * - loop/selector.ts: the Selector interface and EVENT_READ/EVENT_WRITE, implemented by
+ * - loop/selector/selector.ts: the Selector interface and EVENT_READ/EVENT_WRITE, implemented by
  *   platform/linux.ts (epoll), darwin.ts (kqueue), poll.ts;
- * - loop/proactor.ts: the Proactor and CompletionTarget interfaces (io_uring, IOCP);
- * - loop/socket_calls.ts, loop/process_calls.ts: the socket and child-process call tables;
+ * - loop/proactor/proactor.ts: the Proactor and CompletionTarget interfaces (io_uring, IOCP);
+ * - loop/net/socket_calls.ts, loop/process/process_calls.ts: the socket and child-process call tables;
  * - loop/core/: errors and the other leaf helpers, which import nothing above them.
  */
 export const PLATFORM_MAY_IMPORT: readonly string[] = [
-  "loop/selector.ts",
-  "loop/proactor.ts",
-  "loop/socket_calls.ts",
-  "loop/process_calls.ts",
+  "loop/selector/selector.ts",
+  "loop/proactor/proactor.ts",
+  "loop/net/socket_calls.ts",
+  "loop/process/process_calls.ts",
   "loop/core/",
 ];
 

@@ -17,7 +17,7 @@ AIOLOOP_SELECTOR=poll "$BIN/bun" test --timeout 60000 ./tests/ || status=1
 # The networking, TLS and process suites again on the io_uring ProactorEventLoop (issue 7): the
 # same test files, with every loop they create being a proactor loop (pipes and subprocesses run
 # on it through POLL_ADD readiness), and the CPython port (tests/cpython/) whole.
-NET="tests/start_tls_test.ts tests/connections_test.ts tests/selector_socket_test.ts tests/streams_test.ts tests/sock_ops_test.ts tests/ssl_test.ts tests/proactor_test.ts tests/pipes_test.ts tests/subprocess_test.ts tests/signals_test.ts tests/socket_test.ts tests/dns_test.ts tests/receive_arena_test.ts tests/leaks_test.ts tests/cpython/"
+NET="tests/loop/tls/start_tls_test.ts tests/loop/net/connections_test.ts tests/loop/selector/selector_socket_test.ts tests/loop/streams/streams_test.ts tests/loop/net/sock_ops_test.ts tests/loop/tls/ssl_test.ts tests/loop/proactor/proactor_test.ts tests/loop/transports/pipes_test.ts tests/loop/process/subprocess_test.ts tests/loop/process/signals_test.ts tests/loop/net/socket_test.ts tests/loop/net/dns_test.ts tests/loop/transports/receive_arena_test.ts tests/loop/leaks_test.ts tests/cpython/"
 echo "== deno test (io_uring proactor loop)"
 AIOLOOP_LOOP=proactor "$BIN/deno" test -A --no-check --v8-flags=--expose-gc $NET || status=1
 echo "== bun test (io_uring proactor loop)"

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, rmdirSync, statSync, unlinkSync } from "node:f
 import { join } from "node:path";
 import { isWindows, osName, readEnv } from "../ffi/runtime.ts";
 import { handleTypeName, openHandles } from "./windows/win.ts";
-import { getRunningLoopOrNull } from "../loop/running.ts";
+import { getRunningLoopOrNull } from "../loop/core/running.ts";
 import { type BaseEventLoop, type ExceptionContext, type Future, newEventLoop } from "../mod.ts";
 
 /**

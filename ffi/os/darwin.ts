@@ -4,7 +4,7 @@
  * 2eda1e52fe2efdf93c1e5c65e346343a530d8bc3: src/unix/{mod.rs,bsd/mod.rs,bsd/apple/**}) and Go's
  * x/sys/unix (golang/sys at e8c1c3274309bd87f360205f5706e986ceccb317: unix/zerrors_darwin_*.go,
  * ztypes_darwin_*.go, zsyscall_darwin_*.go), which agree; scripts/gen_os_constants.ts derived
- * them into tests/fixtures/os_constants.json, which tests/os_tables_test.ts checks this against.
+ * them into tests/fixtures/os_constants.json, which tests/ffi/os_tables_test.ts checks this against.
  * The two architectures differ only in symbol names and the variadic calling convention.
  */
 import type { OsTable } from "./table.ts";

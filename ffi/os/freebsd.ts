@@ -5,7 +5,7 @@
  * bsd/freebsdlike/**, freebsd14}) and Go's x/sys/unix (golang/sys at
  * e8c1c3274309bd87f360205f5706e986ceccb317: unix/zerrors_freebsd_*.go, ztypes_freebsd_*.go),
  * which agree; scripts/gen_os_constants.ts derived them into tests/fixtures/os_constants.json,
- * which tests/os_tables_test.ts checks this against. Both architectures share every value.
+ * which tests/ffi/os_tables_test.ts checks this against. Both architectures share every value.
  */
 import type { OsTable } from "./table.ts";
 

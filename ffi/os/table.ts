@@ -6,7 +6,7 @@
  * One table per OS (ffi/os/linux.ts, darwin.ts, freebsd.ts), pure data; ffi/os/current.ts picks
  * one at import. The pure-TypeScript code that depends on these facts (sockaddr encoding, termios
  * offsets, errno names) takes a table as a parameter, so the tests run it against every table
- * on any OS (tests/os_tables_test.ts, which also checks the darwin and freebsd tables against
+ * on any OS (tests/ffi/os_tables_test.ts, which also checks the darwin and freebsd tables against
  * tests/fixtures/os_constants.json, derived from two independent public sources).
  */
 

@@ -3,7 +3,7 @@
  * connection. Implementations live beside this file, one per kind of I/O.
  */
 
-import type { Future } from "../futures.ts";
+import type { Future } from "../core/futures.ts";
 
 /** Common to every transport (asyncio.BaseTransport). */
 export interface BaseTransport {

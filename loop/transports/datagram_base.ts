@@ -6,12 +6,12 @@
  */
 import type { BaseEventLoop } from "../base_loop.ts";
 import type { BytesLike } from "../core/bytes.ts";
-import { checkPortRange } from "../dns.ts";
+import { checkPortRange } from "../net/dns.ts";
 import { ValueError } from "../core/errors.ts";
-import { registerTransport, unregisterTransport } from "../transport_table.ts";
-import type { Future } from "../futures.ts";
-import type { DatagramProtocolLike } from "../protocols.ts";
-import type { Socket } from "../socket.ts";
+import { registerTransport, unregisterTransport } from "./transport_table.ts";
+import type { Future } from "../core/futures.ts";
+import type { DatagramProtocolLike } from "./protocols.ts";
+import type { Socket } from "../net/socket.ts";
 import type { DatagramTransport } from "./base.ts";
 import { FlowControl } from "./flow_control.ts";
 

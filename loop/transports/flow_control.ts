@@ -5,7 +5,7 @@
  */
 import type { BaseEventLoop } from "../base_loop.ts";
 import { ValueError } from "../core/errors.ts";
-import type { BaseProtocolLike } from "../protocols.ts";
+import type { BaseProtocolLike } from "./protocols.ts";
 
 /** asyncio's default high-water mark: 64 KiB. */
 export const DEFAULT_HIGH_WATER = 64 * 1024;

@@ -11,12 +11,12 @@ import {
 } from "../../ffi/socket_constants.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import { OSError, RuntimeError } from "../core/errors.ts";
-import type { Future } from "../futures.ts";
-import type { BufferedProtocolLike, ProtocolLike } from "../protocols.ts";
-import type { Socket } from "../socket.ts";
+import type { Future } from "../core/futures.ts";
+import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
+import type { Socket } from "../net/socket.ts";
 import type { Transport } from "./base.ts";
 import { StreamTransport } from "./stream_base.ts";
-import { registerTransport, unregisterTransport } from "../transport_table.ts";
+import { registerTransport, unregisterTransport } from "./transport_table.ts";
 
 const SHUT_WR = 1;
 

@@ -15,8 +15,8 @@
 import { EAGAIN, EINTR, lastErrno } from "../../ffi/libc.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import type { BytesLike } from "../core/bytes.ts";
-import type { Future } from "../futures.ts";
-import type { BaseProtocolLike } from "../protocols.ts";
+import type { Future } from "../core/futures.ts";
+import type { BaseProtocolLike } from "./protocols.ts";
 import { FlowControl } from "./flow_control.ts";
 
 /** After this many writes to a lost connection, say so once (asyncio logs a warning). */

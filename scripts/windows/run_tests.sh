@@ -24,8 +24,9 @@ status=0
 # reads the repo's package.json and tsconfig.json; they are harmless (Bun says so itself).
 timeout 900 "$bun_wine" "$repo/tests/windows/run.ts" "$@" || status=$?
 # Suite files that run on Windows (docs/windows.md has what each runs and skips there).
-suites=(sock_ops_test.ts streams_test.ts selector_socket_test.ts connections_test.ts socket_test.ts
-  subprocess_test.ts signals_test.ts pipes_test.ts ssl_test.ts dns_test.ts)
+suites=(loop/net/sock_ops_test.ts loop/streams/streams_test.ts loop/selector/selector_socket_test.ts
+  loop/net/connections_test.ts loop/net/socket_test.ts loop/process/subprocess_test.ts
+  loop/process/signals_test.ts loop/transports/pipes_test.ts loop/tls/ssl_test.ts loop/net/dns_test.ts)
 if [[ $# -eq 0 ]]; then
   log="$(mktemp)"
   for f in "${suites[@]}"; do

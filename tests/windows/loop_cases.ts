@@ -3,9 +3,9 @@
  * over an IocpProactor, driving the proactor's operations directly (no Socket, no transports).
  * The public API over the same loop is network_cases.ts's and process_cases.ts's.
  */
-import { ProactorEventLoop } from "../../loop/proactor_loop.ts";
-import type { Future } from "../../loop/futures.ts";
-import type { CompletionTarget } from "../../loop/proactor.ts";
+import { ProactorEventLoop } from "../../loop/proactor/proactor_loop.ts";
+import type { Future } from "../../loop/core/futures.ts";
+import type { CompletionTarget } from "../../loop/proactor/proactor.ts";
 import { WIN_AF_INET, WIN_SOCK_STREAM, ws2 } from "../../ffi/ws2_32.ts";
 import { encodeSockaddr } from "../../ffi/sockaddr.ts";
 import { AF_INET } from "../../ffi/socket_constants.ts";

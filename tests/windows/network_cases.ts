@@ -2,7 +2,7 @@
  * The public networking API on Windows: ProactorEventLoop over IocpProactor through the same
  * entry points the Linux suites use (createServer/createConnection with protocols, streams,
  * sock* coroutines, createDatagramEndpoint, connectReadPipe/connectWritePipe), their errors,
- * and what closing releases. The Linux suites themselves (tests/*_test.ts) need node:test's
+ * and what closing releases. The Linux suites themselves (the `_test.ts` files under tests/) need node:test's
  * runner and a python3 peer, neither of which runs under Wine here.
  */
 import {

@@ -12,7 +12,7 @@ import { collectGarbage } from "../../ffi/runtime.ts";
 import { decodeSockaddr, encodeSockaddr } from "../../ffi/sockaddr.ts";
 import { AF_INET, AF_INET6, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../../ffi/socket_constants.ts";
 import { SD_SEND, WIN_AF_INET, WIN_AF_INET6, WIN_SOCK_DGRAM, WIN_SOCK_STREAM, ws2 } from "../../ffi/ws2_32.ts";
-import type { CompletionTarget } from "../../loop/proactor.ts";
+import type { CompletionTarget } from "../../loop/proactor/proactor.ts";
 import { abandonedOperations, IocpProactor, unknownErrors, winsock } from "../../platform/windows.ts";
 import type { Case } from "./run.ts";
 

@@ -1,0 +1,98 @@
+/**
+ * Handle and TimerHandle: a callback with its arguments, as returned by callSoon/callLater.
+ */
+import type { BaseEventLoop } from "../base_loop.ts";
+
+// deno-lint-ignore no-explicit-any
+export type Callback = (...args: any[]) => unknown;
+
+/**
+ * TypeError for an async (generator) function given as a callback: the loop would drop the
+ * Promise it returns, and with it any exception (asyncio refuses coroutine functions the same
+ * way). A plain function that returns a Promise cannot be told apart without calling it.
+ */
+export function checkNotCoroutine(callback: Callback, method: string): void {
+  const kind = callback.constructor?.name;
+  if (kind === "AsyncFunction" || kind === "AsyncGeneratorFunction") {
+    throw new TypeError(`coroutines cannot be used with ${method}()`);
+  }
+}
+
+/** A scheduled callback (asyncio.Handle). `cancel()` stops it from running. */
+export class Handle {
+  /** @internal */ _callback: Callback;
+  /** @internal */ _args: unknown[];
+  /** @internal */ _cancelled = false;
+  /** @internal */ readonly _loop: BaseEventLoop;
+
+  /** @internal Use loop.callSoon(). */
+  constructor(callback: Callback, args: unknown[], loop: BaseEventLoop) {
+    this._callback = callback;
+    this._args = args;
+    this._loop = loop;
+  }
+
+  /** Cancel the call (asyncio Handle.cancel). Cancelling twice or after it ran does nothing. */
+  cancel(): void {
+    if (this._cancelled) return;
+    this._cancelled = true;
+    this._args = noArgs;
+  }
+
+  /** True if the handle was cancelled (asyncio Handle.cancelled). */
+  cancelled(): boolean {
+    return this._cancelled;
+  }
+
+  /** A readable name for logs and debug warnings. */
+  toString(): string {
+    const name = this._callback.name || "<anonymous>";
+    return `<${this.constructor.name} ${name}()${this._cancelled ? " cancelled" : ""}>`;
+  }
+
+  /** @internal Run the callback; an exception goes to the loop's exception handler. */
+  _run(): void {
+    try {
+      const a = this._args;
+      // Spelling out the common arities avoids a spread (and its array) per call.
+      switch (a.length) {
+        case 0: this._callback(); break;
+        case 1: this._callback(a[0]); break;
+        case 2: this._callback(a[0], a[1]); break;
+        default: this._callback(...a);
+      }
+    } catch (exception) {
+      this._loop.callExceptionHandler({
+        message: `Exception in callback ${this}`,
+        exception,
+        handle: this,
+      });
+    }
+  }
+}
+
+/** A shared empty argument list: most callbacks take none. */
+export const noArgs: unknown[] = [];
+
+/** A callback scheduled for a time (asyncio.TimerHandle). */
+export class TimerHandle extends Handle {
+  /** @internal */ _when: number;
+  /** @internal True while in the loop's timer heap. */ _scheduled = false;
+
+  /** @internal Use loop.callLater() or loop.callAt(). */
+  constructor(when: number, callback: Callback, args: unknown[], loop: BaseEventLoop) {
+    super(callback, args, loop);
+    this._when = when;
+  }
+
+  /** The absolute time (loop.time() clock, seconds) the callback is due (asyncio when()). */
+  when(): number {
+    return this._when;
+  }
+
+  /** Cancel the call; the loop drops it from its timers lazily (asyncio TimerHandle.cancel). */
+  override cancel(): void {
+    if (!this._cancelled) this._loop._timerHandleCancelled(this);
+    super.cancel();
+  }
+}

@@ -1,0 +1,477 @@
+/**
+ * ProactorEventLoop: completion I/O over an injected Proactor (io_uring on Linux) — asyncio's
+ * proactor_events.py. Sockets are driven by submitted operations whose completions resolve the
+ * next step: ProactorSocketTransport for streams; the sock* coroutines below try their system
+ * call at once and wait with POLL_ADD where the proactor polls readiness (io_uring), and are
+ * operations where it cannot (IOCP).
+ *
+ * addReader/addWriter work too, through one-shot POLL_ADD operations re-armed after each
+ * callback (level-triggered, as epoll's and asyncio's add_reader: a callback that leaves data
+ * unread is called again). A Proactor without readiness polling would raise NotImplementedError
+ * there, as asyncio's IOCP loop does.
+ *
+ * The networking methods mirror SelectorEventLoop's list one for one; the address-resolution
+ * and server plumbing is shared (loop/net/connections.ts, loop/net/datagram_endpoint.ts), and reaches
+ * this loop's transports through _makeSocketTransport, as asyncio's base_events reaches
+ * _make_socket_transport.
+ */
+import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
+import { EAGAIN, osError } from "../../ffi/libc.ts";
+import { decodeSockaddr, encodeSockaddr, formatAddress, SOCKADDR_STORAGE_SIZE } from "../../ffi/sockaddr.ts";
+import { MSG_DONTWAIT, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../../ffi/socket_constants.ts";
+import { POLLIN, POLLOUT } from "../../ffi/poll.ts";
+import { defaultProactor } from "../../platform/default_proactor.ts";
+import { BaseEventLoop } from "../base_loop.ts";
+import { asBytes, type BytesLike } from "../core/bytes.ts";
+import { describe } from "../core/describe.ts";
+import { ValueError } from "../core/errors.ts";
+import { type FileLike, fileObjToFd } from "../core/file_like.ts";
+import { type Callback, Handle } from "../core/handles.ts";
+import type { CompletionTarget, Proactor } from "./proactor.ts";
+import type { Future } from "../core/futures.ts";
+import type {
+  BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
+} from "../transports/protocols.ts";
+import { userFd } from "../selector/selector_loop.ts";
+import type { AddressLike, SockAddr, Socket } from "../net/socket.ts";
+import type { BaseTransport, DatagramTransport, ReadTransport, Transport, WriteTransport } from "../transports/base.ts";
+import {
+  connectReadPipeOperations, connectWritePipeOperations, ProactorReadPipeTransport, ProactorWritePipeTransport,
+} from "./proactor_pipes.ts";
+import { ProactorDatagramTransport } from "./proactor_datagram.ts";
+import {
+  acceptAttempt, type Attempt, checkCount, checkResolved, checkSocket, connectResult, connectStarted, recvAttempt,
+  recvfromAttempt, sendallAttempt, WOULD_BLOCK,
+} from "../net/sock_ops.ts";
+import { ListenerAccepts } from "./proactor_server.ts";
+import { type SendfileFile, type SendfileOptions, sockSendfile, type WhenWritable } from "../net/sendfile.ts";
+import type { Server } from "../net/server.ts";
+import { ProactorSocketTransport } from "./proactor_socket.ts";
+import type { SocketTransportOptions } from "../selector/selector_socket.ts";
+
+const READ = 0, WRITE = 1;
+const POLL_EVENTS = [POLLIN, POLLOUT];
+const { ECANCELED } = LINUX_ERRNO;
+
+/** A POLL_ADD's completion: an error (the poll could not be armed) or readiness. */
+function pollFailed(res: number): void {
+  if (res < 0) throw osError("poll", -res);
+}
+
+/** A Future settled by one operation's completion (the sock* coroutines). */
+class OperationFuture<T> implements CompletionTarget {
+  op = 0;
+  constructor(
+    readonly loop: ProactorEventLoop,
+    readonly fut: Future<T>,
+    readonly finish: (res: number, buffer: Uint8Array | undefined) => T,
+  ) {}
+  _ioComplete(_tag: number, res: number, _more: boolean, _op: number, buffer: Uint8Array | undefined): void {
+    this.op = 0;
+    if (this.fut.done()) return;
+    try {
+      this.fut.setResult(this.finish(res, buffer));
+    } catch (e) {
+      this.fut.setException(e);
+    }
+  }
+}
+
+/** An event loop driven by a completion Proactor (asyncio.ProactorEventLoop). */
+export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget {
+  /** @internal */ readonly _proactor: Proactor;
+  // addReader/addWriter: by direction, indexed by fd.
+  private readonly _watchers: [(Handle | undefined)[], (Handle | undefined)[]] = [[], []];
+  private readonly _pollOps: [number[], number[]] = [[], []];
+  private _rearm: number[] = [];
+  private _watched = 0;
+
+  /** A loop over `proactor`, or over this OS's default (io_uring on Linux). */
+  constructor(proactor: Proactor = defaultProactor()) {
+    super();
+    this._proactor = proactor;
+    proactor.onError = (exception) =>
+      this.callExceptionHandler({ message: "Exception in an I/O completion callback", exception });
+  }
+
+  // ---- Readiness callbacks (POLL_ADD) --------------------------------------------------------
+
+  /** Call `callback(...args)` whenever `fd` is readable (asyncio add_reader). */
+  addReader<A extends unknown[]>(fd: FileLike, callback: (...args: A) => unknown, ...args: A) {
+    this._addWatcher(userFd(this, fd), READ, callback as Callback, args, "addReader");
+  }
+
+  /** Stop watching `fd` for reading; false if it was not watched (asyncio remove_reader). */
+  removeReader(fd: FileLike): boolean {
+    return this._removeWatcher(userFd(this, fd), READ);
+  }
+
+  /** Call `callback(...args)` whenever `fd` is writable (asyncio add_writer). */
+  addWriter<A extends unknown[]>(fd: FileLike, callback: (...args: A) => unknown, ...args: A) {
+    this._addWatcher(userFd(this, fd), WRITE, callback as Callback, args, "addWriter");
+  }
+
+  /** Stop watching `fd` for writing; false if it was not watched (asyncio remove_writer). */
+  removeWriter(fd: FileLike): boolean {
+    return this._removeWatcher(userFd(this, fd), WRITE);
+  }
+
+  /** @internal addReader for the loop's own users (readiness-driven transports): unchecked. */
+  _addReader<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void {
+    this._addWatcher(fd, READ, callback as Callback, args, "addReader");
+  }
+
+  /** @internal addWriter for the loop's own users: unchecked. */
+  _addWriter<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void {
+    this._addWatcher(fd, WRITE, callback as Callback, args, "addWriter");
+  }
+
+  /** @internal removeReader for the loop's own users: unchecked. */
+  _removeReader(fd: number): boolean {
+    return this._removeWatcher(fd, READ);
+  }
+
+  /** @internal removeWriter for the loop's own users: unchecked. */
+  _removeWriter(fd: number): boolean {
+    return this._removeWatcher(fd, WRITE);
+  }
+
+  /** Watch `fileobj` in direction `dir` with a POLL_ADD operation. */
+  private _addWatcher(fileobj: FileLike, dir: number, callback: Callback, args: unknown[], method: string) {
+    const fd = fileObjToFd(fileobj);
+    this._checkClosed();
+    if (typeof callback !== "function") {
+      throw new TypeError(`a callable object was expected by ${method}(), got ${describe(callback)}`);
+    }
+    const table = this._watchers[dir];
+    const old = table[fd];
+    if (old === undefined) this._watched++;
+    else old.cancel();
+    table[fd] = new Handle(callback, args, this);
+    if (!this._pollOps[dir][fd]) this._pollOps[dir][fd] = this._proactor.pollAdd(fd, POLL_EVENTS[dir], this, fd * 2 + dir);
+  }
+
+  /** Stop watching `fileobj` in direction `dir`; false if it was not watched. */
+  private _removeWatcher(fileobj: FileLike, dir: number): boolean {
+    const fd = fileObjToFd(fileobj);
+    if (this.isClosed()) return false;
+    const table = this._watchers[dir];
+    const h = table[fd];
+    if (h === undefined) return false;
+    h.cancel();
+    table[fd] = undefined;
+    this._watched--;
+    const op = this._pollOps[dir][fd];
+    if (op) {
+      this._pollOps[dir][fd] = 0;
+      this._proactor.cancel(op);
+    }
+    return true;
+  }
+
+  /** @internal A POLL_ADD completed: run the watcher; re-arm it before the next poll. */
+  _ioComplete(tag: number, res: number, _more: boolean, op: number): void {
+    const fd = tag >> 1, dir = tag & 1;
+    if (this._pollOps[dir][fd] !== op) return; // removed, or replaced, meanwhile
+    this._pollOps[dir][fd] = 0;
+    const h = this._watchers[dir][fd];
+    if (h === undefined || res === -ECANCELED) return;
+    this._ready.push(h);
+    this._rearm.push(tag);
+  }
+
+  // ---- Networking: each method is asyncio's; shared plumbing in the file named ---------------
+
+  /** Submit one operation and wait for its completion; cancelling the wait cancels it. */
+  private async _operation<T>(
+    start: (target: CompletionTarget) => number,
+    finish: (res: number, buffer: Uint8Array | undefined) => T,
+  ): Promise<T> {
+    this._checkClosed();
+    const target = new OperationFuture<T>(this, this.createFuture<T>(), finish);
+    target.op = start(target);
+    try {
+      return await target.fut;
+    } finally {
+      // Cancelled (or the loop stopped waiting): the kernel must let go of the buffers too.
+      if (target.op !== 0) this._proactor.cancel(target.op);
+    }
+  }
+
+  /**
+   * Where the proactor polls readiness (io_uring): try the call now, as asyncio's selector loop
+   * does, and while it would block wait for readiness with a POLL_ADD and try again. The system
+   * call is thus made at the task's first step (an operation would reach the kernel only at the
+   * next poll, one iteration later: CPython's test_sock_client_racing blocks on the peer right
+   * after one sleep(0)), and a cancelled call has taken no bytes (a cancelled RECV operation may
+   * have completed with data the caller never sees).
+   */
+  private async _whenReady<T>(fd: number, events: number, attempt: Attempt<T>, waitFirst = false): Promise<T> {
+    if (!waitFirst) {
+      const first = attempt();
+      if (first !== WOULD_BLOCK) return first;
+    }
+    for (;;) {
+      await this._operation((t) => this._proactor.pollAdd(fd, events, t, 0), pollFailed);
+      const r = attempt();
+      if (r !== WOULD_BLOCK) return r;
+    }
+  }
+
+  /** Receive up to `nbytes` (asyncio sock_recv); an empty array means the peer closed. */
+  async sockRecv(sock: Socket, nbytes: number): Promise<Uint8Array> {
+    const fd = checkSocket(sock, "sockRecv");
+    checkCount(nbytes, "sockRecv() nbytes");
+    const buf = new Uint8Array(new ArrayBuffer(nbytes));
+    const n = this._proactor.pollsReadiness !== false
+      ? await this._whenReady(fd, POLLIN, recvAttempt(sock, buf, "recv"))
+      : await this._operation((t) => this._proactor.recv(fd, buf, nbytes, t, 0), (res) => {
+        if (res < 0) throw osError("recv", -res);
+        return res;
+      });
+    return n === nbytes ? buf : buf.subarray(0, n);
+  }
+
+  /** Receive into `buf`; resolves to the byte count (asyncio sock_recv_into). */
+  async sockRecvInto(sock: Socket, buf: BytesLike): Promise<number> {
+    const fd = checkSocket(sock, "sockRecvInto");
+    const bytes = asBytes(buf, "sockRecvInto() buffer");
+    if (this._proactor.pollsReadiness !== false) return this._whenReady(fd, POLLIN, recvAttempt(sock, bytes, "recv_into"));
+    return this._operation((t) => this._proactor.recv(fd, bytes, bytes.byteLength, t, 0), (res) => {
+      if (res < 0) throw osError("recv_into", -res);
+      return res;
+    });
+  }
+
+  /** Receive a datagram and its sender (asyncio sock_recvfrom). */
+  async sockRecvfrom(sock: Socket, bufsize: number): Promise<[Uint8Array, SockAddr]> {
+    checkCount(bufsize, "sockRecvfrom() bufsize");
+    const buf = new Uint8Array(new ArrayBuffer(bufsize));
+    const [n, addr] = await this.sockRecvfromInto(sock, buf);
+    return [n === bufsize ? buf : buf.subarray(0, n), addr];
+  }
+
+  /** Receive a datagram into `buf` (at most `nbytes`, 0: all): [count, sender]. */
+  async sockRecvfromInto(sock: Socket, buf: BytesLike, nbytes = 0): Promise<[number, SockAddr]> {
+    const fd = checkSocket(sock, "sockRecvfromInto");
+    const bytes = asBytes(buf, "sockRecvfromInto() buffer");
+    checkCount(nbytes, "sockRecvfromInto() nbytes");
+    if (nbytes > bytes.byteLength) throw new ValueError("sockRecvfromInto(): buffer too small for requested bytes");
+    const size = nbytes || bytes.byteLength;
+    if (this._proactor.pollsReadiness !== false) {
+      return this._whenReady(fd, POLLIN, () => recvfromAttempt(sock, bytes, size));
+    }
+    return this._operation((t) => this._proactor.recvFrom(fd, bytes, size, t, 0), (res, addr) => {
+      if (res < 0) throw osError("recvfrom", -res);
+      return [res, decodeSockaddr(addr!, this._proactor.completionAddressLength)];
+    });
+  }
+
+  /**
+   * Send all of `data` (asyncio sock_sendall). `data` is not copied: leave it unchanged until
+   * the returned Promise settles.
+   */
+  async sockSendall(sock: Socket, data: BytesLike): Promise<void> {
+    const fd = checkSocket(sock, "sockSendall");
+    const bytes = asBytes(data);
+    if (this._proactor.pollsReadiness !== false) return this._whenReady(fd, POLLOUT, sendallAttempt(sock, bytes));
+    const total = bytes.byteLength;
+    let sent = 0;
+    while (sent < total) {
+      const at = sent;
+      sent += await this._operation(
+        (t) => this._proactor.send(fd, bytes, at, total - at, MSG_NOSIGNAL, t, 0),
+        (res) => {
+          if (res < 0) throw osError("send", -res);
+          return res;
+        },
+      );
+    }
+  }
+
+  /** Send a datagram to `address` (asyncio sock_sendto). */
+  async sockSendto(sock: Socket, data: BytesLike, address: AddressLike): Promise<number> {
+    const fd = checkSocket(sock, "sockSendto");
+    const bytes = asBytes(data);
+    const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+    const len = encodeSockaddr(sock.family, address, addr, "sockSendto()");
+    if (this._proactor.pollsReadiness !== false) {
+      return this._whenReady(fd, POLLOUT, () => {
+        const r = sock._sendtoRaw(bytes, MSG_DONTWAIT, address);
+        if (r >= 0) return r;
+        if (r === -EAGAIN) return WOULD_BLOCK;
+        throw osError(`sendto ${formatAddress(address)}`, -r);
+      });
+    }
+    return this._operation((t) => this._proactor.sendTo(fd, bytes, bytes.byteLength, addr, len, t, 0), (res) => {
+      if (res < 0) throw osError(`sendto ${formatAddress(address)}`, -res);
+      return res;
+    });
+  }
+
+  /**
+   * Connect to an already resolved address (asyncio sock_connect): for AF_INET/AF_INET6 the host
+   * must be an IP literal (ValueError otherwise). On io_uring connect(2) is called at once and
+   * only its completion is awaited (writability, then SO_ERROR), as on the selector loop.
+   */
+  async sockConnect(sock: Socket, address: AddressLike): Promise<void> {
+    const fd = checkSocket(sock, "sockConnect");
+    checkResolved(sock, address);
+    if (this._proactor.pollsReadiness !== false) {
+      if (connectStarted(sock, address)) return;
+      return this._whenReady(fd, POLLOUT, () => connectResult(sock, address), true);
+    }
+    const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+    const len = encodeSockaddr(sock.family, address, addr, "connect()");
+    return this._operation((t) => this._proactor.connect(fd, addr, len, t, 0), (res) => {
+      if (res < 0) throw osError(`connect to ${formatAddress(address)}`, -res);
+    });
+  }
+
+  /**
+   * Accept a connection: resolves to [socket, address] (asyncio sock_accept). Where the proactor
+   * polls readiness (io_uring), accept4(2) at once and a POLL_ADD for POLLIN while none is
+   * queued, not an ACCEPT operation: on Linux 6.18 an ACCEPT submitted while a cancelled one on
+   * the same listener was still in flight was never woken by the next connection
+   * (test_sock_client_racing), the connection waiting in the queue; POLL_ADD waiters are not
+   * exclusive and are all woken.
+   */
+  async sockAccept(sock: Socket): Promise<[Socket, SockAddr]> {
+    const fd = checkSocket(sock, "sockAccept");
+    if (this._proactor.pollsReadiness !== false) return this._whenReady(fd, POLLIN, () => acceptAttempt(sock));
+    const flags = SOCK_CLOEXEC | SOCK_NONBLOCK;
+    return this._operation((t) => this._proactor.accept(fd, flags, false, t, 0), (res, addr) => {
+      if (res < 0) throw osError("accept", -res);
+      return [sock._adopt(res), decodeSockaddr(addr!, this._proactor.completionAddressLength)];
+    });
+  }
+
+  /**
+   * Send a regular file's [offset, offset + count) (count null: to its end) to a connected
+   * non-blocking stream socket; resolves to the bytes sent (asyncio sock_sendfile;
+   * loop/net/sendfile.ts). sendfile(2) on Linux, waiting with POLL_ADD; elsewhere reading and
+   * sending unless `fallback` is false (then SendfileNotAvailableError).
+   */
+  sockSendfile(
+    sock: Socket,
+    file: SendfileFile,
+    offset = 0,
+    count: number | null = null,
+    options: SendfileOptions = {},
+  ): Promise<number> {
+    return sockSendfile(this, sock, file, offset, count, options, this._whenWritable);
+  }
+
+  private readonly _whenWritable: WhenWritable = (fd, attempt) => this._whenReady(fd, POLLOUT, attempt);
+
+  /** @internal Listeners are served by accept operations where the proactor cannot poll. */
+  override _serveByOperations(server: Server, listener: Socket): (() => void) | null {
+    if (this._proactor.pollsReadiness !== false) return null;
+    const accepts = new ListenerAccepts(this, server, listener);
+    accepts.start();
+    return () => accepts.stop();
+  }
+
+  /** @internal UDP through operations where the proactor cannot poll readiness. */
+  override _makeDatagramTransport(
+    sock: Socket,
+    protocol: DatagramProtocolLike,
+    address: unknown,
+    waiter: Future<unknown>,
+  ): DatagramTransport | undefined {
+    if (this._proactor.pollsReadiness !== false) return undefined;
+    return new ProactorDatagramTransport(this, sock, protocol, address, waiter);
+  }
+
+  /** @internal A subprocess's pipe end: IOCP drives it with operations (overlapped handle). */
+  override _makePipeTransport(fd: number, protocol: BaseProtocolLike, writing: boolean): BaseTransport | undefined {
+    if (this._proactor.pollsReadiness !== false) return undefined;
+    return writing
+      ? new ProactorWritePipeTransport(this, fd, fd, protocol)
+      : new ProactorReadPipeTransport(this, fd, fd, protocol);
+  }
+
+  /** Wrap the read end of a pipe (asyncio connect_read_pipe); IOCP: an overlapped pipe handle. */
+  override connectReadPipe<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    pipe: FileLike,
+  ): Promise<[ReadTransport, P]> {
+    if (this._proactor.pollsReadiness !== false) return super.connectReadPipe(protocolFactory, pipe);
+    return connectReadPipeOperations(this, protocolFactory, pipe);
+  }
+
+  /** Wrap the write end of a pipe (asyncio connect_write_pipe); IOCP: an overlapped pipe handle. */
+  override connectWritePipe<P extends BaseProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    pipe: FileLike,
+  ): Promise<[WriteTransport, P]> {
+    if (this._proactor.pollsReadiness !== false) return super.connectWritePipe(protocolFactory, pipe);
+    return connectWritePipeOperations(this, protocolFactory, pipe);
+  }
+
+  /** @internal A transport for a connected stream socket (asyncio _make_socket_transport). */
+  _makeSocketTransport(
+    sock: Socket,
+    protocol: ProtocolLike | BufferedProtocolLike,
+    options: SocketTransportOptions = {},
+  ): Transport {
+    return new ProactorSocketTransport(this, sock, protocol, options);
+  }
+
+  // ---- The I/O hooks -------------------------------------------------------------------------
+
+  /** Re-arm the watchers that fired, then deliver the completions already posted. */
+  protected _pollIo(idleNext = false): void {
+    if (this._rearm.length > 0) this._rearmWatchers();
+    this._proactor.poll(idleNext && this._proactor.waitBriefly !== undefined);
+  }
+
+  /** Submit a new POLL_ADD for each watcher whose last one completed. */
+  private _rearmWatchers(): void {
+    const tags = this._rearm;
+    this._rearm = [];
+    for (const tag of tags) {
+      const fd = tag >> 1, dir = tag & 1;
+      if (this._watchers[dir][fd] !== undefined && !this._pollOps[dir][fd]) {
+        this._pollOps[dir][fd] = this._proactor.pollAdd(fd, POLL_EVENTS[dir], this, tag);
+      }
+    }
+  }
+
+  /** True while an operation is queued or in flight. */
+  protected _hasIoInterest(): boolean {
+    return this._rearm.length > 0 || this._proactor.hasWork();
+  }
+
+  /** The proactor's short wait on this thread, when it has one and operations are in flight. */
+  protected override _waitIoBriefly(): boolean {
+    if (this._proactor.waitBriefly === undefined || !this._proactor.hasWork()) return false;
+    if (this._rearm.length > 0) this._rearmWatchers();
+    return this._proactor.waitBriefly();
+  }
+
+  /** Wait off the JS thread for a completion, a wakeup or `timeoutMs`. */
+  protected _parkIo(timeoutMs: number): Promise<void> {
+    if (this._rearm.length > 0) this._rearmWatchers();
+    return this._proactor.park(timeoutMs);
+  }
+
+  /** End a park in progress. */
+  protected _wakeIo(): void {
+    this._proactor.wakeup();
+  }
+
+  /** Drop the watchers and close the proactor. */
+  protected _closeIo(): void {
+    for (const table of this._watchers) {
+      for (const h of table) h?.cancel();
+      table.length = 0;
+    }
+    this._pollOps[0].length = 0;
+    this._pollOps[1].length = 0;
+    this._rearm = [];
+    this._watched = 0;
+    this._proactor.close();
+  }
+}
+

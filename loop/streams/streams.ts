@@ -1,0 +1,804 @@
+/**
+ * Streams: async reads and writes over a transport (asyncio.streams). StreamReader buffers
+ * what a StreamReaderProtocol receives and hands it out as read(), readline(), readexactly()
+ * and readuntil(); StreamWriter writes, and drain() waits while the transport's write buffer
+ * is over its high-water mark. openConnection/startServer (and their Unix twins) make the
+ * pair on top of the loop's createConnection/createServer.
+ *
+ * Back-pressure both ways: the reader pauses the transport's reading once more than 2·limit
+ * bytes wait unread and resumes it when a read brings them back under `limit`; the writer's
+ * drain() waits between the protocol's pauseWriting() and resumeWriting().
+ */
+import { ECONNRESET } from "../../ffi/libc.ts";
+import type { BaseEventLoop } from "../base_loop.ts";
+import { concat } from "../core/bytes.ts";
+import { NotImplementedError, OSError, RuntimeError, ValueError } from "../core/errors.ts";
+import { getEventLoop, getRunningLoop } from "../events.ts";
+import type { Future } from "../core/futures.ts";
+import { Protocol } from "../transports/protocols.ts";
+import type {
+  CreateConnectionOptions, CreateServerOptions, CreateUnixConnectionOptions,
+  CreateUnixServerOptions,
+} from "../net/connections.ts";
+import type { SelectorEventLoop } from "../selector/selector_loop.ts";
+import type { Server } from "../net/server.ts";
+import type { SSLContext } from "../tls/ssl.ts";
+import { startTls, type StartTlsOptions } from "../tls/start_tls.ts";
+import type { ReadTransport, Transport } from "../transports/base.ts";
+import { IncompleteReadError, LimitOverrunError } from "./stream_errors.ts";
+
+export { IncompleteReadError, LimitOverrunError } from "./stream_errors.ts";
+
+/** The default limit of a StreamReader's buffer, 64 KiB (asyncio's _DEFAULT_LIMIT). */
+export const DEFAULT_LIMIT = 64 * 1024;
+
+const EMPTY = new Uint8Array(0);
+const NEWLINE = new Uint8Array([10]);
+const encoder = new TextEncoder();
+
+/** Options of a StreamReader. */
+export interface StreamReaderOptions {
+  /** Buffer limit in bytes: readuntil()/readline() fail past it, reading pauses past 2·limit. */
+  limit?: number;
+  /** The loop whose futures the reader waits on; default getEventLoop(). */
+  loop?: BaseEventLoop;
+}
+
+/** A separator for readuntil(): bytes, a string (UTF-8), or a list of them. */
+export type Separator = Uint8Array | string | readonly (Uint8Array | string)[];
+
+/** Buffered bytes from a transport, read with async methods (asyncio.StreamReader). */
+export class StreamReader implements AsyncIterable<Uint8Array> {
+  private readonly _limit: number;
+  private readonly _loop: BaseEventLoop;
+  // The unread bytes are _buffer[_start, _end); the rest of _buffer is free space.
+  private _buffer: Uint8Array = EMPTY;
+  private _start = 0;
+  private _end = 0;
+  private _eof = false;
+  private _waiter: Future<void> | null = null;
+  private _exception: unknown = null;
+  private _transport: ReadTransport | null = null;
+  private _paused = false;
+
+  /**
+   * A reader with buffer limit `options.limit` (default 64 KiB). ValueError if the limit is not
+   * positive.
+   */
+  constructor(options: StreamReaderOptions = {}) {
+    const limit = options.limit ?? DEFAULT_LIMIT;
+    if (typeof limit !== "number" || !(limit > 0)) {
+      throw new ValueError(`limit must be a positive number of bytes, got ${String(limit)}`);
+    }
+    this._limit = limit;
+    this._loop = options.loop ?? getEventLoop();
+  }
+
+  /** The exception set by setException(), or null (asyncio exception). */
+  exception(): unknown {
+    return this._exception;
+  }
+
+  /** Make every pending and future read throw `exc` (asyncio set_exception). */
+  setException(exc: unknown): void {
+    this._exception = exc;
+    const waiter = this._waiter;
+    if (waiter !== null) {
+      this._waiter = null;
+      if (!waiter.done()) waiter.setException(exc);
+    }
+  }
+
+  /** The transport to pause and resume for back-pressure; set once (asyncio set_transport). */
+  setTransport(transport: ReadTransport): void {
+    if (this._transport !== null) throw new RuntimeError("Transport already set");
+    this._transport = transport;
+  }
+
+  /**
+   * @internal StreamWriter.startTls: pause and resume `transport` (the TLS one) from now on,
+   * paused already if the old one was.
+   */
+  _replaceTransport(transport: ReadTransport): void {
+    this._transport = transport;
+    if (this._paused) transport.pauseReading();
+  }
+
+  /** No more bytes will come (asyncio feed_eof). */
+  feedEof(): void {
+    this._eof = true;
+    this._wakeupWaiter();
+  }
+
+  /** True once EOF was fed and every buffered byte was read (asyncio at_eof). */
+  atEof(): boolean {
+    return this._eof && this._start === this._end;
+  }
+
+  /** Add bytes to the buffer (asyncio feed_data). The bytes are copied. */
+  feedData(data: Uint8Array): void {
+    this._feed(data, false);
+  }
+
+  /** @internal feedData for bytes nobody else holds (a protocol's dataReceived): no copy. */
+  _feedOwned(data: Uint8Array): void {
+    this._feed(data, true);
+  }
+
+  /** Append `data` (owned: no copy needed) and wake a waiting read. */
+  private _feed(data: Uint8Array, owned: boolean): void {
+    if (this._eof) throw new RuntimeError("feedData() after feedEof()");
+    const n = data.byteLength;
+    if (n === 0) return;
+    const size = this._end - this._start;
+    if (size === 0 && owned) {
+      this._buffer = data;
+      this._start = 0;
+      this._end = n;
+    } else if (this._end + n <= this._buffer.byteLength) {
+      this._buffer.set(data, this._end);
+      this._end += n;
+    } else {
+      let buf = this._buffer;
+      if (size + n > buf.byteLength) {
+        buf = new Uint8Array(Math.max(size + n, 2 * buf.byteLength, 1024));
+        buf.set(this._buffer.subarray(this._start, this._end));
+      } else {
+        buf.copyWithin(0, this._start, this._end);
+      }
+      buf.set(data, size);
+      this._buffer = buf;
+      this._start = 0;
+      this._end = size + n;
+    }
+    this._wakeupWaiter();
+    const transport = this._transport;
+    if (transport !== null && !this._paused && this._end - this._start > 2 * this._limit) {
+      try {
+        transport.pauseReading();
+        this._paused = true;
+      } catch (e) {
+        // A transport that cannot pause (asyncio: NotImplementedError) gets no back-pressure.
+        if (!(e instanceof NotImplementedError)) throw e;
+        this._transport = null;
+      }
+    }
+  }
+
+  /** Resolve the read that waits for data or EOF, if any. */
+  private _wakeupWaiter(): void {
+    const waiter = this._waiter;
+    if (waiter !== null) {
+      this._waiter = null;
+      if (!waiter.done()) waiter.setResult();
+    }
+  }
+
+  /** Resume the transport's reading once the buffer fell below the limit. */
+  private _maybeResumeTransport(): void {
+    if (this._paused && this._end - this._start <= this._limit) {
+      this._paused = false;
+      this._transport!.resumeReading();
+    }
+  }
+
+  /** Wait until feedData(), feedEof() or setException() is called. */
+  private async _waitForData(method: string): Promise<void> {
+    if (this._waiter !== null) {
+      throw new RuntimeError(
+        `${method}() called while another coroutine is already waiting for incoming data`,
+      );
+    }
+    if (this._eof) throw new RuntimeError("_waitForData after EOF");
+    // Waiting with the transport paused would wait forever: a readuntil() that needs more
+    // than 2·limit bytes to find its separator must still get them (and then fail cleanly).
+    if (this._paused) {
+      this._paused = false;
+      this._transport!.resumeReading();
+    }
+    const waiter = this._loop.createFuture<void>();
+    this._waiter = waiter;
+    try {
+      await waiter;
+    } finally {
+      if (this._waiter === waiter) this._waiter = null;
+    }
+  }
+
+  /** Remove and return the first `n` buffered bytes (n <= buffered). */
+  private _take(n: number): Uint8Array {
+    const buf = this._buffer, start = this._start;
+    if (start + n === this._end) {
+      this._buffer = EMPTY;
+      this._start = this._end = 0;
+      // All of it: hand the array over instead of copying, unless that would keep a much
+      // larger array alive behind a small view.
+      return 2 * n >= buf.byteLength ? buf.subarray(start, start + n) : buf.slice(start, start + n);
+    }
+    this._start = start + n;
+    return buf.slice(start, start + n);
+  }
+
+  /** Drop the first `n` buffered bytes (n <= buffered). */
+  private _skip(n: number): void {
+    this._start += n;
+    if (this._start === this._end) {
+      this._buffer = EMPTY;
+      this._start = this._end = 0;
+    }
+  }
+
+  /**
+   * Read up to `n` bytes; with n < 0 (the default) read until EOF. Returns an empty array at
+   * EOF (asyncio read).
+   */
+  async read(n = -1): Promise<Uint8Array> {
+    if (this._exception !== null) throw this._exception;
+    if (n === 0) return EMPTY;
+    if (n < 0) {
+      // Read in limit-sized pieces so that transport reading resumes as the buffer empties.
+      const blocks: Uint8Array[] = [];
+      let total = 0;
+      for (;;) {
+        const block = await this.read(this._limit);
+        if (block.byteLength === 0) break;
+        blocks.push(block);
+        total += block.byteLength;
+      }
+      return concat(blocks, total);
+    }
+    if (this._start === this._end && !this._eof) await this._waitForData("read");
+    const data = this._take(Math.min(n, this._end - this._start));
+    this._maybeResumeTransport();
+    return data;
+  }
+
+  /**
+   * Read one line, ending in "\n" (asyncio readline). At EOF the partial last line is returned,
+   * and an empty array once nothing is left. A line longer than the limit throws ValueError
+   * (and is dropped from the buffer).
+   */
+  async readline(): Promise<Uint8Array> {
+    try {
+      return await this.readuntil(NEWLINE);
+    } catch (e) {
+      if (e instanceof IncompleteReadError) return e.partial;
+      if (!(e instanceof LimitOverrunError)) throw e;
+      const at = this._start + e.consumed;
+      if (at < this._end && this._buffer[at] === 10) this._skip(e.consumed + 1);
+      else this._skip(this._end - this._start);
+      this._maybeResumeTransport();
+      throw new ValueError(e.message);
+    }
+  }
+
+  /**
+   * Read up to and including `separator` (asyncio readuntil). Given a list of separators, the
+   * one ending first wins. IncompleteReadError at EOF before a separator (the buffer is
+   * emptied into its `partial`); LimitOverrunError if the data before the separator exceeds
+   * the limit (the bytes stay in the buffer).
+   */
+  async readuntil(separator: Separator = NEWLINE): Promise<Uint8Array> {
+    const seps = separatorList(separator);
+    let minLen = Infinity, maxLen = 0;
+    for (const s of seps) {
+      minLen = Math.min(minLen, s.byteLength);
+      maxLen = Math.max(maxLen, s.byteLength);
+    }
+    if (minLen === 0) throw new ValueError("Separator should be at least one-byte string");
+    if (this._exception !== null) throw this._exception;
+
+    // `offset` is where the next search starts: the bytes before it were searched already
+    // (minus maxLen - 1, as a separator may straddle the old end and new data).
+    let offset = 0;
+    let matchStart = -1, matchEnd = -1;
+    for (;;) {
+      const size = this._end - this._start;
+      if (size - offset >= minLen) {
+        const view = this._buffer.subarray(this._start, this._end);
+        for (const sep of seps) {
+          const i = indexOf(view, sep, offset);
+          if (i >= 0 && (matchEnd < 0 || i + sep.byteLength < matchEnd)) {
+            matchStart = i;
+            matchEnd = i + sep.byteLength;
+          }
+        }
+        if (matchEnd >= 0) break;
+        offset = Math.max(0, size + 1 - maxLen);
+        if (offset > this._limit) {
+          throw new LimitOverrunError("Separator is not found, and chunk exceed the limit", offset);
+        }
+      }
+      if (this._eof) {
+        const partial = this._take(size);
+        throw new IncompleteReadError(partial, null);
+      }
+      await this._waitForData("readuntil");
+    }
+    if (matchStart > this._limit) {
+      throw new LimitOverrunError("Separator is found, but chunk is longer than limit", matchStart);
+    }
+    const chunk = this._take(matchEnd);
+    this._maybeResumeTransport();
+    return chunk;
+  }
+
+  /**
+   * Read exactly `n` bytes (asyncio readexactly). IncompleteReadError if EOF comes first (the
+   * buffer is emptied into its `partial`).
+   */
+  async readexactly(n: number): Promise<Uint8Array> {
+    if (!(n >= 0)) throw new ValueError("readexactly size can not be less than zero");
+    if (this._exception !== null) throw this._exception;
+    if (n === 0) return EMPTY;
+    while (this._end - this._start < n) {
+      if (this._eof) {
+        const partial = this._take(this._end - this._start);
+        throw new IncompleteReadError(partial, n);
+      }
+      await this._waitForData("readexactly");
+    }
+    const data = this._take(n);
+    this._maybeResumeTransport();
+    return data;
+  }
+
+  /** `for await (const line of reader)`: each line until EOF (asyncio's async iteration). */
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    for (;;) {
+      const line = await this.readline();
+      if (line.byteLength === 0) return;
+      yield line;
+    }
+  }
+
+  /** `<StreamReader …>`, for logs. */
+  toString(): string {
+    const info = ["StreamReader"];
+    if (this._end > this._start) info.push(`${this._end - this._start} bytes`);
+    if (this._eof) info.push("eof");
+    if (this._limit !== DEFAULT_LIMIT) info.push(`limit=${this._limit}`);
+    if (this._waiter) info.push("waiter");
+    if (this._exception !== null) info.push(`exception=${String(this._exception)}`);
+    if (this._transport) info.push("transport");
+    if (this._paused) info.push("paused");
+    return `<${info.join(" ")}>`;
+  }
+}
+
+function separatorList(separator: Separator): Uint8Array[] {
+  const list = typeof separator === "string" || separator instanceof Uint8Array
+    ? [separator]
+    : [...separator];
+  if (list.length === 0) throw new ValueError("Separator should contain at least one element");
+  return list.map((s) => {
+    if (typeof s === "string") return encoder.encode(s);
+    if (s instanceof Uint8Array) return s;
+    throw new TypeError(`separator must be a Uint8Array or a string, got ${typeof s}`);
+  });
+}
+
+/** The first index >= from where `needle` occurs in `hay`, or -1. */
+function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
+  const first = needle[0], len = needle.byteLength, last = hay.byteLength - len;
+  for (let i = hay.indexOf(first, from); i >= 0 && i <= last; i = hay.indexOf(first, i + 1)) {
+    let j = 1;
+    while (j < len && hay[i + j] === needle[j]) j++;
+    if (j === len) return i;
+  }
+  return -1;
+}
+
+/** Python's ConnectionResetError('Connection lost'), as drain() raises it. */
+function connectionLostError(): OSError {
+  return new OSError(ECONNRESET, "ECONNRESET", "Connection lost");
+}
+
+/**
+ * What a server's streams callback receives: the connection's reader and writer. It may be
+ * an async function; it then runs as a Task, and an exception it throws is reported to the
+ * loop's exception handler and closes the connection.
+ */
+export type ClientConnectedCallback = (
+  reader: StreamReader,
+  writer: StreamWriter,
+) => void | PromiseLike<void>;
+
+/**
+ * @internal Write flow control for a streams protocol (asyncio's FlowControlMixin): the
+ * transport's pauseWriting()/resumeWriting() and connectionLost() go here, and
+ * StreamWriter.drain() waits in wait().
+ */
+export class DrainWaiters {
+  private _paused = false;
+  private _connectionLost = false;
+  private readonly _waiters: Future<void>[] = [];
+
+  constructor(private readonly _loop: BaseEventLoop) {}
+
+  /** The transport's buffer is full: wait() waits. */
+  pause(): void {
+    this._paused = true;
+  }
+
+  /** The transport's buffer drained: wake the waiters. */
+  resume(): void {
+    this._paused = false;
+    for (const w of this._waiters) if (!w.done()) w.setResult();
+  }
+
+  /** The connection is lost: wake the waiters with `exc`, or let them return. */
+  lost(exc: Error | null): void {
+    this._connectionLost = true;
+    if (!this._paused) return;
+    for (const w of this._waiters) {
+      if (w.done()) continue;
+      if (exc === null) w.setResult();
+      else w.setException(exc);
+    }
+  }
+
+  /** Wait while writing is paused; ConnectionResetError once the connection is lost. */
+  async wait(): Promise<void> {
+    if (this._connectionLost) throw connectionLostError();
+    if (!this._paused) return;
+    const waiter = this._loop.createFuture<void>();
+    this._waiters.push(waiter);
+    try {
+      await waiter;
+    } finally {
+      const i = this._waiters.indexOf(waiter);
+      if (i >= 0) this._waiters.splice(i, 1);
+    }
+  }
+}
+
+/**
+ * The protocol between a transport and a StreamReader (asyncio.StreamReaderProtocol): feeds
+ * it received bytes and EOF, and gives StreamWriter.drain() its flow control. With a
+ * `clientConnectedCb` (servers), each connection gets a StreamWriter and the callback runs.
+ */
+export class StreamReaderProtocol extends Protocol {
+  private _reader: StreamReader | null;
+  private readonly _clientConnectedCb: ClientConnectedCallback | null;
+  private readonly _loop: BaseEventLoop;
+  private readonly _closed: Future<void>;
+  private _overSsl = false;
+  private readonly _drain: DrainWaiters;
+
+  /**
+   * A protocol feeding `streamReader`; `clientConnectedCb(reader, writer)` runs for each connection
+   * (startServer). TypeError if it is not a function or null.
+   */
+  constructor(
+    streamReader: StreamReader,
+    clientConnectedCb: ClientConnectedCallback | null = null,
+    loop: BaseEventLoop = getEventLoop(),
+  ) {
+    super();
+    if (clientConnectedCb !== null && typeof clientConnectedCb !== "function") {
+      throw new TypeError("clientConnectedCb must be a function or null");
+    }
+    this._reader = streamReader;
+    this._clientConnectedCb = clientConnectedCb;
+    this._loop = loop;
+    this._closed = loop.createFuture<void>();
+    this._drain = new DrainWaiters(loop);
+  }
+
+  /** Attach the transport to the reader, make the writer and start the client callback. */
+  override connectionMade(transport: Transport): void {
+    const reader = this._reader;
+    reader?.setTransport(transport);
+    this._overSsl = transport.getExtraInfo("sslcontext") != null;
+    const cb = this._clientConnectedCb;
+    if (cb === null || reader === null) return;
+    const writer = new StreamWriter(transport, this, reader, this._loop);
+    let task;
+    if (isAsyncFunction(cb)) {
+      // A coroutine function starts in its task's first step, as asyncio runs the coroutine.
+      task = this._loop.createTask(() => cb(reader, writer) as PromiseLike<void>);
+    } else {
+      const result = cb(reader, writer);
+      if (!isThenable(result)) return;
+      task = this._loop.createTask(result);
+    }
+    task.addDoneCallback((t) => {
+      if (t.cancelled()) {
+        transport.close();
+        return;
+      }
+      const exception = t.exception();
+      if (exception !== undefined) {
+        this._loop.callExceptionHandler({
+          message: "Unhandled exception in client_connected_cb",
+          exception,
+          transport,
+        });
+        transport.close();
+      }
+    });
+  }
+
+  /** EOF (or `exc`) for the reader; wake drain() waiters. */
+  override connectionLost(exc: Error | null): void {
+    const reader = this._reader;
+    if (reader !== null) {
+      if (exc === null) reader.feedEof();
+      else reader.setException(exc);
+    }
+    if (!this._closed.done()) {
+      if (exc === null) this._closed.setResult();
+      else {
+        this._closed.setException(exc);
+        // Nobody has to wait for the close: do not report the error as never retrieved.
+        this._closed.exception();
+      }
+    }
+    this._drain.lost(exc);
+    this._reader = null;
+  }
+
+  /** Feed `data` to the reader. */
+  override dataReceived(data: Uint8Array): void {
+    this._reader?._feedOwned(data);
+  }
+
+  /** EOF for the reader; true keeps the transport open for writing (not over TLS). */
+  override eofReceived(): boolean {
+    this._reader?.feedEof();
+    // Keep the transport open for writing (half-close), except over TLS, which cannot.
+    return !this._overSsl;
+  }
+
+  /** The write buffer is full: drain() waits. */
+  override pauseWriting(): void {
+    this._drain.pause();
+  }
+
+  /** The write buffer drained: wake drain() waiters. */
+  override resumeWriting(): void {
+    this._drain.resume();
+  }
+
+  /** @internal Wait while writing is paused; ConnectionResetError once the connection is lost. */
+  _drainHelper(): Promise<void> {
+    return this._drain.wait();
+  }
+
+  /** @internal The future that completes when the connection is lost. */
+  _getCloseWaiter(): Future<void> {
+    return this._closed;
+  }
+
+  /** @internal A server's protocol (it has a clientConnectedCb): the TLS server side. */
+  _isServerSide(): boolean {
+    return this._clientConnectedCb !== null;
+  }
+
+  /** @internal StreamWriter.startTls moved the connection to `transport`, a TLS one. */
+  _replaceTransport(transport: Transport): void {
+    this._overSsl = transport.getExtraInfo("sslcontext") != null;
+    this._reader?._replaceTransport(transport);
+  }
+}
+
+/**
+ * Writes to a transport, with drain() for back-pressure (asyncio.StreamWriter). Made by
+ * openConnection() and given to startServer()'s callback.
+ */
+export class StreamWriter {
+  private _transport: Transport;
+  private readonly _protocol: StreamReaderProtocol;
+  private readonly _reader: StreamReader | null;
+  private readonly _loop: BaseEventLoop;
+
+  /** Made by openConnection()/startServer(); use those. */
+  constructor(
+    transport: Transport,
+    protocol: StreamReaderProtocol,
+    reader: StreamReader | null,
+    loop: BaseEventLoop,
+  ) {
+    this._transport = transport;
+    this._protocol = protocol;
+    this._reader = reader;
+    this._loop = loop;
+  }
+
+  /** The underlying transport (asyncio StreamWriter.transport). */
+  get transport(): Transport {
+    return this._transport;
+  }
+
+  /** Write bytes now; what the OS does not take is buffered (asyncio write). Then drain(). */
+  write(data: Uint8Array): void {
+    this._transport.write(data);
+  }
+
+  /** Write several buffers (asyncio writelines). */
+  writelines(data: Iterable<Uint8Array>): void {
+    this._transport.writelines(data);
+  }
+
+  /** Close the write side after the buffered bytes (half-close; asyncio write_eof). */
+  writeEof(): void {
+    this._transport.writeEof();
+  }
+
+  /** True if writeEof() is supported (asyncio can_write_eof). */
+  canWriteEof(): boolean {
+    return this._transport.canWriteEof();
+  }
+
+  /** Close the connection after flushing (asyncio close); then await waitClosed(). */
+  close(): void {
+    this._transport.close();
+  }
+
+  /** True once closing (asyncio is_closing). */
+  isClosing(): boolean {
+    return this._transport.isClosing();
+  }
+
+  /**
+   * Resolve once the connection is closed (asyncio wait_closed); throws the error that closed
+   * it, if any.
+   */
+  async waitClosed(): Promise<void> {
+    await this._protocol._getCloseWaiter();
+  }
+
+  /** The transport's extra info: "peername", "sockname", "socket", … (asyncio get_extra_info). */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+    return this._transport.getExtraInfo(name, defaultValue);
+  }
+
+  /**
+   * Wait until it is fine to write again (asyncio drain): returns at once while the write
+   * buffer is under its high-water mark, else when it drained to the low-water mark. Throws the
+   * reader's exception, or ConnectionResetError once the connection is lost.
+   */
+  async drain(): Promise<void> {
+    if (this._reader !== null) {
+      const exc = this._reader.exception();
+      if (exc !== null) throw exc;
+    }
+    if (this._transport.isClosing()) {
+      // Let connectionLost() run first, so a write() + drain() loop on a closed connection
+      // sees the error instead of spinning.
+      await yieldToLoop(this._loop);
+    }
+    await this._protocol._drainHelper();
+  }
+
+  /**
+   * Upgrade the connection to TLS in place (asyncio StreamWriter.start_tls, 3.11+): drain, then
+   * the handshake (loop.startTls, loop/tls/start_tls.ts); this writer and its reader go on over TLS.
+   * The client side unless the writer came from startServer(). On failure the connection is
+   * closed and the error thrown.
+   */
+  async startTls(sslcontext: SSLContext, options: StreamStartTlsOptions = {}): Promise<void> {
+    const { serverHostname, sslHandshakeTimeout, sslShutdownTimeout } = options;
+    await this.drain();
+    this._transport = await startTls(this._loop, this._transport, this._protocol, sslcontext, {
+      serverSide: this._protocol._isServerSide(),
+      serverHostname,
+      sslHandshakeTimeout,
+      sslShutdownTimeout,
+    });
+    this._protocol._replaceTransport(this._transport);
+  }
+
+  /** `<StreamWriter …>`, for logs. */
+  toString(): string {
+    return `<StreamWriter transport=${String(this._transport)}${
+      this._reader ? ` reader=${this._reader}` : ""
+    }>`;
+  }
+
+}
+
+// ---- Opening connections and servers ---------------------------------------------------------
+
+/** Options of StreamWriter.startTls (loop.startTls's, the side being the writer's). */
+export type StreamStartTlsOptions = Omit<StartTlsOptions, "serverSide">;
+
+/** The streams functions' own option, besides those of createConnection/createServer. */
+export interface StreamOptions {
+  /** The StreamReader's buffer limit (default 64 KiB). */
+  limit?: number;
+}
+
+/** The running loop, which must do network I/O (the selector loop). */
+function networkLoop(): SelectorEventLoop {
+  return getRunningLoop() as SelectorEventLoop;
+}
+
+async function openStreams(
+  loop: SelectorEventLoop,
+  limit: number | undefined,
+  connect: (factory: () => StreamReaderProtocol) => Promise<[Transport, StreamReaderProtocol]>,
+): Promise<[StreamReader, StreamWriter]> {
+  const reader = new StreamReader({ limit, loop });
+  const protocol = new StreamReaderProtocol(reader, null, loop);
+  const [transport] = await connect(() => protocol);
+  return [reader, new StreamWriter(transport, protocol, reader, loop)];
+}
+
+function streamsFactory(
+  loop: SelectorEventLoop,
+  limit: number | undefined,
+  cb: ClientConnectedCallback,
+): () => StreamReaderProtocol {
+  if (typeof cb !== "function") throw new TypeError("clientConnectedCb must be a function");
+  return () => new StreamReaderProtocol(new StreamReader({ limit, loop }), cb, loop);
+}
+
+/**
+ * Connect to `host`:`port` and return [reader, writer] (asyncio open_connection). The other
+ * options are createConnection's (ssl, family, localAddr, sock, …).
+ */
+export async function openConnection(
+  host?: string | null,
+  port?: number | string | null,
+  options: StreamOptions & CreateConnectionOptions = {},
+): Promise<[StreamReader, StreamWriter]> {
+  const { limit, ...rest } = options;
+  const loop = networkLoop();
+  return openStreams(loop, limit, (f) => loop.createConnection(f, host, port, rest));
+}
+
+/**
+ * Start a server calling `clientConnectedCb(reader, writer)` for each connection (asyncio
+ * start_server). The other options are createServer's (backlog, reuseAddress, sock, …).
+ */
+export async function startServer(
+  clientConnectedCb: ClientConnectedCallback,
+  host?: string | string[] | null,
+  port?: number | string | null,
+  options: StreamOptions & CreateServerOptions = {},
+): Promise<Server> {
+  const { limit, ...rest } = options;
+  const loop = networkLoop();
+  return loop.createServer(streamsFactory(loop, limit, clientConnectedCb), host, port, rest);
+}
+
+/** Connect to the Unix socket at `path` and return [reader, writer] (asyncio open_unix_connection). */
+export async function openUnixConnection(
+  path?: string | null,
+  options: StreamOptions & CreateUnixConnectionOptions = {},
+): Promise<[StreamReader, StreamWriter]> {
+  const { limit, ...rest } = options;
+  const loop = networkLoop();
+  return openStreams(loop, limit, (f) => loop.createUnixConnection(f, path, rest));
+}
+
+/** startServer() on a Unix socket at `path` (asyncio start_unix_server). */
+export async function startUnixServer(
+  clientConnectedCb: ClientConnectedCallback,
+  path?: string | null,
+  options: StreamOptions & CreateUnixServerOptions = {},
+): Promise<Server> {
+  const { limit, ...rest } = options;
+  const loop = networkLoop();
+  return loop.createUnixServer(streamsFactory(loop, limit, clientConnectedCb), path, rest);
+}
+
+/** One loop iteration (asyncio's sleep(0)) on `loop`. */
+function yieldToLoop(loop: BaseEventLoop): Future<void> {
+  const fut = loop.createFuture<void>();
+  loop.callSoon(() => {
+    if (!fut.done()) fut.setResult();
+  });
+  return fut;
+}
+
+function isAsyncFunction(fn: unknown): boolean {
+  return Object.prototype.toString.call(fn) === "[object AsyncFunction]";
+}
+
+function isThenable(x: unknown): x is PromiseLike<void> {
+  return x !== null && typeof x === "object" &&
+    typeof (x as PromiseLike<unknown>).then === "function";
+}
