@@ -12,7 +12,9 @@ import type { BytesLike } from "./core/bytes.ts";
 import { describe } from "./core/describe.ts";
 import { RuntimeError, ValueError } from "./core/errors.ts";
 import type { FileLike } from "./core/file_like.ts";
-import type { ReadinessLoop } from "./core/readiness_loop.ts";
+import type {
+  AbstractEventLoop, Awaitable, CreateTaskOptions, ExceptionContext, ExceptionHandler, TaskFactory,
+} from "./core/abstract_loop.ts";
 import { Deque } from "./core/deque.ts";
 import {
   checkExecutor, type Executor, futureFromSubmission, WorkerPoolExecutor,
@@ -47,49 +49,11 @@ import { startTls, type StartTlsOptions } from "./tls/start_tls.ts";
 import { type SendfileFile, type SendfileOptions, transportSendfile } from "./net/sendfile.ts";
 import type { SocketTransportOptions } from "./selector/selector_socket.ts";
 
-/** What call_exception_handler receives (asyncio's context dict). */
-export interface ExceptionContext {
-  /** The error message. */
-  message: string;
-  /** The exception, if any. */
-  exception?: unknown;
-  /** The Future involved, if any. */
-  future?: Future<unknown>;
-  /** The Task involved, if any. */
-  task?: Task<unknown>;
-  /** The Handle whose callback failed, if any. */
-  handle?: Handle;
-  /** The protocol involved, if any. */
-  protocol?: unknown;
-  /** The transport involved, if any. */
-  transport?: unknown;
-  /** The socket involved, if any. */
-  socket?: unknown;
-  /** Any further detail the reporter adds (asyncio's context is an open dict). */
-  [key: string]: unknown;
-}
-
-/** A custom exception handler: `(loop, context)`, as set_exception_handler takes. */
-export type ExceptionHandler = (loop: BaseEventLoop, context: ExceptionContext) => void;
-
-/** Anything runUntilComplete/ensureFuture accept. */
-export type Awaitable<T> = Future<T> | Coroutine<T>;
-
-/** Options of createTask (asyncio's keyword arguments). */
-export interface CreateTaskOptions {
-  /** The task's name (default `Task-<n>`). */
-  name?: string;
-}
-
-/**
- * What setTaskFactory takes: makes the Future createTask returns for `coro`, given
- * createTask's options (asyncio's task factory, called as `factory(loop, coro)`).
- */
-export type TaskFactory = (
-  loop: BaseEventLoop,
-  coro: Coroutine<unknown>,
-  options: CreateTaskOptions,
-) => Future<unknown>;
+// The loop's own vocabulary lives with the interface it implements (loop/core/abstract_loop.ts);
+// exported here too, where users of BaseEventLoop look for it.
+export type {
+  Awaitable, CreateTaskOptions, ExceptionContext, ExceptionHandler, TaskFactory,
+} from "./core/abstract_loop.ts";
 
 /**
  * Under load the loop never parks, so every this-many milliseconds it yields a full macrotask
@@ -133,7 +97,7 @@ function stopLoop(fut: Future<unknown>): void {
 }
 
 /** The OS-independent part of an asyncio event loop (asyncio.BaseEventLoop). */
-export abstract class BaseEventLoop implements ReadinessLoop {
+export abstract class BaseEventLoop implements AbstractEventLoop {
   /** Callbacks slower than this many seconds are reported in debug mode (asyncio's default). */
   slowCallbackDuration = 0.1;
 
@@ -145,7 +109,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   private _stopping = false;
   private _debug = !!readEnv("AIOLOOP_DEBUG");
   private _exceptionHandler: ExceptionHandler | null = null;
-  private readonly _tasks: TaskRegistry = new TaskRegistry(this);
+  private readonly _tasks: TaskRegistry<Task<unknown>> = new TaskRegistry(this);
   private _signals: SignalHandlers | undefined;
   private _defaultExecutor: Executor | null = null;
   private _executorShutdownCalled = false;
@@ -972,6 +936,17 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   protected _checkClosed(): void {
     if (this._closed) throw new RuntimeError("Event loop is closed");
   }
+}
+
+/**
+ * `loop` as the BaseEventLoop it is. Futures, tasks and the running-loop slot hold their loop
+ * as an AbstractEventLoop (loop/core/ cannot name this class); every loop that runs is a
+ * BaseEventLoop, and the module-level functions (events.ts, concurrency/) hand out its
+ * concrete Futures and Tasks. TypeError for a foreign object.
+ */
+export function baseEventLoopOf(loop: AbstractEventLoop): BaseEventLoop {
+  if (loop instanceof BaseEventLoop) return loop;
+  throw new TypeError(`an aioloop event loop was expected, got ${describe(loop)}`);
 }
 
 /** A context value for the default handler's log; a nested context (a plain object) by its keys. */

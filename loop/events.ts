@@ -1,7 +1,7 @@
 /**
  * Module-level loop functions: newEventLoop, getEventLoop, setEventLoop, getRunningLoop, run.
  */
-import type { Awaitable, BaseEventLoop } from "./base_loop.ts";
+import { type Awaitable, type BaseEventLoop, baseEventLoopOf } from "./base_loop.ts";
 import { RuntimeError } from "./core/errors.ts";
 import { getRunningLoopOrNull, setEventLoopGetter } from "./core/running.ts";
 import { SelectorEventLoop } from "./selector/selector_loop.ts";
@@ -43,7 +43,7 @@ export function newEventLoop(options: NewEventLoopOptions = {}): BaseEventLoop {
 export function getRunningLoop(): BaseEventLoop {
   const loop = getRunningLoopOrNull();
   if (loop === null) throw new RuntimeError("no running event loop");
-  return loop;
+  return baseEventLoopOf(loop);
 }
 
 /**
@@ -53,7 +53,7 @@ export function getRunningLoop(): BaseEventLoop {
  */
 export function getEventLoop(): BaseEventLoop {
   const running = getRunningLoopOrNull();
-  if (running !== null) return running;
+  if (running !== null) return baseEventLoopOf(running);
   if (currentLoop === null && !setCalled) currentLoop = newEventLoop();
   if (currentLoop === null) throw new RuntimeError("There is no current event loop");
   return currentLoop;

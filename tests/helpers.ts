@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { isWindows, osName, readEnv } from "../ffi/runtime.ts";
 import { handleTypeName, openHandles } from "./windows/win.ts";
 import { getRunningLoopOrNull } from "../loop/core/running.ts";
+import { baseEventLoopOf } from "../loop/base_loop.ts";
 import { type BaseEventLoop, type ExceptionContext, type Future, newEventLoop } from "../mod.ts";
 
 /**
@@ -178,7 +179,7 @@ async function warmUpWinsock(): Promise<void> {
   if (winsockWarm) return;
   const running = getRunningLoopOrNull();
   if (running !== null) {
-    await loopbackExchange(running);
+    await loopbackExchange(baseEventLoopOf(running));
   } else {
     const loop = newEventLoop();
     try {

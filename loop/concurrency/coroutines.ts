@@ -2,7 +2,8 @@
  * asyncio's module-level coroutine helpers: sleep, ensureFuture, gather, waitFor, and the
  * task queries allTasks/currentTask.
  */
-import type { Awaitable, BaseEventLoop } from "../base_loop.ts";
+import { type Awaitable, type BaseEventLoop, baseEventLoopOf } from "../base_loop.ts";
+import type { AbstractFuture } from "../core/abstract_loop.ts";
 import { describe } from "../core/describe.ts";
 import { CancelledError, RuntimeError, TimeoutError, ValueError } from "../core/errors.ts";
 import { getEventLoop, getRunningLoop } from "../events.ts";
@@ -10,7 +11,7 @@ import { Future } from "../core/futures.ts";
 import { getRunningLoopOrNull } from "../core/running.ts";
 import { currentTask, type Task } from "../core/tasks.ts";
 
-function setResultUnlessCancelled<T>(fut: Future<T>, result: T): void {
+function setResultUnlessCancelled<T>(fut: AbstractFuture<T>, result: T): void {
   if (!fut.done()) fut.setResult(result);
 }
 
@@ -67,7 +68,7 @@ export function ensureFuture<T>(x: Awaitable<T>, options: LoopOption = {}): Futu
     );
   }
   const loop = options.loop ?? (typeof x === "object" && x !== null && "_loop" in x
-    ? (x as Future<T>)._loop
+    ? baseEventLoopOf((x as Future<T>)._loop)
     : getEventLoop());
   return loop._ensureFuture(x);
 }
@@ -170,7 +171,7 @@ function isThenable(x: unknown): boolean {
 }
 
 function loopOf(a: unknown): BaseEventLoop | undefined {
-  return a instanceof Future ? a._loop : undefined;
+  return a instanceof Future ? baseEventLoopOf(a._loop) : undefined;
 }
 
 /**
@@ -253,7 +254,7 @@ function timeoutError(timeout: number, cause: unknown): TimeoutError {
 
 /** Wait until `fut` is done, whatever its outcome, without retrieving it. */
 function waitDone(fut: Future<unknown>): Future<void> {
-  const done = fut._loop.createFuture<void>();
+  const done = new Future<void>(fut._loop);
   fut.addDoneCallback(() => done.setResult());
   return done;
 }

@@ -25,12 +25,12 @@
  */
 import { Worker } from "node:worker_threads";
 import { setImmediate } from "node:timers";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop } from "../core/abstract_loop.ts";
 import {
   CancelledError, InvalidStateError, NotImplementedError, OSError, RuntimeError, TimeoutError,
   ValueError,
 } from "../core/errors.ts";
-import type { Future } from "../core/futures.ts";
+import { Future } from "../core/futures.ts";
 import type { WireError } from "./executor_worker.ts";
 
 /** A module failed to load, or has no such export (Python's ImportError). */
@@ -336,14 +336,14 @@ export function checkExecutor(x: unknown, method: string): asserts x is Executor
  * callSoonThreadsafe, so on the loop and waking it if parked; dropped if the loop is closed by
  * then. Cancelling the Future cancels the call if it has not started.
  */
-export function futureFromSubmission<T>(loop: BaseEventLoop, submission: unknown): Future<T> {
+export function futureFromSubmission<T>(loop: AbstractEventLoop, submission: unknown): Future<T> {
   if (submission === null || typeof (submission as PromiseLike<T>)?.then !== "function") {
     throw new TypeError(
       `executor.submit() must return a Promise, got ${describeValue(submission)}`,
     );
   }
   const sub = submission as Submission<T>;
-  const fut = loop.createFuture<T>();
+  const fut = new Future<T>(loop);
   const settle = (ok: boolean, value: unknown) => {
     if (loop.isClosed()) return;
     loop.callSoonThreadsafe(() => {

@@ -5,14 +5,14 @@
  * time they must wait (create a Future); using them later from another loop is a RuntimeError,
  * since a Future of one loop cannot wake a task of another.
  */
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop } from "../core/abstract_loop.ts";
 import { RuntimeError } from "../core/errors.ts";
-import type { Future } from "../core/futures.ts";
+import { Future } from "../core/futures.ts";
 import { getRunningLoopOrNull } from "../core/running.ts";
 
 /** Base class of the primitives that wait on the running loop. */
 export class LoopBound {
-  private _boundLoop: BaseEventLoop | undefined;
+  private _boundLoop: AbstractEventLoop | undefined;
 
   /** `<ClassName>`; subclasses add their state, as asyncio's reprs do. */
   toString(): string {
@@ -25,7 +25,7 @@ export class LoopBound {
     if (loop === null) throw new RuntimeError(`${this} can only wait inside a running event loop`);
     this._boundLoop ??= loop;
     if (loop !== this._boundLoop) throw new RuntimeError(`${this} is bound to a different event loop`);
-    return loop.createFuture<T>();
+    return new Future<T>(loop);
   }
 }
 

@@ -7,7 +7,7 @@
  * wraps them in Tasks; it can be iterated (each item a Promise to await, asyncio 3.12) or
  * iterated with `for await` (each item a result, in completion order).
  */
-import type { Awaitable, BaseEventLoop, CreateTaskOptions } from "../base_loop.ts";
+import { type Awaitable, type BaseEventLoop, baseEventLoopOf, type CreateTaskOptions } from "../base_loop.ts";
 import { describe } from "../core/describe.ts";
 import { TimeoutError, ValueError } from "../core/errors.ts";
 import { getEventLoop, getRunningLoop } from "../events.ts";
@@ -52,7 +52,7 @@ export function createTask<T>(coro: Coroutine<T>, options: CreateTaskOptions = {
  * already done is returned as it is.
  */
 export function shield<T>(aw: Awaitable<T>): Future<T> {
-  const loop = aw instanceof Future ? aw._loop : getEventLoop();
+  const loop = aw instanceof Future ? baseEventLoopOf(aw._loop) : getEventLoop();
   const inner = loop._ensureFuture(aw);
   if (inner.done()) return inner;
   const outer = loop.createFuture<T>();
@@ -211,7 +211,7 @@ export function asCompleted<T>(aws: Iterable<Awaitable<T>>, options: AsCompleted
   checkTimeout(timeout, "asCompleted");
   let loop: BaseEventLoop | undefined;
   const given = [...new Set(aws)];
-  for (const a of given) if (a instanceof Future) loop ??= a._loop;
+  for (const a of given) if (a instanceof Future) loop ??= baseEventLoopOf(a._loop);
   loop ??= getEventLoop();
   const todo = new Set(given.map((a) => loop._ensureFuture(a)));
   const finished: (Future<T> | null)[] = []; // null: the timeout passed

@@ -3,7 +3,7 @@
  *
  * Done-callbacks always run through the loop (callSoon), never inside setResult().
  */
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop, AbstractFuture } from "./abstract_loop.ts";
 import { CancelledError, InvalidStateError } from "./errors.ts";
 import { checkNotCoroutine } from "./handles.ts";
 import { currentEventLoop } from "./running.ts";
@@ -22,7 +22,7 @@ export type DoneCallback<T> = (future: Future<T>) => unknown;
  * toString() as it was when it failed.
  */
 const unretrieved = new FinalizationRegistry<
-  { loop: BaseEventLoop; exception: unknown; kind: string; label: string }
+  { loop: AbstractEventLoop; exception: unknown; kind: string; label: string }
 >(({ loop, exception, kind, label }) => {
   if (loop.isClosed()) return;
   loop.callExceptionHandler({
@@ -50,14 +50,14 @@ function formatValue(x: unknown): string {
 }
 
 /** A placeholder for a value that arrives later (asyncio.Future). */
-export class Future<T = unknown> implements PromiseLike<T> {
+export class Future<T = unknown> implements AbstractFuture<T> {
   /** @internal */ _state = PENDING;
   /** @internal */ _result: T | undefined;
   /** @internal */ _exception: unknown;
   /** @internal */ _cancelMessage: string | undefined;
   // deno-lint-ignore no-explicit-any
   /** @internal */ _callbacks: ((future: any) => unknown)[] = [];
-  /** @internal */ _loop: BaseEventLoop;
+  /** @internal */ _loop: AbstractEventLoop;
   private _registeredUnretrieved = false;
 
   /**
@@ -65,16 +65,16 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * getEventLoop() gives, as asyncio's Future(): RuntimeError if there is no current loop.
    * TypeError if `loop` is not an event loop.
    */
-  constructor(loop?: BaseEventLoop) {
+  constructor(loop?: AbstractEventLoop) {
     if (loop === undefined) loop = currentEventLoop();
-    else if (loop === null || typeof (loop as Partial<BaseEventLoop>).callSoon !== "function") {
+    else if (loop === null || typeof (loop as Partial<AbstractEventLoop>).callSoon !== "function") {
       throw new TypeError(`a Future needs an event loop, got ${describeLoop(loop)}`);
     }
     this._loop = loop;
   }
 
   /** The loop this future is bound to (asyncio get_loop). */
-  getLoop(): BaseEventLoop {
+  getLoop(): AbstractEventLoop {
     return this._loop;
   }
 

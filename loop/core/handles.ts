@@ -1,7 +1,7 @@
 /**
  * Handle and TimerHandle: a callback with its arguments, as returned by callSoon/callLater.
  */
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop, AbstractHandle, AbstractTimerHandle } from "./abstract_loop.ts";
 
 // deno-lint-ignore no-explicit-any
 export type Callback = (...args: any[]) => unknown;
@@ -19,14 +19,14 @@ export function checkNotCoroutine(callback: Callback, method: string): void {
 }
 
 /** A scheduled callback (asyncio.Handle). `cancel()` stops it from running. */
-export class Handle {
+export class Handle implements AbstractHandle {
   /** @internal */ _callback: Callback;
   /** @internal */ _args: unknown[];
   /** @internal */ _cancelled = false;
-  /** @internal */ readonly _loop: BaseEventLoop;
+  /** @internal */ readonly _loop: AbstractEventLoop;
 
   /** @internal Use loop.callSoon(). */
-  constructor(callback: Callback, args: unknown[], loop: BaseEventLoop) {
+  constructor(callback: Callback, args: unknown[], loop: AbstractEventLoop) {
     this._callback = callback;
     this._args = args;
     this._loop = loop;
@@ -75,12 +75,12 @@ export class Handle {
 export const noArgs: unknown[] = [];
 
 /** A callback scheduled for a time (asyncio.TimerHandle). */
-export class TimerHandle extends Handle {
+export class TimerHandle extends Handle implements AbstractTimerHandle {
   /** @internal */ _when: number;
   /** @internal True while in the loop's timer heap. */ _scheduled = false;
 
   /** @internal Use loop.callLater() or loop.callAt(). */
-  constructor(when: number, callback: Callback, args: unknown[], loop: BaseEventLoop) {
+  constructor(when: number, callback: Callback, args: unknown[], loop: AbstractEventLoop) {
     super(callback, args, loop);
     this._when = when;
   }

@@ -2,32 +2,32 @@
  * The loop currently running in this thread (asyncio's _running_loop), and the loop
  * getEventLoop() hands out when none is running.
  */
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop } from "./abstract_loop.ts";
 
-let running: BaseEventLoop | null = null;
+let running: AbstractEventLoop | null = null;
 
 /** @internal */
-export function setRunningLoop(loop: BaseEventLoop | null): void {
+export function setRunningLoop(loop: AbstractEventLoop | null): void {
   running = loop;
 }
 
 /** The running loop, or null (asyncio _get_running_loop). */
-export function getRunningLoopOrNull(): BaseEventLoop | null {
+export function getRunningLoopOrNull(): AbstractEventLoop | null {
   return running;
 }
 
-let eventLoopGetter: (() => BaseEventLoop) | null = null;
+let eventLoopGetter: (() => AbstractEventLoop) | null = null;
 
 /**
  * @internal events.ts hands its getEventLoop over here: futures.ts needs it (a Future made
  * without a loop) but cannot import events.ts, which imports the loops, which import futures.ts.
  */
-export function setEventLoopGetter(getter: () => BaseEventLoop): void {
+export function setEventLoopGetter(getter: () => AbstractEventLoop): void {
   eventLoopGetter = getter;
 }
 
 /** @internal getEventLoop(), for modules that events.ts imports. */
-export function currentEventLoop(): BaseEventLoop {
+export function currentEventLoop(): AbstractEventLoop {
   if (eventLoopGetter === null) throw new Error("loop/events.ts was not loaded");
   return eventLoopGetter();
 }

@@ -11,7 +11,7 @@
  * Promise chain), so it can outlive the task: a task that is done ignores it.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Future } from "./futures.ts";
+import type { AbstractFuture } from "./abstract_loop.ts";
 
 /** What Future.then() tells the task that is awaiting it. */
 export interface AwaitingTask {
@@ -20,13 +20,13 @@ export interface AwaitingTask {
    * future is done (false: the task is finished, this is a context it left behind). Throws to
    * refuse the await (a task awaiting itself, a future of another loop).
    */
-  _awaiting(future: Future<unknown>): boolean;
+  _awaiting(future: AbstractFuture<unknown>): boolean;
   /**
    * `future`, awaited by the task, is done and the coroutine is about to resume. Returns the
    * exception to raise at the await instead of the future's outcome (a pending cancellation,
    * as asyncio's __step throws it into the coroutine), or undefined.
    */
-  _wakeup(future: Future<unknown>): unknown;
+  _wakeup(future: AbstractFuture<unknown>): unknown;
 }
 
 export const taskContext: AsyncLocalStorage<AwaitingTask> = new AsyncLocalStorage();

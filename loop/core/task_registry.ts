@@ -14,19 +14,29 @@
  * A task that finishes before that — most of them — never pays for the weak entry; one that
  * nothing can wake is reported at most one age() plus one garbage collection late.
  */
-import type { BaseEventLoop } from "../base_loop.ts";
-import type { Task } from "./tasks.ts";
+import type { AbstractEventLoop } from "./abstract_loop.ts";
+
+/**
+ * What the registry needs of a task (loop/core/tasks.ts's Task). The task keeps its entry in
+ * a slot it only knows as `{ repr }` (it renames it), so that tasks.ts need not import this file.
+ */
+export interface RegisteredTask {
+  done(): boolean;
+  _registryEntry: { repr: string } | undefined;
+}
 
 /** What the registry keeps of one pending task; it must not reference the task strongly. */
-export interface TaskEntry {
-  readonly ref: WeakRef<Task<unknown>>;
-  readonly registry: TaskRegistry;
-  /** The task's toString() for the report (the task itself is gone by then). */
-  repr: string;
+export class TaskEntry<T extends RegisteredTask> {
+  constructor(
+    readonly ref: WeakRef<T>,
+    readonly registry: TaskRegistry<T>,
+    /** The task's toString() for the report (the task itself is gone by then). */
+    public repr: string,
+  ) {}
 }
 
 /** Reports a pending task that was collected; finished tasks are unregistered first. */
-const collected = new FinalizationRegistry<TaskEntry>((entry) => {
+const collected = new FinalizationRegistry<TaskEntry<RegisteredTask>>((entry) => {
   const { registry } = entry;
   if (!registry.old.delete(entry) || registry.loop.isClosed()) return;
   registry.loop.callExceptionHandler({
@@ -36,30 +46,30 @@ const collected = new FinalizationRegistry<TaskEntry>((entry) => {
 });
 
 /** The pending tasks of one loop: new ones held strongly until age(), then weakly. */
-export class TaskRegistry {
-  private readonly young = new Set<Task<unknown>>();
+export class TaskRegistry<T extends RegisteredTask> {
+  private readonly young = new Set<T>();
   /** @internal Weak entries of the tasks that were pending at an age(). */
-  readonly old: Set<TaskEntry> = new Set();
+  readonly old: Set<TaskEntry<T>> = new Set();
 
-  constructor(/** @internal */ readonly loop: BaseEventLoop) {}
+  constructor(/** @internal */ readonly loop: AbstractEventLoop) {}
 
   /** Track a new task until remove(). */
-  add(task: Task<unknown>): void {
+  add(task: T): void {
     this.young.add(task);
   }
 
   /** `task` is done: stop tracking it. Idempotent. */
-  remove(task: Task<unknown>): void {
+  remove(task: T): void {
     if (this.young.delete(task)) return;
     const entry = task._registryEntry;
-    if (entry !== undefined && this.old.delete(entry)) collected.unregister(entry);
+    if (entry instanceof TaskEntry && this.old.delete(entry)) collected.unregister(entry);
   }
 
   /** Hold the tasks added since the last age() weakly from now on. */
   age(): void {
     if (this.young.size === 0) return;
     for (const task of this.young) {
-      const entry: TaskEntry = { ref: new WeakRef(task), registry: this, repr: String(task) };
+      const entry = new TaskEntry(new WeakRef(task), this, String(task));
       task._registryEntry = entry;
       this.old.add(entry);
       collected.register(task, entry, entry);
@@ -68,8 +78,8 @@ export class TaskRegistry {
   }
 
   /** The tracked tasks that are still alive and not done. */
-  live(): Task<unknown>[] {
-    const tasks: Task<unknown>[] = [];
+  live(): T[] {
+    const tasks: T[] = [];
     for (const task of this.young) if (!task.done()) tasks.push(task);
     for (const entry of this.old) {
       const task = entry.ref.deref();

@@ -8,20 +8,18 @@
  * `try/finally` blocks run; if the coroutine is awaiting something else (a plain Promise), the
  * cancellation is delivered at its next await of a Future, or when it finishes.
  */
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop, AbstractTask, Coroutine } from "./abstract_loop.ts";
 import { CancelledError, InvalidStateError, RuntimeError } from "./errors.ts";
 import { Future } from "./futures.ts";
 import { getRunningLoopOrNull } from "./running.ts";
 import { taskContext } from "./task_context.ts";
-import type { TaskEntry } from "./task_registry.ts";
 
-/** What a Task runs: a coroutine function (started by the task) or a started Promise. */
-export type Coroutine<T> = (() => PromiseLike<T>) | PromiseLike<T>;
+export type { Coroutine };
 
 let taskCounter = 0;
 
 /** A coroutine scheduled on the loop; also the Future of its result (asyncio.Task). */
-export class Task<T = unknown> extends Future<T> {
+export class Task<T = unknown> extends Future<T> implements AbstractTask<T> {
   private _name: string;
   private _coro: Coroutine<T> | undefined;
   /** The coroutine function's name, for toString() (empty for an anonymous one or a Promise). */
@@ -31,13 +29,13 @@ export class Task<T = unknown> extends Future<T> {
   private _cancelRequests = 0;
   private readonly _promiseBacked: boolean;
   /** @internal The loop's weak entry for this task, once it has one (loop/core/task_registry.ts). */
-  _registryEntry: TaskEntry | undefined = undefined;
+  _registryEntry: { repr: string } | undefined = undefined;
 
   /**
    * A task running `coro` on `loop` (prefer loop.createTask()). TypeError if `coro` is neither a
    * function nor a Promise; RuntimeError if the loop is closed.
    */
-  constructor(coro: Coroutine<T>, loop: BaseEventLoop, name?: string) {
+  constructor(coro: Coroutine<T>, loop: AbstractEventLoop, name?: string) {
     super(loop);
     if (typeof coro !== "function" && !isPromiseLike(coro)) {
       throw new TypeError(
@@ -256,7 +254,7 @@ function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
  * The Task of `loop` (default: the running loop) whose coroutine is running now, or undefined
  * (asyncio current_task). RuntimeError if no loop is given and none is running.
  */
-export function currentTask(loop?: BaseEventLoop): Task | undefined {
+export function currentTask(loop?: AbstractEventLoop): Task | undefined {
   if (loop === undefined) {
     const running = getRunningLoopOrNull();
     if (running === null) throw new RuntimeError("no running event loop");

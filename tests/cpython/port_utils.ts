@@ -11,7 +11,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { collectGarbage } from "../../ffi/runtime.ts";
 import {
-  type BaseEventLoop, CERT_NONE, type ExceptionContext, type Future, sleep, SSLContext,
+  type BaseEventLoop, CERT_NONE, type ExceptionContext, Future, sleep, SSLContext,
 } from "../../mod.ts";
 import { captureExceptions } from "../helpers.ts";
 import { PYTHON } from "../net_helpers.ts";
@@ -52,7 +52,7 @@ export function str(bytes: Uint8Array): string {
  * does in the CPython cases that only need the task finished.
  */
 export function waitDone(fut: Future<unknown>): Future<void> {
-  const done = fut.getLoop().createFuture<void>();
+  const done = new Future<void>(fut.getLoop());
   fut.addDoneCallback(() => {
     if (!done.done()) done.setResult();
   });
