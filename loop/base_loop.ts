@@ -13,8 +13,9 @@ import { describe } from "./core/describe.ts";
 import { RuntimeError, ValueError } from "./core/errors.ts";
 import type { FileLike } from "./core/file_like.ts";
 import type {
-  AbstractEventLoop, Awaitable, CreateTaskOptions, ExceptionContext, ExceptionHandler, TaskFactory,
+  AbstractEventLoop, AbstractFuture, Awaitable, CreateTaskOptions, ExceptionContext, ExceptionHandler, TaskFactory,
 } from "./core/abstract_loop.ts";
+import type { AcceptingServer, PipeTransportMaker, TransportLoop } from "./transports/transport_loop.ts";
 import { Deque } from "./core/deque.ts";
 import {
   checkExecutor, type Executor, futureFromSubmission, WorkerPoolExecutor,
@@ -47,7 +48,7 @@ import type { SubprocessOptions } from "./process/subprocess.ts";
 import type { SSLContext } from "./tls/ssl.ts";
 import { startTls, type StartTlsOptions } from "./tls/start_tls.ts";
 import { type SendfileFile, type SendfileOptions, transportSendfile } from "./net/sendfile.ts";
-import type { SocketTransportOptions } from "./selector/selector_socket.ts";
+import type { SocketTransportOptions } from "./transports/socket_base.ts";
 
 // The loop's own vocabulary lives with the interface it implements (loop/core/abstract_loop.ts);
 // exported here too, where users of BaseEventLoop look for it.
@@ -97,7 +98,7 @@ function stopLoop(fut: Future<unknown>): void {
 }
 
 /** The OS-independent part of an asyncio event loop (asyncio.BaseEventLoop). */
-export abstract class BaseEventLoop implements AbstractEventLoop {
+export abstract class BaseEventLoop implements TransportLoop {
   /** Callbacks slower than this many seconds are reported in debug mode (asyncio's default). */
   slowCallbackDuration = 0.1;
 
@@ -709,35 +710,19 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
     options?: SocketTransportOptions,
   ): Transport;
 
-  /**
-   * @internal Accept connections on `listener` for `server` with operations rather than
-   * readiness callbacks (asyncio's proactor _start_serving): returns how to stop, or null where
-   * this loop serves listeners with addReader (the default).
-   */
-  _serveByOperations(_server: Server, _listener: Socket): (() => void) | null {
-    return null;
-  }
+  /** @internal Accept on `listener` for `server`; returns how to stop (asyncio _start_serving). */
+  abstract _startServing(server: AcceptingServer, listener: Socket): () => void;
 
-  /**
-   * @internal A datagram transport of this loop's own (asyncio _make_datagram_transport), or
-   * undefined for the readiness-driven one (loop/selector/selector_datagram.ts).
-   */
-  _makeDatagramTransport(
-    _sock: Socket,
-    _protocol: DatagramProtocolLike,
-    _address: unknown,
-    _waiter: Future<unknown>,
-  ): DatagramTransport | undefined {
-    return undefined;
-  }
+  /** @internal A transport for a datagram socket (asyncio _make_datagram_transport). */
+  abstract _makeDatagramTransport(
+    sock: Socket,
+    protocol: DatagramProtocolLike,
+    address: unknown,
+    waiter: AbstractFuture<unknown>,
+  ): DatagramTransport;
 
-  /**
-   * @internal A pipe transport of this loop's own for a subprocess's pipe end `fd` (writing:
-   * the child's stdin), or undefined for the readiness-driven ones (transports/unix_pipes.ts).
-   */
-  _makePipeTransport(_fd: number, _protocol: BaseProtocolLike, _writing: boolean): BaseTransport | undefined {
-    return undefined;
-  }
+  /** @internal How this loop wraps a subprocess's pipe ends (TransportLoop._subprocessPipes). */
+  abstract _subprocessPipes(): Promise<PipeTransportMaker>;
 
   /** Call `callback(...args)` whenever `fd` is readable (asyncio add_reader). */
   abstract addReader<A extends unknown[]>(

@@ -25,7 +25,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { setImmediate } from "node:timers";
-import type { AbstractEventLoop } from "../core/abstract_loop.ts";
+import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts";
 import {
   CancelledError, InvalidStateError, NotImplementedError, OSError, RuntimeError, TimeoutError,
   ValueError,
@@ -56,6 +56,15 @@ export interface Executor {
   submit(fn: unknown, ...args: unknown[]): Submission<unknown>;
   /** Accept no more calls; with `wait`, the Promise resolves once the submitted ones finish. */
   shutdown(wait?: boolean): unknown;
+}
+
+/**
+ * A loop that runs blocking calls in an executor (asyncio run_in_executor): what name
+ * resolution (loop/net/dns.ts) asks of its loop. BaseEventLoop implements it.
+ */
+export interface ExecutorLoop extends AbstractEventLoop {
+  /** Run `fn(...args)` in `executor` (null: the default one); a Future of its result. */
+  runInExecutor<T = unknown>(executor: Executor | null, fn: unknown, ...args: unknown[]): AbstractFuture<T>;
 }
 
 /** Options of WorkerPoolExecutor.shutdown (Python's keyword arguments). */

@@ -7,7 +7,7 @@
  * Why interfaces: Future, Task and Handle hold their loop, and the loop makes them. With the
  * concrete classes on both sides every file of loop/ imported every other (issue 16). This
  * file imports nothing but the readiness interface, so futures.ts, tasks.ts and handles.ts can
- * name their loop without importing the loop, and BaseEventLoop (loop/base_loop.ts) implements
+ * name their loop without importing the loop, and AbstractEventLoop (loop/base_loop.ts) implements
  * this from above. The networking, TLS, pipe and process methods are added above, where their
  * types live: loop/net/network_loop.ts and loop/event_loop.ts.
  */
@@ -177,7 +177,7 @@ export interface AbstractEventLoop extends ReadinessLoop {
   setDebug(enabled: boolean): void;
 
   // ---- What the loop's own futures, tasks, handles and transports call (asyncio's _-methods)
-  /** @internal The task a handle resumed that has not yet suspended (BaseEventLoop). */
+  /** @internal The task a handle resumed that has not yet suspended (AbstractEventLoop). */
   _resumingTask: AbstractTask<unknown> | null;
   /** @internal In debug mode, the task the running handle stepped. */
   _steppingTask: AbstractTask<unknown> | null;

@@ -4,12 +4,12 @@
  * create_unix_server), for every loop. Every argument is checked where it is first seen, naming
  * it.
  */
+import type { AbstractFuture } from "../core/abstract_loop.ts";
 import { lstatSync, statSync, unlinkSync } from "node:fs";
 import { checkPortRange, getaddrinfo } from "./dns.ts";
 import { ExceptionGroup, OSError, ValueError } from "../core/errors.ts";
-import type { Future } from "../core/futures.ts";
 import type { ProtocolFactory, ProtocolLike } from "../transports/protocols.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { TransportLoop } from "../transports/transport_loop.ts";
 import { Server } from "./server.ts";
 import { staggeredRace } from "./staggered.ts";
 import { createDefaultContext, SSLContext } from "../tls/ssl.ts";
@@ -212,7 +212,7 @@ function serverTls(options: SslOptions): ConnectionTls | null {
 
 /** createServer's factory: with TLS, each accepted connection gets a TLS layer. */
 function serverFactory<P extends ProtocolLike>(
-  loop: BaseEventLoop,
+  loop: TransportLoop,
   options: SslOptions,
   protocolFactory: ProtocolFactory<P>,
 ): ProtocolFactory<ProtocolLike> {
@@ -225,10 +225,10 @@ function serverFactory<P extends ProtocolLike>(
 
 /** The TLS layer between a socket transport and `protocol` (asyncio _make_ssl_transport). */
 function tlsLayer(
-  loop: BaseEventLoop,
+  loop: TransportLoop,
   protocol: ProtocolLike,
   tls: ConnectionTls,
-  waiter?: Future<unknown>,
+  waiter?: AbstractFuture<unknown>,
 ): SSLProtocol {
   return new SSLProtocol(loop, protocol, tls.context, {
     serverSide: tls.serverSide,
@@ -294,7 +294,7 @@ function combinedError(errors: unknown[]): unknown {
  * until the protocol saw connectionMade — after the handshake, with TLS.
  */
 async function connectTransport<P extends ProtocolLike>(
-  loop: BaseEventLoop,
+  loop: TransportLoop,
   sock: Socket,
   protocolFactory: ProtocolFactory<P>,
   tls: ConnectionTls | null = null,
@@ -317,7 +317,7 @@ async function connectTransport<P extends ProtocolLike>(
 
 /** asyncio create_connection for the selector loop. */
 export async function createConnection<P extends ProtocolLike>(
-  loop: BaseEventLoop,
+  loop: TransportLoop,
   protocolFactory: ProtocolFactory<P>,
   host: string | null = null,
   port: number | string | null = null,
@@ -386,7 +386,7 @@ export async function createConnection<P extends ProtocolLike>(
  * of a TLS connection, ready once the handshake is done.
  */
 export async function connectAcceptedSocket<P extends ProtocolLike>(
-  loop: BaseEventLoop,
+  loop: TransportLoop,
   protocolFactory: ProtocolFactory<P>,
   sock: Socket,
   options: ConnectAcceptedSocketOptions = {},
@@ -414,7 +414,7 @@ type AddrInfoTuple = [number, number, number, string, unknown];
  * closed on any failure or cancellation.
  */
 async function connectOne(
-  loop: BaseEventLoop,
+  loop: TransportLoop,
   [af, type, pr, , address]: AddrInfoTuple,
   localInfos: AddrInfoTuple[] | null,
   perAttempt: unknown[][],
@@ -473,7 +473,7 @@ export function interleaveAddrinfos<I extends readonly unknown[]>(infos: readonl
 
 /** asyncio create_server for the selector loop. */
 export async function createServer<P extends ProtocolLike>(
-  loop: BaseEventLoop,
+  loop: TransportLoop,
   protocolFactory: ProtocolFactory<P>,
   host: string | string[] | null = null,
   port: number | string | null = null,
@@ -537,7 +537,7 @@ export async function createServer<P extends ProtocolLike>(
 
 /** asyncio create_unix_connection. */
 export async function createUnixConnection<P extends ProtocolLike>(
-  loop: BaseEventLoop,
+  loop: TransportLoop,
   protocolFactory: ProtocolFactory<P>,
   path: string | null = null,
   options: CreateUnixConnectionOptions = {},
@@ -591,7 +591,7 @@ function socketFileCleanup(sock: Socket): (() => void) | undefined {
 
 /** asyncio create_unix_server. */
 export async function createUnixServer<P extends ProtocolLike>(
-  loop: BaseEventLoop,
+  loop: TransportLoop,
   protocolFactory: ProtocolFactory<P>,
   path: string | null = null,
   options: CreateUnixServerOptions = {},

@@ -6,12 +6,11 @@ import { unlinkSync, lstatSync } from "node:fs";
 import { checkPortRange, getaddrinfo } from "./dns.ts";
 import { OSError, ValueError } from "../core/errors.ts";
 import type { DatagramProtocolLike, ProtocolFactory } from "../transports/protocols.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { TransportLoop } from "../transports/transport_loop.ts";
 import {
   type AddressLike, AF_UNIX, AF_UNSPEC, SO_BROADCAST, SO_REUSEPORT, SOCK_DGRAM, SOL_SOCKET, Socket,
 } from "./socket.ts";
 import { type DatagramTransport, whenConnected } from "../transports/base.ts";
-import { SelectorDatagramTransport } from "../selector/selector_datagram.ts";
 
 /** Options of createDatagramEndpoint (asyncio's keyword arguments). */
 export interface DatagramEndpointOptions {
@@ -35,7 +34,7 @@ export interface DatagramEndpointOptions {
 
 /** asyncio create_datagram_endpoint. */
 export async function createDatagramEndpoint<P extends DatagramProtocolLike>(
-  loop: BaseEventLoop,
+  loop: TransportLoop,
   protocolFactory: ProtocolFactory<P>,
   options: DatagramEndpointOptions = {},
 ): Promise<[DatagramTransport, P]> {
@@ -65,8 +64,7 @@ export async function createDatagramEndpoint<P extends DatagramProtocolLike>(
   }
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
-  const transport = loop._makeDatagramTransport(sock, protocol, remote, waiter) ??
-    new SelectorDatagramTransport(loop, sock, protocol, remote, waiter);
+  const transport = loop._makeDatagramTransport(sock, protocol, remote, waiter);
   return whenConnected(transport, protocol, waiter);
 }
 
@@ -76,7 +74,7 @@ export async function createDatagramEndpoint<P extends DatagramProtocolLike>(
  * the transport names remoteAddr on every send instead.
  */
 async function openDatagramSocket(
-  loop: BaseEventLoop,
+  loop: TransportLoop,
   options: DatagramEndpointOptions,
 ): Promise<[Socket, unknown]> {
   const { localAddr, remoteAddr } = options;

@@ -56,10 +56,10 @@ import {
   IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NUMERICHOST, NI_NUMERICSERV, SOCK_DGRAM,
   SOCK_RAW, SOCK_STREAM,
 } from "../../ffi/socket_constants.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts";
+import type { ExecutorLoop } from "../concurrency/executor.ts";
 import { CancelledError, OSError, OverflowError } from "../core/errors.ts";
 import { task } from "../concurrency/executor.ts";
-import type { Future } from "../core/futures.ts";
 
 export { EAI_ADDRFAMILY, EAI_OVERFLOW, EAI_SYSTEM };
 // This OS's getaddrinfo error numbers: <netdb.h>'s (glibc), or ws2tcpip.h's on Windows.
@@ -243,7 +243,7 @@ function eaiFromHostError(e: unknown): number {
 }
 
 /** Settle a loop Future from a host Promise, through the loop (it wakes a parked loop). */
-function onLoop<T>(loop: BaseEventLoop, promise: Promise<T>): Future<T> {
+function onLoop<T>(loop: AbstractEventLoop, promise: Promise<T>): AbstractFuture<T> {
   const fut = loop.createFuture<T>();
   promise.then(
     (value) => {
@@ -324,7 +324,7 @@ function normalizeIpv4(text: string): string {
  * a service name ("http") or null. Runs off the JS thread; raises {@link gaierror}.
  */
 export async function getaddrinfo(
-  loop: BaseEventLoop,
+  loop: ExecutorLoop,
   host: string | null | undefined,
   port: number | string | null | undefined,
   options: GetAddrInfoOptions = {},
@@ -393,7 +393,7 @@ export async function getaddrinfo(
  * NI_DGRAM) unless NI_NUMERICSERV.
  */
 export async function getnameinfo(
-  loop: BaseEventLoop,
+  loop: ExecutorLoop,
   sockaddr: readonly [string, number] | readonly [string, number, number, number],
   flags = 0,
 ): Promise<[host: string, service: string]> {
@@ -450,7 +450,7 @@ const windowsDns = new URL("../../platform/windows_dns.ts", import.meta.url).hre
  * the loop's default executor (its Future: cancelling the awaiting Task cancels the wait).
  */
 async function windowsCall<T>(
-  loop: BaseEventLoop,
+  loop: ExecutorLoop,
   offLoop: boolean,
   name: "winGetaddrinfo" | "winGetnameinfo",
   args: unknown[],
@@ -461,7 +461,7 @@ async function windowsCall<T>(
 }
 
 async function windowsGetaddrinfo(
-  loop: BaseEventLoop,
+  loop: ExecutorLoop,
   host: string | null,
   port: unknown,
   family: number,
@@ -486,7 +486,7 @@ async function windowsGetaddrinfo(
 }
 
 async function windowsGetnameinfo(
-  loop: BaseEventLoop,
+  loop: ExecutorLoop,
   sockaddr: readonly [string, number] | readonly [string, number, number, number],
   flags: number,
 ): Promise<[host: string, service: string]> {

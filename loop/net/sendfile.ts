@@ -21,15 +21,29 @@
 import { isRegularFile, readAt } from "../../ffi/files.ts";
 import { ECONNRESET, hasSendfile, libc, osError, seekFile } from "../../ffi/libc.ts";
 import { SOCK_STREAM } from "../../ffi/socket_constants.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts";
+import type { BytesLike } from "../core/bytes.ts";
 import { OSError, RuntimeError, SendfileNotAvailableError, ValueError } from "../core/errors.ts";
-import type { Future } from "../core/futures.ts";
 import type { ProtocolLike } from "../transports/protocols.ts";
 import { type Attempt, checkSocket, WOULD_BLOCK } from "./sock_ops.ts";
 import type { Socket } from "./socket.ts";
 import { SSLProtocolTransport } from "../tls/sslproto.ts";
 import type { Transport } from "../transports/base.ts";
 import { SocketTransport } from "../transports/socket_base.ts";
+
+/** What sending a file asks of the loop beyond AbstractEventLoop: its sock_* sends. */
+export interface SendfileLoop extends AbstractEventLoop {
+  /** Send all of `data` on a non-blocking socket (asyncio sock_sendall). */
+  sockSendall(sock: Socket, data: BytesLike): Promise<void>;
+  /** Send a regular file to a non-blocking stream socket (asyncio sock_sendfile). */
+  sockSendfile(
+    sock: Socket,
+    file: SendfileFile,
+    offset?: number,
+    count?: number | null,
+    options?: SendfileOptions,
+  ): Promise<number>;
+}
 
 /** A file to send: an fd, or an object with fileno() (a regular file open for reading). */
 export type SendfileFile = number | { fileno(): number };
@@ -148,7 +162,7 @@ async function sockSendfileNative(
 
 /** The fallback: read blocks and send each with sockSendall. */
 async function sockSendfileFallback(
-  loop: BaseEventLoop,
+  loop: SendfileLoop,
   sock: Socket,
   fileFd: number,
   offset: number,
@@ -177,7 +191,7 @@ async function sockSendfileFallback(
  * the connected non-blocking stream socket `sock`; resolves to the bytes sent.
  */
 export async function sockSendfile(
-  loop: BaseEventLoop,
+  loop: SendfileLoop,
   sock: Socket,
   file: SendfileFile,
   offset: number,
@@ -207,9 +221,9 @@ class SendfileProtocol {
   private readonly _proto: ProtocolLike;
   private readonly _resumeReading: boolean;
   private readonly _resumeWriting: boolean;
-  private _writeReady: Future<boolean> | null = null;
+  private _writeReady: AbstractFuture<boolean> | null = null;
 
-  constructor(private readonly _loop: BaseEventLoop, private readonly _transport: FlowTransport) {
+  constructor(private readonly _loop: SendfileLoop, private readonly _transport: FlowTransport) {
     this._proto = _transport.getProtocol() as ProtocolLike;
     this._resumeReading = _transport.isReading();
     this._resumeWriting = _transport._protocolPaused;
@@ -280,7 +294,7 @@ type FlowTransport = Transport & {
 
 /** asyncio sendfile: send the file through `transport`; resolves to the bytes sent. */
 export async function transportSendfile(
-  loop: BaseEventLoop,
+  loop: SendfileLoop,
   transport: Transport,
   file: SendfileFile,
   offset: number,
@@ -316,7 +330,7 @@ export async function transportSendfile(
  * sockSendfile without fallback on its socket.
  */
 async function transportSendfileNative(
-  loop: BaseEventLoop,
+  loop: SendfileLoop,
   transport: SocketTransport,
   fileFd: number,
   offset: number,
@@ -342,7 +356,7 @@ async function transportSendfileNative(
 
 /** asyncio _sendfile_fallback: read blocks and write them, waiting while writing is paused. */
 async function transportSendfileFallback(
-  loop: BaseEventLoop,
+  loop: SendfileLoop,
   transport: FlowTransport,
   fileFd: number,
   offset: number,

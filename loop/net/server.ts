@@ -1,15 +1,17 @@
 /**
- * Server: listening sockets that accept connections into transports (asyncio.Server and the
- * selector loop's _accept_connection).
+ * Server: listening sockets that accept connections into transports (asyncio.Server). How a
+ * listener is watched is its loop family's business (TransportLoop._startServing:
+ * loop/selector/selector_server.ts, loop/proactor/proactor_server.ts); the server wraps what
+ * they accept (_acceptConnection).
  *
  * Lifetime as asyncio 3.12.1 has it: the server counts the transports it accepted (each calls
  * _attach when made and _detach once closed); waitClosed() resolves when the server is closed
  * and that count is 0, whichever comes last. closeClients()/abortClients() are asyncio 3.13's.
  */
+import type { AbstractFuture } from "../core/abstract_loop.ts";
 import { OSError, RuntimeError } from "../core/errors.ts";
-import type { Future } from "../core/futures.ts";
 import type { ProtocolFactory, ProtocolLike } from "../transports/protocols.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AcceptingServer, TransportLoop } from "../transports/transport_loop.ts";
 import { SHUT_RDWR, type Socket } from "./socket.ts";
 
 /** What the server needs of a connection it accepted: a way to end it. */
@@ -18,30 +20,26 @@ interface ClientTransport {
   abort(): void;
 }
 
-/** accept(2) failures that mean "out of resources": pause accepting for a while. */
-const RESOURCE_ERRORS = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]);
-/** How long to stop accepting after running out of fds (asyncio's ACCEPT_RETRY_DELAY). */
-const ACCEPT_RETRY_DELAY = 1;
-
 /** Listening sockets serving a protocol (asyncio.Server). Made by createServer(). */
-export class Server {
-  private readonly _loop: BaseEventLoop;
+export class Server implements AcceptingServer {
+  private readonly _loop: TransportLoop;
   private _sockets: Socket[] | null;
   private readonly _protocolFactory: ProtocolFactory<ProtocolLike>;
-  private readonly _backlog: number;
+  /** @internal The listen backlog: connections accepted per readiness event. */
+  readonly _backlog: number;
   private readonly _onClosed: (() => void) | undefined;
   private _serving = false;
   /** The open transports of accepted connections. */
   private readonly _clients = new Set<ClientTransport>();
   /** Waiting in waitClosed(); null once closed with no connection left (asyncio: _waiters). */
-  private _closedWaiters: Future<void>[] | null = [];
-  private _servingForever: Future<void> | undefined;
-  /** Listeners served by accept operations (a proactor without readiness): how to stop each. */
+  private _closedWaiters: AbstractFuture<void>[] | null = [];
+  private _servingForever: AbstractFuture<void> | undefined;
+  /** How to stop accepting on each served listener (from the loop's _startServing). */
   private readonly _acceptStops = new Map<Socket, () => void>();
 
   /** @internal Use loop.createServer(). */
   constructor(
-    loop: BaseEventLoop,
+    loop: TransportLoop,
     sockets: Socket[],
     protocolFactory: ProtocolFactory<ProtocolLike>,
     backlog: number,
@@ -60,7 +58,7 @@ export class Server {
   }
 
   /** The loop the server runs on (asyncio get_loop). */
-  getLoop(): BaseEventLoop {
+  getLoop(): TransportLoop {
     return this._loop;
   }
 
@@ -107,9 +105,7 @@ export class Server {
     if (sockets === null) return;
     this._sockets = null;
     for (const sock of sockets) {
-      const stop = this._acceptStops.get(sock);
-      if (stop !== undefined) stop();
-      else if (this._serving) this._loop.removeReader(sock);
+      this._acceptStops.get(sock)?.();
       stopListening(sock);
       sock.close();
     }
@@ -171,44 +167,13 @@ export class Server {
     this._serving = true;
     for (const sock of this._sockets) {
       sock.listen(this._backlog);
-      const stop = this._loop._serveByOperations(this, sock);
-      if (stop !== null) this._acceptStops.set(sock, stop);
-      else this._loop.addReader(sock, acceptReady, this, sock);
+      this._acceptStops.set(sock, this._loop._startServing(this, sock));
     }
   }
 
-  /** @internal Accept up to `backlog` pending connections (one readiness event). */
-  _acceptReady(listener: Socket): void {
-    for (let i = 0; i < this._backlog; i++) {
-      let conn: Socket, addr: unknown;
-      try {
-        [conn, addr] = listener.accept();
-      } catch (e) {
-        if (e instanceof OSError && (e.code === "EAGAIN" || e.code === "EINTR" ||
-          e.code === "ECONNABORTED")) {
-          if (e.code === "ECONNABORTED") continue;
-          return;
-        }
-        this._loop.callExceptionHandler({
-          message: "socket.accept() out of system resource",
-          exception: e,
-          socket: listener,
-        });
-        if (e instanceof OSError && RESOURCE_ERRORS.has(e.code)) {
-          this._loop.removeReader(listener);
-          this._loop.callLater(ACCEPT_RETRY_DELAY, resumeAccepting, this, listener);
-        }
-        return;
-      }
-      this._acceptConnection(conn, addr);
-    }
-  }
-
-  /** @internal */
-  _resumeAccepting(listener: Socket): void {
-    if (this._serving && this._sockets?.includes(listener)) {
-      this._loop.addReader(listener, acceptReady, this, listener);
-    }
+  /** @internal True while accepting on `listener` (it rests after running out of fds). */
+  _acceptsOn(listener: Socket): boolean {
+    return this._serving && this._sockets !== null && this._sockets.includes(listener);
   }
 
   /** @internal Wrap an accepted socket in a transport with a new protocol from the factory. */
@@ -231,14 +196,6 @@ export class Server {
       server: this,
     });
   }
-}
-
-function acceptReady(server: Server, listener: Socket): void {
-  server._acceptReady(listener);
-}
-
-function resumeAccepting(server: Server, listener: Socket): void {
-  server._resumeAccepting(listener);
 }
 
 /**

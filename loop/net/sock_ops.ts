@@ -17,9 +17,19 @@ import { formatAddress, isIpAddress, type AddressLike, type SockAddr } from "../
 import { AF_INET, AF_INET6, MSG_DONTWAIT, SO_ERROR, SOL_SOCKET } from "../../ffi/socket_constants.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { ValueError } from "../core/errors.ts";
-import type { Future } from "../core/futures.ts";
-import type { SelectorEventLoop } from "../selector/selector_loop.ts";
+import type { AbstractEventLoop, AbstractFuture, AbstractHandle } from "../core/abstract_loop.ts";
 import { lastAddress, Socket } from "./socket.ts";
+
+/**
+ * @internal What these calls need of their loop (SockOpsLoop): watchers of its own fds
+ * that hand back the watcher's Handle, so that a call ending removes only its own watcher.
+ */
+export interface SockOpsLoop extends AbstractEventLoop {
+  /** Watch `fd` for reading; the watcher's handle. */
+  _addReader<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): AbstractHandle;
+  /** Watch `fd` for writing; the watcher's handle. */
+  _addWriter<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): AbstractHandle;
+}
 
 /** @internal What an attempt returns when the socket is not ready: wait for readiness and try again. */
 export const WOULD_BLOCK: unique symbol = Symbol("would block");
@@ -35,7 +45,7 @@ export const WRITE = 1;
  * returns something else.
  */
 export async function untilDone<T>(
-  loop: SelectorEventLoop,
+  loop: SockOpsLoop,
   fd: number,
   direction: typeof READ | typeof WRITE,
   attempt: Attempt<T>,
@@ -54,7 +64,7 @@ export async function untilDone<T>(
   } finally {
     // Done, failed or cancelled: no watcher may outlive the call. But a newer call on this fd
     // may have replaced ours meanwhile (which cancelled our handle): its watcher stays.
-    if (!handle._cancelled) {
+    if (!handle.cancelled()) {
       if (direction === READ) loop._removeReader(fd);
       else loop._removeWriter(fd);
     }
@@ -62,7 +72,7 @@ export async function untilDone<T>(
 }
 
 /** The readiness callback: retry; settle the Future unless it would still block. */
-function retry<T>(fut: Future<T>, attempt: Attempt<T>): void {
+function retry<T>(fut: AbstractFuture<T>, attempt: Attempt<T>): void {
   if (fut.done()) return; // cancelled, or settled earlier in this iteration
   let r: T | typeof WOULD_BLOCK;
   try {
@@ -101,7 +111,7 @@ function countOrWait(r: number, context: string): number | typeof WOULD_BLOCK {
 }
 
 /** Receive up to `nbytes` bytes (asyncio sock_recv); an empty array means the peer closed. */
-export async function sockRecv(loop: SelectorEventLoop, sock: Socket, nbytes: number): Promise<Uint8Array> {
+export async function sockRecv(loop: SockOpsLoop, sock: Socket, nbytes: number): Promise<Uint8Array> {
   const fd = checkSocket(sock, "sockRecv");
   checkCount(nbytes, "sockRecv() nbytes");
   const buf = new Uint8Array(nbytes);
@@ -115,7 +125,7 @@ export function recvAttempt(sock: Socket, buf: Uint8Array, what: string): Attemp
 }
 
 /** Receive into `buf` and return the count (asyncio sock_recv_into). */
-export async function sockRecvInto(loop: SelectorEventLoop, sock: Socket, buf: BytesLike): Promise<number> {
+export async function sockRecvInto(loop: SockOpsLoop, sock: Socket, buf: BytesLike): Promise<number> {
   const fd = checkSocket(sock, "sockRecvInto");
   const bytes = asBytes(buf, "sockRecvInto() buffer");
   return untilDone(loop, fd, READ, recvAttempt(sock, bytes, "recv_into"));
@@ -123,7 +133,7 @@ export async function sockRecvInto(loop: SelectorEventLoop, sock: Socket, buf: B
 
 /** Receive a datagram and its sender (asyncio sock_recvfrom): `[data, address]`. */
 export async function sockRecvfrom(
-  loop: SelectorEventLoop,
+  loop: SockOpsLoop,
   sock: Socket,
   bufsize: number,
 ): Promise<[Uint8Array, SockAddr]> {
@@ -139,7 +149,7 @@ export async function sockRecvfrom(
  * `[count, address]`.
  */
 export async function sockRecvfromInto(
-  loop: SelectorEventLoop,
+  loop: SockOpsLoop,
   sock: Socket,
   buf: BytesLike,
   nbytes = 0,
@@ -163,7 +173,7 @@ export function recvfromAttempt(sock: Socket, buf: Uint8Array, size: number): [n
  * Send all of `data` (asyncio sock_sendall), waiting for writability as often as needed.
  * `data` is not copied: leave it unchanged until the returned Promise settles.
  */
-export async function sockSendall(loop: SelectorEventLoop, sock: Socket, data: BytesLike): Promise<void> {
+export async function sockSendall(loop: SockOpsLoop, sock: Socket, data: BytesLike): Promise<void> {
   const fd = checkSocket(sock, "sockSendall");
   const bytes = asBytes(data);
   return untilDone(loop, fd, WRITE, sendallAttempt(sock, bytes));
@@ -186,7 +196,7 @@ export function sendallAttempt(sock: Socket, bytes: Uint8Array): Attempt<undefin
 
 /** Send a datagram to `address` (asyncio sock_sendto); returns the count sent. */
 export async function sockSendto(
-  loop: SelectorEventLoop,
+  loop: SockOpsLoop,
   sock: Socket,
   data: BytesLike,
   address: AddressLike,
@@ -219,7 +229,7 @@ export function checkResolved(sock: Socket, address: AddressLike): void {
  * loop.getaddrinfo()). A refused connection is OSError ECONNREFUSED (read from SO_ERROR once the
  * socket turns writable).
  */
-export async function sockConnect(loop: SelectorEventLoop, sock: Socket, address: AddressLike): Promise<void> {
+export async function sockConnect(loop: SockOpsLoop, sock: Socket, address: AddressLike): Promise<void> {
   const fd = checkSocket(sock, "sockConnect");
   checkResolved(sock, address);
   if (connectStarted(sock, address)) return;
@@ -254,7 +264,7 @@ export function connectResult(sock: Socket, address: AddressLike): undefined | t
  * Accept a connection (asyncio sock_accept): `[socket, address]`; the new socket is
  * non-blocking, like the listening one.
  */
-export async function sockAccept(loop: SelectorEventLoop, sock: Socket): Promise<[Socket, SockAddr]> {
+export async function sockAccept(loop: SockOpsLoop, sock: Socket): Promise<[Socket, SockAddr]> {
   const fd = checkSocket(sock, "sockAccept");
   return untilDone(loop, fd, READ, () => acceptAttempt(sock));
 }

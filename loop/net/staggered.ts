@@ -7,9 +7,7 @@
  * takes (a second one in the winner's iteration, or the winner of a cancelled race) goes to
  * `discard`.
  */
-import type { BaseEventLoop } from "../base_loop.ts";
-import type { TimerHandle } from "../core/handles.ts";
-import type { Task } from "../core/tasks.ts";
+import type { AbstractEventLoop, AbstractTask, AbstractTimerHandle } from "../core/abstract_loop.ts";
 
 /** The race's outcome: the winner's result and index (null: none won), and each started attempt's error. */
 export interface RaceResult<T> {
@@ -21,16 +19,16 @@ export interface RaceResult<T> {
 
 /** Run `attempts` staggered by `delay` seconds; see the module comment. */
 export async function staggeredRace<T>(
-  loop: BaseEventLoop,
+  loop: AbstractEventLoop,
   attempts: readonly (() => Promise<T>)[],
   delay: number,
   discard: (lateWinner: T) => void,
 ): Promise<RaceResult<T>> {
   const result: RaceResult<T> = { winner: undefined, index: null, errors: [] };
-  const tasks: Task<T>[] = [];
+  const tasks: AbstractTask<T>[] = [];
   const finished = loop.createFuture<void>();
   let running = 0;
-  let timer = null as TimerHandle | null;
+  let timer = null as AbstractTimerHandle | null;
 
   const settleIfOver = () => {
     if (running === 0 && (result.index !== null || tasks.length === attempts.length) && !finished.done()) {

@@ -117,7 +117,7 @@ export interface Proactor {
 }
 
 /**
- * @internal What the proactor transports and server need of their loop beyond BaseEventLoop:
+ * @internal What the proactor transports and server need of their loop beyond AbstractEventLoop:
  * its Proactor. The ProactorEventLoop is one; typing against this keeps those files from
  * importing proactor_loop.ts, which imports them.
  */

@@ -12,9 +12,8 @@
 import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
 import { osError } from "../../ffi/libc.ts";
 import { decodeSockaddr, encodeSockaddr, SOCKADDR_STORAGE_SIZE } from "../../ffi/sockaddr.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
-import type { Future } from "../core/futures.ts";
 import type { CompletionTarget } from "./proactor.ts";
 import type { ProactorHost } from "./proactor.ts";
 import type { DatagramProtocolLike } from "../transports/protocols.ts";
@@ -33,7 +32,7 @@ interface Outgoing {
 
 /** A UDP endpoint driven by completions (asyncio.DatagramTransport). */
 export class ProactorDatagramTransport extends DatagramTransportBase implements CompletionTarget {
-  /** @internal */ declare protected _loop: BaseEventLoop & ProactorHost;
+  /** @internal */ declare protected _loop: AbstractEventLoop & ProactorHost;
   private readonly _fd: number;
   private _lost = false;
   private _recvOp = 0;
@@ -42,11 +41,11 @@ export class ProactorDatagramTransport extends DatagramTransportBase implements 
   private _queue: Outgoing[] = [];
 
   constructor(
-    loop: BaseEventLoop & ProactorHost,
+    loop: AbstractEventLoop & ProactorHost,
     sock: Socket,
     protocol: DatagramProtocolLike,
     address: unknown,
-    waiter?: Future<unknown>,
+    waiter?: AbstractFuture<unknown>,
   ) {
     super(loop, sock, protocol, address, waiter);
     this._fd = sock.fileno();

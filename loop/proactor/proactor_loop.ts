@@ -1,9 +1,10 @@
 /**
- * ProactorEventLoop: completion I/O over an injected Proactor (io_uring on Linux) — asyncio's
- * proactor_events.py. Sockets are driven by submitted operations whose completions resolve the
- * next step: ProactorSocketTransport for streams; the sock* coroutines below try their system
- * call at once and wait with POLL_ADD where the proactor polls readiness (io_uring), and are
- * operations where it cannot (IOCP).
+ * ProactorEventLoop: completion I/O over an injected Proactor (io_uring on Linux, IOCP on
+ * Windows) — asyncio's proactor_events.py. Sockets are driven by submitted operations whose
+ * completions resolve the next step: ProactorSocketTransport for streams. The sock* coroutines,
+ * the accept loop of servers, datagram and pipe transports depend on whether the proactor
+ * polls readiness: that is decided once, in the constructor, by the ProactorIo strategy it picks
+ * (loop/proactor/proactor_io.ts).
  *
  * addReader/addWriter work too, through one-shot POLL_ADD operations re-armed after each
  * callback (level-triggered, as epoll's and asyncio's add_reader: a callback that leaves data
@@ -11,59 +12,43 @@
  * there, as asyncio's IOCP loop does.
  *
  * The networking methods mirror SelectorEventLoop's list one for one; the address-resolution
- * and server plumbing is shared (loop/net/connections.ts, loop/net/datagram_endpoint.ts), and reaches
- * this loop's transports through _makeSocketTransport, as asyncio's base_events reaches
- * _make_socket_transport.
+ * and server plumbing is shared (loop/net/connections.ts, loop/net/datagram_endpoint.ts), and
+ * reaches this loop's transports through the TransportLoop hooks (_makeSocketTransport,
+ * _startServing, …), as asyncio's base_events reaches _make_socket_transport.
  */
 import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
-import { EAGAIN, osError } from "../../ffi/libc.ts";
-import { decodeSockaddr, encodeSockaddr, formatAddress, SOCKADDR_STORAGE_SIZE } from "../../ffi/sockaddr.ts";
-import { MSG_DONTWAIT, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../../ffi/socket_constants.ts";
 import { POLLIN, POLLOUT } from "../../ffi/poll.ts";
 import { defaultProactor } from "../../platform/default_proactor.ts";
 import { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractFuture } from "../core/abstract_loop.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { describe } from "../core/describe.ts";
 import { ValueError } from "../core/errors.ts";
 import { type FileLike, fileObjToFd } from "../core/file_like.ts";
 import { type Callback, Handle } from "../core/handles.ts";
 import type { CompletionTarget, Proactor } from "./proactor.ts";
-import type { Future } from "../core/futures.ts";
 import type {
   BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
 } from "../transports/protocols.ts";
 import { userFd } from "../selector/selector_loop.ts";
 import type { AddressLike, SockAddr, Socket } from "../net/socket.ts";
-import type { BaseTransport, DatagramTransport, ReadTransport, Transport, WriteTransport } from "../transports/base.ts";
-import {
-  connectReadPipeOperations, connectWritePipeOperations, ProactorReadPipeTransport, ProactorWritePipeTransport,
-} from "./proactor_pipes.ts";
-import { ProactorDatagramTransport } from "./proactor_datagram.ts";
-import {
-  acceptAttempt, type Attempt, checkCount, checkResolved, checkSocket, connectResult, connectStarted, recvAttempt,
-  recvfromAttempt, sendallAttempt, WOULD_BLOCK,
-} from "../net/sock_ops.ts";
-import { ListenerAccepts } from "./proactor_server.ts";
+import type { DatagramTransport, ReadTransport, Transport, WriteTransport } from "../transports/base.ts";
+import { type Attempt, checkCount, checkResolved, checkSocket, WOULD_BLOCK } from "../net/sock_ops.ts";
 import { type SendfileFile, type SendfileOptions, sockSendfile, type WhenWritable } from "../net/sendfile.ts";
-import type { Server } from "../net/server.ts";
 import { ProactorSocketTransport } from "./proactor_socket.ts";
-import type { SocketTransportOptions } from "../selector/selector_socket.ts";
+import type { SocketTransportOptions } from "../transports/socket_base.ts";
+import type { AcceptingServer, PipeTransportMaker, TransportLoop } from "../transports/transport_loop.ts";
+import { OperationIo, pollFailed, type ProactorIo, type ProactorIoLoop, ReadinessIo } from "./proactor_io.ts";
 
 const READ = 0, WRITE = 1;
 const POLL_EVENTS = [POLLIN, POLLOUT];
 const { ECANCELED } = LINUX_ERRNO;
 
-/** A POLL_ADD's completion: an error (the poll could not be armed) or readiness. */
-function pollFailed(res: number): void {
-  if (res < 0) throw osError("poll", -res);
-}
-
 /** A Future settled by one operation's completion (the sock* coroutines). */
 class OperationFuture<T> implements CompletionTarget {
   op = 0;
   constructor(
-    readonly loop: ProactorEventLoop,
-    readonly fut: Future<T>,
+    readonly fut: AbstractFuture<T>,
     readonly finish: (res: number, buffer: Uint8Array | undefined) => T,
   ) {}
   _ioComplete(_tag: number, res: number, _more: boolean, _op: number, buffer: Uint8Array | undefined): void {
@@ -78,8 +63,10 @@ class OperationFuture<T> implements CompletionTarget {
 }
 
 /** An event loop driven by a completion Proactor (asyncio.ProactorEventLoop). */
-export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget {
+export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget, ProactorIoLoop, TransportLoop {
   /** @internal */ readonly _proactor: Proactor;
+  /** @internal Readiness-and-retry (io_uring) or operations (IOCP): see proactor_io.ts. */
+  private readonly _io: ProactorIo;
   // addReader/addWriter: by direction, indexed by fd.
   private readonly _watchers: [(Handle | undefined)[], (Handle | undefined)[]] = [[], []];
   private readonly _pollOps: [number[], number[]] = [[], []];
@@ -90,6 +77,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   constructor(proactor: Proactor = defaultProactor()) {
     super();
     this._proactor = proactor;
+    this._io = proactor.pollsReadiness === false ? new OperationIo(this) : new ReadinessIo(this);
     proactor.onError = (exception) =>
       this.callExceptionHandler({ message: "Exception in an I/O completion callback", exception });
   }
@@ -182,13 +170,13 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
 
   // ---- Networking: each method is asyncio's; shared plumbing in the file named ---------------
 
-  /** Submit one operation and wait for its completion; cancelling the wait cancels it. */
-  private async _operation<T>(
+  /** @internal Submit one operation and wait for its completion; cancelling the wait cancels it. */
+  async _operation<T>(
     start: (target: CompletionTarget) => number,
     finish: (res: number, buffer: Uint8Array | undefined) => T,
   ): Promise<T> {
     this._checkClosed();
-    const target = new OperationFuture<T>(this, this.createFuture<T>(), finish);
+    const target = new OperationFuture<T>(this.createFuture<T>(), finish);
     target.op = start(target);
     try {
       return await target.fut;
@@ -199,14 +187,13 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   }
 
   /**
-   * Where the proactor polls readiness (io_uring): try the call now, as asyncio's selector loop
-   * does, and while it would block wait for readiness with a POLL_ADD and try again. The system
-   * call is thus made at the task's first step (an operation would reach the kernel only at the
-   * next poll, one iteration later: CPython's test_sock_client_racing blocks on the peer right
-   * after one sleep(0)), and a cancelled call has taken no bytes (a cancelled RECV operation may
-   * have completed with data the caller never sees).
+   * @internal Where the proactor polls readiness (io_uring): try the call now, as asyncio's
+   * selector loop does, and while it would block wait for readiness with a POLL_ADD and try
+   * again. The system call is thus made at the task's first step (an operation would reach the
+   * kernel only at the next poll, one iteration later: CPython's test_sock_client_racing blocks
+   * on the peer right after one sleep(0)).
    */
-  private async _whenReady<T>(fd: number, events: number, attempt: Attempt<T>, waitFirst = false): Promise<T> {
+  async _whenReady<T>(fd: number, events: number, attempt: Attempt<T>, waitFirst = false): Promise<T> {
     if (!waitFirst) {
       const first = attempt();
       if (first !== WOULD_BLOCK) return first;
@@ -223,12 +210,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     const fd = checkSocket(sock, "sockRecv");
     checkCount(nbytes, "sockRecv() nbytes");
     const buf = new Uint8Array(new ArrayBuffer(nbytes));
-    const n = this._proactor.pollsReadiness !== false
-      ? await this._whenReady(fd, POLLIN, recvAttempt(sock, buf, "recv"))
-      : await this._operation((t) => this._proactor.recv(fd, buf, nbytes, t, 0), (res) => {
-        if (res < 0) throw osError("recv", -res);
-        return res;
-      });
+    const n = await this._io.recvInto(sock, fd, buf, "recv");
     return n === nbytes ? buf : buf.subarray(0, n);
   }
 
@@ -236,11 +218,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   async sockRecvInto(sock: Socket, buf: BytesLike): Promise<number> {
     const fd = checkSocket(sock, "sockRecvInto");
     const bytes = asBytes(buf, "sockRecvInto() buffer");
-    if (this._proactor.pollsReadiness !== false) return this._whenReady(fd, POLLIN, recvAttempt(sock, bytes, "recv_into"));
-    return this._operation((t) => this._proactor.recv(fd, bytes, bytes.byteLength, t, 0), (res) => {
-      if (res < 0) throw osError("recv_into", -res);
-      return res;
-    });
+    return await this._io.recvInto(sock, fd, bytes, "recv_into");
   }
 
   /** Receive a datagram and its sender (asyncio sock_recvfrom). */
@@ -257,14 +235,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     const bytes = asBytes(buf, "sockRecvfromInto() buffer");
     checkCount(nbytes, "sockRecvfromInto() nbytes");
     if (nbytes > bytes.byteLength) throw new ValueError("sockRecvfromInto(): buffer too small for requested bytes");
-    const size = nbytes || bytes.byteLength;
-    if (this._proactor.pollsReadiness !== false) {
-      return this._whenReady(fd, POLLIN, () => recvfromAttempt(sock, bytes, size));
-    }
-    return this._operation((t) => this._proactor.recvFrom(fd, bytes, size, t, 0), (res, addr) => {
-      if (res < 0) throw osError("recvfrom", -res);
-      return [res, decodeSockaddr(addr!, this._proactor.completionAddressLength)];
-    });
+    return await this._io.recvfromInto(sock, fd, bytes, nbytes || bytes.byteLength);
   }
 
   /**
@@ -273,40 +244,13 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
    */
   async sockSendall(sock: Socket, data: BytesLike): Promise<void> {
     const fd = checkSocket(sock, "sockSendall");
-    const bytes = asBytes(data);
-    if (this._proactor.pollsReadiness !== false) return this._whenReady(fd, POLLOUT, sendallAttempt(sock, bytes));
-    const total = bytes.byteLength;
-    let sent = 0;
-    while (sent < total) {
-      const at = sent;
-      sent += await this._operation(
-        (t) => this._proactor.send(fd, bytes, at, total - at, MSG_NOSIGNAL, t, 0),
-        (res) => {
-          if (res < 0) throw osError("send", -res);
-          return res;
-        },
-      );
-    }
+    return await this._io.sendall(sock, fd, asBytes(data));
   }
 
   /** Send a datagram to `address` (asyncio sock_sendto). */
   async sockSendto(sock: Socket, data: BytesLike, address: AddressLike): Promise<number> {
     const fd = checkSocket(sock, "sockSendto");
-    const bytes = asBytes(data);
-    const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
-    const len = encodeSockaddr(sock.family, address, addr, "sockSendto()");
-    if (this._proactor.pollsReadiness !== false) {
-      return this._whenReady(fd, POLLOUT, () => {
-        const r = sock._sendtoRaw(bytes, MSG_DONTWAIT, address);
-        if (r >= 0) return r;
-        if (r === -EAGAIN) return WOULD_BLOCK;
-        throw osError(`sendto ${formatAddress(address)}`, -r);
-      });
-    }
-    return this._operation((t) => this._proactor.sendTo(fd, bytes, bytes.byteLength, addr, len, t, 0), (res) => {
-      if (res < 0) throw osError(`sendto ${formatAddress(address)}`, -res);
-      return res;
-    });
+    return await this._io.sendto(sock, fd, asBytes(data), address);
   }
 
   /**
@@ -317,33 +261,13 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   async sockConnect(sock: Socket, address: AddressLike): Promise<void> {
     const fd = checkSocket(sock, "sockConnect");
     checkResolved(sock, address);
-    if (this._proactor.pollsReadiness !== false) {
-      if (connectStarted(sock, address)) return;
-      return this._whenReady(fd, POLLOUT, () => connectResult(sock, address), true);
-    }
-    const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
-    const len = encodeSockaddr(sock.family, address, addr, "connect()");
-    return this._operation((t) => this._proactor.connect(fd, addr, len, t, 0), (res) => {
-      if (res < 0) throw osError(`connect to ${formatAddress(address)}`, -res);
-    });
+    return await this._io.connect(sock, fd, address);
   }
 
-  /**
-   * Accept a connection: resolves to [socket, address] (asyncio sock_accept). Where the proactor
-   * polls readiness (io_uring), accept4(2) at once and a POLL_ADD for POLLIN while none is
-   * queued, not an ACCEPT operation: on Linux 6.18 an ACCEPT submitted while a cancelled one on
-   * the same listener was still in flight was never woken by the next connection
-   * (test_sock_client_racing), the connection waiting in the queue; POLL_ADD waiters are not
-   * exclusive and are all woken.
-   */
+  /** Accept a connection: resolves to [socket, address] (asyncio sock_accept). */
   async sockAccept(sock: Socket): Promise<[Socket, SockAddr]> {
     const fd = checkSocket(sock, "sockAccept");
-    if (this._proactor.pollsReadiness !== false) return this._whenReady(fd, POLLIN, () => acceptAttempt(sock));
-    const flags = SOCK_CLOEXEC | SOCK_NONBLOCK;
-    return this._operation((t) => this._proactor.accept(fd, flags, false, t, 0), (res, addr) => {
-      if (res < 0) throw osError("accept", -res);
-      return [sock._adopt(res), decodeSockaddr(addr!, this._proactor.completionAddressLength)];
-    });
+    return await this._io.accept(sock, fd);
   }
 
   /**
@@ -364,49 +288,40 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
 
   private readonly _whenWritable: WhenWritable = (fd, attempt) => this._whenReady(fd, POLLOUT, attempt);
 
-  /** @internal Listeners are served by accept operations where the proactor cannot poll. */
-  override _serveByOperations(server: Server, listener: Socket): (() => void) | null {
-    if (this._proactor.pollsReadiness !== false) return null;
-    const accepts = new ListenerAccepts(this, server, listener);
-    accepts.start();
-    return () => accepts.stop();
+  /** @internal Accept on `listener` for `server` (asyncio _start_serving). */
+  _startServing(server: AcceptingServer, listener: Socket): () => void {
+    return this._io.startServing(server, listener);
   }
 
-  /** @internal UDP through operations where the proactor cannot poll readiness. */
-  override _makeDatagramTransport(
+  /** @internal A transport for a datagram socket (asyncio _make_datagram_transport). */
+  _makeDatagramTransport(
     sock: Socket,
     protocol: DatagramProtocolLike,
     address: unknown,
-    waiter: Future<unknown>,
-  ): DatagramTransport | undefined {
-    if (this._proactor.pollsReadiness !== false) return undefined;
-    return new ProactorDatagramTransport(this, sock, protocol, address, waiter);
+    waiter: AbstractFuture<unknown>,
+  ): DatagramTransport {
+    return this._io.makeDatagramTransport(sock, protocol, address, waiter);
   }
 
-  /** @internal A subprocess's pipe end: IOCP drives it with operations (overlapped handle). */
-  override _makePipeTransport(fd: number, protocol: BaseProtocolLike, writing: boolean): BaseTransport | undefined {
-    if (this._proactor.pollsReadiness !== false) return undefined;
-    return writing
-      ? new ProactorWritePipeTransport(this, fd, fd, protocol)
-      : new ProactorReadPipeTransport(this, fd, fd, protocol);
+  /** @internal The pipe transports of subprocesses. */
+  _subprocessPipes(): Promise<PipeTransportMaker> {
+    return this._io.subprocessPipes();
   }
 
   /** Wrap the read end of a pipe (asyncio connect_read_pipe); IOCP: an overlapped pipe handle. */
-  override connectReadPipe<P extends ProtocolLike>(
+  connectReadPipe<P extends ProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
     pipe: FileLike,
   ): Promise<[ReadTransport, P]> {
-    if (this._proactor.pollsReadiness !== false) return super.connectReadPipe(protocolFactory, pipe);
-    return connectReadPipeOperations(this, protocolFactory, pipe);
+    return this._io.connectReadPipe(protocolFactory, pipe);
   }
 
   /** Wrap the write end of a pipe (asyncio connect_write_pipe); IOCP: an overlapped pipe handle. */
-  override connectWritePipe<P extends BaseProtocolLike>(
+  connectWritePipe<P extends BaseProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
     pipe: FileLike,
   ): Promise<[WriteTransport, P]> {
-    if (this._proactor.pollsReadiness !== false) return super.connectWritePipe(protocolFactory, pipe);
-    return connectWritePipeOperations(this, protocolFactory, pipe);
+    return this._io.connectWritePipe(protocolFactory, pipe);
   }
 
   /** @internal A transport for a connected stream socket (asyncio _make_socket_transport). */

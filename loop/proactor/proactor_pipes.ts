@@ -11,11 +11,10 @@
  */
 import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
 import { closeFd, osError } from "../../ffi/libc.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { RuntimeError, ValueError } from "../core/errors.ts";
 import type { FileLike } from "../core/file_like.ts";
-import type { Future } from "../core/futures.ts";
 import type { CompletionTarget } from "./proactor.ts";
 import type { ProactorHost } from "./proactor.ts";
 import type { BaseProtocolLike, ProtocolLike } from "../transports/protocols.ts";
@@ -41,10 +40,10 @@ function pipeHandle(pipe: FileLike): number {
 
 /** What both pipe transports share: the handle, and closing it once. */
 abstract class ProactorPipeTransport extends StreamTransport implements CompletionTarget {
-  /** @internal */ declare protected _loop: BaseEventLoop & ProactorHost;
+  /** @internal */ declare protected _loop: AbstractEventLoop & ProactorHost;
   private readonly _pipe: FileLike;
 
-  constructor(loop: BaseEventLoop & ProactorHost, pipe: FileLike, fd: number, protocol: BaseProtocolLike, waiter?: Future<unknown>) {
+  constructor(loop: AbstractEventLoop & ProactorHost, pipe: FileLike, fd: number, protocol: BaseProtocolLike, waiter?: AbstractFuture<unknown>) {
     super(loop, fd, protocol, { pipe }, waiter);
     this._pipe = pipe;
   }
@@ -308,7 +307,7 @@ export class ProactorWritePipeTransport extends ProactorPipeTransport implements
  * a handle that is not open rejects it with OSError EBADF before the protocol is made.
  */
 export async function connectReadPipeOperations<P extends ProtocolLike>(
-  loop: BaseEventLoop & ProactorHost,
+  loop: AbstractEventLoop & ProactorHost,
   protocolFactory: () => P,
   pipe: FileLike,
 ): Promise<[ProactorReadPipeTransport, P]> {
@@ -326,7 +325,7 @@ export async function connectReadPipeOperations<P extends ProtocolLike>(
  * a handle that is not open rejects it with OSError EBADF before the protocol is made.
  */
 export async function connectWritePipeOperations<P extends BaseProtocolLike>(
-  loop: BaseEventLoop & ProactorHost,
+  loop: AbstractEventLoop & ProactorHost,
   protocolFactory: () => P,
   pipe: FileLike,
 ): Promise<[ProactorWritePipeTransport, P]> {

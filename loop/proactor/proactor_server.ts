@@ -8,10 +8,10 @@ import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
 import { decodeSockaddr } from "../../ffi/sockaddr.ts";
 import { SOCK_CLOEXEC, SOCK_NONBLOCK } from "../../ffi/socket_constants.ts";
 import { osError } from "../../ffi/libc.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop } from "../core/abstract_loop.ts";
 import type { CompletionTarget } from "./proactor.ts";
 import type { ProactorHost } from "./proactor.ts";
-import type { Server } from "../net/server.ts";
+import type { AcceptingServer } from "../transports/transport_loop.ts";
 import type { Socket } from "../net/socket.ts";
 
 // Linux errno values (ffi/errno_linux.ts), the Proactor contract's: ECANCELED..ECONNRESET are a
@@ -31,8 +31,8 @@ export class ListenerAccepts implements CompletionTarget {
   private stopped = false;
 
   constructor(
-    private readonly loop: BaseEventLoop & ProactorHost,
-    private readonly server: Server,
+    private readonly loop: AbstractEventLoop & ProactorHost,
+    private readonly server: AcceptingServer,
     private readonly listener: Socket,
   ) {}
 

@@ -26,7 +26,7 @@
 import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
 import { lastErrno, libc, osError } from "../../ffi/libc.ts";
 import { MSG_NOSIGNAL } from "../../ffi/socket_constants.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop } from "../core/abstract_loop.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { RuntimeError } from "../core/errors.ts";
 import type { CompletionTarget } from "./proactor.ts";
@@ -56,7 +56,7 @@ function kernelCopy(src: Uint8Array): Uint8Array {
 
 /** A TCP or Unix stream connection driven by completions. */
 export class ProactorSocketTransport extends SocketTransport implements CompletionTarget {
-  /** @internal */ declare protected _loop: BaseEventLoop & ProactorHost;
+  /** @internal */ declare protected _loop: AbstractEventLoop & ProactorHost;
   // Reading
   private _readOp = 0;
   /** The buffer the one-shot receive in flight fills. */
@@ -75,7 +75,7 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
   private _writeLen = 0;
 
   constructor(
-    loop: BaseEventLoop & ProactorHost,
+    loop: AbstractEventLoop & ProactorHost,
     sock: Socket,
     protocol: ProtocolLike | BufferedProtocolLike,
     options: SocketTransportOptions = {},

@@ -10,7 +10,7 @@
  */
 import process from "node:process";
 import { NSIG, signalNumbers, UNCATCHABLE } from "../../ffi/signals.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop, AbstractHandle } from "../core/abstract_loop.ts";
 import { signalHandlersUnavailableReason } from "../../platform/default_signals.ts";
 import { NotImplementedError, RuntimeError, ValueError } from "../core/errors.ts";
 import { type Callback, checkNotCoroutine, Handle } from "../core/handles.ts";
@@ -51,13 +51,13 @@ interface Installed {
   name: string;
   listener: () => void;
   handle: Handle;
-  pending: Handle | null;
+  pending: AbstractHandle | null;
 }
 
 /** The signal handlers of one loop. */
 export class SignalHandlers {
   private readonly installed = new Map<number, Installed>();
-  constructor(private readonly loop: BaseEventLoop) {}
+  constructor(private readonly loop: AbstractEventLoop) {}
 
   add(sig: SignalLike, callback: Callback, args: unknown[]): void {
     const num = signalNumber(sig);

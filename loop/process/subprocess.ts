@@ -10,21 +10,19 @@
  * pipeConnectionLost per pipe and processExited in whatever order they happen; connectionLost
  * last, once the child exited and every pipe closed.
  */
+import type { AbstractFuture } from "../core/abstract_loop.ts";
 import { ESRCH } from "../../ffi/libc.ts";
 import { signalNumbers } from "../../ffi/signals.ts";
-import { S_IFIFO } from "../../ffi/spawn.ts";
 import { processCalls } from "../../platform/default_process.ts";
 import { OSError, RuntimeError, ValueError } from "../core/errors.ts";
-import type { Future } from "../core/futures.ts";
 import type { ChildProcess } from "./process_calls.ts";
 import type { ProtocolFactory, SubprocessProtocolLike } from "../transports/protocols.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { PipeTransportMaker, TransportLoop } from "../transports/transport_loop.ts";
 import type { BaseTransport, SubprocessTransport } from "../transports/base.ts";
 import {
   checkArg, checkFactory, checkOptions, checkStdio, splitArgs,
   type SubprocessOptions, withPipeDefaults,
 } from "./subprocess_options.ts";
-import { ReadPipeTransport, WritePipeTransport } from "../selector/unix_pipes.ts";
 
 export {
   DEVNULL, PIPE, splitArgs, type StdioOption, STDOUT, type SubprocessOptions,
@@ -57,7 +55,7 @@ class PipeProto {
 /** A child process and its pipes (asyncio's BaseSubprocessTransport). */
 export class BaseSubprocessTransport implements SubprocessTransport {
   /** @internal */ _protocol: SubprocessProtocolLike;
-  private readonly _loop: BaseEventLoop;
+  private readonly _loop: TransportLoop;
   private readonly _child: ChildProcess;
   private readonly _pid: number;
   private _returncode: number | null = null;
@@ -66,20 +64,21 @@ export class BaseSubprocessTransport implements SubprocessTransport {
   private _closed = false;
   private _finished = false;
   private _lostReported = false;
-  private _exitWaiters: Future<number>[] = [];
+  private _exitWaiters: AbstractFuture<number>[] = [];
 
   /**
    * Start the child (`cmd` through the OS's shell, else `program` with `argv`) and connect its
    * pipes; made by subprocessExec/subprocessShell. OSError if it cannot start.
    */
   constructor(
-    loop: BaseEventLoop,
+    loop: TransportLoop,
     protocol: SubprocessProtocolLike,
     program: string,
     argv: string[],
     shell: string | null,
     options: SubprocessOptions,
-    waiter: Future<unknown>,
+    waiter: AbstractFuture<unknown>,
+    makePipe: PipeTransportMaker,
   ) {
     this._loop = loop;
     this._protocol = protocol;
@@ -103,10 +102,7 @@ export class BaseSubprocessTransport implements SubprocessTransport {
       if (ends[fd] < 0) continue;
       const proto = new PipeProto(this, fd);
       this._pipes[fd] = proto;
-      this._pipeTransports[fd] = loop._makePipeTransport(ends[fd], proto, fd === 0) ??
-        (fd === 0
-          ? new WritePipeTransport(loop, ends[fd], ends[fd], S_IFIFO, proto)
-          : new ReadPipeTransport(loop, ends[fd], ends[fd], proto));
+      this._pipeTransports[fd] = makePipe(ends[fd], proto, fd === 0);
     }
     loop.callSoon(connectionMade, this);
     loop.callSoon(resolveWaiter, waiter);
@@ -285,12 +281,12 @@ function callConnectionLost(t: BaseSubprocessTransport): void {
   t._report("connectionLost");
 }
 
-function resolveWaiter(waiter: Future<unknown>): void {
+function resolveWaiter(waiter: AbstractFuture<unknown>): void {
   if (!waiter.done()) waiter.setResult(null);
 }
 
 async function start<P extends SubprocessProtocolLike>(
-  loop: BaseEventLoop,
+  loop: TransportLoop,
   protocolFactory: ProtocolFactory<P>,
   program: string,
   argv: string[],
@@ -298,9 +294,10 @@ async function start<P extends SubprocessProtocolLike>(
   options: SubprocessOptions,
 ): Promise<[SubprocessTransport, P]> {
   if (loop.isClosed()) throw new RuntimeError("Event loop is closed");
+  const makePipe = await loop._subprocessPipes();
   const protocol = protocolFactory();
   const waiter = loop.createFuture();
-  const transport = new BaseSubprocessTransport(loop, protocol, program, argv, shell, options, waiter);
+  const transport = new BaseSubprocessTransport(loop, protocol, program, argv, shell, options, waiter, makePipe);
   try {
     await waiter;
   } catch (e) {
@@ -316,7 +313,7 @@ async function start<P extends SubprocessProtocolLike>(
  * followed by an options object. stdin, stdout and stderr default to PIPE.
  */
 export async function subprocessExec<P extends SubprocessProtocolLike>(
-  loop: BaseEventLoop,
+  loop: TransportLoop,
   protocolFactory: ProtocolFactory<P>,
   program: string,
   rest: unknown[],
@@ -335,7 +332,7 @@ export async function subprocessExec<P extends SubprocessProtocolLike>(
  * `%COMSPEC% /c` (cmd.exe). stdio defaults to PIPE.
  */
 export async function subprocessShell<P extends SubprocessProtocolLike>(
-  loop: BaseEventLoop,
+  loop: TransportLoop,
   protocolFactory: ProtocolFactory<P>,
   cmd: string,
   options: SubprocessOptions = {},

@@ -2,10 +2,9 @@
  * The datagram socket transport of the selector loop (asyncio's _SelectorDatagramTransport):
  * UDP and Unix datagram sockets.
  */
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { OSError } from "../core/errors.ts";
-import type { Future } from "../core/futures.ts";
 import type { DatagramProtocolLike } from "../transports/protocols.ts";
 import type { AddressLike, Socket } from "../net/socket.ts";
 import { DatagramTransportBase, MAX_DATAGRAM } from "../transports/datagram_base.ts";
@@ -20,11 +19,11 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
   private readonly _onWritable: () => void;
 
   constructor(
-    loop: BaseEventLoop,
+    loop: AbstractEventLoop,
     sock: Socket,
     protocol: DatagramProtocolLike,
     address: unknown,
-    waiter?: Future<unknown>,
+    waiter?: AbstractFuture<unknown>,
   ) {
     super(loop, sock, protocol, address, waiter);
     this._onReadable = this._readReady.bind(this);

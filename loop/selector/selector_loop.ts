@@ -10,13 +10,18 @@ import { OSError, ValueError } from "../core/errors.ts";
 import { type FileLike, fileObjToFd } from "../core/file_like.ts";
 import { type Callback, Handle } from "../core/handles.ts";
 import { EVENT_READ, EVENT_WRITE, type Selector } from "./selector.ts";
-import type { BufferedProtocolLike, ProtocolLike } from "../transports/protocols.ts";
+import type { BufferedProtocolLike, DatagramProtocolLike, ProtocolLike } from "../transports/protocols.ts";
 import * as sockOps from "../net/sock_ops.ts";
 import { type SendfileFile, type SendfileOptions, sockSendfile, type WhenWritable } from "../net/sendfile.ts";
 import type { AddressLike, SockAddr, Socket } from "../net/socket.ts";
 import { ensureFdNoTransport } from "../transports/transport_table.ts";
-import type { Transport } from "../transports/base.ts";
-import { SelectorSocketTransport, type SocketTransportOptions } from "./selector_socket.ts";
+import type { DatagramTransport, Transport } from "../transports/base.ts";
+import type { AbstractFuture } from "../core/abstract_loop.ts";
+import type { AcceptingServer, PipeTransportMaker } from "../transports/transport_loop.ts";
+import { SelectorDatagramTransport } from "./selector_datagram.ts";
+import { serveByReadiness } from "./selector_server.ts";
+import { SelectorSocketTransport } from "./selector_socket.ts";
+import type { SocketTransportOptions } from "../transports/socket_base.ts";
 
 /**
  * @internal The fd of a user's addReader/addWriter/removeReader/removeWriter argument: ValueError
@@ -225,6 +230,27 @@ export class SelectorEventLoop extends BaseEventLoop {
     options: SocketTransportOptions = {},
   ): Transport {
     return new SelectorSocketTransport(this, sock, protocol, options);
+  }
+
+  /** @internal Accept on `listener` whenever it is readable (asyncio _start_serving). */
+  _startServing(server: AcceptingServer, listener: Socket): () => void {
+    return serveByReadiness(this, server, listener);
+  }
+
+  /** @internal A transport for a datagram socket (asyncio _make_datagram_transport). */
+  _makeDatagramTransport(
+    sock: Socket,
+    protocol: DatagramProtocolLike,
+    address: unknown,
+    waiter: AbstractFuture<unknown>,
+  ): DatagramTransport {
+    return new SelectorDatagramTransport(this, sock, protocol, address, waiter);
+  }
+
+  /** @internal The readiness pipe transports (loaded on first use: they bind fstat). */
+  async _subprocessPipes(): Promise<PipeTransportMaker> {
+    const { readinessPipes } = await import("./unix_pipes.ts");
+    return readinessPipes(this);
   }
 
   /** Collect ready fds with a zero-timeout select and queue their callbacks. */

@@ -11,7 +11,7 @@
  */
 import { EAGAIN, EINTR, lastErrno, libc, osError } from "../../ffi/libc.ts";
 import { MSG_NOSIGNAL } from "../../ffi/socket_constants.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop } from "../core/abstract_loop.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { RuntimeError } from "../core/errors.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../transports/protocols.ts";
@@ -35,7 +35,7 @@ export class SelectorSocketTransport extends SocketTransport {
   private readonly _onWritable: () => void;
 
   constructor(
-    loop: BaseEventLoop,
+    loop: AbstractEventLoop,
     sock: Socket,
     protocol: ProtocolLike | BufferedProtocolLike,
     options: SocketTransportOptions = {},

@@ -16,12 +16,12 @@ import { fileType, S_IFCHR, S_IFDIR, S_IFIFO, S_IFREG, S_IFSOCK } from "../../ff
 import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { OSError, ValueError } from "../core/errors.ts";
 import type { FileLike } from "../core/file_like.ts";
-import type { Future } from "../core/futures.ts";
 import type { BaseProtocolLike, ProtocolLike } from "../transports/protocols.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts";
 import { type ReadTransport, whenConnected, type WriteTransport } from "../transports/base.ts";
 import { receiveArena } from "../transports/receive_arena.ts";
 import { StreamTransport } from "../transports/stream_base.ts";
+import type { PipeTransportMaker } from "../transports/transport_loop.ts";
 
 /**
  * Check that `fd` is something the poller can watch as a stream: a pipe/FIFO, a socket or a
@@ -43,7 +43,7 @@ export function checkPipeFd(fd: number): number {
 /** Options for making a pipe transport. */
 export interface PipeTransportOptions {
   /** Resolved with null once connectionMade has run. */
-  waiter?: Future<unknown>;
+  waiter?: AbstractFuture<unknown>;
   extra?: Record<string, unknown>;
 }
 
@@ -65,7 +65,7 @@ function isUnpollable(e: unknown): boolean {
 
 /** The read end of a pipe (asyncio's _UnixReadPipeTransport). */
 export class ReadPipeTransport implements ReadTransport {
-  private readonly _loop: BaseEventLoop;
+  private readonly _loop: AbstractEventLoop;
   private _protocol: ProtocolLike;
   private readonly _pipe: FileLike;
   private readonly _fd: number;
@@ -81,7 +81,7 @@ export class ReadPipeTransport implements ReadTransport {
 
   /** Made by connectReadPipe(); use that. */
   constructor(
-    loop: BaseEventLoop,
+    loop: AbstractEventLoop,
     pipe: FileLike,
     fd: number,
     protocol: ProtocolLike,
@@ -286,7 +286,7 @@ function readCallConnectionLost(t: ReadPipeTransport, exc: Error | null): void {
   t._callConnectionLost(exc);
 }
 
-function resolveWaiter(waiter: Future<unknown>): void {
+function resolveWaiter(waiter: AbstractFuture<unknown>): void {
   if (!waiter.done()) waiter.setResult(null);
 }
 
@@ -298,7 +298,7 @@ function resolveWaiter(waiter: Future<unknown>): void {
  * files and the watch for its reader's departure.
  */
 export class WritePipeTransport extends StreamTransport implements WriteTransport {
-  /** @internal */ declare protected _loop: BaseEventLoop;
+  /** @internal */ declare protected _loop: AbstractEventLoop;
   private readonly _pipe: FileLike;
   /** Pipes and sockets are also watched for reading: that is how the reader's close shows. */
   private readonly _watchPeer: boolean;
@@ -309,7 +309,7 @@ export class WritePipeTransport extends StreamTransport implements WriteTranspor
 
   /** Made by connectWritePipe(); use that. */
   constructor(
-    loop: BaseEventLoop,
+    loop: AbstractEventLoop,
     pipe: FileLike,
     fd: number,
     fileType: number,
@@ -474,12 +474,21 @@ function checkFactory(factory: unknown): void {
 }
 
 /**
+ * The readiness pipe transports for a subprocess's pipe ends on `loop` (its
+ * TransportLoop._subprocessPipes): the child's stdin is written, stdout and stderr are read.
+ */
+export function readinessPipes(loop: AbstractEventLoop): PipeTransportMaker {
+  return (fd, protocol, writing) =>
+    writing ? new WritePipeTransport(loop, fd, fd, S_IFIFO, protocol) : new ReadPipeTransport(loop, fd, fd, protocol);
+}
+
+/**
  * Wrap the read end of a pipe (an fd or an object with fileno()) in a ReadPipeTransport and
  * wait until its protocol saw connectionMade (asyncio connect_read_pipe). The pipe is set
  * non-blocking; the transport closes it when the connection is lost.
  */
 export async function connectReadPipe<P extends ProtocolLike>(
-  loop: BaseEventLoop,
+  loop: AbstractEventLoop,
   protocolFactory: () => P,
   pipe: FileLike,
 ): Promise<[ReadPipeTransport, P]> {
@@ -497,7 +506,7 @@ export async function connectReadPipe<P extends ProtocolLike>(
  * connectReadPipe.
  */
 export async function connectWritePipe<P extends BaseProtocolLike>(
-  loop: BaseEventLoop,
+  loop: AbstractEventLoop,
   protocolFactory: () => P,
   pipe: FileLike,
 ): Promise<[WritePipeTransport, P]> {

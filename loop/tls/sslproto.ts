@@ -21,11 +21,9 @@
  * what the engine already decrypted, then reads again.
  */
 import { ECONNABORTED, ECONNRESET } from "../../ffi/libc.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop, AbstractFuture, AbstractTimerHandle } from "../core/abstract_loop.ts";
 import { asBytes, type BytesLike, concat } from "../core/bytes.ts";
 import { NotImplementedError, OSError, RuntimeError, TimeoutError, ValueError } from "../core/errors.ts";
-import type { Future } from "../core/futures.ts";
-import type { TimerHandle } from "../core/handles.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../transports/protocols.ts";
 import { CLOSE_NOTIFY, type SSLContext, type SSLObject, WANT_MORE } from "./ssl.ts";
 import type { Transport } from "../transports/base.ts";
@@ -76,7 +74,7 @@ export interface SSLProtocolOptions {
   /** The name to check the server's certificate against; null/"" skips the check. */
   serverHostname?: string | null;
   /** Resolved once the handshake is done and connectionMade ran; rejected if it fails. */
-  waiter?: Future<unknown> | null;
+  waiter?: AbstractFuture<unknown> | null;
   /** Seconds, positive (a ValueError otherwise); default 60. */
   sslHandshakeTimeout?: number;
   /** Seconds, positive (a ValueError otherwise); default 30. */
@@ -90,7 +88,7 @@ export interface SSLProtocolOptions {
 
 /** The TLS layer as a protocol of the transport below it (asyncio.sslproto.SSLProtocol). */
 export class SSLProtocol implements BufferedProtocolLike {
-  private readonly _loop: BaseEventLoop;
+  private readonly _loop: AbstractEventLoop;
   private _app: AnyProtocol;
   private _appBuffered: boolean;
   private readonly _sslobj: SSLObject;
@@ -98,12 +96,12 @@ export class SSLProtocol implements BufferedProtocolLike {
   private readonly _appTransport: SSLProtocolTransport;
   private _transport: Transport | null = null;
   private _state = UNWRAPPED;
-  private _waiter: Future<unknown> | null;
+  private _waiter: AbstractFuture<unknown> | null;
   private readonly _handshakeTimeout: number;
   private readonly _shutdownTimeout: number;
   private readonly _callConnectionMade: boolean;
-  private _handshakeTimer: TimerHandle | null = null;
-  private _shutdownTimer: TimerHandle | null = null;
+  private _handshakeTimer: AbstractTimerHandle | null = null;
+  private _shutdownTimer: AbstractTimerHandle | null = null;
   private readonly _extra: Record<string, unknown>;
   // Plaintext the engine could not take yet (written during the handshake).
   private _backlog: Uint8Array[] = [];
@@ -128,7 +126,7 @@ export class SSLProtocol implements BufferedProtocolLike {
 
   /** Layer TLS between a socket transport and the user's protocol (asyncio SSLProtocol). */
   constructor(
-    loop: BaseEventLoop,
+    loop: AbstractEventLoop,
     appProtocol: ProtocolLike | BufferedProtocolLike,
     sslContext: SSLContext,
     options: SSLProtocolOptions = {},
@@ -786,13 +784,13 @@ function doRead(p: SSLProtocol): void {
 
 /** The transport a protocol sees over TLS (asyncio's _SSLProtocolTransport). */
 export class SSLProtocolTransport extends FlowControl implements Transport {
-  /** @internal */ protected _loop: BaseEventLoop;
+  /** @internal */ protected _loop: AbstractEventLoop;
   /** @internal */ protected _protocol: AnyProtocol;
   private readonly _ssl: SSLProtocol;
   private _closed = false;
 
   /** @internal Made by SSLProtocol. */
-  constructor(loop: BaseEventLoop, sslProtocol: SSLProtocol, appProtocol: AnyProtocol) {
+  constructor(loop: AbstractEventLoop, sslProtocol: SSLProtocol, appProtocol: AnyProtocol) {
     super();
     this._loop = loop;
     this._ssl = sslProtocol;

@@ -9,7 +9,7 @@
  * paused while the protocols are swapped so that no received byte reaches the wrong one, and
  * the handshake starts at the next iteration, as asyncio does.
  */
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop } from "../core/abstract_loop.ts";
 import { RuntimeError, ValueError } from "../core/errors.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../transports/protocols.ts";
 import { SSLContext } from "./ssl.ts";
@@ -38,7 +38,7 @@ export interface StartTlsOptions {
  * is done (asyncio start_tls). On failure the connection is closed and the error thrown.
  */
 export async function startTls(
-  loop: BaseEventLoop,
+  loop: AbstractEventLoop,
   transport: Transport,
   protocol: ProtocolLike | BufferedProtocolLike,
   sslcontext: SSLContext,

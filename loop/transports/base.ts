@@ -3,7 +3,7 @@
  * connection. Implementations live beside this file, one per kind of I/O.
  */
 
-import type { Future } from "../core/futures.ts";
+import type { AbstractFuture } from "../core/abstract_loop.ts";
 
 /** Common to every transport (asyncio.BaseTransport). */
 export interface BaseTransport {
@@ -88,7 +88,7 @@ export interface SubprocessTransport extends BaseTransport {
 export async function whenConnected<T extends BaseTransport, P>(
   transport: T,
   protocol: P,
-  waiter: Future<unknown>,
+  waiter: AbstractFuture<unknown>,
 ): Promise<[T, P]> {
   try {
     await waiter;

@@ -4,12 +4,11 @@
  * address rules of sendto(), abort, fatal errors, and connectionLost exactly once before the
  * socket is closed. Subclasses supply receiving, sending and the forced close.
  */
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts";
 import type { BytesLike } from "../core/bytes.ts";
 import { checkPortRange } from "../net/dns.ts";
 import { ValueError } from "../core/errors.ts";
 import { registerTransport, unregisterTransport } from "./transport_table.ts";
-import type { Future } from "../core/futures.ts";
 import type { DatagramProtocolLike } from "./protocols.ts";
 import type { Socket } from "../net/socket.ts";
 import type { DatagramTransport } from "./base.ts";
@@ -20,7 +19,7 @@ export const MAX_DATAGRAM = 256 * 1024;
 
 /** A UDP or Unix datagram endpoint (asyncio.DatagramTransport), without its I/O. */
 export abstract class DatagramTransportBase extends FlowControl implements DatagramTransport {
-  /** @internal */ protected _loop: BaseEventLoop;
+  /** @internal */ protected _loop: AbstractEventLoop;
   /** @internal */ protected _protocol: DatagramProtocolLike;
   /** @internal */ protected readonly _sock: Socket;
   /** @internal The remote address sendto() defaults to, or null. */ protected readonly _address: unknown;
@@ -35,11 +34,11 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
   private _lostReported = false;
 
   constructor(
-    loop: BaseEventLoop,
+    loop: AbstractEventLoop,
     sock: Socket,
     protocol: DatagramProtocolLike,
     address: unknown,
-    waiter?: Future<unknown>,
+    waiter?: AbstractFuture<unknown>,
   ) {
     super();
     this._loop = loop;

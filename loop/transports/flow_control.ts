@@ -3,7 +3,7 @@
  * the protocol pauseWriting() when the buffer grows past the high-water mark and
  * resumeWriting() when it drains to the low-water mark.
  */
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop } from "../core/abstract_loop.ts";
 import { ValueError } from "../core/errors.ts";
 import type { BaseProtocolLike } from "./protocols.ts";
 
@@ -18,7 +18,7 @@ export abstract class FlowControl {
   /** @internal */ protected _highWater = DEFAULT_HIGH_WATER;
   /** @internal */ protected _lowWater = DEFAULT_HIGH_WATER / 4;
   /** @internal */ protected _protocolPaused = false;
-  /** @internal */ protected abstract _loop: BaseEventLoop;
+  /** @internal */ protected abstract _loop: AbstractEventLoop;
   /** @internal */ protected abstract _protocol: BaseProtocolLike;
 
   /** Bytes buffered for writing (asyncio get_write_buffer_size). */

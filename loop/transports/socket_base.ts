@@ -9,9 +9,8 @@
 import {
   AF_INET, AF_INET6, IPPROTO_TCP, SOCK_STREAM, TCP_NODELAY,
 } from "../../ffi/socket_constants.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts";
 import { OSError, RuntimeError } from "../core/errors.ts";
-import type { Future } from "../core/futures.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
 import type { Socket } from "../net/socket.ts";
 import type { Transport } from "./base.ts";
@@ -35,7 +34,7 @@ export interface ConnectionOwner {
 /** Options for making a socket transport. */
 export interface SocketTransportOptions {
   /** Resolved with null once connectionMade has run. */
-  waiter?: Future<unknown>;
+  waiter?: AbstractFuture<unknown>;
   /** Extra values for getExtraInfo(). */
   extra?: Record<string, unknown>;
   server?: ConnectionOwner;
@@ -104,7 +103,7 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
   _sendfileActive = false;
 
   constructor(
-    loop: BaseEventLoop,
+    loop: AbstractEventLoop,
     sock: Socket,
     protocol: ProtocolLike | BufferedProtocolLike,
     options: SocketTransportOptions,

@@ -13,9 +13,8 @@
  * subclasses or calls a hook as a plain method on `this`: no closure or Promise per event.
  */
 import { EAGAIN, EINTR, lastErrno } from "../../ffi/libc.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts";
 import type { BytesLike } from "../core/bytes.ts";
-import type { Future } from "../core/futures.ts";
 import type { BaseProtocolLike } from "./protocols.ts";
 import { FlowControl } from "./flow_control.ts";
 
@@ -26,7 +25,7 @@ const EMPTY = new Uint8Array(0);
 
 /** A connection's transport over one fd, with a write buffer (see the file comment). */
 export abstract class StreamTransport extends FlowControl {
-  /** @internal */ protected _loop: BaseEventLoop;
+  /** @internal */ protected _loop: AbstractEventLoop;
   /** @internal */ protected _protocol: BaseProtocolLike;
   /** @internal */ protected readonly _fd: number;
   /** @internal */ protected readonly _extra: Record<string, unknown>;
@@ -46,11 +45,11 @@ export abstract class StreamTransport extends FlowControl {
    * each its own callback as asyncio does.
    */
   constructor(
-    loop: BaseEventLoop,
+    loop: AbstractEventLoop,
     fd: number,
     protocol: BaseProtocolLike,
     extra: Record<string, unknown>,
-    waiter: Future<unknown> | undefined,
+    waiter: AbstractFuture<unknown> | undefined,
   ) {
     super();
     this._loop = loop;
@@ -267,7 +266,7 @@ function startIo(t: StreamTransport): void {
   t._startIo();
 }
 
-function resolveWaiter(waiter: Future<unknown>): void {
+function resolveWaiter(waiter: AbstractFuture<unknown>): void {
   if (!waiter.done()) waiter.setResult(null);
 }
 
