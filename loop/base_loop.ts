@@ -15,7 +15,8 @@ import type { FileLike } from "./core/file_like.ts";
 import type {
   AbstractEventLoop, AbstractFuture, Awaitable, CreateTaskOptions, ExceptionContext, ExceptionHandler, TaskFactory,
 } from "./core/abstract_loop.ts";
-import type { AcceptingServer, PipeTransportMaker, TransportLoop } from "./transports/transport_loop.ts";
+import type { AcceptingServer, PipeTransportMaker } from "./transports/transport_loop.ts";
+import type { EventLoop } from "./event_loop.ts";
 import { Deque } from "./core/deque.ts";
 import {
   checkExecutor, type Executor, futureFromSubmission, WorkerPoolExecutor,
@@ -98,7 +99,7 @@ function stopLoop(fut: Future<unknown>): void {
 }
 
 /** The OS-independent part of an asyncio event loop (asyncio.BaseEventLoop). */
-export abstract class BaseEventLoop implements TransportLoop {
+export abstract class BaseEventLoop implements EventLoop {
   /** Callbacks slower than this many seconds are reported in debug mode (asyncio's default). */
   slowCallbackDuration = 0.1;
 

@@ -4,11 +4,11 @@
  * wait() and communicate(). Built on the loop's subprocessExec/subprocessShell.
  */
 import { ECONNRESET, EPIPE } from "../../ffi/libc.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { EventLoop } from "../event_loop.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { OSError } from "../core/errors.ts";
 import { getRunningLoop } from "../events.ts";
-import type { Future } from "../core/futures.ts";
+import type { AbstractFuture } from "../core/abstract_loop.ts";
 import { SubprocessProtocol } from "../transports/protocols.ts";
 import { splitArgs, type SubprocessOptions, type BaseSubprocessTransport } from "./subprocess.ts";
 import { DrainWaiters, StreamReader, type StreamReaderProtocol, StreamWriter } from "../streams/streams.ts";
@@ -36,12 +36,12 @@ export class SubprocessStreamProtocol extends SubprocessProtocol {
   private _transport: SubprocessTransport | null = null;
   private _processExited = false;
   private readonly _pipeFds: number[] = [];
-  private readonly _stdinClosed: Future<void>;
+  private readonly _stdinClosed: AbstractFuture<void>;
   // Write flow control of stdin.
   private readonly _drain: DrainWaiters;
 
   /** Made by createSubprocessExec/createSubprocessShell; `_limit` is the readers' buffer limit. */
-  constructor(private readonly _limit: number | undefined, private readonly _loop: BaseEventLoop) {
+  constructor(private readonly _limit: number | undefined, private readonly _loop: EventLoop) {
     super();
     this._stdinClosed = _loop.createFuture<void>();
     this._drain = new DrainWaiters(_loop);
@@ -139,7 +139,7 @@ export class SubprocessStreamProtocol extends SubprocessProtocol {
   }
 
   /** @internal For StreamWriter.waitClosed(): stdin's pipe closed. */
-  _getCloseWaiter(): Future<void> {
+  _getCloseWaiter(): AbstractFuture<void> {
     return this._stdinClosed;
   }
 }
@@ -159,7 +159,7 @@ export class Process {
   constructor(
     private readonly _transport: SubprocessTransport,
     protocol: SubprocessStreamProtocol,
-    private readonly _loop: BaseEventLoop,
+    private readonly _loop: EventLoop,
   ) {
     this.stdin = protocol.stdin;
     this.stdout = protocol.stdout;
@@ -244,7 +244,7 @@ export class Process {
   }
 }
 
-function subprocessLoop(): BaseEventLoop {
+function subprocessLoop(): EventLoop {
   return getRunningLoop();
 }
 

@@ -10,17 +10,16 @@
  * drain() waits between the protocol's pauseWriting() and resumeWriting().
  */
 import { ECONNRESET } from "../../ffi/libc.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { EventLoop } from "../event_loop.ts";
 import { concat } from "../core/bytes.ts";
 import { NotImplementedError, OSError, RuntimeError, ValueError } from "../core/errors.ts";
 import { getEventLoop, getRunningLoop } from "../events.ts";
-import type { Future } from "../core/futures.ts";
+import type { AbstractFuture } from "../core/abstract_loop.ts";
 import { Protocol } from "../transports/protocols.ts";
 import type {
   CreateConnectionOptions, CreateServerOptions, CreateUnixConnectionOptions,
   CreateUnixServerOptions,
 } from "../net/connections.ts";
-import type { SelectorEventLoop } from "../selector/selector_loop.ts";
 import type { Server } from "../net/server.ts";
 import type { SSLContext } from "../tls/ssl.ts";
 import { startTls, type StartTlsOptions } from "../tls/start_tls.ts";
@@ -41,7 +40,7 @@ export interface StreamReaderOptions {
   /** Buffer limit in bytes: readuntil()/readline() fail past it, reading pauses past 2·limit. */
   limit?: number;
   /** The loop whose futures the reader waits on; default getEventLoop(). */
-  loop?: BaseEventLoop;
+  loop?: EventLoop;
 }
 
 /** A separator for readuntil(): bytes, a string (UTF-8), or a list of them. */
@@ -50,13 +49,13 @@ export type Separator = Uint8Array | string | readonly (Uint8Array | string)[];
 /** Buffered bytes from a transport, read with async methods (asyncio.StreamReader). */
 export class StreamReader implements AsyncIterable<Uint8Array> {
   private readonly _limit: number;
-  private readonly _loop: BaseEventLoop;
+  private readonly _loop: EventLoop;
   // The unread bytes are _buffer[_start, _end); the rest of _buffer is free space.
   private _buffer: Uint8Array = EMPTY;
   private _start = 0;
   private _end = 0;
   private _eof = false;
-  private _waiter: Future<void> | null = null;
+  private _waiter: AbstractFuture<void> | null = null;
   private _exception: unknown = null;
   private _transport: ReadTransport | null = null;
   private _paused = false;
@@ -412,9 +411,9 @@ export type ClientConnectedCallback = (
 export class DrainWaiters {
   private _paused = false;
   private _connectionLost = false;
-  private readonly _waiters: Future<void>[] = [];
+  private readonly _waiters: AbstractFuture<void>[] = [];
 
-  constructor(private readonly _loop: BaseEventLoop) {}
+  constructor(private readonly _loop: EventLoop) {}
 
   /** The transport's buffer is full: wait() waits. */
   pause(): void {
@@ -461,8 +460,8 @@ export class DrainWaiters {
 export class StreamReaderProtocol extends Protocol {
   private _reader: StreamReader | null;
   private readonly _clientConnectedCb: ClientConnectedCallback | null;
-  private readonly _loop: BaseEventLoop;
-  private readonly _closed: Future<void>;
+  private readonly _loop: EventLoop;
+  private readonly _closed: AbstractFuture<void>;
   private _overSsl = false;
   private readonly _drain: DrainWaiters;
 
@@ -473,7 +472,7 @@ export class StreamReaderProtocol extends Protocol {
   constructor(
     streamReader: StreamReader,
     clientConnectedCb: ClientConnectedCallback | null = null,
-    loop: BaseEventLoop = getEventLoop(),
+    loop: EventLoop = getEventLoop(),
   ) {
     super();
     if (clientConnectedCb !== null && typeof clientConnectedCb !== "function") {
@@ -567,7 +566,7 @@ export class StreamReaderProtocol extends Protocol {
   }
 
   /** @internal The future that completes when the connection is lost. */
-  _getCloseWaiter(): Future<void> {
+  _getCloseWaiter(): AbstractFuture<void> {
     return this._closed;
   }
 
@@ -591,14 +590,14 @@ export class StreamWriter {
   private _transport: Transport;
   private readonly _protocol: StreamReaderProtocol;
   private readonly _reader: StreamReader | null;
-  private readonly _loop: BaseEventLoop;
+  private readonly _loop: EventLoop;
 
   /** Made by openConnection()/startServer(); use those. */
   constructor(
     transport: Transport,
     protocol: StreamReaderProtocol,
     reader: StreamReader | null,
-    loop: BaseEventLoop,
+    loop: EventLoop,
   ) {
     this._transport = transport;
     this._protocol = protocol;
@@ -710,13 +709,13 @@ export interface StreamOptions {
   limit?: number;
 }
 
-/** The running loop, which must do network I/O (the selector loop). */
-function networkLoop(): SelectorEventLoop {
-  return getRunningLoop() as SelectorEventLoop;
+/** The running loop, whose networking the streams use. */
+function networkLoop(): EventLoop {
+  return getRunningLoop();
 }
 
 async function openStreams(
-  loop: SelectorEventLoop,
+  loop: EventLoop,
   limit: number | undefined,
   connect: (factory: () => StreamReaderProtocol) => Promise<[Transport, StreamReaderProtocol]>,
 ): Promise<[StreamReader, StreamWriter]> {
@@ -727,7 +726,7 @@ async function openStreams(
 }
 
 function streamsFactory(
-  loop: SelectorEventLoop,
+  loop: EventLoop,
   limit: number | undefined,
   cb: ClientConnectedCallback,
 ): () => StreamReaderProtocol {
@@ -786,7 +785,7 @@ export async function startUnixServer(
 }
 
 /** One loop iteration (asyncio's sleep(0)) on `loop`. */
-function yieldToLoop(loop: BaseEventLoop): Future<void> {
+function yieldToLoop(loop: EventLoop): AbstractFuture<void> {
   const fut = loop.createFuture<void>();
   loop.callSoon(() => {
     if (!fut.done()) fut.setResult();
