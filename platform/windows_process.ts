@@ -40,9 +40,8 @@ import { bufferAddress, pointerAddress } from "../ffi/runtime.ts";
 import type { ChildStdio } from "../ffi/spawn.ts";
 import { signalNumbers } from "../ffi/signals.ts";
 import { NotImplementedError, ValueError } from "../loop/core/errors.ts";
-import type { ReadinessLoop } from "../loop/core/readiness_loop.ts";
 import type { CompletionTarget } from "../loop/proactor/proactor.ts";
-import type { ChildProcess, ChildRequest, ProcessCalls } from "../loop/process/process_calls.ts";
+import type { ChildProcess, ChildRequest, ChildWatchLoop, ProcessCalls } from "../loop/process/process_calls.ts";
 import { IocpProactor } from "./windows.ts";
 
 // Linux errno values (<asm-generic/errno-base.h>), the loop's vocabulary.
@@ -230,10 +229,10 @@ class WindowsChild implements ChildProcess, CompletionTarget {
     readonly pipes: readonly number[],
   ) {}
 
-  watch(loop: ReadinessLoop, onExit: (returncode: number) => void): void {
+  watch(loop: ChildWatchLoop, onExit: (returncode: number) => void): void {
     const k = kernel32();
     try {
-      const proactor = (loop as { _proactor?: unknown })._proactor;
+      const proactor = loop._proactor;
       if (!(proactor instanceof IocpProactor)) {
         throw new NotImplementedError(
           "subprocesses on Windows need the ProactorEventLoop over IOCP (newEventLoop()'s default there)",

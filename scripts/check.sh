@@ -5,6 +5,7 @@
 #   deno doc --lint mod.ts   every export of the public surface has JSDoc and explicit types
 #   deno check               the whole tree (library, tests, bench, examples) under Deno's types
 #   tsc --noEmit             the same tree under TypeScript + bun-types, strict (tsconfig.json)
+#   check_imports.ts         no import cycle in loop/, no layer back edge (docs/DESIGN.md, issue 16)
 # Usage: npm run check       (after npm install)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,4 +24,6 @@ echo "== deno check ."
 "$BIN/deno" check --quiet . || status=1
 echo "== tsc --noEmit"
 "$BIN/tsc" --noEmit -p tsconfig.json || status=1
+echo "== scripts/check_imports.ts"
+"$BIN/deno" run --allow-read scripts/check_imports.ts || status=1
 exit $status

@@ -10,6 +10,16 @@
  */
 import type { ChildStdio } from "../../ffi/spawn.ts";
 import type { ReadinessLoop } from "../core/readiness_loop.ts";
+import type { Proactor } from "../proactor/proactor.ts";
+
+/**
+ * What a child's exit watch may use of its loop: fd readiness (POSIX: the pidfd), or the loop's
+ * proactor where it has one (Windows: the job object reports to the IOCP completion port).
+ */
+export interface ChildWatchLoop extends ReadinessLoop {
+  /** The completion engine of a ProactorEventLoop; absent on a selector loop. */
+  readonly _proactor?: Proactor;
+}
 
 /** What to start (checked already by loop/process/subprocess_options.ts). */
 export interface ChildRequest {
@@ -46,7 +56,7 @@ export interface ChildProcess {
    * the child has ended; the OS resources of the watch are released before it runs. On failure
    * this throws, after killing the child and closing the pipe ends.
    */
-  watch(loop: ReadinessLoop, onExit: (returncode: number) => void): void;
+  watch(loop: ChildWatchLoop, onExit: (returncode: number) => void): void;
   /**
    * Deliver signal `signal` (a Linux number, checked to be in range) to the running child.
    * ValueError for one this OS cannot deliver; nothing if the child has just exited.

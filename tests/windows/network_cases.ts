@@ -20,8 +20,9 @@ const enc = new TextEncoder(), dec = new TextDecoder();
 
 /** Run `body` on a fresh default loop (which must be the IOCP proactor loop), then close it. */
 async function onLoop(body: (loop: Loop) => Promise<void>): Promise<void> {
-  const loop = newEventLoop() as unknown as Loop;
-  setEventLoop(loop as never);
+  const loop = newEventLoop();
+  assert(loop instanceof ProactorEventLoop, "the default loop on Windows is the proactor loop");
+  setEventLoop(loop);
   try {
     await loop.runUntilComplete(() => body(loop));
   } finally {
@@ -87,7 +88,7 @@ const families: [string, number, string][] = [["IPv4", AF_INET, "127.0.0.1"], ["
 
 export const networkCases: Case[] = [
   ["api: newEventLoop() is a ProactorEventLoop over IOCP; addReader raises NotImplementedError", () => {
-    const loop = newEventLoop() as unknown as Loop;
+    const loop = newEventLoop();
     try {
       assert(loop instanceof ProactorEventLoop, "the default loop on Windows is the proactor loop");
       assert(loop._proactor instanceof IocpProactor, "over an IocpProactor");
@@ -327,7 +328,8 @@ export const networkCases: Case[] = [
     })],
 
   ["close: loop.close() with a connection reading and a server accepting: nothing left in flight", async () => {
-    const loop = newEventLoop() as unknown as Loop;
+    const loop = newEventLoop();
+    assert(loop instanceof ProactorEventLoop, "the default loop on Windows is the proactor loop");
     const proactor = loop._proactor as IocpProactor;
     let transport: Transport | undefined;
     let server: { close(): void } | undefined;

@@ -23,9 +23,9 @@ const env = (globalThis as unknown as { process: { env: Record<string, string | 
 
 /** Run `body` on a fresh default loop (the IOCP proactor loop), then close it. */
 async function onLoop(body: (loop: Loop) => Promise<void>): Promise<void> {
-  const loop = newEventLoop() as unknown as Loop;
+  const loop = newEventLoop();
   assert(loop instanceof ProactorEventLoop && loop._proactor instanceof IocpProactor, "the IOCP loop");
-  setEventLoop(loop as never);
+  setEventLoop(loop);
   try {
     await loop.runUntilComplete(() => body(loop));
   } finally {

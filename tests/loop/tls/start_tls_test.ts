@@ -35,7 +35,7 @@ class Upgrading {
   readonly upgraded;
   readonly sawOk;
 
-  constructor(loop: BaseEventLoop, private readonly server: boolean) {
+  constructor(readonly loop: BaseEventLoop, private readonly server: boolean) {
     this.lost = loop.createFuture<Error | null>();
     this.upgraded = loop.createFuture<Transport>();
     this.sawOk = loop.createFuture<void>();
@@ -74,8 +74,7 @@ function startTlsInto(
   ctx: SSLContext,
   options: { serverSide?: boolean; serverHostname?: string; sslHandshakeTimeout?: number },
 ): void {
-  const loop = (p.transport as unknown as { _loop: BaseEventLoop })._loop;
-  loop.startTls(p.transport, p, ctx, options).then((t) => {
+  p.loop.startTls(p.transport, p, ctx, options).then((t) => {
     p.tlsTransport = t;
     p.upgraded.setResult(t);
   }, (e) => p.upgraded.setException(e));
