@@ -20,6 +20,12 @@ export { ProactorEventLoop } from "./loop/proactor/proactor_loop.ts";
 export type { CompletionTarget, Proactor } from "./loop/proactor/proactor.ts";
 export { EVENT_READ, EVENT_WRITE, type Selector } from "./loop/selector/selector.ts";
 export type { ReadinessLoop } from "./loop/core/readiness_loop.ts";
+export type {
+  AbstractEventLoop, AbstractFuture, AbstractHandle, AbstractTask, AbstractTimerHandle,
+} from "./loop/core/abstract_loop.ts";
+export type { EventLoop } from "./loop/event_loop.ts";
+export type { AcceptingServer, PipeTransportMaker, TransportLoop } from "./loop/transports/transport_loop.ts";
+export type { ExecutorLoop } from "./loop/concurrency/executor.ts";
 export { Handle, TimerHandle } from "./loop/core/handles.ts";
 export { Future, isFuture, type DoneCallback } from "./loop/core/futures.ts";
 export { Task, currentTask, type Coroutine } from "./loop/core/tasks.ts";

@@ -37,8 +37,8 @@ import { type Attempt, checkCount, checkResolved, checkSocket, WOULD_BLOCK } fro
 import { type SendfileFile, type SendfileOptions, sockSendfile, type WhenWritable } from "../net/sendfile.ts";
 import { ProactorSocketTransport } from "./proactor_socket.ts";
 import type { SocketTransportOptions } from "../transports/socket_base.ts";
-import type { AcceptingServer, PipeTransportMaker, TransportLoop } from "../transports/transport_loop.ts";
-import { OperationIo, pollFailed, type ProactorIo, type ProactorIoLoop, ReadinessIo } from "./proactor_io.ts";
+import type { AcceptingServer, PipeTransportMaker } from "../transports/transport_loop.ts";
+import { OperationIo, pollFailed, type ProactorIo, ReadinessIo } from "./proactor_io.ts";
 
 const READ = 0, WRITE = 1;
 const POLL_EVENTS = [POLLIN, POLLOUT];
@@ -63,7 +63,7 @@ class OperationFuture<T> implements CompletionTarget {
 }
 
 /** An event loop driven by a completion Proactor (asyncio.ProactorEventLoop). */
-export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget, ProactorIoLoop, TransportLoop {
+export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget {
   /** @internal */ readonly _proactor: Proactor;
   /** @internal Readiness-and-retry (io_uring) or operations (IOCP): see proactor_io.ts. */
   private readonly _io: ProactorIo;
@@ -309,7 +309,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   }
 
   /** Wrap the read end of a pipe (asyncio connect_read_pipe); IOCP: an overlapped pipe handle. */
-  connectReadPipe<P extends ProtocolLike>(
+  override connectReadPipe<P extends ProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
     pipe: FileLike,
   ): Promise<[ReadTransport, P]> {
@@ -317,7 +317,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   }
 
   /** Wrap the write end of a pipe (asyncio connect_write_pipe); IOCP: an overlapped pipe handle. */
-  connectWritePipe<P extends BaseProtocolLike>(
+  override connectWritePipe<P extends BaseProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
     pipe: FileLike,
   ): Promise<[WriteTransport, P]> {
