@@ -24,7 +24,8 @@
  * socket_base.ts); this file holds the operations.
  */
 import { LINUX_ERRNO } from "../../ffi/errno_linux.ts";
-import { lastErrno, libc, osError } from "../../ffi/libc.ts";
+import { lastErrno, osError } from "../../ffi/libc.ts";
+import { fdSend } from "../transports/fd_calls.ts";
 import { MSG_NOSIGNAL } from "../../ffi/socket_constants.ts";
 import type { AbstractEventLoop } from "../core/abstract_loop.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
@@ -251,7 +252,7 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
 
   /** @internal */
   protected _writeChunk(chunk: Uint8Array): number {
-    return libc.send(this._fd, chunk, chunk.byteLength, MSG_NOSIGNAL);
+    return fdSend(this._fd, chunk, chunk.byteLength, MSG_NOSIGNAL);
   }
 
   /** @internal */

@@ -9,7 +9,8 @@
  * The closing state machine, the write queue and the socket bookkeeping are the bases'
  * (stream_base.ts, socket_base.ts).
  */
-import { EAGAIN, EINTR, lastErrno, libc, osError } from "../../ffi/libc.ts";
+import { EAGAIN, EINTR, lastErrno, osError } from "../../ffi/libc.ts";
+import { fdRecv, fdSend } from "../transports/fd_calls.ts";
 import { MSG_NOSIGNAL } from "../../ffi/socket_constants.ts";
 import type { AbstractEventLoop } from "../core/abstract_loop.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
@@ -69,7 +70,7 @@ export class SelectorSocketTransport extends SocketTransport {
   }
 
   private _readReadyData(): void {
-    const n = libc.recv(this._fd, receiveArena.space, receiveArena.spaceLimit, 0);
+    const n = fdRecv(this._fd, receiveArena.space, receiveArena.spaceLimit, 0);
     if (n > 0) {
       const data = receiveArena.takeReceived(n);
       try {
@@ -87,7 +88,7 @@ export class SelectorSocketTransport extends SocketTransport {
   private _readReadyBuffered(): void {
     const buf = this._protocolBuffer();
     if (buf === undefined) return;
-    const n = libc.recv(this._fd, buf, Math.min(buf.byteLength, 0x7fffffff), 0);
+    const n = fdRecv(this._fd, buf, Math.min(buf.byteLength, 0x7fffffff), 0);
     if (n > 0) {
       try {
         this._protocol.bufferUpdated!(n);
@@ -124,7 +125,7 @@ export class SelectorSocketTransport extends SocketTransport {
 
   /** @internal */
   protected _writeChunk(chunk: Uint8Array): number {
-    return libc.send(this._fd, chunk, chunk.byteLength, MSG_NOSIGNAL);
+    return fdSend(this._fd, chunk, chunk.byteLength, MSG_NOSIGNAL);
   }
 
   /** @internal */

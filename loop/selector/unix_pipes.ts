@@ -11,7 +11,8 @@
  * through callSoon instead of waiting for readiness. Regular files and directories are refused
  * before a transport is made (see checkPipeFd).
  */
-import { EAGAIN, EINTR, EIO, EPERM, EPIPE, closeFd, lastErrno, libc, osError, setNonBlocking } from "../../ffi/libc.ts";
+import { EAGAIN, EINTR, EIO, EPERM, EPIPE, closeFd, lastErrno, osError, setNonBlocking } from "../../ffi/libc.ts";
+import { fdRead, fdWrite } from "../transports/fd_calls.ts";
 import { fileType, S_IFCHR, S_IFDIR, S_IFIFO, S_IFREG, S_IFSOCK } from "../../ffi/spawn.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { OSError, ValueError } from "../core/errors.ts";
@@ -184,7 +185,7 @@ export class ReadPipeTransport implements ReadTransport {
       if (this._closing || this._paused) return;
     }
     if (this._lost) return;
-    const n = libc.read(this._fd, receiveArena.space, receiveArena.spaceLimit);
+    const n = fdRead(this._fd, receiveArena.space, receiveArena.spaceLimit);
     if (n > 0) {
       const data = receiveArena.takeReceived(n);
       try {
@@ -349,7 +350,7 @@ export class WritePipeTransport extends StreamTransport implements WriteTranspor
   protected _writeChunk(chunk: Uint8Array): number {
     // SIGPIPE is ignored in Deno and Bun (SigIgn in /proc/self/status), so writing to a pipe
     // without readers fails with EPIPE instead of killing the process.
-    return libc.write(this._fd, chunk, chunk.byteLength);
+    return fdWrite(this._fd, chunk, chunk.byteLength);
   }
 
   /** @internal */
