@@ -7,15 +7,18 @@
  * to raise as gaierror. Both functions block (the system resolver, the services file), so
  * loop/net/dns.ts runs them on a worker thread of the loop's default executor when they may reach
  * the resolver (asyncio runs socket.getaddrinfo in its default executor too); the module is
- * therefore plain data in, plain data out.
+ * therefore plain data in, plain data out. windowsResolverCalls is this OS's side of the name
+ * resolution seam (loop/net/resolver_calls.ts), picked by platform/default_dns.ts.
  */
 import {
   ADDRINFOW_ADDR, ADDRINFOW_ADDRLEN, ADDRINFOW_CANONNAME, ADDRINFOW_FAMILY, ADDRINFOW_NEXT,
   ADDRINFOW_PROTOCOL, ADDRINFOW_SIZE, ADDRINFOW_SOCKTYPE, NI_MAXHOST, NI_MAXSERV, WIN_AF_INET6,
   WIN_AI_ADDRCONFIG, WIN_AI_ALL, WIN_AI_CANONNAME, WIN_AI_NUMERICHOST, WIN_AI_NUMERICSERV,
-  WIN_AI_PASSIVE, WIN_AI_V4MAPPED, WIN_EAI_BADFLAGS, WIN_NI_DGRAM, WIN_NI_NAMEREQD, WIN_NI_NOFQDN,
-  WIN_NI_NUMERICHOST, WIN_NI_NUMERICSERV, ws2,
+  WIN_AI_PASSIVE, WIN_AI_V4MAPPED, WIN_EAI_AGAIN, WIN_EAI_BADFLAGS, WIN_EAI_FAIL, WIN_EAI_FAMILY,
+  WIN_EAI_MEMORY, WIN_EAI_NONAME, WIN_EAI_SERVICE, WIN_EAI_SOCKTYPE, WIN_NI_DGRAM, WIN_NI_NAMEREQD,
+  WIN_NI_NOFQDN, WIN_NI_NUMERICHOST, WIN_NI_NUMERICSERV, ws2,
 } from "../ffi/ws2_32.ts";
+import type { ResolverCalls } from "../loop/net/resolver_calls.ts";
 import {
   bufferAddress, isNullPointer, type NativePointer, nativeBytes, pointerAddress, pointerFromAddress,
   readPointer,
@@ -152,3 +155,29 @@ export function winGetnameinfo(
   const text = (b: Uint16Array) => String.fromCharCode(...b.subarray(0, b.indexOf(0)));
   return [text(hostBuf), text(serviceBuf)];
 }
+
+/**
+ * Winsock's side of name resolution: ws2tcpip.h's EAI_* numbers (WSA error codes; EAI_NODATA is
+ * EAI_NONAME there), CPython's "getaddrinfo failed" as the text (Windows has no gai_strerror),
+ * and the two calls above as the resolver. Windows has no EAI_ADDRFAMILY, EAI_SYSTEM or
+ * EAI_OVERFLOW: they are never raised here.
+ */
+export const windowsResolverCalls: ResolverCalls = {
+  eai: {
+    EAI_BADFLAGS: WIN_EAI_BADFLAGS, EAI_NONAME: WIN_EAI_NONAME, EAI_AGAIN: WIN_EAI_AGAIN,
+    EAI_FAIL: WIN_EAI_FAIL, EAI_NODATA: WIN_EAI_NONAME, EAI_FAMILY: WIN_EAI_FAMILY,
+    EAI_SOCKTYPE: WIN_EAI_SOCKTYPE, EAI_SERVICE: WIN_EAI_SERVICE, EAI_MEMORY: WIN_EAI_MEMORY,
+  },
+  eaiNames: {
+    [WIN_EAI_BADFLAGS]: "EAI_BADFLAGS", [WIN_EAI_NONAME]: "EAI_NONAME", [WIN_EAI_AGAIN]: "EAI_AGAIN",
+    [WIN_EAI_FAIL]: "EAI_FAIL", [WIN_EAI_FAMILY]: "EAI_FAMILY", [WIN_EAI_SOCKTYPE]: "EAI_SOCKTYPE",
+    [WIN_EAI_SERVICE]: "EAI_SERVICE", [WIN_EAI_MEMORY]: "EAI_MEMORY",
+  },
+  strerror: () => "getaddrinfo failed",
+  native: {
+    module: import.meta.url,
+    exports: { getaddrinfo: "winGetaddrinfo", getnameinfo: "winGetnameinfo" },
+    getaddrinfo: winGetaddrinfo,
+    getnameinfo: winGetnameinfo,
+  },
+};

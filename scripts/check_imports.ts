@@ -28,7 +28,8 @@ import process from "node:process";
  * - loop/selector/selector.ts: the Selector interface and EVENT_READ/EVENT_WRITE, implemented by
  *   platform/linux.ts (epoll), darwin.ts (kqueue), poll.ts;
  * - loop/proactor/proactor.ts: the Proactor and CompletionTarget interfaces (io_uring, IOCP);
- * - loop/net/socket_calls.ts, loop/process/process_calls.ts: the socket and child-process call tables;
+ * - loop/net/socket_calls.ts, loop/process/process_calls.ts, loop/net/resolver_calls.ts: the
+ *   socket, child-process and name-resolution call tables;
  * - loop/core/: errors and the other leaf helpers, which import nothing above them.
  */
 export const PLATFORM_MAY_IMPORT: readonly string[] = [
@@ -36,6 +37,7 @@ export const PLATFORM_MAY_IMPORT: readonly string[] = [
   "loop/proactor/proactor.ts",
   "loop/net/socket_calls.ts",
   "loop/process/process_calls.ts",
+  "loop/net/resolver_calls.ts",
   "loop/core/",
 ];
 

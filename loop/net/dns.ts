@@ -21,7 +21,8 @@
  * number as `errno` (negative, e.g. EAI_NONAME = -2), its name as `code` ("EAI_NONAME") and
  * gai_strerror(3)'s text as `strerror` ("Name or service not known").
  *
- * On Windows none of the above is emulated: as CPython there, every call goes to Winsock's
+ * Where the OS's own resolver is the one to answer (platform/default_dns.ts picks it: on Windows)
+ * none of the above is emulated: as CPython there, every call goes to Winsock's
  * getaddrinfo/getnameinfo (GetAddrInfoW/GetNameInfoW, platform/windows_dns.ts), which read the
  * services file and hosts themselves and answer Windows's way (with type and proto 0, one row
  * per address, type and proto 0). Calls that may reach the resolver (a host name; getnameinfo
@@ -34,26 +35,15 @@
  */
 import dns from "node:dns";
 import { readFile } from "node:fs/promises";
-import { libc } from "../../ffi/libc.ts";
-import { isWindows, readCString } from "../../ffi/runtime.ts";
-import {
-  WIN_EAI_AGAIN, WIN_EAI_BADFLAGS, WIN_EAI_FAIL, WIN_EAI_FAMILY, WIN_EAI_MEMORY, WIN_EAI_NONAME,
-  WIN_EAI_SERVICE, WIN_EAI_SOCKTYPE,
-} from "../../ffi/ws2_32.ts";
-import {
-  type WinAddrInfo, type WinGaiError, winGetaddrinfo, winGetnameinfo,
-} from "../../platform/windows_dns.ts";
+import { resolverCalls } from "../../platform/default_dns.ts";
+import type { NativeResolver } from "./resolver_calls.ts";
 import {
   inetNtop4, inetNtop6, inetPton4, inetPton6, interfaceIndex as nativeInterfaceIndex, isIpv4Address,
   isIpv6Address, type SockAddr,
 } from "../../ffi/sockaddr.ts";
 import {
   AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST,
-  AI_NUMERICSERV, AI_PASSIVE, AI_V4MAPPED, EAI_ADDRFAMILY, EAI_AGAIN as GLIBC_EAI_AGAIN,
-  EAI_BADFLAGS as GLIBC_EAI_BADFLAGS, EAI_FAIL as GLIBC_EAI_FAIL, EAI_FAMILY as GLIBC_EAI_FAMILY,
-  EAI_MEMORY as GLIBC_EAI_MEMORY, EAI_NODATA as GLIBC_EAI_NODATA, EAI_NONAME as GLIBC_EAI_NONAME,
-  EAI_OVERFLOW, EAI_SERVICE as GLIBC_EAI_SERVICE, EAI_SOCKTYPE as GLIBC_EAI_SOCKTYPE, EAI_SYSTEM,
-  IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NUMERICHOST, NI_NUMERICSERV, SOCK_DGRAM,
+  AI_NUMERICSERV, AI_PASSIVE, AI_V4MAPPED, EAI_ADDRFAMILY, EAI_OVERFLOW, EAI_SYSTEM, IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NUMERICHOST, NI_NUMERICSERV, SOCK_DGRAM,
   SOCK_RAW, SOCK_STREAM,
 } from "../../ffi/socket_constants.ts";
 import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts";
@@ -62,39 +52,27 @@ import { CancelledError, OSError, OverflowError } from "../core/errors.ts";
 import { task } from "../concurrency/executor.ts";
 
 export { EAI_ADDRFAMILY, EAI_OVERFLOW, EAI_SYSTEM };
-// This OS's getaddrinfo error numbers: <netdb.h>'s (glibc), or ws2tcpip.h's on Windows.
+// This OS's getaddrinfo error numbers (platform/default_dns.ts): <netdb.h>'s (glibc), or
+// ws2tcpip.h's on Windows.
+const { eai } = resolverCalls;
 /** Bad `flags` (glibc -1; Windows WSAEINVAL 10022). */
-export const EAI_BADFLAGS: number = isWindows ? WIN_EAI_BADFLAGS : GLIBC_EAI_BADFLAGS;
+export const EAI_BADFLAGS: number = eai.EAI_BADFLAGS;
 /** Name or service not known (glibc -2; Windows WSAHOST_NOT_FOUND 11001). */
-export const EAI_NONAME: number = isWindows ? WIN_EAI_NONAME : GLIBC_EAI_NONAME;
+export const EAI_NONAME: number = eai.EAI_NONAME;
 /** Temporary failure in name resolution (glibc -3; Windows WSATRY_AGAIN 11002). */
-export const EAI_AGAIN: number = isWindows ? WIN_EAI_AGAIN : GLIBC_EAI_AGAIN;
+export const EAI_AGAIN: number = eai.EAI_AGAIN;
 /** Non-recoverable failure (glibc -4; Windows WSANO_RECOVERY 11003). */
-export const EAI_FAIL: number = isWindows ? WIN_EAI_FAIL : GLIBC_EAI_FAIL;
+export const EAI_FAIL: number = eai.EAI_FAIL;
 /** No address for the name (glibc -5; Windows defines it as EAI_NONAME, 11001). */
-export const EAI_NODATA: number = isWindows ? WIN_EAI_NONAME : GLIBC_EAI_NODATA;
+export const EAI_NODATA: number = eai.EAI_NODATA;
 /** Family not supported (glibc -6; Windows WSAEAFNOSUPPORT 10047). */
-export const EAI_FAMILY: number = isWindows ? WIN_EAI_FAMILY : GLIBC_EAI_FAMILY;
+export const EAI_FAMILY: number = eai.EAI_FAMILY;
 /** Socket type not supported (glibc -7; Windows WSAESOCKTNOSUPPORT 10044). */
-export const EAI_SOCKTYPE: number = isWindows ? WIN_EAI_SOCKTYPE : GLIBC_EAI_SOCKTYPE;
+export const EAI_SOCKTYPE: number = eai.EAI_SOCKTYPE;
 /** Service not supported for the socket type (glibc -8; Windows WSATYPE_NOT_FOUND 10109). */
-export const EAI_SERVICE: number = isWindows ? WIN_EAI_SERVICE : GLIBC_EAI_SERVICE;
+export const EAI_SERVICE: number = eai.EAI_SERVICE;
 /** Out of memory (glibc -10; Windows WSA_NOT_ENOUGH_MEMORY 8). */
-export const EAI_MEMORY: number = isWindows ? WIN_EAI_MEMORY : GLIBC_EAI_MEMORY;
-
-const eaiNames: Record<number, string> = {
-  [EAI_BADFLAGS]: "EAI_BADFLAGS", [EAI_NODATA]: "EAI_NODATA", [EAI_NONAME]: "EAI_NONAME",
-  [EAI_AGAIN]: "EAI_AGAIN", [EAI_FAIL]: "EAI_FAIL", [EAI_FAMILY]: "EAI_FAMILY",
-  [EAI_SOCKTYPE]: "EAI_SOCKTYPE", [EAI_SERVICE]: "EAI_SERVICE", [EAI_MEMORY]: "EAI_MEMORY",
-  ...(isWindows ? {} : {
-    [EAI_ADDRFAMILY]: "EAI_ADDRFAMILY", [EAI_SYSTEM]: "EAI_SYSTEM", [EAI_OVERFLOW]: "EAI_OVERFLOW",
-  }),
-};
-
-/** gai_strerror(3)'s text; on Windows CPython's ("getaddrinfo failed": it has no gai_strerror there). */
-function eaiText(eai: number): string {
-  return isWindows ? "getaddrinfo failed" : readCString(libc.gai_strerror(eai));
-}
+export const EAI_MEMORY: number = eai.EAI_MEMORY;
 
 /**
  * A failed address lookup (Python's socket.gaierror, a subclass of OSError): `errno` is the
@@ -106,7 +84,7 @@ export class gaierror extends OSError {
   override name = "gaierror";
   /** The error for EAI_* code `eai`; `context` says what was being looked up. */
   constructor(eai: number, context?: string, options?: { cause?: unknown }) {
-    super(eai, eaiNames[eai] ?? `EAI_${Math.abs(eai)}`, eaiText(eai), context);
+    super(eai, resolverCalls.eaiNames[eai] ?? `EAI_${Math.abs(eai)}`, resolverCalls.strerror(eai), context);
     if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
   }
 }
@@ -333,7 +311,8 @@ export async function getaddrinfo(
   if (host !== null && host !== undefined && typeof host !== "string") {
     throw new TypeError(`getaddrinfo() host must be a string or null, got ${typeof host}`);
   }
-  if (isWindows) return await windowsGetaddrinfo(loop, host ?? null, port, family, type, proto, flags);
+  const native = resolverCalls.native;
+  if (native !== null) return await nativeGetaddrinfo(loop, native, host ?? null, port, family, type, proto, flags);
   if (family !== AF_UNSPEC && family !== AF_INET && family !== AF_INET6) {
     throw new gaierror(EAI_FAMILY, `getaddrinfo family ${family}`);
   }
@@ -405,7 +384,8 @@ export async function getnameinfo(
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw new TypeError(`getnameinfo() port must be an integer 0-65535, got ${String(port)}`);
   }
-  if (isWindows) return await windowsGetnameinfo(loop, sockaddr, flags);
+  const native = resolverCalls.native;
+  if (native !== null) return await nativeGetnameinfo(loop, native, sockaddr, flags);
   let numericHost: string;
   if (isIpv4Address(host)) {
     if (sockaddr.length !== 2) throw new gaierror(EAI_FAMILY, "getnameinfo: IPv4 sockaddr must be [host, port]");
@@ -441,27 +421,26 @@ export async function getnameinfo(
   return [name, service];
 }
 
-// ---- Windows: Winsock's own (platform/windows_dns.ts) ---------------------------------------
-
-const windowsDns = new URL("../../platform/windows_dns.ts", import.meta.url).href;
+// ---- The OS's own resolver (Windows: Winsock, platform/windows_dns.ts) ----------------------
 
 /**
- * Run `name` of platform/windows_dns.ts: at once when it cannot reach the resolver, else on
- * the loop's default executor (its Future: cancelling the awaiting Task cancels the wait).
+ * Run a call of the native resolver: at once when it cannot reach the resolver, else on the
+ * loop's default executor (its Future: cancelling the awaiting Task cancels the wait).
  */
-async function windowsCall<T>(
+async function nativeCall<T>(
   loop: ExecutorLoop,
+  native: NativeResolver,
   offLoop: boolean,
-  name: "winGetaddrinfo" | "winGetnameinfo",
+  call: "getaddrinfo" | "getnameinfo",
   args: unknown[],
-): Promise<T | WinGaiError> {
-  if (offLoop) return await loop.runInExecutor<T | WinGaiError>(null, task(windowsDns, name), ...args);
-  const fn = (name === "winGetaddrinfo" ? winGetaddrinfo : winGetnameinfo) as (...a: unknown[]) => T | WinGaiError;
-  return fn(...args);
+): Promise<T | { error: number }> {
+  if (offLoop) return await loop.runInExecutor<T | { error: number }>(null, task(native.module, native.exports[call]), ...args);
+  return (native[call] as (...a: unknown[]) => T | { error: number })(...args);
 }
 
-async function windowsGetaddrinfo(
+async function nativeGetaddrinfo(
   loop: ExecutorLoop,
+  native: NativeResolver,
   host: string | null,
   port: unknown,
   family: number,
@@ -478,15 +457,16 @@ async function windowsGetaddrinfo(
   } else if (typeof port === "string") service = port;
   else throw new TypeError(`getaddrinfo() port must be a number, a string or null, got ${typeof port}`);
   const offLoop = host !== null && !isIpv4Address(host) && !isIpv6Address(host);
-  const answer = await windowsCall<WinAddrInfo[]>(loop, offLoop, "winGetaddrinfo", [
+  const answer = await nativeCall<AddrInfo[]>(loop, native, offLoop, "getaddrinfo", [
     host, service, family, type, proto, flags,
   ]);
   if (!Array.isArray(answer)) throw new gaierror(answer.error, `getaddrinfo '${host}' port ${service}`);
   return answer;
 }
 
-async function windowsGetnameinfo(
+async function nativeGetnameinfo(
   loop: ExecutorLoop,
+  native: NativeResolver,
   sockaddr: readonly [string, number] | readonly [string, number, number, number],
   flags: number,
 ): Promise<[host: string, service: string]> {
@@ -498,7 +478,7 @@ async function windowsGetnameinfo(
     family = AF_INET;
   } else if (isIpv6Address(host)) family = AF_INET6;
   else throw new gaierror(EAI_NONAME, `getnameinfo '${host}' (the host must be an IP address)`);
-  const answer = await windowsCall<[string, string]>(loop, !(flags & NI_NUMERICHOST), "winGetnameinfo", [
+  const answer = await nativeCall<[string, string]>(loop, native, !(flags & NI_NUMERICHOST), "getnameinfo", [
     family, [...sockaddr], flags,
   ]);
   if (!Array.isArray(answer)) throw new gaierror(answer.error, `getnameinfo '${host}'`);
