@@ -217,6 +217,8 @@ export class IocpProactor implements Proactor {
   onError: (error: unknown) => void = (e) => console.error(e);
   /** No readiness: pollAdd raises (see the module comment). */
   readonly pollsReadiness = false;
+  /** IOCP has no submission queue: each operation is issued when asked (see above). */
+  readonly submitsAtOnce = true;
   /** Transports send through WSASend operations only. */
   readonly syncSendMinBytes = Infinity;
   completionAddressLength = 0;

@@ -7,7 +7,9 @@
  * - A buffer passed to an operation stays referenced (alive, and unmoved: its ArrayBuffer's
  *   bytes are outside the moving heap) until that operation's last completion has been
  *   delivered, also when it is cancelled or the proactor closes.
- * - Submissions are batched: nothing reaches the kernel until poll(), park() or flush().
+ * - Submissions are batched: nothing reaches the kernel until poll(), park() or flush() —
+ *   except on a proactor without a submission queue (IOCP), which issues each operation when
+ *   asked and says so with `submitsAtOnce`. Callers flush either way.
  * - Completions are delivered only from poll(), on the JS thread, in the order the kernel
  *   posted them; a target that throws does not stop the others (the error goes to onError).
  * Operation ids are positive integers, unique while the operation is in flight.
@@ -78,6 +80,11 @@ export interface Proactor {
    * serves listening sockets, datagrams and pipes with operations. Absent: true.
    */
   readonly pollsReadiness?: boolean;
+  /**
+   * True where operations are issued when submitted, there being no submission queue to batch
+   * them in (IOCP); absent or false: batched until poll(), park() or flush() (io_uring).
+   */
+  readonly submitsAtOnce?: boolean;
   /**
    * A stream write of at least this many bytes, with no send in flight, tries send(2) at once;
    * smaller ones are submitted as send operations (batched into the next poll()). Infinity:

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { osName } from "../../ffi/runtime.ts";
+import { isWindows } from "../../ffi/runtime.ts";
 import { defaultProactor, proactorUnavailableReason } from "../../platform/default_proactor.ts";
 import { CancelsTwice, DeliversFromPark, FakeProactor, LetsTargetsThrow, SubmitsAtOnce } from "../fixtures/fake_proactor.ts";
 import { proactorCases, proactorContract, runProactorCase } from "./proactor_contract.ts";
@@ -15,7 +15,7 @@ const why = proactorUnavailableReason();
 if (why) console.log(`proactor_contract_test: ${why}`);
 proactorContract("default proactor", defaultProactor, why ?? false);
 
-const noFake = osName === "windows" ? "the model proactor uses POSIX non-blocking calls" : false;
+const noFake = isWindows ? "the model proactor uses POSIX non-blocking calls" : false;
 proactorContract("model proactor", () => new FakeProactor(), noFake);
 
 /** The titles of the cases that fail on proactors from `create`. */
