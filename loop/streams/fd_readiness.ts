@@ -1,0 +1,162 @@
+/**
+ * readableEvents(fd) / writableEvents(fd): an fd's readiness as an async iterator, for scripts
+ * that want `for await (const fd of readableEvents(tun)) os.read(fd, 2048)` rather than a
+ * protocol class or addReader callbacks. Built on the running loop's addReader/addWriter.
+ *
+ * Readiness is level-triggered, as addReader's: each step means "the fd was ready since the
+ * last step", a hint as select's is — read or write non-blocking and take BlockingIOError as
+ * "wait for the next step". The iterator adds its reader on the first next() and removes it
+ * when the iteration ends: `break` or `return` (the loop calls return()), close(), the waiting
+ * task being cancelled (how the loop's run() ends it), or the fd's error.
+ *
+ * Cost per event: one callback flag when the consumer is already waiting (its Future, made by
+ * next(), is resolved); when an event is already pending, next() returns a cached resolved
+ * Promise, allocating nothing. A consumer that falls behind by more than one event pauses the
+ * watch (so an unread fd does not spin the loop) until its next next() adds it back.
+ */
+import type { BaseEventLoop } from "../base_loop.ts";
+import { type FileLike, fileObjToFd } from "../core/file_like.ts";
+import type { Future } from "../core/futures.ts";
+import { getRunningLoop } from "../events.ts";
+
+/** What readableEvents/writableEvents take besides the fd. */
+export interface FdEventsOptions {
+  /** The loop to watch on (default: the running loop). */
+  loop?: BaseEventLoop;
+}
+
+/**
+ * An fd's read or write readiness as an async iterator of the fd (see readableEvents). Also
+ * closable by hand: close() stops watching and ends the iteration.
+ */
+export class FdEvents implements AsyncIterableIterator<number> {
+  /** The fd watched. */
+  readonly fd: number;
+  private readonly _loop: BaseEventLoop;
+  private readonly _writing: boolean;
+  private _watching = false;
+  private _pending = false;
+  private _closed = false;
+  private _waiter: Future<IteratorResult<number>> | null = null;
+  private readonly _ready: IteratorResult<number>;
+  private readonly _readyPromise: Promise<IteratorResult<number>>;
+  private static readonly _done: IteratorResult<number> = Object.freeze({ done: true, value: undefined });
+
+  /** Use readableEvents()/writableEvents(). */
+  constructor(loop: BaseEventLoop, fd: number, writing: boolean) {
+    this._loop = loop;
+    this.fd = fd;
+    this._writing = writing;
+    this._ready = Object.freeze({ done: false, value: fd });
+    this._readyPromise = Promise.resolve(this._ready);
+  }
+
+  /** Wait until the fd is ready; `{ done: true }` once closed. */
+  next(): Promise<IteratorResult<number>> {
+    if (this._closed) return Promise.resolve(FdEvents._done);
+    if (this._pending) {
+      this._pending = false;
+      return this._readyPromise;
+    }
+    if (this._waiter !== null) {
+      return Promise.reject(new TypeError(`${this}: next() called while an earlier next() still waits`));
+    }
+    try {
+      this._watch();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const waiter = this._loop.createFuture<IteratorResult<number>>();
+    waiter.addDoneCallback(this._onWaiterDone);
+    this._waiter = waiter;
+    // A loop Future, so that cancelling the awaiting task cancels this wait (futures.ts then()).
+    return waiter as unknown as Promise<IteratorResult<number>>;
+  }
+
+  /** Stop watching and end the iteration (`break` in `for await` calls this). */
+  return(): Promise<IteratorResult<number>> {
+    this.close();
+    return Promise.resolve(FdEvents._done);
+  }
+
+  /** Stop watching the fd; a next() waiting now ends with `{ done: true }`. Idempotent. */
+  close(): void {
+    if (this._closed) return;
+    this._closed = true;
+    this._pending = false;
+    this._unwatch();
+    const waiter = this._waiter;
+    this._waiter = null;
+    if (waiter !== null && !waiter.done()) waiter.setResult(FdEvents._done);
+  }
+
+  /** This iterator. */
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** `<FdEvents fd=3 readable>`, for logs. */
+  toString(): string {
+    return `<FdEvents fd=${this.fd} ${this._writing ? "writable" : "readable"}${this._closed ? " closed" : ""}>`;
+  }
+
+  private _watch(): void {
+    if (this._watching) return;
+    if (this._writing) this._loop.addWriter(this.fd, this._onReady);
+    else this._loop.addReader(this.fd, this._onReady);
+    this._watching = true;
+  }
+
+  private _unwatch(): void {
+    if (!this._watching) return;
+    this._watching = false;
+    if (this._loop.isClosed()) return; // close() dropped every watch
+    if (this._writing) this._loop.removeWriter(this.fd);
+    else this._loop.removeReader(this.fd);
+  }
+
+  // Bound once: the loop keeps one handle per watched fd and calls this on each event.
+  private readonly _onReady = (): void => {
+    const waiter = this._waiter;
+    if (waiter !== null) {
+      this._waiter = null;
+      if (!waiter.done()) {
+        waiter.setResult(this._ready);
+        return;
+      }
+    }
+    if (!this._pending) this._pending = true;
+    else this._unwatch(); // a second event nobody took: pause until the next next()
+  };
+
+  // The waiting task was cancelled (the loop ending it, or a timeout): stop watching.
+  private readonly _onWaiterDone = (waiter: Future<IteratorResult<number>>): void => {
+    if (!waiter.cancelled()) return;
+    if (this._waiter === waiter) this._waiter = null;
+    this._pending = false;
+    this._unwatch();
+  };
+}
+
+function start(fd: FileLike, options: FdEventsOptions, writing: boolean): FdEvents {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`options must be an object, got ${options === null ? "null" : typeof options}`);
+  }
+  return new FdEvents(options.loop ?? getRunningLoop(), fileObjToFd(fd), writing);
+}
+
+/**
+ * `fd` (an fd or an object with fileno()) each time it is readable, as an async iterator over
+ * the running loop's addReader: `for await (const fd of readableEvents(tun)) …`. Level-
+ * triggered hints: read non-blocking. The reader is removed when the iteration ends (break,
+ * close(), the waiting task cancelled). ValueError for a bad fd; next() rejects with the
+ * loop's error (OSError EBADF for an fd that is not open, EPERM for a regular file).
+ */
+export function readableEvents(fd: FileLike, options: FdEventsOptions = {}): FdEvents {
+  return start(fd, options, false);
+}
+
+/** As readableEvents, for writability (addWriter): write non-blocking at each step. */
+export function writableEvents(fd: FileLike, options: FdEventsOptions = {}): FdEvents {
+  return start(fd, options, true);
+}
