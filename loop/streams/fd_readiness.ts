@@ -100,6 +100,7 @@ export class FdEvents implements AsyncIterableIterator<number> {
     return `<FdEvents fd=${this.fd} ${this._writing ? "writable" : "readable"}${this._closed ? " closed" : ""}>`;
   }
 
+  /** Add the reader (writer) unless it is there. */
   private _watch(): void {
     if (this._watching) return;
     if (this._writing) this._loop.addWriter(this.fd, this._onReady);
@@ -107,6 +108,7 @@ export class FdEvents implements AsyncIterableIterator<number> {
     this._watching = true;
   }
 
+  /** Remove the reader (writer) if it is there. */
   private _unwatch(): void {
     if (!this._watching) return;
     this._watching = false;
