@@ -8,8 +8,9 @@
  * gets two transports, so the writer's is given a duplicate of the fd (F_DUPFD_CLOEXEC; the
  * open file description, and so O_NONBLOCK, is shared): each transport closes its own fd, and
  * neither closes a number the other may see reused. writer.close() closes both, after the
- * buffered bytes are written; the reader's end of input (EOF, a pty's EIO once its terminal
- * closes) leaves the writer open, as a socket's half-close does.
+ * buffered bytes are written; the reader's end (EOF, or a pty controller's OSError EIO once
+ * its terminal closes, as asyncio's pipe transport reports it) leaves the writer open, as a
+ * socket's half-close does.
  */
 import { fcntlInt } from "../../ffi/files.ts";
 import { closeFd, F_GETFL } from "../../ffi/libc.ts";
@@ -17,6 +18,7 @@ import { osTable } from "../../ffi/os/current.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import { describe } from "../core/describe.ts";
 import { ValueError } from "../core/errors.ts";
+import type { Future } from "../core/futures.ts";
 import { getRunningLoop } from "../events.ts";
 import type { ReadTransport, Transport, WriteTransport } from "../transports/base.ts";
 import { StreamReader, StreamReaderProtocol, StreamWriter } from "./streams.ts";
@@ -56,20 +58,45 @@ function checkOptions(fn: string, options: unknown): OpenFdOptions {
 
 /**
  * The writer's protocol: a StreamReaderProtocol for drain() and waitClosed() (its own reader
- * gets nothing), which closes the linked read transport when the write side is lost.
+ * gets nothing). With a linked read side (openFd), losing the write side closes the read
+ * transport too, and waitClosed() waits for both.
  */
 class WriterProtocol extends StreamReaderProtocol {
-  linkedReader: ReadTransport | null = null;
+  private _readTransport: ReadTransport | null = null;
+  private _bothClosed: Future<void> | null = null;
+  private readonly _loopRef: BaseEventLoop;
 
   constructor(loop: BaseEventLoop) {
     super(new StreamReader({ loop }), null, loop);
+    this._loopRef = loop;
+  }
+
+  /** Link the read side of the same fd: its transport and protocol. */
+  link(transport: ReadTransport, protocol: StreamReaderProtocol): void {
+    this._readTransport = transport;
+    const own = super._getCloseWaiter();
+    const both = this._loopRef.createFuture<void>();
+    const settle = () => {
+      if (both.done() || !own.done() || !protocol._getCloseWaiter().done()) return;
+      const exc = own.exception();
+      if (exc === undefined) both.setResult();
+      else both.setException(exc);
+    };
+    own.addDoneCallback(settle);
+    protocol._getCloseWaiter().addDoneCallback(settle);
+    this._bothClosed = both;
   }
 
   override connectionLost(exc: Error | null): void {
     super.connectionLost(exc);
-    const reader = this.linkedReader;
-    this.linkedReader = null;
+    const reader = this._readTransport;
+    this._readTransport = null;
     if (reader !== null && !reader.isClosing()) reader.close();
+  }
+
+  /** @internal waitClosed(): the write side's close, and the read side's when linked. */
+  override _getCloseWaiter(): Future<void> {
+    return this._bothClosed ?? super._getCloseWaiter();
   }
 }
 
@@ -77,7 +104,7 @@ async function readSide(loop: BaseEventLoop, fd: number, limit: number | undefin
   const reader = new StreamReader({ limit, loop });
   const protocol = new StreamReaderProtocol(reader, null, loop);
   const [transport] = await loop.connectReadPipe(() => protocol, fd);
-  return { reader, transport };
+  return { reader, transport, protocol };
 }
 
 async function writeSide(loop: BaseEventLoop, fd: number, reader: StreamReader | null) {
@@ -102,15 +129,16 @@ export async function openFd(fd: number, options: OpenFdOptions = {}): Promise<[
   const writeFd = fcntlInt(fd, C.F_DUPFD_CLOEXEC!, 0);
   let reader: StreamReader;
   let readTransport: ReadTransport;
+  let readProtocol: StreamReaderProtocol;
   try {
-    ({ reader, transport: readTransport } = await readSide(loop, fd, limit));
+    ({ reader, transport: readTransport, protocol: readProtocol } = await readSide(loop, fd, limit));
   } catch (e) {
     closeFd(writeFd); // ours; `fd` stays the caller's
     throw e;
   }
   try {
     const { writer, protocol } = await writeSide(loop, writeFd, reader);
-    protocol.linkedReader = readTransport;
+    protocol.link(readTransport, readProtocol);
     return [reader, writer];
   } catch (e) {
     closeFd(writeFd);
