@@ -20,6 +20,9 @@ import { fstatSync, readSync } from "node:fs";
 import { BlockingIOError, NotImplementedError, type OSError } from "./errors.ts";
 import { check, EAGAIN, EINTR, lastErrno, libc, libcPath, O_CLOEXEC, osError, setCloseOnExec } from "./libc.ts";
 import { osTable } from "./os/current.ts";
+import {
+  POLLFD_EVENTS16, POLLFD_FD32, POLLFD_REVENTS16, POLLFD_SIZE, POLLIN, POLLOUT, pollLib,
+} from "./poll.ts";
 import type { OsTable } from "./os/table.ts";
 import { type ArgType, isWindows, openLibrary, type SymbolSpec } from "./runtime.ts";
 import { fileType, openpty as rawOpenpty, S_IFREG } from "./spawn.ts";
@@ -193,4 +196,20 @@ export function ttyname(fd: number): string {
   const errno = ttynameR(fd, buf, buf.length);
   if (errno !== 0) throw osError("ttyname", errno);
   return new TextDecoder().decode(buf.subarray(0, buf.indexOf(0)));
+}
+
+// One struct pollfd (ffi/poll.ts has its layout), reused by readyNow.
+const pollfd32 = new Int32Array(POLLFD_SIZE / 4);
+const pollfd16 = new Int16Array(pollfd32.buffer);
+
+/**
+ * Whether `fd` is readable (or writable) right now: poll(2) with timeout 0, one system call and
+ * no allocation. True also for an error, a hang-up or an fd that is not open (POLLERR,
+ * POLLHUP, POLLNVAL): the caller's next read or write then reports it.
+ */
+export function readyNow(fd: number, writing: boolean): boolean {
+  pollfd32[POLLFD_FD32] = fd;
+  pollfd16[POLLFD_EVENTS16] = writing ? POLLOUT : POLLIN;
+  pollfd16[POLLFD_REVENTS16] = 0;
+  return pollLib.poll(pollfd32, 1, 0) > 0 && pollfd16[POLLFD_REVENTS16] !== 0;
 }

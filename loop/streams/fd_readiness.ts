@@ -3,21 +3,25 @@
  * that want `for await (const fd of readableEvents(tun)) os.read(fd, 2048)` rather than a
  * protocol class or addReader callbacks. Built on the running loop's addReader/addWriter.
  *
- * Readiness is level-triggered, as addReader's: each step means "the fd was ready since the
- * last step", a hint as select's is — read or write non-blocking and take BlockingIOError as
- * "wait for the next step". The iterator adds its reader on the first next() and removes it
- * when the iteration ends: `break` or `return` (the loop calls return()), close(), the waiting
- * task being cancelled (how the loop's run() ends it), or the fd's error.
+ * Each step means "the fd is ready now": read or write non-blocking until BlockingIOError,
+ * then ask for the next step. The iterator adds its reader on the first next() and removes it
+ * when the iteration ends: `break` or `return` (the loop calls return()), close(), or the
+ * waiting task being cancelled (how the loop's run() ends it).
  *
- * Cost per event: one callback flag when the consumer is already waiting (its Future, made by
- * next(), is resolved); when an event is already pending, next() returns a cached resolved
- * Promise, allocating nothing. A consumer that falls behind by more than one event pauses the
- * watch (so an unread fd does not spin the loop) until its next next() adds it back.
+ * Cost per event. next() first asks the kernel whether the fd is ready already (poll(2) with
+ * timeout 0: one system call, no allocation); if it is — events already pending — it returns a
+ * cached resolved Promise. Only otherwise does it wait, on a loop Future that the reader
+ * callback resolves after the same check (the loop may have polled before the consumer's
+ * last read, and a stale event would wake it for nothing). While the consumer holds a step (between that resolution and its next
+ * next()), the level-triggered reader fires again on the loop's next poll; the second such
+ * event pauses the watch, so a slow or idle consumer does not make the loop spin, and the
+ * next next() adds it back.
  */
 import type { BaseEventLoop } from "../base_loop.ts";
 import { type FileLike, fileObjToFd } from "../core/file_like.ts";
 import type { Future } from "../core/futures.ts";
 import { getRunningLoop } from "../events.ts";
+import { readyNow } from "../../ffi/files.ts";
 
 /** What readableEvents/writableEvents take besides the fd. */
 export interface FdEventsOptions {
@@ -35,7 +39,8 @@ export class FdEvents implements AsyncIterableIterator<number> {
   private readonly _loop: BaseEventLoop;
   private readonly _writing: boolean;
   private _watching = false;
-  private _pending = false;
+  /** Events seen while the consumer holds its step (see the module comment). */
+  private _held = 0;
   private _closed = false;
   private _waiter: Future<IteratorResult<number>> | null = null;
   private readonly _ready: IteratorResult<number>;
@@ -54,13 +59,11 @@ export class FdEvents implements AsyncIterableIterator<number> {
   /** Wait until the fd is ready; `{ done: true }` once closed. */
   next(): Promise<IteratorResult<number>> {
     if (this._closed) return Promise.resolve(FdEvents._done);
-    if (this._pending) {
-      this._pending = false;
-      return this._readyPromise;
-    }
     if (this._waiter !== null) {
       return Promise.reject(new TypeError(`${this}: next() called while an earlier next() still waits`));
     }
+    this._held = 0;
+    if (readyNow(this.fd, this._writing)) return this._readyPromise;
     try {
       this._watch();
     } catch (e) {
@@ -83,7 +86,6 @@ export class FdEvents implements AsyncIterableIterator<number> {
   close(): void {
     if (this._closed) return;
     this._closed = true;
-    this._pending = false;
     this._unwatch();
     const waiter = this._waiter;
     this._waiter = null;
@@ -121,38 +123,40 @@ export class FdEvents implements AsyncIterableIterator<number> {
   private readonly _onReady = (): void => {
     const waiter = this._waiter;
     if (waiter !== null) {
+      // This event may predate the consumer's last read: the loop polled, queued this call,
+      // then let the consumer's coroutine run first. Ask the kernel before waking it.
+      if (!readyNow(this.fd, this._writing)) return;
       this._waiter = null;
       if (!waiter.done()) {
         waiter.setResult(this._ready);
         return;
       }
     }
-    if (!this._pending) this._pending = true;
-    else this._unwatch(); // a second event nobody took: pause until the next next()
+    if (++this._held >= 2) this._unwatch(); // the consumer is slow or idle: pause
   };
 
   // The waiting task was cancelled (the loop ending it, or a timeout): stop watching.
   private readonly _onWaiterDone = (waiter: Future<IteratorResult<number>>): void => {
     if (!waiter.cancelled()) return;
     if (this._waiter === waiter) this._waiter = null;
-    this._pending = false;
     this._unwatch();
   };
 }
 
 function start(fd: FileLike, options: FdEventsOptions, writing: boolean): FdEvents {
+  const fdNumber = fileObjToFd(fd);
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`options must be an object, got ${options === null ? "null" : typeof options}`);
   }
-  return new FdEvents(options.loop ?? getRunningLoop(), fileObjToFd(fd), writing);
+  return new FdEvents(options.loop ?? getRunningLoop(), fdNumber, writing);
 }
 
 /**
  * `fd` (an fd or an object with fileno()) each time it is readable, as an async iterator over
- * the running loop's addReader: `for await (const fd of readableEvents(tun)) …`. Level-
- * triggered hints: read non-blocking. The reader is removed when the iteration ends (break,
- * close(), the waiting task cancelled). ValueError for a bad fd; next() rejects with the
- * loop's error (OSError EBADF for an fd that is not open, EPERM for a regular file).
+ * the running loop's addReader: `for await (const fd of readableEvents(tun)) …`; read it
+ * non-blocking until BlockingIOError at each step. The reader is removed when the iteration
+ * ends (break, close(), the waiting task cancelled). ValueError for a bad fd, RuntimeError
+ * with no running loop; next() rejects with the loop's addReader error.
  */
 export function readableEvents(fd: FileLike, options: FdEventsOptions = {}): FdEvents {
   return start(fd, options, false);
