@@ -77,6 +77,8 @@ const ioctlIntFn = lazy("ioctl", variadicSpec(osTable, ["i32", "usize"], "i32"))
 const ioctlBufFn = lazy("ioctl", variadicSpec(osTable, ["i32", "usize"], "buffer"));
 // fcntl(2) with a pointer (struct flock, F_GETLK …); the int form is libc.fcntl.
 const fcntlBufFn = lazy("fcntl", variadicSpec(osTable, ["i32", "i32"], "buffer"));
+// access(2): int access(const char *path, int mode)
+const accessFn = lazy("access", { args: ["buffer", "i32"], result: "i32" });
 // ttyname_r(3): int ttyname_r(int fd, char *buf, size_t buflen), returns 0 or an errno.
 const ttynameFn = lazy("ttyname_r", { args: ["i32", "buffer", "usize"], result: "i32" });
 
@@ -212,4 +214,24 @@ export function readyNow(fd: number, writing: boolean): boolean {
   pollfd16[POLLFD_EVENTS16] = writing ? POLLOUT : POLLIN;
   pollfd16[POLLFD_REVENTS16] = 0;
   return pollLib.poll(pollfd32, 1, 0) > 0 && pollfd16[POLLFD_REVENTS16] !== 0;
+}
+
+// access(2) mode X_OK (<unistd.h>: 1 on every OS here).
+const X_OK = 1;
+
+/**
+ * True if `path` names a file this process may execute that is not a directory (what execvp
+ * looks for in PATH): access(2) X_OK, then open(2) with O_DIRECTORY, which opens only a
+ * directory and so never opens the file itself. Through the C library, so Deno needs no
+ * --allow-read for it.
+ */
+export function isExecutableFile(path: string): boolean {
+  const bytes = new TextEncoder().encode(path + "\0");
+  if (bytes.indexOf(0) !== bytes.length - 1) return false;
+  if (accessFn()(bytes, X_OK) !== 0) return false;
+  const C = osTable.constants;
+  const fd = callVariadic(openFn(), [bytes, C.O_RDONLY! | C.O_DIRECTORY! | O_CLOEXEC], 0);
+  if (fd < 0) return true; // ENOTDIR: not a directory
+  libc.close(fd);
+  return false;
 }

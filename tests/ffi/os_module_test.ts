@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { isExecutableFile } from "../../ffi/files.ts";
 import { osTable } from "../../ffi/os/current.ts";
 import { isWindows } from "../../ffi/runtime.ts";
 import {
@@ -252,4 +253,12 @@ test("Windows: os and fcntl calls raise NotImplementedError naming the call", { 
   assert.throws(() => os.pipe(), NotImplementedError);
   assert.throws(() => os.open("C:\\x", os.O_RDONLY), NotImplementedError);
   assert.throws(() => fcntl.ioctl(0, 1, 0), NotImplementedError);
+});
+
+test("isExecutableFile (the child's PATH lookup): an executable file yes; a directory, a plain file, nothing: no", posix, () => {
+  assert.equal(isExecutableFile("/bin/sh"), true);
+  assert.equal(isExecutableFile("/bin"), false, "a directory is searchable (X_OK) but not a program");
+  assert.equal(isExecutableFile("/etc/passwd"), false);
+  assert.equal(isExecutableFile("/nonexistent/sh"), false);
+  assert.equal(isExecutableFile("/bin/s\0h"), false);
 });
