@@ -89,7 +89,8 @@ function callVariadic(fn: Fn, named: unknown[], value: unknown): number {
   return fn(...named, ...Array(pads).fill(0), value);
 }
 
-function requirePosix(name: string): void {
+/** NotImplementedError naming `name` on Windows, where no C library is bound. */
+export function requirePosix(name: string): void {
   if (isWindows) throw new NotImplementedError(`${name}(): aioloop binds no C library on Windows`);
 }
 

@@ -12,7 +12,7 @@
  */
 import { OverflowError, ValueError } from "./errors.ts";
 import {
-  closeFdChecked, fcntlInt, makePipe, makePty, openPath, readFd, ttyname, writeFd,
+  closeFdChecked, fcntlInt, makePipe, makePty, openPath, readFd, requirePosix, ttyname, writeFd,
 } from "./files.ts";
 import {
   EINVAL, F_GETFD, F_SETFD, FD_CLOEXEC, isNonBlocking, O_CLOEXEC, osError, setNonBlocking,
@@ -188,14 +188,19 @@ export const os: OsModule = Object.freeze({
     return ttyname(intArg("os.ttyname", "fd", fd));
   },
   isatty(fd: number): boolean {
-    return isatty(intArg("os.isatty", "fd", fd));
+    intArg("os.isatty", "fd", fd);
+    requirePosix("os.isatty");
+    return isatty(fd);
   },
   setBlocking(fd: number, blocking: boolean): void {
     intArg("os.setBlocking", "fd", fd);
+    requirePosix("os.setBlocking");
     setNonBlocking(fd, !boolArg("os.setBlocking", "blocking", blocking));
   },
   getBlocking(fd: number): boolean {
-    return !isNonBlocking(intArg("os.getBlocking", "fd", fd));
+    intArg("os.getBlocking", "fd", fd);
+    requirePosix("os.getBlocking");
+    return !isNonBlocking(fd);
   },
   setInheritable(fd: number, inheritable: boolean): void {
     intArg("os.setInheritable", "fd", fd);

@@ -253,6 +253,8 @@ test("Windows: os and fcntl calls raise NotImplementedError naming the call", { 
   assert.throws(() => os.pipe(), NotImplementedError);
   assert.throws(() => os.open("C:\\x", os.O_RDONLY), NotImplementedError);
   assert.throws(() => fcntl.ioctl(0, 1, 0), NotImplementedError);
+  assert.throws(() => os.setBlocking(0, true), NotImplementedError);
+  assert.throws(() => os.read(0, 1), { name: "NotImplementedError", message: /read\(\): aioloop binds no C library on Windows/ });
 });
 
 test("isExecutableFile (the child's PATH lookup): an executable file yes; a directory, a plain file, nothing: no", posix, () => {
