@@ -100,7 +100,9 @@ test("cancelling the waiting task removes the reader; so does run() ending it", 
         });
         await sleep(0.01);
         task.cancel();
-        await assert.rejects(task, CancelledError);
+        await assert.rejects(async () => {
+          await task;
+        }, CancelledError);
         await sleep(0);
         assert.equal(loop.removeReader(r), false, "the cancelled iteration removed its reader");
       })
