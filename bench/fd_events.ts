@@ -23,7 +23,7 @@ const one = new Uint8Array([1]);
 const buf = new Uint8Array(16);
 
 /** Two non-blocking pipes: [a read, a write, b read, b write]. */
-function pipes(): number[] {
+function pipes(): [number, number, number, number] {
   const [ar, aw] = os.pipe(), [br, bw] = os.pipe();
   for (const fd of [ar, aw, br, bw]) os.setBlocking(fd, false);
   return [ar, aw, br, bw];

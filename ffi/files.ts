@@ -150,10 +150,10 @@ export function makePipe(): [number, number] {
     check(libc.pipe2(fds, O_CLOEXEC), "pipe2");
   } else {
     check(libc.pipe(fds), "pipe");
-    setCloseOnExec(fds[0]);
-    setCloseOnExec(fds[1]);
+    for (const fd of fds) setCloseOnExec(fd);
   }
-  return [fds[0], fds[1]];
+  const [r = -1, w = -1] = fds;
+  return [r, w];
 }
 
 /** A new pseudo-terminal [controller, terminal] (openpty(3)), both close-on-exec. */

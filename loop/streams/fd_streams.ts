@@ -101,7 +101,7 @@ class WriterProtocol extends StreamReaderProtocol {
 }
 
 async function readSide(loop: BaseEventLoop, fd: number, limit: number | undefined) {
-  const reader = new StreamReader({ limit, loop });
+  const reader = new StreamReader(limit === undefined ? { loop } : { limit, loop });
   const protocol = new StreamReaderProtocol(reader, null, loop);
   const [transport] = await loop.connectReadPipe(() => protocol, fd);
   return { reader, transport, protocol };
