@@ -104,7 +104,7 @@ const styles: [string, (loop: BaseEventLoop, n: number) => Promise<void>][] = [
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  return s[Math.floor(s.length / 2)] ?? NaN;
 }
 
 const rows: string[] = [];
