@@ -17,16 +17,16 @@
  * event pauses the watch, so a slow or idle consumer does not make the loop spin, and the
  * next next() adds it back.
  */
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { EventLoop } from "../event_loop.ts";
 import { type FileLike, fileObjToFd } from "../core/file_like.ts";
-import type { Future } from "../core/futures.ts";
+import type { AbstractFuture } from "../core/abstract_loop.ts";
 import { getRunningLoop } from "../events.ts";
 import { readyNow } from "../../ffi/files.ts";
 
 /** What readableEvents/writableEvents take besides the fd. */
 export interface FdEventsOptions {
   /** The loop to watch on (default: the running loop). */
-  loop?: BaseEventLoop;
+  loop?: EventLoop;
 }
 
 /**
@@ -36,19 +36,19 @@ export interface FdEventsOptions {
 export class FdEvents implements AsyncIterableIterator<number> {
   /** The fd watched. */
   readonly fd: number;
-  private readonly _loop: BaseEventLoop;
+  private readonly _loop: EventLoop;
   private readonly _writing: boolean;
   private _watching = false;
   /** Events seen while the consumer holds its step (see the module comment). */
   private _held = 0;
   private _closed = false;
-  private _waiter: Future<IteratorResult<number>> | null = null;
+  private _waiter: AbstractFuture<IteratorResult<number>> | null = null;
   private readonly _ready: IteratorResult<number>;
   private readonly _readyPromise: Promise<IteratorResult<number>>;
   private static readonly _done: IteratorResult<number> = Object.freeze({ done: true, value: undefined });
 
   /** Use readableEvents()/writableEvents(). */
-  constructor(loop: BaseEventLoop, fd: number, writing: boolean) {
+  constructor(loop: EventLoop, fd: number, writing: boolean) {
     this._loop = loop;
     this.fd = fd;
     this._writing = writing;
@@ -136,7 +136,7 @@ export class FdEvents implements AsyncIterableIterator<number> {
   };
 
   // The waiting task was cancelled (the loop ending it, or a timeout): stop watching.
-  private readonly _onWaiterDone = (waiter: Future<IteratorResult<number>>): void => {
+  private readonly _onWaiterDone = (waiter: AbstractFuture<IteratorResult<number>>): void => {
     if (!waiter.cancelled()) return;
     if (this._waiter === waiter) this._waiter = null;
     this._unwatch();

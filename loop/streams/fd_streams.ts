@@ -15,10 +15,10 @@
 import { fcntlInt } from "../../ffi/files.ts";
 import { closeFd, F_GETFL } from "../../ffi/libc.ts";
 import { osTable } from "../../ffi/os/current.ts";
-import type { BaseEventLoop } from "../base_loop.ts";
+import type { EventLoop } from "../event_loop.ts";
 import { describe } from "../core/describe.ts";
 import { ValueError } from "../core/errors.ts";
-import type { Future } from "../core/futures.ts";
+import type { AbstractFuture } from "../core/abstract_loop.ts";
 import { getRunningLoop } from "../events.ts";
 import type { ReadTransport, Transport, WriteTransport } from "../transports/base.ts";
 import { StreamReader, StreamReaderProtocol, StreamWriter } from "./streams.ts";
@@ -63,10 +63,10 @@ function checkOptions(fn: string, options: unknown): OpenFdOptions {
  */
 class WriterProtocol extends StreamReaderProtocol {
   private _readTransport: ReadTransport | null = null;
-  private _bothClosed: Future<void> | null = null;
-  private readonly _loopRef: BaseEventLoop;
+  private _bothClosed: AbstractFuture<void> | null = null;
+  private readonly _loopRef: EventLoop;
 
-  constructor(loop: BaseEventLoop) {
+  constructor(loop: EventLoop) {
     super(new StreamReader({ loop }), null, loop);
     this._loopRef = loop;
   }
@@ -95,19 +95,19 @@ class WriterProtocol extends StreamReaderProtocol {
   }
 
   /** @internal waitClosed(): the write side's close, and the read side's when linked. */
-  override _getCloseWaiter(): Future<void> {
+  override _getCloseWaiter(): AbstractFuture<void> {
     return this._bothClosed ?? super._getCloseWaiter();
   }
 }
 
-async function readSide(loop: BaseEventLoop, fd: number, limit: number | undefined) {
+async function readSide(loop: EventLoop, fd: number, limit: number | undefined) {
   const reader = new StreamReader(limit === undefined ? { loop } : { limit, loop });
   const protocol = new StreamReaderProtocol(reader, null, loop);
   const [transport] = await loop.connectReadPipe(() => protocol, fd);
   return { reader, transport, protocol };
 }
 
-async function writeSide(loop: BaseEventLoop, fd: number, reader: StreamReader | null) {
+async function writeSide(loop: EventLoop, fd: number, reader: StreamReader | null) {
   const protocol = new WriterProtocol(loop);
   const [transport] = await loop.connectWritePipe(() => protocol, fd);
   // StreamWriter takes a Transport; a write transport has every method it calls.
