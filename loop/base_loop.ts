@@ -43,7 +43,7 @@ import type {
 import type { Server } from "./net/server.ts";
 import type { AddressLike, SockAddr, Socket } from "./net/socket.ts";
 import type {
-  BaseTransport, DatagramTransport, ReadTransport, SubprocessTransport, Transport, WriteTransport,
+  DatagramTransport, ReadTransport, SubprocessTransport, Transport, WriteTransport,
 } from "./transports/base.ts";
 import type { SubprocessOptions } from "./process/subprocess.ts";
 import type { SSLContext } from "./tls/ssl.ts";

@@ -6,7 +6,7 @@ import { defaultSelector } from "../../platform/default_selector.ts";
 import { BaseEventLoop } from "../base_loop.ts";
 import type { BytesLike } from "../core/bytes.ts";
 import { describe } from "../core/describe.ts";
-import { OSError, ValueError } from "../core/errors.ts";
+import { OSError } from "../core/errors.ts";
 import { type FileLike, fileObjToFd } from "../core/file_like.ts";
 import { type Callback, Handle } from "../core/handles.ts";
 import { EVENT_READ, EVENT_WRITE, type Selector } from "./selector.ts";
