@@ -765,30 +765,24 @@ export abstract class BaseEventLoop implements EventLoop {
   /** Accept a connection: resolves to [socket, address] (asyncio sock_accept). */
   abstract sockAccept(sock: Socket): Promise<[Socket, SockAddr]>;
 
-  // ---- Pipes and subprocesses (loop/selector/unix_pipes.ts, loop/process/subprocess.ts) -----------
+  // ---- Pipes and subprocesses (each family's pipe transports; loop/process/subprocess.ts) ----------
   // Imported on first use: those modules bind POSIX calls (posix_spawn, fstat) when loaded, and
   // a loop on Windows must stay importable without them.
 
   /**
    * Wrap the read end of a pipe, FIFO, tty or character device (an fd or an object with
-   * fileno()) in a read transport (asyncio connect_read_pipe). A regular file is a ValueError.
+   * fileno()) in a read transport (asyncio connect_read_pipe); each loop family has its own.
    */
-  async connectReadPipe<P extends ProtocolLike>(
+  abstract connectReadPipe<P extends ProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
     pipe: FileLike,
-  ): Promise<[ReadTransport, P]> {
-    const { connectReadPipe } = await import("./selector/unix_pipes.ts");
-    return connectReadPipe(this, protocolFactory, pipe);
-  }
+  ): Promise<[ReadTransport, P]>;
 
   /** Wrap the write end of a pipe in a write transport (asyncio connect_write_pipe). */
-  async connectWritePipe<P extends BaseProtocolLike>(
+  abstract connectWritePipe<P extends BaseProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
     pipe: FileLike,
-  ): Promise<[WriteTransport, P]> {
-    const { connectWritePipe } = await import("./selector/unix_pipes.ts");
-    return connectWritePipe(this, protocolFactory, pipe);
-  }
+  ): Promise<[WriteTransport, P]>;
 
   /**
    * Start `program` with `args`, optionally followed by an options object {stdin, stdout,

@@ -309,7 +309,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   }
 
   /** Wrap the read end of a pipe (asyncio connect_read_pipe); IOCP: an overlapped pipe handle. */
-  override connectReadPipe<P extends ProtocolLike>(
+  connectReadPipe<P extends ProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
     pipe: FileLike,
   ): Promise<[ReadTransport, P]> {
@@ -317,7 +317,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   }
 
   /** Wrap the write end of a pipe (asyncio connect_write_pipe); IOCP: an overlapped pipe handle. */
-  override connectWritePipe<P extends BaseProtocolLike>(
+  connectWritePipe<P extends BaseProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
     pipe: FileLike,
   ): Promise<[WriteTransport, P]> {

@@ -10,12 +10,14 @@ import { OSError } from "../core/errors.ts";
 import { type FileLike, fileObjToFd } from "../core/file_like.ts";
 import { type Callback, Handle } from "../core/handles.ts";
 import { EVENT_READ, EVENT_WRITE, type Selector } from "./selector.ts";
-import type { BufferedProtocolLike, DatagramProtocolLike, ProtocolLike } from "../transports/protocols.ts";
+import type {
+  BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
+} from "../transports/protocols.ts";
 import * as sockOps from "../net/sock_ops.ts";
 import { type SendfileFile, type SendfileOptions, sockSendfile, type WhenWritable } from "../net/sendfile.ts";
 import type { AddressLike, SockAddr, Socket } from "../net/socket.ts";
 import { ensureFdNoTransport } from "../transports/transport_table.ts";
-import type { DatagramTransport, Transport } from "../transports/base.ts";
+import type { DatagramTransport, ReadTransport, Transport, WriteTransport } from "../transports/base.ts";
 import type { AbstractFuture } from "../core/abstract_loop.ts";
 import type { AcceptingServer, PipeTransportMaker } from "../transports/transport_loop.ts";
 import { SelectorDatagramTransport } from "./selector_datagram.ts";
@@ -245,6 +247,27 @@ export class SelectorEventLoop extends BaseEventLoop {
     waiter: AbstractFuture<unknown>,
   ): DatagramTransport {
     return new SelectorDatagramTransport(this, sock, protocol, address, waiter);
+  }
+
+  /**
+   * Wrap the read end of a pipe, FIFO, tty or character device (an fd or an object with
+   * fileno()) in a read transport (asyncio connect_read_pipe). A regular file is a ValueError.
+   */
+  async connectReadPipe<P extends ProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    pipe: FileLike,
+  ): Promise<[ReadTransport, P]> {
+    const { connectReadPipe } = await import("./unix_pipes.ts");
+    return await connectReadPipe(this, protocolFactory, pipe);
+  }
+
+  /** Wrap the write end of a pipe in a write transport (asyncio connect_write_pipe). */
+  async connectWritePipe<P extends BaseProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    pipe: FileLike,
+  ): Promise<[WriteTransport, P]> {
+    const { connectWritePipe } = await import("./unix_pipes.ts");
+    return await connectWritePipe(this, protocolFactory, pipe);
   }
 
   /** @internal The readiness pipe transports (loaded on first use: they bind fstat). */
