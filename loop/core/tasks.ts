@@ -15,8 +15,11 @@ import { getRunningLoopOrNull } from "./running.ts";
 import { taskContext } from "./task_context.ts";
 import type { TaskEntry } from "./task_registry.ts";
 
-/** What a Task runs: a coroutine function (started by the task) or a started Promise. */
-export type Coroutine<T> = (() => PromiseLike<T>) | PromiseLike<T>;
+/**
+ * What a Task runs: a coroutine function (started by the task) or a started Promise. A function
+ * that declares a parameter is given the task's AbortSignal (Task.signal) as its argument.
+ */
+export type Coroutine<T> = ((signal: AbortSignal) => PromiseLike<T>) | PromiseLike<T>;
 
 let taskCounter = 0;
 
@@ -32,6 +35,8 @@ export class Task<T = unknown> extends Future<T> {
   private readonly _promiseBacked: boolean;
   /** @internal The loop's weak entry for this task, once it has one (loop/core/task_registry.ts). */
   _registryEntry: TaskEntry | undefined = undefined;
+  /** Made on first use of `signal` only: most tasks never need one. */
+  private _abort: AbortController | undefined = undefined;
 
   /**
    * A task running `coro` on `loop` (prefer loop.createTask()). TypeError if `coro` is neither a
@@ -66,6 +71,25 @@ export class Task<T = unknown> extends Future<T> {
     if (this._registryEntry !== undefined) this._registryEntry.repr = String(this);
   }
 
+  /**
+   * An AbortSignal that aborts when this task is cancelled, its reason the CancelledError: pass
+   * it to a host API (`fetch(url, { signal })`, a timer, a Web stream) so that cancelling the
+   * task, or a waitFor()/timeout() around it, stops that work too. A native `await` of a host
+   * Promise cannot be interrupted otherwise: the CancelledError only lands at the task's next
+   * await of a loop Future. A coroutine function that declares a parameter gets this signal.
+   *
+   * Once uncancel() brings the pending cancel() requests back to zero (as waitFor and timeout
+   * do when they turn the cancellation into TimeoutError), the next read gives a fresh signal.
+   */
+  get signal(): AbortSignal {
+    let ctl = this._abort;
+    if (ctl === undefined) {
+      ctl = this._abort = new AbortController();
+      if (this._cancelRequests > 0 || this.cancelled()) ctl.abort(this._makeCancelledError());
+    }
+    return ctl.signal;
+  }
+
   /** How many cancel() requests are pending (asyncio cancelling). */
   cancelling(): number {
     return this._cancelRequests;
@@ -74,7 +98,10 @@ export class Task<T = unknown> extends Future<T> {
   /** Undo one cancel() request, for code that swallows a cancellation (asyncio uncancel). */
   uncancel(): number {
     if (this._cancelRequests > 0) this._cancelRequests--;
-    if (this._cancelRequests === 0) this._mustCancel = false;
+    if (this._cancelRequests === 0) {
+      this._mustCancel = false;
+      if (this._abort?.signal.aborted) this._abort = undefined; // the next read gets a fresh one
+    }
     return this._cancelRequests;
   }
 
@@ -90,11 +117,14 @@ export class Task<T = unknown> extends Future<T> {
     if (this._promiseBacked) {
       // A started Promise cannot be interrupted: the task stops waiting for it right away.
       this._loop._taskFinished(this);
-      return Future.prototype.cancel.call(this, msg);
+      Future.prototype.cancel.call(this, msg);
+    } else {
+      const waiter = this._waitingOn;
+      if (waiter === undefined || !waiter.cancel(msg)) this._mustCancel = true;
     }
-    const waiter = this._waitingOn;
-    if (waiter !== undefined && waiter.cancel(msg)) return true;
-    this._mustCancel = true;
+    // Last, once the task's own state is settled: abort listeners run user code synchronously.
+    const ctl = this._abort;
+    if (ctl !== undefined && !ctl.signal.aborted) ctl.abort(this._makeCancelledError());
     return true;
   }
 
@@ -169,7 +199,11 @@ export class Task<T = unknown> extends Future<T> {
     let promise: PromiseLike<T>;
     this._markStepping();
     try {
-      promise = typeof coro === "function" ? taskContext.run(this, coro) : coro;
+      promise = typeof coro !== "function"
+        ? coro
+        : coro.length === 0
+        ? taskContext.run(this, coro as () => PromiseLike<T>)
+        : taskContext.run(this, coro, this.signal);
       if (!isPromiseLike(promise)) {
         throw new TypeError(`a coroutine function must return a Promise, got ${typeof promise}`);
       }
