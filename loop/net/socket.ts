@@ -393,6 +393,16 @@ export class Socket {
     check(os.close(fd), "close");
   }
 
+  /** `using`: close() when the scope ends. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** `await using`: close(); closing a socket is immediate. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
   /** Give up the fd without closing it and return it (Python detach). */
   detach(): number {
     const fd = this.fd;
