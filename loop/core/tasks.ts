@@ -37,6 +37,8 @@ export class Task<T = unknown> extends Future<T> {
   _registryEntry: TaskEntry | undefined = undefined;
   /** Made on first use of `signal` only: most tasks never need one. */
   private _abort: AbortController | undefined = undefined;
+  /** The CancelledError the coroutine ended with, handed out once (asyncio _cancelled_exc). */
+  private _cancelledExc: CancelledError | undefined = undefined;
 
   /**
    * A task running `coro` on `loop` (prefer loop.createTask()). TypeError if `coro` is neither a
@@ -154,6 +156,18 @@ export class Task<T = unknown> extends Future<T> {
     return info;
   }
 
+  /**
+   * @internal The first time, the CancelledError the coroutine itself raised (so its `cause`,
+   * e.g. an AbortSignal's reason, is seen by whoever awaits the task), then a new one; as
+   * asyncio's Task keeps _cancelled_exc.
+   */
+  override _makeCancelledError(): CancelledError {
+    const exc = this._cancelledExc;
+    if (exc === undefined) return super._makeCancelledError();
+    this._cancelledExc = undefined;
+    return exc;
+  }
+
   /** @internal Called by Future.then() when this task's coroutine awaits `future`. */
   _awaiting(future: Future<unknown>): boolean {
     if (this.done()) return false; // a context the finished coroutine left behind
@@ -244,7 +258,10 @@ export class Task<T = unknown> extends Future<T> {
     }
     try {
       this._loop._taskFinished(this);
-      if (failed && error instanceof CancelledError) this._finishCancelled(error.message);
+      if (failed && error instanceof CancelledError) {
+        this._cancelledExc = error; // its cause (an AbortSignal's reason) reaches the awaiter
+        this._finishCancelled(error.message);
+      }
       else if (this._mustCancel) this._finishCancelled();
       else if (failed) {
         // The exception is not "retrieved" just by reaching the task.
