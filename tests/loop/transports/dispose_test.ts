@@ -9,13 +9,21 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { check, libc, O_CLOEXEC } from "../../../ffi/libc.ts";
 import {
-  AF_INET, type BaseEventLoop, createSubprocessExec, newEventLoop, openConnection, PIPE,
+  AF_INET, type BaseEventLoop, createSubprocessExec, DatagramProtocol, newEventLoop, openConnection, PIPE,
   Protocol, type ReadTransport, RuntimeError, type Server, SOCK_STREAM, Socket, sleep, startServer,
   SubprocessProtocol, type Transport, type WriteTransport,
 } from "../../../mod.ts";
 import { proactorUnavailableReason } from "../../../platform/default_proactor.ts";
 import { clientContext, serverContext } from "../../tls_certs.ts";
 import { fdCountSettled, stableFdCount, withLoop } from "../../helpers.ts";
+
+/** A datagram protocol that records connectionLost. */
+class DatagramLostRecorder extends DatagramProtocol {
+  lost = 0;
+  override connectionLost(): void {
+    this.lost++;
+  }
+}
 
 /** A protocol that records connectionLost. */
 class LostRecorder extends Protocol {
@@ -171,7 +179,7 @@ test("await using a datagram transport and both pipe transports waits for connec
   const before = await stableFdCount();
   await withLoop((loop) =>
     loop.runUntilComplete(async () => {
-      const dgram = new LostRecorder();
+      const dgram = new DatagramLostRecorder();
       {
         const [t] = await loop.createDatagramEndpoint(() => dgram, { localAddr: ["127.0.0.1", 0] });
         await using _t = t;
