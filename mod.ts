@@ -125,3 +125,8 @@ export {
   ECHO, ICANON, isatty, ISIG, localFlags, setRaw, TCSADRAIN, TCSAFLUSH, TCSANOW, tcgetattr,
   tcsetattr, type TerminalMode,
 } from "./ffi/termios.ts";
+export {
+  type ReadableStreamOptions, toReadableStream, toWritableStream, type WritableStreamOptions,
+} from "./loop/streams/web_streams.ts";
+export type { SignalOption } from "./loop/core/abort.ts";
+export type { WaitForOptions } from "./loop/concurrency/coroutines.ts";

@@ -89,6 +89,11 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     }
   }
 
+  /** @internal The transport this reader reads from, if any (web_streams.ts closes it on cancel). */
+  _readTransport(): ReadTransport | null {
+    return this._transport;
+  }
+
   /** The transport to pause and resume for back-pressure; set once (asyncio set_transport). */
   setTransport(transport: ReadTransport): void {
     if (this._transport !== null) throw new RuntimeError("Transport already set");
