@@ -40,7 +40,10 @@ export interface WritableStreamOptions {
  * TypeError if `reader` has no read(); ValueError for a chunkSize that is not a positive
  * integer.
  */
-export function toReadableStream(reader: StreamReader, options: ReadableStreamOptions = {}): ReadableStream<Uint8Array> {
+export function toReadableStream(
+  reader: StreamReader,
+  options: ReadableStreamOptions = {},
+): ReadableStream<Uint8Array<ArrayBuffer>> {
   if (reader === null || typeof reader !== "object" || typeof reader.read !== "function") {
     throw new TypeError(`toReadableStream() needs a StreamReader, got ${describe(reader)}`);
   }
@@ -49,12 +52,14 @@ export function toReadableStream(reader: StreamReader, options: ReadableStreamOp
     throw new ValueError(`toReadableStream() chunkSize must be a positive integer, got ${describe(chunkSize)}`);
   }
   let cancelled = false;
-  return new ReadableStream<Uint8Array>({
+  // Typed over ArrayBuffer (what the reader's chunks are in), as the Web streams the result is
+  // piped into (DecompressionStream, TextDecoderStream) take BufferSource.
+  return new ReadableStream<Uint8Array<ArrayBuffer>>({
     async pull(controller) {
       const chunk = await reader.read(chunkSize);
       if (cancelled) return; // the stream is gone: what came is dropped
       if (chunk.length === 0) controller.close();
-      else controller.enqueue(chunk);
+      else controller.enqueue(chunk as Uint8Array<ArrayBuffer>);
     },
     cancel() {
       cancelled = true;

@@ -94,9 +94,10 @@ test("gzip through CompressionStream to a server that decompresses with Decompre
     // The server: gunzip what comes, send it back, EOF (writeEof) when the input ends.
     (r, w) => toReadableStream(r).pipeThrough(new DecompressionStream("gzip")).pipeTo(toWritableStream(w)),
     async (reader, writer) => {
-      const source = new ReadableStream<Uint8Array>({
+      const source = new ReadableStream<Uint8Array<ArrayBuffer>>({
         start(c) {
-          for (let i = 0; i < data.length; i += 100_000) c.enqueue(data.subarray(i, i + 100_000));
+          const bytes = data as Uint8Array<ArrayBuffer>;
+          for (let i = 0; i < bytes.length; i += 100_000) c.enqueue(bytes.subarray(i, i + 100_000));
           c.close();
         },
       });
@@ -116,7 +117,7 @@ test("a child's pipes: gzip -c fed by a WritableStream, its stdout read back thr
     loop.runUntilComplete(async () => {
       const data = pattern(1024 * 1024);
       await using proc = await createSubprocessExec("gzip", "-c", { stdin: PIPE, stdout: PIPE });
-      const input = new Blob([data]).stream();
+      const input = new Blob([data as Uint8Array<ArrayBuffer>]).stream();
       const [, out] = await Promise.all([
         input.pipeTo(toWritableStream(proc.stdin!)), // close: EOF on the pipe, gzip finishes
         new Response(toReadableStream(proc.stdout!).pipeThrough(new DecompressionStream("gzip"))).arrayBuffer(),
