@@ -23,6 +23,12 @@ export type Coroutine<T> = ((signal: AbortSignal) => PromiseLike<T>) | PromiseLi
 
 let taskCounter = 0;
 
+// Kept beside the task, not in fields: tasks are hot (bench/loop_micro.ts create_task) and
+// few ever need these. A task's AbortController, made on first use of `signal`:
+const abortControllers = new WeakMap<Task<unknown>, AbortController>();
+// The CancelledError a task's coroutine ended with, handed out once (asyncio _cancelled_exc):
+const cancelledExcs = new WeakMap<Task<unknown>, CancelledError>();
+
 /** A coroutine scheduled on the loop; also the Future of its result (asyncio.Task). */
 export class Task<T = unknown> extends Future<T> {
   private _name: string;
@@ -35,10 +41,6 @@ export class Task<T = unknown> extends Future<T> {
   private readonly _promiseBacked: boolean;
   /** @internal The loop's weak entry for this task, once it has one (loop/core/task_registry.ts). */
   _registryEntry: TaskEntry | undefined = undefined;
-  /** Made on first use of `signal` only: most tasks never need one. */
-  private _abort: AbortController | undefined = undefined;
-  /** The CancelledError the coroutine ended with, handed out once (asyncio _cancelled_exc). */
-  private _cancelledExc: CancelledError | undefined = undefined;
 
   /**
    * A task running `coro` on `loop` (prefer loop.createTask()). TypeError if `coro` is neither a
@@ -84,9 +86,10 @@ export class Task<T = unknown> extends Future<T> {
    * do when they turn the cancellation into TimeoutError), the next read gives a fresh signal.
    */
   get signal(): AbortSignal {
-    let ctl = this._abort;
+    let ctl = abortControllers.get(this);
     if (ctl === undefined) {
-      ctl = this._abort = new AbortController();
+      ctl = new AbortController();
+      abortControllers.set(this, ctl);
       if (this._cancelRequests > 0 || this.cancelled()) ctl.abort(this._makeCancelledError());
     }
     return ctl.signal;
@@ -102,7 +105,8 @@ export class Task<T = unknown> extends Future<T> {
     if (this._cancelRequests > 0) this._cancelRequests--;
     if (this._cancelRequests === 0) {
       this._mustCancel = false;
-      if (this._abort?.signal.aborted) this._abort = undefined; // the next read gets a fresh one
+      // The next read of `signal` gets a fresh one.
+      if (abortControllers.get(this)?.signal.aborted) abortControllers.delete(this);
     }
     return this._cancelRequests;
   }
@@ -125,7 +129,7 @@ export class Task<T = unknown> extends Future<T> {
       if (waiter === undefined || !waiter.cancel(msg)) this._mustCancel = true;
     }
     // Last, once the task's own state is settled: abort listeners run user code synchronously.
-    const ctl = this._abort;
+    const ctl = abortControllers.get(this);
     if (ctl !== undefined && !ctl.signal.aborted) ctl.abort(this._makeCancelledError());
     return true;
   }
@@ -162,9 +166,9 @@ export class Task<T = unknown> extends Future<T> {
    * asyncio's Task keeps _cancelled_exc.
    */
   override _makeCancelledError(): CancelledError {
-    const exc = this._cancelledExc;
+    const exc = cancelledExcs.get(this);
     if (exc === undefined) return super._makeCancelledError();
-    this._cancelledExc = undefined;
+    cancelledExcs.delete(this);
     return exc;
   }
 
@@ -259,7 +263,7 @@ export class Task<T = unknown> extends Future<T> {
     try {
       this._loop._taskFinished(this);
       if (failed && error instanceof CancelledError) {
-        this._cancelledExc = error; // its cause (an AbortSignal's reason) reaches the awaiter
+        cancelledExcs.set(this, error); // its cause (an AbortSignal's reason) reaches the awaiter
         this._finishCancelled(error.message);
       }
       else if (this._mustCancel) this._finishCancelled();
