@@ -128,5 +128,5 @@ export {
 export {
   type ReadableStreamOptions, toReadableStream, toWritableStream, type WritableStreamOptions,
 } from "./loop/streams/web_streams.ts";
-export type { SignalOption } from "./loop/core/abort.ts";
+export type { AbortSignalOption } from "./loop/core/abort.ts";
 export type { WaitForOptions } from "./loop/concurrency/coroutines.ts";

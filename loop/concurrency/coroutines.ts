@@ -9,7 +9,7 @@ import { getEventLoop, getRunningLoop } from "../events.ts";
 import { Future } from "../core/futures.ts";
 import { getRunningLoopOrNull } from "../core/running.ts";
 import { currentTask, type Task } from "../core/tasks.ts";
-import { abortedError, cancelOnAbort, checkSignal, type SignalOption } from "../core/abort.ts";
+import { abortedError, cancelOnAbort, checkSignal, type AbortSignalOption } from "../core/abort.ts";
 
 function setResultUnlessCancelled<T>(fut: Future<T>, result: T): void {
   if (!fut.done()) fut.setResult(result);
@@ -26,7 +26,7 @@ function setResultUnlessCancelled<T>(fut: Future<T>, result: T): void {
  * awaiting coroutine resumes right after the loop callback that ends the sleep, with no extra
  * microtask hops (each hop would otherwise cost a loop iteration under load).
  */
-export function sleep<T = undefined>(seconds: number, result?: T, options?: SignalOption): Promise<T> {
+export function sleep<T = undefined>(seconds: number, result?: T, options?: AbortSignalOption): Promise<T> {
   if (typeof seconds !== "number") {
     return Promise.reject(
       new TypeError(`sleep() needs a number of seconds, got ${describe(seconds)}`),
@@ -53,7 +53,7 @@ export function sleep<T = undefined>(seconds: number, result?: T, options?: Sign
 }
 
 /** sleep() with a signal: an abort cancels the sleep (loop/core/abort.ts). */
-async function abortableSleep<T>(loop: BaseEventLoop, seconds: number, result: T, options: SignalOption): Promise<T> {
+async function abortableSleep<T>(loop: BaseEventLoop, seconds: number, result: T, options: AbortSignalOption): Promise<T> {
   const signal = checkSignal(options?.signal, "sleep()");
   if (signal === undefined) return await sleep(seconds, result);
   if (signal.aborted) throw abortedError(signal);

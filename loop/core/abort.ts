@@ -17,7 +17,7 @@ import { CancelledError } from "./errors.ts";
 import type { Future } from "./futures.ts";
 
 /** Options of an operation that can be aborted. */
-export interface SignalOption {
+export interface AbortSignalOption {
   /** Aborting it cancels the operation: it fails with CancelledError, `cause` the reason. */
   signal?: AbortSignal;
 }

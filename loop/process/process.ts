@@ -7,7 +7,7 @@ import { ECONNRESET, EPIPE } from "../../ffi/libc.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { OSError } from "../core/errors.ts";
-import { checkSignal, runAbortable, type SignalOption } from "../core/abort.ts";
+import { checkSignal, runAbortable, type AbortSignalOption } from "../core/abort.ts";
 import { getRunningLoop } from "../events.ts";
 import type { Future } from "../core/futures.ts";
 import { SubprocessProtocol } from "../transports/protocols.ts";
@@ -181,7 +181,7 @@ export class Process {
    * `{ signal }`, an abort stops the waiting (not the child) with CancelledError, `cause` the
    * signal's reason.
    */
-  async wait(options: SignalOption = {}): Promise<number> {
+  async wait(options: AbortSignalOption = {}): Promise<number> {
     const signal = checkSignal(options?.signal, "Process.wait()");
     if (signal !== undefined) return await runAbortable(this._loop, signal, () => this.wait());
     return await (this._transport as BaseSubprocessTransport)._wait();
@@ -215,7 +215,7 @@ export class Process {
    */
   async communicate(
     input: BytesLike | null = null,
-    options: SignalOption = {},
+    options: AbortSignalOption = {},
   ): Promise<[Uint8Array | null, Uint8Array | null]> {
     const signal = checkSignal(options?.signal, "Process.communicate()");
     if (signal !== undefined) return await runAbortable(this._loop, signal, () => this.communicate(input));

@@ -311,6 +311,7 @@ test("Process.wait({ signal }) and communicate(input, { signal }): an abort stop
       await assert.rejects(proc.communicate(null, { signal: ac2.signal }), (e) => assertAborted(e, "no output"));
       await assert.rejects(proc.wait({ signal: AbortSignal.abort("at once") }), (e) => assertAborted(e, "at once"));
       await assert.rejects(proc.wait({ signal: 1 as unknown as AbortSignal }), TypeError);
+      await assert.rejects(proc.communicate(null, { signal: 1 as unknown as AbortSignal }), TypeError);
       proc.kill();
       assert.equal(await proc.wait({ signal: new AbortController().signal }), -9);
     })
