@@ -162,7 +162,7 @@ test("back-pressure: the writable waits for drain while the peer does not read; 
       release();
       await pump;
       // The 4 MiB arrive; the reader's buffer fills to its limit and the transport pauses.
-      await sleep(0.3);
+      for (let i = 0; i < 500 && writer.transport.isReading(); i++) await sleep(0.01);
       const state = reader as unknown as { _end: number; _start: number };
       const bufferedBefore = state._end - state._start;
       assert.ok(bufferedBefore > 0 && bufferedBefore < 4 * 1024 * 1024, `buffered ${bufferedBefore}`);
