@@ -111,6 +111,18 @@ test("waitFor((signal) => host promise, 0.1) raises TimeoutError after ~0.1 s, n
     })
   ));
 
+test("outside a task, waitFor((signal) => host promise, 0.1) gives the inner task's signal and times out on time", () =>
+  withLoop(async (loop) => {
+    const caller = (async () => {
+      await Promise.resolve();
+      const start = loop.time();
+      await assert.rejects(waitFor((signal: AbortSignal) => hostWait(3000, signal), 0.1), TimeoutError);
+      return loop.time() - start;
+    })();
+    const elapsed = await loop.runUntilComplete(caller);
+    assert.ok(elapsed >= 0.09 && elapsed < 1.5, `took ${elapsed} s`);
+  }));
+
 /** A node:http server on loopback that takes requests and never answers them. */
 async function silentHttpServer(): Promise<{ url: string; server: HttpServer; requests: () => number }> {
   let requests = 0;
