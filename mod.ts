@@ -128,5 +128,6 @@ export {
 export {
   type ReadableStreamOptions, toReadableStream, toWritableStream, type WritableStreamOptions,
 } from "./loop/streams/web_streams.ts";
+export { WebStreamProtocol, type WebStreamProtocolOptions } from "./loop/streams/web_stream_protocol.ts";
 export type { AbortSignalOption } from "./loop/core/abort.ts";
 export type { WaitForOptions } from "./loop/concurrency/coroutines.ts";
