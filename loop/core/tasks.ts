@@ -90,7 +90,8 @@ export class Task<T = unknown> extends Future<T> {
     if (ctl === undefined) {
       ctl = new AbortController();
       abortControllers.set(this, ctl);
-      if (this._cancelRequests > 0 || this.cancelled()) ctl.abort(this._makeCancelledError());
+      // (Future's own CancelledError: the coroutine's, kept for the awaiter, stays unconsumed.)
+      if (this._cancelRequests > 0 || this.cancelled()) ctl.abort(super._makeCancelledError());
     }
     return ctl.signal;
   }
