@@ -15,7 +15,7 @@ import {
   AF_INET, AF_NETLINK, type BaseEventLoop, DatagramProtocol, type DatagramTransport,
   NETLINK_ADD_MEMBERSHIP, NETLINK_DROP_MEMBERSHIP, NETLINK_KOBJECT_UEVENT, NETLINK_ROUTE, OSError,
   OverflowError, RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, RTMGRP_LINK, SOCK_DGRAM, SOCK_NONBLOCK,
-  SOCK_RAW, SOCK_STREAM, type SockAddr, Socket, SOL_NETLINK, ValueError,
+  SOCK_RAW, SOCK_STREAM, type SockAddr, Socket, SOL_NETLINK, ValueError, waitFor,
 } from "../../../mod.ts";
 import { openFdCount, withLoop } from "../../helpers.ts";
 
@@ -286,7 +286,7 @@ test("AF_NETLINK: a link monitor bound to RTMGRP_LINK sees RTM_NEWLINK and RTM_D
         const seen: [number, string][] = [];
         const wait = async (type: number, name: string) => {
           while (!seen.some(([t, n]) => t === type && n === name)) {
-            for (const m of parseMessages(await loop.sockRecv(s, 65536))) {
+            for (const m of parseMessages(await waitFor(loop.sockRecv(s, 65536), 5))) {
               if (m.name !== undefined) seen.push([m.type, m.name]);
             }
           }
