@@ -8,18 +8,24 @@ import { test } from "node:test";
 import { libc } from "../ffi/libc.ts";
 import { runScriptCommand } from "../ffi/runtime.ts";
 import { openpty } from "../ffi/spawn.ts";
-import { ECHO, ICANON, ISIG, localFlags, openConnection, type StreamReader, tcgetattr } from "../mod.ts";
+import {
+  AF_NETLINK, ECHO, ICANON, ISIG, localFlags, openConnection, type StreamReader, tcgetattr,
+} from "../mod.ts";
 import { withLoop } from "./helpers.ts";
 
-function exampleCommand(name: string, args: string[]): [string, string[]] {
+/**
+ * The command that runs examples/`name`. `ffiOnly`: Deno gets `--allow-ffi` instead of `-A`
+ * (Bun has no permissions), to show the example needs nothing more.
+ */
+function exampleCommand(name: string, args: string[], ffiOnly = false): [string, string[]] {
   const script = new URL(`../examples/${name}`, import.meta.url).pathname;
   const [exe, ...rest] = runScriptCommand(script);
-  return [exe, [...rest, ...args]];
+  return [exe, [...(ffiOnly ? rest.map((a) => (a === "-A" ? "--allow-ffi" : a)) : rest), ...args]];
 }
 
-function runExample(name: string, env: Record<string, string> = {}) {
-  const [exe, args] = exampleCommand(name, []);
-  const r = spawnSync(exe, args, {
+function runExample(name: string, env: Record<string, string> = {}, args: string[] = [], ffiOnly = false) {
+  const [exe, argv] = exampleCommand(name, args, ffiOnly);
+  const r = spawnSync(exe, argv, {
     encoding: "utf8",
     timeout: 30000,
     env: { ...process.env, ...env },
@@ -37,8 +43,8 @@ class RunningExample {
   private waiters: (() => void)[] = [];
   readonly exited: Promise<number | null>;
 
-  constructor(name: string, args: string[], stdin: number | "ignore" = "ignore") {
-    const [exe, argv] = exampleCommand(name, args);
+  constructor(name: string, args: string[], stdin: number | "ignore" = "ignore", ffiOnly = false) {
+    const [exe, argv] = exampleCommand(name, args, ffiOnly);
     this.child = spawn(exe, argv, { stdio: [stdin, "pipe", "pipe"] });
     this.child.stdout!.setEncoding("utf8");
     this.child.stdout!.on("data", (chunk: string) => {
@@ -226,6 +232,42 @@ test("chat_server.ts relays lines between several clients until SIGTERM", async 
       })
     );
     await ex.waitFor(/^closed on SIGTERM$/);
+    await ex.exitedCleanly();
+  } finally {
+    ex.child.kill("SIGKILL");
+  }
+});
+
+test("multicast.ts joins a group on loopback and receives its own three datagrams (Deno: --allow-ffi only)", () => {
+  const group = `239.255.${(process.pid >> 8) & 0xff}.${process.pid & 0xff}`;
+  const lines = runExample("multicast.ts", {}, [group], true).trimEnd().split("\n");
+  assert.match(lines[0], /^joined [0-9.]+ on 127\.0\.0\.1, port \d+$/);
+  assert.ok(lines[0].startsWith(`joined ${group} `), lines[0]);
+  const from = lines[1]?.match(/from (127\.0\.0\.1:\d+)$/)?.[1];
+  assert.deepEqual(lines.slice(1), ["first", "second", "third"].map((m) => `received '${m}' from ${from}`));
+});
+
+test("netlink_links.ts lists the links (lo among them), then reports a veth link added and removed, until SIGTERM (Deno: --allow-ffi only)", {
+  skip: AF_NETLINK === undefined && "netlink(7) is Linux's",
+}, async (t) => {
+  const ex = new RunningExample("netlink_links.ts", [], "ignore", true);
+  try {
+    await ex.waitFor(/^watching for link changes/);
+    assert.ok(ex.lines.includes("lo: up"), `lines: ${JSON.stringify(ex.lines)}`);
+    // A veth pair with names unique to this process (other sessions share the namespace).
+    const a = `aio${process.pid % 100000}x`, b = `aio${process.pid % 100000}y`;
+    const made = spawnSync("ip", ["link", "add", a, "type", "veth", "peer", "name", b], { encoding: "utf8" });
+    if (made.status !== 0) {
+      t.diagnostic(`no link event: cannot create a veth link here (${made.error ?? made.stderr.trim()})`);
+    } else {
+      try {
+        await ex.waitFor(new RegExp(`^${a}: added, down$`));
+      } finally {
+        spawnSync("ip", ["link", "del", a]);
+      }
+      await ex.waitFor(new RegExp(`^${a}: removed$`));
+    }
+    ex.signal("SIGTERM");
     await ex.exitedCleanly();
   } finally {
     ex.child.kill("SIGKILL");
