@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   AF_INET, AF_PACKET, ETH_P_ALL, htons, OSError, OverflowError, PACKET_HOST, PACKET_OUTGOING,
+  type PacketAddress,
   SO_BINDTODEVICE, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, Socket, SOL_SOCKET, ValueError, waitFor,
 } from "../../../mod.ts";
 import { withLoop } from "../../helpers.ts";
@@ -106,7 +107,7 @@ test("AF_PACKET address errors: shape (TypeError naming AF_PACKET), unknown inte
     assert.throws(() => s.bind(["lo", 3, 0, 0, new Uint8Array(9)]), (e) => e instanceof ValueError && /8 bytes or less/.test(e.message));
     assert.throws(() => s.bind(["lo", 3, 0, 0, "aa:bb" as never]), TypeError);
     s.bind(["lo", ETH_P_ALL!]); // still usable
-    assert.equal((s.getsockname() as [string])[0], "lo");
+    assert.equal((s.getsockname() as PacketAddress)[0], "lo");
   } finally {
     s.close();
   }
