@@ -17,7 +17,7 @@ import {
   OverflowError, RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, RTMGRP_LINK, SOCK_DGRAM, SOCK_NONBLOCK,
   SOCK_RAW, SOCK_STREAM, type SockAddr, Socket, SOL_NETLINK, ValueError, waitFor,
 } from "../../../mod.ts";
-import { openFdCount, withLoop } from "../../helpers.ts";
+import { captureExceptions, openFdCount, withLoop } from "../../helpers.ts";
 
 const skip = AF_NETLINK === undefined ? "no AF_NETLINK on this OS (netlink(7) is Linux's)" : false;
 
@@ -238,6 +238,41 @@ test("AF_NETLINK: a datagram endpoint over a netlink socket (sock=) sends the re
         assert.deepEqual(protocol.datagrams.map(([, from]) => from).filter((a) => JSON.stringify(a) !== "[0,0]"), []);
       } finally {
         transport.close();
+      }
+    })
+  ));
+
+test("AF_NETLINK: createDatagramEndpoint({ family: AF_NETLINK, proto: NETLINK_ROUTE }) makes the socket; the kernel binds it at the first send", { skip }, () =>
+  withLoop((loop) =>
+    loop.runUntilComplete(async () => {
+      const protocol = new Collect();
+      const [transport] = await loop.createDatagramEndpoint(() => protocol, {
+        family: AF_NETLINK,
+        proto: NETLINK_ROUTE,
+      }) as [DatagramTransport, Collect];
+      try {
+        const sock = transport.getExtraInfo("socket") as Socket;
+        assert.deepEqual([sock.family, sock.type, sock.proto], [AF_NETLINK, SOCK_DGRAM, NETLINK_ROUTE]);
+        transport.sendto(getlinkRequest(8), [0, 0]);
+        assert.ok((await readDump(() => nextDatagram(loop, protocol))).includes("lo"));
+        assert.ok((sock.getsockname() as [number, number])[0] > 0, "an autobound port id");
+        // A wrongly shaped address fails the endpoint with the codec's TypeError, as asyncio's
+        // sendto does with socket.sendto's (a fatal write error); the loop carries on.
+        const seen = captureExceptions(loop);
+        transport.sendto(getlinkRequest(9), "kernel" as never);
+        assert.ok(transport.isClosing());
+        assert.equal(seen.length, 1);
+        assert.equal(seen[0].message, "Fatal write error on datagram transport");
+        assert.match(String(seen[0].exception), /TypeError: sendto\(\): AF_NETLINK address must be an array/);
+      } finally {
+        transport.close();
+      }
+      const s = routeSocket();
+      try {
+        await loop.sockSendto(s, getlinkRequest(10), [0, 0]);
+        assert.ok((await readDump(() => loop.sockRecv(s, 65536))).includes("lo"));
+      } finally {
+        s.close();
       }
     })
   ));
