@@ -653,10 +653,10 @@ export const decodeSockaddr: SockaddrCodec["decode"] = codec.decode;
 /** {@link SockaddrCodec.readFamily} for this OS. */
 export const readFamily: SockaddrCodec["readFamily"] = codec.readFamily;
 
-/** "host:port" / "[host]:port" / the path / "pid=…, groups=…", for messages and logs. */
+/** "host:port" / "[host]:port" / the path / "[pid=…, groups=…]", for messages and logs. */
 export function formatAddress(address: SockAddr | AddressLike): string {
   if (Array.isArray(address) && typeof address[0] === "number") {
-    return `pid=${address[0]}, groups=${address[1]}`; // AF_NETLINK
+    return `[pid=${address[0]}, groups=${address[1]}]`; // AF_NETLINK
   }
   if (Array.isArray(address)) {
     const host = String(address[0]);

@@ -97,7 +97,10 @@ test("AF_NETLINK: bind [0, groups] gets a port id from the kernel; getsockname i
     assert.ok(Number.isInteger(pid) && pid > 0, `port id ${pid}`);
     assert.equal(got, groups);
     assert.deepEqual(s.getpeername(), [0, 0]); // the default destination: the kernel
-    assert.match(String(s), /family=AF_NETLINK, type=SOCK_RAW, proto=0, laddr=pid=\d+, groups=273/);
+    assert.match(String(s), /family=AF_NETLINK, type=SOCK_RAW, proto=0, laddr=\[pid=\d+, groups=273\], raddr=\[pid=0, groups=0\]>/);
+    // connect() sets the default destination (the kernel's [0, 0] here).
+    s.connect([0, 0]);
+    assert.deepEqual(s.getpeername(), [0, 0]);
     // A port id of our own choosing is kept as given.
     const t = routeSocket();
     try {
