@@ -430,7 +430,7 @@ export function sockaddrCodec(table: OsTable): SockaddrCodec {
   const AF_UNIX = table.constants.AF_UNIX!;
   // Linux only: null elsewhere, where these families are refused like any unknown one.
   const AF_NETLINK = table.constants.AF_NETLINK, AF_PACKET = table.constants.AF_PACKET;
-  const ENODEV = table.errno.ENODEV!;
+  const ENODEV = table.errno["ENODEV"]!;
   const supported = ["AF_INET", "AF_INET6", "AF_UNIX"];
   if (AF_NETLINK !== null) supported.push("AF_NETLINK");
   if (AF_PACKET !== null) supported.push("AF_PACKET");
@@ -631,10 +631,10 @@ export function sockaddrCodec(table: OsTable): SockaddrCodec {
       return [readU32Host(buf, 4), readU32Host(buf, 8)];
     }
     if (family === AF_PACKET && len >= 12) {
-      const hatype = hostLittleEndian ? buf[8] | (buf[9] << 8) : (buf[8] << 8) | buf[9];
-      const halen = Math.min(buf[11], SLL_ADDR_SIZE, Math.max(0, len - 12));
+      const hatype = hostLittleEndian ? buf[8]! | (buf[9]! << 8) : (buf[8]! << 8) | buf[9]!;
+      const halen = Math.min(buf[11]!, SLL_ADDR_SIZE, Math.max(0, len - 12));
       return [
-        interfaceName(readU32Host(buf, 4)), (buf[2] << 8) | buf[3], buf[10], hatype,
+        interfaceName(readU32Host(buf, 4)), (buf[2]! << 8) | buf[3]!, buf[10]!, hatype,
         buf.slice(12, 12 + halen),
       ];
     }

@@ -265,8 +265,8 @@ test("AF_NETLINK: createDatagramEndpoint({ family: AF_NETLINK, proto: NETLINK_RO
         transport.sendto(getlinkRequest(9), "kernel" as never);
         assert.ok(transport.isClosing());
         assert.equal(seen.length, 1);
-        assert.equal(seen[0].message, "Fatal write error on datagram transport");
-        assert.match(String(seen[0].exception), /TypeError: sendto\(\): AF_NETLINK address must be an array/);
+        assert.equal(seen[0]!.message, "Fatal write error on datagram transport");
+        assert.match(String(seen[0]!.exception), /TypeError: sendto\(\): AF_NETLINK address must be an array/);
       } finally {
         transport.close();
       }
