@@ -290,36 +290,28 @@ export function inetNtop(family: number, packed: Uint8Array): string {
   throw new ValueError(`inetNtop(): unknown address family ${family}`);
 }
 
-function checkU(x: unknown, bits: 16 | 32, name: string): number {
-  if (typeof x !== "number" || !Number.isInteger(x)) {
-    throw new TypeError(`${name}() needs an integer, got ${describeValue(x)}`);
-  }
-  if (x < 0 || x >= 2 ** bits) throw new OverflowError(`${name}(): ${x} does not fit in ${bits} unsigned bits`);
-  return x;
-}
-
 /** A 16-bit number from host to network (big-endian) byte order (Python socket.htons). */
 export function htons(x: number): number {
-  const v = checkU(x, 16, "htons");
+  const v = checkUnsigned(x, 16, "x", "htons()");
   return hostLittleEndian ? ((v & 0xff) << 8) | (v >> 8) : v;
 }
 
 /** A 16-bit number from network to host byte order (Python socket.ntohs). */
 export function ntohs(x: number): number {
-  const v = checkU(x, 16, "ntohs");
+  const v = checkUnsigned(x, 16, "x", "ntohs()");
   return hostLittleEndian ? ((v & 0xff) << 8) | (v >> 8) : v;
 }
 
 /** A 32-bit number from host to network (big-endian) byte order (Python socket.htonl). */
 export function htonl(x: number): number {
-  const v = checkU(x, 32, "htonl");
+  const v = checkUnsigned(x, 32, "x", "htonl()");
   if (!hostLittleEndian) return v;
   return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
 }
 
 /** A 32-bit number from network to host byte order (Python socket.ntohl). */
 export function ntohl(x: number): number {
-  checkU(x, 32, "ntohl");
+  checkUnsigned(x, 32, "x", "ntohl()");
   return htonl(x);
 }
 

@@ -180,6 +180,11 @@ test("the tables are chosen by OS and architecture; others get Linux's (Windows'
   assert.equal(tableFor("darwin", "x86_64").has.variadicOnStack, false);
   assert.equal(tableFor("freebsd", "aarch64").has.variadicOnStack, false);
   assert.equal(tableFor("windows", "x86_64").os, "linux");
+  // … without what only Linux has: Python's socket module on Windows has no AF_NETLINK either.
+  assert.equal(tableFor("windows", "x86_64").constants.AF_NETLINK, null);
+  assert.equal(tableFor("win32", "x86_64").constants.SO_BINDTODEVICE, null);
+  assert.equal(tableFor("windows", "x86_64").constants.IP_ADD_MEMBERSHIP, 35);
+  assert.equal(tableFor("linux", "x86_64").constants.AF_NETLINK, 16);
   assert.equal(tableFor("linux", "aarch64").layouts.statModeOffset, 16);
   // Apple arm64: fcntl padded so its value is the ninth argument (first on the stack).
   assert.equal(libcSymbols(tableFor("darwin", "aarch64")).fcntl.args.length, 9);
