@@ -194,7 +194,10 @@ export const IPV6_JOIN_GROUP: number = C.IPV6_JOIN_GROUP!;
 export const IPV6_LEAVE_GROUP: number = C.IPV6_LEAVE_GROUP!;
 
 // Linux only (undefined elsewhere, where Python's socket module lacks them too).
-/** SOL_SOCKET option, Linux only (<asm-generic/socket.h>, socket(7)): bind to an interface by name (bytes, e.g. "lo"); usually needs CAP_NET_RAW. */
+/**
+ * SOL_SOCKET option, Linux only (<asm-generic/socket.h>, socket(7)): bind to an interface by
+ * name (bytes, e.g. "lo"); usually needs CAP_NET_RAW.
+ */
 export const SO_BINDTODEVICE: number | undefined = C.SO_BINDTODEVICE ?? undefined;
 
 // netlink(7), Linux only: <bits/socket.h> AF_NETLINK, SOL_NETLINK; <linux/netlink.h> the
@@ -283,7 +286,10 @@ export const RTMGRP_IPV6_PREFIX: number | undefined = C.RTMGRP_IPV6_PREFIX ?? un
 // <linux/if_packet.h> PACKET_* (an address's pkttype).
 /** Address family of packet(7) sockets, Linux only; addresses are `[ifname, proto, pkttype?, hatype?, addr?]`. */
 export const AF_PACKET: number | undefined = C.AF_PACKET ?? undefined;
-/** Ethernet protocol number for every protocol (packet(7)), Linux only; in network order as the protocol argument: `htons(ETH_P_ALL)`. */
+/**
+ * Ethernet protocol number for every protocol (packet(7)), Linux only; socket(2)'s protocol
+ * argument takes it in network order: `htons(ETH_P_ALL)`.
+ */
 export const ETH_P_ALL: number | undefined = C.ETH_P_ALL ?? undefined;
 /** packet(7) pkttype, Linux only: addressed to this host. */
 export const PACKET_HOST: number | undefined = C.PACKET_HOST ?? undefined;
