@@ -65,7 +65,8 @@ export {
 // Socket families and options of issue 18: netlink(7), packet(7), multicast (Linux-only names
 // are undefined elsewhere, as Python's socket module lacks them there).
 export {
-  AF_NETLINK, AF_PACKET, ETH_P_ALL, htonl, htons, IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP,
+  AF_NETLINK, AF_PACKET, ETH_P_ALL, htonl, htons, ifIndextoname, ifNametoindex,
+  IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP,
   IP_MULTICAST_IF, IP_MULTICAST_LOOP, IP_MULTICAST_TTL, ipMreq, ipMreqn, ipv6Mreq,
   IPV6_JOIN_GROUP, IPV6_LEAVE_GROUP, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF,
   IPV6_MULTICAST_LOOP, NETLINK_ADD_MEMBERSHIP, NETLINK_AUDIT, NETLINK_CONNECTOR, NETLINK_CRYPTO,

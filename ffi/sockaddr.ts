@@ -363,10 +363,42 @@ function badHost(host: string, ipv4: boolean, what: string): never {
 }
 
 const nameBuf = new Uint8Array(64);
+const indexNameBuf = new Uint8Array(IF_NAMESIZE);
 
 /** if_nametoindex(3) of a NUL-terminated name: the C library's, or Iphlpapi.dll's on Windows. */
 export function interfaceIndex(name: Uint8Array): number {
   return isWindows ? ifNameToIndex(name) : libc.if_nametoindex(name);
+}
+
+/**
+ * The index of network interface `name` (Python socket.if_nametoindex; if_nametoindex(3)), e.g.
+ * for IPV6_MULTICAST_IF. OSError ENODEV if there is no such interface.
+ */
+export function ifNametoindex(name: string): number {
+  if (typeof name !== "string") {
+    throw new TypeError(`ifNametoindex() needs an interface name string, got ${describeValue(name)}`);
+  }
+  const { read, written } = utf8Encoder.encodeInto(name, nameBuf);
+  let index = 0;
+  if (read === name.length && written < nameBuf.length && !nameBuf.subarray(0, written).includes(0)) {
+    nameBuf[written] = 0;
+    index = interfaceIndex(nameBuf);
+  }
+  if (index === 0) throw osError(`no interface named '${name}'`, osTable.errno["ENODEV"]!);
+  return index;
+}
+
+/**
+ * The name of network interface `index` (Python socket.if_indextoname; if_indextoname(3)).
+ * OSError (ENXIO) if there is no such interface. Linux, macOS, FreeBSD.
+ */
+export function ifIndextoname(index: number): string {
+  if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index > 0xffffffff) {
+    throw new OverflowError(`ifIndextoname(): index must be an unsigned 32-bit integer, got ${describeValue(index)}`);
+  }
+  if (isNullPointer(libc.if_indextoname(index, indexNameBuf))) throw osError(`if_indextoname(${index})`);
+  const nul = indexNameBuf.indexOf(0);
+  return utf8Decoder.decode(indexNameBuf.subarray(0, nul === -1 ? IF_NAMESIZE : nul));
 }
 
 /** The interface index of a "%zone" suffix: a number, or an interface name (if_nametoindex(3)). */
@@ -382,13 +414,13 @@ function zoneIndex(zone: string, what: string): number {
   return index;
 }
 
-const indexNameBuf = new Uint8Array(IF_NAMESIZE);
-
-/** if_indextoname(3): the name of interface `index`, or "" if there is none (Python's rule). */
+/** An AF_PACKET address's interface name: "" if there is none (Python's rule), not an error. */
 function interfaceName(index: number): string {
-  if (isNullPointer(libc.if_indextoname(index >>> 0, indexNameBuf))) return "";
-  const nul = indexNameBuf.indexOf(0);
-  return utf8Decoder.decode(indexNameBuf.subarray(0, nul === -1 ? IF_NAMESIZE : nul));
+  try {
+    return ifIndextoname(index >>> 0);
+  } catch {
+    return "";
+  }
 }
 
 /** An unsigned integer of `bits` bits (TypeError if not an integer, OverflowError if out of range). */
@@ -422,7 +454,6 @@ export function sockaddrCodec(table: OsTable): SockaddrCodec {
   const AF_UNIX = table.constants.AF_UNIX!;
   // Linux only: null elsewhere, where these families are refused like any unknown one.
   const AF_NETLINK = table.constants.AF_NETLINK, AF_PACKET = table.constants.AF_PACKET;
-  const ENODEV = table.errno["ENODEV"]!;
   const supported = ["AF_INET", "AF_INET6", "AF_UNIX"];
   if (AF_NETLINK !== null) supported.push("AF_NETLINK");
   if (AF_PACKET !== null) supported.push("AF_PACKET");
@@ -575,14 +606,8 @@ export function sockaddrCodec(table: OsTable): SockaddrCodec {
     if (addr.length > SLL_ADDR_SIZE) {
       throw new ValueError(`${what}: hardware address must be ${SLL_ADDR_SIZE} bytes or less, got ${addr.length}`);
     }
-    const { read, written } = utf8Encoder.encodeInto(ifname, nameBuf);
-    if (read < ifname.length || written >= nameBuf.length || nameBuf.subarray(0, written).includes(0)) {
-      throw new ValueError(`${what}: bad interface name '${ifname}'`);
-    }
-    nameBuf[written] = 0;
     // Python asks SIOCGIFINDEX and raises its OSError (ENODEV) for an unknown name.
-    const ifindex = interfaceIndex(nameBuf);
-    if (ifindex === 0) throw osError(`${what}: no network interface '${ifname}'`, ENODEV);
+    const ifindex = ifNametoindex(ifname);
     out.fill(0, 0, SOCKADDR_LL_SIZE);
     writeFamily(out, AF_PACKET!, SOCKADDR_LL_SIZE);
     out[2] = (proto as number) >> 8; // sll_protocol: network order

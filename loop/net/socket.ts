@@ -52,8 +52,9 @@ export {
   RTMGRP_NOTIFY, RTMGRP_TC, SO_BINDTODEVICE, SOL_NETLINK,
 } from "../../ffi/socket_constants.ts";
 export {
-  type AddressLike, htonl, htons, inetNtop, inetPton, ipMreq, ipMreqn, ipv6Mreq, isIpAddress,
-  isIpv4Address, isIpv6Address, ntohl, ntohs, type PacketAddress, type SockAddr,
+  type AddressLike, htonl, htons, ifIndextoname, ifNametoindex, inetNtop, inetPton, ipMreq,
+  ipMreqn, ipv6Mreq, isIpAddress, isIpv4Address, isIpv6Address, ntohl, ntohs, type PacketAddress,
+  type SockAddr,
 } from "../../ffi/sockaddr.ts";
 
 // One sockaddr_storage and socklen_t for every call (see the module comment).

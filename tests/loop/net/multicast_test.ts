@@ -11,12 +11,12 @@ import process from "node:process";
 import { test } from "node:test";
 import {
   AF_INET, AF_INET6, type BaseEventLoop, DatagramProtocol, type DatagramTransport, htonl, htons,
-  inetPton, IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP, IP_MULTICAST_IF, IP_MULTICAST_LOOP,
+  ifIndextoname, ifNametoindex, inetPton, IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP, IP_MULTICAST_IF, IP_MULTICAST_LOOP,
   IP_MULTICAST_TTL, ipMreq, ipMreqn, IPPROTO_IP, IPPROTO_IPV6, ipv6Mreq, IPV6_JOIN_GROUP,
   IPV6_LEAVE_GROUP, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF, IPV6_MULTICAST_LOOP, ntohl, ntohs,
   OSError, OverflowError, SO_REUSEADDR, SOCK_DGRAM, Socket, SOL_SOCKET, ValueError,
 } from "../../../mod.ts";
-import { hostDelay, openFdCount, withLoop } from "../../helpers.ts";
+import { fdCountSettled, hostDelay, stableFdCount, withLoop } from "../../helpers.ts";
 import { hasIpv6 } from "../../net_helpers.ts";
 
 const enc = new TextEncoder();
@@ -69,9 +69,9 @@ function loopbackSender(): Socket {
   return s;
 }
 
-test("multicast: a receiver that joined a 239.x group on loopback (IP_ADD_MEMBERSHIP) gets what a sender sends there, through a datagram endpoint", () => {
-  const fds = openFdCount();
-  return withLoop((loop) =>
+test("multicast: a receiver that joined a 239.x group on loopback (IP_ADD_MEMBERSHIP) gets what a sender sends there, through a datagram endpoint", async () => {
+  const fds = await stableFdCount();
+  await withLoop((loop) =>
     loop.runUntilComplete(async () => {
       const r = joinedReceiver(GROUP);
       const port = (r.getsockname() as [string, number])[1];
@@ -92,10 +92,8 @@ test("multicast: a receiver that joined a 239.x group on loopback (IP_ADD_MEMBER
         transport.close();
       }
     })
-  ).then(async () => {
-    await hostDelay(10);
-    assert.equal(openFdCount(), fds);
-  });
+  );
+  assert.equal(await fdCountSettled(fds), fds);
 });
 
 test("multicast: loop.sockRecvfrom on the group gives the sender's address; a second member socket gets its own copy", () =>
@@ -258,7 +256,7 @@ test("IPv6 multicast: IPV6_JOIN_GROUP (ipv6Mreq), IPV6_MULTICAST_IF/HOPS/LOOP, a
             if (e instanceof ValueError || e instanceof OSError) continue; // no such interface here
             throw e;
           }
-          const index = new DataView(ipv6Mreq(group, iface).buffer).getUint32(16, true);
+          const index = ifNametoindex(iface);
           s.setsockopt(IPPROTO_IPV6, IPV6_MULTICAST_IF, index);
           s.setsockopt(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 1);
           s.setsockopt(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 1);
@@ -300,4 +298,21 @@ test("htons / ntohs / htonl / ntohl swap on this little-endian host and check th
   assert.throws(() => htonl(-1), OverflowError);
   assert.throws(() => htons(1.5), TypeError);
   assert.throws(() => ntohs("1" as never), TypeError);
+});
+
+test("ifNametoindex / ifIndextoname map the loopback interface both ways; unknown ones are OSError", () => {
+  const lo = ["lo", "lo0"].find((name) => {
+    try {
+      return ifNametoindex(name) > 0;
+    } catch {
+      return false;
+    }
+  });
+  assert.ok(lo !== undefined, "a loopback interface named lo or lo0");
+  assert.equal(ifIndextoname(ifNametoindex(lo)), lo);
+  assert.throws(() => ifNametoindex("no-such-if0"), (e) => e instanceof OSError && e.code === "ENODEV" && /no-such-if0/.test(e.message));
+  assert.throws(() => ifNametoindex("x".repeat(100)), (e) => e instanceof OSError && e.code === "ENODEV");
+  assert.throws(() => ifNametoindex(1 as never), TypeError);
+  assert.throws(() => ifIndextoname(0x7ffffff0), (e) => e instanceof OSError && e.code === "ENXIO");
+  assert.throws(() => ifIndextoname(-1), OverflowError);
 });
