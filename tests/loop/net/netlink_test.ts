@@ -17,7 +17,7 @@ import {
   OverflowError, RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, RTMGRP_LINK, SOCK_DGRAM, SOCK_NONBLOCK,
   SOCK_RAW, SOCK_STREAM, type SockAddr, Socket, SOL_NETLINK, ValueError, waitFor,
 } from "../../../mod.ts";
-import { captureExceptions, openFdCount, withLoop } from "../../helpers.ts";
+import { captureExceptions, fdCountSettled, stableFdCount, withLoop } from "../../helpers.ts";
 
 const skip = AF_NETLINK === undefined ? "no AF_NETLINK on this OS (netlink(7) is Linux's)" : false;
 
@@ -86,8 +86,8 @@ function routeSocket(type = SOCK_RAW): Socket {
   return new Socket(AF_NETLINK!, type | SOCK_NONBLOCK, NETLINK_ROUTE!);
 }
 
-test("AF_NETLINK: bind [0, groups] gets a port id from the kernel; getsockname is [pid, groups]", { skip }, () => {
-  const fds = openFdCount();
+test("AF_NETLINK: bind [0, groups] gets a port id from the kernel; getsockname is [pid, groups]", { skip }, async () => {
+  const fds = await stableFdCount();
   const s = routeSocket();
   try {
     assert.equal(s.family, AF_NETLINK);
@@ -120,7 +120,7 @@ test("AF_NETLINK: bind [0, groups] gets a port id from the kernel; getsockname i
   } finally {
     s.close();
   }
-  assert.equal(openFdCount(), fds);
+  assert.equal(await fdCountSettled(fds), fds);
 });
 
 test("AF_NETLINK: NETLINK_ADD_MEMBERSHIP / DROP_MEMBERSHIP (SOL_NETLINK) change the groups getsockname reports", { skip }, () => {
