@@ -280,22 +280,46 @@ test("AF_NETLINK: createDatagramEndpoint({ family: AF_NETLINK, proto: NETLINK_RO
     })
   ));
 
-test("AF_NETLINK: a NETLINK_KOBJECT_UEVENT socket binds to the kernel's uevent group", { skip }, () => {
-  const s = new Socket(AF_NETLINK!, SOCK_DGRAM, NETLINK_KOBJECT_UEVENT!);
-  try {
-    try {
-      s.bind([0, 1]);
-    } catch (e) {
-      // Outside the initial user namespace the kernel refuses uevent group membership.
-      if (e instanceof OSError && e.code === "EPERM") return;
-      throw e;
-    }
-    const [pid, groups] = s.getsockname() as [number, number];
-    assert.ok(pid > 0);
-    assert.equal(groups, 1);
-  } finally {
-    s.close();
-  }
+test("AF_NETLINK: a NETLINK_KOBJECT_UEVENT socket binds to the kernel's uevent group and, through the loop, sees a veth link's add and remove", { skip }, async (t) => {
+  const a = `aio${process.pid % 100000}u`, b = `aio${process.pid % 100000}v`;
+  await withLoop((loop) =>
+    loop.runUntilComplete(async () => {
+      const s = new Socket(AF_NETLINK!, SOCK_DGRAM | SOCK_NONBLOCK, NETLINK_KOBJECT_UEVENT!);
+      try {
+        try {
+          s.bind([0, 1]);
+        } catch (e) {
+          // Outside the initial user namespace the kernel may refuse uevent group membership.
+          if (e instanceof OSError && e.code === "EPERM") return t.skip("uevent group membership refused (EPERM)");
+          throw e;
+        }
+        const [pid, groups] = s.getsockname() as [number, number];
+        assert.ok(pid > 0);
+        assert.equal(groups, 1);
+        const why = addVeth(a, b);
+        if (why !== null) return t.skip(why);
+        // A uevent is "ACTION@DEVPATH\0KEY=VALUE\0…" from the kernel ([0, group 1]).
+        const untilEvent = async (header: string) => {
+          for (;;) {
+            const [data, from] = await waitFor(loop.sockRecvfrom(s, 8192), 5);
+            const fields = new TextDecoder().decode(data).split("\0");
+            if (fields[0] !== header) continue; // another device's event
+            assert.deepEqual(from, [0, 1]);
+            assert.ok(fields.includes("SUBSYSTEM=net"), fields.join(" "));
+            return;
+          }
+        };
+        try {
+          await untilEvent(`add@/devices/virtual/net/${a}`);
+        } finally {
+          execFileSync("ip", ["link", "del", a], { stdio: "pipe" });
+        }
+        await untilEvent(`remove@/devices/virtual/net/${a}`);
+      } finally {
+        s.close();
+      }
+    })
+  );
 });
 
 /** `ip link add <a> type veth peer name <b>`, or why it cannot run here. */
