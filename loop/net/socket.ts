@@ -21,8 +21,9 @@ import {
   type SockAddr,
 } from "../../ffi/sockaddr.ts";
 import {
-  AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNIX, MSG_NOSIGNAL, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, SOCK_CLOEXEC,
-  SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SOMAXCONN,
+  AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNIX, MSG_NOSIGNAL, SO_DOMAIN, SO_PROTOCOL,
+  SO_TYPE, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM,
+  SOL_SOCKET, SOMAXCONN,
 } from "../../ffi/socket_constants.ts";
 import { socketCalls as os } from "../../platform/default_socket.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
