@@ -143,3 +143,10 @@ export {
   ECHO, ICANON, isatty, ISIG, localFlags, setRaw, TCSADRAIN, TCSAFLUSH, TCSANOW, tcgetattr,
   tcsetattr, type TerminalMode,
 } from "./ffi/termios.ts";
+// Files, devices and pipes by fd (issue 18 §1): Python's os/fcntl fd calls over the loop's FFI,
+// an fd as streams, an fd's readiness as an async iterator.
+export { BlockingIOError } from "./loop/core/errors.ts";
+export { type BufferLike, os, type OsModule } from "./ffi/os_module.ts";
+export { fcntl, type FcntlModule } from "./ffi/fcntl_module.ts";
+export { openFd, type OpenFdOptions, openReadFd, openWriteFd } from "./loop/streams/fd_streams.ts";
+export { FdEvents, type FdEventsOptions, readableEvents, writableEvents } from "./loop/streams/fd_readiness.ts";

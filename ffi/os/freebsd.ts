@@ -50,7 +50,11 @@ export function freebsdTable(arch: "x86_64" | "aarch64"): OsTable {
       EAI_FAMILY: 5, EAI_SOCKTYPE: 10, EAI_SERVICE: 9,
       EAI_ADDRFAMILY: 1, // header only: FreeBSD <netdb.h> keeps it under #if 0 (obsolete, never returned)
       EAI_MEMORY: 6, EAI_SYSTEM: 11, EAI_OVERFLOW: 14, F_GETFD: 1, F_SETFD: 2, F_GETFL: 3,
-      F_SETFL: 4, FD_CLOEXEC: 1, O_RDWR: 2, O_NONBLOCK: 4, O_CLOEXEC: 0x100000, TCSANOW: 0,
+      F_SETFL: 4, FD_CLOEXEC: 1, O_RDWR: 2, O_NONBLOCK: 4, O_CLOEXEC: 0x100000,
+      // <sys/fcntl.h>: open(2) flags and fcntl(2) commands
+      O_RDONLY: 0, O_WRONLY: 1, O_APPEND: 0x8, O_CREAT: 0x200, O_EXCL: 0x800, O_TRUNC: 0x400,
+      O_NOCTTY: 0x8000, O_SYNC: 0x80, O_DSYNC: 0x1000000, O_DIRECTORY: 0x20000, O_NOFOLLOW: 0x100,
+      F_DUPFD: 0, F_DUPFD_CLOEXEC: 17, TCSANOW: 0,
       TCSADRAIN: 1, TCSAFLUSH: 2, ICANON: 0x100, ECHO: 8, ISIG: 0x80, NCCS: 20, WNOHANG: 1,
       S_IFMT: 0xf000, S_IFSOCK: 0xc000, S_IFREG: 0x8000, S_IFDIR: 0x4000, S_IFCHR: 0x2000,
       S_IFIFO: 0x1000, POSIX_SPAWN_SETSIGDEF: 0x10, POSIX_SPAWN_SETSIGMASK: 0x20,

@@ -49,6 +49,13 @@ export function linuxTable(arch: "x86_64" | "aarch64"): OsTable {
       // <asm-generic/fcntl.h>
       F_GETFD: 1, F_SETFD: 2, F_GETFL: 3, F_SETFL: 4, FD_CLOEXEC: 1, O_RDWR: 2,
       O_NONBLOCK: 0o4000, O_CLOEXEC: 0o2000000,
+      O_RDONLY: 0, O_WRONLY: 1, O_CREAT: 0o100, O_EXCL: 0o200, O_NOCTTY: 0o400, O_TRUNC: 0o1000,
+      O_APPEND: 0o2000, O_DSYNC: 0o10000, O_SYNC: 0o4010000, // __O_SYNC | O_DSYNC
+      // <asm-generic/fcntl.h> on x86-64; AArch64 moves these two (arch/arm64/include/uapi/asm/fcntl.h)
+      O_DIRECTORY: arch === "x86_64" ? 0o200000 : 0o40000,
+      O_NOFOLLOW: arch === "x86_64" ? 0o400000 : 0o100000,
+      // F_DUPFD_CLOEXEC is F_LINUX_SPECIFIC_BASE (1024, <linux/fcntl.h>) + 6
+      F_DUPFD: 0, F_DUPFD_CLOEXEC: 1030,
       // <bits/termios-tcflow.h>, <bits/termios-c_lflag.h>, <bits/termios-struct.h>
       TCSANOW: 0, TCSADRAIN: 1, TCSAFLUSH: 2, ICANON: 0o2, ECHO: 0o10, ISIG: 0o1, NCCS: 32,
       // <linux/wait.h>, <bits/stat.h>
