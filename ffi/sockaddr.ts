@@ -675,6 +675,12 @@ export function formatAddress(address: SockAddr | AddressLike): string {
   if (Array.isArray(address) && typeof address[0] === "number") {
     return `[pid=${address[0]}, groups=${address[1]}]`; // AF_NETLINK
   }
+  if (Array.isArray(address) && address.length === 5 && address[4] instanceof Uint8Array) {
+    const [ifname, proto, pkttype, hatype, addr] = address as PacketAddress; // AF_PACKET
+    const hex = [...addr].map((b) => b.toString(16).padStart(2, "0")).join(":");
+    const protoHex = proto.toString(16).padStart(4, "0");
+    return `[${ifname}, proto=0x${protoHex}, pkttype=${pkttype}, hatype=${hatype}, addr=${hex}]`;
+  }
   if (Array.isArray(address)) {
     const host = String(address[0]);
     return host.includes(":") ? `[${host}]:${address[1]}` : `${host}:${address[1]}`;
