@@ -9,7 +9,8 @@ import { libc } from "../ffi/libc.ts";
 import { runScriptCommand } from "../ffi/runtime.ts";
 import { openpty } from "../ffi/spawn.ts";
 import {
-  ECHO, fcntl, ICANON, ISIG, localFlags, openConnection, os, type StreamReader, tcgetattr,
+  AF_NETLINK, ECHO, fcntl, ICANON, ISIG, localFlags, openConnection, os, type StreamReader,
+  tcgetattr,
 } from "../mod.ts";
 import { windowsLacks, withLoop } from "./helpers.ts";
 
@@ -21,8 +22,8 @@ function exampleCommand(name: string, args: string[], ffiOnly = false): [string,
   return [exe, [...flags, ...args]];
 }
 
-function runExample(name: string, env: Record<string, string> = {}, ffiOnly = false) {
-  const [exe, args] = exampleCommand(name, [], ffiOnly);
+function runExample(name: string, env: Record<string, string> = {}, ffiOnly = false, argv: string[] = []) {
+  const [exe, args] = exampleCommand(name, argv, ffiOnly);
   const r = spawnSync(exe, args, {
     encoding: "utf8",
     timeout: 30000,
@@ -41,8 +42,8 @@ class RunningExample {
   private waiters: (() => void)[] = [];
   readonly exited: Promise<number | null>;
 
-  constructor(name: string, args: string[], stdin: number | "ignore" = "ignore") {
-    const [exe, argv] = exampleCommand(name, args);
+  constructor(name: string, args: string[], stdin: number | "ignore" = "ignore", ffiOnly = false) {
+    const [exe, argv] = exampleCommand(name, args, ffiOnly);
     this.child = spawn(exe, argv, { stdio: [stdin, "pipe", "pipe"] });
     this.child.stdout!.setEncoding("utf8");
     this.child.stdout!.on("data", (chunk: string) => {
@@ -292,4 +293,43 @@ test("tun_reader.ts reads the UDP packet it routes into a TUN device, or says wh
     out,
     /^aioloopN up as 10\.x\.y\.1\/24\nUDP 10\.x\.y\.1:\d+ -> 10\.x\.y\.2:9999 "hello, tun"\n$/,
   );
+});
+
+// ---- Socket families (issue 18 §2): run with Deno's --allow-ffi only ---------------------------
+
+test("multicast.ts joins a group on loopback and receives its own three datagrams (Deno: --allow-ffi only)", () => {
+  const group = `239.255.${(process.pid >> 8) & 0xff}.${process.pid & 0xff}`;
+  const lines = runExample("multicast.ts", {}, true, [group]).trimEnd().split("\n");
+  const first = lines[0] ?? "";
+  assert.match(first, /^joined [0-9.]+ on 127\.0\.0\.1, port \d+$/);
+  assert.ok(first.startsWith(`joined ${group} `), first);
+  const from = lines[1]?.match(/from (127\.0\.0\.1:\d+)$/)?.[1];
+  assert.deepEqual(lines.slice(1), ["first", "second", "third"].map((m) => `received '${m}' from ${from}`));
+});
+
+test("netlink_links.ts lists the links (lo among them), then reports a veth link added and removed, until SIGTERM (Deno: --allow-ffi only)", {
+  skip: AF_NETLINK === undefined && "netlink(7) is Linux's",
+}, async (t) => {
+  const ex = new RunningExample("netlink_links.ts", [], "ignore", true);
+  try {
+    await ex.waitFor(/^watching for link changes/);
+    assert.ok(ex.lines.includes("lo: up"), `lines: ${JSON.stringify(ex.lines)}`);
+    // A veth pair with names unique to this process (other sessions share the namespace).
+    const a = `aio${process.pid % 100000}x`, b = `aio${process.pid % 100000}y`;
+    const made = spawnSync("ip", ["link", "add", a, "type", "veth", "peer", "name", b], { encoding: "utf8" });
+    if (made.status !== 0) {
+      t.diagnostic(`no link event: cannot create a veth link here (${made.error ?? made.stderr.trim()})`);
+    } else {
+      try {
+        await ex.waitFor(new RegExp(`^${a}: added, down$`));
+      } finally {
+        spawnSync("ip", ["link", "del", a]);
+      }
+      await ex.waitFor(new RegExp(`^${a}: removed$`));
+    }
+    ex.signal("SIGTERM");
+    await ex.exitedCleanly();
+  } finally {
+    ex.child.kill("SIGKILL");
+  }
 });

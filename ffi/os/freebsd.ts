@@ -61,6 +61,25 @@ export function freebsdTable(arch: "x86_64" | "aarch64"): OsTable {
       POSIX_SPAWN_SETSID: null,
       POSIX_SPAWN_CLOEXEC_DEFAULT: null,
       NSIG: 128, // header only: <sys/signal.h> _SIG_MAXSIG, the highest number sigaction(2) takes
+      // Multicast: <netinet/in.h>, <netinet6/in6.h>.
+      IP_MULTICAST_IF: 9, IP_MULTICAST_TTL: 10, IP_MULTICAST_LOOP: 11, IP_ADD_MEMBERSHIP: 12,
+      IP_DROP_MEMBERSHIP: 13, IPV6_MULTICAST_IF: 9, IPV6_MULTICAST_HOPS: 10,
+      IPV6_MULTICAST_LOOP: 11, IPV6_JOIN_GROUP: 12, IPV6_LEAVE_GROUP: 13,
+      // Linux only (SO_BINDTODEVICE, netlink(7), packet(7)): in neither source for this OS.
+      SO_BINDTODEVICE: null, AF_NETLINK: null, AF_PACKET: null, SOL_NETLINK: null,
+      NETLINK_ADD_MEMBERSHIP: null, NETLINK_DROP_MEMBERSHIP: null, NETLINK_ROUTE: null,
+      NETLINK_USERSOCK: null, NETLINK_FIREWALL: null, NETLINK_SOCK_DIAG: null, NETLINK_NFLOG: null,
+      NETLINK_XFRM: null, NETLINK_SELINUX: null, NETLINK_ISCSI: null, NETLINK_AUDIT: null,
+      NETLINK_FIB_LOOKUP: null, NETLINK_CONNECTOR: null, NETLINK_NETFILTER: null,
+      NETLINK_IP6_FW: null, NETLINK_DNRTMSG: null, NETLINK_KOBJECT_UEVENT: null,
+      NETLINK_GENERIC: null, NETLINK_SCSITRANSPORT: null, NETLINK_ECRYPTFS: null,
+      NETLINK_RDMA: null, NETLINK_CRYPTO: null, NETLINK_SMC: null, RTMGRP_LINK: null,
+      RTMGRP_NOTIFY: null, RTMGRP_NEIGH: null, RTMGRP_TC: null, RTMGRP_IPV4_IFADDR: null,
+      RTMGRP_IPV4_MROUTE: null, RTMGRP_IPV4_ROUTE: null, RTMGRP_IPV4_RULE: null,
+      RTMGRP_IPV6_IFADDR: null, RTMGRP_IPV6_MROUTE: null, RTMGRP_IPV6_ROUTE: null,
+      RTMGRP_IPV6_IFINFO: null, RTMGRP_IPV6_PREFIX: null, ETH_P_ALL: null, PACKET_HOST: null,
+      PACKET_BROADCAST: null, PACKET_MULTICAST: null, PACKET_OTHERHOST: null,
+      PACKET_OUTGOING: null, PACKET_LOOPBACK: null, PACKET_FASTROUTE: null,
     },
     errno: {
       EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, ENXIO: 6, E2BIG: 7, ENOEXEC: 8, EBADF: 9,

@@ -13,8 +13,11 @@
  */
 import type { ReadinessLoop } from "./readiness_loop.ts";
 
-/** What a Task runs: a coroutine function (started by the task) or a started Promise. */
-export type Coroutine<T> = (() => PromiseLike<T>) | PromiseLike<T>;
+/**
+ * What a Task runs: a coroutine function (started by the task) or a started Promise. A function
+ * that declares a parameter is given the task's AbortSignal (Task.signal) as its argument.
+ */
+export type Coroutine<T> = ((signal: AbortSignal) => PromiseLike<T>) | PromiseLike<T>;
 
 /** A scheduled callback as the loop hands it out (asyncio.Handle). */
 export interface AbstractHandle {
