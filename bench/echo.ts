@@ -18,7 +18,13 @@
  * (the aioloop rows, before the socket transports exist). Every server is killed at the end,
  * also on Ctrl-C. Raw results go to bench/.build/echo_results.jsonl. A second table gives, for
  * each io_uring row, its requests/s over its epoll twin's taken in the same round (the two run
- * back to back), median and range over the rounds: steadier than comparing medians.
+ * back to back), median and range over the rounds: steadier than comparing medians. A third
+ * table puts each aioloop server against issue 19's targets, per size and runtime, from
+ * same-round ratios (medians over the rounds): Protocol / C (≥ 0.95) and / the runtime's
+ * native server (Deno.listen, Bun.listen; ≥ 1), BufferedProtocol / C (≥ 1), streams / uvloop
+ * streams (≥ 1).
+ *
+ *   bash bench/run_echo.sh --sizes=1024,10240,102400 --only=c,uvloop-streams,Deno.listen,Bun.listen,aioloop-protocol-deno,aioloop-protocol-bun,aioloop-buffered-deno,aioloop-buffered-bun,aioloop-streams-deno,aioloop-streams-bun
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -269,6 +275,7 @@ async function main(): Promise<void> {
     "of the server process over the run, warm-up included) is the steadiest column when the " +
     "machine is not idle.");
   out.push(...uringRatios(servers.map((s) => s.name), raw));
+  out.push(...targetRatios(raw));
   if (notes.length > 0) {
     out.push("");
     for (const n of notes) out.push(`- ${n}`);
@@ -301,6 +308,47 @@ function uringRatios(names: string[], raw: RoundResult[]): string[] {
   if (lines.length === 0) return [];
   return ["", "io_uring loop over epoll loop, requests/s taken in the same round:", "",
     "| servers | size | median ratio | range | rounds |", "|---|---|---:|---:|---:|", ...lines];
+}
+
+/** Issue 19's targets: [label, server, reference, goal]; `*` is the runtime (deno, bun). */
+const TARGETS: [string, string, string, number][] = [
+  ["Protocol / C", "aioloop-protocol-*", "c", 0.95],
+  ["Protocol / native", "aioloop-protocol-*", "native-*", 1],
+  ["BufferedProtocol / C", "aioloop-buffered-*", "c", 1],
+  ["streams / uvloop streams", "aioloop-streams-*", "uvloop-streams", 1],
+];
+const NATIVE: Record<string, string> = { deno: "Deno.listen", bun: "Bun.listen" };
+
+/**
+ * Table lines: for each target, size and runtime, the server's requests/s over its reference's
+ * in the same round, median over the rounds where both ran (and whether it meets the goal).
+ */
+function targetRatios(raw: RoundResult[]): string[] {
+  const rps = new Map<string, number>(); // `${server} ${size} ${round}` → requests/s
+  for (const r of raw) rps.set(`${r.server} ${r.size} ${r.round}`, r.rps);
+  const lines: string[] = [];
+  for (const [label, serverPattern, refPattern, goal] of TARGETS) {
+    for (const runtime of ["deno", "bun"]) {
+      const server = serverPattern.replace("*", runtime);
+      const ref = refPattern === "native-*" ? NATIVE[runtime] : refPattern;
+      const cells = SIZES.map((size) => {
+        const ratios: number[] = [];
+        for (let round = 1; round <= RUNS; round++) {
+          const a = rps.get(`${server} ${size} ${round}`), b = rps.get(`${ref} ${size} ${round}`);
+          if (a !== undefined && b !== undefined) ratios.push(a / b);
+        }
+        if (ratios.length === 0) return "n/a";
+        const m = median(ratios);
+        return `${m.toFixed(2)}x${m >= goal ? "" : " (short)"}`;
+      });
+      if (cells.every((c) => c === "n/a")) continue;
+      lines.push(`| ${label} (≥ ${goal}) | ${runtime} | ${cells.join(" | ")} |`);
+    }
+  }
+  if (lines.length === 0) return [];
+  return ["", "Against issue 19's targets: same-round ratios, median over the rounds:", "",
+    `| ratio | runtime | ${SIZES.map(sizeLabel).join(" | ")} |`,
+    `|---|---|${SIZES.map(() => "---:").join("|")}|`, ...lines];
 }
 
 try {

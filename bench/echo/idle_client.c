@@ -6,10 +6,12 @@
  *
  *   idle_client HOST PORT N [SIZE=1024]
  *
- * Beyond one source address's ephemeral ports (ip_local_port_range, ~28k here) connections
- * rotate over the source addresses 127.0.0.1, .2, …: every connection of a round binds the
- * same one with IP_BIND_ADDRESS_NO_PORT (ip(7)), so the kernel still picks the port at
- * connect(2). Blocking sockets: the server is measured, not this client.
+ * Connections come from source addresses of their own, 127.1.X.1 upwards (all of 127/8 is
+ * loopback), X from the process id, a new address every 20,000 connections: the ports an earlier
+ * run left in TIME_WAIT on 127.0.0.1 would otherwise make connect(2)'s port search crawl, and
+ * one address has only ip_local_port_range's ~28k ports. Each socket binds its address with
+ * IP_BIND_ADDRESS_NO_PORT (ip(7)), so the kernel still picks the port at connect(2).
+ * Blocking sockets: the server is measured, not this client.
  * Built by bench/memory_per_conn.ts into bench/.build/. Exit status 1 on any error, with the
  * reason on stderr.
  */
@@ -51,17 +53,17 @@ int main(int argc, char **argv) {
   char *out = malloc(size), *in = malloc(size);
   for (size_t k = 0; k < size; k++) out[k] = (char)('a' + k % 26);
 
+  /* 127.1.X.1 with X from the pid: 256 addresses apart from any other run's */
+  uint32_t source = 0x7f010001 + ((uint32_t)(getpid() % 250) << 8);
   for (long i = 0; i < n; i++) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) die("socket", i);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (n > PER_SOURCE) {
-      struct sockaddr_in src = {.sin_family = AF_INET, .sin_port = 0};
-      src.sin_addr.s_addr = htonl(0x7f000001 + (uint32_t)(i / PER_SOURCE));
-      setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-      if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0) die("bind", i);
-    }
+    struct sockaddr_in src = {.sin_family = AF_INET, .sin_port = 0};
+    src.sin_addr.s_addr = htonl(source + (uint32_t)(i / PER_SOURCE));
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0) die("bind", i);
     if (connect(fd, (struct sockaddr *)&server, sizeof server) < 0) die("connect", i);
     for (size_t sent = 0; sent < size;) {
       ssize_t k = send(fd, out + sent, size - sent, MSG_NOSIGNAL);
