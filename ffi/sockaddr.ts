@@ -186,9 +186,25 @@ export function inetPton6(s: string, out: Uint8Array, off = 0): boolean {
   return tp === 16;
 }
 
+/**
+ * IPv4 texts made lately, by address: every connection keeps its sockname's and peername's
+ * host text, and a server's connections share a few addresses, so they share the strings too
+ * (a text built afresh is 2–3 string objects per address: ~64 B per connection on Deno, more
+ * on Bun; bench/memory_per_conn.ts). Cleared when full.
+ */
+const v4Texts = new Map<number, string>();
+const V4_TEXTS_MAX = 4096;
+
 /** Dotted-quad text of the 4 bytes at buf[off]. */
 export function inetNtop4(buf: Uint8Array, off = 0): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  const key = ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
+  let text = v4Texts.get(key);
+  if (text === undefined) {
+    text = `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+    if (v4Texts.size >= V4_TEXTS_MAX) v4Texts.clear();
+    v4Texts.set(key, text);
+  }
+  return text;
 }
 
 /**

@@ -595,3 +595,16 @@ test("send, recv and close are bound to their socket: detached calls work, each 
     b.close();
   }
 });
+
+test("IPv4 texts are right across the text cache: repeated, distinct, and past its size", () => {
+  for (let i = 0; i < 5000; i++) {
+    const bytes = new Uint8Array([10, (i >> 16) & 255, (i >> 8) & 255, i & 255]);
+    assert.equal(inetNtop(AF_INET, bytes), `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  }
+  assert.equal(inetNtop(AF_INET, new Uint8Array([127, 0, 0, 1])), "127.0.0.1");
+  assert.equal(inetNtop(AF_INET, new Uint8Array([127, 0, 0, 1])), "127.0.0.1");
+  const out = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+  encodeSockaddr(AF_INET, ["192.168.1.200", 80], out);
+  assert.deepEqual(decodeSockaddr(out, 16), ["192.168.1.200", 80]);
+  assert.deepEqual(decodeSockaddr(out, 16), ["192.168.1.200", 80]);
+});
