@@ -22,7 +22,7 @@
  * table puts each aioloop server against issue 19's targets, per size and runtime, from
  * same-round ratios (medians over the rounds): Protocol / C (≥ 0.95) and / the runtime's
  * native server (Deno.listen, Bun.listen; ≥ 1), BufferedProtocol / C (≥ 1), streams / uvloop
- * streams (≥ 1).
+ * streams (≥ 1), each also as server CPU per request (the reference's over this one's).
  *
  *   bash bench/run_echo.sh --sizes=1024,10240,102400 --only=c,uvloop-streams,Deno.listen,Bun.listen,aioloop-protocol-deno,aioloop-protocol-bun,aioloop-buffered-deno,aioloop-buffered-bun,aioloop-streams-deno,aioloop-streams-bun
  */
@@ -324,29 +324,33 @@ const NATIVE: Record<string, string> = { deno: "Deno.listen", bun: "Bun.listen" 
  * in the same round, median over the rounds where both ran (and whether it meets the goal).
  */
 function targetRatios(raw: RoundResult[]): string[] {
-  const rps = new Map<string, number>(); // `${server} ${size} ${round}` → requests/s
-  for (const r of raw) rps.set(`${r.server} ${r.size} ${r.round}`, r.rps);
+  const byKey = new Map<string, RoundResult>(); // `${server} ${size} ${round}` → that run
+  for (const r of raw) byKey.set(`${r.server} ${r.size} ${r.round}`, r);
   const lines: string[] = [];
   for (const [label, serverPattern, refPattern, goal] of TARGETS) {
     for (const runtime of ["deno", "bun"]) {
       const server = serverPattern.replace("*", runtime);
       const ref = refPattern === "native-*" ? NATIVE[runtime] : refPattern;
       const cells = SIZES.map((size) => {
-        const ratios: number[] = [];
+        const ratios: number[] = [], cpu: number[] = [];
         for (let round = 1; round <= RUNS; round++) {
-          const a = rps.get(`${server} ${size} ${round}`), b = rps.get(`${ref} ${size} ${round}`);
-          if (a !== undefined && b !== undefined) ratios.push(a / b);
+          const a = byKey.get(`${server} ${size} ${round}`), b = byKey.get(`${ref} ${size} ${round}`);
+          if (a === undefined || b === undefined) continue;
+          ratios.push(a.rps / b.rps);
+          cpu.push(b.cpu_us! / a.cpu_us!);
         }
         if (ratios.length === 0) return "n/a";
         const m = median(ratios);
-        return `${m.toFixed(2)}x${m >= goal ? "" : " (short)"}`;
+        return `${m.toFixed(2)}x${m >= goal ? "" : " (short)"}, CPU ${median(cpu).toFixed(2)}x`;
       });
       if (cells.every((c) => c === "n/a")) continue;
       lines.push(`| ${label} (≥ ${goal}) | ${runtime} | ${cells.join(" | ")} |`);
     }
   }
   if (lines.length === 0) return [];
-  return ["", "Against issue 19's targets: same-round ratios, median over the rounds:", "",
+  return ["", "Against issue 19's targets: requests/s over the reference's in the same round, and " +
+    "CPU: the reference's server CPU per request over this server's (above 1: this one spends " +
+    "less per request; steadier than requests/s on a loaded machine); medians over the rounds:", "",
     `| ratio | runtime | ${SIZES.map(sizeLabel).join(" | ")} |`,
     `|---|---|${SIZES.map(() => "---:").join("|")}|`, ...lines];
 }
