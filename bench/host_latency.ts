@@ -1,0 +1,244 @@
+/**
+ * The host runtime beside a busy loop (issue 19 §1): does the runtime's own HTTP server still
+ * answer promptly while aioloop is saturated, and what does giving it turns cost the loop?
+ *
+ *   deno run -A bench/host_latency.ts [--requests=200] [--rounds=3] [--seconds=1] [--json]
+ *   bun bench/host_latency.ts         [--requests=200] [--rounds=3] [--seconds=1] [--json]
+ *
+ * The loop's work is a saturating ping-pong: a socketpair, both ends non-blocking with
+ * addReader, each reader recvInto()s one byte and sends it back (bench/loop_micro.ts's row,
+ * unbounded). The host serves HTTP in the same process (Deno.serve / Bun.serve: this is a
+ * bench, so it may ask which runtime it is on) and is asked, one request at a time, by
+ * - `fetch`: fetch() from this same process, on the same JS thread as the loop;
+ * - `outside`: bench/host_latency_client.py, a separate process on one keep-alive connection
+ *   (/usr/bin/python3, or $PY).
+ * Each is measured with the loop idle (running, parked: nothing to do) and busy; "no traffic"
+ * is the ping-pong alone; "setImmediate turns" is the ping-pong alone with the loop's host
+ * turns replaced by what they were before issue 19 (one setImmediate turn per millisecond,
+ * patched in through the loop's internals: diagnostics only), so "kept" on that row is what the
+ * turns cost a loop with no host traffic. Printed: p50/p99 request latency, ping-pong round trips/s while the
+ * requests ran, and that rate against the no-traffic rate of the same round (the share the loop
+ * kept; median over rounds). Latencies pool every round's requests. Run it unpinned: Bun's fetch
+ * client has a thread of its own, and the outside client is a process of its own; pinned to
+ * the loop's CPU they would wait for the busy loop's time slice.
+ */
+import { spawn } from "node:child_process";
+import { setImmediate } from "node:timers";
+import { type BaseEventLoop, newEventLoop, socketpair } from "../mod.ts";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const isBun = typeof g.Bun !== "undefined";
+const IMPL = isBun ? "aioloop-bun" : "aioloop-deno";
+const argv: string[] = isBun ? g.process.argv.slice(2) : g.Deno.args;
+const arg = (name: string, def: number) =>
+  Number(argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? def);
+const REQUESTS = arg("requests", 200);
+const ROUNDS = arg("rounds", 3);
+const SECONDS = arg("seconds", 1);
+const NO_TRAFFIC = "busy loop, no traffic";
+const BEFORE = "busy loop, no traffic, setImmediate turns";
+const JSON_OUT = argv.includes("--json");
+const PY = (isBun ? g.process.env.PY : g.Deno.env.get("PY")) ?? "/usr/bin/python3";
+
+/** The host's own HTTP server on 127.0.0.1: its port and a way to stop it. */
+function hostServer(): { port: number; close(): Promise<void> } {
+  if (isBun) {
+    const server = g.Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("ok") });
+    return { port: server.port, close: () => server.stop(true) };
+  }
+  const server = g.Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen() {} },
+    () => new Response("ok"),
+  );
+  return { port: server.addr.port, close: () => server.shutdown() };
+}
+
+/** The loop's saturating ping-pong; `stop()` ends it and returns round trips/s. */
+function startPingPong(loop: BaseEventLoop): { stop(): Promise<number> } {
+  const [a, b] = socketpair();
+  a.setBlocking(false);
+  b.setBlocking(false);
+  const byte = new Uint8Array([120]);
+  const inbox = new Uint8Array(1);
+  let trips = 0;
+  loop.addReader(a, () => {
+    a.recvInto(inbox, 1);
+    trips++;
+    a.send(byte);
+  });
+  loop.addReader(b, () => {
+    b.recvInto(inbox, 1);
+    b.send(byte);
+  });
+  a.send(byte);
+  const t0 = performance.now();
+  const running = loop.runForever();
+  return {
+    async stop() {
+      const seconds = (performance.now() - t0) / 1000;
+      const done = trips;
+      loop.stop();
+      await running;
+      loop.removeReader(a);
+      loop.removeReader(b);
+      a.close();
+      b.close();
+      return done / seconds;
+    },
+  };
+}
+
+/** Run the loop with nothing to do (it parks) until `stop()`. */
+function startIdle(loop: BaseEventLoop): { stop(): Promise<number> } {
+  const running = loop.runForever();
+  return {
+    async stop() {
+      loop.stop();
+      await running;
+      return 0;
+    },
+  };
+}
+
+async function fetchRequests(port: number, n: number): Promise<number[]> {
+  const url = `http://127.0.0.1:${port}/`;
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const res = await fetch(url);
+    await res.text();
+    ms.push(performance.now() - t0);
+  }
+  return ms;
+}
+
+function outsideRequests(port: number, n: number): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PY, [new URL("./host_latency_client.py", import.meta.url).pathname, String(port), String(n)]);
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
+    child.stderr.on("data", (d: Uint8Array) => (err += new TextDecoder().decode(d)));
+    child.on("close", (code: number) => {
+      if (code !== 0) reject(new Error(`client exited ${code}: ${err}`));
+      else resolve(JSON.parse(out).ms);
+    });
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+interface Row {
+  impl: string;
+  row: string;
+  requests: number;
+  p50?: number;
+  p99?: number;
+  /** Median ping-pong round trips/s while the row's requests ran. */
+  rate?: number;
+  /** Median over rounds of the row's rate over the same round's no-traffic rate. */
+  kept?: number;
+}
+
+/**
+ * Run `start` with the loop's host turns as they were before issue 19: one setImmediate turn
+ * each time one is due. Reaches into the loop's private HostTurns (a bench may).
+ */
+function withSetImmediateTurns<T extends { stop(): Promise<number> }>(loop: BaseEventLoop, start: () => T): T {
+  // deno-lint-ignore no-explicit-any
+  const turns = (loop as any)._hostTurns;
+  turns.give = async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    turns.lastTurnEnd = performance.now();
+  };
+  const work = start();
+  return {
+    ...work,
+    stop: async () => {
+      const rate = await work.stop();
+      delete turns.give; // the prototype's give again
+      return rate;
+    },
+  };
+}
+
+const hostDelay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+
+const server = hostServer();
+const loop = newEventLoop();
+// Per row: the latencies of every round, and each round's rate over that round's no-traffic rate.
+const latencies = new Map<string, number[]>();
+const rates = new Map<string, number[]>();
+const kept = new Map<string, number[]>();
+const push = <T>(m: Map<string, T[]>, k: string, ...v: T[]) => m.set(k, [...(m.get(k) ?? []), ...v]);
+try {
+  // Warm both clients and the server up.
+  await fetchRequests(server.port, 50);
+  await outsideRequests(server.port, 50);
+  // The machine's speed drifts (and other work shares it), so each round measures the
+  // no-traffic rate next to the traffic rows, and the share kept is a same-round ratio.
+  for (let round = 0; round < ROUNDS; round++) {
+    const quiet = startPingPong(loop);
+    await hostDelay(SECONDS * 1000);
+    const quietRate = await quiet.stop();
+    push(rates, NO_TRAFFIC, quietRate);
+    const before = withSetImmediateTurns(loop, () => startPingPong(loop));
+    await hostDelay(SECONDS * 1000);
+    const beforeRate = await before.stop();
+    push(rates, BEFORE, beforeRate);
+    push(kept, NO_TRAFFIC, quietRate / beforeRate);
+    for (const [client, run] of [["fetch", fetchRequests], ["outside", outsideRequests]] as const) {
+      for (const busy of [false, true]) {
+        const row = `${busy ? "busy" : "idle"} loop, ${client}`;
+        const work = busy ? startPingPong(loop) : startIdle(loop);
+        await hostDelay(20); // let the loop park, or the ping-pong get going
+        push(latencies, row, ...await run(server.port, REQUESTS));
+        const rate = await work.stop();
+        if (busy) {
+          push(rates, row, rate);
+          push(kept, row, rate / quietRate);
+        }
+      }
+    }
+  }
+} finally {
+  loop.close();
+  await server.close();
+}
+
+const rows: Row[] = [BEFORE, NO_TRAFFIC, "idle loop, fetch", "busy loop, fetch", "idle loop, outside", "busy loop, outside"]
+  .map((row) => {
+    const ms = (latencies.get(row) ?? []).sort((x, y) => x - y);
+    const r = rates.get(row);
+    const k = kept.get(row);
+    return {
+      impl: IMPL,
+      row,
+      requests: ms.length,
+      p50: ms.length ? percentile(ms, 0.5) : undefined,
+      p99: ms.length ? percentile(ms, 0.99) : undefined,
+      rate: r ? median(r) : undefined,
+      kept: k ? median(k) : undefined,
+    };
+  });
+
+if (JSON_OUT) {
+  for (const r of rows) console.log(JSON.stringify(r));
+} else {
+  const f = (x: number | undefined, d = 2) => (x === undefined ? "–" : x.toFixed(d));
+  console.log(
+    `${IMPL}: host HTTP server beside the loop; ${ROUNDS} rounds of ${REQUESTS} sequential requests per row`,
+  );
+  console.log("| row | p50 ms | p99 ms | ping-pong/s | kept vs no traffic |");
+  console.log("|---|---:|---:|---:|---:|");
+  for (const r of rows) {
+    const rate = r.rate === undefined ? "–" : Math.round(r.rate).toLocaleString("en-US");
+    const k = r.kept === undefined ? "–" : `${(r.kept * 100).toFixed(0)} %`;
+    console.log(`| ${r.row} | ${f(r.p50)} | ${f(r.p99)} | ${rate} | ${k} |`);
+  }
+}
