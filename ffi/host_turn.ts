@@ -19,7 +19,7 @@
  *   runtime parks in epoll_wait, which returns at once because the byte is there, and with it
  *   every other ready socket of the host. 13 µs a turn, and the thread keeps its CPU.
  *   Without permission to listen on 127.0.0.1 (--allow-net) the turn falls back to the
- *   runtime-thread sleep.
+ *   runtime-thread sleep, which lets the reactor poll too, at the cost of a thread hop.
  * - Windows (IOCP under Deno or Bun) keeps `setImmediate`: untested there.
  */
 import { setImmediate } from "node:timers";
@@ -85,6 +85,8 @@ class LoopbackTurns implements HostTurn {
 
   turn(): Promise<unknown> {
     if (this.reader !== null) return this.writer.write(this.one).then(() => this.reader.read(this.inbox));
+    // Asked without the permission, Deno.listen would prompt the user on a terminal.
+    this.noNet ||= denoNs.permissions.querySync({ name: "net", host: "127.0.0.1" }).state !== "granted";
     if (this.noNet) return sleepOnRuntimeThread!(SLEEP_TURN_US);
     // Opening (listen, connect, accept) waits for the reactor too: it is this turn.
     return this.opening ??= this.open();
@@ -108,7 +110,7 @@ class LoopbackTurns implements HostTurn {
         this.reader = reader;
       }
     } catch {
-      this.noNet = true; // e.g. no --allow-net: fall back to the sleep turn
+      this.noNet = true; // cannot listen on 127.0.0.1: fall back to the sleep turn
     } finally {
       listener?.close();
       this.opening = null;
