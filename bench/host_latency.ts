@@ -2,8 +2,8 @@
  * The host runtime beside a busy loop (issue 19 §1): does the runtime's own HTTP server still
  * answer promptly while aioloop is saturated, and what does giving it turns cost the loop?
  *
- *   deno run -A bench/host_latency.ts [--requests=200] [--rounds=3] [--seconds=1] [--json]
- *   bun bench/host_latency.ts         [--requests=200] [--rounds=3] [--seconds=1] [--json]
+ *   deno run -A bench/host_latency.ts [--requests=200] [--rounds=3] [--seconds=2] [--json]
+ *   bun bench/host_latency.ts         [--requests=200] [--rounds=3] [--seconds=2] [--json]
  *
  * The loop's work is a saturating ping-pong: a socketpair, both ends non-blocking with
  * addReader, each reader recvInto()s one byte and sends it back (bench/loop_micro.ts's row,
@@ -12,15 +12,18 @@
  * - `fetch`: fetch() from this same process, on the same JS thread as the loop;
  * - `outside`: bench/host_latency_client.py, a separate process on one keep-alive connection
  *   (/usr/bin/python3, or $PY).
- * Each is measured with the loop idle (running, parked: nothing to do) and busy; "no traffic"
- * is the ping-pong alone; "setImmediate turns" is the ping-pong alone with the loop's host
- * turns replaced by what they were before issue 19 (one setImmediate turn per millisecond,
- * patched in through the loop's internals: diagnostics only), so "kept" on that row is what the
- * turns cost a loop with no host traffic. Printed: p50/p99 request latency, ping-pong round trips/s while the
- * requests ran, and that rate against the no-traffic rate of the same round (the share the loop
- * kept; median over rounds). Latencies pool every round's requests. Run it unpinned: Bun's fetch
- * client has a thread of its own, and the outside client is a process of its own; pinned to
- * the loop's CPU they would wait for the busy loop's time slice.
+ * Each is measured with the loop idle (running, parked: nothing to do) and busy.
+ *
+ * Columns: p50/p99 request latency (every round's requests pooled); ping-pong round trips/s
+ * while the row ran (median over rounds); "kept": that rate over the no-traffic rate of the
+ * same round (median over rounds); "in host turns": the share of wall time the loop spent
+ * handing the host its turns (HostTurns.give, timed by patching the loop's private instance:
+ * diagnostics only). "No traffic" is the ping-pong alone, in short windows alternating with
+ * "setImmediate turns": the ping-pong alone with the turns the loop had before issue 19 (one
+ * setImmediate turn per millisecond, patched in the same way); "kept" on the no-traffic row is
+ * the median ratio of those pairs, i.e. what the turns cost a loop the host does not need.
+ * Run it unpinned: Bun's fetch client has a thread of its own, and the outside client is a
+ * process of its own; pinned to the loop's CPU they would wait for the busy loop's time slice.
  */
 import { spawn } from "node:child_process";
 import { setImmediate } from "node:timers";
@@ -35,7 +38,9 @@ const arg = (name: string, def: number) =>
   Number(argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? def);
 const REQUESTS = arg("requests", 200);
 const ROUNDS = arg("rounds", 3);
-const SECONDS = arg("seconds", 1);
+/** No-traffic windows per round, alternating the loop's turns and setImmediate turns. */
+const PAIRS = 5;
+const SECONDS = arg("seconds", 2);
 const NO_TRAFFIC = "busy loop, no traffic";
 const BEFORE = "busy loop, no traffic, setImmediate turns";
 const JSON_OUT = argv.includes("--json");
@@ -113,18 +118,40 @@ async function fetchRequests(port: number, n: number): Promise<number[]> {
   return ms;
 }
 
-function outsideRequests(port: number, n: number): Promise<number[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PY, [new URL("./host_latency_client.py", import.meta.url).pathname, String(port), String(n)]);
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
-    child.stderr.on("data", (d: Uint8Array) => (err += new TextDecoder().decode(d)));
+/**
+ * Start the outside client for `n` requests; `go()` lets it send them and resolves to their
+ * latencies. Started before its row, so that the row does not time a process start-up.
+ */
+async function outsideClient(port: number, n: number): Promise<{ go(): Promise<number[]> }> {
+  const script = new URL("./host_latency_client.py", import.meta.url).pathname;
+  const child = spawn(PY, [script, String(port), String(n)]);
+  let out = "";
+  let err = "";
+  let onReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  child.stdout.on("data", (d: Uint8Array) => {
+    out += new TextDecoder().decode(d);
+    if (out.startsWith("ready\n")) onReady();
+  });
+  child.stderr.on("data", (d: Uint8Array) => (err += new TextDecoder().decode(d)));
+  const exited = new Promise<number[]>((resolve, reject) => {
     child.on("close", (code: number) => {
+      onReady();
       if (code !== 0) reject(new Error(`client exited ${code}: ${err}`));
-      else resolve(JSON.parse(out).ms);
+      else resolve(JSON.parse(out.slice("ready\n".length)).ms);
     });
   });
+  await ready;
+  return {
+    go() {
+      child.stdin.write("go\n");
+      return exited;
+    },
+  };
+}
+
+async function outsideRequests(port: number, n: number): Promise<number[]> {
+  return await (await outsideClient(port, n)).go();
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -141,26 +168,43 @@ interface Row {
   rate?: number;
   /** Median over rounds of the row's rate over the same round's no-traffic rate. */
   kept?: number;
+  /** Median share of wall time the loop spent in host turns. */
+  inTurns?: number;
 }
 
 /**
- * Run `start` with the loop's host turns as they were before issue 19: one setImmediate turn
- * each time one is due. Reaches into the loop's private HostTurns (a bench may).
+ * Time the loop's host turns while `start`'s work runs, with the loop's own turns or (`before`)
+ * those it had before issue 19: one setImmediate turn each time one is due. Reaches into the
+ * loop's private HostTurns (diagnostics; a bench may). `stop()` adds the share of wall time
+ * spent in host turns.
  */
-function withSetImmediateTurns<T extends { stop(): Promise<number> }>(loop: BaseEventLoop, start: () => T): T {
+function withTurns(
+  loop: BaseEventLoop,
+  before: boolean,
+  start: () => { stop(): Promise<number> },
+): { stop(): Promise<{ rate: number; inTurns: number }> } {
   // deno-lint-ignore no-explicit-any
   const turns = (loop as any)._hostTurns;
+  const own = turns.give;
+  let inTurns = 0;
   turns.give = async () => {
-    await new Promise((resolve) => setImmediate(resolve));
-    turns.lastTurnEnd = performance.now();
+    const t0 = performance.now();
+    if (before) {
+      await new Promise((resolve) => setImmediate(resolve));
+      turns.lastTurnEnd = performance.now();
+    } else {
+      await own.call(turns);
+    }
+    inTurns += performance.now() - t0;
   };
+  const t0 = performance.now();
   const work = start();
   return {
-    ...work,
     stop: async () => {
+      const wall = performance.now() - t0;
       const rate = await work.stop();
       delete turns.give; // the prototype's give again
-      return rate;
+      return { rate, inTurns: inTurns / wall };
     },
   };
 }
@@ -175,6 +219,7 @@ const loop = newEventLoop();
 const latencies = new Map<string, number[]>();
 const rates = new Map<string, number[]>();
 const kept = new Map<string, number[]>();
+const turnShare = new Map<string, number[]>();
 const push = <T>(m: Map<string, T[]>, k: string, ...v: T[]) => m.set(k, [...(m.get(k) ?? []), ...v]);
 try {
   // Warm both clients and the server up.
@@ -183,25 +228,35 @@ try {
   // The machine's speed drifts (and other work shares it), so each round measures the
   // no-traffic rate next to the traffic rows, and the share kept is a same-round ratio.
   for (let round = 0; round < ROUNDS; round++) {
-    const quiet = startPingPong(loop);
-    await hostDelay(SECONDS * 1000);
-    const quietRate = await quiet.stop();
-    push(rates, NO_TRAFFIC, quietRate);
-    const before = withSetImmediateTurns(loop, () => startPingPong(loop));
-    await hostDelay(SECONDS * 1000);
-    const beforeRate = await before.stop();
-    push(rates, BEFORE, beforeRate);
-    push(kept, NO_TRAFFIC, quietRate / beforeRate);
-    for (const [client, run] of [["fetch", fetchRequests], ["outside", outsideRequests]] as const) {
+    // No traffic: short windows, alternately with the loop's turns and with setImmediate turns,
+    // each pair's ratio taken on its own.
+    let quietRate = 0;
+    for (let pair = 0; pair < PAIRS; pair++) {
+      const measured: number[] = [];
+      for (const before of [false, true]) {
+        const work = withTurns(loop, before, () => startPingPong(loop));
+        await hostDelay((SECONDS * 1000) / PAIRS);
+        const { rate, inTurns } = await work.stop();
+        const row = before ? BEFORE : NO_TRAFFIC;
+        push(rates, row, rate);
+        push(turnShare, row, inTurns);
+        measured.push(rate);
+      }
+      push(kept, NO_TRAFFIC, measured[0] / measured[1]);
+      quietRate += measured[0] / PAIRS;
+    }
+    for (const client of ["fetch", "outside"]) {
       for (const busy of [false, true]) {
         const row = `${busy ? "busy" : "idle"} loop, ${client}`;
-        const work = busy ? startPingPong(loop) : startIdle(loop);
+        const outside = client === "outside" ? await outsideClient(server.port, REQUESTS) : null;
+        const work = withTurns(loop, false, () => busy ? startPingPong(loop) : startIdle(loop));
         await hostDelay(20); // let the loop park, or the ping-pong get going
-        push(latencies, row, ...await run(server.port, REQUESTS));
-        const rate = await work.stop();
+        push(latencies, row, ...await (outside ? outside.go() : fetchRequests(server.port, REQUESTS)));
+        const { rate, inTurns } = await work.stop();
         if (busy) {
           push(rates, row, rate);
           push(kept, row, rate / quietRate);
+          push(turnShare, row, inTurns);
         }
       }
     }
@@ -216,6 +271,7 @@ const rows: Row[] = [BEFORE, NO_TRAFFIC, "idle loop, fetch", "busy loop, fetch",
     const ms = (latencies.get(row) ?? []).sort((x, y) => x - y);
     const r = rates.get(row);
     const k = kept.get(row);
+    const t = turnShare.get(row);
     return {
       impl: IMPL,
       row,
@@ -224,6 +280,7 @@ const rows: Row[] = [BEFORE, NO_TRAFFIC, "idle loop, fetch", "busy loop, fetch",
       p99: ms.length ? percentile(ms, 0.99) : undefined,
       rate: r ? median(r) : undefined,
       kept: k ? median(k) : undefined,
+      inTurns: t ? median(t) : undefined,
     };
   });
 
@@ -234,11 +291,12 @@ if (JSON_OUT) {
   console.log(
     `${IMPL}: host HTTP server beside the loop; ${ROUNDS} rounds of ${REQUESTS} sequential requests per row`,
   );
-  console.log("| row | p50 ms | p99 ms | ping-pong/s | kept vs no traffic |");
-  console.log("|---|---:|---:|---:|---:|");
+  console.log("| row | p50 ms | p99 ms | ping-pong/s | kept | in host turns |");
+  console.log("|---|---:|---:|---:|---:|---:|");
   for (const r of rows) {
     const rate = r.rate === undefined ? "–" : Math.round(r.rate).toLocaleString("en-US");
     const k = r.kept === undefined ? "–" : `${(r.kept * 100).toFixed(0)} %`;
-    console.log(`| ${r.row} | ${f(r.p50)} | ${f(r.p99)} | ${rate} | ${k} |`);
+    const t = r.inTurns === undefined ? "–" : `${(r.inTurns * 100).toFixed(1)} %`;
+    console.log(`| ${r.row} | ${f(r.p50)} | ${f(r.p99)} | ${rate} | ${k} | ${t} |`);
   }
 }
