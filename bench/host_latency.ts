@@ -14,20 +14,25 @@
  *   (/usr/bin/python3, or $PY).
  * Each is measured with the loop idle (running, parked: nothing to do) and busy.
  *
- * Columns: p50/p99 request latency (every round's requests pooled); ping-pong round trips/s
- * while the row ran (median over rounds); "kept": that rate over the no-traffic rate of the
- * same round (median over rounds); "in host turns": the share of wall time the loop spent
- * handing the host its turns (HostTurns.give, timed by patching the loop's private instance:
- * diagnostics only). "No traffic" is the ping-pong alone, in short windows alternating with
- * "setImmediate turns": the ping-pong alone with the turns the loop had before issue 19 (one
- * setImmediate turn per millisecond, patched in the same way); "kept" on the no-traffic row is
- * the median ratio of those pairs, i.e. what the turns cost a loop the host does not need.
+ * Columns: p50/p99 request latency (every round's requests pooled); ping-pong round trips per
+ * second of wall time and per second of the JS thread's CPU time (CLOCK_THREAD_CPUTIME_ID;
+ * medians over rounds); "kept": the per-CPU-second rate over the no-traffic one of the same
+ * round (median over rounds); "CPU in host turns": the share of the JS thread's CPU time spent
+ * in the loop's host turns, the host's own work included (HostTurns.give, timed by patching the
+ * loop's private instance: diagnostics only). Rates per CPU-second, because on a machine shared
+ * with other work the wall-time rate follows how much CPU the scheduler grants (a process with
+ * more runnable threads gets more), not the loop. "No traffic" is the ping-pong alone, in
+ * short windows alternating with "setImmediate turns": the ping-pong alone with the turns the
+ * loop had before issue 19 (one setImmediate turn per millisecond, patched in the same way);
+ * "kept" on the no-traffic row is the median ratio of those pairs: what the turns cost a loop
+ * the host does not need.
  * Run it unpinned: Bun's fetch client has a thread of its own, and the outside client is a
  * process of its own; pinned to the loop's CPU they would wait for the busy loop's time slice.
  */
 import { spawn } from "node:child_process";
 import { setImmediate } from "node:timers";
 import { type BaseEventLoop, newEventLoop, socketpair } from "../mod.ts";
+import { threadCpuMicros } from "../ffi/host_turn.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -59,7 +64,7 @@ function hostServer(): { port: number; close(): Promise<void> } {
   return { port: server.addr.port, close: () => server.shutdown() };
 }
 
-/** The loop's saturating ping-pong; `stop()` ends it and returns round trips/s. */
+/** The loop's saturating ping-pong; `stop()` ends it and returns the round trips made. */
 function startPingPong(loop: BaseEventLoop): { stop(): Promise<number> } {
   const [a, b] = socketpair();
   a.setBlocking(false);
@@ -77,11 +82,9 @@ function startPingPong(loop: BaseEventLoop): { stop(): Promise<number> } {
     b.send(byte);
   });
   a.send(byte);
-  const t0 = performance.now();
   const running = loop.runForever();
   return {
     async stop() {
-      const seconds = (performance.now() - t0) / 1000;
       const done = trips;
       loop.stop();
       await running;
@@ -89,7 +92,7 @@ function startPingPong(loop: BaseEventLoop): { stop(): Promise<number> } {
       loop.removeReader(b);
       a.close();
       b.close();
-      return done / seconds;
+      return done;
     },
   };
 }
@@ -166,45 +169,58 @@ interface Row {
   p99?: number;
   /** Median ping-pong round trips/s while the row's requests ran. */
   rate?: number;
-  /** Median over rounds of the row's rate over the same round's no-traffic rate. */
+  /** Median round trips per CPU-second of the JS thread. */
+  cpuRate?: number;
+  /** Median over rounds of the row's cpuRate over the same round's no-traffic cpuRate. */
   kept?: number;
-  /** Median share of wall time the loop spent in host turns. */
+  /** Median share of the JS thread's CPU time spent in host turns. */
   inTurns?: number;
 }
 
+/** What one row's window measured. */
+interface Measured {
+  /** Ping-pong round trips per second of wall time. */
+  rate: number;
+  /** Round trips per second of the JS thread's CPU time: robust to a machine shared with others. */
+  cpuRate: number;
+  /** The share of the JS thread's CPU time spent in host turns (the host's work included). */
+  inTurns: number;
+}
+
 /**
- * Time the loop's host turns while `start`'s work runs, with the loop's own turns or (`before`)
- * those it had before issue 19: one setImmediate turn each time one is due. Reaches into the
- * loop's private HostTurns (diagnostics; a bench may). `stop()` adds the share of wall time
- * spent in host turns.
+ * Run `start`'s work with the loop's own host turns or (`before`) those it had before issue 19,
+ * one setImmediate turn each time one is due, and time the turns on the JS thread's CPU clock.
+ * Reaches into the loop's private HostTurns (diagnostics; a bench may).
  */
 function withTurns(
   loop: BaseEventLoop,
   before: boolean,
   start: () => { stop(): Promise<number> },
-): { stop(): Promise<{ rate: number; inTurns: number }> } {
+): { stop(): Promise<Measured> } {
   // deno-lint-ignore no-explicit-any
   const turns = (loop as any)._hostTurns;
   const own = turns.give;
   let inTurns = 0;
   turns.give = async () => {
-    const t0 = performance.now();
+    const c0 = threadCpuMicros();
     if (before) {
       await new Promise((resolve) => setImmediate(resolve));
       turns.lastTurnEnd = performance.now();
     } else {
       await own.call(turns);
     }
-    inTurns += performance.now() - t0;
+    inTurns += threadCpuMicros() - c0;
   };
   const t0 = performance.now();
+  const c0 = threadCpuMicros();
   const work = start();
   return {
     stop: async () => {
-      const wall = performance.now() - t0;
-      const rate = await work.stop();
+      const wall = (performance.now() - t0) / 1000;
+      const cpu = (threadCpuMicros() - c0) / 1e6;
+      const trips = await work.stop();
       delete turns.give; // the prototype's give again
-      return { rate, inTurns: inTurns / wall };
+      return { rate: trips / wall, cpuRate: trips / cpu, inTurns: inTurns / 1e6 / cpu };
     },
   };
 }
@@ -220,6 +236,7 @@ const latencies = new Map<string, number[]>();
 const rates = new Map<string, number[]>();
 const kept = new Map<string, number[]>();
 const turnShare = new Map<string, number[]>();
+const cpuRates = new Map<string, number[]>();
 const push = <T>(m: Map<string, T[]>, k: string, ...v: T[]) => m.set(k, [...(m.get(k) ?? []), ...v]);
 try {
   // Warm both clients and the server up.
@@ -236,11 +253,12 @@ try {
       for (const before of [false, true]) {
         const work = withTurns(loop, before, () => startPingPong(loop));
         await hostDelay((SECONDS * 1000) / PAIRS);
-        const { rate, inTurns } = await work.stop();
+        const w = await work.stop();
         const row = before ? BEFORE : NO_TRAFFIC;
-        push(rates, row, rate);
-        push(turnShare, row, inTurns);
-        measured.push(rate);
+        push(rates, row, w.rate);
+        push(cpuRates, row, w.cpuRate);
+        push(turnShare, row, w.inTurns);
+        measured.push(w.cpuRate);
       }
       push(kept, NO_TRAFFIC, measured[0] / measured[1]);
       quietRate += measured[0] / PAIRS;
@@ -252,11 +270,12 @@ try {
         const work = withTurns(loop, false, () => busy ? startPingPong(loop) : startIdle(loop));
         await hostDelay(20); // let the loop park, or the ping-pong get going
         push(latencies, row, ...await (outside ? outside.go() : fetchRequests(server.port, REQUESTS)));
-        const { rate, inTurns } = await work.stop();
+        const w = await work.stop();
         if (busy) {
-          push(rates, row, rate);
-          push(kept, row, rate / quietRate);
-          push(turnShare, row, inTurns);
+          push(rates, row, w.rate);
+          push(cpuRates, row, w.cpuRate);
+          push(kept, row, w.cpuRate / quietRate);
+          push(turnShare, row, w.inTurns);
         }
       }
     }
@@ -272,6 +291,7 @@ const rows: Row[] = [BEFORE, NO_TRAFFIC, "idle loop, fetch", "busy loop, fetch",
     const r = rates.get(row);
     const k = kept.get(row);
     const t = turnShare.get(row);
+    const c = cpuRates.get(row);
     return {
       impl: IMPL,
       row,
@@ -279,6 +299,7 @@ const rows: Row[] = [BEFORE, NO_TRAFFIC, "idle loop, fetch", "busy loop, fetch",
       p50: ms.length ? percentile(ms, 0.5) : undefined,
       p99: ms.length ? percentile(ms, 0.99) : undefined,
       rate: r ? median(r) : undefined,
+      cpuRate: c ? median(c) : undefined,
       kept: k ? median(k) : undefined,
       inTurns: t ? median(t) : undefined,
     };
@@ -291,12 +312,12 @@ if (JSON_OUT) {
   console.log(
     `${IMPL}: host HTTP server beside the loop; ${ROUNDS} rounds of ${REQUESTS} sequential requests per row`,
   );
-  console.log("| row | p50 ms | p99 ms | ping-pong/s | kept | in host turns |");
-  console.log("|---|---:|---:|---:|---:|---:|");
+  console.log("| row | p50 ms | p99 ms | ping-pong/s | per CPU-s | kept | CPU in host turns |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|");
   for (const r of rows) {
-    const rate = r.rate === undefined ? "–" : Math.round(r.rate).toLocaleString("en-US");
+    const n = (x: number | undefined) => (x === undefined ? "–" : Math.round(x).toLocaleString("en-US"));
     const k = r.kept === undefined ? "–" : `${(r.kept * 100).toFixed(0)} %`;
     const t = r.inTurns === undefined ? "–" : `${(r.inTurns * 100).toFixed(1)} %`;
-    console.log(`| ${r.row} | ${f(r.p50)} | ${f(r.p99)} | ${rate} | ${k} | ${t} |`);
+    console.log(`| ${r.row} | ${f(r.p50)} | ${f(r.p99)} | ${n(r.rate)} | ${n(r.cpuRate)} | ${k} | ${t} |`);
   }
 }
