@@ -22,7 +22,7 @@
  *   runtime-thread sleep, which lets the reactor poll too, at the cost of a thread hop.
  * - Windows (IOCP under Deno or Bun) keeps `setImmediate`: untested there.
  */
-import { setImmediate } from "node:timers";
+import { clearTimeout, setImmediate, setTimeout } from "node:timers";
 import { libcPath } from "./libc.ts";
 import { isWindows, openLibrary, osName, runtimeName } from "./runtime.ts";
 
@@ -30,9 +30,21 @@ import { isWindows, openLibrary, osName, runtimeName } from "./runtime.ts";
 export interface HostTurn {
   /** One macrotask turn for the host; resolves when the loop may continue. */
   turn(): Promise<unknown>;
-  /** Release what the turns hold (on Deno, a loopback connection); a later turn reopens it. */
+  /**
+   * The loop parks: release what the turns hold if it stays idle a while (on Deno the loopback
+   * connection, after IDLE_RELEASE_MS; a later turn reopens it).
+   */
+  idle(): void;
+  /** Release what the turns hold now (the loop closes); a later turn reopens it. */
   close(): void;
 }
+
+/**
+ * How long a parked loop keeps Deno's loopback connection: long enough that a loop going
+ * between busy and idle does not open a connection each time (each close leaves a socket in
+ * TIME_WAIT), short enough that an idle loop holds no fds for the turns it no longer needs.
+ */
+const IDLE_RELEASE_MS = 100;
 
 /**
  * How long the fallback turn sleeps on a runtime thread, in µs (Linux adds the thread's timer
@@ -66,7 +78,7 @@ function immediateTurn(): Promise<unknown> {
 }
 
 /** Bun, Windows: a setImmediate turn. */
-const immediateTurns: HostTurn = { turn: immediateTurn, close() {} };
+const immediateTurns: HostTurn = { turn: immediateTurn, idle() {}, close() {} };
 
 // deno-lint-ignore no-explicit-any
 type DenoConn = any;
@@ -80,10 +92,12 @@ class LoopbackTurns implements HostTurn {
   private opening: Promise<void> | null = null;
   private noNet = false;
   private closes = 0;
+  private releaseTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly one = new Uint8Array(1);
   private readonly inbox = new Uint8Array(64);
 
   turn(): Promise<unknown> {
+    this.cancelRelease();
     if (this.reader !== null) return this.writer.write(this.one).then(() => this.reader.read(this.inbox));
     // Asked without the permission, Deno.listen would prompt the user on a terminal.
     this.noNet ||= denoNs.permissions.querySync({ name: "net", host: "127.0.0.1" }).state !== "granted";
@@ -117,7 +131,23 @@ class LoopbackTurns implements HostTurn {
     }
   }
 
+  idle(): void {
+    if (this.reader === null || this.releaseTimer !== undefined) return;
+    this.releaseTimer = setTimeout(() => {
+      this.releaseTimer = undefined;
+      this.close();
+    }, IDLE_RELEASE_MS);
+    this.releaseTimer.unref(); // never what keeps the process alive
+  }
+
+  private cancelRelease(): void {
+    if (this.releaseTimer === undefined) return;
+    clearTimeout(this.releaseTimer);
+    this.releaseTimer = undefined;
+  }
+
   close(): void {
+    this.cancelRelease();
     this.closes++;
     this.writer?.close();
     this.reader?.close();

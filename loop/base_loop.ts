@@ -262,6 +262,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     const timeoutMs = this._timeoutMs();
     if (timeoutMs === 0) return;
     this._parked = true;
+    this._hostTurns.parked();
     try {
       await this._parkIo(timeoutMs);
     } finally {

@@ -42,6 +42,11 @@ export class HostTurns {
   private quietCpuUs = Infinity;
   private readonly host = openHostTurn();
 
+  /** The loop parks: what the turns hold goes if it stays idle (ffi/host_turn.ts). */
+  parked(): void {
+    this.host.idle();
+  }
+
   /** Release what the turns hold (the loop closes). */
   close(): void {
     this.host.close();

@@ -136,6 +136,15 @@ test("the host's turns release what they opened when the loop closes", async () 
   assert.equal(await fdCountSettled(before), before);
 });
 
+test("a loop that stays parked lets go of what its host turns opened", () =>
+  withLoop(async (loop) => {
+    await loop.runUntilComplete(() => sleep(0.02)); // the parker (Bun: a Worker) exists from now on
+    const before = await fdCountSettled(openFdCount());
+    await whileLoopBusy(loop, () => hostDelay(50)); // host turns (Deno: a loopback connection)
+    await loop.runUntilComplete(() => sleep(0.5)); // parked, still open
+    assert.equal(openFdCount(), before);
+  }));
+
 test("a parked loop uses almost no CPU", () =>
   withLoop(async (loop) => {
     // Park once first: on Bun the first park starts the parking Worker, whose start-up (loading
