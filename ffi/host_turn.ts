@@ -31,11 +31,11 @@ export interface HostTurn {
   /** One macrotask turn for the host; resolves when the loop may continue. */
   turn(): Promise<unknown>;
   /**
-   * The loop parks: release what the turns hold if it stays idle a while (on Deno the loopback
-   * connection, after IDLE_RELEASE_MS; a later turn reopens it).
+   * The loop parks: release what the turns hold if it stays parked a while (on Deno the
+   * loopback connection, after IDLE_RELEASE_MS; a later turn reopens it).
    */
   idle(): void;
-  /** Release what the turns hold now (the loop closes); a later turn reopens it. */
+  /** Release what the turns hold now (the loop stops or closes); a later turn reopens it. */
   close(): void;
 }
 

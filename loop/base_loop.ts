@@ -242,6 +242,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
       }
     } finally {
       this._tasks.age();
+      this._hostTurns.release(); // a stopped loop gives the host no turns
       this._stopping = false;
       this._running = false;
       setRunningLoop(null);
@@ -262,7 +263,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     const timeoutMs = this._timeoutMs();
     if (timeoutMs === 0) return;
     this._parked = true;
-    this._hostTurns.parked();
+    this._hostTurns.idle();
     try {
       await this._parkIo(timeoutMs);
     } finally {
@@ -383,7 +384,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     this._defaultExecutor?.shutdown(false); // asyncio: shut down without waiting
     this._defaultExecutor = null;
     this._signals?.removeAll(); // give every signal its previous disposition back
-    this._hostTurns.close();
+    this._hostTurns.release();
     this._closeIo();
   }
 

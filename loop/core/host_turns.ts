@@ -42,13 +42,13 @@ export class HostTurns {
   private quietCpuUs = Infinity;
   private readonly host = openHostTurn();
 
-  /** The loop parks: what the turns hold goes if it stays idle (ffi/host_turn.ts). */
-  parked(): void {
+  /** The loop parks: what the turns hold goes if it stays parked (ffi/host_turn.ts). */
+  idle(): void {
     this.host.idle();
   }
 
-  /** Release what the turns hold (the loop closes). */
-  close(): void {
+  /** Release what the turns hold now (the loop stops or closes); a later turn reopens it. */
+  release(): void {
     this.host.close();
   }
 
