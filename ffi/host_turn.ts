@@ -149,8 +149,10 @@ class LoopbackTurns implements HostTurn {
   close(): void {
     this.cancelRelease();
     this.closes++;
-    this.writer?.close();
+    // The accepted end first: the TIME_WAIT a close leaves behind then holds the listener's
+    // port, not one of the connecting side's ephemeral ports.
     this.reader?.close();
+    this.writer?.close();
     this.writer = this.reader = null;
   }
 }
