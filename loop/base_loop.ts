@@ -204,7 +204,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
             // completion is microseconds away, and waiting there is one system call against
             // _idle's host turn and thread hop). Completions may be delivered inline, queueing
             // nothing, so either way the loop goes round again; the host still gets its turn
-            // every HOST_TURN_INTERVAL_MS below.
+            // every millisecond below (HostTurns).
             if (this._waitIoBriefly()) this._pollIo(true);
             else {
               await this._idle();
@@ -386,6 +386,19 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     this._signals?.removeAll(); // give every signal its previous disposition back
     this._hostTurns.release();
     this._closeIo();
+  }
+
+  /** `using`: close() when the scope ends (RuntimeError if the loop is still running). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * `await using`: close(). A loop that is not running has nothing to wait for: its fds are
+   * released by close() itself.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
   }
 
   // ---- Scheduling ---------------------------------------------------------------------------

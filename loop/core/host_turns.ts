@@ -18,7 +18,7 @@
 import { openHostTurn, threadCpuMicros } from "../../ffi/host_turn.ts";
 
 /** Busy running between two host turns, in ms. */
-export const HOST_TURN_INTERVAL_MS = 1;
+const HOST_TURN_INTERVAL_MS = 1;
 
 /**
  * At most this share of the loop's busy time goes to further turns while the host keeps
