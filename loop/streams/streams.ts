@@ -427,14 +427,15 @@ export class DrainWaiters {
   /** The transport's buffer drained: wake the waiters. */
   resume(): void {
     this._paused = false;
-    for (const w of this._waiters ?? []) if (!w.done()) w.setResult();
+    if (this._waiters === null) return;
+    for (const w of this._waiters) if (!w.done()) w.setResult();
   }
 
   /** The connection is lost: wake the waiters with `exc`, or let them return. */
   lost(exc: Error | null): void {
     this._connectionLost = true;
-    if (!this._paused) return;
-    for (const w of this._waiters ?? []) {
+    if (!this._paused || this._waiters === null) return;
+    for (const w of this._waiters) {
       if (w.done()) continue;
       if (exc === null) w.setResult();
       else w.setException(exc);
