@@ -26,7 +26,8 @@ timeout 900 "$bun_wine" "$repo/tests/windows/run.ts" "$@" || status=$?
 # Suite files that run on Windows (docs/windows.md has what each runs and skips there).
 suites=(loop/net/sock_ops_test.ts loop/streams/streams_test.ts loop/selector/selector_socket_test.ts
   loop/net/connections_test.ts loop/net/socket_test.ts loop/process/subprocess_test.ts
-  loop/process/signals_test.ts loop/transports/pipes_test.ts loop/tls/ssl_test.ts loop/net/dns_test.ts)
+  loop/process/signals_test.ts loop/transports/pipes_test.ts loop/tls/ssl_test.ts loop/net/dns_test.ts
+  loop/net/multicast_test.ts)
 if [[ $# -eq 0 ]]; then
   log="$(mktemp)"
   for f in "${suites[@]}"; do
