@@ -154,21 +154,24 @@ function optionToWindows(level: number, name: number): [number, number] {
 }
 
 /**
- * A multicast option's value in Winsock's layout (see the module comment): a one-byte TTL or
- * loop flag as a DWORD; for IP_MULTICAST_IF, the interface of an ip_mreq / ip_mreqn as an
- * in_addr. Other values are passed on as they are.
+ * The value of IPPROTO_IP option `name` (the loop's, Linux's, number) in Winsock's layout (see
+ * the module comment): a one-byte IP_MULTICAST_TTL or IP_MULTICAST_LOOP as a DWORD; for
+ * IP_MULTICAST_IF, the interface of an ip_mreq / ip_mreqn as an in_addr. Other values are
+ * returned as they are. Exported for its tests: under Wine the bytes reach Linux's setsockopt
+ * unchanged, which takes every one of these forms, so only real Windows would show the need.
  */
-function multicastValue(level: number, winName: number, bytes: Uint8Array): Uint8Array {
-  if (level === IPPROTO_IP && (winName === WIN_IP_MULTICAST_TTL || winName === WIN_IP_MULTICAST_LOOP)) {
+export function winsockMulticastValue(name: number, bytes: Uint8Array): Uint8Array {
+  if (name === IP_MULTICAST_TTL || name === IP_MULTICAST_LOOP) {
     return bytes.byteLength === 1 ? new Uint8Array([bytes[0]!, 0, 0, 0]) : bytes;
   }
-  if (level === IPPROTO_IP && winName === WIN_IP_MULTICAST_IF && bytes.byteLength >= 8) {
+  if (name === IP_MULTICAST_IF && bytes.byteLength >= 8) {
     // ip_mreq { imr_multiaddr @0; imr_interface @4 } (<netinet/in.h>); ip_mreqn adds int
     // imr_ifindex @8 in host order (<linux/in.h>), which Linux prefers when it is nonzero.
     const index = bytes.byteLength >= 12
       ? new DataView(bytes.buffer, bytes.byteOffset + 8, 4).getUint32(0, true)
       : 0;
     if (index === 0) return bytes.slice(4, 8);
+    // Index n as the address 0.0.0.n (network order): what Winsock reads as an index (up to 2^24).
     return new Uint8Array([index >>> 24, (index >>> 16) & 0xff, (index >>> 8) & 0xff, index & 0xff]);
   }
   return bytes;
@@ -308,8 +311,8 @@ export const windowsSocketCalls: SocketCalls = {
       const v = new DataView(bytes.buffer, bytes.byteOffset, 8);
       const out = new Uint16Array([v.getInt32(0, true) ? 1 : 0, Math.min(0xffff, v.getInt32(4, true))]);
       bytes = new Uint8Array(out.buffer);
-    } else {
-      bytes = multicastValue(level, winName, bytes);
+    } else if (level === IPPROTO_IP) {
+      bytes = winsockMulticastValue(name, bytes);
     }
     return ok(ws2().setsockopt(fd, winLevel, winName, bytes, bytes.byteLength));
   },

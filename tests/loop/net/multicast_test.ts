@@ -146,6 +146,41 @@ test("multicast: getsockopt reads back IP_MULTICAST_TTL (an int) and IP_MULTICAS
   }
 });
 
+test("multicast: IP_MULTICAST_IF also takes an ip_mreq or an ip_mreqn (their interface address), and the TTL and loop options a single byte", {
+  skip: !isLinux && !isWindows && "BSD's IP_MULTICAST_IF takes only an in_addr",
+}, () =>
+  withLoop((loop) =>
+    loop.runUntilComplete(async () => {
+      const r = joinedReceiver(GROUP);
+      r.setBlocking(false);
+      const port = (r.getsockname() as [string, number])[1];
+      const s = new Socket(AF_INET, SOCK_DGRAM);
+      try {
+        // Linux reads imr_interface (ip_mreq) or imr_address (ip_mreqn with index 0) (ip(7));
+        // Windows takes an in_addr, which the Winsock translation cuts out of either.
+        s.setsockopt(IPPROTO_IP, IP_MULTICAST_IF, ipMreq(GROUP, "127.0.0.1"));
+        assert.deepEqual([...s.getsockopt(IPPROTO_IP, IP_MULTICAST_IF, 4)], [127, 0, 0, 1]);
+        s.setsockopt(IPPROTO_IP, IP_MULTICAST_IF, inetPton(AF_INET, "0.0.0.0"));
+        s.setsockopt(IPPROTO_IP, IP_MULTICAST_IF, ipMreqn("0.0.0.0", { address: "127.0.0.1" }));
+        assert.deepEqual([...s.getsockopt(IPPROTO_IP, IP_MULTICAST_IF, 4)], [127, 0, 0, 1]);
+        // One byte: Linux and BSD take a u_char for these (ip(7), ip(4)); Winsock a DWORD.
+        s.setsockopt(IPPROTO_IP, IP_MULTICAST_TTL, new Uint8Array([9]));
+        assert.equal(s.getsockopt(IPPROTO_IP, IP_MULTICAST_TTL), 9);
+        s.setsockopt(IPPROTO_IP, IP_MULTICAST_LOOP, new Uint8Array([0]));
+        assert.equal(s.getsockopt(IPPROTO_IP, IP_MULTICAST_LOOP), 0);
+        s.setsockopt(IPPROTO_IP, IP_MULTICAST_LOOP, new Uint8Array([1]));
+        s.setBlocking(false);
+        await loop.sockSendto(s, enc.encode("by ip_mreqn"), [GROUP, port]);
+        const [data, from] = await loop.sockRecvfrom(r, 100);
+        assert.equal(dec.decode(data), "by ip_mreqn");
+        assert.equal((from as [string, number])[0], "127.0.0.1", "it left by the loopback interface");
+      } finally {
+        s.close();
+        r.close();
+      }
+    })
+  ));
+
 test("multicast: ipMreqn names the interface by index or name (Linux's struct ip_mreqn)", { skip: !isLinux && "struct ip_mreqn is Linux's" }, () =>
   withLoop((loop) =>
     loop.runUntilComplete(async () => {
