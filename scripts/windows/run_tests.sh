@@ -28,7 +28,8 @@ suites=(loop/net/sock_ops_test.ts loop/streams/streams_test.ts loop/selector/sel
   loop/net/connections_test.ts loop/net/socket_test.ts loop/process/subprocess_test.ts
   loop/process/signals_test.ts loop/transports/pipes_test.ts loop/tls/ssl_test.ts loop/net/dns_test.ts
   loop/net/multicast_test.ts loop/transports/dispose_test.ts loop/core/abort_test.ts
-  loop/streams/web_streams_test.ts platform/windows_socket_test.ts)
+  loop/streams/web_streams_test.ts loop/streams/web_stream_protocol_test.ts
+  platform/windows_socket_test.ts ffi/os_module_test.ts)
 if [[ $# -eq 0 ]]; then
   log="$(mktemp)"
   for f in "${suites[@]}"; do
