@@ -296,7 +296,8 @@ export const windowsSocketCalls: SocketCalls = {
       // On a UDP socket Linux's SO_REUSEADDR is what lets several sockets bind one address and
       // port (socket(7)), as multicast receivers do: Windows's SO_REUSEADDR there.
       if (socketType(fd) === SOCK_DGRAM) {
-        const r = ok(ws2().setsockopt(fd, WIN_SOL_SOCKET, WIN_SO_REUSEADDR, new Uint8Array(new Int32Array([on ? 1 : 0]).buffer), 4));
+        const flag = new Uint8Array(new Int32Array([on ? 1 : 0]).buffer);
+        const r = ok(ws2().setsockopt(fd, WIN_SOL_SOCKET, WIN_SO_REUSEADDR, flag, 4));
         if (r < 0) return r;
       }
       state(fd).reuseAddress = on;
