@@ -32,7 +32,7 @@ suites=(loop/net/sock_ops_test.ts loop/streams/streams_test.ts loop/selector/sel
   platform/windows_socket_test.ts ffi/os_module_test.ts loop/net/datagram_endpoint_test.ts
   loop/net/server_test.ts loop/tls/start_tls_test.ts loop/net/happy_eyeballs_test.ts
   loop/net/connect_accepted_test.ts loop/net/port_range_test.ts loop/transports/receive_arena_test.ts
-  loop/transports/set_protocol_test.ts loop/net/sock_racing_test.ts)
+  loop/transports/set_protocol_test.ts loop/net/sock_racing_test.ts loop/net/sendfile_test.ts)
 if [[ $# -eq 0 ]]; then
   log="$(mktemp)"
   for f in "${suites[@]}"; do
