@@ -33,7 +33,7 @@ import { osTable } from "./os/current.ts";
 import type { OsTable } from "./os/table.ts";
 import { isNullPointer, isWindows } from "./runtime.ts";
 import { AF_INET, AF_INET6 } from "./socket_constants.ts";
-import { ifNameToIndex } from "./ws2_32.ts";
+import { ifIndexToName, ifNameToIndex } from "./ws2_32.ts";
 
 /** sizeof(struct sockaddr_in). */
 export const SOCKADDR_IN_SIZE: number = osTable.layouts.sockaddrIn;
@@ -379,7 +379,8 @@ function badHost(host: string, ipv4: boolean, what: string): never {
 }
 
 const nameBuf = new Uint8Array(64);
-const indexNameBuf = new Uint8Array(IF_NAMESIZE);
+// netioapi.h's IF_NAMESIZE is 256 on Windows (NDIS names), <net/if.h>'s 16 elsewhere.
+const indexNameBuf = new Uint8Array(isWindows ? 256 : IF_NAMESIZE);
 
 /** if_nametoindex(3) of a NUL-terminated name: the C library's, or Iphlpapi.dll's on Windows. */
 export function interfaceIndex(name: Uint8Array): number {
@@ -406,15 +407,21 @@ export function ifNametoindex(name: string): number {
 
 /**
  * The name of network interface `index` (Python socket.if_indextoname; if_indextoname(3)).
- * OSError (ENXIO) if there is no such interface. Linux, macOS, FreeBSD.
+ * OSError (ENXIO) if there is no such interface. On Windows, Iphlpapi's (an NDIS name such as
+ * "loopback_0").
  */
 export function ifIndextoname(index: number): string {
   if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index > 0xffffffff) {
     throw new OverflowError(`ifIndextoname(): index must be an unsigned 32-bit integer, got ${describeValue(index)}`);
   }
-  if (isNullPointer(libc.if_indextoname(index, indexNameBuf))) throw osError(`if_indextoname(${index})`);
+  if (isWindows) {
+    // Iphlpapi's if_indextoname sets no error: no such interface is ENXIO, as in glibc.
+    if (!ifIndexToName(index, indexNameBuf)) throw osError(`if_indextoname(${index})`, osTable.errno["ENXIO"]!);
+  } else if (isNullPointer(libc.if_indextoname(index, indexNameBuf))) {
+    throw osError(`if_indextoname(${index})`);
+  }
   const nul = indexNameBuf.indexOf(0);
-  return utf8Decoder.decode(indexNameBuf.subarray(0, nul === -1 ? IF_NAMESIZE : nul));
+  return utf8Decoder.decode(indexNameBuf.subarray(0, nul === -1 ? indexNameBuf.length : nul));
 }
 
 /** The interface index of a "%zone" suffix: a number, or an interface name (if_nametoindex(3)). */
