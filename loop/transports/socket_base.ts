@@ -47,22 +47,26 @@ export interface SocketTransportOptions {
  * someone asks. Either is undefined if the socket cannot tell.
  */
 function socketExtra(sock: Socket, extra: Record<string, unknown> | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = { socket: sock, ...extra };
-  if (out.sockname === undefined) {
-    try {
-      out.sockname = sock.getsockname();
-    } catch {
-      // Not bound: nothing to record.
-    }
-  }
-  if (out.peername === undefined) {
-    try {
-      out.peername = sock.getpeername();
-    } catch {
-      // Already disconnected (ENOTCONN).
-    }
+  // One literal with every key, so the object keeps its properties in itself (a spread plus
+  // two added keys took a separate property array: 40 more bytes per connection).
+  const out: Record<string, unknown> = {
+    socket: sock,
+    sockname: extra?.sockname !== undefined ? extra.sockname : socketAddress(sock, "getsockname"),
+    peername: extra?.peername !== undefined ? extra.peername : socketAddress(sock, "getpeername"),
+  };
+  if (extra !== undefined) {
+    for (const key in extra) if (key !== "sockname" && key !== "peername") out[key] = extra[key];
   }
   return out;
+}
+
+/** The socket's own or its peer's address; undefined if it cannot tell (unbound, ENOTCONN). */
+function socketAddress(sock: Socket, which: "getsockname" | "getpeername"): unknown {
+  try {
+    return sock[which]();
+  } catch {
+    return undefined;
+  }
 }
 
 /** A Protocol or a BufferedProtocol: which one is decided by setProtocol(). */
