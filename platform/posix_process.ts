@@ -119,7 +119,8 @@ export const posixProcessCalls: ProcessCalls = {
         const r = closeOnExecPipe(fds);
         if (r < 0) throw osError("pipe", -r);
         // fds[0] is the read end, fds[1] the write end (pipe(2)).
-        const [parent, child] = target === 0 ? [fds[1], fds[0]] : [fds[0], fds[1]];
+        const read = fds[0]!, write = fds[1]!;
+        const [parent, child] = target === 0 ? [write, read] : [read, write];
         parentFds[target] = parent;
         childEnds.push(child);
         return { kind: "fd", fd: child };
@@ -157,7 +158,7 @@ export const posixProcessCalls: ProcessCalls = {
  */
 function resolveProgram(program: string, env: Record<string, string> | null | undefined): string {
   if (program.includes("/") || env == null) return program;
-  for (const dir of (env.PATH ?? "/bin:/usr/bin").split(":")) {
+  for (const dir of (env["PATH"] ?? "/bin:/usr/bin").split(":")) {
     const candidate = `${dir === "" ? "." : dir}/${program}`;
     try {
       if (!statSync(candidate).isFile()) continue;
