@@ -5,6 +5,8 @@
 #   deno doc --lint mod.ts   every export of the public surface has JSDoc and explicit types
 #   deno check               the whole tree (library, tests, bench, examples) under Deno's types
 #   tsc --noEmit             the same tree under TypeScript + bun-types, strict (tsconfig.json)
+#   strict                   the shipped files under noUncheckedIndexedAccess,
+#                            exactOptionalPropertyTypes, … (tsconfig.strict.json, deno.strict.json)
 # Usage: npm run check       (after npm install)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,4 +25,10 @@ echo "== deno check ."
 "$BIN/deno" check --quiet . || status=1
 echo "== tsc --noEmit"
 "$BIN/tsc" --noEmit -p tsconfig.json || status=1
+# The package ships .ts source, so users' compilers check it with their own settings: the
+# shipped files must pass the strict flags projects turn on (bun init's and more), under tsc
+# (tsconfig.strict.json) and Deno's checker (deno.strict.json, the same flags).
+echo "== strict: tsc -p tsconfig.strict.json, deno check --config deno.strict.json"
+"$BIN/tsc" --noEmit -p tsconfig.strict.json || status=1
+"$BIN/deno" check --quiet --config deno.strict.json mod.ts loop/ ffi/ platform/ || status=1
 exit $status

@@ -460,8 +460,9 @@ function rebuildError(w: WireError, job: Job): Error {
   }
   const props = w.props ?? {};
   let err: Error;
-  if (w.name === "OSError" && typeof props.errno === "number") {
-    err = new OSError(props.errno, String(props.code), String(props.strerror));
+  const errno = props["errno"];
+  if (w.name === "OSError" && typeof errno === "number") {
+    err = new OSError(errno, String(props["code"]), String(props["strerror"]));
   } else {
     err = new (rebuildable[w.name] ?? Error)(w.message);
   }

@@ -226,13 +226,14 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
 
   /** @internal Push onto the heap and sift the new item up. */
   override _put(item: T): void {
+    // Heap indexes below are all < heap.length (`!` on the reads).
     const heap = this._heap;
     heap.push(item);
     let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (this._compare(heap[i], heap[parent]) >= 0) break;
-      [heap[i], heap[parent]] = [heap[parent], heap[i]];
+      if (this._compare(heap[i]!, heap[parent]!) >= 0) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
       i = parent;
     }
   }
@@ -244,18 +245,19 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
 
   /** @internal Pop the lowest item: the last one takes the root's place and sifts down. */
   override _get(): T {
+    // Only called when the queue is not empty (Queue.get waits for an item first).
     const heap = this._heap;
-    const top = heap[0];
+    const top = heap[0]!;
     const last = heap.pop()!;
     if (heap.length === 0) return top;
     heap[0] = last;
     for (let i = 0;;) {
       const left = 2 * i + 1, right = left + 1;
       let least = i;
-      if (left < heap.length && this._compare(heap[left], heap[least]) < 0) least = left;
-      if (right < heap.length && this._compare(heap[right], heap[least]) < 0) least = right;
+      if (left < heap.length && this._compare(heap[left]!, heap[least]!) < 0) least = left;
+      if (right < heap.length && this._compare(heap[right]!, heap[least]!) < 0) least = right;
       if (least === i) break;
-      [heap[i], heap[least]] = [heap[least], heap[i]];
+      [heap[i], heap[least]] = [heap[least]!, heap[i]!];
       i = least;
     }
     return top;

@@ -18,7 +18,7 @@ export function asBytes(data: BytesLike, what = "data"): Uint8Array {
 
 /** @internal The blocks' bytes as one array (`total`: their length; one block comes back as is). */
 export function concat(blocks: Uint8Array[], total: number): Uint8Array {
-  if (blocks.length === 1) return blocks[0];
+  if (blocks.length === 1) return blocks[0]!;
   const out = new Uint8Array(total);
   let at = 0;
   for (const b of blocks) {

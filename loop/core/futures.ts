@@ -288,7 +288,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /** @internal "pending", "finished" or "cancelled". */
   _stateName(): string {
-    return stateNames[this._state].toLowerCase();
+    return stateNames[this._state]!.toLowerCase(); // _state is always one of the three
   }
 
   /** @internal */

@@ -138,8 +138,8 @@ interface ConnectionTls {
   serverSide: boolean;
   /** Client side: the name to check and send as SNI. */
   serverHostname: string | null;
-  sslHandshakeTimeout?: number;
-  sslShutdownTimeout?: number;
+  sslHandshakeTimeout?: number | undefined;
+  sslShutdownTimeout?: number | undefined;
 }
 
 interface SslOptions {
@@ -464,9 +464,10 @@ export function interleaveAddrinfos<I extends readonly unknown[]>(infos: readonl
   }
   const lists = [...byFamily.values()];
   const out: I[] = [];
-  if (firstFamilyCount > 1 && lists.length > 0) out.push(...lists[0].splice(0, firstFamilyCount - 1));
+  const first = lists[0];
+  if (firstFamilyCount > 1 && first) out.push(...first.splice(0, firstFamilyCount - 1));
   for (let i = 0; lists.some((l) => i < l.length); i++) {
-    for (const l of lists) if (i < l.length) out.push(l[i]);
+    for (const l of lists) if (i < l.length) out.push(l[i]!);
   }
   return out;
 }

@@ -146,10 +146,10 @@ function parseServices(text: string): Services {
   for (const raw of text.split("\n")) {
     const line = raw.replace(/#.*/, "").trim();
     if (line === "") continue;
-    const [name, portProto, ...aliases] = line.split(/\s+/);
-    const m = /^(\d+)\/(\w+)$/.exec(portProto ?? "");
+    const [name = "", portProto = "", ...aliases] = line.split(/\s+/);
+    const m = /^(\d+)\/(\w+)$/.exec(portProto);
     if (!m) continue;
-    const port = Number(m[1]), proto = m[2];
+    const port = Number(m[1]), proto = m[2]!; // the regexp matched: both groups are there
     for (const n of [name, ...aliases]) {
       let perProto = byName.get(n);
       if (!perProto) byName.set(n, perProto = new Map());
@@ -197,9 +197,9 @@ async function serviceRows(port: unknown, type: number, proto: number, flags: nu
     (type === 0 || tp.type === type) && (proto === 0 || tp.proto === 0 || tp.proto === proto)
   );
   if (candidates.length === 0) throw new gaierror(type ? EAI_SOCKTYPE : EAI_SERVICE, "getaddrinfo");
-  const chosen = type || proto ? [candidates[0]] : candidates;
+  const chosen = type || proto ? candidates.slice(0, 1) : candidates;
   const hasService = port !== null && port !== undefined;
-  if (hasService && chosen.length === 1 && chosen[0].type === SOCK_RAW) {
+  if (hasService && chosen.length === 1 && chosen[0]!.type === SOCK_RAW) {
     throw new gaierror(EAI_SERVICE, `getaddrinfo port ${String(port)} with SOCK_RAW`);
   }
   const rowProto = (tp: { type: number; proto: number }) => tp.type === SOCK_RAW ? proto : tp.proto;

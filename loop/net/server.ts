@@ -6,6 +6,7 @@
  * _attach when made and _detach once closed); waitClosed() resolves when the server is closed
  * and that count is 0, whichever comes last. closeClients()/abortClients() are asyncio 3.13's.
  */
+import type { SockAddr } from "../../ffi/sockaddr.ts";
 import { OSError, RuntimeError } from "../core/errors.ts";
 import type { Future } from "../core/futures.ts";
 import type { ProtocolFactory, ProtocolLike } from "../transports/protocols.ts";
@@ -180,7 +181,7 @@ export class Server {
   /** @internal Accept up to `backlog` pending connections (one readiness event). */
   _acceptReady(listener: Socket): void {
     for (let i = 0; i < this._backlog; i++) {
-      let conn: Socket, addr: unknown;
+      let conn: Socket, addr: SockAddr;
       try {
         [conn, addr] = listener.accept();
       } catch (e) {
@@ -212,7 +213,7 @@ export class Server {
   }
 
   /** @internal Wrap an accepted socket in a transport with a new protocol from the factory. */
-  _acceptConnection(conn: Socket, addr: unknown): void {
+  _acceptConnection(conn: Socket, addr: SockAddr): void {
     let protocol: ProtocolLike;
     try {
       conn.setBlocking(false);

@@ -50,7 +50,7 @@ const optLen = new Uint32Array(1);
 
 /** @internal The address the last accept/recvfrom/getsockname call left in the shared buffer. */
 export function lastAddress(): SockAddr {
-  return decodeSockaddr(addrBuf, addrLen[0]);
+  return decodeSockaddr(addrBuf, addrLen[0]!);
 }
 
 const familyNames: Record<number, string> = {
@@ -460,7 +460,7 @@ export function socketpair(
   check(os.socketpair(family, type, proto, fds), "socketpair");
   const blocking = (type & SOCK_NONBLOCK) === 0;
   return [
-    new Socket(family, type, proto, fds[0], blocking),
-    new Socket(family, type, proto, fds[1], blocking),
+    new Socket(family, type, proto, fds[0]!, blocking),
+    new Socket(family, type, proto, fds[1]!, blocking),
   ];
 }

@@ -49,8 +49,10 @@ import type { Server } from "../net/server.ts";
 import { ProactorSocketTransport } from "./proactor_socket.ts";
 import type { SocketTransportOptions } from "../selector/selector_socket.ts";
 
-const READ = 0, WRITE = 1;
-const POLL_EVENTS = [POLLIN, POLLOUT];
+/** A watcher direction: an index into the per-direction tables below. */
+type Dir = 0 | 1;
+const READ: Dir = 0, WRITE: Dir = 1;
+const POLL_EVENTS: readonly [number, number] = [POLLIN, POLLOUT];
 const { ECANCELED } = LINUX_ERRNO;
 
 /** A POLL_ADD's completion: an error (the poll could not be armed) or readiness. */
@@ -137,7 +139,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   }
 
   /** Watch `fileobj` in direction `dir` with a POLL_ADD operation. */
-  private _addWatcher(fileobj: FileLike, dir: number, callback: Callback, args: unknown[], method: string) {
+  private _addWatcher(fileobj: FileLike, dir: Dir, callback: Callback, args: unknown[], method: string) {
     const fd = fileObjToFd(fileobj);
     this._checkClosed();
     if (typeof callback !== "function") {
@@ -152,7 +154,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   }
 
   /** Stop watching `fileobj` in direction `dir`; false if it was not watched. */
-  private _removeWatcher(fileobj: FileLike, dir: number): boolean {
+  private _removeWatcher(fileobj: FileLike, dir: Dir): boolean {
     const fd = fileObjToFd(fileobj);
     if (this.isClosed()) return false;
     const table = this._watchers[dir];
@@ -171,7 +173,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
 
   /** @internal A POLL_ADD completed: run the watcher; re-arm it before the next poll. */
   _ioComplete(tag: number, res: number, _more: boolean, op: number): void {
-    const fd = tag >> 1, dir = tag & 1;
+    const fd = tag >> 1, dir: Dir = tag & 1 ? WRITE : READ;
     if (this._pollOps[dir][fd] !== op) return; // removed, or replaced, meanwhile
     this._pollOps[dir][fd] = 0;
     const h = this._watchers[dir][fd];
@@ -431,7 +433,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     const tags = this._rearm;
     this._rearm = [];
     for (const tag of tags) {
-      const fd = tag >> 1, dir = tag & 1;
+      const fd = tag >> 1, dir: Dir = tag & 1 ? WRITE : READ;
       if (this._watchers[dir][fd] !== undefined && !this._pollOps[dir][fd]) {
         this._pollOps[dir][fd] = this._proactor.pollAdd(fd, POLL_EVENTS[dir], this, tag);
       }

@@ -258,7 +258,7 @@ export class ProactorWritePipeTransport extends ProactorPipeTransport implements
     const queue = this._writeQueue;
     if (queue.length === 0) return;
     let total = 0, n = 0;
-    while (n < queue.length && (n === 0 || total + queue[n].byteLength <= MAX_COALESCE)) total += queue[n++].byteLength;
+    while (n < queue.length && (n === 0 || total + queue[n]!.byteLength <= MAX_COALESCE)) total += queue[n++]!.byteLength;
     let buf: Uint8Array;
     if (n === 1) buf = queue.shift()!;
     else {

@@ -304,13 +304,13 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
   private _sendQueued(): void {
     const queue = this._writeQueue;
     if (queue.length === 0) return;
-    if (queue.length === 1 || queue[0].byteLength >= MAX_COALESCE) {
+    if (queue.length === 1 || queue[0]!.byteLength >= MAX_COALESCE) {
       const first = queue.shift()!;
       this._send(first, 0, first.byteLength);
       return;
     }
     let total = 0, n = 0;
-    while (n < queue.length && total + queue[n].byteLength <= MAX_COALESCE) total += queue[n++].byteLength;
+    while (n < queue.length && total + queue[n]!.byteLength <= MAX_COALESCE) total += queue[n++]!.byteLength;
     const buf = takeStaging(total);
     let at = 0;
     for (const chunk of queue.splice(0, n)) {

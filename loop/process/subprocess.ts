@@ -18,6 +18,7 @@ import { OSError, RuntimeError, ValueError } from "../core/errors.ts";
 import type { Future } from "../core/futures.ts";
 import type { ChildProcess } from "./process_calls.ts";
 import type { ProtocolFactory, SubprocessProtocolLike } from "../transports/protocols.ts";
+import type { ExtraInfo } from "../transports/base.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import type { BaseTransport, SubprocessTransport } from "../transports/base.ts";
 import {
@@ -99,14 +100,14 @@ export class BaseSubprocessTransport implements SubprocessTransport {
     // and the child's output can only be dispatched by a later poll, so nothing reaches the
     // protocol before connectionMade.
     const ends = this._child.pipes;
-    for (let fd = 0; fd < 3; fd++) {
-      if (ends[fd] < 0) continue;
+    for (const [fd, end] of ends.entries()) {
+      if (end < 0) continue;
       const proto = new PipeProto(this, fd);
       this._pipes[fd] = proto;
-      this._pipeTransports[fd] = loop._makePipeTransport(ends[fd], proto, fd === 0) ??
+      this._pipeTransports[fd] = loop._makePipeTransport(end, proto, fd === 0) ??
         (fd === 0
-          ? new WritePipeTransport(loop, ends[fd], ends[fd], S_IFIFO, proto)
-          : new ReadPipeTransport(loop, ends[fd], ends[fd], proto));
+          ? new WritePipeTransport(loop, end, end, S_IFIFO, proto)
+          : new ReadPipeTransport(loop, end, end, proto));
     }
     loop.callSoon(connectionMade, this);
     loop.callSoon(resolveWaiter, waiter);
@@ -161,6 +162,12 @@ export class BaseSubprocessTransport implements SubprocessTransport {
 
   // ---- BaseTransport -----------------------------------------------------------------------
 
+  /** A known key (ExtraInfo): its value, or undefined where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
+  /** A known key (ExtraInfo): its value, or `defaultValue` where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
+  /** Any other key: its value, or `defaultValue`. */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
     if (name === "pid") return this._pid;
     return defaultValue;

@@ -26,23 +26,23 @@ export interface SubprocessOptions {
   /** The child's stderr: PIPE, STDOUT, DEVNULL, an fd or object with fileno(), or null. */
   stderr?: StdioOption;
   /** The child's working directory. */
-  cwd?: string | null;
+  cwd?: string | null | undefined;
   /** The child's whole environment; default: this process's. */
-  env?: Record<string, string> | null;
+  env?: Record<string, string> | null | undefined;
   /** Run the child in a new session (setsid). */
-  startNewSession?: boolean;
+  startNewSession?: boolean | undefined;
   /** Refused as asyncio refuses them: pipes carry bytes, unbuffered. */
-  universalNewlines?: boolean;
+  universalNewlines?: boolean | undefined;
   /** Refused (ValueError) unless false. */
-  text?: boolean;
+  text?: boolean | undefined;
   /** Refused (ValueError) unless null. */
-  encoding?: string | null;
+  encoding?: string | null | undefined;
   /** Refused (ValueError) unless null. */
-  errors?: string | null;
+  errors?: string | null | undefined;
   /** Refused (ValueError) unless 0. */
-  bufsize?: number;
+  bufsize?: number | undefined;
   /** Set by subprocessShell/subprocessExec themselves; a conflicting value is a ValueError. */
-  shell?: boolean;
+  shell?: boolean | undefined;
 }
 
 /** Split `(program, ...args, options?)`: a trailing plain object is the options. */

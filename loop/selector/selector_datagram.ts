@@ -67,8 +67,8 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
   }
 
   private _sendReady(): void {
-    while (this._queue.length > 0) {
-      const [data, addr] = this._queue[0];
+    for (let first = this._queue[0]; first !== undefined; first = this._queue[0]) {
+      const [data, addr] = first;
       try {
         if (this._connected) this._sock.send(data);
         else this._sock.sendto(data, addr as AddressLike);

@@ -235,7 +235,7 @@ export class SelectorEventLoop extends BaseEventLoop {
     const fds = selector.readyFds, events = selector.readyEvents;
     const ready = this._ready;
     for (let i = 0; i < n; i++) {
-      const fd = fds[i], ev = events[i];
+      const fd = fds[i]!, ev = events[i]!; // i < n: entries the selector filled
       if (ev & EVENT_READ) {
         const h = this._readers[fd];
         if (h !== undefined) ready.push(h);

@@ -18,6 +18,7 @@ import { OSError, ValueError } from "../core/errors.ts";
 import type { FileLike } from "../core/file_like.ts";
 import type { Future } from "../core/futures.ts";
 import type { BaseProtocolLike, ProtocolLike } from "../transports/protocols.ts";
+import type { ExtraInfo, ExtraInfoTable } from "../transports/base.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import { type ReadTransport, whenConnected, type WriteTransport } from "../transports/base.ts";
 import { receiveArena } from "../transports/receive_arena.ts";
@@ -44,7 +45,7 @@ export function checkPipeFd(fd: number): number {
 export interface PipeTransportOptions {
   /** Resolved with null once connectionMade has run. */
   waiter?: Future<unknown>;
-  extra?: Record<string, unknown>;
+  extra?: ExtraInfoTable;
 }
 
 /** Close what the transport was given: the object's close() if it has one, else the fd. */
@@ -69,7 +70,7 @@ export class ReadPipeTransport implements ReadTransport {
   private _protocol: ProtocolLike;
   private readonly _pipe: FileLike;
   private readonly _fd: number;
-  private readonly _extra: Record<string, unknown>;
+  private readonly _extra: ExtraInfoTable;
   private _closing = false;
   private _paused = false;
   private _lost = false;
@@ -99,6 +100,12 @@ export class ReadPipeTransport implements ReadTransport {
     if (options.waiter) loop.callSoon(resolveWaiter, options.waiter);
   }
 
+  /** A known key (ExtraInfo): its value, or undefined where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
+  /** A known key (ExtraInfo): its value, or `defaultValue` where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
+  /** Any other key: its value, or `defaultValue`. */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
     return name in this._extra ? this._extra[name] : defaultValue;
   }

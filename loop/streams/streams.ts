@@ -10,6 +10,7 @@
  * drain() waits between the protocol's pauseWriting() and resumeWriting().
  */
 import { ECONNRESET } from "../../ffi/libc.ts";
+import type { ExtraInfo } from "../transports/base.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import { concat } from "../core/bytes.ts";
 import { NotImplementedError, OSError, RuntimeError, ValueError } from "../core/errors.ts";
@@ -39,9 +40,9 @@ const encoder = new TextEncoder();
 /** Options of a StreamReader. */
 export interface StreamReaderOptions {
   /** Buffer limit in bytes: readuntil()/readline() fail past it, reading pauses past 2·limit. */
-  limit?: number;
+  limit?: number | undefined;
   /** The loop whose futures the reader waits on; default getEventLoop(). */
-  loop?: BaseEventLoop;
+  loop?: BaseEventLoop | undefined;
 }
 
 /** A separator for readuntil(): bytes, a string (UTF-8), or a list of them. */
@@ -381,6 +382,7 @@ function separatorList(separator: Separator): Uint8Array[] {
 /** The first index >= from where `needle` occurs in `hay`, or -1. */
 function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
   const first = needle[0], len = needle.byteLength, last = hay.byteLength - len;
+  if (first === undefined) return from; // an empty needle (refused by the callers) is at `from`
   for (let i = hay.indexOf(first, from); i >= 0 && i <= last; i = hay.indexOf(first, i + 1)) {
     let j = 1;
     while (j < len && hay[i + j] === needle[j]) j++;
@@ -650,7 +652,13 @@ export class StreamWriter {
   }
 
   /** The transport's extra info: "peername", "sockname", "socket", … (asyncio get_extra_info). */
-  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+  /** A known key (ExtraInfo): its value, or undefined where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
+  /** A known key (ExtraInfo): its value, or `defaultValue` where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
+  /** Any other key: its value, or `defaultValue`. */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
+  getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
     return this._transport.getExtraInfo(name, defaultValue);
   }
 

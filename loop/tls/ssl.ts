@@ -714,7 +714,12 @@ export class SSLObject {
 
   // ---- What users ask (Python's SSLObject methods) ------------------------------------------
 
+  /** The peer's certificate as Python's getpeercert() dict ({} if unverified), or null. */
+  getpeercert(binaryForm?: false): PeerCert | Record<string, never> | null;
+  /** The peer's certificate as DER bytes, or null. */
+  getpeercert(binaryForm: true): Uint8Array | null;
   /** The peer's certificate as Python's getpeercert() dict, its DER bytes, or null. */
+  getpeercert(binaryForm?: boolean): PeerCert | Record<string, never> | Uint8Array | null;
   getpeercert(binaryForm = false): PeerCert | Record<string, never> | Uint8Array | null {
     if (!this._handshakeDone) throw new ValueError("handshake not done yet");
     return binaryForm ? this._peerDer : this._peercert;

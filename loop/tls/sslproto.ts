@@ -21,6 +21,7 @@
  * what the engine already decrypted, then reads again.
  */
 import { ECONNABORTED, ECONNRESET } from "../../ffi/libc.ts";
+import type { ExtraInfo, ExtraInfoTable } from "../transports/base.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import { asBytes, type BytesLike, concat } from "../core/bytes.ts";
 import { NotImplementedError, OSError, RuntimeError, TimeoutError, ValueError } from "../core/errors.ts";
@@ -72,20 +73,20 @@ export function sslTimeout(name: string, value: unknown, fallback: number): numb
 /** Options of an SSLProtocol (createConnection/createServer pass theirs through). */
 export interface SSLProtocolOptions {
   /** True on the accepting side (servers). */
-  serverSide?: boolean;
+  serverSide?: boolean | undefined;
   /** The name to check the server's certificate against; null/"" skips the check. */
-  serverHostname?: string | null;
+  serverHostname?: string | null | undefined;
   /** Resolved once the handshake is done and connectionMade ran; rejected if it fails. */
-  waiter?: Future<unknown> | null;
+  waiter?: Future<unknown> | null | undefined;
   /** Seconds, positive (a ValueError otherwise); default 60. */
-  sslHandshakeTimeout?: number;
+  sslHandshakeTimeout?: number | undefined;
   /** Seconds, positive (a ValueError otherwise); default 30. */
-  sslShutdownTimeout?: number;
+  sslShutdownTimeout?: number | undefined;
   /**
    * Call the app protocol's connectionMade after the handshake (default true); false for a
    * protocol connected already (startTls).
    */
-  callConnectionMade?: boolean;
+  callConnectionMade?: boolean | undefined;
 }
 
 /** The TLS layer as a protocol of the transport below it (asyncio.sslproto.SSLProtocol). */
@@ -104,7 +105,7 @@ export class SSLProtocol implements BufferedProtocolLike {
   private readonly _callConnectionMade: boolean;
   private _handshakeTimer: TimerHandle | null = null;
   private _shutdownTimer: TimerHandle | null = null;
-  private readonly _extra: Record<string, unknown>;
+  private readonly _extra: ExtraInfoTable;
   // Plaintext the engine could not take yet (written during the handshake).
   private _backlog: Uint8Array[] = [];
   private _backlogSize = 0;
@@ -552,8 +553,7 @@ export class SSLProtocol implements BufferedProtocolLike {
   /** Encrypt and send what the user wrote while the handshake ran. */
   private _flushBacklog(): void {
     try {
-      while (this._backlog.length > 0) {
-        const chunk = this._backlog[0];
+      for (let chunk = this._backlog[0]; chunk !== undefined; chunk = this._backlog[0]) {
         const n = this._sslobj._write(chunk);
         if (n === WANT_MORE) {
           if (this._makeRoom()) continue;
@@ -803,6 +803,12 @@ export class SSLProtocolTransport extends FlowControl implements Transport {
    * "sslcontext", "sslObject" (also "ssl_object"), "peercert", "cipher", "compression", then
    * the socket transport's ("socket", "peername", "sockname", …).
    */
+  /** A known key (ExtraInfo): its value, or undefined where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
+  /** A known key (ExtraInfo): its value, or `defaultValue` where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
+  /** Any other key: its value, or `defaultValue`. */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
     return this._ssl._getExtraInfo(name, defaultValue);
   }

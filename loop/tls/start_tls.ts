@@ -20,17 +20,17 @@ import { SocketTransport } from "../transports/socket_base.ts";
 /** Options of startTls (asyncio's keyword arguments). */
 export interface StartTlsOptions {
   /** True on the accepting side: wait for the peer's ClientHello (default false). */
-  serverSide?: boolean;
+  serverSide?: boolean | undefined;
   /**
    * Client side: the name to check the server's certificate against and to send as SNI.
    * Required when the context checks host names; "" turns the check off (as createConnection).
    * Ignored on the server side.
    */
-  serverHostname?: string | null;
+  serverHostname?: string | null | undefined;
   /** Seconds the handshake may take before the connection aborts (default 60). */
-  sslHandshakeTimeout?: number;
+  sslHandshakeTimeout?: number | undefined;
   /** Seconds to wait for the peer's close_notify after close() (default 30). */
-  sslShutdownTimeout?: number;
+  sslShutdownTimeout?: number | undefined;
 }
 
 /**

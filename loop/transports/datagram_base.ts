@@ -4,6 +4,7 @@
  * address rules of sendto(), abort, fatal errors, and connectionLost exactly once before the
  * socket is closed. Subclasses supply receiving, sending and the forced close.
  */
+import type { ExtraInfo, ExtraInfoTable } from "./base.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import type { BytesLike } from "../core/bytes.ts";
 import { checkPortRange } from "../net/dns.ts";
@@ -31,7 +32,7 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
   protected readonly _connected: boolean;
   /** @internal */ protected _closing = false;
   /** @internal */ protected _queuedBytes = 0;
-  private readonly _extra: Record<string, unknown>;
+  private readonly _extra: ExtraInfoTable;
   private _lostReported = false;
 
   constructor(
@@ -67,6 +68,12 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
   protected abstract _forceClose(exc: Error | null): void;
 
   /** "socket", "sockname", "peername" (asyncio get_extra_info). */
+  /** A known key (ExtraInfo): its value, or undefined where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
+  /** A known key (ExtraInfo): its value, or `defaultValue` where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
+  /** Any other key: its value, or `defaultValue`. */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
     if (name in this._extra) return this._extra[name];
     try {

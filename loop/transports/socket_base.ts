@@ -9,6 +9,7 @@
 import {
   AF_INET, AF_INET6, IPPROTO_TCP, SOCK_STREAM, TCP_NODELAY,
 } from "../../ffi/socket_constants.ts";
+import type { ExtraInfoTable } from "./base.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import { OSError, RuntimeError } from "../core/errors.ts";
 import type { Future } from "../core/futures.ts";
@@ -37,7 +38,7 @@ export interface SocketTransportOptions {
   /** Resolved with null once connectionMade has run. */
   waiter?: Future<unknown>;
   /** Extra values for getExtraInfo(). */
-  extra?: Record<string, unknown>;
+  extra?: ExtraInfoTable;
   server?: ConnectionOwner;
 }
 
@@ -47,8 +48,8 @@ export interface SocketTransportOptions {
  * socket that can no longer say (ENOTCONN), and the transport may have closed it by the time
  * someone asks. Either is undefined if the socket cannot tell.
  */
-function socketExtra(sock: Socket, extra: Record<string, unknown> | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = { socket: sock, ...extra };
+function socketExtra(sock: Socket, extra: ExtraInfoTable | undefined): ExtraInfoTable {
+  const out: ExtraInfoTable = { socket: sock, ...extra };
   if (out.sockname === undefined) {
     try {
       out.sockname = sock.getsockname();

@@ -13,6 +13,7 @@
  * subclasses or calls a hook as a plain method on `this`: no closure or Promise per event.
  */
 import { EAGAIN, EINTR, lastErrno } from "../../ffi/libc.ts";
+import type { ExtraInfo, ExtraInfoTable } from "./base.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import type { BytesLike } from "../core/bytes.ts";
 import type { Future } from "../core/futures.ts";
@@ -29,7 +30,7 @@ export abstract class StreamTransport extends FlowControl {
   /** @internal */ protected _loop: BaseEventLoop;
   /** @internal */ protected _protocol: BaseProtocolLike;
   /** @internal */ protected readonly _fd: number;
-  /** @internal */ protected readonly _extra: Record<string, unknown>;
+  /** @internal */ protected readonly _extra: ExtraInfoTable;
   /** @internal */ protected _closing = false;
   /** @internal Nonzero once connectionLost is scheduled; then counts the writes dropped. */
   protected _connLost = 0;
@@ -49,7 +50,7 @@ export abstract class StreamTransport extends FlowControl {
     loop: BaseEventLoop,
     fd: number,
     protocol: BaseProtocolLike,
-    extra: Record<string, unknown>,
+    extra: ExtraInfoTable,
     waiter: Future<unknown> | undefined,
   ) {
     super();
@@ -84,6 +85,12 @@ export abstract class StreamTransport extends FlowControl {
    * Optional information about the connection (asyncio get_extra_info), recorded when the
    * transport was made; `defaultValue` when unknown.
    */
+  /** A known key (ExtraInfo): its value, or undefined where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
+  /** A known key (ExtraInfo): its value, or `defaultValue` where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
+  /** Any other key: its value, or `defaultValue`. */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
     const value = this._extra[name];
     return value === undefined ? defaultValue : value;
@@ -176,7 +183,7 @@ export abstract class StreamTransport extends FlowControl {
   protected _flushWriteQueue(): boolean {
     const queue = this._writeQueue;
     while (this._writeHead < queue.length) {
-      const chunk = queue[this._writeHead];
+      const chunk = queue[this._writeHead]!; // _writeHead < queue.length
       const n = this._writeChunk(chunk);
       if (n < 0) {
         const errno = lastErrno();
