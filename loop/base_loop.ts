@@ -6,6 +6,7 @@
  * Subclasses supply I/O through four hooks: _pollIo (collect ready I/O without blocking),
  * _parkIo (wait off the JS thread), _wakeIo (end a park early) and _closeIo.
  */
+import { type KeysOf, refuseUnknownOptions } from "./core/options.ts";
 import { setImmediate } from "node:timers";
 import { readEnv } from "../ffi/runtime.ts";
 import type { BytesLike } from "./core/bytes.ts";
@@ -42,6 +43,7 @@ import type {
   BaseTransport, DatagramTransport, ReadTransport, SubprocessTransport, Transport, WriteTransport,
 } from "./transports/base.ts";
 import type { SubprocessOptions } from "./process/subprocess.ts";
+import type { ExecArgs } from "./process/subprocess_options.ts";
 import type { SSLContext } from "./tls/ssl.ts";
 import { startTls, type StartTlsOptions } from "./tls/start_tls.ts";
 import { type SendfileFile, type SendfileOptions, transportSendfile } from "./net/sendfile.ts";
@@ -80,6 +82,11 @@ export interface CreateTaskOptions {
   /** The task's name (default `Task-<n>`). */
   name?: string;
 }
+
+/** @internal The keys of CreateTaskOptions, for refuseUnknownOptions(). */
+export const CREATE_TASK_OPTION_KEYS: KeysOf<CreateTaskOptions> = {
+  name: true,
+};
 
 /**
  * What setTaskFactory takes: makes the Future createTask returns for `coro`, given
@@ -490,6 +497,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
    * makes (TypeError if that is not a Future), named `options.name` if one is given.
    */
   createTask<T>(coro: Coroutine<T>, options: CreateTaskOptions = {}): Task<T> {
+    refuseUnknownOptions(options, CREATE_TASK_OPTION_KEYS, "createTask()");
     this._checkClosed();
     const factory = this._taskFactory;
     if (factory === null) return new Task<T>(coro, this, options.name);
@@ -847,7 +855,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   async subprocessExec<P extends SubprocessProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
     program: string,
-    ...rest: (string | SubprocessOptions)[]
+    ...rest: ExecArgs<SubprocessOptions>
   ): Promise<[SubprocessTransport, P]> {
     const { subprocessExec } = await import("./process/subprocess.ts");
     return subprocessExec(this, protocolFactory, program, rest);

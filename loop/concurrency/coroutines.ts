@@ -2,6 +2,7 @@
  * asyncio's module-level coroutine helpers: sleep, ensureFuture, gather, waitFor, and the
  * task queries allTasks/currentTask.
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import type { Awaitable, BaseEventLoop } from "../base_loop.ts";
 import { describe } from "../core/describe.ts";
 import { CancelledError, RuntimeError, TimeoutError, ValueError } from "../core/errors.ts";
@@ -78,6 +79,11 @@ export interface GatherOptions {
   returnExceptions?: boolean;
 }
 
+/** @internal The keys of GatherOptions, for refuseUnknownOptions(). */
+export const GATHER_OPTION_KEYS: KeysOf<GatherOptions> = {
+  returnExceptions: true,
+};
+
 /** What gather() resolves to: each awaitable's result type, in order. */
 export type GatherResults<A extends readonly unknown[]> = {
   -readonly [K in keyof A]: A[K] extends Awaitable<infer R> ? R : never;
@@ -121,6 +127,7 @@ export function gather<A extends Awaitable<unknown>[]>(
   const last = args[args.length - 1];
   if (last !== null && typeof last === "object" && !("then" in last)) {
     options = args.pop() as GatherOptions;
+    refuseUnknownOptions(options, GATHER_OPTION_KEYS, "gather()");
   }
   const awaitables = args as Awaitable<unknown>[];
   const returnExceptions = !!options.returnExceptions;

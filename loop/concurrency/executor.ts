@@ -23,6 +23,7 @@
  * A blocking FFI call runs the same way: the task's module opens the library and makes the call
  * on the worker thread (tests/fixtures/executor_tasks.ts does this with usleep).
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { Worker } from "node:worker_threads";
 import { setImmediate } from "node:timers";
 import type { BaseEventLoop } from "../base_loop.ts";
@@ -63,6 +64,11 @@ export interface ShutdownOptions {
   /** Cancel the calls not yet started (their Promises reject with CancelledError). */
   cancelFutures?: boolean;
 }
+
+/** @internal The keys of ShutdownOptions, for refuseUnknownOptions(). */
+export const SHUTDOWN_OPTION_KEYS: KeysOf<ShutdownOptions> = {
+  cancelFutures: true,
+};
 
 /** `{ module, export }` for a worker thread, checked now: `task(import.meta.url, "fib")`. */
 export function task(module: string | URL, exportName: string): WorkerTask {
@@ -271,6 +277,7 @@ export class WorkerPoolExecutor implements Executor {
    * `cancelFutures`; with `wait` the Promise resolves once they have all ended. Never rejects.
    */
   shutdown(wait = true, options: ShutdownOptions = {}): Promise<void> {
+    refuseUnknownOptions(options, SHUTDOWN_OPTION_KEYS, "shutdown()");
     this.shutDown = true;
     if (options.cancelFutures) {
       for (const job of this.queue.splice(0)) {

@@ -8,6 +8,7 @@
  * so PriorityQueue takes a comparator and by default compares as Python would numbers,
  * bigints, booleans, strings and arrays (lexicographically, like tuples).
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { Deque } from "../core/deque.ts";
 import { QueueEmpty, QueueFull, ValueError } from "../core/errors.ts";
 import type { Future } from "../core/futures.ts";
@@ -22,6 +23,11 @@ export interface PriorityQueueOptions<T> {
   /** How items are ordered, lowest first (default: {@link pythonCompare}). */
   compare?: Comparator<T>;
 }
+
+/** @internal The keys of PriorityQueueOptions, for refuseUnknownOptions(). */
+export const PRIORITY_QUEUE_OPTION_KEYS: KeysOf<PriorityQueueOptions<unknown>> = {
+  compare: true,
+};
 
 /** A FIFO queue for tasks (asyncio.Queue); `maxsize` 0 or less means unbounded. */
 export class Queue<T = unknown> extends LoopBound {
@@ -212,6 +218,7 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
   /** A priority queue of at most `maxsize` items (0: no limit), ordered by `options.compare`. */
   constructor(maxsize = 0, options: PriorityQueueOptions<T> = {}) {
     super(maxsize);
+    refuseUnknownOptions(options, PRIORITY_QUEUE_OPTION_KEYS, "PriorityQueue()");
     const compare = options.compare ?? pythonCompare;
     if (typeof compare !== "function") {
       throw new TypeError(`PriorityQueue's compare option must be a function, got ${typeof compare}`);

@@ -4,6 +4,7 @@
  * create_unix_server), for every loop. Every argument is checked where it is first seen, naming
  * it.
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { lstatSync, statSync, unlinkSync } from "node:fs";
 import { checkPortRange, getaddrinfo } from "./dns.ts";
 import { ExceptionGroup, OSError, ValueError } from "../core/errors.ts";
@@ -66,6 +67,13 @@ export interface CreateConnectionOptions {
   allErrors?: boolean;
 }
 
+/** @internal The keys of CreateConnectionOptions, for refuseUnknownOptions(). */
+export const CREATE_CONNECTION_OPTION_KEYS: KeysOf<CreateConnectionOptions> = {
+  ssl: true, family: true, proto: true, flags: true, sock: true, localAddr: true,
+  serverHostname: true, sslHandshakeTimeout: true, sslShutdownTimeout: true,
+  happyEyeballsDelay: true, interleave: true, allErrors: true,
+};
+
 /** Options of createServer (asyncio's keyword arguments). */
 export interface CreateServerOptions {
   /** Address family for getaddrinfo (AF_INET, AF_INET6); default AF_UNSPEC (all). */
@@ -90,6 +98,12 @@ export interface CreateServerOptions {
   startServing?: boolean;
 }
 
+/** @internal The keys of CreateServerOptions, for refuseUnknownOptions(). */
+export const CREATE_SERVER_OPTION_KEYS: KeysOf<CreateServerOptions> = {
+  family: true, flags: true, sock: true, backlog: true, ssl: true, sslHandshakeTimeout: true,
+  sslShutdownTimeout: true, reuseAddress: true, reusePort: true, startServing: true,
+};
+
 /** Options of createUnixConnection. */
 export interface CreateUnixConnectionOptions {
   /** As createConnection's; with no host to default to, serverHostname is required. */
@@ -103,6 +117,12 @@ export interface CreateUnixConnectionOptions {
   /** TLS only: seconds to wait for the peer's close_notify after close() (default 30). */
   sslShutdownTimeout?: number;
 }
+
+/** @internal The keys of CreateUnixConnectionOptions, for refuseUnknownOptions(). */
+export const CREATE_UNIX_CONNECTION_OPTION_KEYS: KeysOf<CreateUnixConnectionOptions> = {
+  ssl: true, sock: true, serverHostname: true, sslHandshakeTimeout: true,
+  sslShutdownTimeout: true,
+};
 
 /** Options of createUnixServer. */
 export interface CreateUnixServerOptions {
@@ -122,6 +142,12 @@ export interface CreateUnixServerOptions {
   cleanupSocket?: boolean;
 }
 
+/** @internal The keys of CreateUnixServerOptions, for refuseUnknownOptions(). */
+export const CREATE_UNIX_SERVER_OPTION_KEYS: KeysOf<CreateUnixServerOptions> = {
+  sock: true, backlog: true, ssl: true, sslHandshakeTimeout: true, sslShutdownTimeout: true,
+  startServing: true, cleanupSocket: true,
+};
+
 /** Options of connectAcceptedSocket (asyncio's keyword arguments). */
 export interface ConnectAcceptedSocketOptions {
   /** TLS, server side: a server SSLContext (new SSLContext("server") with loadCertChain()). */
@@ -131,6 +157,11 @@ export interface ConnectAcceptedSocketOptions {
   /** TLS only: seconds to wait for the peer's close_notify after close() (default 30). */
   sslShutdownTimeout?: number;
 }
+
+/** @internal The keys of ConnectAcceptedSocketOptions, for refuseUnknownOptions(). */
+export const CONNECT_ACCEPTED_SOCKET_OPTION_KEYS: KeysOf<ConnectAcceptedSocketOptions> = {
+  ssl: true, sslHandshakeTimeout: true, sslShutdownTimeout: true,
+};
 
 /** The TLS settings of one connection: the SSLProtocol's side and options. */
 interface ConnectionTls {
@@ -323,6 +354,7 @@ export async function createConnection<P extends ProtocolLike>(
   port: number | string | null = null,
   options: CreateConnectionOptions = {},
 ): Promise<[Transport, P]> {
+  refuseUnknownOptions(options, CREATE_CONNECTION_OPTION_KEYS, "createConnection()");
   checkFactory(protocolFactory);
   checkPortRange(port, "createConnection()");
   if (options.localAddr) checkPortRange(options.localAddr[1], "createConnection() localAddr");
@@ -391,6 +423,7 @@ export async function connectAcceptedSocket<P extends ProtocolLike>(
   sock: Socket,
   options: ConnectAcceptedSocketOptions = {},
 ): Promise<[Transport, P]> {
+  refuseUnknownOptions(options, CONNECT_ACCEPTED_SOCKET_OPTION_KEYS, "connectAcceptedSocket()");
   checkFactory(protocolFactory);
   checkStreamSocket(sock);
   const tls = serverTls(options);
@@ -480,6 +513,7 @@ export async function createServer<P extends ProtocolLike>(
   port: number | string | null = null,
   options: CreateServerOptions = {},
 ): Promise<Server> {
+  refuseUnknownOptions(options, CREATE_SERVER_OPTION_KEYS, "createServer()");
   checkFactory(protocolFactory);
   checkPortRange(port, "createServer()");
   const factory = serverFactory(loop, options, protocolFactory);
@@ -543,6 +577,7 @@ export async function createUnixConnection<P extends ProtocolLike>(
   path: string | null = null,
   options: CreateUnixConnectionOptions = {},
 ): Promise<[Transport, P]> {
+  refuseUnknownOptions(options, CREATE_UNIX_CONNECTION_OPTION_KEYS, "createUnixConnection()");
   checkFactory(protocolFactory);
   // No host name to default to: with ssl, serverHostname must be given.
   const tls = clientTls(options, null);
@@ -597,6 +632,7 @@ export async function createUnixServer<P extends ProtocolLike>(
   path: string | null = null,
   options: CreateUnixServerOptions = {},
 ): Promise<Server> {
+  refuseUnknownOptions(options, CREATE_UNIX_SERVER_OPTION_KEYS, "createUnixServer()");
   checkFactory(protocolFactory);
   const factory = serverFactory(loop, options, protocolFactory);
   const backlog = options.backlog ?? 100;

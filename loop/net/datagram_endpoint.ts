@@ -2,6 +2,7 @@
  * createDatagramEndpoint for the selector loop (asyncio base_events'
  * create_datagram_endpoint): UDP over IPv4/IPv6 and Unix datagram sockets.
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { unlinkSync, lstatSync } from "node:fs";
 import { checkPortRange, getaddrinfo } from "./dns.ts";
 import { OSError, ValueError } from "../core/errors.ts";
@@ -33,12 +34,19 @@ export interface DatagramEndpointOptions {
   sock?: Socket;
 }
 
+/** @internal The keys of DatagramEndpointOptions, for refuseUnknownOptions(). */
+export const DATAGRAM_ENDPOINT_OPTION_KEYS: KeysOf<DatagramEndpointOptions> = {
+  localAddr: true, remoteAddr: true, family: true, proto: true, flags: true, reusePort: true,
+  allowBroadcast: true, sock: true,
+};
+
 /** asyncio create_datagram_endpoint. */
 export async function createDatagramEndpoint<P extends DatagramProtocolLike>(
   loop: BaseEventLoop,
   protocolFactory: ProtocolFactory<P>,
   options: DatagramEndpointOptions = {},
 ): Promise<[DatagramTransport, P]> {
+  refuseUnknownOptions(options, DATAGRAM_ENDPOINT_OPTION_KEYS, "createDatagramEndpoint()");
   if (typeof protocolFactory !== "function") {
     throw new TypeError("protocolFactory must be a function returning a protocol");
   }

@@ -32,6 +32,7 @@
  * EAI_ADDRFAMILY, EAI_SYSTEM or EAI_OVERFLOW (the constants keep glibc's numbers there and are
  * never raised).
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import dns from "node:dns";
 import { readFile } from "node:fs/promises";
 import { libc } from "../../ffi/libc.ts";
@@ -125,6 +126,11 @@ export interface GetAddrInfoOptions {
   /** AI_* flags: AI_PASSIVE, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_ADDRCONFIG, … */
   flags?: number;
 }
+
+/** @internal The keys of GetAddrInfoOptions, for refuseUnknownOptions(). */
+export const GET_ADDR_INFO_OPTION_KEYS: KeysOf<GetAddrInfoOptions> = {
+  family: true, type: true, proto: true, flags: true,
+};
 
 // ---- services(5) ------------------------------------------------------------------------------
 
@@ -329,6 +335,7 @@ export async function getaddrinfo(
   port: number | string | null | undefined,
   options: GetAddrInfoOptions = {},
 ): Promise<AddrInfo[]> {
+  refuseUnknownOptions(options, GET_ADDR_INFO_OPTION_KEYS, "getaddrinfo()");
   const { family = AF_UNSPEC, type = 0, proto = 0, flags = 0 } = options;
   if (host !== null && host !== undefined && typeof host !== "string") {
     throw new TypeError(`getaddrinfo() host must be a string or null, got ${typeof host}`);

@@ -10,15 +10,19 @@ import { OSError } from "../core/errors.ts";
 import { getRunningLoop } from "../events.ts";
 import type { Future } from "../core/futures.ts";
 import { SubprocessProtocol } from "../transports/protocols.ts";
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { splitArgs, type SubprocessOptions, type BaseSubprocessTransport } from "./subprocess.ts";
+import { type ExecArgs, SUBPROCESS_OPTION_KEYS } from "./subprocess_options.ts";
 import { DrainWaiters, StreamReader, type StreamReaderProtocol, StreamWriter } from "../streams/streams.ts";
 import type { ReadTransport, SubprocessTransport, Transport } from "../transports/base.ts";
 
 /** Options of createSubprocessExec/Shell: the loop's, plus the readers' buffer limit. */
 export interface ProcessOptions extends SubprocessOptions {
   /** The StreamReaders' limit (default 64 KiB). */
-  limit?: number;
+  limit?: number | undefined;
 }
+
+const PROCESS_OPTION_KEYS: KeysOf<ProcessOptions> = { ...SUBPROCESS_OPTION_KEYS, limit: true };
 
 
 /**
@@ -255,9 +259,10 @@ function subprocessLoop(): BaseEventLoop {
  */
 export async function createSubprocessExec(
   program: string,
-  ...rest: unknown[]
+  ...rest: ExecArgs<ProcessOptions>
 ): Promise<Process> {
   const [args, options] = splitArgs<ProcessOptions>(rest);
+  refuseUnknownOptions(options, PROCESS_OPTION_KEYS, "createSubprocessExec()");
   const { limit, ...loopOptions } = options;
   const loop = subprocessLoop();
   const [transport, protocol] = await loop.subprocessExec(
@@ -274,6 +279,7 @@ export async function createSubprocessShell(
   cmd: string,
   options: ProcessOptions = {},
 ): Promise<Process> {
+  refuseUnknownOptions(options, PROCESS_OPTION_KEYS, "createSubprocessShell()");
   const { limit, ...loopOptions } = options;
   const loop = subprocessLoop();
   const [transport, protocol] = await loop.subprocessShell(

@@ -18,11 +18,11 @@ import { OSError, RuntimeError, ValueError } from "../core/errors.ts";
 import type { Future } from "../core/futures.ts";
 import type { ChildProcess } from "./process_calls.ts";
 import type { ProtocolFactory, SubprocessProtocolLike } from "../transports/protocols.ts";
-import type { ExtraInfo } from "../transports/base.ts";
+import { refuseUnknownOptions } from "../core/options.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
-import type { BaseTransport, SubprocessTransport } from "../transports/base.ts";
+import type { BaseTransport, ExtraInfo, SubprocessTransport } from "../transports/base.ts";
 import {
-  checkArg, checkFactory, checkOptions, checkStdio, splitArgs,
+  checkArg, checkFactory, checkOptions, checkStdio, splitArgs, SUBPROCESS_OPTION_KEYS,
   type SubprocessOptions, withPipeDefaults,
 } from "./subprocess_options.ts";
 import { ReadPipeTransport, WritePipeTransport } from "../selector/unix_pipes.ts";
@@ -330,6 +330,7 @@ export async function subprocessExec<P extends SubprocessProtocolLike>(
 ): Promise<[SubprocessTransport, P]> {
   checkFactory(protocolFactory);
   const [args, options] = splitArgs<SubprocessOptions>(rest);
+  refuseUnknownOptions(options, SUBPROCESS_OPTION_KEYS, "subprocessExec()");
   const argv = [checkArg(program), ...args.map(checkArg)];
   const full = withPipeDefaults(options);
   checkOptions(full, false);
@@ -349,6 +350,7 @@ export async function subprocessShell<P extends SubprocessProtocolLike>(
 ): Promise<[SubprocessTransport, P]> {
   checkFactory(protocolFactory);
   if (typeof cmd !== "string") throw new ValueError("cmd must be a string");
+  refuseUnknownOptions(options, SUBPROCESS_OPTION_KEYS, "subprocessShell()");
   checkOptions({ ...options, shell: options.shell ?? true }, true);
   const full = { ...withPipeDefaults(options), shell: undefined };
   checkStdio(full);

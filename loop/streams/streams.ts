@@ -9,6 +9,7 @@
  * bytes wait unread and resumes it when a read brings them back under `limit`; the writer's
  * drain() waits between the protocol's pauseWriting() and resumeWriting().
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { ECONNRESET } from "../../ffi/libc.ts";
 import type { ExtraInfo } from "../transports/base.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
@@ -22,6 +23,10 @@ import type {
   CreateUnixServerOptions,
 } from "../net/connections.ts";
 import type { SelectorEventLoop } from "../selector/selector_loop.ts";
+import {
+  CREATE_CONNECTION_OPTION_KEYS, CREATE_SERVER_OPTION_KEYS, CREATE_UNIX_CONNECTION_OPTION_KEYS,
+  CREATE_UNIX_SERVER_OPTION_KEYS,
+} from "../net/connections.ts";
 import type { Server } from "../net/server.ts";
 import type { SSLContext } from "../tls/ssl.ts";
 import { startTls, type StartTlsOptions } from "../tls/start_tls.ts";
@@ -45,6 +50,11 @@ export interface StreamReaderOptions {
   loop?: BaseEventLoop | undefined;
 }
 
+/** @internal The keys of StreamReaderOptions, for refuseUnknownOptions(). */
+export const STREAM_READER_OPTION_KEYS: KeysOf<StreamReaderOptions> = {
+  limit: true, loop: true,
+};
+
 /** A separator for readuntil(): bytes, a string (UTF-8), or a list of them. */
 export type Separator = Uint8Array | string | readonly (Uint8Array | string)[];
 
@@ -67,6 +77,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
    * positive.
    */
   constructor(options: StreamReaderOptions = {}) {
+    refuseUnknownOptions(options, STREAM_READER_OPTION_KEYS, "StreamReader()");
     const limit = options.limit ?? DEFAULT_LIMIT;
     if (typeof limit !== "number" || !(limit > 0)) {
       throw new ValueError(`limit must be a positive number of bytes, got ${String(limit)}`);
@@ -718,6 +729,11 @@ export interface StreamOptions {
   limit?: number;
 }
 
+/** @internal The keys of StreamOptions, for refuseUnknownOptions(). */
+export const STREAM_OPTION_KEYS: KeysOf<StreamOptions> = {
+  limit: true,
+};
+
 /** The running loop, which must do network I/O (the selector loop). */
 function networkLoop(): SelectorEventLoop {
   return getRunningLoop() as SelectorEventLoop;
@@ -752,6 +768,7 @@ export async function openConnection(
   port?: number | string | null,
   options: StreamOptions & CreateConnectionOptions = {},
 ): Promise<[StreamReader, StreamWriter]> {
+  refuseUnknownOptions(options, { ...STREAM_OPTION_KEYS, ...CREATE_CONNECTION_OPTION_KEYS }, "openConnection()");
   const { limit, ...rest } = options;
   const loop = networkLoop();
   return openStreams(loop, limit, (f) => loop.createConnection(f, host, port, rest));
@@ -767,6 +784,7 @@ export async function startServer(
   port?: number | string | null,
   options: StreamOptions & CreateServerOptions = {},
 ): Promise<Server> {
+  refuseUnknownOptions(options, { ...STREAM_OPTION_KEYS, ...CREATE_SERVER_OPTION_KEYS }, "startServer()");
   const { limit, ...rest } = options;
   const loop = networkLoop();
   return loop.createServer(streamsFactory(loop, limit, clientConnectedCb), host, port, rest);
@@ -777,6 +795,7 @@ export async function openUnixConnection(
   path?: string | null,
   options: StreamOptions & CreateUnixConnectionOptions = {},
 ): Promise<[StreamReader, StreamWriter]> {
+  refuseUnknownOptions(options, { ...STREAM_OPTION_KEYS, ...CREATE_UNIX_CONNECTION_OPTION_KEYS }, "openUnixConnection()");
   const { limit, ...rest } = options;
   const loop = networkLoop();
   return openStreams(loop, limit, (f) => loop.createUnixConnection(f, path, rest));
@@ -788,6 +807,7 @@ export async function startUnixServer(
   path?: string | null,
   options: StreamOptions & CreateUnixServerOptions = {},
 ): Promise<Server> {
+  refuseUnknownOptions(options, { ...STREAM_OPTION_KEYS, ...CREATE_UNIX_SERVER_OPTION_KEYS }, "startUnixServer()");
   const { limit, ...rest } = options;
   const loop = networkLoop();
   return loop.createUnixServer(streamsFactory(loop, limit, clientConnectedCb), path, rest);

@@ -6,6 +6,7 @@
  *
  * OpenSSL is loaded at the first SSLContext, not at import (ffi/libssl.ts).
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import {
   addPemCertificates, bioPairFree, certificateDer, cString, decodeCertificate, ERR_LIB_MASK, ERR_LIB_OFFSET,
   ERR_LIB_SSL, ERR_REASON_MASK, ERR_SYSTEM_FLAG, forgetAlpn, libcrypto, libssl, type PeerCert,
@@ -450,6 +451,11 @@ export interface DefaultContextOptions {
   cadata?: string | null;
 }
 
+/** @internal The keys of DefaultContextOptions, for refuseUnknownOptions(). */
+export const DEFAULT_CONTEXT_OPTION_KEYS: KeysOf<DefaultContextOptions> = {
+  cafile: true, capath: true, cadata: true,
+};
+
 /**
  * A context with secure defaults (Python's ssl.create_default_context): for
  * Purpose.SERVER_AUTH (the default) a client context that verifies the server's certificate
@@ -460,6 +466,7 @@ export function createDefaultContext(
   purpose: PurposeName = Purpose.SERVER_AUTH,
   options: DefaultContextOptions = {},
 ): SSLContext {
+  refuseUnknownOptions(options, DEFAULT_CONTEXT_OPTION_KEYS, "createDefaultContext()");
   if (purpose !== Purpose.SERVER_AUTH && purpose !== Purpose.CLIENT_AUTH) {
     throw new ValueError(`purpose must be Purpose.SERVER_AUTH or Purpose.CLIENT_AUTH, got ${String(purpose)}`);
   }

@@ -9,6 +9,7 @@
  * paused while the protocols are swapped so that no received byte reaches the wrong one, and
  * the handshake starts at the next iteration, as asyncio does.
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import { RuntimeError, ValueError } from "../core/errors.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../transports/protocols.ts";
@@ -33,6 +34,11 @@ export interface StartTlsOptions {
   sslShutdownTimeout?: number | undefined;
 }
 
+/** @internal The keys of StartTlsOptions, for refuseUnknownOptions(). */
+export const START_TLS_OPTION_KEYS: KeysOf<StartTlsOptions> = {
+  serverSide: true, serverHostname: true, sslHandshakeTimeout: true, sslShutdownTimeout: true,
+};
+
 /**
  * Put TLS over `transport` for `protocol` and resolve with the TLS transport once the handshake
  * is done (asyncio start_tls). On failure the connection is closed and the error thrown.
@@ -44,6 +50,7 @@ export async function startTls(
   sslcontext: SSLContext,
   options: StartTlsOptions = {},
 ): Promise<Transport> {
+  refuseUnknownOptions(options, START_TLS_OPTION_KEYS, "startTls()");
   if (!(sslcontext instanceof SSLContext)) {
     throw new TypeError(`sslcontext is expected to be an instance of SSLContext, got ${String(sslcontext)}`);
   }
