@@ -8,6 +8,7 @@
  */
 import { type KeysOf, refuseUnknownOptions } from "./core/options.ts";
 import { setImmediate } from "node:timers";
+import type { Inet6Family, InetFamily, UnixFamily } from "../ffi/families.ts";
 import { readEnv } from "../ffi/runtime.ts";
 import type { BytesLike } from "./core/bytes.ts";
 import { describe } from "./core/describe.ts";
@@ -654,13 +655,16 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     return connectAcceptedSocket(this, protocolFactory, sock, options);
   }
 
-  /** Listen on TCP (asyncio create_server; loop/net/connections.ts, loop/net/server.ts). */
-  createServer<P extends ProtocolLike>(
+  /**
+   * Listen on TCP (asyncio create_server; loop/net/connections.ts, loop/net/server.ts). The
+   * server's sockets are AF_INET/AF_INET6 ones, or `options.sock`.
+   */
+  createServer<P extends ProtocolLike, F extends number = InetFamily | Inet6Family>(
     protocolFactory: ProtocolFactory<P>,
     host: string | string[] | null = null,
     port: number | string | null = null,
-    options: CreateServerOptions = {},
-  ): Promise<Server> {
+    options: CreateServerOptions<F> = {},
+  ): Promise<Server<F>> {
     return createServer(this, protocolFactory, host, port, options);
   }
 
@@ -678,7 +682,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     protocolFactory: ProtocolFactory<P>,
     path: string | null = null,
     options: CreateUnixServerOptions = {},
-  ): Promise<Server> {
+  ): Promise<Server<UnixFamily>> {
     return createUnixServer(this, protocolFactory, path, options);
   }
 
@@ -702,15 +706,32 @@ export abstract class BaseEventLoop implements ReadinessLoop {
    */
   createDatagramEndpoint<P extends DatagramProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
+    options?: DatagramEndpointOptions,
+  ): Promise<[DatagramTransport, P]>;
+  /** asyncio's positional form: the local and remote addresses, then the other options. */
+  createDatagramEndpoint<P extends DatagramProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    localAddr: AddressLike | null | undefined,
+    remoteAddr?: AddressLike | null,
+    options?: DatagramEndpointOptions,
+  ): Promise<[DatagramTransport, P]>;
+  createDatagramEndpoint<P extends DatagramProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
     localAddrOrOptions?: unknown,
     remoteAddr?: unknown,
     options: DatagramEndpointOptions = {},
   ): Promise<[DatagramTransport, P]> {
+    // An address is a string, an array or bytes (an abstract AF_UNIX name); an object, options.
     const isOptions = typeof localAddrOrOptions === "object" && localAddrOrOptions !== null &&
-      !Array.isArray(localAddrOrOptions);
+      !Array.isArray(localAddrOrOptions) && !ArrayBuffer.isView(localAddrOrOptions);
+    // The addresses are checked by createDatagramEndpoint() (loop/net/datagram_endpoint.ts).
     const merged: DatagramEndpointOptions = isOptions
       ? localAddrOrOptions as DatagramEndpointOptions
-      : { ...options, localAddr: localAddrOrOptions ?? options.localAddr, remoteAddr: remoteAddr ?? options.remoteAddr };
+      : {
+        ...options,
+        localAddr: (localAddrOrOptions ?? options.localAddr) as AddressLike | null | undefined,
+        remoteAddr: (remoteAddr ?? options.remoteAddr) as AddressLike | null | undefined,
+      };
     return createDatagramEndpoint(this, protocolFactory, merged);
   }
 

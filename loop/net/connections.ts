@@ -6,6 +6,7 @@
  */
 import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { lstatSync, statSync, unlinkSync } from "node:fs";
+import type { Inet6Family, InetFamily, UnixFamily } from "../../ffi/families.ts";
 import { checkPortRange, getaddrinfo } from "./dns.ts";
 import { ExceptionGroup, OSError, ValueError } from "../core/errors.ts";
 import type { Future } from "../core/futures.ts";
@@ -74,14 +75,17 @@ export const CREATE_CONNECTION_OPTION_KEYS: KeysOf<CreateConnectionOptions> = {
   happyEyeballsDelay: true, interleave: true, allErrors: true,
 };
 
-/** Options of createServer (asyncio's keyword arguments). */
-export interface CreateServerOptions {
+/**
+ * Options of createServer (asyncio's keyword arguments); `F` is the family of `sock`, if one
+ * is given.
+ */
+export interface CreateServerOptions<F extends number = number> {
   /** Address family for getaddrinfo (AF_INET, AF_INET6); default AF_UNSPEC (all). */
   family?: number;
   /** AI_* flags for getaddrinfo; default AI_PASSIVE. */
   flags?: number;
   /** An already bound socket to listen on instead of host/port. */
-  sock?: Socket;
+  sock?: Socket<F> | undefined;
   /** listen(2) backlog; default 100. */
   backlog?: number;
   /** TLS: a server SSLContext (new SSLContext("server") with loadCertChain()). */
@@ -505,14 +509,17 @@ export function interleaveAddrinfos<I extends readonly unknown[]>(infos: readonl
   return out;
 }
 
-/** asyncio create_server for the selector loop. */
-export async function createServer<P extends ProtocolLike>(
+/**
+ * asyncio create_server for the selector loop. The server's family type `F` is that of
+ * `options.sock`, else AF_INET | AF_INET6: the families getaddrinfo gives for host/port.
+ */
+export async function createServer<P extends ProtocolLike, F extends number = InetFamily | Inet6Family>(
   loop: BaseEventLoop,
   protocolFactory: ProtocolFactory<P>,
   host: string | string[] | null = null,
   port: number | string | null = null,
-  options: CreateServerOptions = {},
-): Promise<Server> {
+  options: CreateServerOptions<F> = {},
+): Promise<Server<F>> {
   refuseUnknownOptions(options, CREATE_SERVER_OPTION_KEYS, "createServer()");
   checkFactory(protocolFactory);
   checkPortRange(port, "createServer()");
@@ -565,7 +572,8 @@ export async function createServer<P extends ProtocolLike>(
     sockets = [options.sock];
   }
   for (const s of sockets) s.setBlocking(false);
-  const server = new Server(loop, sockets, factory, backlog);
+  // Either options.sock (a Socket<F>) or sockets made from getaddrinfo's AF_INET/AF_INET6 rows.
+  const server = new Server(loop, sockets as Socket<F>[], factory, backlog);
   if (options.startServing ?? true) server._startServing();
   return server;
 }
@@ -631,7 +639,7 @@ export async function createUnixServer<P extends ProtocolLike>(
   protocolFactory: ProtocolFactory<P>,
   path: string | null = null,
   options: CreateUnixServerOptions = {},
-): Promise<Server> {
+): Promise<Server<UnixFamily>> {
   refuseUnknownOptions(options, CREATE_UNIX_SERVER_OPTION_KEYS, "createUnixServer()");
   checkFactory(protocolFactory);
   const factory = serverFactory(loop, options, protocolFactory);
@@ -664,7 +672,8 @@ export async function createUnixServer<P extends ProtocolLike>(
   }
   sock.setBlocking(false);
   const onClosed = (options.cleanupSocket ?? true) ? socketFileCleanup(sock) : undefined;
-  const server = new Server(loop, [sock], factory, backlog, onClosed);
+  // checkUnixStreamSocket() refused any other family.
+  const server = new Server(loop, [sock as Socket<UnixFamily>], factory, backlog, onClosed);
   if (options.startServing ?? true) server._startServing();
   return server;
 }

@@ -17,9 +17,9 @@ import { SelectorDatagramTransport } from "../selector/selector_datagram.ts";
 /** Options of createDatagramEndpoint (asyncio's keyword arguments). */
 export interface DatagramEndpointOptions {
   /** [host, port] (or a path for AF_UNIX) to bind to. */
-  localAddr?: unknown;
+  localAddr?: AddressLike | null | undefined;
   /** [host, port] (or a path for AF_UNIX) to connect to: sendto() then needs no address. */
-  remoteAddr?: unknown;
+  remoteAddr?: AddressLike | null | undefined;
   /** Address family (AF_INET, AF_INET6, AF_UNIX); default: from the addresses. */
   family?: number;
   /** Protocol number for getaddrinfo; default 0. */

@@ -24,10 +24,13 @@ const RESOURCE_ERRORS = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]);
 /** How long to stop accepting after running out of fds (asyncio's ACCEPT_RETRY_DELAY). */
 const ACCEPT_RETRY_DELAY = 1;
 
-/** Listening sockets serving a protocol (asyncio.Server). Made by createServer(). */
-export class Server {
+/**
+ * Listening sockets serving a protocol (asyncio.Server). Made by createServer(), where `F` is
+ * AF_INET | AF_INET6 (so `sockets[0].getsockname()[1]` is the port), or createUnixServer().
+ */
+export class Server<F extends number = number> {
   private readonly _loop: BaseEventLoop;
-  private _sockets: Socket[] | null;
+  private _sockets: Socket<F>[] | null;
   private readonly _protocolFactory: ProtocolFactory<ProtocolLike>;
   private readonly _backlog: number;
   private readonly _onClosed: (() => void) | undefined;
@@ -43,7 +46,7 @@ export class Server {
   /** @internal Use loop.createServer(). */
   constructor(
     loop: BaseEventLoop,
-    sockets: Socket[],
+    sockets: Socket<F>[],
     protocolFactory: ProtocolFactory<ProtocolLike>,
     backlog: number,
     onClosed?: () => void,
@@ -56,7 +59,7 @@ export class Server {
   }
 
   /** The listening sockets; empty once closed (asyncio Server.sockets). */
-  get sockets(): Socket[] {
+  get sockets(): Socket<F>[] {
     return this._sockets === null ? [] : [...this._sockets];
   }
 
@@ -206,7 +209,7 @@ export class Server {
   }
 
   /** @internal */
-  _resumeAccepting(listener: Socket): void {
+  _resumeAccepting(listener: Socket<F>): void {
     if (this._serving && this._sockets?.includes(listener)) {
       this._loop.addReader(listener, acceptReady, this, listener);
     }

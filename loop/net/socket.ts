@@ -23,6 +23,7 @@ import {
   AF_INET, AF_INET6, AF_UNIX, MSG_NOSIGNAL, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, SOCK_CLOEXEC,
   SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SOMAXCONN,
 } from "../../ffi/socket_constants.ts";
+import type { AddressOf } from "../../ffi/families.ts";
 import { socketCalls as os } from "../../platform/default_socket.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { ValueError } from "../core/errors.ts";
@@ -74,10 +75,14 @@ function checkSize(n: unknown, what: string): number {
   return n;
 }
 
-/** A socket (Python's socket.socket). */
-export class Socket {
+/**
+ * A socket (Python's socket.socket). `F` is its family's type: made with AF_INET it is a
+ * `Socket<InetFamily>`, whose addresses are `[host, port]` (AddressOf); a family given as a
+ * plain number gives the general SockAddr.
+ */
+export class Socket<F extends number = number> {
   /** The address family (AF_INET, AF_INET6, AF_UNIX). */
-  readonly family: number;
+  readonly family: F;
   /** The socket type without the SOCK_NONBLOCK/SOCK_CLOEXEC flags (as Python reports it). */
   readonly type: number;
   /** The protocol number (0 for the family's default). */
@@ -92,9 +97,9 @@ export class Socket {
    * from the fd (SO_DOMAIN, SO_TYPE, SO_PROTOCOL), as Python does. Defaults: AF_INET,
    * SOCK_STREAM, 0. `SOCK_NONBLOCK` in `type` makes the socket non-blocking.
    */
-  constructor(family?: number, type?: number, proto?: number, fileno?: number);
+  constructor(family?: F, type?: number, proto?: number, fileno?: number);
   /** @internal `blocking`: the known mode of an adopted fd, sparing an fcntl. */
-  constructor(family: number, type: number, proto: number, fileno: number, blocking: boolean);
+  constructor(family: F, type: number, proto: number, fileno: number, blocking: boolean);
   constructor(family?: number, type?: number, proto?: number, fileno?: number, blocking?: boolean) {
     if (fileno !== undefined) {
       if (typeof fileno !== "number" || !Number.isInteger(fileno) || fileno < 0) {
@@ -112,7 +117,8 @@ export class Socket {
       this.fd = check(os.socket(family, type, proto), "socket");
       this._blocking = (type & SOCK_NONBLOCK) === 0;
     }
-    this.family = family;
+    // F is the type of the family given; one read from the fd is a plain number (F = number).
+    this.family = family as F;
     this.type = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
     this.proto = proto;
     this.send = this.send.bind(this);
@@ -162,10 +168,15 @@ export class Socket {
    * and non-blocking exactly when this one is. A non-blocking socket with no pending connection
    * throws OSError EAGAIN.
    */
-  accept(): [Socket, SockAddr] {
+  accept(): [Socket<F>, AddressOf<F>] {
     const fd = this._acceptRaw();
     if (fd < 0) throw osError("accept", -fd);
-    return [this._adopt(fd), lastAddress()];
+    return [this._adopt(fd), this._lastAddress()];
+  }
+
+  /** @internal lastAddress(), decoded from what a call on this socket (of family F) left. */
+  _lastAddress(): AddressOf<F> {
+    return lastAddress() as AddressOf<F>;
   }
 
   /** @internal accept4(2): the new fd, or -errno; the peer address is left for lastAddress(). */
@@ -179,8 +190,8 @@ export class Socket {
   }
 
   /** @internal A Socket for an fd accept4 returned (same family/type/proto and mode as this). */
-  _adopt(fd: number): Socket {
-    return new Socket(this.family, this.type, this.proto, fd, this._blocking);
+  _adopt(fd: number): Socket<F> {
+    return new Socket<F>(this.family, this.type, this.proto, fd, this._blocking);
   }
 
   /**
@@ -202,17 +213,17 @@ export class Socket {
   }
 
   /** The socket's own address (Python getsockname). */
-  getsockname(): SockAddr {
+  getsockname(): AddressOf<F> {
     addrLen[0] = SOCKADDR_STORAGE_SIZE;
     check(os.getsockname(this.openFd(), addrBuf, addrLen), "getsockname");
-    return lastAddress();
+    return this._lastAddress();
   }
 
   /** The connected peer's address (Python getpeername); OSError ENOTCONN if not connected. */
-  getpeername(): SockAddr {
+  getpeername(): AddressOf<F> {
     addrLen[0] = SOCKADDR_STORAGE_SIZE;
     check(os.getpeername(this.openFd(), addrBuf, addrLen), "getpeername");
-    return lastAddress();
+    return this._lastAddress();
   }
 
   /** Shut down reading (SHUT_RD), writing (SHUT_WR) or both (SHUT_RDWR) (Python shutdown). */
@@ -356,21 +367,24 @@ export class Socket {
     }
   }
 
-  /** Receive a datagram and its sender (Python recvfrom): `[data, address]`. */
-  recvfrom(bufsize: number, flags = 0): [Uint8Array, SockAddr] {
+  /**
+   * Receive a datagram and its sender (Python recvfrom): `[data, address]`; the address is
+   * null on a connected stream socket, which does not report one.
+   */
+  recvfrom(bufsize: number, flags = 0): [Uint8Array, AddressOf<F> | null] {
     checkSize(bufsize, "recvfrom() bufsize");
     const buf = new Uint8Array(bufsize);
     const n = this._recvfromRaw(buf, bufsize, flags);
     if (n < 0) throw osError("recvfrom", -n);
-    return [n === bufsize ? buf : buf.subarray(0, n), lastAddress()];
+    return [n === bufsize ? buf : buf.subarray(0, n), this._lastAddress()];
   }
 
-  /** Receive a datagram into `buffer` (Python recvfrom_into): `[count, address]`. */
-  recvfromInto(buffer: BytesLike, nbytes = 0, flags = 0): [number, SockAddr] {
+  /** Receive a datagram into `buffer` (Python recvfrom_into): `[count, address]` (as recvfrom). */
+  recvfromInto(buffer: BytesLike, nbytes = 0, flags = 0): [number, AddressOf<F> | null] {
     const buf = intoTarget(buffer, nbytes, "recvfromInto()");
     const n = this._recvfromRaw(buf, buf.byteLength, flags);
     if (n < 0) throw osError("recvfrom_into", -n);
-    return [n, lastAddress()];
+    return [n, this._lastAddress()];
   }
 
   /** @internal recvfrom(2): the count or -errno; the sender is left for lastAddress(). */

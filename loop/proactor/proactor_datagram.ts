@@ -18,7 +18,7 @@ import type { Future } from "../core/futures.ts";
 import type { CompletionTarget } from "./proactor.ts";
 import type { ProactorHost } from "./proactor.ts";
 import type { DatagramProtocolLike } from "../transports/protocols.ts";
-import type { AddressLike, Socket } from "../net/socket.ts";
+import type { AddressLike, SockAddr, Socket } from "../net/socket.ts";
 import { DatagramTransportBase, MAX_DATAGRAM } from "../transports/datagram_base.ts";
 const TAG_RECV = 1, TAG_SEND = 2;
 // <asm-generic/errno.h>
@@ -99,7 +99,8 @@ export class ProactorDatagramTransport extends DatagramTransportBase implements 
     } else {
       const data = this._recvBuf.slice(0, res);
       const length = this._loop._proactor.completionAddressLength;
-      const addr = buffer !== undefined && length > 0 ? decodeSockaddr(buffer, length) : this._address;
+      // No address from the kernel: the connected endpoint's remote address (a SockAddr shape).
+      const addr = buffer !== undefined && length > 0 ? decodeSockaddr(buffer, length) : this._address as SockAddr;
       try {
         this._protocol.datagramReceived?.(data, addr);
       } catch (e) {

@@ -7,7 +7,7 @@ import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { OSError } from "../core/errors.ts";
 import type { Future } from "../core/futures.ts";
 import type { DatagramProtocolLike } from "../transports/protocols.ts";
-import type { AddressLike, Socket } from "../net/socket.ts";
+import type { AddressLike, SockAddr, Socket } from "../net/socket.ts";
 import { DatagramTransportBase, MAX_DATAGRAM } from "../transports/datagram_base.ts";
 
 const isRetry = (e: unknown) => e instanceof OSError && (e.code === "EAGAIN" || e.code === "EINTR");
@@ -94,7 +94,7 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
 
   private _readReady(): void {
     if (this._connLost) return;
-    let data: Uint8Array, addr: unknown;
+    let data: Uint8Array, addr: SockAddr;
     try {
       [data, addr] = this._sock.recvfrom(MAX_DATAGRAM);
     } catch (e) {

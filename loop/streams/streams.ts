@@ -10,6 +10,7 @@
  * drain() waits between the protocol's pauseWriting() and resumeWriting().
  */
 import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
+import type { Inet6Family, InetFamily, UnixFamily } from "../../ffi/families.ts";
 import { ECONNRESET } from "../../ffi/libc.ts";
 import type { ExtraInfo } from "../transports/base.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
@@ -30,7 +31,7 @@ import {
 import type { Server } from "../net/server.ts";
 import type { SSLContext } from "../tls/ssl.ts";
 import { startTls, type StartTlsOptions } from "../tls/start_tls.ts";
-import type { ReadTransport, Transport } from "../transports/base.ts";
+import type { ReadTransport, Transport, WriteTransport } from "../transports/base.ts";
 import { IncompleteReadError, LimitOverrunError } from "./stream_errors.ts";
 
 export { IncompleteReadError, LimitOverrunError } from "./stream_errors.ts";
@@ -598,17 +599,21 @@ export class StreamReaderProtocol extends Protocol {
 
 /**
  * Writes to a transport, with drain() for back-pressure (asyncio.StreamWriter). Made by
- * openConnection() and given to startServer()'s callback.
+ * openConnection() and given to startServer()'s callback; over a write-only transport
+ * (connectWritePipe's) `T` is WriteTransport.
  */
-export class StreamWriter {
-  private _transport: Transport;
+export class StreamWriter<T extends WriteTransport = Transport> {
+  private _transport: T;
   private readonly _protocol: StreamReaderProtocol;
   private readonly _reader: StreamReader | null;
   private readonly _loop: BaseEventLoop;
 
-  /** Made by openConnection()/startServer(); use those. */
+  /**
+   * Made by openConnection()/startServer(); by hand over connectWritePipe's transport, with a
+   * StreamReaderProtocol as the pipe's protocol and `reader` null.
+   */
   constructor(
-    transport: Transport,
+    transport: T,
     protocol: StreamReaderProtocol,
     reader: StreamReader | null,
     loop: BaseEventLoop,
@@ -620,7 +625,7 @@ export class StreamWriter {
   }
 
   /** The underlying transport (asyncio StreamWriter.transport). */
-  get transport(): Transport {
+  get transport(): T {
     return this._transport;
   }
 
@@ -663,7 +668,6 @@ export class StreamWriter {
   }
 
   /** The transport's extra info: "peername", "sockname", "socket", … (asyncio get_extra_info). */
-  /** A known key (ExtraInfo): its value, or undefined where this transport has none. */
   getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
   /** A known key (ExtraInfo): its value, or `defaultValue` where this transport has none. */
   getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
@@ -697,7 +701,11 @@ export class StreamWriter {
    * The client side unless the writer came from startServer(). On failure the connection is
    * closed and the error thrown.
    */
-  async startTls(sslcontext: SSLContext, options: StreamStartTlsOptions = {}): Promise<void> {
+  async startTls(
+    this: StreamWriter<Transport>,
+    sslcontext: SSLContext,
+    options: StreamStartTlsOptions = {},
+  ): Promise<void> {
     const { serverHostname, sslHandshakeTimeout, sslShutdownTimeout } = options;
     await this.drain();
     this._transport = await startTls(this._loop, this._transport, this._protocol, sslcontext, {
@@ -776,14 +784,15 @@ export async function openConnection(
 
 /**
  * Start a server calling `clientConnectedCb(reader, writer)` for each connection (asyncio
- * start_server). The other options are createServer's (backlog, reuseAddress, sock, …).
+ * start_server). The other options are createServer's (backlog, reuseAddress, sock, …); the
+ * server's family type is createServer's.
  */
-export async function startServer(
+export async function startServer<F extends number = InetFamily | Inet6Family>(
   clientConnectedCb: ClientConnectedCallback,
   host?: string | string[] | null,
   port?: number | string | null,
-  options: StreamOptions & CreateServerOptions = {},
-): Promise<Server> {
+  options: StreamOptions & CreateServerOptions<F> = {},
+): Promise<Server<F>> {
   refuseUnknownOptions(options, { ...STREAM_OPTION_KEYS, ...CREATE_SERVER_OPTION_KEYS }, "startServer()");
   const { limit, ...rest } = options;
   const loop = networkLoop();
@@ -806,7 +815,7 @@ export async function startUnixServer(
   clientConnectedCb: ClientConnectedCallback,
   path?: string | null,
   options: StreamOptions & CreateUnixServerOptions = {},
-): Promise<Server> {
+): Promise<Server<UnixFamily>> {
   refuseUnknownOptions(options, { ...STREAM_OPTION_KEYS, ...CREATE_UNIX_SERVER_OPTION_KEYS }, "startUnixServer()");
   const { limit, ...rest } = options;
   const loop = networkLoop();

@@ -803,7 +803,6 @@ export class SSLProtocolTransport extends FlowControl implements Transport {
    * "sslcontext", "sslObject" (also "ssl_object"), "peercert", "cipher", "compression", then
    * the socket transport's ("socket", "peername", "sockname", …).
    */
-  /** A known key (ExtraInfo): its value, or undefined where this transport has none. */
   getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
   /** A known key (ExtraInfo): its value, or `defaultValue` where this transport has none. */
   getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;

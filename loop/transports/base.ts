@@ -3,7 +3,7 @@
  * connection. Implementations live beside this file, one per kind of I/O.
  */
 
-import type { SockAddr } from "../../ffi/sockaddr.ts";
+import type { AddressLike, SockAddr } from "../../ffi/sockaddr.ts";
 import type { FileLike } from "../core/file_like.ts";
 import type { Future } from "../core/futures.ts";
 import type { Socket } from "../net/socket.ts";
@@ -100,8 +100,8 @@ export interface Transport extends ReadTransport, WriteTransport {}
 
 /** A datagram endpoint (asyncio.DatagramTransport). */
 export interface DatagramTransport extends BaseTransport {
-  /** Send `data` to `addr` (or to the connected remote address when omitted). */
-  sendto(data: Uint8Array, addr?: unknown): void;
+  /** Send `data` to `addr` (or, omitted or null, to the connected remote address). */
+  sendto(data: Uint8Array, addr?: AddressLike | null): void;
   /** Close at once, dropping queued datagrams; connectionLost(null) follows. */
   abort(): void;
   /** Bytes of datagrams waiting to be sent. */

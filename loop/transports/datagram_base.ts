@@ -68,7 +68,6 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
   protected abstract _forceClose(exc: Error | null): void;
 
   /** "socket", "sockname", "peername" (asyncio get_extra_info). */
-  /** A known key (ExtraInfo): its value, or undefined where this transport has none. */
   getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
   /** A known key (ExtraInfo): its value, or `defaultValue` where this transport has none. */
   getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;

@@ -85,7 +85,6 @@ export abstract class StreamTransport extends FlowControl {
    * Optional information about the connection (asyncio get_extra_info), recorded when the
    * transport was made; `defaultValue` when unknown.
    */
-  /** A known key (ExtraInfo): its value, or undefined where this transport has none. */
   getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
   /** A known key (ExtraInfo): its value, or `defaultValue` where this transport has none. */
   getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
