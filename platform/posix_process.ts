@@ -11,11 +11,11 @@
  * use), so the status is always ours to collect.
  */
 import { accessSync, constants as fsConstants, statSync } from "node:fs";
-import process from "node:process";
 import { closeFd, ENOENT, libc, osError } from "../ffi/libc.ts";
 import {
   EV_ADD, EV_CLEAR, EVFILT_PROC, KeventArray, kqueueOsError, kqueueSystem, NOTE_EXIT, NOTE_TRIGGER,
 } from "../ffi/kqueue.ts";
+import { inheritedEnvironment } from "../ffi/environ.ts";
 import { osTable } from "../ffi/os/current.ts";
 import {
   type ChildStdio, kill, pidfdOpen, pidfdSendSignal, reapPid, reapPidfd, spawn,
@@ -105,9 +105,10 @@ export const posixProcessCalls: ProcessCalls = {
     const [program, argv] = request.shell !== null
       ? ["/bin/sh", ["/bin/sh", "-c", request.shell]]
       : [resolveProgram(request.program, request.env), request.argv];
-    const env = Object.entries(request.env ?? process.env)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}=${v}`);
+    // No env: this process's, read without needing Deno's --allow-env (ffi/environ.ts).
+    const env = request.env == null
+      ? inheritedEnvironment()
+      : Object.entries(request.env).map(([k, v]) => `${k}=${v}`);
     // Parent ends of the pipes we make, and the child ends to close once it has them.
     const parentFds = [-1, -1, -1];
     const childEnds: number[] = [];
