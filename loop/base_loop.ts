@@ -84,7 +84,7 @@ export interface CreateTaskOptions {
   name?: string;
 }
 
-/** @internal The keys of CreateTaskOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of CreateTaskOptions, for refuseUnknownOptions(). */
 export const CREATE_TASK_OPTION_KEYS: KeysOf<CreateTaskOptions> = {
   name: true,
 };
@@ -145,9 +145,9 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   /** Callbacks slower than this many seconds are reported in debug mode (asyncio's default). */
   slowCallbackDuration = 0.1;
 
-  /** @internal */ protected readonly _ready: Deque<Handle> = new Deque();
-  /** @internal */ protected readonly _timers: TimerHeap = new TimerHeap();
-  /** @internal */ protected _parked = false;
+  /** @ignore */ protected readonly _ready: Deque<Handle> = new Deque();
+  /** @ignore */ protected readonly _timers: TimerHeap = new TimerHeap();
+  /** @ignore */ protected _parked = false;
   private _closed = false;
   private _running = false;
   private _stopping = false;
@@ -159,13 +159,13 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   private _executorShutdownCalled = false;
   private _taskFactory: TaskFactory | null = null;
   /**
-   * @internal The task whose coroutine the running handle started or woke and that has not yet
+   * @ignore The task whose coroutine the running handle started or woke and that has not yet
    * suspended at a Future or finished. In asyncio a task's step runs inside the handle that
    * wakes it; here the coroutine resumes in a microtask, so the loop lets microtasks run before
    * the next handle while this is set (Task._step/_wakeup set it, _awaiting/_finish clear it).
    */
   _resumingTask: Task<unknown> | null = null;
-  /** @internal In debug mode, the task the running handle stepped (named in slow-callback warnings). */
+  /** @ignore In debug mode, the task the running handle stepped (named in slow-callback warnings). */
   _steppingTask: Task<unknown> | null = null;
 
   // ---- I/O hooks for subclasses -------------------------------------------------------------
@@ -174,23 +174,25 @@ export abstract class BaseEventLoop implements ReadinessLoop {
    * Move ready I/O callbacks onto the ready queue without blocking. `idleNext`: if this queues
    * nothing the loop waits next (_waitIoBriefly or _idle), so a loop whose wait also submits
    * its queued operations may leave them to it.
+   * @ignore
    */
   protected abstract _pollIo(idleNext?: boolean): void;
-  /** True when some fd is watched, so the loop must poll even while callbacks are queued. */
+  /** @ignore True when some fd is watched, so the loop must poll even while callbacks are queued. */
   protected abstract _hasIoInterest(): boolean;
-  /** Wait off the JS thread for I/O, a wakeup or `timeoutMs` (-1: no limit). */
+  /** @ignore Wait off the JS thread for I/O, a wakeup or `timeoutMs` (-1: no limit). */
   protected abstract _parkIo(timeoutMs: number): Promise<void>;
-  /** End a _parkIo in progress. */
+  /** @ignore End a _parkIo in progress. */
   protected abstract _wakeIo(): void;
   /**
    * Submit what is queued and wait a short, fixed time on the JS thread for I/O that is about
    * to arrive; true if some may be ready for _pollIo. Only loops whose short wait is cheaper
    * than a park override it.
+   * @ignore
    */
   protected _waitIoBriefly(): boolean {
     return false;
   }
-  /** Release the I/O resources (poller fds, parking thread). */
+  /** @ignore Release the I/O resources (poller fds, parking thread). */
   protected abstract _closeIo(): void;
 
   // ---- Running and stopping -----------------------------------------------------------------
@@ -420,7 +422,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   }
 
   /**
-   * @internal callSoon for the loop's own callbacks (done-callbacks, task steps), which were
+   * @ignore callSoon for the loop's own callbacks (done-callbacks, task steps), which were
    * checked when they were handed in: no per-call check of the callback.
    */
   _callSoonPrechecked(callback: Callback, arg: unknown): Handle {
@@ -475,7 +477,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     return t;
   }
 
-  /** @internal Called by TimerHandle.cancel(). */
+  /** @ignore Called by TimerHandle.cancel(). */
   _timerHandleCancelled(t: TimerHandle): void {
     if (t._scheduled) this._timers.noteCancelled();
   }
@@ -528,7 +530,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     return this._taskFactory;
   }
 
-  /** @internal */
+  /** @ignore */
   _ensureFuture<T>(x: Awaitable<T>): Future<T> {
     if (x instanceof Future) {
       if (x._loop !== this) {
@@ -544,14 +546,14 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     );
   }
 
-  /** @internal Track a new task (weakly, in time: loop/core/task_registry.ts) until _taskFinished(). */
+  /** @ignore Track a new task (weakly, in time: loop/core/task_registry.ts) until _taskFinished(). */
   _taskStarted(t: Task<unknown>): void {
     this._tasks.add(t);
   }
-  /** @internal */ _taskFinished(t: Task<unknown>): void {
+  /** @ignore */ _taskFinished(t: Task<unknown>): void {
     this._tasks.remove(t);
   }
-  /** @internal The tasks not yet done. */
+  /** @ignore The tasks not yet done. */
   _liveTasks(): Task<unknown>[] {
     return this._tasks.live();
   }
@@ -767,7 +769,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     return transportSendfile(this, transport, file, offset, count, options);
   }
 
-  /** @internal A transport for a connected stream socket (asyncio _make_socket_transport). */
+  /** @ignore A transport for a connected stream socket (asyncio _make_socket_transport). */
   abstract _makeSocketTransport(
     sock: Socket,
     protocol: ProtocolLike | BufferedProtocolLike,
@@ -775,7 +777,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   ): Transport;
 
   /**
-   * @internal Accept connections on `listener` for `server` with operations rather than
+   * @ignore Accept connections on `listener` for `server` with operations rather than
    * readiness callbacks (asyncio's proactor _start_serving): returns how to stop, or null where
    * this loop serves listeners with addReader (the default).
    */
@@ -784,7 +786,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   }
 
   /**
-   * @internal A datagram transport of this loop's own (asyncio _make_datagram_transport), or
+   * @ignore A datagram transport of this loop's own (asyncio _make_datagram_transport), or
    * undefined for the readiness-driven one (loop/selector/selector_datagram.ts).
    */
   _makeDatagramTransport(
@@ -797,7 +799,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   }
 
   /**
-   * @internal A pipe transport of this loop's own for a subprocess's pipe end `fd` (writing:
+   * @ignore A pipe transport of this loop's own for a subprocess's pipe end `fd` (writing:
    * the child's stdin), or undefined for the readiness-driven ones (transports/unix_pipes.ts).
    */
   _makePipeTransport(_fd: number, _protocol: BaseProtocolLike, _writing: boolean): BaseTransport | undefined {
@@ -820,13 +822,13 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   ): void;
   /** Stop watching `fd` for writing; false if it was not watched (asyncio remove_writer). */
   abstract removeWriter(fd: FileLike): boolean;
-  /** @internal addReader for an fd the loop's own transports own: no user-fd checks (asyncio _add_reader). */
+  /** @ignore addReader for an fd the loop's own transports own: no user-fd checks (asyncio _add_reader). */
   abstract _addReader<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void;
-  /** @internal removeReader for an fd the loop's own transports own (asyncio _remove_reader). */
+  /** @ignore removeReader for an fd the loop's own transports own (asyncio _remove_reader). */
   abstract _removeReader(fd: number): boolean;
-  /** @internal addWriter for an fd the loop's own transports own (asyncio _add_writer). */
+  /** @ignore addWriter for an fd the loop's own transports own (asyncio _add_writer). */
   abstract _addWriter<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void;
-  /** @internal removeWriter for an fd the loop's own transports own (asyncio _remove_writer). */
+  /** @ignore removeWriter for an fd the loop's own transports own (asyncio _remove_writer). */
   abstract _removeWriter(fd: number): boolean;
 
   // The socket operations each loop family implements (asyncio AbstractEventLoop's sock_*),
@@ -997,7 +999,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     this._debug = !!enabled;
   }
 
-  /** @internal */
+  /** @ignore */
   protected _checkClosed(): void {
     if (this._closed) throw new RuntimeError("Event loop is closed");
   }

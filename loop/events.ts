@@ -30,7 +30,7 @@ export interface NewEventLoopOptions {
   proactor?: boolean;
 }
 
-/** @internal The keys of NewEventLoopOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of NewEventLoopOptions, for refuseUnknownOptions(). */
 export const NEW_EVENT_LOOP_OPTION_KEYS: KeysOf<NewEventLoopOptions> = {
   selector: true, proactor: true,
 };
@@ -82,7 +82,7 @@ export interface RunOptions {
   debug?: boolean;
 }
 
-/** @internal The keys of RunOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of RunOptions, for refuseUnknownOptions(). */
 export const RUN_OPTION_KEYS: KeysOf<RunOptions> = {
   debug: true,
 };

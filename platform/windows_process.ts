@@ -274,7 +274,7 @@ class WindowsChild implements ChildProcess, CompletionTarget {
     throw spawnError("TerminateProcess", err);
   }
 
-  /** @internal The job reported the exit (res 0), or the proactor dropped the watch. */
+  /** @ignore The job reported the exit (res 0), or the proactor dropped the watch. */
   _ioComplete(_tag: number, res: number): void {
     const onExit = this._onExit;
     this._onExit = null;

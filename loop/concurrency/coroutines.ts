@@ -79,7 +79,7 @@ export interface GatherOptions {
   returnExceptions?: boolean;
 }
 
-/** @internal The keys of GatherOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of GatherOptions, for refuseUnknownOptions(). */
 export const GATHER_OPTION_KEYS: KeysOf<GatherOptions> = {
   returnExceptions: true,
 };
@@ -91,7 +91,7 @@ export type GatherResults<A extends readonly unknown[]> = {
 
 /** The Future gather() returns: cancelling it cancels the children (asyncio _GatheringFuture). */
 class GatheringFuture<T> extends Future<T> {
-  /** @internal */ _cancelRequested = false;
+  /** @ignore */ _cancelRequested = false;
   constructor(loop: BaseEventLoop, private readonly _children: Future<unknown>[]) {
     super(loop);
   }

@@ -65,7 +65,7 @@ export interface ShutdownOptions {
   cancelFutures?: boolean;
 }
 
-/** @internal The keys of ShutdownOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of ShutdownOptions, for refuseUnknownOptions(). */
 export const SHUTDOWN_OPTION_KEYS: KeysOf<ShutdownOptions> = {
   cancelFutures: true,
 };
@@ -196,7 +196,7 @@ function releaseThread(thread: PoolThread): void {
   }
 }
 
-/** @internal For tests: the process-wide threads, and how many are running a task. */
+/** @ignore For tests: the process-wide threads, and how many are running a task. */
 export function _executorThreads(): { total: number; idle: number; busy: number } {
   let busy = 0;
   for (const t of allThreads) if (t.job !== null) busy++;
@@ -300,7 +300,7 @@ export class WorkerPoolExecutor implements Executor {
     return true;
   }
 
-  /** @internal Start queued calls while this executor is under maxWorkers and threads exist. */
+  /** @ignore Start queued calls while this executor is under maxWorkers and threads exist. */
   _dispatch(): void {
     while (this.queue.length > 0 && this.running < this.maxWorkers) {
       const thread = takeThread();
@@ -314,7 +314,7 @@ export class WorkerPoolExecutor implements Executor {
     }
   }
 
-  /** @internal A call of this executor ended (settled by its thread, or cancelled). */
+  /** @ignore A call of this executor ended (settled by its thread, or cancelled). */
   _jobEnded(): void {
     this.running = 0;
     for (const t of allThreads) if (t.job?.owner === this) this.running++;
@@ -327,7 +327,7 @@ export class WorkerPoolExecutor implements Executor {
 
 // ---- Checking arguments and rebuilding errors ------------------------------------------------
 
-/** @internal TypeError unless `x` looks like an Executor (duck-typed, as asyncio's is not). */
+/** @ignore TypeError unless `x` looks like an Executor (duck-typed, as asyncio's is not). */
 export function checkExecutor(x: unknown, method: string): asserts x is Executor {
   if (x === null || typeof x !== "object" || typeof (x as Executor).submit !== "function" ||
     typeof (x as Executor).shutdown !== "function") {
@@ -339,7 +339,7 @@ export function checkExecutor(x: unknown, method: string): asserts x is Executor
 }
 
 /**
- * @internal A loop Future that follows `submission` (asyncio wrap_future): settled through
+ * @ignore A loop Future that follows `submission` (asyncio wrap_future): settled through
  * callSoonThreadsafe, so on the loop and waking it if parked; dropped if the loop is closed by
  * then. Cancelling the Future cancels the call if it has not started.
  */

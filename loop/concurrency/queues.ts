@@ -24,7 +24,7 @@ export interface PriorityQueueOptions<T> {
   compare?: Comparator<T>;
 }
 
-/** @internal The keys of PriorityQueueOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of PriorityQueueOptions, for refuseUnknownOptions(). */
 export const PRIORITY_QUEUE_OPTION_KEYS: KeysOf<PriorityQueueOptions<unknown>> = {
   compare: true,
 };
@@ -146,17 +146,17 @@ export class Queue<T = unknown> extends LoopBound {
     return s + ">";
   }
 
-  /** @internal Store an item (subclasses choose the order). */
+  /** @ignore Store an item (subclasses choose the order). */
   _put(item: T): void {
     this._items.push(item);
   }
 
-  /** @internal Take the next item. */
+  /** @ignore Take the next item. */
   _get(): T {
     return this._items.shift() as T;
   }
 
-  /** @internal The items in storage order, for toString(). */
+  /** @ignore The items in storage order, for toString(). */
   _snapshot(): T[] {
     // The ring buffer has no iterator: rotate it once round (only toString() pays for this).
     const items: T[] = [];
@@ -189,17 +189,17 @@ export class LifoQueue<T = unknown> extends Queue<T> {
     return this._stack.length;
   }
 
-  /** @internal */
+  /** @ignore */
   override _put(item: T): void {
     this._stack.push(item);
   }
 
-  /** @internal */
+  /** @ignore */
   override _get(): T {
     return this._stack.pop() as T;
   }
 
-  /** @internal */
+  /** @ignore */
   override _snapshot(): T[] {
     return [...this._stack];
   }
@@ -231,7 +231,7 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
     return this._heap.length;
   }
 
-  /** @internal Push onto the heap and sift the new item up. */
+  /** @ignore Push onto the heap and sift the new item up. */
   override _put(item: T): void {
     // Heap indexes below are all < heap.length (`!` on the reads).
     const heap = this._heap;
@@ -245,12 +245,12 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
     }
   }
 
-  /** @internal The heap in array order, as asyncio shows its heap list. */
+  /** @ignore The heap in array order, as asyncio shows its heap list. */
   override _snapshot(): T[] {
     return [...this._heap];
   }
 
-  /** @internal Pop the lowest item: the last one takes the root's place and sifts down. */
+  /** @ignore Pop the lowest item: the last one takes the root's place and sifts down. */
   override _get(): T {
     // Only called when the queue is not empty (Queue.get waits for an item first).
     const heap = this._heap;

@@ -33,7 +33,7 @@ export interface WaitOptions {
   returnWhen?: ReturnWhen;
 }
 
-/** @internal The keys of WaitOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of WaitOptions, for refuseUnknownOptions(). */
 export const WAIT_OPTION_KEYS: KeysOf<WaitOptions> = {
   timeout: true, returnWhen: true,
 };
@@ -44,7 +44,7 @@ export interface AsCompletedOptions {
   timeout?: number | null;
 }
 
-/** @internal The keys of AsCompletedOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of AsCompletedOptions, for refuseUnknownOptions(). */
 export const AS_COMPLETED_OPTION_KEYS: KeysOf<AsCompletedOptions> = {
   timeout: true,
 };

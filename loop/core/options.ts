@@ -8,11 +8,11 @@
 
 import { describe } from "./describe.ts";
 
-/** @internal Every key of `O`, each mapped to true: a run-time list of an options interface. */
+/** @ignore Every key of `O`, each mapped to true: a run-time list of an options interface. */
 export type KeysOf<O> = { readonly [K in keyof Required<O>]: true };
 
 /**
- * @internal TypeError unless `options` is undefined or a plain object whose own keys are all
+ * @ignore TypeError unless `options` is undefined or a plain object whose own keys are all
  * in `known`; the message names the function and the first unknown key (with the known key it
  * most likely meant, if one differs only in case or underscores).
  */

@@ -6,7 +6,7 @@ import type { BaseEventLoop } from "../base_loop.ts";
 
 let running: BaseEventLoop | null = null;
 
-/** @internal */
+/** @ignore */
 export function setRunningLoop(loop: BaseEventLoop | null): void {
   running = loop;
 }
@@ -19,14 +19,14 @@ export function getRunningLoopOrNull(): BaseEventLoop | null {
 let eventLoopGetter: (() => BaseEventLoop) | null = null;
 
 /**
- * @internal events.ts hands its getEventLoop over here: futures.ts needs it (a Future made
+ * @ignore events.ts hands its getEventLoop over here: futures.ts needs it (a Future made
  * without a loop) but cannot import events.ts, which imports the loops, which import futures.ts.
  */
 export function setEventLoopGetter(getter: () => BaseEventLoop): void {
   eventLoopGetter = getter;
 }
 
-/** @internal getEventLoop(), for modules that events.ts imports. */
+/** @ignore getEventLoop(), for modules that events.ts imports. */
 export function currentEventLoop(): BaseEventLoop {
   if (eventLoopGetter === null) throw new Error("loop/events.ts was not loaded");
   return eventLoopGetter();

@@ -38,10 +38,10 @@ const collected = new FinalizationRegistry<TaskEntry>((entry) => {
 /** The pending tasks of one loop: new ones held strongly until age(), then weakly. */
 export class TaskRegistry {
   private readonly young = new Set<Task<unknown>>();
-  /** @internal Weak entries of the tasks that were pending at an age(). */
+  /** @ignore Weak entries of the tasks that were pending at an age(). */
   readonly old: Set<TaskEntry> = new Set();
 
-  constructor(/** @internal */ readonly loop: BaseEventLoop) {}
+  constructor(/** @ignore */ readonly loop: BaseEventLoop) {}
 
   /** Track a new task until remove(). */
   add(task: Task<unknown>): void {

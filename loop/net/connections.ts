@@ -68,7 +68,7 @@ export interface CreateConnectionOptions {
   allErrors?: boolean;
 }
 
-/** @internal The keys of CreateConnectionOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of CreateConnectionOptions, for refuseUnknownOptions(). */
 export const CREATE_CONNECTION_OPTION_KEYS: KeysOf<CreateConnectionOptions> = {
   ssl: true, family: true, proto: true, flags: true, sock: true, localAddr: true,
   serverHostname: true, sslHandshakeTimeout: true, sslShutdownTimeout: true,
@@ -102,7 +102,7 @@ export interface CreateServerOptions<F extends number = number> {
   startServing?: boolean;
 }
 
-/** @internal The keys of CreateServerOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of CreateServerOptions, for refuseUnknownOptions(). */
 export const CREATE_SERVER_OPTION_KEYS: KeysOf<CreateServerOptions> = {
   family: true, flags: true, sock: true, backlog: true, ssl: true, sslHandshakeTimeout: true,
   sslShutdownTimeout: true, reuseAddress: true, reusePort: true, startServing: true,
@@ -122,7 +122,7 @@ export interface CreateUnixConnectionOptions {
   sslShutdownTimeout?: number;
 }
 
-/** @internal The keys of CreateUnixConnectionOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of CreateUnixConnectionOptions, for refuseUnknownOptions(). */
 export const CREATE_UNIX_CONNECTION_OPTION_KEYS: KeysOf<CreateUnixConnectionOptions> = {
   ssl: true, sock: true, serverHostname: true, sslHandshakeTimeout: true,
   sslShutdownTimeout: true,
@@ -146,7 +146,7 @@ export interface CreateUnixServerOptions {
   cleanupSocket?: boolean;
 }
 
-/** @internal The keys of CreateUnixServerOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of CreateUnixServerOptions, for refuseUnknownOptions(). */
 export const CREATE_UNIX_SERVER_OPTION_KEYS: KeysOf<CreateUnixServerOptions> = {
   sock: true, backlog: true, ssl: true, sslHandshakeTimeout: true, sslShutdownTimeout: true,
   startServing: true, cleanupSocket: true,
@@ -162,7 +162,7 @@ export interface ConnectAcceptedSocketOptions {
   sslShutdownTimeout?: number;
 }
 
-/** @internal The keys of ConnectAcceptedSocketOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of ConnectAcceptedSocketOptions, for refuseUnknownOptions(). */
 export const CONNECT_ACCEPTED_SOCKET_OPTION_KEYS: KeysOf<ConnectAcceptedSocketOptions> = {
   ssl: true, sslHandshakeTimeout: true, sslShutdownTimeout: true,
 };

@@ -34,7 +34,7 @@ export interface DatagramEndpointOptions {
   sock?: Socket;
 }
 
-/** @internal The keys of DatagramEndpointOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of DatagramEndpointOptions, for refuseUnknownOptions(). */
 export const DATAGRAM_ENDPOINT_OPTION_KEYS: KeysOf<DatagramEndpointOptions> = {
   localAddr: true, remoteAddr: true, family: true, proto: true, flags: true, reusePort: true,
   allowBroadcast: true, sock: true,

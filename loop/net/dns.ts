@@ -127,7 +127,7 @@ export interface GetAddrInfoOptions {
   flags?: number;
 }
 
-/** @internal The keys of GetAddrInfoOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of GetAddrInfoOptions, for refuseUnknownOptions(). */
 export const GET_ADDR_INFO_OPTION_KEYS: KeysOf<GetAddrInfoOptions> = {
   family: true, type: true, proto: true, flags: true,
 };
@@ -513,7 +513,7 @@ async function windowsGetnameinfo(
 }
 
 /**
- * @internal Refuse a port outside 0-65535 (a number, or a string of digits) with OverflowError,
+ * @ignore Refuse a port outside 0-65535 (a number, or a string of digits) with OverflowError,
  * as Python's socket calls do (`connect(): port must be 0-65535.`), before any socket is made.
  * getaddrinfo itself keeps glibc's answer (the low 16 bits), as Python's does; the loop's
  * create* methods check first, so that `70000` never becomes port 4464.

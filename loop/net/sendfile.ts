@@ -41,7 +41,7 @@ export interface SendfileOptions {
   fallback?: boolean;
 }
 
-/** @internal The keys of SendfileOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of SendfileOptions, for refuseUnknownOptions(). */
 export const SENDFILE_OPTION_KEYS: KeysOf<SendfileOptions> = {
   fallback: true,
 };

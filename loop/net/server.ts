@@ -43,7 +43,7 @@ export class Server<F extends number = number> {
   /** Listeners served by accept operations (a proactor without readiness): how to stop each. */
   private readonly _acceptStops = new Map<Socket, () => void>();
 
-  /** @internal Use loop.createServer(). */
+  /** @ignore Use loop.createServer(). */
   constructor(
     loop: BaseEventLoop,
     sockets: Socket<F>[],
@@ -153,12 +153,12 @@ export class Server<F extends number = number> {
     for (const w of waiters ?? []) if (!w.done()) w.setResult();
   }
 
-  /** @internal A transport of an accepted connection was made. */
+  /** @ignore A transport of an accepted connection was made. */
   _attach(transport: ClientTransport): void {
     this._clients.add(transport);
   }
 
-  /** @internal That transport has closed its socket. */
+  /** @ignore That transport has closed its socket. */
   _detach(transport: ClientTransport): void {
     if (!this._clients.delete(transport)) return;
     if (this._clients.size === 0 && this._sockets === null) this._wakeup();
@@ -169,7 +169,7 @@ export class Server<F extends number = number> {
     return this._clients.size;
   }
 
-  /** @internal */
+  /** @ignore */
   _startServing(): void {
     if (this._serving || this._sockets === null) return;
     this._serving = true;
@@ -181,7 +181,7 @@ export class Server<F extends number = number> {
     }
   }
 
-  /** @internal Accept up to `backlog` pending connections (one readiness event). */
+  /** @ignore Accept up to `backlog` pending connections (one readiness event). */
   _acceptReady(listener: Socket): void {
     for (let i = 0; i < this._backlog; i++) {
       let conn: Socket, addr: SockAddr;
@@ -208,14 +208,14 @@ export class Server<F extends number = number> {
     }
   }
 
-  /** @internal */
+  /** @ignore */
   _resumeAccepting(listener: Socket<F>): void {
     if (this._serving && this._sockets?.includes(listener)) {
       this._loop.addReader(listener, acceptReady, this, listener);
     }
   }
 
-  /** @internal Wrap an accepted socket in a transport with a new protocol from the factory. */
+  /** @ignore Wrap an accepted socket in a transport with a new protocol from the factory. */
   _acceptConnection(conn: Socket, addr: SockAddr): void {
     let protocol: ProtocolLike;
     try {

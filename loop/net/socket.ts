@@ -49,7 +49,7 @@ const addrLen = new Uint32Array(1);
 const optInt = new Int32Array(1);
 const optLen = new Uint32Array(1);
 
-/** @internal The address the last accept/recvfrom/getsockname call left in the shared buffer. */
+/** @ignore The address the last accept/recvfrom/getsockname call left in the shared buffer. */
 export function lastAddress(): SockAddr {
   return decodeSockaddr(addrBuf, addrLen[0]!);
 }
@@ -98,7 +98,7 @@ export class Socket<F extends number = number> {
    * SOCK_STREAM, 0. `SOCK_NONBLOCK` in `type` makes the socket non-blocking.
    */
   constructor(family?: F, type?: number, proto?: number, fileno?: number);
-  /** @internal `blocking`: the known mode of an adopted fd, sparing an fcntl. */
+  /** @ignore `blocking`: the known mode of an adopted fd, sparing an fcntl. */
   constructor(family: F, type: number, proto: number, fileno: number, blocking: boolean);
   constructor(family?: number, type?: number, proto?: number, fileno?: number, blocking?: boolean) {
     if (fileno !== undefined) {
@@ -143,7 +143,7 @@ export class Socket<F extends number = number> {
     return this._blocking;
   }
 
-  /** @internal The mode as last set or seen, without a system call (the sock* functions' check). */
+  /** @ignore The mode as last set or seen, without a system call (the sock* functions' check). */
   _isBlocking(): boolean {
     return this._blocking;
   }
@@ -174,12 +174,12 @@ export class Socket<F extends number = number> {
     return [this._adopt(fd), this._lastAddress()];
   }
 
-  /** @internal lastAddress(), decoded from what a call on this socket (of family F) left. */
+  /** @ignore lastAddress(), decoded from what a call on this socket (of family F) left. */
   _lastAddress(): AddressOf<F> {
     return lastAddress() as AddressOf<F>;
   }
 
-  /** @internal accept4(2): the new fd, or -errno; the peer address is left for lastAddress(). */
+  /** @ignore accept4(2): the new fd, or -errno; the peer address is left for lastAddress(). */
   _acceptRaw(): number {
     const fd = this.openFd();
     for (;;) {
@@ -189,7 +189,7 @@ export class Socket<F extends number = number> {
     }
   }
 
-  /** @internal A Socket for an fd accept4 returned (same family/type/proto and mode as this). */
+  /** @ignore A Socket for an fd accept4 returned (same family/type/proto and mode as this). */
   _adopt(fd: number): Socket<F> {
     return new Socket<F>(this.family, this.type, this.proto, fd, this._blocking);
   }
@@ -282,7 +282,7 @@ export class Socket<F extends number = number> {
     return r;
   }
 
-  /** @internal send(2) of bytes[offset, offset+length): the count sent, or -errno. */
+  /** @ignore send(2) of bytes[offset, offset+length): the count sent, or -errno. */
   _sendRaw(bytes: Uint8Array, offset: number, length: number, flags: number): number {
     const fd = this.openFd();
     const view = offset === 0 ? bytes : bytes.subarray(offset);
@@ -323,7 +323,7 @@ export class Socket<F extends number = number> {
     return r;
   }
 
-  /** @internal sendto(2): the count sent, or -errno (a bad address throws). */
+  /** @ignore sendto(2): the count sent, or -errno (a bad address throws). */
   _sendtoRaw(bytes: Uint8Array, flags: number, address: AddressLike): number {
     const fd = this.openFd();
     const len = encodeSockaddr(this.family, address, addrBuf, "sendto()");
@@ -358,7 +358,7 @@ export class Socket<F extends number = number> {
     return n;
   }
 
-  /** @internal recv(2) into buf[0, nbytes): the count, or -errno. */
+  /** @ignore recv(2) into buf[0, nbytes): the count, or -errno. */
   _recvRaw(buf: Uint8Array, nbytes: number, flags: number): number {
     const fd = this.openFd();
     for (;;) {
@@ -387,7 +387,7 @@ export class Socket<F extends number = number> {
     return [n, this._lastAddress()];
   }
 
-  /** @internal recvfrom(2): the count or -errno; the sender is left for lastAddress(). */
+  /** @ignore recvfrom(2): the count or -errno; the sender is left for lastAddress(). */
   _recvfromRaw(buf: Uint8Array, nbytes: number, flags: number): number {
     const fd = this.openFd();
     for (;;) {

@@ -33,7 +33,7 @@ interface Outgoing {
 
 /** A UDP endpoint driven by completions (asyncio.DatagramTransport). */
 export class ProactorDatagramTransport extends DatagramTransportBase implements CompletionTarget {
-  /** @internal */ declare protected _loop: BaseEventLoop & ProactorHost;
+  /** @ignore */ declare protected _loop: BaseEventLoop & ProactorHost;
   private readonly _fd: number;
   private _lost = false;
   private _recvOp = 0;
@@ -79,13 +79,13 @@ export class ProactorDatagramTransport extends DatagramTransportBase implements 
     this._sendOp = this._loop._proactor.sendTo(this._fd, next.data, next.data.byteLength, next.addr, next.addrLen, this, TAG_SEND);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _startReceiving(): void {
     if (this._closing || this._lost || this._recvOp !== 0) return;
     this._recvOp = this._loop._proactor.recvFrom(this._fd, this._recvBuf, MAX_DATAGRAM, this, TAG_RECV);
   }
 
-  /** @internal */
+  /** @ignore */
   _ioComplete(tag: number, res: number, _more: boolean, _op: number, buffer: Uint8Array | undefined): void {
     if (tag === TAG_RECV) this._received(res, buffer);
     else this._sent(res);
@@ -130,7 +130,7 @@ export class ProactorDatagramTransport extends DatagramTransportBase implements 
     if (this._queue.length === 0) this._connectionLost(null);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _forceClose(exc: Error | null): void {
     if (this._lost) return;
     this._closing = true;
@@ -148,7 +148,7 @@ export class ProactorDatagramTransport extends DatagramTransportBase implements 
     this._loop.callSoon(() => this._callConnectionLost(exc));
   }
 
-  /** @internal Cancels queued for this socket reach the kernel before its fd is closed. */
+  /** @ignore Cancels queued for this socket reach the kernel before its fd is closed. */
   protected override _beforeSocketClose(): void {
     this._loop._proactor.flush();
   }

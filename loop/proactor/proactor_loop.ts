@@ -81,7 +81,7 @@ class OperationFuture<T> implements CompletionTarget {
 
 /** An event loop driven by a completion Proactor (asyncio.ProactorEventLoop). */
 export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget {
-  /** @internal */ readonly _proactor: Proactor;
+  /** @ignore */ readonly _proactor: Proactor;
   // addReader/addWriter: by direction, indexed by fd.
   private readonly _watchers: [(Handle | undefined)[], (Handle | undefined)[]] = [[], []];
   private readonly _pollOps: [number[], number[]] = [[], []];
@@ -118,22 +118,22 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     return this._removeWatcher(userFd(this, fd), WRITE);
   }
 
-  /** @internal addReader for the loop's own users (readiness-driven transports): unchecked. */
+  /** @ignore addReader for the loop's own users (readiness-driven transports): unchecked. */
   _addReader<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void {
     this._addWatcher(fd, READ, callback as Callback, args, "addReader");
   }
 
-  /** @internal addWriter for the loop's own users: unchecked. */
+  /** @ignore addWriter for the loop's own users: unchecked. */
   _addWriter<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void {
     this._addWatcher(fd, WRITE, callback as Callback, args, "addWriter");
   }
 
-  /** @internal removeReader for the loop's own users: unchecked. */
+  /** @ignore removeReader for the loop's own users: unchecked. */
   _removeReader(fd: number): boolean {
     return this._removeWatcher(fd, READ);
   }
 
-  /** @internal removeWriter for the loop's own users: unchecked. */
+  /** @ignore removeWriter for the loop's own users: unchecked. */
   _removeWriter(fd: number): boolean {
     return this._removeWatcher(fd, WRITE);
   }
@@ -171,7 +171,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     return true;
   }
 
-  /** @internal A POLL_ADD completed: run the watcher; re-arm it before the next poll. */
+  /** @ignore A POLL_ADD completed: run the watcher; re-arm it before the next poll. */
   _ioComplete(tag: number, res: number, _more: boolean, op: number): void {
     const fd = tag >> 1, dir: Dir = tag & 1 ? WRITE : READ;
     if (this._pollOps[dir][fd] !== op) return; // removed, or replaced, meanwhile
@@ -366,7 +366,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
 
   private readonly _whenWritable: WhenWritable = (fd, attempt) => this._whenReady(fd, POLLOUT, attempt);
 
-  /** @internal Listeners are served by accept operations where the proactor cannot poll. */
+  /** @ignore Listeners are served by accept operations where the proactor cannot poll. */
   override _serveByOperations(server: Server, listener: Socket): (() => void) | null {
     if (this._proactor.pollsReadiness !== false) return null;
     const accepts = new ListenerAccepts(this, server, listener);
@@ -374,7 +374,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     return () => accepts.stop();
   }
 
-  /** @internal UDP through operations where the proactor cannot poll readiness. */
+  /** @ignore UDP through operations where the proactor cannot poll readiness. */
   override _makeDatagramTransport(
     sock: Socket,
     protocol: DatagramProtocolLike,
@@ -385,7 +385,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     return new ProactorDatagramTransport(this, sock, protocol, address, waiter);
   }
 
-  /** @internal A subprocess's pipe end: IOCP drives it with operations (overlapped handle). */
+  /** @ignore A subprocess's pipe end: IOCP drives it with operations (overlapped handle). */
   override _makePipeTransport(fd: number, protocol: BaseProtocolLike, writing: boolean): BaseTransport | undefined {
     if (this._proactor.pollsReadiness !== false) return undefined;
     return writing
@@ -411,7 +411,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     return connectWritePipeOperations(this, protocolFactory, pipe);
   }
 
-  /** @internal A transport for a connected stream socket (asyncio _make_socket_transport). */
+  /** @ignore A transport for a connected stream socket (asyncio _make_socket_transport). */
   _makeSocketTransport(
     sock: Socket,
     protocol: ProtocolLike | BufferedProtocolLike,
@@ -422,7 +422,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
 
   // ---- The I/O hooks -------------------------------------------------------------------------
 
-  /** Re-arm the watchers that fired, then deliver the completions already posted. */
+  /** @ignore Re-arm the watchers that fired, then deliver the completions already posted. */
   protected _pollIo(idleNext = false): void {
     if (this._rearm.length > 0) this._rearmWatchers();
     this._proactor.poll(idleNext && this._proactor.waitBriefly !== undefined);
@@ -440,30 +440,30 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     }
   }
 
-  /** True while an operation is queued or in flight. */
+  /** @ignore True while an operation is queued or in flight. */
   protected _hasIoInterest(): boolean {
     return this._rearm.length > 0 || this._proactor.hasWork();
   }
 
-  /** The proactor's short wait on this thread, when it has one and operations are in flight. */
+  /** @ignore The proactor's short wait on this thread, when it has one and operations are in flight. */
   protected override _waitIoBriefly(): boolean {
     if (this._proactor.waitBriefly === undefined || !this._proactor.hasWork()) return false;
     if (this._rearm.length > 0) this._rearmWatchers();
     return this._proactor.waitBriefly();
   }
 
-  /** Wait off the JS thread for a completion, a wakeup or `timeoutMs`. */
+  /** @ignore Wait off the JS thread for a completion, a wakeup or `timeoutMs`. */
   protected _parkIo(timeoutMs: number): Promise<void> {
     if (this._rearm.length > 0) this._rearmWatchers();
     return this._proactor.park(timeoutMs);
   }
 
-  /** End a park in progress. */
+  /** @ignore End a park in progress. */
   protected _wakeIo(): void {
     this._proactor.wakeup();
   }
 
-  /** Drop the watchers and close the proactor. */
+  /** @ignore Drop the watchers and close the proactor. */
   protected _closeIo(): void {
     for (const table of this._watchers) {
       for (const h of table) h?.cancel();

@@ -137,12 +137,12 @@ export class SubprocessStreamProtocol extends SubprocessProtocol {
     this._drain.lost(exc);
   }
 
-  /** @internal For StreamWriter.drain(). */
+  /** @ignore For StreamWriter.drain(). */
   _drainHelper(): Promise<void> {
     return this._drain.wait();
   }
 
-  /** @internal For StreamWriter.waitClosed(): stdin's pipe closed. */
+  /** @ignore For StreamWriter.waitClosed(): stdin's pipe closed. */
   _getCloseWaiter(): Future<void> {
     return this._stdinClosed;
   }

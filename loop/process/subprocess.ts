@@ -57,7 +57,7 @@ class PipeProto {
 
 /** A child process and its pipes (asyncio's BaseSubprocessTransport). */
 export class BaseSubprocessTransport implements SubprocessTransport {
-  /** @internal */ _protocol: SubprocessProtocolLike;
+  /** @ignore */ _protocol: SubprocessProtocolLike;
   private readonly _loop: BaseEventLoop;
   private readonly _child: ChildProcess;
   private readonly _pid: number;
@@ -200,7 +200,7 @@ export class BaseSubprocessTransport implements SubprocessTransport {
     return this._protocol;
   }
 
-  /** @internal Resolves with the returncode once the child has exited (Process.wait()). */
+  /** @ignore Resolves with the returncode once the child has exited (Process.wait()). */
   _wait(): Promise<number> | number {
     if (this._returncode !== null) return this._returncode;
     const waiter = this._loop.createFuture<number>();
@@ -210,7 +210,7 @@ export class BaseSubprocessTransport implements SubprocessTransport {
 
   // ---- Events --------------------------------------------------------------------------------
 
-  /** @internal Called directly (no callSoon hop per chunk); a throwing protocol is reported. */
+  /** @ignore Called directly (no callSoon hop per chunk); a throwing protocol is reported. */
   _pipeDataReceived(fd: number, data: Uint8Array): void {
     try {
       this._protocol.pipeDataReceived?.(fd, data);
@@ -224,7 +224,7 @@ export class BaseSubprocessTransport implements SubprocessTransport {
     }
   }
 
-  /** @internal */
+  /** @ignore */
   _pipeConnectionLost(fd: number, exc: Error | null): void {
     this._loop.callSoon(pipeConnectionLost, this, fd, exc);
     this._tryFinish();
@@ -248,7 +248,7 @@ export class BaseSubprocessTransport implements SubprocessTransport {
     this._loop.callSoon(callConnectionLost, this);
   }
 
-  /** @internal */
+  /** @ignore */
   _report(method: "connectionMade" | "processExited" | "connectionLost" | "pipeConnectionLost", fd = -1, exc: Error | null = null): void {
     const p = this._protocol;
     try {

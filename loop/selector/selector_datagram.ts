@@ -31,7 +31,7 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
     this._onWritable = this._sendReady.bind(this);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _startReceiving(): void {
     if (!this._closing) this._loop._addReader(this._sock.fileno(), this._onReadable);
   }
@@ -121,7 +121,7 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
     }
   }
 
-  /** @internal */
+  /** @ignore */
   protected _forceClose(exc: Error | null): void {
     if (this._connLost) return;
     if (this._queue.length > 0) {

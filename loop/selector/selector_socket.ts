@@ -25,7 +25,7 @@ export type { ConnectionOwner, SocketTransportOptions } from "../transports/sock
 /** A TCP or Unix stream connection driven by readiness (asyncio's selector socket transport). */
 export class SelectorSocketTransport extends SocketTransport {
   /**
-   * @internal A BufferedProtocol's getBuffer() buffer is written only within the read that
+   * @ignore A BufferedProtocol's getBuffer() buffer is written only within the read that
    * asked for it: the protocol may hand out memory it frees in connectionLost (sslproto.ts
    * receives into its TLS engine's ring). A completion loop lends the buffer to the kernel
    * until the receive completes, which can be after connectionLost.
@@ -47,17 +47,17 @@ export class SelectorSocketTransport extends SocketTransport {
 
   // ---- Reading --------------------------------------------------------------------------------
 
-  /** @internal */
+  /** @ignore */
   _startReading(): void {
     if (!this._closing && !this._paused) this._loop._addReader(this._fd, this._onReadable);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _readingResumed(): void {
     this._loop._addReader(this._fd, this._onReadable);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _stopReading(): void {
     this._loop._removeReader(this._fd);
   }
@@ -122,22 +122,22 @@ export class SelectorSocketTransport extends SocketTransport {
     else this._writeOrQueue(bytes);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _writeChunk(chunk: Uint8Array): number {
     return libc.send(this._fd, chunk, chunk.byteLength, MSG_NOSIGNAL);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _writeFailed(errno: number): void {
     this._fatalError(osError("send", errno), "Fatal write error on socket transport");
   }
 
-  /** @internal */
+  /** @ignore */
   protected override _watchWritable(): void {
     this._loop._addWriter(this._fd, this._onWritable);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _stopWriting(): void {
     this._loop._removeWriter(this._fd);
   }

@@ -149,7 +149,7 @@ export class ReadPipeTransport implements ReadTransport {
     if (!this._closing) this._close(null);
   }
 
-  /** @internal */
+  /** @ignore */
   _connectionMade(): void {
     try {
       this._protocol.connectionMade?.(this as never);
@@ -158,7 +158,7 @@ export class ReadPipeTransport implements ReadTransport {
     }
   }
 
-  /** @internal */
+  /** @ignore */
   _startWatching(): void {
     if (this._closing || this._paused) return;
     if (this._pollable) {
@@ -221,7 +221,7 @@ export class ReadPipeTransport implements ReadTransport {
     }
   }
 
-  /** @internal */
+  /** @ignore */
   _eofReceived(): void {
     try {
       this._protocol.eofReceived?.();
@@ -235,7 +235,7 @@ export class ReadPipeTransport implements ReadTransport {
     }
   }
 
-  /** @internal */
+  /** @ignore */
   _fatalError(exc: unknown, message: string): void {
     // EIO is how a pty master reads once the slave side is closed: an ordinary end, not news.
     if (!(exc instanceof OSError && exc.errno === EIO)) {
@@ -260,7 +260,7 @@ export class ReadPipeTransport implements ReadTransport {
     this._loop.callSoon(readCallConnectionLost, this, exc);
   }
 
-  /** @internal The one path to connectionLost: it runs exactly once, then the pipe closes. */
+  /** @ignore The one path to connectionLost: it runs exactly once, then the pipe closes. */
   _callConnectionLost(exc: Error | null): void {
     if (this._lostReported) return;
     this._lostReported = true;
@@ -305,7 +305,7 @@ function resolveWaiter(waiter: Future<unknown>): void {
  * files and the watch for its reader's departure.
  */
 export class WritePipeTransport extends StreamTransport implements WriteTransport {
-  /** @internal */ declare protected _loop: BaseEventLoop;
+  /** @ignore */ declare protected _loop: BaseEventLoop;
   private readonly _pipe: FileLike;
   /** Pipes and sockets are also watched for reading: that is how the reader's close shows. */
   private readonly _watchPeer: boolean;
@@ -352,19 +352,19 @@ export class WritePipeTransport extends StreamTransport implements WriteTranspor
     // (Closing: dropped, but not counted as lost, so the buffered data still drains.)
   }
 
-  /** @internal */
+  /** @ignore */
   protected _writeChunk(chunk: Uint8Array): number {
     // SIGPIPE is ignored in Deno and Bun (SigIgn in /proc/self/status), so writing to a pipe
     // without readers fails with EPIPE instead of killing the process.
     return libc.write(this._fd, chunk, chunk.byteLength);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _writeFailed(errno: number): void {
     this._fatalError(osError("write", errno), "Fatal write error on pipe transport");
   }
 
-  /** @internal Watch the fd for writability (the write buffer is not empty). */
+  /** @ignore Watch the fd for writability (the write buffer is not empty). */
   protected override _watchWritable(): void {
     if (this._pollable) {
       try {
@@ -381,7 +381,7 @@ export class WritePipeTransport extends StreamTransport implements WriteTranspor
     }
   }
 
-  /** @internal Stop watching the fd for writability. */
+  /** @ignore Stop watching the fd for writability. */
   protected _stopWriting(): void {
     if (this._pollable) this._loop.removeWriter(this._fd);
   }
@@ -402,7 +402,7 @@ export class WritePipeTransport extends StreamTransport implements WriteTranspor
     if (this._closing) this._callConnectionLost(null);
   }
 
-  /** @internal Watch for the reader's departure, once connectionMade has run. */
+  /** @ignore Watch for the reader's departure, once connectionMade has run. */
   _startIo(): void {
     if (!this._watchPeer || this._closing || this._connLost) return;
     // A write end never reads, so "readable" can only be EPOLLERR/EPOLLHUP: the read end
@@ -415,7 +415,7 @@ export class WritePipeTransport extends StreamTransport implements WriteTranspor
   }
 
   /**
-   * @internal Nothing to stop: a write end is not read. The watch for the reader stays while
+   * @ignore Nothing to stop: a write end is not read. The watch for the reader stays while
    * buffered data is flushed, and goes in _release, with the fd.
    */
   protected _stopReading(): void {}
@@ -442,12 +442,12 @@ export class WritePipeTransport extends StreamTransport implements WriteTranspor
     return true;
   }
 
-  /** @internal As asyncio: an OSError on a write pipe (EPIPE: the reader left) is the peer's doing. */
+  /** @ignore As asyncio: an OSError on a write pipe (EPIPE: the reader left) is the peer's doing. */
   protected _isPeerError(exc: unknown): boolean {
     return exc instanceof OSError;
   }
 
-  /** @internal Stop watching for the reader, then close the pipe. */
+  /** @ignore Stop watching for the reader, then close the pipe. */
   protected _release(): void {
     if (this._watchPeer) this._loop.removeReader(this._fd);
     closePipe(this._pipe, this._fd);

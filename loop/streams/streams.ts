@@ -51,7 +51,7 @@ export interface StreamReaderOptions {
   loop?: BaseEventLoop | undefined;
 }
 
-/** @internal The keys of StreamReaderOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of StreamReaderOptions, for refuseUnknownOptions(). */
 export const STREAM_READER_OPTION_KEYS: KeysOf<StreamReaderOptions> = {
   limit: true, loop: true,
 };
@@ -109,7 +109,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * @internal StreamWriter.startTls: pause and resume `transport` (the TLS one) from now on,
+   * @ignore StreamWriter.startTls: pause and resume `transport` (the TLS one) from now on,
    * paused already if the old one was.
    */
   _replaceTransport(transport: ReadTransport): void {
@@ -133,7 +133,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     this._feed(data, false);
   }
 
-  /** @internal feedData for bytes nobody else holds (a protocol's dataReceived): no copy. */
+  /** @ignore feedData for bytes nobody else holds (a protocol's dataReceived): no copy. */
   _feedOwned(data: Uint8Array): void {
     this._feed(data, true);
   }
@@ -419,7 +419,7 @@ export type ClientConnectedCallback = (
 ) => void | PromiseLike<void>;
 
 /**
- * @internal Write flow control for a streams protocol (asyncio's FlowControlMixin): the
+ * @ignore Write flow control for a streams protocol (asyncio's FlowControlMixin): the
  * transport's pauseWriting()/resumeWriting() and connectionLost() go here, and
  * StreamWriter.drain() waits in wait().
  */
@@ -575,22 +575,22 @@ export class StreamReaderProtocol extends Protocol {
     this._drain.resume();
   }
 
-  /** @internal Wait while writing is paused; ConnectionResetError once the connection is lost. */
+  /** @ignore Wait while writing is paused; ConnectionResetError once the connection is lost. */
   _drainHelper(): Promise<void> {
     return this._drain.wait();
   }
 
-  /** @internal The future that completes when the connection is lost. */
+  /** @ignore The future that completes when the connection is lost. */
   _getCloseWaiter(): Future<void> {
     return this._closed;
   }
 
-  /** @internal A server's protocol (it has a clientConnectedCb): the TLS server side. */
+  /** @ignore A server's protocol (it has a clientConnectedCb): the TLS server side. */
   _isServerSide(): boolean {
     return this._clientConnectedCb !== null;
   }
 
-  /** @internal StreamWriter.startTls moved the connection to `transport`, a TLS one. */
+  /** @ignore StreamWriter.startTls moved the connection to `transport`, a TLS one. */
   _replaceTransport(transport: Transport): void {
     this._overSsl = transport.getExtraInfo("sslcontext") != null;
     this._reader?._replaceTransport(transport);
@@ -737,7 +737,7 @@ export interface StreamOptions {
   limit?: number;
 }
 
-/** @internal The keys of StreamOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of StreamOptions, for refuseUnknownOptions(). */
 export const STREAM_OPTION_KEYS: KeysOf<StreamOptions> = {
   limit: true,
 };

@@ -151,7 +151,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._appTransport = new SSLProtocolTransport(loop, this, this._app);
   }
 
-  /** @internal The transport the user's protocol sees. */
+  /** @ignore The transport the user's protocol sees. */
   get _userTransport(): SSLProtocolTransport {
     return this._appTransport;
   }
@@ -372,7 +372,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._doRead();
   }
 
-  /** @internal */
+  /** @ignore */
   _checkHandshakeTimeout(): void {
     this._handshakeTimer = null;
     if (this._state !== DO_HANDSHAKE) return;
@@ -478,14 +478,14 @@ export class SSLProtocol implements BufferedProtocolLike {
     }
   }
 
-  /** @internal */
+  /** @ignore */
   _pauseReading(): void {
     if (this._appReadingPaused) return;
     this._appReadingPaused = true;
     if (this._state === WRAPPED) this._transport?.pauseReading();
   }
 
-  /** @internal */
+  /** @ignore */
   _resumeReading(): void {
     if (!this._appReadingPaused) return;
     this._appReadingPaused = false;
@@ -495,19 +495,19 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._loop.callSoon(doRead, this);
   }
 
-  /** @internal */
+  /** @ignore */
   _isReading(): boolean {
     return !this._appReadingPaused && this._state === WRAPPED;
   }
 
-  /** @internal */
+  /** @ignore */
   _doReadSoon(): void {
     this._doRead();
   }
 
   // ---- Writing ------------------------------------------------------------------------------
 
-  /** @internal The user's write(). */
+  /** @ignore The user's write(). */
   _writeAppdata(data: Uint8Array): void {
     if (data.byteLength === 0) return;
     if (this._state !== WRAPPED) {
@@ -601,7 +601,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._appTransport._updateFlowControl();
   }
 
-  /** @internal Bytes written by the user and not yet handed to the transport below. */
+  /** @ignore Bytes written by the user and not yet handed to the transport below. */
   _writeBufferSize(): number {
     if (this._outgoingEmpty) return this._backlogSize;
     return this._backlogSize + this._sslobj._outgoingSize();
@@ -610,7 +610,7 @@ export class SSLProtocol implements BufferedProtocolLike {
   // ---- Closing ------------------------------------------------------------------------------
 
   /**
-   * @internal The user's close(), or the peer's close_notify or EOF: send what the user wrote,
+   * @ignore The user's close(), or the peer's close_notify or EOF: send what the user wrote,
    * then close_notify, then close. The shutdown timeout covers all of it, as asyncio's.
    */
   _startShutdown(): void {
@@ -706,7 +706,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._transport?.close();
   }
 
-  /** @internal */
+  /** @ignore */
   _checkShutdownTimeout(): void {
     this._shutdownTimer = null;
     if (this._state !== FLUSHING && this._state !== SHUTDOWN) return;
@@ -716,7 +716,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     ));
   }
 
-  /** @internal Close at once, dropping buffered data. */
+  /** @ignore Close at once, dropping buffered data. */
   _abort(exc: Error | null): void {
     if (exc !== null && this._fatal === null) this._fatal = exc;
     this._state = UNWRAPPED;
@@ -748,20 +748,20 @@ export class SSLProtocol implements BufferedProtocolLike {
 
   // ---- For the user transport ---------------------------------------------------------------
 
-  /** @internal */
+  /** @ignore */
   _getExtraInfo(name: string, defaultValue: unknown): unknown {
     if (name === "ssl_object") name = "sslObject";
     if (name in this._extra) return this._extra[name];
     return this._transport ? this._transport.getExtraInfo(name, defaultValue) : defaultValue;
   }
 
-  /** @internal */
+  /** @ignore */
   _setAppProtocol(protocol: unknown): void {
     this._app = protocol as AnyProtocol;
     this._appBuffered = typeof this._app.getBuffer === "function";
   }
 
-  /** @internal */
+  /** @ignore */
   _getAppProtocol(): AnyProtocol {
     return this._app;
   }
@@ -786,12 +786,12 @@ function doRead(p: SSLProtocol): void {
 
 /** The transport a protocol sees over TLS (asyncio's _SSLProtocolTransport). */
 export class SSLProtocolTransport extends FlowControl implements Transport {
-  /** @internal */ protected _loop: BaseEventLoop;
-  /** @internal */ protected _protocol: AnyProtocol;
+  /** @ignore */ protected _loop: BaseEventLoop;
+  /** @ignore */ protected _protocol: AnyProtocol;
   private readonly _ssl: SSLProtocol;
   private _closed = false;
 
-  /** @internal Made by SSLProtocol. */
+  /** @ignore Made by SSLProtocol. */
   constructor(loop: BaseEventLoop, sslProtocol: SSLProtocol, appProtocol: AnyProtocol) {
     super();
     this._loop = loop;
@@ -823,7 +823,7 @@ export class SSLProtocolTransport extends FlowControl implements Transport {
     this._ssl._startShutdown();
   }
 
-  /** @internal The TLS layer is closing on its own (the peer's close_notify or EOF). */
+  /** @ignore The TLS layer is closing on its own (the peer's close_notify or EOF). */
   _markClosing(): void {
     this._closed = true;
   }
@@ -877,7 +877,7 @@ export class SSLProtocolTransport extends FlowControl implements Transport {
     return false;
   }
 
-  /** @internal Pause or resume the user's protocol for the current buffer size. */
+  /** @ignore Pause or resume the user's protocol for the current buffer size. */
   _updateFlowControl(): void {
     if (this._protocolPaused) this._maybeResumeProtocol();
     else this._maybePauseProtocol();

@@ -34,7 +34,7 @@ export interface StartTlsOptions {
   sslShutdownTimeout?: number | undefined;
 }
 
-/** @internal The keys of StartTlsOptions, for refuseUnknownOptions(). */
+/** @ignore The keys of StartTlsOptions, for refuseUnknownOptions(). */
 export const START_TLS_OPTION_KEYS: KeysOf<StartTlsOptions> = {
   serverSide: true, serverHostname: true, sslHandshakeTimeout: true, sslShutdownTimeout: true,
 };

@@ -21,17 +21,17 @@ export const MAX_DATAGRAM = 256 * 1024;
 
 /** A UDP or Unix datagram endpoint (asyncio.DatagramTransport), without its I/O. */
 export abstract class DatagramTransportBase extends FlowControl implements DatagramTransport {
-  /** @internal */ protected _loop: BaseEventLoop;
-  /** @internal */ protected _protocol: DatagramProtocolLike;
-  /** @internal */ protected readonly _sock: Socket;
-  /** @internal The remote address sendto() defaults to, or null. */ protected readonly _address: unknown;
+  /** @ignore */ protected _loop: BaseEventLoop;
+  /** @ignore */ protected _protocol: DatagramProtocolLike;
+  /** @ignore */ protected readonly _sock: Socket;
+  /** @ignore The remote address sendto() defaults to, or null. */ protected readonly _address: unknown;
   /**
-   * @internal Whether the socket itself is connected to `_address`. Not so for an allowBroadcast
+   * @ignore Whether the socket itself is connected to `_address`. Not so for an allowBroadcast
    * endpoint (asyncio does not connect it): each send then names `_address`.
    */
   protected readonly _connected: boolean;
-  /** @internal */ protected _closing = false;
-  /** @internal */ protected _queuedBytes = 0;
+  /** @ignore */ protected _closing = false;
+  /** @ignore */ protected _queuedBytes = 0;
   private readonly _extra: ExtraInfoTable;
   private _lostReported = false;
 
@@ -62,9 +62,9 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
     });
   }
 
-  /** @internal Begin receiving once connectionMade ran (unless already closing). */
+  /** @ignore Begin receiving once connectionMade ran (unless already closing). */
   protected abstract _startReceiving(): void;
-  /** @internal Drop what is queued, stop the I/O, and report `exc` to connectionLost. */
+  /** @ignore Drop what is queued, stop the I/O, and report `exc` to connectionLost. */
   protected abstract _forceClose(exc: Error | null): void;
 
   /** "socket", "sockname", "peername" (asyncio get_extra_info). */
@@ -111,7 +111,7 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
   }
 
   /**
-   * @internal sendto()'s address rules: a connected endpoint takes no other address (ValueError),
+   * @ignore sendto()'s address rules: a connected endpoint takes no other address (ValueError),
    * an unconnected one needs one; a port outside 0-65535 is the caller's OverflowError (asyncio
    * would fail the endpoint with it).
    */
@@ -126,16 +126,16 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
     }
   }
 
-  /** @internal Report `exc` to the loop's exception handler and close at once. */
+  /** @ignore Report `exc` to the loop's exception handler and close at once. */
   protected _fatalError(exc: unknown, message: string): void {
     this._loop.callExceptionHandler({ message, exception: exc, transport: this, protocol: this._protocol });
     this._forceClose(exc instanceof Error ? exc : new Error(String(exc)));
   }
 
-  /** @internal Called right before the socket is closed (a proactor submits what names it). */
+  /** @ignore Called right before the socket is closed (a proactor submits what names it). */
   protected _beforeSocketClose(): void {}
 
-  /** @internal connectionLost(exc), once; then the socket is closed. */
+  /** @ignore connectionLost(exc), once; then the socket is closed. */
   protected _callConnectionLost(exc: Error | null): void {
     if (this._lostReported) return;
     this._lostReported = true;

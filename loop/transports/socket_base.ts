@@ -92,16 +92,16 @@ export function feedBufferedProtocol(protocol: AnyProtocol, data: Uint8Array): v
 
 /** A TCP or Unix stream connection (see the file comment). */
 export abstract class SocketTransport extends StreamTransport implements Transport {
-  /** @internal */ declare protected _protocol: AnyProtocol;
-  /** @internal */ protected readonly _sock: Socket;
+  /** @ignore */ declare protected _protocol: AnyProtocol;
+  /** @ignore */ protected readonly _sock: Socket;
   private _server: ConnectionOwner | undefined;
-  /** @internal The protocol has getBuffer(): receive into its buffer, not ours. */
+  /** @ignore The protocol has getBuffer(): receive into its buffer, not ours. */
   protected _buffered = false;
-  /** @internal writeEof() was called. */
+  /** @ignore writeEof() was called. */
   protected _eof = false;
-  /** @internal pauseReading() was called (and not resumeReading() since). */
+  /** @ignore pauseReading() was called (and not resumeReading() since). */
   protected _paused = false;
-  /** @internal loop.sendfile() sends from a file straight to the socket: write() is refused. */
+  /** @ignore loop.sendfile() sends from a file straight to the socket: write() is refused. */
   _sendfileActive = false;
 
   constructor(
@@ -126,12 +126,12 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
     this.setProtocol(protocol);
   }
 
-  /** @internal Start (or restart) receiving, unless closing or paused. */
+  /** @ignore Start (or restart) receiving, unless closing or paused. */
   abstract _startReading(): void;
-  /** @internal resumeReading() was called: deliver what waited, or start receiving. */
+  /** @ignore resumeReading() was called: deliver what waited, or start receiving. */
   protected abstract _readingResumed(): void;
 
-  /** @internal */
+  /** @ignore */
   _startIo(): void {
     this._startReading();
   }
@@ -173,7 +173,7 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
   }
 
   /**
-   * @internal The BufferedProtocol's buffer for the next receive (asyncio get_buffer(-1));
+   * @ignore The BufferedProtocol's buffer for the next receive (asyncio get_buffer(-1));
    * undefined when it failed, and the transport is then failing.
    */
   protected _protocolBuffer(): Uint8Array | undefined {
@@ -189,7 +189,7 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
     }
   }
 
-  /** @internal The peer sent EOF: ask the protocol whether to keep the write side open. */
+  /** @ignore The peer sent EOF: ask the protocol whether to keep the write side open. */
   protected _eofReceived(): void {
     let keepOpen: boolean | void;
     try {
@@ -217,19 +217,19 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
     return true;
   }
 
-  /** @internal Send FIN (the write buffer is empty). */
+  /** @ignore Send FIN (the write buffer is empty). */
   protected _shutdownWrite(): void {
     this._sock.shutdown(SHUT_WR);
   }
 
   // ---- Failing and closing --------------------------------------------------------------------
 
-  /** @internal */
+  /** @ignore */
   protected _isPeerError(exc: unknown): boolean {
     return exc instanceof OSError && connectionErrors.has(exc.code);
   }
 
-  /** @internal Close the socket, then tell the server this connection is gone. */
+  /** @ignore Close the socket, then tell the server this connection is gone. */
   protected _release(): void {
     unregisterTransport(this._loop, this._fd, this);
     this._sock.close();
