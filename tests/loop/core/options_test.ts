@@ -13,7 +13,7 @@ import {
   openUnixConnection, PriorityQueue, Protocol, run, sleep, socketpair, startServer,
   startUnixServer, StreamReader, wait, WorkerPoolExecutor,
 } from "../../../mod.ts";
-import { openFdCount } from "../../helpers.ts";
+import { fdCountSettled, stableFdCount } from "../../helpers.ts";
 
 const BAD = { bogusKey: 1 } as never;
 
@@ -59,7 +59,7 @@ function calls(loop: BaseEventLoop): [string, () => unknown][] {
 }
 
 test("every public options object refuses an unknown key, naming the function and the key", async () => {
-  const before = openFdCount();
+  const before = await stableFdCount();
   const loop = newEventLoop();
   try {
     await loop.runUntilComplete(async () => {
@@ -89,7 +89,7 @@ test("every public options object refuses an unknown key, naming the function an
   } finally {
     loop.close();
   }
-  assert.equal(openFdCount(), before, "no fd left open by the refused calls");
+  assert.equal(await fdCountSettled(before), before, "no fd left open by the refused calls");
 });
 
 test("run() refuses an unknown option before starting a loop", async () => {
