@@ -81,7 +81,7 @@ export type Awaitable<T> = Future<T> | Coroutine<T>;
 /** Options of createTask (asyncio's keyword arguments). */
 export interface CreateTaskOptions {
   /** The task's name (default `Task-<n>`). */
-  name?: string;
+  name?: string | undefined;
 }
 
 /** @ignore The keys of CreateTaskOptions, for refuseUnknownOptions(). */

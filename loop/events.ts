@@ -21,13 +21,13 @@ export interface NewEventLoopOptions {
    * The readiness poller: "epoll", "kqueue", "poll", or a Selector object. Default: this OS's
    * own (epoll on Linux, kqueue on macOS/FreeBSD), or what AIOLOOP_SELECTOR names.
    */
-  selector?: SelectorChoice;
+  selector?: SelectorChoice | undefined;
   /**
    * true: a ProactorEventLoop (completion I/O: io_uring on Linux, IOCP on Windows). Default:
    * true on Windows (as in asyncio), else false, or true when AIOLOOP_LOOP=proactor. Where the
    * OS cannot (io_uring disabled), NotImplementedError says why.
    */
-  proactor?: boolean;
+  proactor?: boolean | undefined;
 }
 
 /** @ignore The keys of NewEventLoopOptions, for refuseUnknownOptions(). */
@@ -79,7 +79,7 @@ export function setEventLoop(loop: BaseEventLoop | null): void {
 /** Options of run() (asyncio's keyword arguments). */
 export interface RunOptions {
   /** Run the loop in debug mode (asyncio.run's `debug`). */
-  debug?: boolean;
+  debug?: boolean | undefined;
 }
 
 /** @ignore The keys of RunOptions, for refuseUnknownOptions(). */

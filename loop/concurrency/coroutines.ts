@@ -76,7 +76,7 @@ export function ensureFuture<T>(x: Awaitable<T>, options: LoopOption = {}): Futu
 /** Options of gather(). */
 export interface GatherOptions {
   /** Return exceptions in the result array instead of failing on the first one. */
-  returnExceptions?: boolean;
+  returnExceptions?: boolean | undefined;
 }
 
 /** @ignore The keys of GatherOptions, for refuseUnknownOptions(). */

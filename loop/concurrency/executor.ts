@@ -62,7 +62,7 @@ export interface Executor {
 /** Options of WorkerPoolExecutor.shutdown (Python's keyword arguments). */
 export interface ShutdownOptions {
   /** Cancel the calls not yet started (their Promises reject with CancelledError). */
-  cancelFutures?: boolean;
+  cancelFutures?: boolean | undefined;
 }
 
 /** @ignore The keys of ShutdownOptions, for refuseUnknownOptions(). */

@@ -21,7 +21,7 @@ export type Comparator<T> = (a: T, b: T) => number;
 /** Options of PriorityQueue. */
 export interface PriorityQueueOptions<T> {
   /** How items are ordered, lowest first (default: {@link pythonCompare}). */
-  compare?: Comparator<T>;
+  compare?: Comparator<T> | undefined;
 }
 
 /** @ignore The keys of PriorityQueueOptions, for refuseUnknownOptions(). */

@@ -28,9 +28,9 @@ export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeo
 /** Options of wait(). */
 export interface WaitOptions {
   /** Return after this many seconds even if the condition is not met (null: no limit). */
-  timeout?: number | null;
+  timeout?: number | null | undefined;
   /** When to return (default ALL_COMPLETED). */
-  returnWhen?: ReturnWhen;
+  returnWhen?: ReturnWhen | undefined;
 }
 
 /** @ignore The keys of WaitOptions, for refuseUnknownOptions(). */
@@ -41,7 +41,7 @@ export const WAIT_OPTION_KEYS: KeysOf<WaitOptions> = {
 /** Options of asCompleted(). */
 export interface AsCompletedOptions {
   /** Seconds after which awaiting the next item throws TimeoutError (null: no limit). */
-  timeout?: number | null;
+  timeout?: number | null | undefined;
 }
 
 /** @ignore The keys of AsCompletedOptions, for refuseUnknownOptions(). */

@@ -1,9 +1,11 @@
 /**
- * refuseUnknownOptions(): the run-time half of typed options objects. TypeScript refuses an unknown key
- * in an object literal, but JavaScript callers, spread objects and `as` casts get past it, and
- * a misspelt key (`stdOut` for `stdout`) would otherwise be ignored without a word, as Python
- * refuses an unexpected keyword argument with TypeError. Each public function lists its keys as
- * a `KeysOf<Options>` table, so the compiler keeps the list and the interface in step.
+ * refuseUnknownOptions(): the run-time half of typed options objects. TypeScript refuses an
+ * unknown key in an object literal, but JavaScript callers, spread objects and `as` casts get
+ * past it, and a misspelt key (`stdOut` for `stdout`) would otherwise be ignored without a
+ * word, where Python refuses an unexpected keyword argument with TypeError. Each public
+ * function lists its keys as a `KeysOf<Options>` table, so the compiler keeps the list and the
+ * interface in step. Optional properties of the option interfaces also accept `undefined`
+ * (treated as absent), for callers compiled with exactOptionalPropertyTypes.
  */
 
 import { describe } from "./describe.ts";

@@ -29,43 +29,43 @@ export interface CreateConnectionOptions {
    * TLS: an SSLContext, or true for a default client context (createDefaultContext():
    * verified against the system CA store, host name checked).
    */
-  ssl?: SSLContext | boolean | null;
+  ssl?: SSLContext | boolean | null | undefined;
   /** Address family for getaddrinfo (AF_INET, AF_INET6); default AF_UNSPEC. */
-  family?: number;
+  family?: number | undefined;
   /** Protocol number for getaddrinfo; default 0. */
-  proto?: number;
+  proto?: number | undefined;
   /** AI_* flags for getaddrinfo; default 0. */
-  flags?: number;
+  flags?: number | undefined;
   /** An already connected stream socket to use instead of host/port. */
-  sock?: Socket;
+  sock?: Socket | undefined;
   /** [host, port] to bind the socket to before connecting. */
-  localAddr?: [string, number];
+  localAddr?: [string, number] | undefined;
   /**
    * TLS only: the name to check the server's certificate against and to send as SNI; default
    * `host`. An empty string turns host name matching off — a serious risk: anyone holding any
    * certificate the CAs vouch for can then impersonate the server.
    */
-  serverHostname?: string | null;
+  serverHostname?: string | null | undefined;
   /** TLS only: seconds the handshake may take before the connection aborts (default 60). */
-  sslHandshakeTimeout?: number;
+  sslHandshakeTimeout?: number | undefined;
   /** TLS only: seconds to wait for the peer's close_notify after close() (default 30). */
-  sslShutdownTimeout?: number;
+  sslShutdownTimeout?: number | undefined;
   /**
    * Happy Eyeballs (RFC 8305): start the next address's attempt when the previous one fails or
    * after this many seconds (0.25 is RFC 8305's recommendation), the first connected wins and
    * the rest are cancelled. Default null: one address after the other. Implies interleave 1.
    */
-  happyEyeballsDelay?: number | null;
+  happyEyeballsDelay?: number | null | undefined;
   /**
    * Reorder the resolved addresses by family, alternating: first `interleave` addresses of the
    * first family, then one of each family in turn (asyncio's interleave). Default 0: as resolved.
    */
-  interleave?: number | null;
+  interleave?: number | null | undefined;
   /**
    * When every address fails: an ExceptionGroup of each attempt's error (bind and connect),
    * instead of one OSError (asyncio's all_errors). Default false.
    */
-  allErrors?: boolean;
+  allErrors?: boolean | undefined;
 }
 
 /** @ignore The keys of CreateConnectionOptions, for refuseUnknownOptions(). */
@@ -81,25 +81,25 @@ export const CREATE_CONNECTION_OPTION_KEYS: KeysOf<CreateConnectionOptions> = {
  */
 export interface CreateServerOptions<F extends number = number> {
   /** Address family for getaddrinfo (AF_INET, AF_INET6); default AF_UNSPEC (all). */
-  family?: number;
+  family?: number | undefined;
   /** AI_* flags for getaddrinfo; default AI_PASSIVE. */
-  flags?: number;
+  flags?: number | undefined;
   /** An already bound socket to listen on instead of host/port. */
   sock?: Socket<F> | undefined;
   /** listen(2) backlog; default 100. */
-  backlog?: number;
+  backlog?: number | undefined;
   /** TLS: a server SSLContext (new SSLContext("server") with loadCertChain()). */
-  ssl?: SSLContext | null;
+  ssl?: SSLContext | null | undefined;
   /** TLS only: seconds each handshake may take (default 60). */
-  sslHandshakeTimeout?: number;
+  sslHandshakeTimeout?: number | undefined;
   /** TLS only: seconds to wait for a client's close_notify after close() (default 30). */
-  sslShutdownTimeout?: number;
+  sslShutdownTimeout?: number | undefined;
   /** SO_REUSEADDR; default true on Unix. */
-  reuseAddress?: boolean;
+  reuseAddress?: boolean | undefined;
   /** SO_REUSEPORT; default false. */
-  reusePort?: boolean;
+  reusePort?: boolean | undefined;
   /** Start accepting at once (default true). */
-  startServing?: boolean;
+  startServing?: boolean | undefined;
 }
 
 /** @ignore The keys of CreateServerOptions, for refuseUnknownOptions(). */
@@ -111,15 +111,15 @@ export const CREATE_SERVER_OPTION_KEYS: KeysOf<CreateServerOptions> = {
 /** Options of createUnixConnection. */
 export interface CreateUnixConnectionOptions {
   /** As createConnection's; with no host to default to, serverHostname is required. */
-  ssl?: SSLContext | boolean | null;
+  ssl?: SSLContext | boolean | null | undefined;
   /** An already connected AF_UNIX stream socket to use instead of a path. */
-  sock?: Socket;
+  sock?: Socket | undefined;
   /** TLS only: the name to check the server's certificate against and send as SNI. */
-  serverHostname?: string | null;
+  serverHostname?: string | null | undefined;
   /** TLS only: seconds the handshake may take (default 60). */
-  sslHandshakeTimeout?: number;
+  sslHandshakeTimeout?: number | undefined;
   /** TLS only: seconds to wait for the peer's close_notify after close() (default 30). */
-  sslShutdownTimeout?: number;
+  sslShutdownTimeout?: number | undefined;
 }
 
 /** @ignore The keys of CreateUnixConnectionOptions, for refuseUnknownOptions(). */
@@ -131,19 +131,19 @@ export const CREATE_UNIX_CONNECTION_OPTION_KEYS: KeysOf<CreateUnixConnectionOpti
 /** Options of createUnixServer. */
 export interface CreateUnixServerOptions {
   /** An already bound AF_UNIX stream socket to listen on instead of a path. */
-  sock?: Socket;
+  sock?: Socket | undefined;
   /** listen(2) backlog; default 100. */
-  backlog?: number;
+  backlog?: number | undefined;
   /** TLS: a server SSLContext. */
-  ssl?: SSLContext | null;
+  ssl?: SSLContext | null | undefined;
   /** TLS only: seconds each handshake may take (default 60). */
-  sslHandshakeTimeout?: number;
+  sslHandshakeTimeout?: number | undefined;
   /** TLS only: seconds to wait for a client's close_notify after close() (default 30). */
-  sslShutdownTimeout?: number;
+  sslShutdownTimeout?: number | undefined;
   /** Start accepting at once (default true). */
-  startServing?: boolean;
+  startServing?: boolean | undefined;
   /** Remove the socket file when the server closes (default true, as asyncio 3.13). */
-  cleanupSocket?: boolean;
+  cleanupSocket?: boolean | undefined;
 }
 
 /** @ignore The keys of CreateUnixServerOptions, for refuseUnknownOptions(). */
@@ -155,11 +155,11 @@ export const CREATE_UNIX_SERVER_OPTION_KEYS: KeysOf<CreateUnixServerOptions> = {
 /** Options of connectAcceptedSocket (asyncio's keyword arguments). */
 export interface ConnectAcceptedSocketOptions {
   /** TLS, server side: a server SSLContext (new SSLContext("server") with loadCertChain()). */
-  ssl?: SSLContext | null;
+  ssl?: SSLContext | null | undefined;
   /** TLS only: seconds the handshake may take (default 60). */
-  sslHandshakeTimeout?: number;
+  sslHandshakeTimeout?: number | undefined;
   /** TLS only: seconds to wait for the peer's close_notify after close() (default 30). */
-  sslShutdownTimeout?: number;
+  sslShutdownTimeout?: number | undefined;
 }
 
 /** @ignore The keys of ConnectAcceptedSocketOptions, for refuseUnknownOptions(). */
@@ -178,10 +178,10 @@ interface ConnectionTls {
 }
 
 interface SslOptions {
-  ssl?: SSLContext | boolean | null;
-  serverHostname?: string | null;
-  sslHandshakeTimeout?: number;
-  sslShutdownTimeout?: number;
+  ssl?: SSLContext | boolean | null | undefined;
+  serverHostname?: string | null | undefined;
+  sslHandshakeTimeout?: number | undefined;
+  sslShutdownTimeout?: number | undefined;
 }
 
 // ssl: true shares one default context: loading the system CA store once is enough.

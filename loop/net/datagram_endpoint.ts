@@ -21,17 +21,17 @@ export interface DatagramEndpointOptions {
   /** [host, port] (or a path for AF_UNIX) to connect to: sendto() then needs no address. */
   remoteAddr?: AddressLike | null | undefined;
   /** Address family (AF_INET, AF_INET6, AF_UNIX); default: from the addresses. */
-  family?: number;
+  family?: number | undefined;
   /** Protocol number for getaddrinfo; default 0. */
-  proto?: number;
+  proto?: number | undefined;
   /** AI_* flags for getaddrinfo; default 0. */
-  flags?: number;
+  flags?: number | undefined;
   /** SO_REUSEPORT: let other sockets bind the same address; default false. */
-  reusePort?: boolean;
+  reusePort?: boolean | undefined;
   /** SO_BROADCAST: allow sending to broadcast addresses; default false. */
-  allowBroadcast?: boolean;
+  allowBroadcast?: boolean | undefined;
   /** An existing datagram socket to use instead of the addresses. */
-  sock?: Socket;
+  sock?: Socket | undefined;
 }
 
 /** @ignore The keys of DatagramEndpointOptions, for refuseUnknownOptions(). */

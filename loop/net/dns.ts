@@ -118,13 +118,13 @@ export type AddrInfo = [family: number, type: number, proto: number, canonname: 
 /** getaddrinfo's filters (Python's keyword arguments). */
 export interface GetAddrInfoOptions {
   /** AF_UNSPEC (default), AF_INET or AF_INET6. */
-  family?: number;
+  family?: number | undefined;
   /** 0 (default: all), SOCK_STREAM, SOCK_DGRAM or SOCK_RAW. */
-  type?: number;
+  type?: number | undefined;
   /** 0 (default: the type's usual protocol) or IPPROTO_TCP, IPPROTO_UDP, … */
-  proto?: number;
+  proto?: number | undefined;
   /** AI_* flags: AI_PASSIVE, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_ADDRCONFIG, … */
-  flags?: number;
+  flags?: number | undefined;
 }
 
 /** @ignore The keys of GetAddrInfoOptions, for refuseUnknownOptions(). */

@@ -38,7 +38,7 @@ export type SendfileFile = number | { fileno(): number };
 /** Options of sockSendfile and sendfile (asyncio's keyword arguments). */
 export interface SendfileOptions {
   /** When sendfile(2) cannot be used, read and send the file instead; default true. */
-  fallback?: boolean;
+  fallback?: boolean | undefined;
 }
 
 /** @ignore The keys of SendfileOptions, for refuseUnknownOptions(). */

@@ -734,7 +734,7 @@ export type StreamStartTlsOptions = Omit<StartTlsOptions, "serverSide">;
 /** The streams functions' own option, besides those of createConnection/createServer. */
 export interface StreamOptions {
   /** The StreamReader's buffer limit (default 64 KiB). */
-  limit?: number;
+  limit?: number | undefined;
 }
 
 /** @ignore The keys of StreamOptions, for refuseUnknownOptions(). */

@@ -444,11 +444,11 @@ export class SSLContext {
 /** Options of createDefaultContext: trust anchors instead of the system's. */
 export interface DefaultContextOptions {
   /** A PEM file of trusted CA certificates. */
-  cafile?: string | null;
+  cafile?: string | null | undefined;
   /** A directory of hashed CA certificates. */
-  capath?: string | null;
+  capath?: string | null | undefined;
   /** PEM text of trusted CA certificates. */
-  cadata?: string | null;
+  cadata?: string | null | undefined;
 }
 
 /** @ignore The keys of DefaultContextOptions, for refuseUnknownOptions(). */
