@@ -18,9 +18,10 @@ import { OSError, ValueError } from "../core/errors.ts";
 import type { FileLike } from "../core/file_like.ts";
 import type { Future } from "../core/futures.ts";
 import type { BaseProtocolLike, ProtocolLike } from "../transports/protocols.ts";
-import type { ExtraInfo, ExtraInfoTable } from "../transports/base.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
-import { type ReadTransport, whenConnected, type WriteTransport } from "../transports/base.ts";
+import {
+  type ExtraInfo, type ExtraInfoTable, type ReadTransport, whenConnected, type WriteTransport,
+} from "../transports/base.ts";
 import { receiveArena } from "../transports/receive_arena.ts";
 import { StreamTransport } from "../transports/stream_base.ts";
 

@@ -12,7 +12,6 @@
 import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import type { Inet6Family, InetFamily, UnixFamily } from "../../ffi/families.ts";
 import { ECONNRESET } from "../../ffi/libc.ts";
-import type { ExtraInfo } from "../transports/base.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import { concat } from "../core/bytes.ts";
 import { NotImplementedError, OSError, RuntimeError, ValueError } from "../core/errors.ts";
@@ -31,7 +30,7 @@ import {
 import type { Server } from "../net/server.ts";
 import type { SSLContext } from "../tls/ssl.ts";
 import { startTls, type StartTlsOptions } from "../tls/start_tls.ts";
-import type { ReadTransport, Transport, WriteTransport } from "../transports/base.ts";
+import type { ExtraInfo, ReadTransport, Transport, WriteTransport } from "../transports/base.ts";
 import { IncompleteReadError, LimitOverrunError } from "./stream_errors.ts";
 
 export { IncompleteReadError, LimitOverrunError } from "./stream_errors.ts";

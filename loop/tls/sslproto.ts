@@ -21,7 +21,6 @@
  * what the engine already decrypted, then reads again.
  */
 import { ECONNABORTED, ECONNRESET } from "../../ffi/libc.ts";
-import type { ExtraInfo, ExtraInfoTable } from "../transports/base.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import { asBytes, type BytesLike, concat } from "../core/bytes.ts";
 import { NotImplementedError, OSError, RuntimeError, TimeoutError, ValueError } from "../core/errors.ts";
@@ -29,7 +28,7 @@ import type { Future } from "../core/futures.ts";
 import type { TimerHandle } from "../core/handles.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../transports/protocols.ts";
 import { CLOSE_NOTIFY, type SSLContext, type SSLObject, WANT_MORE } from "./ssl.ts";
-import type { Transport } from "../transports/base.ts";
+import type { ExtraInfo, ExtraInfoTable, Transport } from "../transports/base.ts";
 import { FlowControl } from "../transports/flow_control.ts";
 import { receiveArena } from "../transports/receive_arena.ts";
 

@@ -4,7 +4,6 @@
  * address rules of sendto(), abort, fatal errors, and connectionLost exactly once before the
  * socket is closed. Subclasses supply receiving, sending and the forced close.
  */
-import type { ExtraInfo, ExtraInfoTable } from "./base.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import type { BytesLike } from "../core/bytes.ts";
 import { checkPortRange } from "../net/dns.ts";
@@ -13,7 +12,7 @@ import { registerTransport, unregisterTransport } from "./transport_table.ts";
 import type { Future } from "../core/futures.ts";
 import type { DatagramProtocolLike } from "./protocols.ts";
 import type { Socket } from "../net/socket.ts";
-import type { DatagramTransport } from "./base.ts";
+import type { DatagramTransport, ExtraInfo, ExtraInfoTable } from "./base.ts";
 import { FlowControl } from "./flow_control.ts";
 
 /** The largest datagram one receive takes (asyncio's max_size, 256 KiB). */

@@ -9,13 +9,12 @@
 import {
   AF_INET, AF_INET6, IPPROTO_TCP, SOCK_STREAM, TCP_NODELAY,
 } from "../../ffi/socket_constants.ts";
-import type { ExtraInfoTable } from "./base.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import { OSError, RuntimeError } from "../core/errors.ts";
 import type { Future } from "../core/futures.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
 import type { Socket } from "../net/socket.ts";
-import type { Transport } from "./base.ts";
+import type { ExtraInfoTable, Transport } from "./base.ts";
 import { StreamTransport } from "./stream_base.ts";
 import { registerTransport, unregisterTransport } from "./transport_table.ts";
 
