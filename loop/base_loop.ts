@@ -404,6 +404,19 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     this._closeIo();
   }
 
+  /** `using`: close() when the scope ends (RuntimeError if the loop is still running). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * `await using`: close(). A loop that is not running has nothing to wait for: its fds are
+   * released by close() itself.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
   // ---- Scheduling ---------------------------------------------------------------------------
 
   /** Schedule `callback(...args)` for the next iteration, FIFO (asyncio call_soon). */

@@ -22,6 +22,7 @@ import {
   type AddressLike,
 } from "./socket.ts";
 import { type Transport, whenConnected } from "../transports/base.ts";
+import { checkSignal, runAbortable } from "../core/abort.ts";
 
 /** Options of createConnection (asyncio's keyword arguments). */
 export interface CreateConnectionOptions {
@@ -66,13 +67,18 @@ export interface CreateConnectionOptions {
    * instead of one OSError (asyncio's all_errors). Default false.
    */
   allErrors?: boolean | undefined;
+  /**
+   * Aborting it cancels the connect (resolving, connecting, the TLS handshake): the call fails
+   * with CancelledError, `cause` the signal's reason, and the socket is closed.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** @ignore The keys of CreateConnectionOptions, for refuseUnknownOptions(). */
 export const CREATE_CONNECTION_OPTION_KEYS: KeysOf<CreateConnectionOptions> = {
   ssl: true, family: true, proto: true, flags: true, sock: true, localAddr: true,
   serverHostname: true, sslHandshakeTimeout: true, sslShutdownTimeout: true,
-  happyEyeballsDelay: true, interleave: true, allErrors: true,
+  happyEyeballsDelay: true, interleave: true, allErrors: true, signal: true,
 };
 
 /**
@@ -120,12 +126,14 @@ export interface CreateUnixConnectionOptions {
   sslHandshakeTimeout?: number | undefined;
   /** TLS only: seconds to wait for the peer's close_notify after close() (default 30). */
   sslShutdownTimeout?: number | undefined;
+  /** As createConnection's: aborting it cancels the connect with CancelledError. */
+  signal?: AbortSignal | undefined;
 }
 
 /** @ignore The keys of CreateUnixConnectionOptions, for refuseUnknownOptions(). */
 export const CREATE_UNIX_CONNECTION_OPTION_KEYS: KeysOf<CreateUnixConnectionOptions> = {
   ssl: true, sock: true, serverHostname: true, sslHandshakeTimeout: true,
-  sslShutdownTimeout: true,
+  sslShutdownTimeout: true, signal: true,
 };
 
 /** Options of createUnixServer. */
@@ -359,6 +367,11 @@ export async function createConnection<P extends ProtocolLike>(
   options: CreateConnectionOptions = {},
 ): Promise<[Transport, P]> {
   refuseUnknownOptions(options, CREATE_CONNECTION_OPTION_KEYS, "createConnection()");
+  if (options.signal !== undefined) {
+    const { signal, ...rest } = options;
+    const checked = checkSignal(signal, "createConnection()");
+    return runAbortable(loop, checked, () => createConnection(loop, protocolFactory, host, port, rest));
+  }
   checkFactory(protocolFactory);
   checkPortRange(port, "createConnection()");
   if (options.localAddr) checkPortRange(options.localAddr[1], "createConnection() localAddr");
@@ -586,6 +599,11 @@ export async function createUnixConnection<P extends ProtocolLike>(
   options: CreateUnixConnectionOptions = {},
 ): Promise<[Transport, P]> {
   refuseUnknownOptions(options, CREATE_UNIX_CONNECTION_OPTION_KEYS, "createUnixConnection()");
+  if (options.signal !== undefined) {
+    const { signal, ...rest } = options;
+    const checked = checkSignal(signal, "createUnixConnection()");
+    return runAbortable(loop, checked, () => createUnixConnection(loop, protocolFactory, path, rest));
+  }
   checkFactory(protocolFactory);
   // No host name to default to: with ssl, serverHostname must be given.
   const tls = clientTls(options, null);

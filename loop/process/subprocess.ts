@@ -21,6 +21,7 @@ import type { ProtocolFactory, SubprocessProtocolLike } from "../transports/prot
 import { refuseUnknownOptions } from "../core/options.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import type { BaseTransport, ExtraInfo, SubprocessTransport } from "../transports/base.ts";
+import { lostReported, waitLost } from "../transports/dispose.ts";
 import {
   checkArg, checkFactory, checkOptions, checkStdio, splitArgs, SUBPROCESS_OPTION_KEYS,
   type SubprocessOptions, withPipeDefaults,
@@ -192,6 +193,20 @@ export class BaseSubprocessTransport implements SubprocessTransport {
     }
   }
 
+  /** `using`: close() when the scope ends: the pipes close, a running child is killed. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * `await using`: close(), then wait until the child is reaped and connectionLost has run
+   * (every pipe closed).
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await waitLost(this, this._loop, this._lostReported);
+  }
+
   setProtocol(protocol: unknown): void {
     this._protocol = protocol as SubprocessProtocolLike;
   }
@@ -257,7 +272,11 @@ export class BaseSubprocessTransport implements SubprocessTransport {
       else if (method === "pipeConnectionLost") p.pipeConnectionLost?.(fd, exc);
       else if (!this._lostReported) {
         this._lostReported = true;
-        p.connectionLost?.(null);
+        try {
+          p.connectionLost?.(null);
+        } finally {
+          lostReported(this);
+        }
       }
     } catch (exception) {
       this._loop.callExceptionHandler({

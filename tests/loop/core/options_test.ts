@@ -9,9 +9,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   asCompleted, type BaseEventLoop, createDefaultContext, createSubprocessExec,
-  createSubprocessShell, createTask, DatagramProtocol, gather, newEventLoop, openConnection,
-  openUnixConnection, PriorityQueue, Protocol, run, sleep, socketpair, startServer,
-  startUnixServer, StreamReader, wait, WorkerPoolExecutor,
+  createSubprocessShell, createTask, DatagramProtocol, ensureFuture, gather, newEventLoop,
+  openConnection, openFd, openReadFd, openUnixConnection, openWriteFd, PIPE, PriorityQueue,
+  Protocol, readableEvents, run, sleep, socketpair, startServer, startUnixServer, StreamReader,
+  toReadableStream, toWritableStream, wait, waitFor, WebStreamProtocol, WorkerPoolExecutor,
+  writableEvents,
 } from "../../../mod.ts";
 import { fdCountSettled, stableFdCount } from "../../helpers.ts";
 
@@ -54,6 +56,17 @@ function calls(loop: BaseEventLoop): [string, () => unknown][] {
     ["shutdown()", () => new WorkerPoolExecutor(1).shutdown(true, BAD)],
     ["createDefaultContext()", () => createDefaultContext(undefined, BAD)],
     ["newEventLoop()", () => newEventLoop(BAD)],
+    ["sleep()", () => sleep(0, undefined, BAD)],
+    ["ensureFuture()", () => ensureFuture(sleep(0), BAD)],
+    ["waitFor()", () => waitFor(sleep(0), 1, BAD)],
+    ["readableEvents()", () => readableEvents(a.fileno(), BAD)],
+    ["writableEvents()", () => writableEvents(a.fileno(), BAD)],
+    ["openFd()", () => openFd(a.fileno(), BAD)],
+    ["openReadFd()", () => openReadFd(a.fileno(), BAD)],
+    ["openWriteFd()", () => openWriteFd(a.fileno(), BAD)],
+    ["toReadableStream()", () => toReadableStream(new StreamReader(), BAD)],
+    ["toWritableStream()", () => toWritableStream({ write() {} } as never, BAD)],
+    ["WebStreamProtocol()", () => new WebStreamProtocol(BAD)],
     ["socketpair", pair], // not a call under test: closes the pair used above
   ];
 }
@@ -74,6 +87,15 @@ test("every public options object refuses an unknown key, naming the function an
           return true;
         }, what);
       }
+      // Process.wait() and communicate() take { signal } only.
+      const child = await createSubprocessExec("true", { stdin: PIPE });
+      for (const [what, call] of [
+        ["Process.wait()", () => child.wait(BAD)],
+        ["Process.communicate()", () => child.communicate(null, BAD)],
+      ] as const) {
+        await assert.rejects(call(), { name: "TypeError", message: `${what} got an unexpected option "bogusKey"` });
+      }
+      await child.communicate();
       // The loop is fine after all of that: a connection still round-trips.
       const server = await startServer(async (r, w) => {
         w.write(await r.readline());
