@@ -18,7 +18,13 @@
  * (the aioloop rows, before the socket transports exist). Every server is killed at the end,
  * also on Ctrl-C. Raw results go to bench/.build/echo_results.jsonl. A second table gives, for
  * each io_uring row, its requests/s over its epoll twin's taken in the same round (the two run
- * back to back), median and range over the rounds: steadier than comparing medians.
+ * back to back), median and range over the rounds: steadier than comparing medians. A third
+ * table puts each aioloop server against issue 19's targets, per size and runtime, from
+ * same-round ratios (medians over the rounds): Protocol / C (≥ 0.95) and / the runtime's
+ * native server (Deno.listen, Bun.listen; ≥ 1), BufferedProtocol / C (≥ 1), streams / uvloop
+ * streams (≥ 1), each also as server CPU per request (the reference's over this one's).
+ *
+ *   bash bench/run_echo.sh --sizes=1024,10240,102400 --only=c,uvloop-streams,Deno.listen,Bun.listen,aioloop-protocol-deno,aioloop-protocol-bun,aioloop-buffered-deno,aioloop-buffered-bun,aioloop-streams-deno,aioloop-streams-bun
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -269,6 +275,7 @@ async function main(): Promise<void> {
     "of the server process over the run, warm-up included) is the steadiest column when the " +
     "machine is not idle.");
   out.push(...uringRatios(servers.map((s) => s.name), raw));
+  out.push(...targetRatios(raw));
   if (notes.length > 0) {
     out.push("");
     for (const n of notes) out.push(`- ${n}`);
@@ -301,6 +308,51 @@ function uringRatios(names: string[], raw: RoundResult[]): string[] {
   if (lines.length === 0) return [];
   return ["", "io_uring loop over epoll loop, requests/s taken in the same round:", "",
     "| servers | size | median ratio | range | rounds |", "|---|---|---:|---:|---:|", ...lines];
+}
+
+/** Issue 19's targets: [label, server, reference, goal]; `*` is the runtime (deno, bun). */
+const TARGETS: [string, string, string, number][] = [
+  ["Protocol / C", "aioloop-protocol-*", "c", 0.95],
+  ["Protocol / native", "aioloop-protocol-*", "native-*", 1],
+  ["BufferedProtocol / C", "aioloop-buffered-*", "c", 1],
+  ["streams / uvloop streams", "aioloop-streams-*", "uvloop-streams", 1],
+];
+const NATIVE: Record<string, string> = { deno: "Deno.listen", bun: "Bun.listen" };
+
+/**
+ * Table lines: for each target, size and runtime, the server's requests/s over its reference's
+ * in the same round, median over the rounds where both ran (and whether it meets the goal).
+ */
+function targetRatios(raw: RoundResult[]): string[] {
+  const byKey = new Map<string, RoundResult>(); // `${server} ${size} ${round}` → that run
+  for (const r of raw) byKey.set(`${r.server} ${r.size} ${r.round}`, r);
+  const lines: string[] = [];
+  for (const [label, serverPattern, refPattern, goal] of TARGETS) {
+    for (const runtime of ["deno", "bun"]) {
+      const server = serverPattern.replace("*", runtime);
+      const ref = refPattern === "native-*" ? NATIVE[runtime] : refPattern;
+      const cells = SIZES.map((size) => {
+        const ratios: number[] = [], cpu: number[] = [];
+        for (let round = 1; round <= RUNS; round++) {
+          const a = byKey.get(`${server} ${size} ${round}`), b = byKey.get(`${ref} ${size} ${round}`);
+          if (a === undefined || b === undefined) continue;
+          ratios.push(a.rps / b.rps);
+          cpu.push(b.cpu_us! / a.cpu_us!);
+        }
+        if (ratios.length === 0) return "n/a";
+        const m = median(ratios);
+        return `${m.toFixed(2)}x${m >= goal ? "" : " (short)"}, CPU ${median(cpu).toFixed(2)}x`;
+      });
+      if (cells.every((c) => c === "n/a")) continue;
+      lines.push(`| ${label} (≥ ${goal}) | ${runtime} | ${cells.join(" | ")} |`);
+    }
+  }
+  if (lines.length === 0) return [];
+  return ["", "Against issue 19's targets: requests/s over the reference's in the same round, and " +
+    "CPU: the reference's server CPU per request over this server's (above 1: this one spends " +
+    "less per request; steadier than requests/s on a loaded machine); medians over the rounds:", "",
+    `| ratio | runtime | ${SIZES.map(sizeLabel).join(" | ")} |`,
+    `|---|---|${SIZES.map(() => "---:").join("|")}|`, ...lines];
 }
 
 try {

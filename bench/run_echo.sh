@@ -4,6 +4,7 @@
 #
 #   bash bench/run_echo.sh                         (3 runs x 2 s per row, 1/10/100 KiB)
 #   bash bench/run_echo.sh --runs=5 --only=c,uvloop-protocol,aioloop-protocol-deno
+#   bash bench/run_echo.sh --sizes=1024,102400    (message sizes in bytes)
 #
 # Needs gcc, taskset, and /usr/bin/python3 with uvloop (env PY= picks another Python).
 set -euo pipefail

@@ -29,14 +29,29 @@ import { fileType, openpty as rawOpenpty, S_IFREG } from "./spawn.ts";
 
 /** True if `fd` is a regular file; OSError (EBADF, …) if it cannot be asked. */
 export function isRegularFile(fd: number): boolean {
-  if (isWindows) return fstatSync(fd).isFile();
+  if (isWindows) return viaNodeFs("fstat", () => fstatSync(fd).isFile());
   return fileType(fd) === S_IFREG;
 }
 
 /** Read up to `length` bytes at `position` into `buf` (pread(2)): the count, 0 at EOF; OSError. */
 export function readAt(fd: number, buf: Uint8Array, length: number, position: number): number {
-  if (isWindows) return readSync(fd, buf, 0, length, position);
+  if (isWindows) return viaNodeFs("pread", () => readSync(fd, buf, 0, length, position));
   return check(libc.pread(fd, buf, length, position), "pread");
+}
+
+/**
+ * Windows, where no C library is bound: a node:fs call, its error (an Error with `code`
+ * "EBADF" …) raised as the OSError these functions promise.
+ */
+function viaNodeFs<T>(what: string, call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    const errno = typeof code === "string" ? osTable.errno[code] : undefined;
+    if (errno === undefined) throw e;
+    throw osError(what, errno);
+  }
 }
 
 // ---- Bindings -------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ import { osTable } from "./os/current.ts";
 import type { OsTable } from "./os/table.ts";
 import { isNullPointer, isWindows } from "./runtime.ts";
 import { AF_INET, AF_INET6 } from "./socket_constants.ts";
-import { ifNameToIndex } from "./ws2_32.ts";
+import { ifIndexToName, ifNameToIndex } from "./ws2_32.ts";
 
 /** sizeof(struct sockaddr_in). */
 export const SOCKADDR_IN_SIZE: number = osTable.layouts.sockaddrIn;
@@ -215,9 +215,25 @@ export function inetPton6(s: string, out: Uint8Array, off = 0): boolean {
   return tp === 16;
 }
 
+/**
+ * IPv4 texts made lately, by address: every connection keeps its sockname's and peername's
+ * host text, and a server's connections share a few addresses, so they share the strings too
+ * (a text built afresh is 2–3 string objects per address: ~64 B per connection on Deno, more
+ * on Bun; bench/memory_per_conn.ts). Cleared when full.
+ */
+const v4Texts = new Map<number, string>();
+const V4_TEXTS_MAX = 4096;
+
 /** Dotted-quad text of the 4 bytes at buf[off]. */
 export function inetNtop4(buf: Uint8Array, off = 0): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  const key = readU32Network(buf, off);
+  let text = v4Texts.get(key);
+  if (text === undefined) {
+    text = `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+    if (v4Texts.size >= V4_TEXTS_MAX) v4Texts.clear();
+    v4Texts.set(key, text);
+  }
+  return text;
 }
 
 /**
@@ -364,7 +380,8 @@ function badHost(host: string, ipv4: boolean, what: string): never {
 }
 
 const nameBuf = new Uint8Array(64);
-const indexNameBuf = new Uint8Array(IF_NAMESIZE);
+// netioapi.h's IF_NAMESIZE is 256 on Windows (NDIS names), <net/if.h>'s 16 elsewhere.
+const indexNameBuf = new Uint8Array(isWindows ? 256 : IF_NAMESIZE);
 
 /** if_nametoindex(3) of a NUL-terminated name: the C library's, or Iphlpapi.dll's on Windows. */
 export function interfaceIndex(name: Uint8Array): number {
@@ -391,15 +408,21 @@ export function ifNametoindex(name: string): number {
 
 /**
  * The name of network interface `index` (Python socket.if_indextoname; if_indextoname(3)).
- * OSError (ENXIO) if there is no such interface. Linux, macOS, FreeBSD.
+ * OSError (ENXIO) if there is no such interface. On Windows, Iphlpapi's (an NDIS name such as
+ * "loopback_0").
  */
 export function ifIndextoname(index: number): string {
   if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index > 0xffffffff) {
     throw new OverflowError(`ifIndextoname(): index must be an unsigned 32-bit integer, got ${describeValue(index)}`);
   }
-  if (isNullPointer(libc.if_indextoname(index, indexNameBuf))) throw osError(`if_indextoname(${index})`);
+  if (isWindows) {
+    // Iphlpapi's if_indextoname sets no error: no such interface is ENXIO, as in glibc.
+    if (!ifIndexToName(index, indexNameBuf)) throw osError(`if_indextoname(${index})`, osTable.errno["ENXIO"]!);
+  } else if (isNullPointer(libc.if_indextoname(index, indexNameBuf))) {
+    throw osError(`if_indextoname(${index})`);
+  }
   const nul = indexNameBuf.indexOf(0);
-  return utf8Decoder.decode(indexNameBuf.subarray(0, nul === -1 ? IF_NAMESIZE : nul));
+  return utf8Decoder.decode(indexNameBuf.subarray(0, nul === -1 ? indexNameBuf.length : nul));
 }
 
 /** The interface index of a "%zone" suffix: a number, or an interface name (if_nametoindex(3)). */

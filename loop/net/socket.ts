@@ -4,7 +4,9 @@
  * default, as in Python; the loop's sock* functions want it non-blocking (setBlocking(false)).
  *
  * `send`, `recv` and `close` are bound to the socket, like Python's bound methods, so
- * `loop.callSoon(sock.send, data)` works as the asyncio examples write it.
+ * `loop.callSoon(sock.send, data)` works as the asyncio examples write it. Each is bound on its
+ * first read (then kept on the socket): binding all three up front cost every accepted
+ * connection ~170 bytes for functions a transport never reads (bench/memory_per_conn.ts).
  *
  * Addresses are Python's (see ffi/sockaddr.ts): `["127.0.0.1", 80]`, `["::1", 80, 0, 0]`, a path,
  * `[pid, groups]` (AF_NETLINK, Linux), `[ifname, proto, pkttype, hatype, addr]` (AF_PACKET, Linux).
@@ -140,9 +142,6 @@ export class Socket<F extends number = number> {
     this.family = family as F;
     this.type = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
     this.proto = proto;
-    this.send = this.send.bind(this);
-    this.recv = this.recv.bind(this);
-    this.close = this.close.bind(this);
   }
 
   /** The fd, or -1 once closed (Python fileno). */
@@ -472,6 +471,26 @@ export class Socket<F extends number = number> {
     if (this.fd < 0) throw new ValueError("I/O operation on closed socket (bad file descriptor)");
     return this.fd;
   }
+}
+
+// The lazy binding of send, recv and close (see the file comment): the prototype's accessor
+// binds the method, and an own property of that socket takes over from then on.
+for (const name of ["send", "recv", "close"] as const) {
+  const method = Socket.prototype[name] as (...args: unknown[]) => unknown;
+  const own = (sock: Socket, value: unknown) =>
+    Object.defineProperty(sock, name, { value, writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(Socket.prototype, name, {
+    configurable: true,
+    get(this: Socket) {
+      if (this === Socket.prototype) return method; // Socket.prototype.close.call(…) stays usable
+      const bound = method.bind(this);
+      own(this, bound);
+      return bound;
+    },
+    set(this: Socket, value: unknown) {
+      own(this, value);
+    },
+  });
 }
 
 function getIntOpt(fd: number, level: number, optname: number, context: string): number {

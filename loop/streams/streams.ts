@@ -199,9 +199,13 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     }
   }
 
-  /** Wait until feedData(), feedEof() or setException() is called. */
-  private async _waitForData(method: string): Promise<void> {
-    if (this._waiter !== null) {
+  /**
+   * A Future done once feedData(), feedEof() or setException() is called, for the caller to
+   * await. Not an async function: an idle connection's pending read would hold one more
+   * coroutine frame and Promise for it. A waiter cancelled with its task counts as gone.
+   */
+  private _waitForData(method: string): Future<void> {
+    if (this._waiter !== null && !this._waiter.done()) {
       throw new RuntimeError(
         `${method}() called while another coroutine is already waiting for incoming data`,
       );
@@ -213,13 +217,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
       this._paused = false;
       this._transport!.resumeReading();
     }
-    const waiter = this._loop.createFuture<void>();
-    this._waiter = waiter;
-    try {
-      await waiter;
-    } finally {
-      if (this._waiter === waiter) this._waiter = null;
-    }
+    return this._waiter = this._loop.createFuture<void>();
   }
 
   /** Remove and return the first `n` buffered bytes (n <= buffered). */
@@ -375,7 +373,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     if (this._end > this._start) info.push(`${this._end - this._start} bytes`);
     if (this._eof) info.push("eof");
     if (this._limit !== DEFAULT_LIMIT) info.push(`limit=${this._limit}`);
-    if (this._waiter) info.push("waiter");
+    if (this._waiter !== null && !this._waiter.done()) info.push("waiter");
     if (this._exception !== null) info.push(`exception=${String(this._exception)}`);
     if (this._transport) info.push("transport");
     if (this._paused) info.push("paused");
@@ -430,7 +428,7 @@ export type ClientConnectedCallback = (
 export class DrainWaiters {
   private _paused = false;
   private _connectionLost = false;
-  private readonly _waiters: Future<void>[] = [];
+  private _waiters: Future<void>[] | null = null; // made by the first wait that has to wait
 
   constructor(private readonly _loop: BaseEventLoop) {}
 
@@ -442,13 +440,14 @@ export class DrainWaiters {
   /** The transport's buffer drained: wake the waiters. */
   resume(): void {
     this._paused = false;
+    if (this._waiters === null) return;
     for (const w of this._waiters) if (!w.done()) w.setResult();
   }
 
   /** The connection is lost: wake the waiters with `exc`, or let them return. */
   lost(exc: Error | null): void {
     this._connectionLost = true;
-    if (!this._paused) return;
+    if (!this._paused || this._waiters === null) return;
     for (const w of this._waiters) {
       if (w.done()) continue;
       if (exc === null) w.setResult();
@@ -461,12 +460,12 @@ export class DrainWaiters {
     if (this._connectionLost) throw connectionLostError();
     if (!this._paused) return;
     const waiter = this._loop.createFuture<void>();
-    this._waiters.push(waiter);
+    (this._waiters ??= []).push(waiter);
     try {
       await waiter;
     } finally {
-      const i = this._waiters.indexOf(waiter);
-      if (i >= 0) this._waiters.splice(i, 1);
+      const i = this._waiters!.indexOf(waiter);
+      if (i >= 0) this._waiters!.splice(i, 1);
     }
   }
 }
@@ -480,7 +479,14 @@ export class StreamReaderProtocol extends Protocol {
   private _reader: StreamReader | null;
   private readonly _clientConnectedCb: ClientConnectedCallback | null;
   private readonly _loop: BaseEventLoop;
-  private readonly _closed: Future<void>;
+  /**
+   * Done when the connection is lost; made when first asked for (waitClosed()), not per
+   * connection up front: most servers never ask.
+   */
+  private _closed: Future<void> | null = null;
+  /** connectionLost() ran, with this error (null: a clean close). */
+  private _lost = false;
+  private _lostExc: Error | null = null;
   private _overSsl = false;
   private readonly _drain: DrainWaiters;
 
@@ -500,7 +506,6 @@ export class StreamReaderProtocol extends Protocol {
     this._reader = streamReader;
     this._clientConnectedCb = clientConnectedCb;
     this._loop = loop;
-    this._closed = loop.createFuture<void>();
     this._drain = new DrainWaiters(loop);
   }
 
@@ -545,13 +550,10 @@ export class StreamReaderProtocol extends Protocol {
       if (exc === null) reader.feedEof();
       else reader.setException(exc);
     }
-    if (!this._closed.done()) {
-      if (exc === null) this._closed.setResult();
-      else {
-        this._closed.setException(exc);
-        // Nobody has to wait for the close: do not report the error as never retrieved.
-        this._closed.exception();
-      }
+    if (!this._lost) {
+      this._lost = true;
+      this._lostExc = exc;
+      if (this._closed !== null) settleClosed(this._closed, exc);
     }
     this._drain.lost(exc);
     this._reader = null;
@@ -586,6 +588,10 @@ export class StreamReaderProtocol extends Protocol {
 
   /** @ignore The future that completes when the connection is lost. */
   _getCloseWaiter(): Future<void> {
+    if (this._closed === null) {
+      this._closed = this._loop.createFuture<void>();
+      if (this._lost) settleClosed(this._closed, this._lostExc);
+    }
     return this._closed;
   }
 
@@ -598,6 +604,17 @@ export class StreamReaderProtocol extends Protocol {
   _replaceTransport(transport: Transport): void {
     this._overSsl = transport.getExtraInfo("sslcontext") != null;
     this._reader?._replaceTransport(transport);
+  }
+}
+
+/** The connection is lost: the close waiter's outcome is `exc` (null: a clean close). */
+function settleClosed(closed: Future<void>, exc: Error | null): void {
+  if (closed.done()) return;
+  if (exc === null) closed.setResult();
+  else {
+    closed.setException(exc);
+    // Nobody has to wait for the close: do not report the error as never retrieved.
+    closed.exception();
   }
 }
 

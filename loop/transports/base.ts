@@ -41,8 +41,11 @@ export interface ExtraInfo {
   pid: number;
 }
 
-/** The extra-info table a transport keeps: the known keys typed, any other key allowed. */
-export type ExtraInfoTable = Partial<ExtraInfo> & Record<string, unknown>;
+/**
+ * The extra-info table a transport keeps: the known keys typed (undefined where the transport
+ * could not tell, e.g. the peername of a socket already disconnected), any other key allowed.
+ */
+export type ExtraInfoTable = { [K in keyof ExtraInfo]?: ExtraInfo[K] | undefined } & Record<string, unknown>;
 
 /** Common to every transport (asyncio.BaseTransport). */
 export interface BaseTransport {

@@ -22,6 +22,7 @@ import { hasIpv6 } from "../../net_helpers.ts";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const isLinux = process.platform === "linux";
+const isWindows = process.platform === "win32";
 
 /** A group of the organisation-local scope (RFC 2365), different for each test process. */
 const GROUP = `239.255.${(process.pid >> 8) & 0xff}.${process.pid & 0xff}`;
@@ -145,6 +146,41 @@ test("multicast: getsockopt reads back IP_MULTICAST_TTL (an int) and IP_MULTICAS
   }
 });
 
+test("multicast: IP_MULTICAST_IF also takes an ip_mreq or an ip_mreqn (their interface address), and the TTL and loop options a single byte", {
+  skip: !isLinux && !isWindows && "BSD's IP_MULTICAST_IF takes only an in_addr",
+}, () =>
+  withLoop((loop) =>
+    loop.runUntilComplete(async () => {
+      const r = joinedReceiver(GROUP);
+      r.setBlocking(false);
+      const port = (r.getsockname() as [string, number])[1];
+      const s = new Socket(AF_INET, SOCK_DGRAM);
+      try {
+        // Linux reads imr_interface (ip_mreq) or imr_address (ip_mreqn with index 0) (ip(7));
+        // Windows takes an in_addr, which the Winsock translation cuts out of either.
+        s.setsockopt(IPPROTO_IP, IP_MULTICAST_IF, ipMreq(GROUP, "127.0.0.1"));
+        assert.deepEqual([...s.getsockopt(IPPROTO_IP, IP_MULTICAST_IF, 4)], [127, 0, 0, 1]);
+        s.setsockopt(IPPROTO_IP, IP_MULTICAST_IF, inetPton(AF_INET, "0.0.0.0"));
+        s.setsockopt(IPPROTO_IP, IP_MULTICAST_IF, ipMreqn("0.0.0.0", { address: "127.0.0.1" }));
+        assert.deepEqual([...s.getsockopt(IPPROTO_IP, IP_MULTICAST_IF, 4)], [127, 0, 0, 1]);
+        // One byte: Linux and BSD take a u_char for these (ip(7), ip(4)); Winsock a DWORD.
+        s.setsockopt(IPPROTO_IP, IP_MULTICAST_TTL, new Uint8Array([9]));
+        assert.equal(s.getsockopt(IPPROTO_IP, IP_MULTICAST_TTL), 9);
+        s.setsockopt(IPPROTO_IP, IP_MULTICAST_LOOP, new Uint8Array([0]));
+        assert.equal(s.getsockopt(IPPROTO_IP, IP_MULTICAST_LOOP), 0);
+        s.setsockopt(IPPROTO_IP, IP_MULTICAST_LOOP, new Uint8Array([1]));
+        s.setBlocking(false);
+        await loop.sockSendto(s, enc.encode("by ip_mreqn"), [GROUP, port]);
+        const [data, from] = await loop.sockRecvfrom(r, 100);
+        assert.equal(dec.decode(data), "by ip_mreqn");
+        assert.equal((from as [string, number])[0], "127.0.0.1", "it left by the loopback interface");
+      } finally {
+        s.close();
+        r.close();
+      }
+    })
+  ));
+
 test("multicast: ipMreqn names the interface by index or name (Linux's struct ip_mreqn)", { skip: !isLinux && "struct ip_mreqn is Linux's" }, () =>
   withLoop((loop) =>
     loop.runUntilComplete(async () => {
@@ -196,7 +232,7 @@ test("ipMreq / ipMreqn / ipv6Mreq errors: not an address, the wrong family, an u
   assert.throws(() => ipv6Mreq("ff02::1", [1] as never), (e) => e instanceof TypeError && /interface must be an index or a name/.test(e.message));
 });
 
-test("multicast errors: joining a unicast address (EINVAL), leaving a group never joined (EADDRNOTAVAIL), a short struct (EINVAL); the socket still works", () =>
+test("multicast errors: joining a unicast address (EINVAL), leaving a group never joined (EADDRNOTAVAIL; Windows: EINVAL), a short struct (EINVAL); the socket still works", () =>
   withLoop((loop) =>
     loop.runUntilComplete(async () => {
       const r = new Socket(AF_INET, SOCK_DGRAM);
@@ -205,7 +241,11 @@ test("multicast errors: joining a unicast address (EINVAL), leaving a group neve
         r.setBlocking(false);
         const errno = (code: string) => (e: unknown) => e instanceof OSError && e.code === code;
         assert.throws(() => r.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, ipMreq("10.1.2.3", "127.0.0.1")), errno("EINVAL"));
-        assert.throws(() => r.setsockopt(IPPROTO_IP, IP_DROP_MEMBERSHIP, ipMreq(GROUP, "127.0.0.1")), errno("EADDRNOTAVAIL"));
+        // Winsock says WSAEINVAL for a group not joined (MSDN "Multicast Socket Option Behavior").
+        assert.throws(
+          () => r.setsockopt(IPPROTO_IP, IP_DROP_MEMBERSHIP, ipMreq(GROUP, "127.0.0.1")),
+          errno(isWindows ? "EINVAL" : "EADDRNOTAVAIL"),
+        );
         assert.throws(() => r.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, new Uint8Array(3)), errno("EINVAL"));
         const s = new Socket(AF_INET, SOCK_DGRAM);
         try {
@@ -223,6 +263,16 @@ test("multicast errors: joining a unicast address (EINVAL), leaving a group neve
 
 /** Interface names that are up and multicast-capable (IFF_UP 0x1, IFF_MULTICAST 0x1000, <net/if.h>). */
 function multicastInterfaces(): string[] {
+  // Windows: its NDIS names (loopback_0, ethernet_32769, …), from the first indexes in use.
+  if (isWindows) {
+    return Array.from({ length: 16 }, (_, i) => {
+      try {
+        return ifIndextoname(i + 1);
+      } catch {
+        return "";
+      }
+    }).filter((name) => name !== "");
+  }
   const dir = "/sys/class/net";
   if (!existsSync(dir)) return ["lo0"]; // BSD's loopback is multicast-capable
   return readdirSync(dir).filter((name) => {
@@ -273,9 +323,10 @@ test("IPv6 multicast: IPV6_JOIN_GROUP (ipv6Mreq), IPV6_MULTICAST_IF/HOPS/LOOP, a
           assert.equal(dec.decode((await loop.sockRecvfrom(r, 100))[0]), `v6 via ${iface}`);
           console.log(`multicast_test: IPv6 multicast looped back via ${iface}`);
           r.setsockopt(IPPROTO_IPV6, IPV6_LEAVE_GROUP, ipv6Mreq(group, iface));
+          // Leaving again: Winsock's WSAEINVAL (MSDN "Multicast Socket Option Behavior").
           assert.throws(
             () => r.setsockopt(IPPROTO_IPV6, IPV6_LEAVE_GROUP, ipv6Mreq(group, iface)),
-            (e) => e instanceof OSError && e.code === "EADDRNOTAVAIL",
+            (e) => e instanceof OSError && e.code === (isWindows ? "EINVAL" : "EADDRNOTAVAIL"),
           );
           return;
         } finally {
@@ -301,14 +352,15 @@ test("htons / ntohs / htonl / ntohl swap on this little-endian host and check th
 });
 
 test("ifNametoindex / ifIndextoname map the loopback interface both ways; unknown ones are OSError", () => {
-  const lo = ["lo", "lo0"].find((name) => {
+  // Windows names its loopback loopback_0 (Wine 8.0: loopback_1, the index of Linux's lo).
+  const lo = ["lo", "lo0", "loopback_0", "loopback_1"].find((name) => {
     try {
       return ifNametoindex(name) > 0;
     } catch {
       return false;
     }
   });
-  assert.ok(lo !== undefined, "a loopback interface named lo or lo0");
+  assert.ok(lo !== undefined, "a loopback interface named lo, lo0 or loopback_N");
   assert.equal(ifIndextoname(ifNametoindex(lo)), lo);
   assert.throws(() => ifNametoindex("no-such-if0"), (e) => e instanceof OSError && e.code === "ENODEV" && /no-such-if0/.test(e.message));
   assert.throws(() => ifNametoindex("x".repeat(100)), (e) => e instanceof OSError && e.code === "ENODEV");

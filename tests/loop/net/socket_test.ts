@@ -569,3 +569,42 @@ test("no fd leaks: 200 connect/accept/close rounds return to the starting count"
   srv.close();
   assert.equal(await fdCountSettled(before), before);
 });
+
+test("send, recv and close are bound to their socket: detached calls work, each read gives the same function", () => {
+  const [a, b] = socketpair();
+  try {
+    const { send } = a;
+    const recv = b.recv;
+    assert.equal(a.send, send, "the bound method is kept on the socket");
+    assert.notEqual(a.send, b.send, "each socket has its own");
+    assert.equal(send(new Uint8Array([1, 2, 3])), 3);
+    assert.deepEqual([...recv(10)], [1, 2, 3]);
+    // Replacing one on an instance (as a test double would) touches that socket only.
+    const calls: number[] = [];
+    a.close = () => void calls.push(1);
+    a.close();
+    assert.deepEqual(calls, [1]);
+    assert.notEqual(a.fileno(), -1, "the replacement ran, not Socket.close");
+    Socket.prototype.close.call(a);
+    assert.equal(a.fileno(), -1, "the prototype's method is still callable with call()");
+    const close = b.close;
+    close();
+    assert.equal(b.fileno(), -1);
+  } finally {
+    Socket.prototype.close.call(a);
+    b.close();
+  }
+});
+
+test("IPv4 texts are right across the text cache: repeated, distinct, and past its size", () => {
+  for (let i = 0; i < 5000; i++) {
+    const bytes = new Uint8Array([10, (i >> 16) & 255, (i >> 8) & 255, i & 255]);
+    assert.equal(inetNtop(AF_INET, bytes), `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  }
+  assert.equal(inetNtop(AF_INET, new Uint8Array([127, 0, 0, 1])), "127.0.0.1");
+  assert.equal(inetNtop(AF_INET, new Uint8Array([127, 0, 0, 1])), "127.0.0.1");
+  const out = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+  encodeSockaddr(AF_INET, ["192.168.1.200", 80], out);
+  assert.deepEqual(decodeSockaddr(out, 16), ["192.168.1.200", 80]);
+  assert.deepEqual(decodeSockaddr(out, 16), ["192.168.1.200", 80]);
+});

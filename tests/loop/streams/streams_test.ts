@@ -372,6 +372,23 @@ test("connection lost: paused drains fail with its error, later drains with ECON
     })
   ));
 
+test("waitClosed() asked before the connection is lost settles when it is lost; one close waiter per connection", () =>
+  withLoop((loop) =>
+    loop.runUntilComplete(async () => {
+      const { protocol, writer } = fakeConnection(loop);
+      let settled = false;
+      const closed = writer.waitClosed().then(() => (settled = true));
+      await tick(loop);
+      assert.equal(settled, false, "still open");
+      assert.equal(protocol._getCloseWaiter(), protocol._getCloseWaiter());
+      const reset = new OSError(104, "ECONNRESET", "Connection reset by peer");
+      protocol.connectionLost(reset);
+      await assert.rejects(closed, (e) => e === reset);
+      protocol.connectionLost(null); // a second report changes nothing
+      await assert.rejects(writer.waitClosed(), (e) => e === reset);
+    })
+  ));
+
 test("close() then waitClosed(); eofReceived feeds EOF and keeps the transport writable", () =>
   withLoop((loop) =>
     loop.runUntilComplete(async () => {

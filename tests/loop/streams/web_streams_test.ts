@@ -10,6 +10,7 @@ import {
   type BaseEventLoop, createSubprocessExec, openConnection, PIPE, type Server, sleep, startServer,
   type StreamReader, type StreamWriter, toReadableStream, toWritableStream, ValueError,
 } from "../../../mod.ts";
+import { children } from "../../children.ts";
 import { fdCountSettled, stableFdCount, withLoop } from "../../helpers.ts";
 import { pattern, sha256 } from "../../net_helpers.ts";
 
@@ -116,7 +117,7 @@ test("a child's pipes: gzip -c fed by a WritableStream, its stdout read back thr
   await withLoop((loop) =>
     loop.runUntilComplete(async () => {
       const data = pattern(1024 * 1024);
-      await using proc = await createSubprocessExec("gzip", "-c", { stdin: PIPE, stdout: PIPE });
+      await using proc = await createSubprocessExec(...children.gzip, { stdin: PIPE, stdout: PIPE });
       const input = new Blob([data as Uint8Array<ArrayBuffer>]).stream();
       const [, out] = await Promise.all([
         input.pipeTo(toWritableStream(proc.stdin!)), // close: EOF on the pipe, gzip finishes

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { check, libc, O_CLOEXEC } from "../../../ffi/libc.ts";
+import { isWindows } from "../../../ffi/runtime.ts";
 import {
   AF_INET, type BaseEventLoop, createSubprocessExec, DatagramProtocol, newEventLoop, openConnection, PIPE,
   Protocol, type ReadTransport, RuntimeError, type Server, SOCK_STREAM, Socket, sleep, startServer,
@@ -15,7 +16,9 @@ import {
 } from "../../../mod.ts";
 import { proactorUnavailableReason } from "../../../platform/default_proactor.ts";
 import { clientContext, serverContext } from "../../tls_certs.ts";
+import { children, killedReturncode } from "../../children.ts";
 import { fdCountSettled, stableFdCount, withLoop } from "../../helpers.ts";
+import { overlappedPipe } from "../../windows/win.ts";
 
 /** A datagram protocol that records connectionLost. */
 class DatagramLostRecorder extends DatagramProtocol {
@@ -47,7 +50,9 @@ function echoServer(): Promise<Server> {
   }, "127.0.0.1", 0);
 }
 
+/** A pipe's read and write ends (Windows: an overlapped named pipe, as asyncio's windows_utils.pipe). */
 function pipe(): [number, number] {
+  if (isWindows) return overlappedPipe();
   const fds = new Int32Array(2);
   check(libc.pipe2(fds, O_CLOEXEC), "pipe2");
   return [fds[0]!, fds[1]!];
@@ -217,7 +222,7 @@ test("await using a subprocess transport kills a running child and waits until i
       }
       let rc: number | null = null;
       {
-        const [t] = await loop.subprocessExec(() => new P(), "sleep", "30", { stdout: PIPE });
+        const [t] = await loop.subprocessExec(() => new P(), ...children.sleep(30), { stdout: PIPE });
         await using transport = t;
         rc = transport.getReturncode();
       }
@@ -234,21 +239,21 @@ test("await using a Process kills it if still running and waits for it; using ki
     loop.runUntilComplete(async () => {
       let p: Awaited<ReturnType<typeof createSubprocessExec>>;
       {
-        await using proc = await createSubprocessExec("sleep", "30", { stdout: PIPE, stdin: PIPE });
+        await using proc = await createSubprocessExec(...children.sleep(30), { stdout: PIPE, stdin: PIPE });
         p = proc;
       }
-      assert.equal(p.returncode, -9);
+      assert.equal(p.returncode, killedReturncode(9));
       {
-        await using proc = await createSubprocessExec("true");
+        await using proc = await createSubprocessExec(...children.true);
         p = proc;
         assert.equal(await proc.wait(), 0);
       }
       assert.equal(p.returncode, 0, "an exited child is left as it was");
       {
-        using proc = await createSubprocessExec("sleep", "30");
+        using proc = await createSubprocessExec(...children.sleep(30));
         p = proc;
       }
-      assert.equal(await p.wait(), -9);
+      assert.equal(await p.wait(), killedReturncode(9));
     })
   );
   assert.equal(await fdCountSettled(before), before);

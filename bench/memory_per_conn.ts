@@ -1,0 +1,210 @@
+/**
+ * Memory per idle connection (issue 19 §5): server RSS growth per connection, for the echo
+ * servers of bench/echo/ with N connections that each echoed one 1 KiB message and stay open.
+ *
+ *   bash bench/run_memory.sh [options]     (raises `ulimit -n` to the hard limit first)
+ *   node_modules/.bin/deno run -A bench/memory_per_conn.ts [options]
+ *
+ * Options: --conns=10000 (a list: --conns=10000,19000), --runs=3 (median of this many rounds,
+ * a fresh server each), --settle=10 (seconds between the last connection and the second RSS
+ * reading; the first is at 2 s),
+ * --only=… / --skip=… (server names, see SERVERS), --cpu=0 (the server's CPU; the client gets
+ * the other one).
+ *
+ * Per server and round: start it pinned (taskset), open and close 200 warm-up connections
+ * (first-use code, pools, JIT), wait 1 s, read VmRSS from /proc/PID/status (proc(5)), open N
+ * connections with bench/echo/idle_client.c (each echoes 1 KiB once, then idles), read VmRSS
+ * again 2 s and --settle s later. Bytes per connection = RSS growth / N. Kernel socket memory
+ * is not in RSS: this is the server's own (heap, objects, buffers). A garbage-collected server
+ * is not asked to collect: what a user's process holds is what is measured. Both readings are
+ * shown because V8 gives back the young generation it grew during the burst of accepts only
+ * once the process has been idle a few seconds (its memory reducer): Deno's RSS per
+ * connection falls by ~1.2 KB between the two.
+ *
+ * The process and its client each need N + a few fds: N is capped at the fd limit minus 100,
+ * with a note. Raw results: bench/.build/memory_results.jsonl.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { freePort, killAll, live, startServer, stopServer } from "./lib/servers.ts";
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const BIN = `${ROOT}/node_modules/.bin`;
+const BUILD = `${ROOT}/bench/.build`;
+const PY = process.env.PY ?? "/usr/bin/python3";
+
+function opt(name: string, dflt: string): string {
+  const hit = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));
+  return hit === undefined ? dflt : hit.slice(name.length + 3);
+}
+const RUNS = Number(opt("runs", "3"));
+const SETTLE = Number(opt("settle", "10"));
+const EARLY = 2; // seconds: the first reading
+const ONLY = opt("only", "").split(",").filter(Boolean);
+const SKIP = opt("skip", "").split(",").filter(Boolean);
+const CPU = opt("cpu", "0");
+const CLIENT_CPU = CPU === "0" ? "1" : "0";
+const WARMUP_CONNS = 200;
+
+const SERVERS: { name: string; cmd: string[] }[] = [
+  { name: "c", cmd: [`${BUILD}/c_echo_server`, "PORT"] },
+  { name: "uvloop-protocol", cmd: [PY, "bench/echo/py_server.py", "uvloop", "protocol", "PORT"] },
+  { name: "uvloop-streams", cmd: [PY, "bench/echo/py_server.py", "uvloop", "streams", "PORT"] },
+  {
+    name: "aioloop-protocol-deno",
+    cmd: [`${BIN}/deno`, "run", "-A", "bench/echo/aioloop_server.ts", "protocol", "PORT"],
+  },
+  {
+    name: "aioloop-streams-deno",
+    cmd: [`${BIN}/deno`, "run", "-A", "bench/echo/aioloop_server.ts", "streams", "PORT"],
+  },
+  { name: "aioloop-protocol-bun", cmd: [`${BIN}/bun`, "bench/echo/aioloop_server.ts", "protocol", "PORT"] },
+  { name: "aioloop-streams-bun", cmd: [`${BIN}/bun`, "bench/echo/aioloop_server.ts", "streams", "PORT"] },
+  { name: "Deno.listen", cmd: [`${BIN}/deno`, "run", "-A", "bench/echo/deno_listen_server.ts", "PORT"] },
+  { name: "Bun.listen", cmd: [`${BIN}/bun`, "bench/echo/bun_listen_server.ts", "PORT"] },
+];
+
+function log(line: string): void {
+  process.stderr.write(line + "\n");
+}
+
+/** The soft fd limit this process (and so every child) runs with. */
+function fdLimit(): number {
+  const r = spawnSync("sh", ["-c", "ulimit -n"], { encoding: "utf8" });
+  const n = Number(r.stdout.trim());
+  return Number.isFinite(n) ? n : 1024;
+}
+
+function build(): void {
+  spawnSync("mkdir", ["-p", BUILD]);
+  for (const src of ["echo/idle_client", "echo/c_echo_server"]) {
+    const name = src.split("/").pop()!;
+    const r = spawnSync("gcc", ["-O2", "-o", `${BUILD}/${name}`, `${ROOT}/bench/${src}.c`], {
+      stdio: "inherit",
+    });
+    if (r.status !== 0) throw new Error(`gcc failed on bench/${src}.c`);
+  }
+}
+
+/** Resident set size of `pid` in bytes (VmRSS of /proc/PID/status, in kB). */
+function rss(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (m === null) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+
+/**
+ * Open `n` idle connections to `port`; resolves with the client once all are open (close its
+ * stdin to let them go, see `release`).
+ */
+function openIdle(port: number, n: number): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("taskset", [
+      "-c", CLIENT_CPU, `${BUILD}/idle_client`, "127.0.0.1", String(port), String(n), "1024",
+    ], { stdio: ["pipe", "pipe", "pipe"] });
+    live.add(child);
+    let out = "", err = "";
+    child.stdout!.on("data", (d: Uint8Array) => {
+      out += String(d);
+      if (/^open \d+$/m.test(out)) resolve(child);
+    });
+    child.stderr!.on("data", (d: Uint8Array) => (err += String(d)));
+    child.on("exit", (code) => {
+      live.delete(child);
+      reject(new Error(err.trim() || `idle_client exited with ${code}`));
+    });
+  });
+}
+
+/** Let the client's connections go, and wait until it exited. */
+async function release(child: ChildProcess): Promise<void> {
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  child.stdin!.end();
+  await exited;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function main(): Promise<void> {
+  build();
+  const limit = fdLimit();
+  const notes: string[] = [];
+  const counts = opt("conns", "10000").split(",").map(Number).map((n) => {
+    if (n + 100 <= limit) return n;
+    notes.push(`${n} connections asked for, ${limit - 100} measured: the fd limit is ${limit} ` +
+      `(\`ulimit -Hn\`; raising it needs CAP_SYS_RESOURCE)`);
+    return limit - 100;
+  });
+  const servers = SERVERS.filter((s) =>
+    (ONLY.length === 0 || ONLY.includes(s.name)) && !SKIP.includes(s.name)
+  );
+  // `${server} ${n} ${0 | 1}` → bytes per connection at the early (0) and settled (1) reading
+  const perConn = new Map<string, number[]>();
+  const raw: object[] = [];
+  for (let round = 1; round <= RUNS; round++) {
+    for (const n of counts) {
+      for (const server of servers) {
+        const port = await freePort();
+        let child: ChildProcess | undefined;
+        try {
+          child = await startServer(server.cmd, port, CPU, ROOT);
+          await release(await openIdle(port, WARMUP_CONNS));
+          await sleep(1);
+          const before = rss(child.pid!);
+          const client = await openIdle(port, n);
+          await sleep(EARLY);
+          const early = rss(child.pid!);
+          await sleep(SETTLE - EARLY);
+          const after = rss(child.pid!);
+          await release(client);
+          const bytes = [(early - before) / n, (after - before) / n];
+          for (const [i, b] of bytes.entries()) {
+            const key = `${server.name} ${n} ${i}`;
+            perConn.set(key, [...(perConn.get(key) ?? []), b]);
+          }
+          raw.push({ server: server.name, conns: n, round, before, early, after });
+          log(`== round ${round}/${RUNS} ${server.name} ${n}: ${bytes.map(Math.round).join(" / ")} ` +
+            `B/conn (RSS ${(before / 2 ** 20).toFixed(1)} → ${(after / 2 ** 20).toFixed(1)} MiB)`);
+        } catch (e) {
+          notes.push(`${server.name}, ${n} connections, round ${round}: ${(e as Error).message}`);
+          log(`== ${server.name} ${n}: failed (${(e as Error).message})`);
+        } finally {
+          if (child !== undefined) await stopServer(child);
+        }
+      }
+    }
+  }
+  writeFileSync(`${BUILD}/memory_results.jsonl`, raw.map((r) => JSON.stringify(r)).join("\n") + "\n");
+
+  const out = ["", `Server RSS growth per idle connection in bytes (each echoed 1 KiB once), median of ${RUNS} ` +
+    `rounds, ${EARLY} s and ${SETTLE} s after the last connection; server pinned to CPU ${CPU}; ` +
+    `${os.cpus().length} CPUs, Linux ${os.release()}.`, ""];
+  const heads = counts.flatMap((n) => [EARLY, SETTLE].map((t) => `${n.toLocaleString("en")} conns, ${t} s`));
+  out.push(`| server | ${heads.join(" | ")} |`);
+  out.push(`|---|${heads.map(() => "---:").join("|")}|`);
+  for (const s of servers) {
+    const cells = counts.flatMap((n) => [0, 1].map((i) => {
+      const xs = perConn.get(`${s.name} ${n} ${i}`);
+      return xs ? Math.round(median(xs)).toLocaleString("en") : "n/a";
+    }));
+    out.push(`| ${s.name} | ${cells.join(" | ")} |`);
+  }
+  if (notes.length > 0) out.push("", ...notes.map((n) => `- ${n}`));
+  console.log(out.join("\n"));
+}
+
+try {
+  await main();
+} finally {
+  killAll();
+}
