@@ -97,9 +97,10 @@ export {
   type ProtocolFactory, type ProtocolLike, type SubprocessProtocolLike,
 } from "./loop/transports/protocols.ts";
 export type {
-  BaseTransport, DatagramTransport, ReadTransport, SubprocessTransport, Transport,
+  BaseTransport, DatagramTransport, ExtraInfo, ReadTransport, SubprocessTransport, Transport,
   WriteTransport,
 } from "./loop/transports/base.ts";
+export type { AddressOf, Inet6Family, InetFamily, UnixFamily } from "./ffi/families.ts";
 export type { FlowControl } from "./loop/transports/flow_control.ts";
 export type { StreamTransport } from "./loop/transports/stream_base.ts";
 export { Server } from "./loop/net/server.ts";
@@ -128,6 +129,7 @@ export {
   createSubprocessExec, createSubprocessShell, Process, SubprocessStreamProtocol,
   type ProcessOptions,
 } from "./loop/process/process.ts";
+export type { ExecArgs } from "./loop/process/subprocess_options.ts";
 export {
   CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED, CertificateError, createDefaultContext, opensslVersion,
   PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER, Purpose, SSLCertVerificationError, SSLContext,

@@ -2,7 +2,15 @@
 // five seconds (AIOLOOP_DEMO_SECONDS shortens it), then stop the loop.
 import { type BaseEventLoop, getEventLoop } from "../mod.ts";
 
-const seconds = Number(globalThis.process?.env?.AIOLOOP_DEMO_SECONDS ?? 5);
+/** AIOLOOP_DEMO_SECONDS, or 5; Deno without --allow-env refuses the read: then 5 too. */
+function demoSeconds(): number {
+  try {
+    return Number(globalThis.process?.env?.AIOLOOP_DEMO_SECONDS ?? 5);
+  } catch {
+    return 5;
+  }
+}
+const seconds = demoSeconds();
 const interval = Math.min(1, seconds / 5);
 
 function displayDate(endTime: number, loop: BaseEventLoop) {

@@ -82,7 +82,7 @@ function keyUsage(cert: NativePointer): Set<string> | true {
       throw new Error(`CertGetEnhancedKeyUsage failed: error ${error}`);
     }
     // `typedef struct _CTL_USAGE { DWORD cUsageIdentifier; LPSTR *rgpszUsageIdentifier; }`
-    const usage = new Uint8Array(size[0]);
+    const usage = new Uint8Array(size[0]!);
     if (!c.CertGetEnhancedKeyUsage(cert, flags, usage, size)) {
       const error = kernel32().GetLastError();
       if (error === CRYPT_E_NOT_FOUND) continue;

@@ -77,7 +77,7 @@ class WorkerIocpParker implements IocpParker {
     if (!this.waiting) return 0; // finishSync() took the result already
     this.waiting = false;
     this.worker?.unref();
-    return this.control[COUNT];
+    return this.control[COUNT]!;
   }
 
   finishSync(timeoutMs: number): number {

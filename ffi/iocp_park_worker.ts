@@ -25,7 +25,7 @@ for (;;) {
     removed[0] = 0;
     // FALSE with WAIT_TIMEOUT: nothing dequeued. dwMilliseconds -1 is INFINITE (0xFFFFFFFF).
     const ok = GetQueuedCompletionStatusEx(
-      control[K.PORT], entries, capacity, removed, control[K.TIMEOUT] >>> 0, 0,
+      control[K.PORT]!, entries, capacity, removed, control[K.TIMEOUT]! >>> 0, 0,
     );
     control[K.COUNT] = ok ? removed[0] : 0;
     Atomics.store(control, K.STATE, K.IDLE);

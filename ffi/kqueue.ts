@@ -141,27 +141,29 @@ export class KeventArray {
     for (let k = KEVENT_EXT / 4; k < this.stride32; k++) this.u32[w + k] = 0;
   }
 
+  // The readers below take an entry index below the count kevent returned (≤ capacity), so
+  // every word they read is inside the views: `!` on the reads.
   ident(i: number): number {
     const w = i * this.stride32;
-    return this.u32[w] + this.u32[w + 1] * 0x1_0000_0000;
+    return this.u32[w]! + this.u32[w + 1]! * 0x1_0000_0000;
   }
   filter(i: number): number {
-    return this.i16[i * this.stride16 + KEVENT_FILTER / 2];
+    return this.i16[i * this.stride16 + KEVENT_FILTER / 2]!;
   }
   flags(i: number): number {
-    return this.u16[i * this.stride16 + KEVENT_FLAGS / 2];
+    return this.u16[i * this.stride16 + KEVENT_FLAGS / 2]!;
   }
   fflags(i: number): number {
-    return this.u32[i * this.stride32 + KEVENT_FFLAGS / 4];
+    return this.u32[i * this.stride32 + KEVENT_FFLAGS / 4]!;
   }
   /** `data`, a signed 64-bit value. */
   data(i: number): number {
     const w = i * this.stride32 + KEVENT_DATA / 4;
-    return this.i32[w + 1] * 0x1_0000_0000 + this.u32[w];
+    return this.i32[w + 1]! * 0x1_0000_0000 + this.u32[w]!;
   }
   udata(i: number): number {
     const w = i * this.stride32 + KEVENT_UDATA / 4;
-    return this.u32[w] + this.u32[w + 1] * 0x1_0000_0000;
+    return this.u32[w]! + this.u32[w + 1]! * 0x1_0000_0000;
   }
   /** Entry `i` as an object. */
   get(i: number): Kevent {
@@ -281,7 +283,7 @@ export function kqueueSystem(): KqueueSystem {
     kevent: (kq, changes, nchanges, events, nevents, timeout) =>
       lib.kevent(kq, changes, nchanges, events, nevents, timeout),
     close: (fd) => lib.close(fd),
-    errno: () => errnoView[0],
+    errno: () => errnoView[0]!,
     strerror: (errno) => readCString(lib.strerror(errno)),
     openParker: (kq) => openNestedParker(system, kq, libPath),
   };

@@ -161,7 +161,7 @@ const errnoView = isWindows
 
 /** The calling thread's errno, read right after a failing call. */
 export function lastErrno(): number {
-  return errnoView[0];
+  return errnoView[0]!;
 }
 
 /** errno number → name of `table`'s OS (the first name where two share a number). */

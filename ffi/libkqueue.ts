@@ -153,7 +153,7 @@ function openLibkqueue(path: string): KqueueSystem {
             i16[k * 4 + 3] = 0;
             k++;
           };
-          put(w.wake[0], POLLIN);
+          put(w.wake[0]!, POLLIN);
           for (const [fd, ev] of w.fds) put(fd, ev);
           return { bytes, count: n };
         },

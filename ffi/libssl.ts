@@ -225,7 +225,7 @@ export function opensslPlan(
   windows: boolean,
   env: (name: string) => string | undefined,
 ): OpensslPlan {
-  const plan = windows
+  const plan: OsTable["openssl"] = windows
     ? {
       candidates: [{ ssl: "libssl-3-x64.dll", crypto: "libcrypto-3-x64.dll" }],
       install: "Put OpenSSL 3's DLLs for Windows x64 beside the program or on PATH",
@@ -346,10 +346,11 @@ export function newBioPair(outgoingSize: number, incomingSize: number): BioPair 
   const engine = outPointer(engineOut), network = outPointer(networkOut);
   // Nothing written yet: each half's free space starts at its buffer's first byte.
   c.BIO_nwrite0(engine, pointerOut);
-  const [outgoingLow, outgoingHigh] = pointerOutWords;
+  // pointerOutWords is the two 32-bit halves of one pointer: both indexes exist.
+  const outgoingLow = pointerOutWords[0]!, outgoingHigh = pointerOutWords[1]!;
   const outgoing = nativeBytes(outPointer(pointerOut), outgoingSize);
   c.BIO_nwrite0(network, pointerOut);
-  const [incomingLow, incomingHigh] = pointerOutWords;
+  const incomingLow = pointerOutWords[0]!, incomingHigh = pointerOutWords[1]!;
   const incoming = nativeBytes(outPointer(pointerOut), incomingSize);
   return { engine, network, outgoing, incoming, outgoingLow, outgoingHigh, incomingLow, incomingHigh };
 }
@@ -378,7 +379,7 @@ export function ringCommit(p: BioPair, n: number): void {
 
 /** Where the last ringRead() (or ringSpace()) points, as an offset from (low, high). */
 export function ringPosition(low: number, high: number): number {
-  return (pointerOutWords[1] - high) * 0x100000000 + (pointerOutWords[0] - low);
+  return (pointerOutWords[1]! - high) * 0x100000000 + (pointerOutWords[0]! - low);
 }
 
 /** Free the network half of a BIO pair (after SSL_free freed the engine half). */
@@ -515,7 +516,8 @@ function decodeName(name: NativePointer): NameTuple {
     const value = asn1StringToText(c.X509_NAME_ENTRY_get_data(entry));
     const set = c.X509_NAME_ENTRY_set(entry);
     // Entries of one multi-valued RDN share a set number: group them as Python does.
-    if (set === lastSet && out.length > 0) out[out.length - 1].push([key, value]);
+    const last = set === lastSet ? out.at(-1) : undefined;
+    if (last) last.push([key, value]);
     else out.push([[key, value]]);
     lastSet = set;
   }
@@ -534,7 +536,7 @@ function ipText(bytes: Uint8Array): string {
   if (bytes.length === 16) {
     // As Python's ssl module: all eight groups in upper-case hex, no "::" compression.
     const groups: string[] = [];
-    for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16).toUpperCase());
+    for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16).toUpperCase());
     return groups.join(":");
   }
   return "<invalid>";
@@ -657,7 +659,7 @@ function selectAlpn(
   for (const proto of mine) {
     const want = encoder.encode(proto);
     for (let i = 0; i < offered.length;) {
-      const len = offered[i];
+      const len = offered[i]!; // i < offered.length
       const start = i + 1;
       if (len === want.length && want.every((b, j) => offered[start + j] === b)) {
         new DataView(nativeBytes(out, 8).buffer).setBigUint64(0, pointerAddress(inp) + BigInt(start), true);

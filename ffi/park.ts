@@ -178,7 +178,7 @@ class WorkerParker implements Parker {
       if (this.pollShared.length < size) {
         this.pollShared = new Uint8Array(new SharedArrayBuffer(size * 2));
         this.port!.postMessage(this.pollShared);
-        c[POLL_GENERATION]++;
+        c[POLL_GENERATION]!++;
       }
       this.pollShared.set(bytes.subarray(0, size));
       c[COUNT] = count;

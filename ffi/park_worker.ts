@@ -23,7 +23,7 @@ let pollfds: Uint8Array = new Uint8Array(0);
 let pollGeneration = 0;
 
 function waitOnce(): void {
-  const timeoutMs = control[K.TIMEOUT];
+  const timeoutMs = control[K.TIMEOUT]!;
   switch (control[K.KIND]) {
     case K.KIND_EPOLL:
       epollWait ??= openLibrary(libPath, {

@@ -99,5 +99,5 @@ const statxMode = new Uint16Array(statxBuf.buffer, STATX_MODE_OFFSET, 1);
 export function linuxFileType(fd: number): number {
   statxLib ??= openLibrary("libc.so.6", statxSymbols).symbols;
   if (statxLib.statx(fd, emptyPath, AT_EMPTY_PATH, STATX_TYPE, statxBuf) < 0) return -1;
-  return statxMode[0] & S_IFMT;
+  return statxMode[0]! & S_IFMT;
 }

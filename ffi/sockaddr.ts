@@ -89,14 +89,15 @@ const hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
+// The byte readers below read inside a struct whose length the caller checked: `!` on reads.
 function readU32Host(buf: Uint8Array, off: number): number {
   return hostLittleEndian
-    ? (buf[off] | (buf[off + 1] << 8) | (buf[off + 2] << 16) | (buf[off + 3] << 24)) >>> 0
+    ? (buf[off]! | (buf[off + 1]! << 8) | (buf[off + 2]! << 16) | (buf[off + 3]! << 24)) >>> 0
     : readU32Network(buf, off);
 }
 
 function readU32Network(buf: Uint8Array, off: number): number {
-  return ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
+  return ((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!) >>> 0;
 }
 
 function writeU32Host(out: Uint8Array, off: number, v: number): void {
@@ -206,7 +207,7 @@ export function inetPton6(s: string, out: Uint8Array, off = 0): boolean {
     if (tp === 16) return false; // "::" must stand for at least one group
     const moved = tp - colonp;
     for (let k = 1; k <= moved; k++) {
-      out[off + 16 - k] = out[off + colonp + moved - k];
+      out[off + 16 - k] = out[off + colonp + moved - k]!;
       out[off + colonp + moved - k] = 0;
     }
     tp = 16;
@@ -225,7 +226,7 @@ const V4_TEXTS_MAX = 4096;
 
 /** Dotted-quad text of the 4 bytes at buf[off]. */
 export function inetNtop4(buf: Uint8Array, off = 0): string {
-  const key = ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
+  const key = readU32Network(buf, off);
   let text = v4Texts.get(key);
   if (text === undefined) {
     text = `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
@@ -242,7 +243,7 @@ export function inetNtop4(buf: Uint8Array, off = 0): string {
  */
 export function inetNtop6(buf: Uint8Array, off = 0): string {
   const words = new Array<number>(8);
-  for (let i = 0; i < 8; i++) words[i] = (buf[off + 2 * i] << 8) | buf[off + 2 * i + 1];
+  for (let i = 0; i < 8; i++) words[i] = (buf[off + 2 * i]! << 8) | buf[off + 2 * i + 1]!;
   let bestBase = -1, bestLen = 0, curBase = -1, curLen = 0;
   for (let i = 0; i < 8; i++) {
     if (words[i] === 0) {
@@ -272,7 +273,7 @@ export function inetNtop6(buf: Uint8Array, off = 0): string {
       text += inetNtop4(buf, off + 12);
       return text;
     }
-    text += words[i].toString(16);
+    text += words[i]!.toString(16);
   }
   if (bestBase !== -1 && bestBase + bestLen === 8) text += ":";
   return text;
@@ -498,8 +499,8 @@ export function sockaddrCodec(table: OsTable): SockaddrCodec {
   }
 
   function readFamily(buf: Uint8Array): number {
-    if (hasLen) return buf[1];
-    return hostLittleEndian ? buf[0] | (buf[1] << 8) : (buf[0] << 8) | buf[1];
+    if (hasLen) return buf[1]!;
+    return hostLittleEndian ? buf[0]! | (buf[1]! << 8) : (buf[0]! << 8) | buf[1]!;
   }
 
   /**
@@ -654,10 +655,10 @@ export function sockaddrCodec(table: OsTable): SockaddrCodec {
     if (len < 2) return null;
     const family = readFamily(buf);
     if (family === AF_INET && len >= SOCKADDR_IN_SIZE) {
-      return [inetNtop4(buf, 4), (buf[2] << 8) | buf[3]];
+      return [inetNtop4(buf, 4), (buf[2]! << 8) | buf[3]!];
     }
     if (family === AF_INET6 && len >= SOCKADDR_IN6_SIZE) {
-      return [inetNtop6(buf, 8), (buf[2] << 8) | buf[3], readU32Network(buf, 4), readU32Host(buf, 24)];
+      return [inetNtop6(buf, 8), (buf[2]! << 8) | buf[3]!, readU32Network(buf, 4), readU32Host(buf, 24)];
     }
     if (family === AF_UNIX) {
       const pathLen = Math.min(len, SOCKADDR_UN_SIZE) - SUN_PATH_OFFSET;

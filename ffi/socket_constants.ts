@@ -6,19 +6,22 @@
  * and a negative number no OS uses if it is an option number (SO_PROTOCOL -1, SO_DOMAIN -2 on
  * macOS, where platform/posix_socket.ts answers getsockopt for them from getsockname and SO_TYPE).
  */
+import type { Inet6Family, InetFamily, UnixFamily } from "./families.ts";
 import { osTable } from "./os/current.ts";
 
 const C = osTable.constants;
+// The three families with typed addresses carry their brand (ffi/families.ts): the one place
+// a plain number becomes one.
 
 // Address families: <bits/socket.h> (PF_* = AF_*).
 /** `AF_UNSPEC` — address families: <bits/socket.h> (PF_* = AF_*). */
 export const AF_UNSPEC: number = C.AF_UNSPEC!;
 /** `AF_UNIX` — address families: <bits/socket.h> (PF_* = AF_*). */
-export const AF_UNIX: number = C.AF_UNIX!;
+export const AF_UNIX: UnixFamily = C.AF_UNIX! as UnixFamily;
 /** `AF_INET` — address families: <bits/socket.h> (PF_* = AF_*). */
-export const AF_INET: number = C.AF_INET!;
+export const AF_INET: InetFamily = C.AF_INET! as InetFamily;
 /** `AF_INET6` — address families: <bits/socket.h> (PF_* = AF_*). */
-export const AF_INET6: number = C.AF_INET6!;
+export const AF_INET6: Inet6Family = C.AF_INET6! as Inet6Family;
 
 // Socket types: <bits/socket_type.h>.
 /** `SOCK_STREAM` — socket types: <bits/socket_type.h>. */

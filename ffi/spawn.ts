@@ -177,7 +177,7 @@ export function openpty(): [number, number] {
     openpty: { args: ["buffer", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
   }).symbols;
   check(openptyLib.openpty(master, slave, null, null, null), "openpty");
-  return [master[0], slave[0]];
+  return [master[0]!, slave[0]!];
 }
 
 // ---- Spawning -------------------------------------------------------------------------------
@@ -215,11 +215,11 @@ function cStringArray(strings: readonly string[], keep: Uint8Array[]): BigUint64
   const base = bufferAddress(bytes);
   const pointers = new BigUint64Array(strings.length + 1);
   let offset = 0;
-  for (let i = 0; i < encoded.length; i++) {
-    if (encoded[i].includes(0)) throw new TypeError("embedded null byte in an argument or env");
-    bytes.set(encoded[i], offset);
+  for (const [i, e] of encoded.entries()) {
+    if (e.includes(0)) throw new TypeError("embedded null byte in an argument or env");
+    bytes.set(e, offset);
     pointers[i] = BigInt(base + offset);
-    offset += encoded[i].byteLength + 1;
+    offset += e.byteLength + 1;
   }
   pointers[strings.length] = 0n;
   return pointers;
@@ -287,7 +287,7 @@ export function spawn(request: SpawnRequest): number {
       ? lib.posix_spawnp(pidOut, program, fileActions, spawnAttr, argv, envp)
       : lib.posix_spawn(pidOut, program, fileActions, spawnAttr, argv, envp);
     if (err !== 0) throw osError(`posix_spawn ${JSON.stringify(request.program)}`, err);
-    return pidOut[0];
+    return pidOut[0]!;
   } finally {
     // Both own malloc'd memory on BSD (there the types are pointers); glibc's attr is plain data.
     if (attrInited) lib.posix_spawnattr_destroy(spawnAttr);
@@ -345,7 +345,8 @@ export function reapPidfd(pidfd: number): number | null {
   }
   // With WNOHANG and no child in a waitable state, waitid returns 0 and leaves si_pid 0.
   if (siginfo[SI_PID] === 0) return null;
-  const code = siginfo[SI_CODE], status = siginfo[SI_STATUS];
+  // siginfo_t fields inside the 128-byte buffer.
+  const code = siginfo[SI_CODE]!, status = siginfo[SI_STATUS]!;
   if (code === CLD_EXITED) return status;
   if (code === CLD_KILLED || code === CLD_DUMPED) return -status;
   return null;
@@ -375,7 +376,7 @@ export function reapPid(pid: number): number | null {
   for (;;) {
     const r = lib.waitpid(pid, waitStatus, WNOHANG);
     if (r === 0) return null;
-    if (r === pid) return returncodeOfWaitStatus(waitStatus[0]);
+    if (r === pid) return returncodeOfWaitStatus(waitStatus[0]!);
     if (lastErrno() !== EINTR) throw osError("waitpid");
   }
 }

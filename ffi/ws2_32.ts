@@ -196,7 +196,7 @@ export function extensionFunctions(socket: number): Extensions {
     const w = ws2();
     const r = w.WSAIoctl(socket, SIO_GET_EXTENSION_FUNCTION_POINTER, id, 16, out, 8, returned, 0, 0);
     if (r !== 0) throw new Error(`WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, ${name}) failed: Winsock error ${w.WSAGetLastError()}`);
-    return bindFunctionPointer(pointerFromAddress(out[0]), spec);
+    return bindFunctionPointer(pointerFromAddress(out[0]!), spec);
   };
   extensions = {
     acceptEx: lookup(WSAID_ACCEPTEX, ACCEPTEX_SPEC, "AcceptEx"),

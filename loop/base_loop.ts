@@ -6,7 +6,9 @@
  * Subclasses supply I/O through four hooks: _pollIo (collect ready I/O without blocking),
  * _parkIo (wait off the JS thread), _wakeIo (end a park early) and _closeIo.
  */
+import { type KeysOf, refuseUnknownOptions } from "./core/options.ts";
 import { setImmediate } from "node:timers";
+import type { Inet6Family, InetFamily, UnixFamily } from "../ffi/families.ts";
 import { readEnv } from "../ffi/runtime.ts";
 import type { BytesLike } from "./core/bytes.ts";
 import { describe } from "./core/describe.ts";
@@ -47,10 +49,16 @@ import type {
   DatagramTransport, ReadTransport, SubprocessTransport, Transport, WriteTransport,
 } from "./transports/base.ts";
 import type { SubprocessOptions } from "./process/subprocess.ts";
+import type { ExecArgs } from "./process/subprocess_options.ts";
 import type { SSLContext } from "./tls/ssl.ts";
 import { startTls, type StartTlsOptions } from "./tls/start_tls.ts";
 import { type SendfileFile, type SendfileOptions, transportSendfile } from "./net/sendfile.ts";
 import type { SocketTransportOptions } from "./transports/socket_base.ts";
+
+/** @ignore The keys of CreateTaskOptions, for refuseUnknownOptions(). */
+export const CREATE_TASK_OPTION_KEYS: KeysOf<CreateTaskOptions> = {
+  name: true,
+};
 
 // The loop's own vocabulary lives with the interface it implements (loop/core/abstract_loop.ts);
 // exported here too, where users of BaseEventLoop look for it.
@@ -95,9 +103,9 @@ export abstract class BaseEventLoop implements EventLoop {
   /** Callbacks slower than this many seconds are reported in debug mode (asyncio's default). */
   slowCallbackDuration = 0.1;
 
-  /** @internal */ protected readonly _ready: Deque<Handle> = new Deque();
-  /** @internal */ protected readonly _timers: TimerHeap = new TimerHeap();
-  /** @internal */ protected _parked = false;
+  /** @ignore */ protected readonly _ready: Deque<Handle> = new Deque();
+  /** @ignore */ protected readonly _timers: TimerHeap = new TimerHeap();
+  /** @ignore */ protected _parked = false;
   private readonly _hostTurns: HostTurns = new HostTurns();
   private _closed = false;
   private _running = false;
@@ -110,13 +118,13 @@ export abstract class BaseEventLoop implements EventLoop {
   private _executorShutdownCalled = false;
   private _taskFactory: TaskFactory | null = null;
   /**
-   * @internal The task whose coroutine the running handle started or woke and that has not yet
+   * @ignore The task whose coroutine the running handle started or woke and that has not yet
    * suspended at a Future or finished. In asyncio a task's step runs inside the handle that
    * wakes it; here the coroutine resumes in a microtask, so the loop lets microtasks run before
    * the next handle while this is set (Task._step/_wakeup set it, _awaiting/_finish clear it).
    */
   _resumingTask: Task<unknown> | null = null;
-  /** @internal In debug mode, the task the running handle stepped (named in slow-callback warnings). */
+  /** @ignore In debug mode, the task the running handle stepped (named in slow-callback warnings). */
   _steppingTask: Task<unknown> | null = null;
 
   // ---- I/O hooks for subclasses -------------------------------------------------------------
@@ -125,23 +133,25 @@ export abstract class BaseEventLoop implements EventLoop {
    * Move ready I/O callbacks onto the ready queue without blocking. `idleNext`: if this queues
    * nothing the loop waits next (_waitIoBriefly or _idle), so a loop whose wait also submits
    * its queued operations may leave them to it.
+   * @ignore
    */
   protected abstract _pollIo(idleNext?: boolean): void;
-  /** True when some fd is watched, so the loop must poll even while callbacks are queued. */
+  /** @ignore True when some fd is watched, so the loop must poll even while callbacks are queued. */
   protected abstract _hasIoInterest(): boolean;
-  /** Wait off the JS thread for I/O, a wakeup or `timeoutMs` (-1: no limit). */
+  /** @ignore Wait off the JS thread for I/O, a wakeup or `timeoutMs` (-1: no limit). */
   protected abstract _parkIo(timeoutMs: number): Promise<void>;
-  /** End a _parkIo in progress. */
+  /** @ignore End a _parkIo in progress. */
   protected abstract _wakeIo(): void;
   /**
    * Submit what is queued and wait a short, fixed time on the JS thread for I/O that is about
    * to arrive; true if some may be ready for _pollIo. Only loops whose short wait is cheaper
    * than a park override it.
+   * @ignore
    */
   protected _waitIoBriefly(): boolean {
     return false;
   }
-  /** Release the I/O resources (poller fds, parking thread). */
+  /** @ignore Release the I/O resources (poller fds, parking thread). */
   protected abstract _closeIo(): void;
 
   // ---- Running and stopping -----------------------------------------------------------------
@@ -385,7 +395,7 @@ export abstract class BaseEventLoop implements EventLoop {
   }
 
   /**
-   * @internal callSoon for the loop's own callbacks (done-callbacks, task steps), which were
+   * @ignore callSoon for the loop's own callbacks (done-callbacks, task steps), which were
    * checked when they were handed in: no per-call check of the callback.
    */
   _callSoonPrechecked(callback: Callback, arg: unknown): Handle {
@@ -440,7 +450,7 @@ export abstract class BaseEventLoop implements EventLoop {
     return t;
   }
 
-  /** @internal Called by TimerHandle.cancel(). */
+  /** @ignore Called by TimerHandle.cancel(). */
   _timerHandleCancelled(t: TimerHandle): void {
     if (t._scheduled) this._timers.noteCancelled();
   }
@@ -463,6 +473,7 @@ export abstract class BaseEventLoop implements EventLoop {
    * makes (TypeError if that is not a Future), named `options.name` if one is given.
    */
   createTask<T>(coro: Coroutine<T>, options: CreateTaskOptions = {}): Task<T> {
+    refuseUnknownOptions(options, CREATE_TASK_OPTION_KEYS, "createTask()");
     this._checkClosed();
     const factory = this._taskFactory;
     if (factory === null) return new Task<T>(coro, this, options.name);
@@ -492,7 +503,7 @@ export abstract class BaseEventLoop implements EventLoop {
     return this._taskFactory;
   }
 
-  /** @internal */
+  /** @ignore */
   _ensureFuture<T>(x: Awaitable<T>): Future<T> {
     if (x instanceof Future) {
       if (x._loop !== this) {
@@ -508,14 +519,14 @@ export abstract class BaseEventLoop implements EventLoop {
     );
   }
 
-  /** @internal Track a new task (weakly, in time: loop/core/task_registry.ts) until _taskFinished(). */
+  /** @ignore Track a new task (weakly, in time: loop/core/task_registry.ts) until _taskFinished(). */
   _taskStarted(t: Task<unknown>): void {
     this._tasks.add(t);
   }
-  /** @internal */ _taskFinished(t: Task<unknown>): void {
+  /** @ignore */ _taskFinished(t: Task<unknown>): void {
     this._tasks.remove(t);
   }
-  /** @internal The tasks not yet done. */
+  /** @ignore The tasks not yet done. */
   _liveTasks(): Task<unknown>[] {
     return this._tasks.live();
   }
@@ -619,13 +630,16 @@ export abstract class BaseEventLoop implements EventLoop {
     return connectAcceptedSocket(this, protocolFactory, sock, options);
   }
 
-  /** Listen on TCP (asyncio create_server; loop/net/connections.ts, loop/net/server.ts). */
-  createServer<P extends ProtocolLike>(
+  /**
+   * Listen on TCP (asyncio create_server; loop/net/connections.ts, loop/net/server.ts). The
+   * server's sockets are AF_INET/AF_INET6 ones, or `options.sock`.
+   */
+  createServer<P extends ProtocolLike, F extends number = InetFamily | Inet6Family>(
     protocolFactory: ProtocolFactory<P>,
     host: string | string[] | null = null,
     port: number | string | null = null,
-    options: CreateServerOptions = {},
-  ): Promise<Server> {
+    options: CreateServerOptions<F> = {},
+  ): Promise<Server<F>> {
     return createServer(this, protocolFactory, host, port, options);
   }
 
@@ -643,7 +657,7 @@ export abstract class BaseEventLoop implements EventLoop {
     protocolFactory: ProtocolFactory<P>,
     path: string | null = null,
     options: CreateUnixServerOptions = {},
-  ): Promise<Server> {
+  ): Promise<Server<UnixFamily>> {
     return createUnixServer(this, protocolFactory, path, options);
   }
 
@@ -667,15 +681,32 @@ export abstract class BaseEventLoop implements EventLoop {
    */
   createDatagramEndpoint<P extends DatagramProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
+    options?: DatagramEndpointOptions,
+  ): Promise<[DatagramTransport, P]>;
+  /** asyncio's positional form: the local and remote addresses, then the other options. */
+  createDatagramEndpoint<P extends DatagramProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    localAddr: AddressLike | null | undefined,
+    remoteAddr?: AddressLike | null,
+    options?: DatagramEndpointOptions,
+  ): Promise<[DatagramTransport, P]>;
+  createDatagramEndpoint<P extends DatagramProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
     localAddrOrOptions?: unknown,
     remoteAddr?: unknown,
     options: DatagramEndpointOptions = {},
   ): Promise<[DatagramTransport, P]> {
+    // An address is a string, an array or bytes (an abstract AF_UNIX name); an object, options.
     const isOptions = typeof localAddrOrOptions === "object" && localAddrOrOptions !== null &&
-      !Array.isArray(localAddrOrOptions);
+      !Array.isArray(localAddrOrOptions) && !ArrayBuffer.isView(localAddrOrOptions);
+    // The addresses are checked by createDatagramEndpoint() (loop/net/datagram_endpoint.ts).
     const merged: DatagramEndpointOptions = isOptions
       ? localAddrOrOptions as DatagramEndpointOptions
-      : { ...options, localAddr: localAddrOrOptions ?? options.localAddr, remoteAddr: remoteAddr ?? options.remoteAddr };
+      : {
+        ...options,
+        localAddr: (localAddrOrOptions ?? options.localAddr) as AddressLike | null | undefined,
+        remoteAddr: (remoteAddr ?? options.remoteAddr) as AddressLike | null | undefined,
+      };
     return createDatagramEndpoint(this, protocolFactory, merged);
   }
 
@@ -711,17 +742,17 @@ export abstract class BaseEventLoop implements EventLoop {
     return transportSendfile(this, transport, file, offset, count, options);
   }
 
-  /** @internal A transport for a connected stream socket (asyncio _make_socket_transport). */
+  /** @ignore A transport for a connected stream socket (asyncio _make_socket_transport). */
   abstract _makeSocketTransport(
     sock: Socket,
     protocol: ProtocolLike | BufferedProtocolLike,
     options?: SocketTransportOptions,
   ): Transport;
 
-  /** @internal Accept on `listener` for `server`; returns how to stop (asyncio _start_serving). */
+  /** @ignore Accept on `listener` for `server`; returns how to stop (asyncio _start_serving). */
   abstract _startServing(server: AcceptingServer, listener: Socket): () => void;
 
-  /** @internal A transport for a datagram socket (asyncio _make_datagram_transport). */
+  /** @ignore A transport for a datagram socket (asyncio _make_datagram_transport). */
   abstract _makeDatagramTransport(
     sock: Socket,
     protocol: DatagramProtocolLike,
@@ -729,7 +760,7 @@ export abstract class BaseEventLoop implements EventLoop {
     waiter: AbstractFuture<unknown>,
   ): DatagramTransport;
 
-  /** @internal How this loop wraps a subprocess's pipe ends (TransportLoop._subprocessPipes). */
+  /** @ignore How this loop wraps a subprocess's pipe ends (TransportLoop._subprocessPipes). */
   abstract _subprocessPipes(): Promise<PipeTransportMaker>;
 
   /** Call `callback(...args)` whenever `fd` is readable (asyncio add_reader). */
@@ -748,13 +779,13 @@ export abstract class BaseEventLoop implements EventLoop {
   ): void;
   /** Stop watching `fd` for writing; false if it was not watched (asyncio remove_writer). */
   abstract removeWriter(fd: FileLike): boolean;
-  /** @internal addReader for an fd the loop's own transports own: no user-fd checks (asyncio _add_reader). */
+  /** @ignore addReader for an fd the loop's own transports own: no user-fd checks (asyncio _add_reader). */
   abstract _addReader<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void;
-  /** @internal removeReader for an fd the loop's own transports own (asyncio _remove_reader). */
+  /** @ignore removeReader for an fd the loop's own transports own (asyncio _remove_reader). */
   abstract _removeReader(fd: number): boolean;
-  /** @internal addWriter for an fd the loop's own transports own (asyncio _add_writer). */
+  /** @ignore addWriter for an fd the loop's own transports own (asyncio _add_writer). */
   abstract _addWriter<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void;
-  /** @internal removeWriter for an fd the loop's own transports own (asyncio _remove_writer). */
+  /** @ignore removeWriter for an fd the loop's own transports own (asyncio _remove_writer). */
   abstract _removeWriter(fd: number): boolean;
 
   // The socket operations each loop family implements (asyncio AbstractEventLoop's sock_*),
@@ -798,7 +829,7 @@ export abstract class BaseEventLoop implements EventLoop {
   async subprocessExec<P extends SubprocessProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
     program: string,
-    ...rest: (string | SubprocessOptions)[]
+    ...rest: ExecArgs<SubprocessOptions>
   ): Promise<[SubprocessTransport, P]> {
     const { subprocessExec } = await import("./process/subprocess.ts");
     return subprocessExec(this, protocolFactory, program, rest);
@@ -919,7 +950,7 @@ export abstract class BaseEventLoop implements EventLoop {
     this._debug = !!enabled;
   }
 
-  /** @internal */
+  /** @ignore */
   protected _checkClosed(): void {
     if (this._closed) throw new RuntimeError("Event loop is closed");
   }

@@ -9,6 +9,7 @@
  * It lives at the top of loop/, beside base_loop.ts, because its signatures name the option
  * and result types of every layer below; nothing below may import it.
  */
+import type { Inet6Family, InetFamily, UnixFamily } from "../ffi/families.ts";
 import type { BytesLike } from "./core/bytes.ts";
 import type { FileLike } from "./core/file_like.ts";
 import type { Executor } from "./concurrency/executor.ts";
@@ -22,6 +23,7 @@ import type { Server } from "./net/server.ts";
 import type { AddressLike, SockAddr, Socket } from "./net/socket.ts";
 import type { SignalLike } from "./process/signals.ts";
 import type { SubprocessOptions } from "./process/subprocess.ts";
+import type { ExecArgs } from "./process/subprocess_options.ts";
 import type { SSLContext } from "./tls/ssl.ts";
 import type { StartTlsOptions } from "./tls/start_tls.ts";
 import type {
@@ -59,12 +61,12 @@ export interface EventLoop extends TransportLoop {
     options?: ConnectAcceptedSocketOptions,
   ): Promise<[Transport, P]>;
   /** Listen on TCP (asyncio create_server). */
-  createServer<P extends ProtocolLike>(
+  createServer<P extends ProtocolLike, F extends number = InetFamily | Inet6Family>(
     protocolFactory: ProtocolFactory<P>,
     host?: string | string[] | null,
     port?: number | string | null,
-    options?: CreateServerOptions,
-  ): Promise<Server>;
+    options?: CreateServerOptions<F>,
+  ): Promise<Server<F>>;
   /** Connect to a Unix stream socket (asyncio create_unix_connection). */
   createUnixConnection<P extends ProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
@@ -76,7 +78,7 @@ export interface EventLoop extends TransportLoop {
     protocolFactory: ProtocolFactory<P>,
     path?: string | null,
     options?: CreateUnixServerOptions,
-  ): Promise<Server>;
+  ): Promise<Server<UnixFamily>>;
   /** Upgrade an open connection to TLS (asyncio start_tls). */
   startTls(
     transport: Transport,
@@ -84,11 +86,16 @@ export interface EventLoop extends TransportLoop {
     sslcontext: SSLContext,
     options?: StartTlsOptions,
   ): Promise<Transport>;
-  /** Open a datagram endpoint (asyncio create_datagram_endpoint). */
+  /** Open a datagram endpoint (asyncio create_datagram_endpoint), the addresses in `options`. */
   createDatagramEndpoint<P extends DatagramProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
-    localAddrOrOptions?: unknown,
-    remoteAddr?: unknown,
+    options?: DatagramEndpointOptions,
+  ): Promise<[DatagramTransport, P]>;
+  /** asyncio's positional form: the local and remote addresses, then the other options. */
+  createDatagramEndpoint<P extends DatagramProtocolLike>(
+    protocolFactory: ProtocolFactory<P>,
+    localAddr: AddressLike | null | undefined,
+    remoteAddr?: AddressLike | null,
     options?: DatagramEndpointOptions,
   ): Promise<[DatagramTransport, P]>;
   /** Send a regular file through `transport` (asyncio sendfile). */
@@ -133,7 +140,7 @@ export interface EventLoop extends TransportLoop {
   subprocessExec<P extends SubprocessProtocolLike>(
     protocolFactory: ProtocolFactory<P>,
     program: string,
-    ...rest: (string | SubprocessOptions)[]
+    ...rest: ExecArgs<SubprocessOptions>
   ): Promise<[SubprocessTransport, P]>;
   /** Run `cmd` through the OS's shell (asyncio subprocess_shell). */
   subprocessShell<P extends SubprocessProtocolLike>(

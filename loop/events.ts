@@ -1,6 +1,7 @@
 /**
  * Module-level loop functions: newEventLoop, getEventLoop, setEventLoop, getRunningLoop, run.
  */
+import { type KeysOf, refuseUnknownOptions } from "./core/options.ts";
 import { type Awaitable, type BaseEventLoop, baseEventLoopOf } from "./base_loop.ts";
 import { RuntimeError } from "./core/errors.ts";
 import { getRunningLoopOrNull, setEventLoopGetter } from "./core/running.ts";
@@ -20,17 +21,23 @@ export interface NewEventLoopOptions {
    * The readiness poller: "epoll", "kqueue", "poll", or a Selector object. Default: this OS's
    * own (epoll on Linux, kqueue on macOS/FreeBSD), or what AIOLOOP_SELECTOR names.
    */
-  selector?: SelectorChoice;
+  selector?: SelectorChoice | undefined;
   /**
    * true: a ProactorEventLoop (completion I/O: io_uring on Linux, IOCP on Windows). Default:
    * true on Windows (as in asyncio), else false, or true when AIOLOOP_LOOP=proactor. Where the
    * OS cannot (io_uring disabled), NotImplementedError says why.
    */
-  proactor?: boolean;
+  proactor?: boolean | undefined;
 }
+
+/** @ignore The keys of NewEventLoopOptions, for refuseUnknownOptions(). */
+export const NEW_EVENT_LOOP_OPTION_KEYS: KeysOf<NewEventLoopOptions> = {
+  selector: true, proactor: true,
+};
 
 /** A new event loop for this OS (asyncio new_event_loop). */
 export function newEventLoop(options: NewEventLoopOptions = {}): BaseEventLoop {
+  refuseUnknownOptions(options, NEW_EVENT_LOOP_OPTION_KEYS, "newEventLoop()");
   const proactorByDefault = proactorIsDefault || readEnv("AIOLOOP_LOOP") === "proactor";
   if (options.proactor ?? (options.selector === undefined && proactorByDefault)) {
     // The two loops share every public method (see loop/proactor/proactor_loop.ts).
@@ -72,8 +79,13 @@ export function setEventLoop(loop: BaseEventLoop | null): void {
 /** Options of run() (asyncio's keyword arguments). */
 export interface RunOptions {
   /** Run the loop in debug mode (asyncio.run's `debug`). */
-  debug?: boolean;
+  debug?: boolean | undefined;
 }
+
+/** @ignore The keys of RunOptions, for refuseUnknownOptions(). */
+export const RUN_OPTION_KEYS: KeysOf<RunOptions> = {
+  debug: true,
+};
 
 /** How long run() waits for the default executor's calls at the end (asyncio's, seconds). */
 const THREAD_JOIN_TIMEOUT = 300;
@@ -84,6 +96,7 @@ const THREAD_JOIN_TIMEOUT = 300;
  * 300 s) first. RuntimeError if called while a loop is running.
  */
 export async function run<T>(main: Awaitable<T>, options: RunOptions = {}): Promise<T> {
+  refuseUnknownOptions(options, RUN_OPTION_KEYS, "run()");
   if (getRunningLoopOrNull() !== null) {
     throw new RuntimeError("run() cannot be called from a running event loop");
   }

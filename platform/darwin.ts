@@ -136,8 +136,7 @@ export class KqueueSelector implements Selector {
     for (let i = 0; i < first; i++) {
       changes.set(i, changes.ident(i), changes.filter(i), changes.flags(i) | EV_RECEIPT, changes.fflags(i));
     }
-    for (let k = 0; k < own.length; k++) {
-      const [ident, filter, flags, fflags] = own[k];
+    for (const [k, [ident, filter, flags, fflags]] of own.entries()) {
       changes.set(first + k, ident, filter, flags | EV_RECEIPT, fflags);
     }
     const total = first + own.length;
@@ -177,13 +176,14 @@ export class KqueueSelector implements Selector {
     if (events & EVENT_WRITE) own.push([fd, EVFILT_WRITE, EV_ADD, 0]);
     const errs = own.length > 0 ? this.submitNow(own, `EV_ADD fd ${fd}`) : [];
     let added = 0, failed = 0;
-    for (let k = 0; k < own.length; k++) {
-      const bit = own[k][1] === EVFILT_READ ? EVENT_READ : EVENT_WRITE;
-      if (errs[k] === 0) added |= bit;
+    for (const [k, [, filter]] of own.entries()) {
+      const bit = filter === EVFILT_READ ? EVENT_READ : EVENT_WRITE;
+      const err = errs[k] ?? 0; // submitNow returns one result per change of `own`
+      if (err === 0) added |= bit;
       // macOS refuses EVFILT_WRITE on a pipe whose reader is gone (EPIPE): the fd *is*
       // writable, in that a write() will fail at once, so it is reported ready instead.
-      else if (errs[k] === BSD_ERRNO.EPIPE && bit === EVENT_WRITE) this.markReady(fd, EVENT_WRITE);
-      else failed = failed || errs[k];
+      else if (err === BSD_ERRNO.EPIPE && bit === EVENT_WRITE) this.markReady(fd, EVENT_WRITE);
+      else failed = failed || err;
     }
     if (failed) {
       if (added & EVENT_READ) this.queueChange(fd, EVFILT_READ, EV_DELETE);
@@ -352,7 +352,7 @@ export class KqueueSelector implements Selector {
   /** Add `bits` to `fd`'s ready entry in this batch, creating the entry if needed. */
   private markReady(fd: number, bits: number): void {
     if (this.slotStamp[fd] === this.batch) {
-      this.readyEvents[this.slotOf[fd]] |= bits;
+      this.readyEvents[this.slotOf[fd]!]! |= bits; // stamped this batch: its slot is set
       return;
     }
     if (this.out === MAX_EVENTS) return; // level-triggered: reported again next time

@@ -233,14 +233,15 @@ export class IoUringProactor implements Proactor {
     if (fd < 0) throw osError("io_uring_setup", -fd);
     this.ringFd = fd;
     try {
-      const features = p32[P_FEATURES / 4];
+      // io_uring_params fields, inside the struct-sized p32 view: `!` on these reads.
+      const features = p32[P_FEATURES / 4]!;
       if (!(features & IORING_FEAT_NODROP)) {
         throw new OSError(22, "EINVAL", "io_uring without IORING_FEAT_NODROP (kernel < 5.5) is not supported");
       }
-      const sqOff = (k: number) => p32[(P_SQ_OFF + k) / 4];
-      const cqOff = (k: number) => p32[(P_CQ_OFF + k) / 4];
-      this.sqEntries = p32[P_SQ_ENTRIES / 4];
-      const cqEntries = p32[P_CQ_ENTRIES / 4];
+      const sqOff = (k: number) => p32[(P_SQ_OFF + k) / 4]!;
+      const cqOff = (k: number) => p32[(P_CQ_OFF + k) / 4]!;
+      this.sqEntries = p32[P_SQ_ENTRIES / 4]!;
+      const cqEntries = p32[P_CQ_ENTRIES / 4]!;
       const sqLen = sqOff(SQO_ARRAY) + this.sqEntries * 4;
       const cqLen = cqOff(CQO_CQES) + cqEntries * CQE_SIZE;
       const rw = PROT_READ | PROT_WRITE, shared = MAP_SHARED | MAP_POPULATE;
@@ -260,18 +261,18 @@ export class IoUringProactor implements Proactor {
       this.sqHead = new Uint32Array(sqBuf, sqOff(SQO_HEAD), 1);
       this.sqTail = new Uint32Array(sqBuf, sqOff(SQO_TAIL), 1);
       this.sqFlags = new Uint32Array(sqBuf, sqOff(SQO_FLAGS), 1);
-      this.sqMask = new Uint32Array(sqBuf, sqOff(SQO_RING_MASK), 1)[0];
+      this.sqMask = new Uint32Array(sqBuf, sqOff(SQO_RING_MASK), 1)[0]!;
       void SQO_RING_ENTRIES;
       // SQEs are written in ring order, so the indirection array is the identity, set once.
       const array = new Uint32Array(sqBuf, sqOff(SQO_ARRAY), this.sqEntries);
       for (let i = 0; i < this.sqEntries; i++) array[i] = i;
-      this.sqTailLocal = this.sqTail[0];
+      this.sqTailLocal = this.sqTail[0]!;
       this.sqe8 = sqes.bytes;
       this.sqe16 = new Uint16Array(sqes.bytes.buffer);
       this.sqe32 = new Uint32Array(sqes.bytes.buffer);
       this.cqHead = new Uint32Array(cqBuf, cqOff(CQO_HEAD), 1);
       this.cqTail = new Uint32Array(cqBuf, cqOff(CQO_TAIL), 1);
-      this.cqMask = new Uint32Array(cqBuf, cqOff(CQO_RING_MASK), 1)[0];
+      this.cqMask = new Uint32Array(cqBuf, cqOff(CQO_RING_MASK), 1)[0]!;
       void CQO_RING_ENTRIES;
       this.cqe32 = new Uint32Array(cqBuf, cqOff(CQO_CQES), cqEntries * CQE_SIZE / 4);
       this.cqeI32 = new Int32Array(cqBuf, cqOff(CQO_CQES), cqEntries * CQE_SIZE / 4);
@@ -389,7 +390,14 @@ export class IoUringProactor implements Proactor {
     return (id & (SLOTS_PER_CHUNK - 1)) * SLOT;
   }
   private slotAddress(id: number): number {
-    return this.slotAddr[id >> 10] + this.slotOffset(id);
+    return this.slotAddr[id >> 10]! + this.slotOffset(id);
+  }
+  // newOp() adds an id's chunk before handing the id out, so a live id's chunk exists (`!`).
+  private chunk8(id: number): Uint8Array {
+    return this.slot8[id >> 10]!;
+  }
+  private chunk32(id: number): Uint32Array {
+    return this.slot32[id >> 10]!;
   }
 
   /** Claim the next SQE, zeroed, with opcode, fd and user_data set; returns its u32 index. */
@@ -445,7 +453,7 @@ export class IoUringProactor implements Proactor {
   /** Fill op `id`'s msghdr: one iovec over buf[0, len), msg_name at its sockaddr area. */
   private msghdr(id: number, buf: Uint8Array, len: number, nameLen: number): number {
     const off = this.slotOffset(id), base = this.slotAddress(id);
-    const s32 = this.slot32[id >> 10], i = off / 4;
+    const s32 = this.chunk32(id), i = off / 4;
     s32.fill(0, i, i + S_ADDR / 4);
     writeU64(s32, i + S_IOVEC / 4, bufferAddress(buf));
     writeU64(s32, i + S_IOVEC / 4 + 2, len);
@@ -462,7 +470,7 @@ export class IoUringProactor implements Proactor {
   sendTo(fd: number, buf: Uint8Array, len: number, addr: Uint8Array | null, addrLen: number,
     target: CompletionTarget, tag: number): number {
     const id = this.newOp(target, tag, buf);
-    if (addr !== null && addrLen > 0) this.slot8[id >> 10].set(addr.subarray(0, addrLen), this.slotOffset(id) + S_ADDR);
+    if (addr !== null && addrLen > 0) this.chunk8(id).set(addr.subarray(0, addrLen), this.slotOffset(id) + S_ADDR);
     const msg = this.msghdr(id, buf, len, addr === null ? 0 : addrLen);
     const w = this.sqe(IORING_OP_SENDMSG, fd, id);
     this.setAddrLen(w, msg, 1);
@@ -488,7 +496,7 @@ export class IoUringProactor implements Proactor {
       // addr: the sockaddr to fill; addr2 (the off field): its socklen_t, in and out.
       const base = this.slotAddress(id);
       this.kinds[id] = ADDRESS_IN_SOCKLEN;
-      this.slot32[id >> 10][(this.slotOffset(id) + S_ADDRLEN) / 4] = 128;
+      this.chunk32(id)[(this.slotOffset(id) + S_ADDRLEN) / 4] = 128;
       writeU64(this.sqe32, w + SQE_ADDR / 4, base + S_ADDR);
       writeU64(this.sqe32, w + SQE_OFF / 4, base + S_ADDRLEN);
     }
@@ -497,7 +505,7 @@ export class IoUringProactor implements Proactor {
 
   connect(fd: number, addr: Uint8Array, addrLen: number, target: CompletionTarget, tag: number): number {
     const id = this.newOp(target, tag, undefined);
-    this.slot8[id >> 10].set(addr.subarray(0, addrLen), this.slotOffset(id) + S_ADDR);
+    this.chunk8(id).set(addr.subarray(0, addrLen), this.slotOffset(id) + S_ADDR);
     const w = this.sqe(IORING_OP_CONNECT, fd, id);
     writeU64(this.sqe32, w + SQE_ADDR / 4, this.slotAddress(id) + S_ADDR);
     // connect takes the address length in the off field (addr2).
@@ -533,7 +541,7 @@ export class IoUringProactor implements Proactor {
 
   timeout(seconds: number, target: CompletionTarget, tag: number): number {
     const id = this.newOp(target, tag, undefined);
-    const s32 = this.slot32[id >> 10], i = (this.slotOffset(id) + S_TIMESPEC) / 4;
+    const s32 = this.chunk32(id), i = (this.slotOffset(id) + S_TIMESPEC) / 4;
     const whole = Math.floor(Math.max(0, seconds));
     writeU64(s32, i, whole);
     writeU64(s32, i + 2, Math.round((Math.max(0, seconds) - whole) * 1e9));
@@ -597,14 +605,15 @@ export class IoUringProactor implements Proactor {
 
   /** Deliver (or, closing, drop) every CQE in the ring. */
   private reap(deliver: boolean): number {
-    let head = this.cqHead[0];
+    let head = this.cqHead[0]!;
     const tail = Atomics.load(this.cqTail, 0);
     if (head === tail) return 0;
     const mask = this.cqMask, c32 = this.cqe32, cI32 = this.cqeI32;
     let n = 0, returned = false;
     while (head !== tail) {
       const i = (head & mask) * (CQE_SIZE / 4);
-      const id = c32[i], res = cI32[i + 2], flags = c32[i + 3];
+      // A CQE inside the mapped ring (index masked); its user_data is an id newOp() handed out.
+      const id = c32[i]!, res = cI32[i + 2]!, flags = c32[i + 3]!;
       head = (head + 1) >>> 0;
       n++;
       if (id === UD_IGNORE) continue;
@@ -618,12 +627,12 @@ export class IoUringProactor implements Proactor {
         buffer = this.pbufViews[bid];
       } else if (this.kinds[id] !== NO_ADDRESS && res >= 0) {
         const off = this.slotOffset(id);
-        buffer = this.slot8[id >> 10].subarray(off + S_ADDR, off + S_ADDR + 128);
+        buffer = this.chunk8(id).subarray(off + S_ADDR, off + S_ADDR + 128);
         // accept writes the length to its socklen_t, recvmsg to msg_namelen.
         const at = this.kinds[id] === ADDRESS_IN_SOCKLEN ? S_ADDRLEN : S_MSGHDR + MSG_NAMELEN;
-        this.completionAddressLength = this.slot32[id >> 10][(off + at) / 4];
+        this.completionAddressLength = this.chunk32(id)[(off + at) / 4]!;
       }
-      const tag = this.tags[id];
+      const tag = this.tags[id]!;
       if (!more) this.freeOp(id);
       if (deliver) {
         try {
@@ -684,7 +693,7 @@ export class IoUringProactor implements Proactor {
    */
   private signalCompletions(on: boolean): void {
     if (this.cqFlags === null) return;
-    const flags = this.cqFlags[0];
+    const flags = this.cqFlags[0]!;
     Atomics.store(this.cqFlags, 0, on ? flags & ~IORING_CQ_EVENTFD_DISABLED : flags | IORING_CQ_EVENTFD_DISABLED);
   }
 

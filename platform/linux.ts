@@ -79,12 +79,13 @@ export class EpollSelector implements Selector {
     let out = 0;
     for (let i = 0; i < n; i++) {
       const base = i * EPOLL_EVENT_STRIDE32;
-      const fd = buf[base + EPOLL_EVENT_DATA32];
+      // Entry i < n, inside the MAX_EVENTS-entry buffer epoll_wait filled: `!` on the reads.
+      const fd = buf[base + EPOLL_EVENT_DATA32]!;
       if (fd === this.wakeFd) {
         this.drainWakeup();
         continue;
       }
-      const e = buf[base];
+      const e = buf[base]!;
       // As Python's selectors: an error or hangup wakes both directions, so whoever watches
       // the fd gets to see the failure from its own read() or write().
       let ready = 0;

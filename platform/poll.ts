@@ -68,8 +68,8 @@ export class PollSelector implements Selector {
   constructor() {
     const ends = new Int32Array(2);
     if (wakerPipe(ends) < 0) throw osError("pipe");
-    this.wakeRead = ends[0];
-    this.wakeWrite = ends[1];
+    this.wakeRead = ends[0]!;
+    this.wakeWrite = ends[1]!;
     this.addEntry(this.wakeRead, POLLIN);
   }
 
@@ -129,9 +129,10 @@ export class PollSelector implements Selector {
     // Move the last entry into the hole: order in the array does not matter to poll(2).
     const last = --this.count;
     if (i !== last) {
-      const movedFd = this.fdOf[last];
-      this.fds32[i * 2 + POLLFD_FD32] = this.fds32[last * 2 + POLLFD_FD32];
-      this.shorts[i * 4 + POLLFD_EVENTS16] = this.shorts[last * 4 + POLLFD_EVENTS16];
+      // Entries 0..count are filled: `last` (the old count - 1) is one.
+      const movedFd = this.fdOf[last]!;
+      this.fds32[i * 2 + POLLFD_FD32] = this.fds32[last * 2 + POLLFD_FD32]!;
+      this.shorts[i * 4 + POLLFD_EVENTS16] = this.shorts[last * 4 + POLLFD_EVENTS16]!;
       this.fdOf[i] = movedFd;
       this.entryOf[movedFd] = i;
     }
@@ -149,7 +150,7 @@ export class PollSelector implements Selector {
     let out = 0;
     // poll returns how many entries have revents set: stop scanning once all are found.
     for (let i = 0, found = 0; found < n && i < this.count; i++) {
-      const r = shorts[i * 4 + POLLFD_REVENTS16];
+      const r = shorts[i * 4 + POLLFD_REVENTS16]!; // i < count: a filled entry
       if (r === 0) continue;
       found++;
       if (i === 0) {
@@ -165,7 +166,7 @@ export class PollSelector implements Selector {
       let ready = 0;
       if (r & (POLLIN | POLLERR | POLLHUP)) ready |= EVENT_READ;
       if (r & (POLLOUT | POLLERR | POLLHUP)) ready |= EVENT_WRITE;
-      readyFds[out] = fdOf[i];
+      readyFds[out] = fdOf[i]!;
       readyEvents[out++] = ready;
     }
     return out;

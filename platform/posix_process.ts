@@ -10,12 +10,12 @@
  * handler is installed and our exited child stays a zombie across Deno.Command / Bun.spawn
  * use), so the status is always ours to collect.
  */
-import process from "node:process";
 import { isExecutableFile } from "../ffi/files.ts";
 import { closeFd, ENOENT, libc, osError } from "../ffi/libc.ts";
 import {
   EV_ADD, EV_CLEAR, EVFILT_PROC, KeventArray, kqueueOsError, kqueueSystem, NOTE_EXIT, NOTE_TRIGGER,
 } from "../ffi/kqueue.ts";
+import { inheritedEnvironment } from "../ffi/environ.ts";
 import { osTable } from "../ffi/os/current.ts";
 import {
   type ChildStdio, kill, pidfdOpen, pidfdSendSignal, reapPid, reapPidfd, spawn,
@@ -105,9 +105,10 @@ export const posixProcessCalls: ProcessCalls = {
     const [program, argv] = request.shell !== null
       ? ["/bin/sh", ["/bin/sh", "-c", request.shell]]
       : [resolveProgram(request.program, request.env), request.argv];
-    const env = Object.entries(request.env ?? process.env)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}=${v}`);
+    // No env: this process's, read without needing Deno's --allow-env (ffi/environ.ts).
+    const env = request.env == null
+      ? inheritedEnvironment()
+      : Object.entries(request.env).map(([k, v]) => `${k}=${v}`);
     // Parent ends of the pipes we make, and the child ends to close once it has them.
     const parentFds = [-1, -1, -1];
     const childEnds: number[] = [];
@@ -119,7 +120,8 @@ export const posixProcessCalls: ProcessCalls = {
         const r = closeOnExecPipe(fds);
         if (r < 0) throw osError("pipe", -r);
         // fds[0] is the read end, fds[1] the write end (pipe(2)).
-        const [parent, child] = target === 0 ? [fds[1], fds[0]] : [fds[0], fds[1]];
+        const read = fds[0]!, write = fds[1]!;
+        const [parent, child] = target === 0 ? [write, read] : [read, write];
         parentFds[target] = parent;
         childEnds.push(child);
         return { kind: "fd", fd: child };
@@ -157,7 +159,7 @@ export const posixProcessCalls: ProcessCalls = {
  */
 function resolveProgram(program: string, env: Record<string, string> | null | undefined): string {
   if (program.includes("/") || env == null) return program;
-  for (const dir of (env.PATH ?? "/bin:/usr/bin").split(":")) {
+  for (const dir of (env["PATH"] ?? "/bin:/usr/bin").split(":")) {
     const candidate = `${dir === "" ? "." : dir}/${program}`;
     // Through the C library: node:fs would need Deno's --allow-read.
     if (isExecutableFile(candidate)) return candidate;

@@ -85,7 +85,7 @@ export function derivedSocketIdentity(table: OsTable, calls: SocketQueryCalls): 
     const domain = K.SO_DOMAIN === null && name === ABSENT_SO_DOMAIN;
     const protocol = K.SO_PROTOCOL === null && name === ABSENT_SO_PROTOCOL;
     if (level !== K.SOL_SOCKET || (!domain && !protocol)) return calls.getsockopt(fd, level, name, value, len);
-    if (len[0] < 4) return -table.errno.EINVAL;
+    if (len[0]! < 4) return -table.errno.EINVAL;
     let answer = familyOf(fd);
     if (answer < 0) return answer;
     if (protocol) {
@@ -112,13 +112,14 @@ export const posixSocketCalls: SocketCalls = {
     if (typeFlags) return result(libc.socketpair(family, type | SOCK_CLOEXEC, proto, fds));
     const r = result(libc.socketpair(family, type, proto, fds));
     if (r < 0) return r;
-    const a = finishFd(fds[0], false, true);
+    const [first, second] = [fds[0]!, fds[1]!]; // socketpair(2) filled both
+    const a = finishFd(first, false, true);
     if (a < 0) {
-      libc.close(fds[1]);
+      libc.close(second);
       return a;
     }
-    const b = finishFd(fds[1], false, true);
-    if (b < 0) libc.close(fds[0]);
+    const b = finishFd(second, false, true);
+    if (b < 0) libc.close(first);
     return b < 0 ? b : r;
   },
   bind: (fd, addr, len) => result(libc.bind(fd, addr, len)),
@@ -154,7 +155,7 @@ export function closeOnExecPipe(fds: Int32Array): number {
   const r = result(libc.pipe(fds));
   if (r < 0) return r;
   for (let i = 0; i < 2; i++) {
-    if (setCloseOnExec(fds[i]) < 0) {
+    if (setCloseOnExec(fds[i]!) < 0) {
       const err = -lastErrno();
       libc.close(fds[0]);
       libc.close(fds[1]);

@@ -434,7 +434,7 @@ export class IocpProactor implements Proactor {
     let family = this.listenFamily.get(op.handle);
     if (family === undefined) {
       const name = new Uint8Array(128), nameLen = new Int32Array([128]);
-      family = w.getsockname(op.handle, name, nameLen) === 0 ? name[0] | (name[1] << 8) : WIN_AF_INET;
+      family = w.getsockname(op.handle, name, nameLen) === 0 ? name[0]! | (name[1]! << 8) : WIN_AF_INET;
       this.listenFamily.set(op.handle, family);
     }
     const s = w.WSASocketW(family, WIN_SOCK_STREAM, WIN_IPPROTO_TCP, null, 0,
@@ -606,7 +606,7 @@ export class IocpProactor implements Proactor {
     for (;;) {
       // FALSE with WAIT_TIMEOUT when nothing is queued.
       if (!k.GetQueuedCompletionStatusEx(this.port, this.entries, 64, this.removed, 0, 0)) break;
-      const n = this.removed[0];
+      const n = this.removed[0]!;
       delivered += this.deliverEntries(this.entries, n);
       if (n < 64) break;
     }
@@ -725,7 +725,7 @@ export class IocpProactor implements Proactor {
     const len = new Int32Array([128]);
     if (w.getpeername(s, name, len) === 0) {
       familyFromWindows(op.slab, at);
-      this.completionAddressLength = len[0];
+      this.completionAddressLength = len[0]!;
     } else {
       this.completionAddressLength = 0;
     }
@@ -800,7 +800,7 @@ export class IocpProactor implements Proactor {
     const deadline = performance.now() + 2000;
     while (this.byId.size > 0 && performance.now() < deadline) {
       if (!k.GetQueuedCompletionStatusEx(this.port, this.entries, 64, this.removed, 50, 0)) continue;
-      this.absorb(this.entries, this.removed[0]);
+      this.absorb(this.entries, this.removed[0]!);
     }
     for (const op of this.byId.values()) abandoned.push(op);
     if (this.byId.size === 0) this.parker?.close();
@@ -858,7 +858,7 @@ export const winsock = {
     if (w.bind(s, addr, 16) !== 0) throw new Error(`bind failed: Winsock error ${w.WSAGetLastError()}`);
     const name = new Uint8Array(128), len = new Int32Array([128]);
     w.getsockname(s, name, len);
-    return (name[2] << 8) | name[3];
+    return (name[2]! << 8) | name[3]!;
   },
   /** True while `s` is an open socket (getsockopt(SO_TYPE) works on it). */
   isOpen(s: number): boolean {

@@ -77,7 +77,7 @@ function readWide(p: NativePointer): string {
   let s = "";
   for (let i = 0n; ; i += 2n) {
     const b = nativeBytes(pointerFromAddress(base + i), 2);
-    const c = b[0] | (b[1] << 8);
+    const c = b[0]! | (b[1]! << 8);
     if (c === 0) return s;
     s += String.fromCharCode(c);
   }
@@ -116,7 +116,7 @@ export function winGetaddrinfo(
   const rc = w.GetAddrInfoW(pointerOf(node), pointerOf(service), hints, result);
   if (rc !== 0) return { error: rc };
   const out: WinAddrInfo[] = [];
-  const head = pointerFromAddress(result[0]);
+  const head = pointerFromAddress(result[0]!);
   try {
     for (let p = head; !isNullPointer(p); p = readPointer(p, ADDRINFOW_NEXT)) {
       const info = new DataView(nativeBytes(p, ADDRINFOW_SIZE).slice().buffer);

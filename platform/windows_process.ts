@@ -273,7 +273,7 @@ class WindowsChild implements ChildProcess, CompletionTarget {
     throw spawnError("TerminateProcess", err);
   }
 
-  /** @internal The job reported the exit (res 0), or the proactor dropped the watch. */
+  /** @ignore The job reported the exit (res 0), or the proactor dropped the watch. */
   _ioComplete(_tag: number, res: number): void {
     const onExit = this._onExit;
     this._onExit = null;
@@ -289,7 +289,7 @@ class WindowsChild implements ChildProcess, CompletionTarget {
     if (!ok) throw spawnError("GetExitCodeProcess", err);
     // The DWORD as it is, unsigned (0xC0000005 for an access violation), as CPython's returncode
     // there (_winapi.GetExitCodeProcess): a negative returncode means "ended by a signal".
-    onExit(code[0]);
+    onExit(code[0]!);
   }
 
   private _release(): void {
@@ -308,13 +308,13 @@ export const windowsProcessCalls: ProcessCalls = {
     let line: string;
     if (request.shell !== null) {
       const comspec = (globalThis as { process?: { env: Record<string, string | undefined> } })
-        .process?.env.COMSPEC ?? "cmd.exe";
+        .process?.env["COMSPEC"] ?? "cmd.exe";
       line = `${quoteArgument(comspec)} /c "${request.shell}"`;
     } else {
       line = commandLine(request.argv);
     }
     const parents = [-1, -1, -1];
-    const childHandles: number[] = [0, 0, 0];
+    const childHandles: [number, number, number] = [0, 0, 0];
     const toClose: number[] = [];
     let attributes: AttributeList | null = null;
     try {

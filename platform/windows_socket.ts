@@ -346,15 +346,16 @@ export const windowsSocketCalls: SocketCalls = {
       if (ws2().getsockopt(fd, winLevel, winName, new Uint8Array(linger.buffer), lingerLen) === SOCKET_ERROR) {
         return fail();
       }
-      ints[0] = linger[0];
-      ints[1] = linger[1];
+      ints[0] = linger[0]!;
+      ints[1] = linger[1]!;
       len[0] = 8;
       return 0;
     }
     const r = ws2().getsockopt(fd, winLevel, winName, value, len);
     if (r === SOCKET_ERROR) return fail();
     // A pending error is a Winsock code; the loop reads errno values.
-    if (level === SOL_SOCKET && name === SO_ERROR && ints[0] !== 0) ints[0] = errnoOf(ints[0]);
+    const pending = ints[0];
+    if (level === SOL_SOCKET && name === SO_ERROR && pending !== undefined && pending !== 0) ints[0] = errnoOf(pending);
     return 0;
   },
   send: (fd, buf, len, flags) => ok(ws2().send(fd, buf, len, flagsToWindows(flags))),

@@ -6,6 +6,9 @@
 #   deno check               the whole tree (library, tests, bench, examples) under Deno's types
 #   tsc --noEmit             the same tree under TypeScript + bun-types, strict (tsconfig.json)
 #   check_imports.ts         no import cycle in loop/, no layer back edge (docs/DESIGN.md, issue 16)
+#   strict                   the shipped files under noUncheckedIndexedAccess,
+#                            exactOptionalPropertyTypes, … (tsconfig.strict.json, deno.strict.json),
+#                            and deno doc mod.ts without internal (@ignore) members
 # Usage: npm run check       (after npm install)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,4 +29,19 @@ echo "== tsc --noEmit"
 "$BIN/tsc" --noEmit -p tsconfig.json || status=1
 echo "== scripts/check_imports.ts"
 "$BIN/deno" run --allow-read scripts/check_imports.ts || status=1
+# The package ships .ts source, so users' compilers check it with their own settings: the
+# shipped files must pass the strict flags projects turn on (bun init's and more), under tsc
+# (tsconfig.strict.json) and Deno's checker (deno.strict.json, the same flags).
+echo "== strict: tsc -p tsconfig.strict.json, deno check --config deno.strict.json"
+"$BIN/tsc" --noEmit -p tsconfig.strict.json || status=1
+"$BIN/deno" check --quiet --config deno.strict.json mod.ts loop/ ffi/ platform/ || status=1
+# The public docs show the public API only: a member for aioloop's own use is tagged @ignore
+# (deno doc drops it; it does not know @internal), so none starting with _ may be listed.
+echo "== deno doc mod.ts lists no internal members"
+internal=$("$BIN/deno" doc mod.ts 2>/dev/null |
+  grep -E '@internal|^ +((abstract|protected|readonly|static|override|get|set) )*_[A-Za-z]' || true)
+if [ -n "$internal" ]; then
+  printf 'tag these @ignore:\n%s\n' "$internal" >&2
+  status=1
+fi
 exit $status

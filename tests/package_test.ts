@@ -25,7 +25,7 @@ async function echo(reader: StreamReader, writer: StreamWriter): Promise<void> {
 
 await run(async () => {
   const server = await startServer(echo, "127.0.0.1", 0);
-  const [, port] = server.sockets![0].getsockname() as [string, number];
+  const [, port] = server.sockets[0]!.getsockname(); // AF_INET | AF_INET6: [1] is the port
   const [reader, writer] = await openConnection("127.0.0.1", port);
   writer.write(new TextEncoder().encode("ping\\n"));
   console.log("echo:", new TextDecoder().decode(await reader.readline()).trim());
@@ -59,12 +59,12 @@ after(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-test("the tarball holds the library and its docs, not tests, benchmarks or examples", () => {
+test("the tarball holds the library, its docs and the examples, not tests or benchmarks", () => {
   const list = ok(sh("tar", ["tzf", tarball], work), "tar tzf").split("\n").filter(Boolean);
-  for (const f of ["package/mod.ts", "package/package.json", "package/README.md", "package/LICENSE", "package/node_unsupported.js", "package/ffi/runtime.ts", "package/loop/base_loop.ts", "package/platform/linux.ts"]) {
+  for (const f of ["package/mod.ts", "package/package.json", "package/README.md", "package/LICENSE", "package/node_unsupported.js", "package/ffi/runtime.ts", "package/loop/base_loop.ts", "package/platform/linux.ts", "package/examples/hello_world.ts", "package/examples/chat_server.ts"]) {
     assert.ok(list.includes(f), `${f} missing from ${list.join(" ")}`);
   }
-  for (const f of list) assert.ok(!/^package\/(tests|bench|examples|scripts|\.ci)\//.test(f), `${f} should not ship`);
+  for (const f of list) assert.ok(!/^package\/(tests|bench|scripts|\.ci)\//.test(f), `${f} should not ship`);
 });
 
 test("Bun: `bun add ./aioloop-*.tgz` into a fresh project, then a script serves a connection", () => {
@@ -74,6 +74,33 @@ test("Bun: `bun add ./aioloop-*.tgz` into a fresh project, then a script serves 
   ok(sh(join(bin, "bun"), ["add", tarball], project), "bun add");
   writeFileSync(join(project, "main.ts"), consumer);
   assert.equal(ok(sh(join(bin, "bun"), ["run", "main.ts"], project, 60000), "bun run main.ts"), "echo: ping\n");
+  // An example, run from where the package installed it (README, "Examples").
+  const hello = ok(sh(join(bin, "bun"), ["node_modules/aioloop/examples/hello_world.ts"], project, 60000), "bun hello_world.ts");
+  assert.equal(hello, "Hello World\n");
+});
+
+test("the installed package type-checks under the strict settings of `bun init` and more", () => {
+  // The package ships .ts, so the user's compiler checks it with the user's options (and
+  // skipLibCheck does not skip .ts files): bun init's tsconfig, plus the remaining strict flags.
+  const project = join(work, "bun-strict");
+  mkdirSync(project);
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "bun-strict", private: true, type: "module" }));
+  ok(sh(join(bin, "bun"), ["add", tarball], project), "bun add");
+  writeFileSync(join(project, "main.ts"), consumer);
+  writeFileSync(join(project, "tsconfig.json"), JSON.stringify({
+    compilerOptions: {
+      lib: ["ESNext"], target: "ESNext", module: "Preserve", moduleDetection: "force",
+      moduleResolution: "bundler", allowImportingTsExtensions: true, verbatimModuleSyntax: true,
+      noEmit: true, strict: true, skipLibCheck: true, noFallthroughCasesInSwitch: true,
+      noUncheckedIndexedAccess: true, noImplicitOverride: true,
+      noPropertyAccessFromIndexSignature: true, exactOptionalPropertyTypes: true,
+      noImplicitReturns: true,
+      // bun init installs @types/bun; this checkout's bun-types stands in for it, offline.
+      typeRoots: [join(root, "node_modules")], types: ["bun-types"],
+    },
+  }));
+  const r = sh(join(bin, "tsc"), ["--noEmit", "-p", "."], project);
+  assert.equal(r.status, 0, `tsc reported errors in the installed package:\n${r.stdout}${r.stderr}`);
 });
 
 test("Node.js: importing the installed package fails at once with one sentence naming Deno and Bun", () => {
@@ -94,7 +121,8 @@ test("Deno: a project imports the unpacked package through an import map, type-c
   writeFileSync(join(project, "main.ts"), consumer);
   const deno = join(bin, "deno");
   ok(sh(deno, ["check", "--quiet", "--import-map=import_map.json", "main.ts"], project), "deno check");
-  const out = ok(sh(deno, ["run", "--allow-ffi", "--allow-read", "--allow-env", "--import-map=import_map.json", "main.ts"], project, 60000), "deno run");
+  // --allow-ffi is all the loop needs (README, "Permissions").
+  const out = ok(sh(deno, ["run", "--allow-ffi", "--no-prompt", "--import-map=import_map.json", "main.ts"], project, 60000), "deno run");
   assert.equal(out, "echo: ping\n");
 });
 

@@ -5,9 +5,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  type BaseEventLoop, type Future, gather, type GatherResults, getRunningLoop, newEventLoop,
-  type Protocol, type ProtocolLike, type ReadTransport, SelectorEventLoop, sleep,
-  type StreamReader, type StreamWriter, type Task, type Transport,
+  AF_INET, type BaseEventLoop, createSubprocessExec, type Future, gather, type GatherResults,
+  getRunningLoop, type Inet6Family, type InetFamily, newEventLoop, openConnection, PIPE,
+  type Protocol, type ProtocolLike, type ReadTransport, SelectorEventLoop, type Server, sleep,
+  type SockAddr, SOCK_DGRAM, Socket, socketpair, type SSLContext, startServer, StreamReader,
+  StreamReaderProtocol, StreamWriter, SubprocessProtocol, type Task, type Transport,
+  type UnixFamily, type WriteTransport,
 } from "../mod.ts";
 
 /** True only when A and B are the same type. */
@@ -70,6 +73,149 @@ test("newEventLoop() is typed as the loop it may return: either family, as BaseE
     assert.ok(loop instanceof SelectorEventLoop);
     expectType<Equal<typeof loop.sockAccept, BaseEventLoop["sockAccept"]>>();
   } finally {
+    loop.close();
+  }
+});
+
+// ---- Options, addresses, extra info, StreamWriter over a write pipe (issue 18 §4) ----------
+
+test("a misspelt subprocess option is a compile error and a TypeError naming it", async () => {
+  const loop = newEventLoop();
+  try {
+    await loop.runUntilComplete(async () => {
+      await assert.rejects(
+        // @ts-expect-error: stdOut is not an option (stdout is)
+        createSubprocessExec("true", { stdOut: PIPE }),
+        { name: "TypeError", message: 'createSubprocessExec() got an unexpected option "stdOut" (did you mean "stdout"?)' },
+      );
+      await assert.rejects(
+        // @ts-expect-error: an unknown key after the arguments too
+        createSubprocessExec("echo", "a", { stdout: PIPE, shel: true }),
+        { name: "TypeError", message: 'createSubprocessExec() got an unexpected option "shel"' },
+      );
+      await assert.rejects(
+        // @ts-expect-error: the loop-level call checks the same
+        loop.subprocessExec(() => new SubprocessProtocol(), "true", { stdErr: PIPE }),
+        /subprocessExec\(\) got an unexpected option "stdErr"/,
+      );
+      // The loop goes on: a well-spelt call runs the child.
+      const proc = await createSubprocessExec("echo", "typed", { stdout: PIPE });
+      const [out] = await proc.communicate();
+      assert.equal(new TextDecoder().decode(out ?? undefined), "typed\n");
+    });
+  } finally {
+    loop.close();
+  }
+});
+
+test("an AF_INET socket's addresses are [host, port] without a cast; AF_INET6's are 4-tuples", async () => {
+  const a = new Socket(AF_INET, SOCK_DGRAM), b = new Socket(AF_INET, SOCK_DGRAM);
+  try {
+    expectType<Equal<typeof a, Socket<InetFamily>>>();
+    a.bind(["127.0.0.1", 0]);
+    b.bind(["127.0.0.1", 0]);
+    const [host, port] = a.getsockname();
+    expectType<Equal<typeof port, number>>();
+    expectType<Equal<ReturnType<Socket<Inet6Family>["getsockname"]>, [host: string, port: number, flowinfo: number, scopeId: number]>>();
+    expectType<Equal<ReturnType<Socket<UnixFamily>["getpeername"]>, string | Uint8Array>>();
+    // A family given as a plain number: the general SockAddr.
+    expectType<Equal<ReturnType<Socket["getsockname"]>, SockAddr>>();
+    b.sendto(new TextEncoder().encode("hi"), [host, port]);
+    const [data, from] = a.recvfrom(16);
+    expectType<Equal<typeof from, [host: string, port: number] | null>>();
+    assert.equal(new TextDecoder().decode(data), "hi");
+    assert.deepEqual(from, ["127.0.0.1", b.getsockname()[1]]);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test("startServer's sockets are AF_INET | AF_INET6: [1] is the port; getExtraInfo is typed by key", async () => {
+  const loop = newEventLoop();
+  try {
+    await loop.runUntilComplete(async () => {
+      const server = await startServer(async (_r, w) => w.close(), "127.0.0.1", 0);
+      expectType<Equal<typeof server, Server<InetFamily | Inet6Family>>>();
+      const port = server.sockets[0]!.getsockname()[1];
+      expectType<Equal<typeof port, number>>();
+      const [, writer] = await openConnection("127.0.0.1", port);
+      const peer = writer.getExtraInfo("peername");
+      expectType<Equal<typeof peer, SockAddr | undefined>>();
+      const sock = writer.getExtraInfo("socket");
+      expectType<Equal<typeof sock, Socket | undefined>>();
+      const ctx = writer.getExtraInfo("sslcontext", null);
+      expectType<Equal<typeof ctx, SSLContext | null>>();
+      expectType<Equal<ReturnType<Transport["getExtraInfo"]>, unknown>>(); // the catch-all
+      assert.deepEqual(peer, ["127.0.0.1", port]);
+      assert.ok(sock instanceof Socket);
+      assert.equal(ctx, null);
+      assert.equal(writer.getExtraInfo("no such key", 7), 7);
+      writer.close();
+      await writer.waitClosed();
+      server.close();
+      await server.waitClosed();
+    });
+  } finally {
+    loop.close();
+  }
+});
+
+test("datagram protocols receive a SockAddr they can send back to", async () => {
+  const loop = newEventLoop();
+  try {
+    await loop.runUntilComplete(async () => {
+      const [server] = await loop.createDatagramEndpoint(() => ({
+        datagramReceived(data: Uint8Array, addr: SockAddr) {
+          server.sendto(data.slice().reverse(), addr); // an echo: no cast between the two
+        },
+      }), { localAddr: ["127.0.0.1", 0] });
+      const echoed = loop.createFuture<[Uint8Array, SockAddr]>();
+      const [client] = await loop.createDatagramEndpoint(() => ({
+        datagramReceived(data: Uint8Array, addr: SockAddr) {
+          echoed.setResult([data, addr]);
+        },
+      }), { remoteAddr: server.getExtraInfo("sockname") });
+      client.sendto(new TextEncoder().encode("abc"));
+      const [data, addr] = await echoed;
+      assert.equal(new TextDecoder().decode(data), "cba");
+      assert.deepEqual(addr, server.getExtraInfo("sockname"));
+      client.close();
+      server.close();
+    });
+  } finally {
+    loop.close();
+  }
+});
+
+test("StreamWriter over connectWritePipe's WriteTransport, without a cast", async () => {
+  const loop = newEventLoop();
+  const [rsock, wsock] = socketpair();
+  try {
+    await loop.runUntilComplete(async () => {
+      rsock.setBlocking(false);
+      const reader = new StreamReader({ loop });
+      const [transport, protocol] = await loop.connectWritePipe(
+        () => new StreamReaderProtocol(reader, null, loop),
+        wsock.detach(),
+      );
+      const writer = new StreamWriter(transport, protocol, null, loop);
+      expectType<Equal<typeof writer, StreamWriter<WriteTransport>>>();
+      expectType<Equal<typeof writer.transport, WriteTransport>>();
+      // startTls needs a two-way Transport: a compile error on a write pipe's writer.
+      const _noTlsOverAPipe = (ctx: SSLContext) =>
+        // @ts-expect-error: 'this' is StreamWriter<WriteTransport>, not StreamWriter<Transport>
+        writer.startTls(ctx);
+      void _noTlsOverAPipe;
+      writer.write(new TextEncoder().encode("over the pipe\n"));
+      await writer.drain();
+      const got = await loop.sockRecv(rsock, 64);
+      assert.equal(new TextDecoder().decode(got), "over the pipe\n");
+      writer.close();
+      await writer.waitClosed();
+    });
+  } finally {
+    rsock.close();
     loop.close();
   }
 });

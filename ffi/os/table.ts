@@ -120,7 +120,10 @@ export interface OsTable {
    * install it, for the error when none loads.
    */
   readonly openssl: {
-    readonly candidates: readonly { readonly ssl: string; readonly crypto: string }[];
+    readonly candidates: readonly [
+      { readonly ssl: string; readonly crypto: string },
+      ...{ readonly ssl: string; readonly crypto: string }[],
+    ];
     readonly install: string;
   };
   /** C symbol names where they differ between OSes. */
@@ -131,12 +134,24 @@ export interface OsTable {
   };
   readonly has: OsCapabilities;
   readonly constants: Readonly<Record<ConstantName, number | null>>;
-  /** errno name → number (aliases such as EWOULDBLOCK left out). */
-  readonly errno: Readonly<Record<string, number>>;
-  /** signal name → number. */
-  readonly signals: Readonly<Record<string, number>>;
+  /**
+   * errno name → number (aliases such as EWOULDBLOCK left out); the names the loop reacts to
+   * (ffi/libc.ts, LoopErrnoName) are required of every OS.
+   */
+  readonly errno: Readonly<Record<LoopErrnoName, number> & Record<string, number>>;
+  /** signal name → number (the names the loop uses, LoopSignalName, required). */
+  readonly signals: Readonly<Record<LoopSignalName, number> & Record<string, number>>;
   readonly layouts: OsLayouts;
 }
+
+/** The errno names ffi/libc.ts exports by this OS's numbers: every OS table defines them. */
+export type LoopErrnoName =
+  | "EINTR" | "EBADF" | "EAGAIN" | "ENOENT" | "EINVAL" | "EPERM" | "EEXIST" | "EPIPE"
+  | "ECONNRESET" | "EISCONN" | "ECONNREFUSED" | "EALREADY" | "EINPROGRESS" | "EIO" | "ESRCH"
+  | "ECONNABORTED" | "ETIMEDOUT" | "ENOSYS" | "ECHILD" | "ENOPROTOOPT";
+
+/** The signal names the loop sends or masks by name: every OS table defines them. */
+export type LoopSignalName = "SIGKILL" | "SIGSTOP" | "SIGPIPE" | "SIGXFSZ";
 
 /** The value of `name` in `table`, or `absent` where the OS has no such constant. */
 export function constantOr(table: OsTable, name: ConstantName, absent: number): number {

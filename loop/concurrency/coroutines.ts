@@ -2,6 +2,7 @@
  * asyncio's module-level coroutine helpers: sleep, ensureFuture, gather, waitFor, and the
  * task queries allTasks/currentTask.
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { type Awaitable, type BaseEventLoop, baseEventLoopOf } from "../base_loop.ts";
 import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts";
 import { describe } from "../core/describe.ts";
@@ -10,7 +11,9 @@ import { getEventLoop, getRunningLoop } from "../events.ts";
 import { Future } from "../core/futures.ts";
 import { getRunningLoopOrNull } from "../core/running.ts";
 import { currentTask, type Task } from "../core/tasks.ts";
-import { abortedError, cancelOnAbort, checkSignal, type AbortSignalOption } from "../core/abort.ts";
+import {
+  ABORT_SIGNAL_OPTION_KEYS, abortedError, type AbortSignalOption, cancelOnAbort, checkSignal,
+} from "../core/abort.ts";
 
 function setResultUnlessCancelled<T>(fut: AbstractFuture<T>, result: T): void {
   if (!fut.done()) fut.setResult(result);
@@ -34,6 +37,11 @@ export function sleep<T = undefined>(seconds: number, result?: T, options?: Abor
     );
   }
   if (Number.isNaN(seconds)) return Promise.reject(new ValueError("sleep() delay must not be NaN"));
+  try {
+    refuseUnknownOptions(options, ABORT_SIGNAL_OPTION_KEYS, "sleep()");
+  } catch (e) {
+    return Promise.reject(e);
+  }
   const loop = getRunningLoopOrNull();
   if (loop === null) return Promise.reject(new RuntimeError("no running event loop"));
   if (options !== undefined) return abortableSleep(loop, seconds, result as T, options);
@@ -73,14 +81,18 @@ async function abortableSleep<T>(loop: AbstractEventLoop, seconds: number, resul
 /** Options naming the loop to use instead of the current one. */
 export interface LoopOption {
   /** The loop to use; default: the running loop, else getEventLoop(). */
-  loop?: BaseEventLoop;
+  loop?: BaseEventLoop | undefined;
 }
+
+/** @ignore The keys of LoopOption, for refuseUnknownOptions(). */
+export const LOOP_OPTION_KEYS: KeysOf<LoopOption> = { loop: true };
 
 /**
  * A Future for `x` (asyncio.ensure_future): a Future is returned as is, a Promise or a
  * coroutine function is wrapped in a Task.
  */
 export function ensureFuture<T>(x: Awaitable<T>, options: LoopOption = {}): Future<T> {
+  refuseUnknownOptions(options, LOOP_OPTION_KEYS, "ensureFuture()");
   // asyncio checks the argument before it looks for a loop.
   if (!(x instanceof Future) && typeof x !== "function" && !isThenable(x)) {
     throw new TypeError(
@@ -96,8 +108,13 @@ export function ensureFuture<T>(x: Awaitable<T>, options: LoopOption = {}): Futu
 /** Options of gather(). */
 export interface GatherOptions {
   /** Return exceptions in the result array instead of failing on the first one. */
-  returnExceptions?: boolean;
+  returnExceptions?: boolean | undefined;
 }
+
+/** @ignore The keys of GatherOptions, for refuseUnknownOptions(). */
+export const GATHER_OPTION_KEYS: KeysOf<GatherOptions> = {
+  returnExceptions: true,
+};
 
 /** What gather() resolves to: each awaitable's result type, in order. */
 export type GatherResults<A extends readonly unknown[]> = {
@@ -106,7 +123,7 @@ export type GatherResults<A extends readonly unknown[]> = {
 
 /** The Future gather() returns: cancelling it cancels the children (asyncio _GatheringFuture). */
 class GatheringFuture<T> extends Future<T> {
-  /** @internal */ _cancelRequested = false;
+  /** @ignore */ _cancelRequested = false;
   constructor(loop: BaseEventLoop, private readonly _children: Future<unknown>[]) {
     super(loop);
   }
@@ -142,6 +159,7 @@ export function gather<A extends Awaitable<unknown>[]>(
   const last = args[args.length - 1];
   if (last !== null && typeof last === "object" && !("then" in last)) {
     options = args.pop() as GatherOptions;
+    refuseUnknownOptions(options, GATHER_OPTION_KEYS, "gather()");
   }
   const awaitables = args as Awaitable<unknown>[];
   const returnExceptions = !!options.returnExceptions;
@@ -200,8 +218,11 @@ export interface WaitForOptions {
    * Aborting it cancels `aw` as the timeout would, and waitFor fails with CancelledError whose
    * `cause` is the signal's reason (loop/core/abort.ts); already aborted: it fails at once.
    */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
+
+/** @ignore The keys of WaitForOptions, for refuseUnknownOptions(). */
+export const WAIT_FOR_OPTION_KEYS: KeysOf<WaitForOptions> = { signal: true };
 
 /**
  * Wait for `aw` at most `timeout` seconds (asyncio.wait_for): on timeout it is cancelled, its
@@ -221,6 +242,7 @@ export async function waitFor<T>(
   timeout: number | null,
   options: WaitForOptions = {},
 ): Promise<T> {
+  refuseUnknownOptions(options, WAIT_FOR_OPTION_KEYS, "waitFor()");
   if (timeout !== null && typeof timeout !== "number") {
     throw new TypeError(`waitFor() timeout must be a number of seconds or null, got ${describe(timeout)}`);
   }

@@ -23,6 +23,7 @@
  * A blocking FFI call runs the same way: the task's module opens the library and makes the call
  * on the worker thread (tests/fixtures/executor_tasks.ts does this with usleep).
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { Worker } from "node:worker_threads";
 import { setImmediate } from "node:timers";
 import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts";
@@ -70,8 +71,13 @@ export interface ExecutorLoop extends AbstractEventLoop {
 /** Options of WorkerPoolExecutor.shutdown (Python's keyword arguments). */
 export interface ShutdownOptions {
   /** Cancel the calls not yet started (their Promises reject with CancelledError). */
-  cancelFutures?: boolean;
+  cancelFutures?: boolean | undefined;
 }
+
+/** @ignore The keys of ShutdownOptions, for refuseUnknownOptions(). */
+export const SHUTDOWN_OPTION_KEYS: KeysOf<ShutdownOptions> = {
+  cancelFutures: true,
+};
 
 /** `{ module, export }` for a worker thread, checked now: `task(import.meta.url, "fib")`. */
 export function task(module: string | URL, exportName: string): WorkerTask {
@@ -199,7 +205,7 @@ function releaseThread(thread: PoolThread): void {
   }
 }
 
-/** @internal For tests: the process-wide threads, and how many are running a task. */
+/** @ignore For tests: the process-wide threads, and how many are running a task. */
 export function _executorThreads(): { total: number; idle: number; busy: number } {
   let busy = 0;
   for (const t of allThreads) if (t.job !== null) busy++;
@@ -280,6 +286,7 @@ export class WorkerPoolExecutor implements Executor {
    * `cancelFutures`; with `wait` the Promise resolves once they have all ended. Never rejects.
    */
   shutdown(wait = true, options: ShutdownOptions = {}): Promise<void> {
+    refuseUnknownOptions(options, SHUTDOWN_OPTION_KEYS, "shutdown()");
     this.shutDown = true;
     if (options.cancelFutures) {
       for (const job of this.queue.splice(0)) {
@@ -302,7 +309,7 @@ export class WorkerPoolExecutor implements Executor {
     return true;
   }
 
-  /** @internal Start queued calls while this executor is under maxWorkers and threads exist. */
+  /** @ignore Start queued calls while this executor is under maxWorkers and threads exist. */
   _dispatch(): void {
     while (this.queue.length > 0 && this.running < this.maxWorkers) {
       const thread = takeThread();
@@ -316,7 +323,7 @@ export class WorkerPoolExecutor implements Executor {
     }
   }
 
-  /** @internal A call of this executor ended (settled by its thread, or cancelled). */
+  /** @ignore A call of this executor ended (settled by its thread, or cancelled). */
   _jobEnded(): void {
     this.running = 0;
     for (const t of allThreads) if (t.job?.owner === this) this.running++;
@@ -329,7 +336,7 @@ export class WorkerPoolExecutor implements Executor {
 
 // ---- Checking arguments and rebuilding errors ------------------------------------------------
 
-/** @internal TypeError unless `x` looks like an Executor (duck-typed, as asyncio's is not). */
+/** @ignore TypeError unless `x` looks like an Executor (duck-typed, as asyncio's is not). */
 export function checkExecutor(x: unknown, method: string): asserts x is Executor {
   if (x === null || typeof x !== "object" || typeof (x as Executor).submit !== "function" ||
     typeof (x as Executor).shutdown !== "function") {
@@ -341,7 +348,7 @@ export function checkExecutor(x: unknown, method: string): asserts x is Executor
 }
 
 /**
- * @internal A loop Future that follows `submission` (asyncio wrap_future): settled through
+ * @ignore A loop Future that follows `submission` (asyncio wrap_future): settled through
  * callSoonThreadsafe, so on the loop and waking it if parked; dropped if the loop is closed by
  * then. Cancelling the Future cancels the call if it has not started.
  */
@@ -469,8 +476,9 @@ function rebuildError(w: WireError, job: Job): Error {
   }
   const props = w.props ?? {};
   let err: Error;
-  if (w.name === "OSError" && typeof props.errno === "number") {
-    err = new OSError(props.errno, String(props.code), String(props.strerror));
+  const errno = props["errno"];
+  if (w.name === "OSError" && typeof errno === "number") {
+    err = new OSError(errno, String(props["code"]), String(props["strerror"]));
   } else {
     err = new (rebuildable[w.name] ?? Error)(w.message);
   }

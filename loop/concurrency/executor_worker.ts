@@ -19,9 +19,9 @@ export interface WireError {
   kind: "raised" | "import" | "export" | "notFunction" | "result";
   name: string;
   message: string;
-  stack?: string;
+  stack?: string | undefined;
   /** The error's own enumerable data properties that survive structured clone (code, errno…). */
-  props?: Record<string, unknown>;
+  props?: Record<string, unknown> | undefined;
 }
 
 interface Request {

@@ -253,7 +253,7 @@ export class Condition extends LoopBound {
  * none; release() gives one back. FIFO among waiters.
  */
 export class Semaphore extends LoopBound {
-  /** @internal */ _value: number;
+  /** @ignore */ _value: number;
   private _waiters: Future<boolean>[] | null = null;
 
   /** A semaphore with `value` free slots (default 1). ValueError if below 0. */

@@ -19,7 +19,7 @@ export class LoopBound {
     return `<${this.constructor.name}>`;
   }
 
-  /** @internal A new Future on the running loop, which this object binds to on first use. */
+  /** @ignore A new Future on the running loop, which this object binds to on first use. */
   _createWaiter<T>(): Future<T> {
     const loop = getRunningLoopOrNull();
     if (loop === null) throw new RuntimeError(`${this} can only wait inside a running event loop`);

@@ -8,6 +8,7 @@
  * so PriorityQueue takes a comparator and by default compares as Python would numbers,
  * bigints, booleans, strings and arrays (lexicographically, like tuples).
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { Deque } from "../core/deque.ts";
 import { QueueEmpty, QueueFull, ValueError } from "../core/errors.ts";
 import type { Future } from "../core/futures.ts";
@@ -20,8 +21,13 @@ export type Comparator<T> = (a: T, b: T) => number;
 /** Options of PriorityQueue. */
 export interface PriorityQueueOptions<T> {
   /** How items are ordered, lowest first (default: {@link pythonCompare}). */
-  compare?: Comparator<T>;
+  compare?: Comparator<T> | undefined;
 }
+
+/** @ignore The keys of PriorityQueueOptions, for refuseUnknownOptions(). */
+export const PRIORITY_QUEUE_OPTION_KEYS: KeysOf<PriorityQueueOptions<unknown>> = {
+  compare: true,
+};
 
 /** A FIFO queue for tasks (asyncio.Queue); `maxsize` 0 or less means unbounded. */
 export class Queue<T = unknown> extends LoopBound {
@@ -140,17 +146,17 @@ export class Queue<T = unknown> extends LoopBound {
     return s + ">";
   }
 
-  /** @internal Store an item (subclasses choose the order). */
+  /** @ignore Store an item (subclasses choose the order). */
   _put(item: T): void {
     this._items.push(item);
   }
 
-  /** @internal Take the next item. */
+  /** @ignore Take the next item. */
   _get(): T {
     return this._items.shift() as T;
   }
 
-  /** @internal The items in storage order, for toString(). */
+  /** @ignore The items in storage order, for toString(). */
   _snapshot(): T[] {
     // The ring buffer has no iterator: rotate it once round (only toString() pays for this).
     const items: T[] = [];
@@ -183,17 +189,17 @@ export class LifoQueue<T = unknown> extends Queue<T> {
     return this._stack.length;
   }
 
-  /** @internal */
+  /** @ignore */
   override _put(item: T): void {
     this._stack.push(item);
   }
 
-  /** @internal */
+  /** @ignore */
   override _get(): T {
     return this._stack.pop() as T;
   }
 
-  /** @internal */
+  /** @ignore */
   override _snapshot(): T[] {
     return [...this._stack];
   }
@@ -212,6 +218,7 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
   /** A priority queue of at most `maxsize` items (0: no limit), ordered by `options.compare`. */
   constructor(maxsize = 0, options: PriorityQueueOptions<T> = {}) {
     super(maxsize);
+    refuseUnknownOptions(options, PRIORITY_QUEUE_OPTION_KEYS, "PriorityQueue()");
     const compare = options.compare ?? pythonCompare;
     if (typeof compare !== "function") {
       throw new TypeError(`PriorityQueue's compare option must be a function, got ${typeof compare}`);
@@ -224,38 +231,40 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
     return this._heap.length;
   }
 
-  /** @internal Push onto the heap and sift the new item up. */
+  /** @ignore Push onto the heap and sift the new item up. */
   override _put(item: T): void {
+    // Heap indexes below are all < heap.length (`!` on the reads).
     const heap = this._heap;
     heap.push(item);
     let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (this._compare(heap[i], heap[parent]) >= 0) break;
-      [heap[i], heap[parent]] = [heap[parent], heap[i]];
+      if (this._compare(heap[i]!, heap[parent]!) >= 0) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
       i = parent;
     }
   }
 
-  /** @internal The heap in array order, as asyncio shows its heap list. */
+  /** @ignore The heap in array order, as asyncio shows its heap list. */
   override _snapshot(): T[] {
     return [...this._heap];
   }
 
-  /** @internal Pop the lowest item: the last one takes the root's place and sifts down. */
+  /** @ignore Pop the lowest item: the last one takes the root's place and sifts down. */
   override _get(): T {
+    // Only called when the queue is not empty (Queue.get waits for an item first).
     const heap = this._heap;
-    const top = heap[0];
+    const top = heap[0]!;
     const last = heap.pop()!;
     if (heap.length === 0) return top;
     heap[0] = last;
     for (let i = 0;;) {
       const left = 2 * i + 1, right = left + 1;
       let least = i;
-      if (left < heap.length && this._compare(heap[left], heap[least]) < 0) least = left;
-      if (right < heap.length && this._compare(heap[right], heap[least]) < 0) least = right;
+      if (left < heap.length && this._compare(heap[left]!, heap[least]!) < 0) least = left;
+      if (right < heap.length && this._compare(heap[right]!, heap[least]!) < 0) least = right;
       if (least === i) break;
-      [heap[i], heap[least]] = [heap[least], heap[i]];
+      [heap[i], heap[least]] = [heap[least]!, heap[i]!];
       i = least;
     }
     return top;

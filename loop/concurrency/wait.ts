@@ -7,6 +7,7 @@
  * wraps them in Tasks; it can be iterated (each item a Promise to await, asyncio 3.12) or
  * iterated with `for await` (each item a result, in completion order).
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { type Awaitable, type BaseEventLoop, baseEventLoopOf, type CreateTaskOptions } from "../base_loop.ts";
 import { describe } from "../core/describe.ts";
 import { TimeoutError, ValueError } from "../core/errors.ts";
@@ -27,16 +28,26 @@ export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeo
 /** Options of wait(). */
 export interface WaitOptions {
   /** Return after this many seconds even if the condition is not met (null: no limit). */
-  timeout?: number | null;
+  timeout?: number | null | undefined;
   /** When to return (default ALL_COMPLETED). */
-  returnWhen?: ReturnWhen;
+  returnWhen?: ReturnWhen | undefined;
 }
+
+/** @ignore The keys of WaitOptions, for refuseUnknownOptions(). */
+export const WAIT_OPTION_KEYS: KeysOf<WaitOptions> = {
+  timeout: true, returnWhen: true,
+};
 
 /** Options of asCompleted(). */
 export interface AsCompletedOptions {
   /** Seconds after which awaiting the next item throws TimeoutError (null: no limit). */
-  timeout?: number | null;
+  timeout?: number | null | undefined;
 }
+
+/** @ignore The keys of AsCompletedOptions, for refuseUnknownOptions(). */
+export const AS_COMPLETED_OPTION_KEYS: KeysOf<AsCompletedOptions> = {
+  timeout: true,
+};
 
 /**
  * Create a Task on the running loop (asyncio.create_task); RuntimeError if none is running.
@@ -101,6 +112,7 @@ export async function wait<T>(
   fs: Iterable<Future<T>>,
   options: WaitOptions = {},
 ): Promise<[Set<Future<T>>, Set<Future<T>>]> {
+  refuseUnknownOptions(options, WAIT_OPTION_KEYS, "wait()");
   checkIterable(fs, "wait");
   const { timeout = null, returnWhen = ALL_COMPLETED } = options;
   checkTimeout(timeout, "wait");
@@ -206,6 +218,7 @@ export interface AsCompleted<T> extends Iterable<Promise<T>>, AsyncIterable<T> {
  * the first step of the iteration.
  */
 export function asCompleted<T>(aws: Iterable<Awaitable<T>>, options: AsCompletedOptions = {}): AsCompleted<T> {
+  refuseUnknownOptions(options, AS_COMPLETED_OPTION_KEYS, "asCompleted()");
   checkIterable(aws, "asCompleted");
   const timeout = options.timeout ?? null;
   checkTimeout(timeout, "asCompleted");

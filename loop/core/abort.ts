@@ -11,6 +11,7 @@
  * A task's own signal (Task.signal) is aborted with the CancelledError itself as its reason:
  * abortedError() hands that one back unchanged.
  */
+import { type KeysOf, refuseUnknownOptions } from "./options.ts";
 import type { AbstractEventLoop, AbstractFuture } from "./abstract_loop.ts";
 import { describe } from "./describe.ts";
 import { CancelledError } from "./errors.ts";
@@ -18,8 +19,11 @@ import { CancelledError } from "./errors.ts";
 /** Options of an operation that can be aborted. */
 export interface AbortSignalOption {
   /** Aborting it cancels the operation: it fails with CancelledError, `cause` the reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
+
+/** @ignore The keys of AbortSignalOption, for refuseUnknownOptions(). */
+export const ABORT_SIGNAL_OPTION_KEYS: KeysOf<AbortSignalOption> = { signal: true };
 
 /** TypeError unless `signal` is undefined or an AbortSignal; `what` names the call. */
 export function checkSignal(signal: unknown, what: string): AbortSignal | undefined {

@@ -109,7 +109,7 @@ export type ExceptionHandler = (loop: AbstractEventLoop, context: ExceptionConte
 /** Options of createTask (asyncio's keyword arguments). */
 export interface CreateTaskOptions {
   /** The task's name (default `Task-<n>`). */
-  name?: string;
+  name?: string | undefined;
 }
 
 /**
@@ -180,28 +180,28 @@ export interface AbstractEventLoop extends ReadinessLoop {
   setDebug(enabled: boolean): void;
 
   // ---- What the loop's own futures, tasks, handles and transports call (asyncio's _-methods)
-  /** @internal The task a handle resumed that has not yet suspended (AbstractEventLoop). */
+  /** @ignore The task a handle resumed that has not yet suspended (AbstractEventLoop). */
   _resumingTask: AbstractTask<unknown> | null;
-  /** @internal In debug mode, the task the running handle stepped. */
+  /** @ignore In debug mode, the task the running handle stepped. */
   _steppingTask: AbstractTask<unknown> | null;
-  /** @internal callSoon for callbacks checked when they were handed in. */
+  /** @ignore callSoon for callbacks checked when they were handed in. */
   _callSoonPrechecked(callback: (arg: never) => unknown, arg: unknown): AbstractHandle;
-  /** @internal `x` as a Future of this loop: a Future as is (ValueError if of another loop), else a Task. */
+  /** @ignore `x` as a Future of this loop: a Future as is (ValueError if of another loop), else a Task. */
   _ensureFuture<T>(x: Awaitable<T>): AbstractFuture<T>;
-  /** @internal Called by TimerHandle.cancel(). */
+  /** @ignore Called by TimerHandle.cancel(). */
   _timerHandleCancelled(handle: AbstractTimerHandle): void;
-  /** @internal Track a new task until _taskFinished(). */
+  /** @ignore Track a new task until _taskFinished(). */
   _taskStarted(task: AbstractTask<unknown>): void;
-  /** @internal */
+  /** @ignore */
   _taskFinished(task: AbstractTask<unknown>): void;
-  /** @internal The tasks not yet done. */
+  /** @ignore The tasks not yet done. */
   _liveTasks(): AbstractTask<unknown>[];
-  /** @internal addReader for an fd the loop's own transports own: no user-fd checks. */
+  /** @ignore addReader for an fd the loop's own transports own: no user-fd checks. */
   _addReader<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void;
-  /** @internal removeReader for an fd the loop's own transports own. */
+  /** @ignore removeReader for an fd the loop's own transports own. */
   _removeReader(fd: number): boolean;
-  /** @internal addWriter for an fd the loop's own transports own. */
+  /** @ignore addWriter for an fd the loop's own transports own. */
   _addWriter<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void;
-  /** @internal removeWriter for an fd the loop's own transports own. */
+  /** @ignore removeWriter for an fd the loop's own transports own. */
   _removeWriter(fd: number): boolean;
 }

@@ -8,7 +8,7 @@
 /** Bytes a send/write accepts. */
 export type BytesLike = Uint8Array | ArrayBufferView | ArrayBuffer;
 
-/** @internal A Uint8Array over the bytes of `data`, without copying. */
+/** @ignore A Uint8Array over the bytes of `data`, without copying. */
 export function asBytes(data: BytesLike, what = "data"): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -16,9 +16,9 @@ export function asBytes(data: BytesLike, what = "data"): Uint8Array {
   throw new TypeError(`${what} must be a bytes-like object (Uint8Array), got ${typeof data}`);
 }
 
-/** @internal The blocks' bytes as one array (`total`: their length; one block comes back as is). */
+/** @ignore The blocks' bytes as one array (`total`: their length; one block comes back as is). */
 export function concat(blocks: Uint8Array[], total: number): Uint8Array {
-  if (blocks.length === 1) return blocks[0];
+  if (blocks.length === 1) return blocks[0]!;
   const out = new Uint8Array(total);
   let at = 0;
   for (const b of blocks) {

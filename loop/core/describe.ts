@@ -5,7 +5,7 @@
  * objects, subprocess options).
  */
 
-/** @internal A short description of a value for error messages. */
+/** @ignore A short description of a value for error messages. */
 export function describe(x: unknown): string {
   if (x === null) return "null";
   if (typeof x === "string") return JSON.stringify(x);

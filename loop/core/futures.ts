@@ -51,13 +51,13 @@ function formatValue(x: unknown): string {
 
 /** A placeholder for a value that arrives later (asyncio.Future). */
 export class Future<T = unknown> implements AbstractFuture<T> {
-  /** @internal */ _state = PENDING;
-  /** @internal */ _result: T | undefined;
-  /** @internal */ _exception: unknown;
-  /** @internal */ _cancelMessage: string | undefined;
+  /** @ignore */ _state = PENDING;
+  /** @ignore */ _result: T | undefined;
+  /** @ignore */ _exception: unknown;
+  /** @ignore */ _cancelMessage: string | undefined;
   // deno-lint-ignore no-explicit-any
-  /** @internal */ _callbacks: ((future: any) => unknown)[] = [];
-  /** @internal */ _loop: AbstractEventLoop;
+  /** @ignore */ _callbacks: ((future: any) => unknown)[] = [];
+  /** @ignore */ _loop: AbstractEventLoop;
   private _registeredUnretrieved = false;
 
   /**
@@ -271,12 +271,12 @@ export class Future<T = unknown> implements AbstractFuture<T> {
     return `<${this._label()} ${this._reprInfo().join(" ")}>`;
   }
 
-  /** @internal What toString() names the future by: its class (a Task adds its name). */
+  /** @ignore What toString() names the future by: its class (a Task adds its name). */
   _label(): string {
     return this.constructor.name;
   }
 
-  /** @internal toString()'s words after the label: the state, then the result or exception. */
+  /** @ignore toString()'s words after the label: the state, then the result or exception. */
   _reprInfo(): string[] {
     const info = [this._stateName()];
     if (this._state === FINISHED) {
@@ -289,17 +289,17 @@ export class Future<T = unknown> implements AbstractFuture<T> {
     return info;
   }
 
-  /** @internal "pending", "finished" or "cancelled". */
+  /** @ignore "pending", "finished" or "cancelled". */
   _stateName(): string {
-    return stateNames[this._state].toLowerCase();
+    return stateNames[this._state]!.toLowerCase(); // _state is always one of the three
   }
 
-  /** @internal */
+  /** @ignore */
   _makeCancelledError(): CancelledError {
     return new CancelledError(this._cancelMessage ?? "");
   }
 
-  /** @internal */
+  /** @ignore */
   _markRetrieved(): void {
     if (this._registeredUnretrieved) {
       this._registeredUnretrieved = false;

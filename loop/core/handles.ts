@@ -20,12 +20,12 @@ export function checkNotCoroutine(callback: Callback, method: string): void {
 
 /** A scheduled callback (asyncio.Handle). `cancel()` stops it from running. */
 export class Handle implements AbstractHandle {
-  /** @internal */ _callback: Callback;
-  /** @internal */ _args: unknown[];
-  /** @internal */ _cancelled = false;
-  /** @internal */ readonly _loop: AbstractEventLoop;
+  /** @ignore */ _callback: Callback;
+  /** @ignore */ _args: unknown[];
+  /** @ignore */ _cancelled = false;
+  /** @ignore */ readonly _loop: AbstractEventLoop;
 
-  /** @internal Use loop.callSoon(). */
+  /** @ignore Use loop.callSoon(). */
   constructor(callback: Callback, args: unknown[], loop: AbstractEventLoop) {
     this._callback = callback;
     this._args = args;
@@ -50,7 +50,7 @@ export class Handle implements AbstractHandle {
     return `<${this.constructor.name} ${name}()${this._cancelled ? " cancelled" : ""}>`;
   }
 
-  /** @internal Run the callback; an exception goes to the loop's exception handler. */
+  /** @ignore Run the callback; an exception goes to the loop's exception handler. */
   _run(): void {
     try {
       const a = this._args;
@@ -76,10 +76,10 @@ export const noArgs: unknown[] = [];
 
 /** A callback scheduled for a time (asyncio.TimerHandle). */
 export class TimerHandle extends Handle implements AbstractTimerHandle {
-  /** @internal */ _when: number;
-  /** @internal True while in the loop's timer heap. */ _scheduled = false;
+  /** @ignore */ _when: number;
+  /** @ignore True while in the loop's timer heap. */ _scheduled = false;
 
-  /** @internal Use loop.callLater() or loop.callAt(). */
+  /** @ignore Use loop.callLater() or loop.callAt(). */
   constructor(when: number, callback: Callback, args: unknown[], loop: AbstractEventLoop) {
     super(callback, args, loop);
     this._when = when;

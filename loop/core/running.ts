@@ -6,7 +6,7 @@ import type { AbstractEventLoop } from "./abstract_loop.ts";
 
 let running: AbstractEventLoop | null = null;
 
-/** @internal */
+/** @ignore */
 export function setRunningLoop(loop: AbstractEventLoop | null): void {
   running = loop;
 }
@@ -19,14 +19,14 @@ export function getRunningLoopOrNull(): AbstractEventLoop | null {
 let eventLoopGetter: (() => AbstractEventLoop) | null = null;
 
 /**
- * @internal events.ts hands its getEventLoop over here: futures.ts needs it (a Future made
+ * @ignore events.ts hands its getEventLoop over here: futures.ts needs it (a Future made
  * without a loop) but cannot import events.ts, which imports the loops, which import futures.ts.
  */
 export function setEventLoopGetter(getter: () => AbstractEventLoop): void {
   eventLoopGetter = getter;
 }
 
-/** @internal getEventLoop(), for modules that events.ts imports. */
+/** @ignore getEventLoop(), for modules that events.ts imports. */
 export function currentEventLoop(): AbstractEventLoop {
   if (eventLoopGetter === null) throw new Error("loop/events.ts was not loaded");
   return eventLoopGetter();

@@ -48,10 +48,10 @@ const collected = new FinalizationRegistry<TaskEntry<RegisteredTask>>((entry) =>
 /** The pending tasks of one loop: new ones held strongly until age(), then weakly. */
 export class TaskRegistry<T extends RegisteredTask> {
   private readonly young = new Set<T>();
-  /** @internal Weak entries of the tasks that were pending at an age(). */
+  /** @ignore Weak entries of the tasks that were pending at an age(). */
   readonly old: Set<TaskEntry<T>> = new Set();
 
-  constructor(/** @internal */ readonly loop: AbstractEventLoop) {}
+  constructor(/** @ignore */ readonly loop: AbstractEventLoop) {}
 
   /** Track a new task until remove(). */
   add(task: T): void {

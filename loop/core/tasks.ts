@@ -34,7 +34,7 @@ export class Task<T = unknown> extends Future<T> implements AbstractTask<T> {
   private _mustCancel = false;
   private _cancelRequests = 0;
   private readonly _promiseBacked: boolean;
-  /** @internal The loop's weak entry for this task, once it has one (loop/core/task_registry.ts). */
+  /** @ignore The loop's weak entry for this task, once it has one (loop/core/task_registry.ts). */
   _registryEntry: { repr: string } | undefined = undefined;
 
   /**
@@ -140,13 +140,13 @@ export class Task<T = unknown> extends Future<T> implements AbstractTask<T> {
     throw new RuntimeError("Task does not support setException()");
   }
 
-  /** @internal `Task <name>`: toString() gives `<Task Task-3 finished result=1>` and the like. */
+  /** @ignore `Task <name>`: toString() gives `<Task Task-3 finished result=1>` and the like. */
   override _label(): string {
     return `Task ${this._name}`;
   }
 
   /**
-   * @internal As asyncio's task repr: a pending task with a cancel() requested is
+   * @ignore As asyncio's task repr: a pending task with a cancel() requested is
    * `cancelling`, and a named coroutine function shows as `coro=<name()>` after the state.
    */
   override _reprInfo(): string[] {
@@ -157,7 +157,7 @@ export class Task<T = unknown> extends Future<T> implements AbstractTask<T> {
   }
 
   /**
-   * @internal The first time, the CancelledError the coroutine itself raised (so its `cause`,
+   * @ignore The first time, the CancelledError the coroutine itself raised (so its `cause`,
    * e.g. an AbortSignal's reason, is seen by whoever awaits the task), then a new one; as
    * asyncio's Task keeps _cancelled_exc.
    */
@@ -168,7 +168,7 @@ export class Task<T = unknown> extends Future<T> implements AbstractTask<T> {
     return exc;
   }
 
-  /** @internal Called by Future.then() when this task's coroutine awaits `future`. */
+  /** @ignore Called by Future.then() when this task's coroutine awaits `future`. */
   _awaiting(future: Future<unknown>): boolean {
     if (this.done()) return false; // a context the finished coroutine left behind
     if (future === (this as Future<unknown>)) {
@@ -184,7 +184,7 @@ export class Task<T = unknown> extends Future<T> implements AbstractTask<T> {
     return true;
   }
 
-  /** @internal Called by Future.then() when `future`, awaited by this task, is done. */
+  /** @ignore Called by Future.then() when `future`, awaited by this task, is done. */
   _wakeup(future: Future<unknown>): unknown {
     if (this._waitingOn !== future) return undefined;
     this._waitingOn = undefined;
@@ -196,7 +196,7 @@ export class Task<T = unknown> extends Future<T> implements AbstractTask<T> {
     return this._makeCancelledError();
   }
 
-  /** @internal */
+  /** @ignore */
   _step(): void {
     const coro = this._coro!;
     this._coro = undefined;

@@ -24,8 +24,9 @@ export class TimerHeap {
     // Sift up.
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (h[parent]._when <= t._when) break;
-      h[i] = h[parent];
+      // parent < i ≤ the last index: a filled slot (`!`), likewise in siftDown below.
+      if (h[parent]!._when <= t._when) break;
+      h[i] = h[parent]!;
       i = parent;
     }
     h[i] = t;
@@ -35,17 +36,19 @@ export class TimerHeap {
   /** The earliest live timer, dropping cancelled ones from the top. */
   peek(): TimerHandle | undefined {
     const h = this.heap;
-    while (h.length > 0 && h[0]._cancelled) {
+    let top = h[0];
+    while (top !== undefined && top._cancelled) {
       this.cancelledCount--;
       this.pop();
+      top = h[0];
     }
-    return h[0];
+    return top;
   }
 
   pop(): TimerHandle | undefined {
     const h = this.heap;
-    if (h.length === 0) return undefined;
     const top = h[0];
+    if (top === undefined) return undefined;
     const last = h.pop()!;
     if (h.length > 0) this.siftDown(last, 0);
     top._scheduled = false;
@@ -59,9 +62,9 @@ export class TimerHeap {
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
-      if (child + 1 < n && h[child + 1]._when < h[child]._when) child++;
-      if (h[child]._when >= t._when) break;
-      h[i] = h[child];
+      if (child + 1 < n && h[child + 1]!._when < h[child]!._when) child++;
+      if (h[child]!._when >= t._when) break;
+      h[i] = h[child]!;
       i = child;
     }
     h[i] = t;
@@ -84,7 +87,7 @@ export class TimerHeap {
     this.heap = live;
     this.cancelledCount = 0;
     // Heapify bottom-up.
-    for (let i = (live.length >> 1) - 1; i >= 0; i--) this.siftDown(live[i], i);
+    for (let i = (live.length >> 1) - 1; i >= 0; i--) this.siftDown(live[i]!, i);
   }
 
   clear(): void {

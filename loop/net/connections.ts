@@ -4,8 +4,10 @@
  * create_unix_server), for every loop. Every argument is checked where it is first seen, naming
  * it.
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import type { AbstractFuture } from "../core/abstract_loop.ts";
 import { lstatSync, statSync, unlinkSync } from "node:fs";
+import type { Inet6Family, InetFamily, UnixFamily } from "../../ffi/families.ts";
 import { checkPortRange, getaddrinfo } from "./dns.ts";
 import { ExceptionGroup, OSError, ValueError } from "../core/errors.ts";
 import type { ProtocolFactory, ProtocolLike } from "../transports/protocols.ts";
@@ -28,117 +30,150 @@ export interface CreateConnectionOptions {
    * TLS: an SSLContext, or true for a default client context (createDefaultContext():
    * verified against the system CA store, host name checked).
    */
-  ssl?: SSLContext | boolean | null;
+  ssl?: SSLContext | boolean | null | undefined;
   /** Address family for getaddrinfo (AF_INET, AF_INET6); default AF_UNSPEC. */
-  family?: number;
+  family?: number | undefined;
   /** Protocol number for getaddrinfo; default 0. */
-  proto?: number;
+  proto?: number | undefined;
   /** AI_* flags for getaddrinfo; default 0. */
-  flags?: number;
+  flags?: number | undefined;
   /** An already connected stream socket to use instead of host/port. */
-  sock?: Socket;
+  sock?: Socket | undefined;
   /** [host, port] to bind the socket to before connecting. */
-  localAddr?: [string, number];
+  localAddr?: [string, number] | undefined;
   /**
    * TLS only: the name to check the server's certificate against and to send as SNI; default
    * `host`. An empty string turns host name matching off — a serious risk: anyone holding any
    * certificate the CAs vouch for can then impersonate the server.
    */
-  serverHostname?: string | null;
+  serverHostname?: string | null | undefined;
   /** TLS only: seconds the handshake may take before the connection aborts (default 60). */
-  sslHandshakeTimeout?: number;
+  sslHandshakeTimeout?: number | undefined;
   /** TLS only: seconds to wait for the peer's close_notify after close() (default 30). */
-  sslShutdownTimeout?: number;
+  sslShutdownTimeout?: number | undefined;
   /**
    * Happy Eyeballs (RFC 8305): start the next address's attempt when the previous one fails or
    * after this many seconds (0.25 is RFC 8305's recommendation), the first connected wins and
    * the rest are cancelled. Default null: one address after the other. Implies interleave 1.
    */
-  happyEyeballsDelay?: number | null;
+  happyEyeballsDelay?: number | null | undefined;
   /**
    * Reorder the resolved addresses by family, alternating: first `interleave` addresses of the
    * first family, then one of each family in turn (asyncio's interleave). Default 0: as resolved.
    */
-  interleave?: number | null;
+  interleave?: number | null | undefined;
   /**
    * When every address fails: an ExceptionGroup of each attempt's error (bind and connect),
    * instead of one OSError (asyncio's all_errors). Default false.
    */
-  allErrors?: boolean;
+  allErrors?: boolean | undefined;
   /**
    * Aborting it cancels the connect (resolving, connecting, the TLS handshake): the call fails
    * with CancelledError, `cause` the signal's reason, and the socket is closed.
    */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
-/** Options of createServer (asyncio's keyword arguments). */
-export interface CreateServerOptions {
+/** @ignore The keys of CreateConnectionOptions, for refuseUnknownOptions(). */
+export const CREATE_CONNECTION_OPTION_KEYS: KeysOf<CreateConnectionOptions> = {
+  ssl: true, family: true, proto: true, flags: true, sock: true, localAddr: true,
+  serverHostname: true, sslHandshakeTimeout: true, sslShutdownTimeout: true,
+  happyEyeballsDelay: true, interleave: true, allErrors: true, signal: true,
+};
+
+/**
+ * Options of createServer (asyncio's keyword arguments); `F` is the family of `sock`, if one
+ * is given.
+ */
+export interface CreateServerOptions<F extends number = number> {
   /** Address family for getaddrinfo (AF_INET, AF_INET6); default AF_UNSPEC (all). */
-  family?: number;
+  family?: number | undefined;
   /** AI_* flags for getaddrinfo; default AI_PASSIVE. */
-  flags?: number;
+  flags?: number | undefined;
   /** An already bound socket to listen on instead of host/port. */
-  sock?: Socket;
+  sock?: Socket<F> | undefined;
   /** listen(2) backlog; default 100. */
-  backlog?: number;
+  backlog?: number | undefined;
   /** TLS: a server SSLContext (new SSLContext("server") with loadCertChain()). */
-  ssl?: SSLContext | null;
+  ssl?: SSLContext | null | undefined;
   /** TLS only: seconds each handshake may take (default 60). */
-  sslHandshakeTimeout?: number;
+  sslHandshakeTimeout?: number | undefined;
   /** TLS only: seconds to wait for a client's close_notify after close() (default 30). */
-  sslShutdownTimeout?: number;
+  sslShutdownTimeout?: number | undefined;
   /** SO_REUSEADDR; default true on Unix. */
-  reuseAddress?: boolean;
+  reuseAddress?: boolean | undefined;
   /** SO_REUSEPORT; default false. */
-  reusePort?: boolean;
+  reusePort?: boolean | undefined;
   /** Start accepting at once (default true). */
-  startServing?: boolean;
+  startServing?: boolean | undefined;
 }
+
+/** @ignore The keys of CreateServerOptions, for refuseUnknownOptions(). */
+export const CREATE_SERVER_OPTION_KEYS: KeysOf<CreateServerOptions> = {
+  family: true, flags: true, sock: true, backlog: true, ssl: true, sslHandshakeTimeout: true,
+  sslShutdownTimeout: true, reuseAddress: true, reusePort: true, startServing: true,
+};
 
 /** Options of createUnixConnection. */
 export interface CreateUnixConnectionOptions {
   /** As createConnection's; with no host to default to, serverHostname is required. */
-  ssl?: SSLContext | boolean | null;
+  ssl?: SSLContext | boolean | null | undefined;
   /** An already connected AF_UNIX stream socket to use instead of a path. */
-  sock?: Socket;
+  sock?: Socket | undefined;
   /** TLS only: the name to check the server's certificate against and send as SNI. */
-  serverHostname?: string | null;
+  serverHostname?: string | null | undefined;
   /** TLS only: seconds the handshake may take (default 60). */
-  sslHandshakeTimeout?: number;
+  sslHandshakeTimeout?: number | undefined;
   /** TLS only: seconds to wait for the peer's close_notify after close() (default 30). */
-  sslShutdownTimeout?: number;
+  sslShutdownTimeout?: number | undefined;
   /** As createConnection's: aborting it cancels the connect with CancelledError. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
+
+/** @ignore The keys of CreateUnixConnectionOptions, for refuseUnknownOptions(). */
+export const CREATE_UNIX_CONNECTION_OPTION_KEYS: KeysOf<CreateUnixConnectionOptions> = {
+  ssl: true, sock: true, serverHostname: true, sslHandshakeTimeout: true,
+  sslShutdownTimeout: true, signal: true,
+};
 
 /** Options of createUnixServer. */
 export interface CreateUnixServerOptions {
   /** An already bound AF_UNIX stream socket to listen on instead of a path. */
-  sock?: Socket;
+  sock?: Socket | undefined;
   /** listen(2) backlog; default 100. */
-  backlog?: number;
+  backlog?: number | undefined;
   /** TLS: a server SSLContext. */
-  ssl?: SSLContext | null;
+  ssl?: SSLContext | null | undefined;
   /** TLS only: seconds each handshake may take (default 60). */
-  sslHandshakeTimeout?: number;
+  sslHandshakeTimeout?: number | undefined;
   /** TLS only: seconds to wait for a client's close_notify after close() (default 30). */
-  sslShutdownTimeout?: number;
+  sslShutdownTimeout?: number | undefined;
   /** Start accepting at once (default true). */
-  startServing?: boolean;
+  startServing?: boolean | undefined;
   /** Remove the socket file when the server closes (default true, as asyncio 3.13). */
-  cleanupSocket?: boolean;
+  cleanupSocket?: boolean | undefined;
 }
+
+/** @ignore The keys of CreateUnixServerOptions, for refuseUnknownOptions(). */
+export const CREATE_UNIX_SERVER_OPTION_KEYS: KeysOf<CreateUnixServerOptions> = {
+  sock: true, backlog: true, ssl: true, sslHandshakeTimeout: true, sslShutdownTimeout: true,
+  startServing: true, cleanupSocket: true,
+};
 
 /** Options of connectAcceptedSocket (asyncio's keyword arguments). */
 export interface ConnectAcceptedSocketOptions {
   /** TLS, server side: a server SSLContext (new SSLContext("server") with loadCertChain()). */
-  ssl?: SSLContext | null;
+  ssl?: SSLContext | null | undefined;
   /** TLS only: seconds the handshake may take (default 60). */
-  sslHandshakeTimeout?: number;
+  sslHandshakeTimeout?: number | undefined;
   /** TLS only: seconds to wait for the peer's close_notify after close() (default 30). */
-  sslShutdownTimeout?: number;
+  sslShutdownTimeout?: number | undefined;
 }
+
+/** @ignore The keys of ConnectAcceptedSocketOptions, for refuseUnknownOptions(). */
+export const CONNECT_ACCEPTED_SOCKET_OPTION_KEYS: KeysOf<ConnectAcceptedSocketOptions> = {
+  ssl: true, sslHandshakeTimeout: true, sslShutdownTimeout: true,
+};
 
 /** The TLS settings of one connection: the SSLProtocol's side and options. */
 interface ConnectionTls {
@@ -146,15 +181,15 @@ interface ConnectionTls {
   serverSide: boolean;
   /** Client side: the name to check and send as SNI. */
   serverHostname: string | null;
-  sslHandshakeTimeout?: number;
-  sslShutdownTimeout?: number;
+  sslHandshakeTimeout?: number | undefined;
+  sslShutdownTimeout?: number | undefined;
 }
 
 interface SslOptions {
-  ssl?: SSLContext | boolean | null;
-  serverHostname?: string | null;
-  sslHandshakeTimeout?: number;
-  sslShutdownTimeout?: number;
+  ssl?: SSLContext | boolean | null | undefined;
+  serverHostname?: string | null | undefined;
+  sslHandshakeTimeout?: number | undefined;
+  sslShutdownTimeout?: number | undefined;
 }
 
 // ssl: true shares one default context: loading the system CA store once is enough.
@@ -331,6 +366,7 @@ export async function createConnection<P extends ProtocolLike>(
   port: number | string | null = null,
   options: CreateConnectionOptions = {},
 ): Promise<[Transport, P]> {
+  refuseUnknownOptions(options, CREATE_CONNECTION_OPTION_KEYS, "createConnection()");
   if (options.signal !== undefined) {
     const { signal, ...rest } = options;
     const checked = checkSignal(signal, "createConnection()");
@@ -404,6 +440,7 @@ export async function connectAcceptedSocket<P extends ProtocolLike>(
   sock: Socket,
   options: ConnectAcceptedSocketOptions = {},
 ): Promise<[Transport, P]> {
+  refuseUnknownOptions(options, CONNECT_ACCEPTED_SOCKET_OPTION_KEYS, "connectAcceptedSocket()");
   checkFactory(protocolFactory);
   checkStreamSocket(sock);
   const tls = serverTls(options);
@@ -477,21 +514,26 @@ export function interleaveAddrinfos<I extends readonly unknown[]>(infos: readonl
   }
   const lists = [...byFamily.values()];
   const out: I[] = [];
-  if (firstFamilyCount > 1 && lists.length > 0) out.push(...lists[0].splice(0, firstFamilyCount - 1));
+  const first = lists[0];
+  if (firstFamilyCount > 1 && first) out.push(...first.splice(0, firstFamilyCount - 1));
   for (let i = 0; lists.some((l) => i < l.length); i++) {
-    for (const l of lists) if (i < l.length) out.push(l[i]);
+    for (const l of lists) if (i < l.length) out.push(l[i]!);
   }
   return out;
 }
 
-/** asyncio create_server for the selector loop. */
-export async function createServer<P extends ProtocolLike>(
+/**
+ * asyncio create_server for the selector loop. The server's family type `F` is that of
+ * `options.sock`, else AF_INET | AF_INET6: the families getaddrinfo gives for host/port.
+ */
+export async function createServer<P extends ProtocolLike, F extends number = InetFamily | Inet6Family>(
   loop: TransportLoop,
   protocolFactory: ProtocolFactory<P>,
   host: string | string[] | null = null,
   port: number | string | null = null,
-  options: CreateServerOptions = {},
-): Promise<Server> {
+  options: CreateServerOptions<F> = {},
+): Promise<Server<F>> {
+  refuseUnknownOptions(options, CREATE_SERVER_OPTION_KEYS, "createServer()");
   checkFactory(protocolFactory);
   checkPortRange(port, "createServer()");
   const factory = serverFactory(loop, options, protocolFactory);
@@ -543,7 +585,8 @@ export async function createServer<P extends ProtocolLike>(
     sockets = [options.sock];
   }
   for (const s of sockets) s.setBlocking(false);
-  const server = new Server(loop, sockets, factory, backlog);
+  // Either options.sock (a Socket<F>) or sockets made from getaddrinfo's AF_INET/AF_INET6 rows.
+  const server = new Server(loop, sockets as Socket<F>[], factory, backlog);
   if (options.startServing ?? true) server._startServing();
   return server;
 }
@@ -555,6 +598,7 @@ export async function createUnixConnection<P extends ProtocolLike>(
   path: string | null = null,
   options: CreateUnixConnectionOptions = {},
 ): Promise<[Transport, P]> {
+  refuseUnknownOptions(options, CREATE_UNIX_CONNECTION_OPTION_KEYS, "createUnixConnection()");
   if (options.signal !== undefined) {
     const { signal, ...rest } = options;
     const checked = checkSignal(signal, "createUnixConnection()");
@@ -613,7 +657,8 @@ export async function createUnixServer<P extends ProtocolLike>(
   protocolFactory: ProtocolFactory<P>,
   path: string | null = null,
   options: CreateUnixServerOptions = {},
-): Promise<Server> {
+): Promise<Server<UnixFamily>> {
+  refuseUnknownOptions(options, CREATE_UNIX_SERVER_OPTION_KEYS, "createUnixServer()");
   checkFactory(protocolFactory);
   const factory = serverFactory(loop, options, protocolFactory);
   const backlog = options.backlog ?? 100;
@@ -645,7 +690,8 @@ export async function createUnixServer<P extends ProtocolLike>(
   }
   sock.setBlocking(false);
   const onClosed = (options.cleanupSocket ?? true) ? socketFileCleanup(sock) : undefined;
-  const server = new Server(loop, [sock], factory, backlog, onClosed);
+  // checkUnixStreamSocket() refused any other family.
+  const server = new Server(loop, [sock as Socket<UnixFamily>], factory, backlog, onClosed);
   if (options.startServing ?? true) server._startServing();
   return server;
 }

@@ -2,6 +2,7 @@
  * createDatagramEndpoint for the selector loop (asyncio base_events'
  * create_datagram_endpoint): UDP over IPv4/IPv6 and Unix datagram sockets.
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { unlinkSync, lstatSync } from "node:fs";
 import { checkPortRange, getaddrinfo } from "./dns.ts";
 import { OSError, ValueError } from "../core/errors.ts";
@@ -15,22 +16,28 @@ import { type DatagramTransport, whenConnected } from "../transports/base.ts";
 /** Options of createDatagramEndpoint (asyncio's keyword arguments). */
 export interface DatagramEndpointOptions {
   /** [host, port] (or a path for AF_UNIX) to bind to. */
-  localAddr?: unknown;
+  localAddr?: AddressLike | null | undefined;
   /** [host, port] (or a path for AF_UNIX) to connect to: sendto() then needs no address. */
-  remoteAddr?: unknown;
+  remoteAddr?: AddressLike | null | undefined;
   /** Address family (AF_INET, AF_INET6, AF_UNIX); default: from the addresses. */
-  family?: number;
+  family?: number | undefined;
   /** Protocol number for getaddrinfo; default 0. */
-  proto?: number;
+  proto?: number | undefined;
   /** AI_* flags for getaddrinfo; default 0. */
-  flags?: number;
+  flags?: number | undefined;
   /** SO_REUSEPORT: let other sockets bind the same address; default false. */
-  reusePort?: boolean;
+  reusePort?: boolean | undefined;
   /** SO_BROADCAST: allow sending to broadcast addresses; default false. */
-  allowBroadcast?: boolean;
+  allowBroadcast?: boolean | undefined;
   /** An existing datagram socket to use instead of the addresses. */
-  sock?: Socket;
+  sock?: Socket | undefined;
 }
+
+/** @ignore The keys of DatagramEndpointOptions, for refuseUnknownOptions(). */
+export const DATAGRAM_ENDPOINT_OPTION_KEYS: KeysOf<DatagramEndpointOptions> = {
+  localAddr: true, remoteAddr: true, family: true, proto: true, flags: true, reusePort: true,
+  allowBroadcast: true, sock: true,
+};
 
 /** asyncio create_datagram_endpoint. */
 export async function createDatagramEndpoint<P extends DatagramProtocolLike>(
@@ -38,6 +45,7 @@ export async function createDatagramEndpoint<P extends DatagramProtocolLike>(
   protocolFactory: ProtocolFactory<P>,
   options: DatagramEndpointOptions = {},
 ): Promise<[DatagramTransport, P]> {
+  refuseUnknownOptions(options, DATAGRAM_ENDPOINT_OPTION_KEYS, "createDatagramEndpoint()");
   if (typeof protocolFactory !== "function") {
     throw new TypeError("protocolFactory must be a function returning a protocol");
   }

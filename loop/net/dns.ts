@@ -33,6 +33,7 @@
  * EAI_ADDRFAMILY, EAI_SYSTEM or EAI_OVERFLOW (the constants keep glibc's numbers there and are
  * never raised).
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import dns from "node:dns";
 import { readFile } from "node:fs/promises";
 import { resolverCalls } from "../../platform/default_dns.ts";
@@ -95,14 +96,19 @@ export type AddrInfo = [family: number, type: number, proto: number, canonname: 
 /** getaddrinfo's filters (Python's keyword arguments). */
 export interface GetAddrInfoOptions {
   /** AF_UNSPEC (default), AF_INET or AF_INET6. */
-  family?: number;
+  family?: number | undefined;
   /** 0 (default: all), SOCK_STREAM, SOCK_DGRAM or SOCK_RAW. */
-  type?: number;
+  type?: number | undefined;
   /** 0 (default: the type's usual protocol) or IPPROTO_TCP, IPPROTO_UDP, … */
-  proto?: number;
+  proto?: number | undefined;
   /** AI_* flags: AI_PASSIVE, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_ADDRCONFIG, … */
-  flags?: number;
+  flags?: number | undefined;
 }
+
+/** @ignore The keys of GetAddrInfoOptions, for refuseUnknownOptions(). */
+export const GET_ADDR_INFO_OPTION_KEYS: KeysOf<GetAddrInfoOptions> = {
+  family: true, type: true, proto: true, flags: true,
+};
 
 // ---- services(5) ------------------------------------------------------------------------------
 
@@ -124,10 +130,10 @@ function parseServices(text: string): Services {
   for (const raw of text.split("\n")) {
     const line = raw.replace(/#.*/, "").trim();
     if (line === "") continue;
-    const [name, portProto, ...aliases] = line.split(/\s+/);
-    const m = /^(\d+)\/(\w+)$/.exec(portProto ?? "");
+    const [name = "", portProto = "", ...aliases] = line.split(/\s+/);
+    const m = /^(\d+)\/(\w+)$/.exec(portProto);
     if (!m) continue;
-    const port = Number(m[1]), proto = m[2];
+    const port = Number(m[1]), proto = m[2]!; // the regexp matched: both groups are there
     for (const n of [name, ...aliases]) {
       let perProto = byName.get(n);
       if (!perProto) byName.set(n, perProto = new Map());
@@ -175,9 +181,9 @@ async function serviceRows(port: unknown, type: number, proto: number, flags: nu
     (type === 0 || tp.type === type) && (proto === 0 || tp.proto === 0 || tp.proto === proto)
   );
   if (candidates.length === 0) throw new gaierror(type ? EAI_SOCKTYPE : EAI_SERVICE, "getaddrinfo");
-  const chosen = type || proto ? [candidates[0]] : candidates;
+  const chosen = type || proto ? candidates.slice(0, 1) : candidates;
   const hasService = port !== null && port !== undefined;
-  if (hasService && chosen.length === 1 && chosen[0].type === SOCK_RAW) {
+  if (hasService && chosen.length === 1 && chosen[0]!.type === SOCK_RAW) {
     throw new gaierror(EAI_SERVICE, `getaddrinfo port ${String(port)} with SOCK_RAW`);
   }
   const rowProto = (tp: { type: number; proto: number }) => tp.type === SOCK_RAW ? proto : tp.proto;
@@ -307,6 +313,7 @@ export async function getaddrinfo(
   port: number | string | null | undefined,
   options: GetAddrInfoOptions = {},
 ): Promise<AddrInfo[]> {
+  refuseUnknownOptions(options, GET_ADDR_INFO_OPTION_KEYS, "getaddrinfo()");
   const { family = AF_UNSPEC, type = 0, proto = 0, flags = 0 } = options;
   if (host !== null && host !== undefined && typeof host !== "string") {
     throw new TypeError(`getaddrinfo() host must be a string or null, got ${typeof host}`);
@@ -486,7 +493,7 @@ async function nativeGetnameinfo(
 }
 
 /**
- * @internal Refuse a port outside 0-65535 (a number, or a string of digits) with OverflowError,
+ * @ignore Refuse a port outside 0-65535 (a number, or a string of digits) with OverflowError,
  * as Python's socket calls do (`connect(): port must be 0-65535.`), before any socket is made.
  * getaddrinfo itself keeps glibc's answer (the low 16 bits), as Python's does; the loop's
  * create* methods check first, so that `70000` never becomes port 4464.

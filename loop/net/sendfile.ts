@@ -18,6 +18,7 @@
  * A transport's native send first waits until its write buffer is empty and refuses write()
  * until it ends (asyncio _sendfile_native); TLS transports always take the fallback.
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { isRegularFile, readAt } from "../../ffi/files.ts";
 import { ECONNRESET, hasSendfile, libc, osError, seekFile } from "../../ffi/libc.ts";
 import { SOCK_STREAM } from "../../ffi/socket_constants.ts";
@@ -51,8 +52,13 @@ export type SendfileFile = number | { fileno(): number };
 /** Options of sockSendfile and sendfile (asyncio's keyword arguments). */
 export interface SendfileOptions {
   /** When sendfile(2) cannot be used, read and send the file instead; default true. */
-  fallback?: boolean;
+  fallback?: boolean | undefined;
 }
+
+/** @ignore The keys of SendfileOptions, for refuseUnknownOptions(). */
+export const SENDFILE_OPTION_KEYS: KeysOf<SendfileOptions> = {
+  fallback: true,
+};
 
 /** Runs `attempt` until it returns a result, waiting for `fd` to be writable in between. */
 export type WhenWritable = <T>(fd: number, attempt: Attempt<T>) => Promise<T>;
@@ -200,6 +206,7 @@ export async function sockSendfile(
   whenWritable: WhenWritable,
 ): Promise<number> {
   checkSocket(sock, "sockSendfile");
+  refuseUnknownOptions(options, SENDFILE_OPTION_KEYS, "sockSendfile()");
   if (sock.type !== SOCK_STREAM) throw new ValueError("only SOCK_STREAM type sockets are supported");
   checkRange(offset, count);
   const fileFd = fileDescriptor(file);
@@ -301,6 +308,7 @@ export async function transportSendfile(
   count: number | null,
   options: SendfileOptions,
 ): Promise<number> {
+  refuseUnknownOptions(options, SENDFILE_OPTION_KEYS, "sendfile()");
   if (typeof transport?.isClosing !== "function") throw new TypeError("transport must be a Transport");
   if (transport.isClosing()) throw new RuntimeError("Transport is closing");
   const native = transport instanceof SocketTransport;

@@ -8,6 +8,7 @@
  * _attach when made and _detach once closed); waitClosed() resolves when the server is closed
  * and that count is 0, whichever comes last. closeClients()/abortClients() are asyncio 3.13's.
  */
+import type { SockAddr } from "../../ffi/sockaddr.ts";
 import type { AbstractFuture } from "../core/abstract_loop.ts";
 import { OSError, RuntimeError } from "../core/errors.ts";
 import type { ProtocolFactory, ProtocolLike } from "../transports/protocols.ts";
@@ -20,12 +21,15 @@ interface ClientTransport {
   abort(): void;
 }
 
-/** Listening sockets serving a protocol (asyncio.Server). Made by createServer(). */
-export class Server implements AcceptingServer {
+/**
+ * Listening sockets serving a protocol (asyncio.Server). Made by createServer(), where `F` is
+ * AF_INET | AF_INET6 (so `sockets[0].getsockname()[1]` is the port), or createUnixServer().
+ */
+export class Server<F extends number = number> implements AcceptingServer {
   private readonly _loop: TransportLoop;
-  private _sockets: Socket[] | null;
+  private _sockets: Socket<F>[] | null;
   private readonly _protocolFactory: ProtocolFactory<ProtocolLike>;
-  /** @internal The listen backlog: connections accepted per readiness event. */
+  /** @ignore The listen backlog: connections accepted per readiness event. */
   readonly _backlog: number;
   private readonly _onClosed: (() => void) | undefined;
   private _serving = false;
@@ -37,10 +41,10 @@ export class Server implements AcceptingServer {
   /** How to stop accepting on each served listener (from the loop's _startServing). */
   private readonly _acceptStops = new Map<Socket, () => void>();
 
-  /** @internal Use loop.createServer(). */
+  /** @ignore Use loop.createServer(). */
   constructor(
     loop: TransportLoop,
-    sockets: Socket[],
+    sockets: Socket<F>[],
     protocolFactory: ProtocolFactory<ProtocolLike>,
     backlog: number,
     onClosed?: () => void,
@@ -53,7 +57,7 @@ export class Server implements AcceptingServer {
   }
 
   /** The listening sockets; empty once closed (asyncio Server.sockets). */
-  get sockets(): Socket[] {
+  get sockets(): Socket<F>[] {
     return this._sockets === null ? [] : [...this._sockets];
   }
 
@@ -159,12 +163,12 @@ export class Server implements AcceptingServer {
     for (const w of waiters ?? []) if (!w.done()) w.setResult();
   }
 
-  /** @internal A transport of an accepted connection was made. */
+  /** @ignore A transport of an accepted connection was made. */
   _attach(transport: ClientTransport): void {
     this._clients.add(transport);
   }
 
-  /** @internal That transport has closed its socket. */
+  /** @ignore That transport has closed its socket. */
   _detach(transport: ClientTransport): void {
     if (!this._clients.delete(transport)) return;
     if (this._clients.size === 0 && this._sockets === null) this._wakeup();
@@ -175,7 +179,7 @@ export class Server implements AcceptingServer {
     return this._clients.size;
   }
 
-  /** @internal */
+  /** @ignore */
   _startServing(): void {
     if (this._serving || this._sockets === null) return;
     this._serving = true;
@@ -185,13 +189,13 @@ export class Server implements AcceptingServer {
     }
   }
 
-  /** @internal True while accepting on `listener` (it rests after running out of fds). */
+  /** @ignore True while accepting on `listener` (it rests after running out of fds). */
   _acceptsOn(listener: Socket): boolean {
-    return this._serving && this._sockets !== null && this._sockets.includes(listener);
+    return this._serving && this._sockets !== null && this._sockets.some((sock) => sock === listener);
   }
 
-  /** @internal Wrap an accepted socket in a transport with a new protocol from the factory. */
-  _acceptConnection(conn: Socket, addr: unknown): void {
+  /** @ignore Wrap an accepted socket in a transport with a new protocol from the factory. */
+  _acceptConnection(conn: Socket, addr: SockAddr): void {
     let protocol: ProtocolLike;
     try {
       conn.setBlocking(false);

@@ -21,7 +21,7 @@ import type { AbstractEventLoop, AbstractFuture, AbstractHandle } from "../core/
 import { lastAddress, Socket } from "./socket.ts";
 
 /**
- * @internal What these calls need of their loop (SockOpsLoop): watchers of its own fds
+ * @ignore What these calls need of their loop (SockOpsLoop): watchers of its own fds
  * that hand back the watcher's Handle, so that a call ending removes only its own watcher.
  */
 export interface SockOpsLoop extends AbstractEventLoop {
@@ -31,17 +31,17 @@ export interface SockOpsLoop extends AbstractEventLoop {
   _addWriter<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): AbstractHandle;
 }
 
-/** @internal What an attempt returns when the socket is not ready: wait for readiness and try again. */
+/** @ignore What an attempt returns when the socket is not ready: wait for readiness and try again. */
 export const WOULD_BLOCK: unique symbol = Symbol("would block");
-/** @internal One try of a socket call: its result, or WOULD_BLOCK. */
+/** @ignore One try of a socket call: its result, or WOULD_BLOCK. */
 export type Attempt<T> = () => T | typeof WOULD_BLOCK;
 
 const READ = 0;
-/** @internal untilDone's direction: wait for writability. */
+/** @ignore untilDone's direction: wait for writability. */
 export const WRITE = 1;
 
 /**
- * @internal Run `attempt` now (unless `waitFirst`), and again on each readiness of `fd` until it
+ * @ignore Run `attempt` now (unless `waitFirst`), and again on each readiness of `fd` until it
  * returns something else.
  */
 export async function untilDone<T>(
@@ -84,7 +84,7 @@ function retry<T>(fut: AbstractFuture<T>, attempt: Attempt<T>): void {
   if (r !== WOULD_BLOCK) fut.setResult(r);
 }
 
-/** @internal The fd of a non-blocking, open Socket; TypeError/ValueError naming the problem. */
+/** @ignore The fd of a non-blocking, open Socket; TypeError/ValueError naming the problem. */
 export function checkSocket(sock: Socket, method: string): number {
   if (!(sock instanceof Socket)) {
     throw new TypeError(`${method}() needs a Socket, got ${sock === null ? "null" : typeof sock}`);
@@ -95,7 +95,7 @@ export function checkSocket(sock: Socket, method: string): number {
   return fd;
 }
 
-/** @internal `n` if it is a non-negative integer; ValueError naming `what` otherwise. */
+/** @ignore `n` if it is a non-negative integer; ValueError naming `what` otherwise. */
 export function checkCount(n: unknown, what: string): number {
   if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
     throw new ValueError(`${what} must be a non-negative integer, got ${String(n)}`);
@@ -119,7 +119,7 @@ export async function sockRecv(loop: SockOpsLoop, sock: Socket, nbytes: number):
   return n === nbytes ? buf : buf.subarray(0, n);
 }
 
-/** @internal One recv(2) into all of `buf` (`what` names the call in errors). */
+/** @ignore One recv(2) into all of `buf` (`what` names the call in errors). */
 export function recvAttempt(sock: Socket, buf: Uint8Array, what: string): Attempt<number> {
   return () => countOrWait(sock._recvRaw(buf, buf.byteLength, MSG_DONTWAIT), what);
 }
@@ -162,7 +162,7 @@ export async function sockRecvfromInto(
   return untilDone(loop, fd, READ, () => recvfromAttempt(sock, bytes, size));
 }
 
-/** @internal One recvfrom(2) into buf[0, size): [count, sender], or WOULD_BLOCK. */
+/** @ignore One recvfrom(2) into buf[0, size): [count, sender], or WOULD_BLOCK. */
 export function recvfromAttempt(sock: Socket, buf: Uint8Array, size: number): [number, SockAddr] | typeof WOULD_BLOCK {
   const n = countOrWait(sock._recvfromRaw(buf, size, MSG_DONTWAIT), "recvfrom");
   // The sender sits in the shared address buffer only until the next call: decode it now.
@@ -179,7 +179,7 @@ export async function sockSendall(loop: SockOpsLoop, sock: Socket, data: BytesLi
   return untilDone(loop, fd, WRITE, sendallAttempt(sock, bytes));
 }
 
-/** @internal send(2) of what is left of `bytes`, as often as the kernel takes some; done when all is sent. */
+/** @ignore send(2) of what is left of `bytes`, as often as the kernel takes some; done when all is sent. */
 export function sendallAttempt(sock: Socket, bytes: Uint8Array): Attempt<undefined> {
   const total = bytes.byteLength;
   let sent = 0;
@@ -209,7 +209,7 @@ export async function sockSendto(
 }
 
 /**
- * @internal sockConnect()'s rule (asyncio's too): for AF_INET/AF_INET6 the host must be an IP literal,
+ * @ignore sockConnect()'s rule (asyncio's too): for AF_INET/AF_INET6 the host must be an IP literal,
  * a host name is a ValueError pointing to loop.getaddrinfo().
  */
 export function checkResolved(sock: Socket, address: AddressLike): void {
@@ -239,7 +239,7 @@ export async function sockConnect(loop: SockOpsLoop, sock: Socket, address: Addr
 }
 
 /**
- * @internal connect(2) on the non-blocking `sock`: true if connected already, false if under
+ * @ignore connect(2) on the non-blocking `sock`: true if connected already, false if under
  * way (wait for writability, then connectResult); OSError if refused at once.
  */
 export function connectStarted(sock: Socket, address: AddressLike): boolean {
@@ -252,7 +252,7 @@ export function connectStarted(sock: Socket, address: AddressLike): boolean {
   return false;
 }
 
-/** @internal Once writable: the connection's outcome from SO_ERROR (asyncio _sock_connect_cb). */
+/** @ignore Once writable: the connection's outcome from SO_ERROR (asyncio _sock_connect_cb). */
 export function connectResult(sock: Socket, address: AddressLike): undefined | typeof WOULD_BLOCK {
   const err = sock.getsockopt(SOL_SOCKET, SO_ERROR);
   if (err === 0) return undefined;
@@ -269,7 +269,7 @@ export async function sockAccept(loop: SockOpsLoop, sock: Socket): Promise<[Sock
   return untilDone(loop, fd, READ, () => acceptAttempt(sock));
 }
 
-/** @internal One accept4(2): the new non-blocking socket and its peer, or WOULD_BLOCK. */
+/** @ignore One accept4(2): the new non-blocking socket and its peer, or WOULD_BLOCK. */
 export function acceptAttempt(sock: Socket): [Socket, SockAddr] | typeof WOULD_BLOCK {
   const conn = sock._acceptRaw();
   if (conn === -EAGAIN) return WOULD_BLOCK;

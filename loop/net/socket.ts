@@ -27,6 +27,7 @@ import {
   SO_TYPE, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM,
   SOL_SOCKET, SOMAXCONN,
 } from "../../ffi/socket_constants.ts";
+import type { AddressOf } from "../../ffi/families.ts";
 import { socketCalls as os } from "../../platform/default_socket.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { ValueError } from "../core/errors.ts";
@@ -67,9 +68,9 @@ const addrLen = new Uint32Array(1);
 const optInt = new Int32Array(1);
 const optLen = new Uint32Array(1);
 
-/** @internal The address the last accept/recvfrom/getsockname call left in the shared buffer. */
+/** @ignore The address the last accept/recvfrom/getsockname call left in the shared buffer. */
 export function lastAddress(): SockAddr {
-  return decodeSockaddr(addrBuf, addrLen[0]);
+  return decodeSockaddr(addrBuf, addrLen[0]!);
 }
 
 const familyNames: Record<number, string> = {
@@ -95,10 +96,14 @@ function checkSize(n: unknown, what: string): number {
   return n;
 }
 
-/** A socket (Python's socket.socket). */
-export class Socket {
+/**
+ * A socket (Python's socket.socket). `F` is its family's type: made with AF_INET it is a
+ * `Socket<InetFamily>`, whose addresses are `[host, port]` (AddressOf); a family given as a
+ * plain number gives the general SockAddr.
+ */
+export class Socket<F extends number = number> {
   /** The address family (AF_INET, AF_INET6, AF_UNIX; AF_NETLINK and AF_PACKET on Linux). */
-  readonly family: number;
+  readonly family: F;
   /** The socket type without the SOCK_NONBLOCK/SOCK_CLOEXEC flags (as Python reports it). */
   readonly type: number;
   /** The protocol number (0 for the family's default). */
@@ -113,9 +118,9 @@ export class Socket {
    * from the fd (SO_DOMAIN, SO_TYPE, SO_PROTOCOL), as Python does. Defaults: AF_INET,
    * SOCK_STREAM, 0. `SOCK_NONBLOCK` in `type` makes the socket non-blocking.
    */
-  constructor(family?: number, type?: number, proto?: number, fileno?: number);
-  /** @internal `blocking`: the known mode of an adopted fd, sparing an fcntl. */
-  constructor(family: number, type: number, proto: number, fileno: number, blocking: boolean);
+  constructor(family?: F, type?: number, proto?: number, fileno?: number);
+  /** @ignore `blocking`: the known mode of an adopted fd, sparing an fcntl. */
+  constructor(family: F, type: number, proto: number, fileno: number, blocking: boolean);
   constructor(family?: number, type?: number, proto?: number, fileno?: number, blocking?: boolean) {
     if (fileno !== undefined) {
       if (typeof fileno !== "number" || !Number.isInteger(fileno) || fileno < 0) {
@@ -133,7 +138,8 @@ export class Socket {
       this.fd = check(os.socket(family, type, proto), "socket");
       this._blocking = (type & SOCK_NONBLOCK) === 0;
     }
-    this.family = family;
+    // F is the type of the family given; one read from the fd is a plain number (F = number).
+    this.family = family as F;
     this.type = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
     this.proto = proto;
   }
@@ -155,7 +161,7 @@ export class Socket {
     return this._blocking;
   }
 
-  /** @internal The mode as last set or seen, without a system call (the sock* functions' check). */
+  /** @ignore The mode as last set or seen, without a system call (the sock* functions' check). */
   _isBlocking(): boolean {
     return this._blocking;
   }
@@ -180,13 +186,18 @@ export class Socket {
    * and non-blocking exactly when this one is. A non-blocking socket with no pending connection
    * throws OSError EAGAIN.
    */
-  accept(): [Socket, SockAddr] {
+  accept(): [Socket<F>, AddressOf<F>] {
     const fd = this._acceptRaw();
     if (fd < 0) throw osError("accept", -fd);
-    return [this._adopt(fd), lastAddress()];
+    return [this._adopt(fd), this._lastAddress()];
   }
 
-  /** @internal accept4(2): the new fd, or -errno; the peer address is left for lastAddress(). */
+  /** @ignore lastAddress(), decoded from what a call on this socket (of family F) left. */
+  _lastAddress(): AddressOf<F> {
+    return lastAddress() as AddressOf<F>;
+  }
+
+  /** @ignore accept4(2): the new fd, or -errno; the peer address is left for lastAddress(). */
   _acceptRaw(): number {
     const fd = this.openFd();
     for (;;) {
@@ -196,9 +207,9 @@ export class Socket {
     }
   }
 
-  /** @internal A Socket for an fd accept4 returned (same family/type/proto and mode as this). */
-  _adopt(fd: number): Socket {
-    return new Socket(this.family, this.type, this.proto, fd, this._blocking);
+  /** @ignore A Socket for an fd accept4 returned (same family/type/proto and mode as this). */
+  _adopt(fd: number): Socket<F> {
+    return new Socket<F>(this.family, this.type, this.proto, fd, this._blocking);
   }
 
   /**
@@ -220,17 +231,17 @@ export class Socket {
   }
 
   /** The socket's own address (Python getsockname). */
-  getsockname(): SockAddr {
+  getsockname(): AddressOf<F> {
     addrLen[0] = SOCKADDR_STORAGE_SIZE;
     check(os.getsockname(this.openFd(), addrBuf, addrLen), "getsockname");
-    return lastAddress();
+    return this._lastAddress();
   }
 
   /** The connected peer's address (Python getpeername); OSError ENOTCONN if not connected. */
-  getpeername(): SockAddr {
+  getpeername(): AddressOf<F> {
     addrLen[0] = SOCKADDR_STORAGE_SIZE;
     check(os.getpeername(this.openFd(), addrBuf, addrLen), "getpeername");
-    return lastAddress();
+    return this._lastAddress();
   }
 
   /** Shut down reading (SHUT_RD), writing (SHUT_WR) or both (SHUT_RDWR) (Python shutdown). */
@@ -289,7 +300,7 @@ export class Socket {
     return r;
   }
 
-  /** @internal send(2) of bytes[offset, offset+length): the count sent, or -errno. */
+  /** @ignore send(2) of bytes[offset, offset+length): the count sent, or -errno. */
   _sendRaw(bytes: Uint8Array, offset: number, length: number, flags: number): number {
     const fd = this.openFd();
     const view = offset === 0 ? bytes : bytes.subarray(offset);
@@ -330,7 +341,7 @@ export class Socket {
     return r;
   }
 
-  /** @internal sendto(2): the count sent, or -errno (a bad address throws). */
+  /** @ignore sendto(2): the count sent, or -errno (a bad address throws). */
   _sendtoRaw(bytes: Uint8Array, flags: number, address: AddressLike): number {
     const fd = this.openFd();
     const len = encodeSockaddr(this.family, address, addrBuf, "sendto()");
@@ -365,7 +376,7 @@ export class Socket {
     return n;
   }
 
-  /** @internal recv(2) into buf[0, nbytes): the count, or -errno. */
+  /** @ignore recv(2) into buf[0, nbytes): the count, or -errno. */
   _recvRaw(buf: Uint8Array, nbytes: number, flags: number): number {
     const fd = this.openFd();
     for (;;) {
@@ -374,24 +385,27 @@ export class Socket {
     }
   }
 
-  /** Receive a datagram and its sender (Python recvfrom): `[data, address]`. */
-  recvfrom(bufsize: number, flags = 0): [Uint8Array, SockAddr] {
+  /**
+   * Receive a datagram and its sender (Python recvfrom): `[data, address]`; the address is
+   * null on a connected stream socket, which does not report one.
+   */
+  recvfrom(bufsize: number, flags = 0): [Uint8Array, AddressOf<F> | null] {
     checkSize(bufsize, "recvfrom() bufsize");
     const buf = new Uint8Array(bufsize);
     const n = this._recvfromRaw(buf, bufsize, flags);
     if (n < 0) throw osError("recvfrom", -n);
-    return [n === bufsize ? buf : buf.subarray(0, n), lastAddress()];
+    return [n === bufsize ? buf : buf.subarray(0, n), this._lastAddress()];
   }
 
-  /** Receive a datagram into `buffer` (Python recvfrom_into): `[count, address]`. */
-  recvfromInto(buffer: BytesLike, nbytes = 0, flags = 0): [number, SockAddr] {
+  /** Receive a datagram into `buffer` (Python recvfrom_into): `[count, address]` (as recvfrom). */
+  recvfromInto(buffer: BytesLike, nbytes = 0, flags = 0): [number, AddressOf<F> | null] {
     const buf = intoTarget(buffer, nbytes, "recvfromInto()");
     const n = this._recvfromRaw(buf, buf.byteLength, flags);
     if (n < 0) throw osError("recvfrom_into", -n);
-    return [n, lastAddress()];
+    return [n, this._lastAddress()];
   }
 
-  /** @internal recvfrom(2): the count or -errno; the sender is left for lastAddress(). */
+  /** @ignore recvfrom(2): the count or -errno; the sender is left for lastAddress(). */
   _recvfromRaw(buf: Uint8Array, nbytes: number, flags: number): number {
     const fd = this.openFd();
     for (;;) {
@@ -508,7 +522,7 @@ export function socketpair(
   check(os.socketpair(family, type, proto, fds), "socketpair");
   const blocking = (type & SOCK_NONBLOCK) === 0;
   return [
-    new Socket(family, type, proto, fds[0], blocking),
-    new Socket(family, type, proto, fds[1], blocking),
+    new Socket(family, type, proto, fds[0]!, blocking),
+    new Socket(family, type, proto, fds[1]!, blocking),
   ];
 }

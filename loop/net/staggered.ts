@@ -40,7 +40,7 @@ export async function staggeredRace<T>(
     timer = null;
     if (result.index !== null || tasks.length === attempts.length) return settleIfOver();
     const i = tasks.length;
-    const task = loop.createTask(attempts[i]);
+    const task = loop.createTask(attempts[i]!); // i < attempts.length: checked above
     tasks.push(task);
     result.errors.push(undefined);
     running++;

@@ -22,6 +22,7 @@ export interface CompletionTarget {
    * -errno. `more`: a multishot operation will complete again. `buffer`: for recvMultishot the
    * proactor-owned bytes received (res of them), for recvmsg the sender's sockaddr; valid only
    * during this call.
+   * @ignore
    */
   _ioComplete(tag: number, res: number, more: boolean, op: number, buffer: Uint8Array | undefined): void;
 }
@@ -124,7 +125,7 @@ export interface Proactor {
 }
 
 /**
- * @internal What the proactor transports and server need of their loop beyond AbstractEventLoop:
+ * @ignore What the proactor transports and server need of their loop beyond AbstractEventLoop:
  * its Proactor. The ProactorEventLoop is one; typing against this keeps those files from
  * importing proactor_loop.ts, which imports them.
  */

@@ -17,7 +17,7 @@ import { asBytes, type BytesLike } from "../core/bytes.ts";
 import type { CompletionTarget } from "./proactor.ts";
 import type { ProactorHost } from "./proactor.ts";
 import type { DatagramProtocolLike } from "../transports/protocols.ts";
-import type { AddressLike, Socket } from "../net/socket.ts";
+import type { AddressLike, SockAddr, Socket } from "../net/socket.ts";
 import { DatagramTransportBase, MAX_DATAGRAM } from "../transports/datagram_base.ts";
 const TAG_RECV = 1, TAG_SEND = 2;
 // <asm-generic/errno.h>
@@ -32,7 +32,7 @@ interface Outgoing {
 
 /** A UDP endpoint driven by completions (asyncio.DatagramTransport). */
 export class ProactorDatagramTransport extends DatagramTransportBase implements CompletionTarget {
-  /** @internal */ declare protected _loop: AbstractEventLoop & ProactorHost;
+  /** @ignore */ declare protected _loop: AbstractEventLoop & ProactorHost;
   private readonly _fd: number;
   private _lost = false;
   private _recvOp = 0;
@@ -78,13 +78,13 @@ export class ProactorDatagramTransport extends DatagramTransportBase implements 
     this._sendOp = this._loop._proactor.sendTo(this._fd, next.data, next.data.byteLength, next.addr, next.addrLen, this, TAG_SEND);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _startReceiving(): void {
     if (this._closing || this._lost || this._recvOp !== 0) return;
     this._recvOp = this._loop._proactor.recvFrom(this._fd, this._recvBuf, MAX_DATAGRAM, this, TAG_RECV);
   }
 
-  /** @internal */
+  /** @ignore */
   _ioComplete(tag: number, res: number, _more: boolean, _op: number, buffer: Uint8Array | undefined): void {
     if (tag === TAG_RECV) this._received(res, buffer);
     else this._sent(res);
@@ -98,7 +98,8 @@ export class ProactorDatagramTransport extends DatagramTransportBase implements 
     } else {
       const data = this._recvBuf.slice(0, res);
       const length = this._loop._proactor.completionAddressLength;
-      const addr = buffer !== undefined && length > 0 ? decodeSockaddr(buffer, length) : this._address;
+      // No address from the kernel: the connected endpoint's remote address (a SockAddr shape).
+      const addr = buffer !== undefined && length > 0 ? decodeSockaddr(buffer, length) : this._address as SockAddr;
       try {
         this._protocol.datagramReceived?.(data, addr);
       } catch (e) {
@@ -128,7 +129,7 @@ export class ProactorDatagramTransport extends DatagramTransportBase implements 
     if (this._queue.length === 0) this._connectionLost(null);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _forceClose(exc: Error | null): void {
     if (this._lost) return;
     this._closing = true;
@@ -146,7 +147,7 @@ export class ProactorDatagramTransport extends DatagramTransportBase implements 
     this._loop.callSoon(() => this._callConnectionLost(exc));
   }
 
-  /** @internal Cancels queued for this socket reach the kernel before its fd is closed. */
+  /** @ignore Cancels queued for this socket reach the kernel before its fd is closed. */
   protected override _beforeSocketClose(): void {
     this._loop._proactor.flush();
   }

@@ -40,8 +40,10 @@ import type { SocketTransportOptions } from "../transports/socket_base.ts";
 import type { AcceptingServer, PipeTransportMaker } from "../transports/transport_loop.ts";
 import { OperationIo, pollFailed, type ProactorIo, ReadinessIo } from "./proactor_io.ts";
 
-const READ = 0, WRITE = 1;
-const POLL_EVENTS = [POLLIN, POLLOUT];
+/** A watcher direction: an index into the per-direction tables below. */
+type Dir = 0 | 1;
+const READ: Dir = 0, WRITE: Dir = 1;
+const POLL_EVENTS: readonly [number, number] = [POLLIN, POLLOUT];
 const { ECANCELED } = LINUX_ERRNO;
 
 /** A Future settled by one operation's completion (the sock* coroutines). */
@@ -64,8 +66,8 @@ class OperationFuture<T> implements CompletionTarget {
 
 /** An event loop driven by a completion Proactor (asyncio.ProactorEventLoop). */
 export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget {
-  /** @internal */ readonly _proactor: Proactor;
-  /** @internal Readiness-and-retry (io_uring) or operations (IOCP): see proactor_io.ts. */
+  /** @ignore */ readonly _proactor: Proactor;
+  /** @ignore Readiness-and-retry (io_uring) or operations (IOCP): see proactor_io.ts. */
   private readonly _io: ProactorIo;
   // addReader/addWriter: by direction, indexed by fd.
   private readonly _watchers: [(Handle | undefined)[], (Handle | undefined)[]] = [[], []];
@@ -104,28 +106,28 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     return this._removeWatcher(userFd(this, fd), WRITE);
   }
 
-  /** @internal addReader for the loop's own users (readiness-driven transports): unchecked. */
+  /** @ignore addReader for the loop's own users (readiness-driven transports): unchecked. */
   _addReader<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void {
     this._addWatcher(fd, READ, callback as Callback, args, "addReader");
   }
 
-  /** @internal addWriter for the loop's own users: unchecked. */
+  /** @ignore addWriter for the loop's own users: unchecked. */
   _addWriter<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): void {
     this._addWatcher(fd, WRITE, callback as Callback, args, "addWriter");
   }
 
-  /** @internal removeReader for the loop's own users: unchecked. */
+  /** @ignore removeReader for the loop's own users: unchecked. */
   _removeReader(fd: number): boolean {
     return this._removeWatcher(fd, READ);
   }
 
-  /** @internal removeWriter for the loop's own users: unchecked. */
+  /** @ignore removeWriter for the loop's own users: unchecked. */
   _removeWriter(fd: number): boolean {
     return this._removeWatcher(fd, WRITE);
   }
 
   /** Watch `fileobj` in direction `dir` with a POLL_ADD operation. */
-  private _addWatcher(fileobj: FileLike, dir: number, callback: Callback, args: unknown[], method: string) {
+  private _addWatcher(fileobj: FileLike, dir: Dir, callback: Callback, args: unknown[], method: string) {
     const fd = fileObjToFd(fileobj);
     this._checkClosed();
     if (typeof callback !== "function") {
@@ -140,7 +142,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   }
 
   /** Stop watching `fileobj` in direction `dir`; false if it was not watched. */
-  private _removeWatcher(fileobj: FileLike, dir: number): boolean {
+  private _removeWatcher(fileobj: FileLike, dir: Dir): boolean {
     const fd = fileObjToFd(fileobj);
     if (this.isClosed()) return false;
     const table = this._watchers[dir];
@@ -157,9 +159,9 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     return true;
   }
 
-  /** @internal A POLL_ADD completed: run the watcher; re-arm it before the next poll. */
+  /** @ignore A POLL_ADD completed: run the watcher; re-arm it before the next poll. */
   _ioComplete(tag: number, res: number, _more: boolean, op: number): void {
-    const fd = tag >> 1, dir = tag & 1;
+    const fd = tag >> 1, dir: Dir = tag & 1 ? WRITE : READ;
     if (this._pollOps[dir][fd] !== op) return; // removed, or replaced, meanwhile
     this._pollOps[dir][fd] = 0;
     const h = this._watchers[dir][fd];
@@ -170,7 +172,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
 
   // ---- Networking: each method is asyncio's; shared plumbing in the file named ---------------
 
-  /** @internal Submit one operation and wait for its completion; cancelling the wait cancels it. */
+  /** @ignore Submit one operation and wait for its completion; cancelling the wait cancels it. */
   async _operation<T>(
     start: (target: CompletionTarget) => number,
     finish: (res: number, buffer: Uint8Array | undefined) => T,
@@ -187,7 +189,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
   }
 
   /**
-   * @internal Where the proactor polls readiness (io_uring): try the call now, as asyncio's
+   * @ignore Where the proactor polls readiness (io_uring): try the call now, as asyncio's
    * selector loop does, and while it would block wait for readiness with a POLL_ADD and try
    * again. The system call is thus made at the task's first step (an operation would reach the
    * kernel only at the next poll, one iteration later: CPython's test_sock_client_racing blocks
@@ -288,12 +290,12 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
 
   private readonly _whenWritable: WhenWritable = (fd, attempt) => this._whenReady(fd, POLLOUT, attempt);
 
-  /** @internal Accept on `listener` for `server` (asyncio _start_serving). */
+  /** @ignore Accept on `listener` for `server` (asyncio _start_serving). */
   _startServing(server: AcceptingServer, listener: Socket): () => void {
     return this._io.startServing(server, listener);
   }
 
-  /** @internal A transport for a datagram socket (asyncio _make_datagram_transport). */
+  /** @ignore A transport for a datagram socket (asyncio _make_datagram_transport). */
   _makeDatagramTransport(
     sock: Socket,
     protocol: DatagramProtocolLike,
@@ -303,7 +305,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     return this._io.makeDatagramTransport(sock, protocol, address, waiter);
   }
 
-  /** @internal The pipe transports of subprocesses. */
+  /** @ignore The pipe transports of subprocesses. */
   _subprocessPipes(): Promise<PipeTransportMaker> {
     return this._io.subprocessPipes();
   }
@@ -324,7 +326,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     return this._io.connectWritePipe(protocolFactory, pipe);
   }
 
-  /** @internal A transport for a connected stream socket (asyncio _make_socket_transport). */
+  /** @ignore A transport for a connected stream socket (asyncio _make_socket_transport). */
   _makeSocketTransport(
     sock: Socket,
     protocol: ProtocolLike | BufferedProtocolLike,
@@ -335,7 +337,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
 
   // ---- The I/O hooks -------------------------------------------------------------------------
 
-  /** Re-arm the watchers that fired, then deliver the completions already posted. */
+  /** @ignore Re-arm the watchers that fired, then deliver the completions already posted. */
   protected _pollIo(idleNext = false): void {
     if (this._rearm.length > 0) this._rearmWatchers();
     this._proactor.poll(idleNext && this._proactor.waitBriefly !== undefined);
@@ -346,37 +348,37 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     const tags = this._rearm;
     this._rearm = [];
     for (const tag of tags) {
-      const fd = tag >> 1, dir = tag & 1;
+      const fd = tag >> 1, dir: Dir = tag & 1 ? WRITE : READ;
       if (this._watchers[dir][fd] !== undefined && !this._pollOps[dir][fd]) {
         this._pollOps[dir][fd] = this._proactor.pollAdd(fd, POLL_EVENTS[dir], this, tag);
       }
     }
   }
 
-  /** True while an operation is queued or in flight. */
+  /** @ignore True while an operation is queued or in flight. */
   protected _hasIoInterest(): boolean {
     return this._rearm.length > 0 || this._proactor.hasWork();
   }
 
-  /** The proactor's short wait on this thread, when it has one and operations are in flight. */
+  /** @ignore The proactor's short wait on this thread, when it has one and operations are in flight. */
   protected override _waitIoBriefly(): boolean {
     if (this._proactor.waitBriefly === undefined || !this._proactor.hasWork()) return false;
     if (this._rearm.length > 0) this._rearmWatchers();
     return this._proactor.waitBriefly();
   }
 
-  /** Wait off the JS thread for a completion, a wakeup or `timeoutMs`. */
+  /** @ignore Wait off the JS thread for a completion, a wakeup or `timeoutMs`. */
   protected _parkIo(timeoutMs: number): Promise<void> {
     if (this._rearm.length > 0) this._rearmWatchers();
     return this._proactor.park(timeoutMs);
   }
 
-  /** End a park in progress. */
+  /** @ignore End a park in progress. */
   protected _wakeIo(): void {
     this._proactor.wakeup();
   }
 
-  /** Drop the watchers and close the proactor. */
+  /** @ignore Drop the watchers and close the proactor. */
   protected _closeIo(): void {
     for (const table of this._watchers) {
       for (const h of table) h?.cancel();

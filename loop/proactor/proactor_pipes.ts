@@ -40,7 +40,7 @@ function pipeHandle(pipe: FileLike): number {
 
 /** What both pipe transports share: the handle, and closing it once. */
 abstract class ProactorPipeTransport extends StreamTransport implements CompletionTarget {
-  /** @internal */ declare protected _loop: AbstractEventLoop & ProactorHost;
+  /** @ignore */ declare protected _loop: AbstractEventLoop & ProactorHost;
   private readonly _pipe: FileLike;
 
   constructor(loop: AbstractEventLoop & ProactorHost, pipe: FileLike, fd: number, protocol: BaseProtocolLike, waiter?: AbstractFuture<unknown>) {
@@ -50,13 +50,13 @@ abstract class ProactorPipeTransport extends StreamTransport implements Completi
 
   abstract _ioComplete(tag: number, res: number, more: boolean, op: number, buffer: Uint8Array | undefined): void;
 
-  /** @internal The peer closing its end is not an error to log. */
+  /** @ignore The peer closing its end is not an error to log. */
   protected _isPeerError(exc: unknown): boolean {
     const code = (exc as { code?: unknown })?.code;
     return code === "EPIPE" || code === "ECONNRESET";
   }
 
-  /** @internal */
+  /** @ignore */
   protected _release(): void {
     const pipe = this._pipe as { close?: unknown };
     const proactor = this._loop._proactor;
@@ -76,7 +76,7 @@ export class ProactorReadPipeTransport extends ProactorPipeTransport implements 
   private _pending: Uint8Array[] = [];
   private _pendingEof = false;
 
-  /** @internal */
+  /** @ignore */
   _startIo(): void {
     this._read();
   }
@@ -86,7 +86,7 @@ export class ProactorReadPipeTransport extends ProactorPipeTransport implements 
     this._readOp = this._loop._proactor.read(this._fd, this._buf, READ_SIZE, this, 1);
   }
 
-  /** @internal */
+  /** @ignore */
   _ioComplete(_tag: number, res: number): void {
     this._readOp = 0;
     if (this._closing || res === -ECANCELED) return;
@@ -155,18 +155,18 @@ export class ProactorReadPipeTransport extends ProactorPipeTransport implements 
     throw new RuntimeError("a read pipe transport cannot write");
   }
 
-  /** @internal */
+  /** @ignore */
   protected _stopReading(): void {
     this._pending = [];
     if (this._readOp !== 0) this._loop._proactor.cancel(this._readOp);
   }
-  /** @internal */
+  /** @ignore */
   protected _stopWriting(): void {}
-  /** @internal */
+  /** @ignore */
   protected _writeChunk(): number {
     return 0;
   }
-  /** @internal */
+  /** @ignore */
   protected _writeFailed(): void {}
 }
 
@@ -185,7 +185,7 @@ export class ProactorWritePipeTransport extends ProactorPipeTransport implements
   private _watchOp = 0;
   private readonly _watchBuf = new Uint8Array(new ArrayBuffer(16));
 
-  /** @internal */
+  /** @ignore */
   _startIo(): void {
     if (this._closing) return;
     this._watchOp = this._loop._proactor.read(this._fd, this._watchBuf, this._watchBuf.byteLength, this, WATCH_TAG);
@@ -223,7 +223,7 @@ export class ProactorWritePipeTransport extends ProactorPipeTransport implements
     this._writeOp = this._loop._proactor.write(this._fd, buf, offset, buf.byteLength - offset, this, 2);
   }
 
-  /** @internal */
+  /** @ignore */
   _ioComplete(tag: number, res: number): void {
     if (tag === WATCH_TAG) {
       this._watchComplete(res);
@@ -257,7 +257,7 @@ export class ProactorWritePipeTransport extends ProactorPipeTransport implements
     const queue = this._writeQueue;
     if (queue.length === 0) return;
     let total = 0, n = 0;
-    while (n < queue.length && (n === 0 || total + queue[n].byteLength <= MAX_COALESCE)) total += queue[n++].byteLength;
+    while (n < queue.length && (n === 0 || total + queue[n]!.byteLength <= MAX_COALESCE)) total += queue[n++]!.byteLength;
     let buf: Uint8Array;
     if (n === 1) buf = queue.shift()!;
     else {
@@ -281,19 +281,19 @@ export class ProactorWritePipeTransport extends ProactorPipeTransport implements
     return true;
   }
 
-  /** @internal Closing: stop watching for the reader's close. */
+  /** @ignore Closing: stop watching for the reader's close. */
   protected _stopReading(): void {
     if (this._watchOp !== 0) this._loop._proactor.cancel(this._watchOp);
   }
-  /** @internal */
+  /** @ignore */
   protected _stopWriting(): void {
     if (this._writeOp !== 0) this._loop._proactor.cancel(this._writeOp);
   }
-  /** @internal */
+  /** @ignore */
   protected _writeChunk(): number {
     return 0;
   }
-  /** @internal */
+  /** @ignore */
   protected _writeFailed(errno: number): void {
     const exc = osError("WriteFile", errno);
     if (errno === EPIPE || errno === ECONNRESET) this._forceClose(exc);

@@ -47,7 +47,7 @@ export class ListenerAccepts implements CompletionTarget {
     if (this.op !== 0) this.loop._proactor.cancel(this.op);
   }
 
-  /** @internal */
+  /** @ignore */
   _ioComplete(_tag: number, res: number, more: boolean, _op: number, buffer: Uint8Array | undefined): void {
     if (!more) this.op = 0;
     if (res >= 0) {

@@ -57,7 +57,7 @@ function kernelCopy(src: Uint8Array): Uint8Array {
 
 /** A TCP or Unix stream connection driven by completions. */
 export class ProactorSocketTransport extends SocketTransport implements CompletionTarget {
-  /** @internal */ declare protected _loop: AbstractEventLoop & ProactorHost;
+  /** @ignore */ declare protected _loop: AbstractEventLoop & ProactorHost;
   // Reading
   private _readOp = 0;
   /** The buffer the one-shot receive in flight fills. */
@@ -99,13 +99,13 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
 
   // ---- Reading --------------------------------------------------------------------------------
 
-  /** @internal What was received while paused waits; deliver it first. */
+  /** @ignore What was received while paused waits; deliver it first. */
   protected _readingResumed(): void {
     if (this._pendingData.length > 0 || this._pendingEof) this._loop.callSoon(deliverPending, this);
     else this._startReading();
   }
 
-  /** @internal */
+  /** @ignore */
   _startReading(): void {
     if (this._closing || this._paused || this._connLost || this._readOp !== 0) return;
     const proactor = this._loop._proactor;
@@ -125,12 +125,12 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
     }
   }
 
-  /** @internal */
+  /** @ignore */
   protected _stopReading(): void {
     if (this._readOp !== 0) this._loop._proactor.cancel(this._readOp);
   }
 
-  /** @internal A completion of this transport's receive or send. */
+  /** @ignore A completion of this transport's receive or send. */
   _ioComplete(tag: number, res: number, more: boolean, _op: number, buffer: Uint8Array | undefined): void {
     if (tag === TAG_READ) this._readDone(res, more, buffer);
     else this._writeDone(res);
@@ -173,7 +173,7 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
     if (!more) this._startReading();
   }
 
-  /** @internal Data and EOF that arrived while paused, delivered on resume. */
+  /** @ignore Data and EOF that arrived while paused, delivered on resume. */
   _deliverPending(): void {
     while (this._pendingData.length > 0 && !this._paused && !this._connLost) {
       if (!this._deliver(this._pendingData.shift()!)) return;
@@ -250,17 +250,17 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
     this._maybePauseProtocol();
   }
 
-  /** @internal */
+  /** @ignore */
   protected _writeChunk(chunk: Uint8Array): number {
     return fdSend(this._fd, chunk, chunk.byteLength, MSG_NOSIGNAL);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _writeFailed(errno: number): void {
     this._fatalError(osError("send", errno), "Fatal write error on socket transport");
   }
 
-  /** @internal Cancel the send in flight (its buffer stays held until the completion). */
+  /** @ignore Cancel the send in flight (its buffer stays held until the completion). */
   protected _stopWriting(): void {
     if (this._writeOp !== 0) this._loop._proactor.cancel(this._writeOp);
   }
@@ -305,13 +305,13 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
   private _sendQueued(): void {
     const queue = this._writeQueue;
     if (queue.length === 0) return;
-    if (queue.length === 1 || queue[0].byteLength >= MAX_COALESCE) {
+    if (queue.length === 1 || queue[0]!.byteLength >= MAX_COALESCE) {
       const first = queue.shift()!;
       this._send(first, 0, first.byteLength);
       return;
     }
     let total = 0, n = 0;
-    while (n < queue.length && total + queue[n].byteLength <= MAX_COALESCE) total += queue[n++].byteLength;
+    while (n < queue.length && total + queue[n]!.byteLength <= MAX_COALESCE) total += queue[n++]!.byteLength;
     const buf = takeStaging(total);
     let at = 0;
     for (const chunk of queue.splice(0, n)) {
@@ -321,7 +321,7 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
     this._send(buf, 0, total);
   }
 
-  /** @internal Send FIN; a failure fails the transport instead of reaching the caller. */
+  /** @ignore Send FIN; a failure fails the transport instead of reaching the caller. */
   protected override _shutdownWrite(): void {
     try {
       super._shutdownWrite();
@@ -333,7 +333,7 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
   // ---- Failing and closing --------------------------------------------------------------------
 
   /**
-   * @internal Operations still in flight hold the socket open in the kernel until they
+   * @ignore Operations still in flight hold the socket open in the kernel until they
    * complete: cancel them, and submit before the fd number can be reused.
    */
   protected override _release(): void {

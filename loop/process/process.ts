@@ -7,19 +7,25 @@ import { ECONNRESET, EPIPE } from "../../ffi/libc.ts";
 import type { EventLoop } from "../event_loop.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { OSError } from "../core/errors.ts";
-import { checkSignal, runAbortable, type AbortSignalOption } from "../core/abort.ts";
+import {
+  ABORT_SIGNAL_OPTION_KEYS, type AbortSignalOption, checkSignal, runAbortable,
+} from "../core/abort.ts";
 import { getRunningLoop } from "../events.ts";
 import type { AbstractFuture } from "../core/abstract_loop.ts";
 import { SubprocessProtocol } from "../transports/protocols.ts";
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { splitArgs, type SubprocessOptions, type BaseSubprocessTransport } from "./subprocess.ts";
+import { type ExecArgs, SUBPROCESS_OPTION_KEYS } from "./subprocess_options.ts";
 import { DrainWaiters, StreamReader, type StreamReaderProtocol, StreamWriter } from "../streams/streams.ts";
 import type { ReadTransport, SubprocessTransport, Transport } from "../transports/base.ts";
 
 /** Options of createSubprocessExec/Shell: the loop's, plus the readers' buffer limit. */
 export interface ProcessOptions extends SubprocessOptions {
   /** The StreamReaders' limit (default 64 KiB). */
-  limit?: number;
+  limit?: number | undefined;
 }
+
+const PROCESS_OPTION_KEYS: KeysOf<ProcessOptions> = { ...SUBPROCESS_OPTION_KEYS, limit: true };
 
 
 /**
@@ -134,12 +140,12 @@ export class SubprocessStreamProtocol extends SubprocessProtocol {
     this._drain.lost(exc);
   }
 
-  /** @internal For StreamWriter.drain(). */
+  /** @ignore For StreamWriter.drain(). */
   _drainHelper(): Promise<void> {
     return this._drain.wait();
   }
 
-  /** @internal For StreamWriter.waitClosed(): stdin's pipe closed. */
+  /** @ignore For StreamWriter.waitClosed(): stdin's pipe closed. */
   _getCloseWaiter(): AbstractFuture<void> {
     return this._stdinClosed;
   }
@@ -182,6 +188,7 @@ export class Process {
    * signal's reason.
    */
   async wait(options: AbortSignalOption = {}): Promise<number> {
+    refuseUnknownOptions(options, ABORT_SIGNAL_OPTION_KEYS, "Process.wait()");
     const signal = checkSignal(options?.signal, "Process.wait()");
     if (signal !== undefined) return await runAbortable(this._loop, signal, () => this.wait());
     return await (this._transport as BaseSubprocessTransport)._wait();
@@ -217,6 +224,7 @@ export class Process {
     input: BytesLike | null = null,
     options: AbortSignalOption = {},
   ): Promise<[Uint8Array | null, Uint8Array | null]> {
+    refuseUnknownOptions(options, ABORT_SIGNAL_OPTION_KEYS, "Process.communicate()");
     const signal = checkSignal(options?.signal, "Process.communicate()");
     if (signal !== undefined) return await runAbortable(this._loop, signal, () => this.communicate(input));
     const [, out, err] = await Promise.all([
@@ -282,9 +290,10 @@ function subprocessLoop(): EventLoop {
  */
 export async function createSubprocessExec(
   program: string,
-  ...rest: unknown[]
+  ...rest: ExecArgs<ProcessOptions>
 ): Promise<Process> {
   const [args, options] = splitArgs<ProcessOptions>(rest);
+  refuseUnknownOptions(options, PROCESS_OPTION_KEYS, "createSubprocessExec()");
   const { limit, ...loopOptions } = options;
   const loop = subprocessLoop();
   const [transport, protocol] = await loop.subprocessExec(
@@ -301,6 +310,7 @@ export async function createSubprocessShell(
   cmd: string,
   options: ProcessOptions = {},
 ): Promise<Process> {
+  refuseUnknownOptions(options, PROCESS_OPTION_KEYS, "createSubprocessShell()");
   const { limit, ...loopOptions } = options;
   const loop = subprocessLoop();
   const [transport, protocol] = await loop.subprocessShell(

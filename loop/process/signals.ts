@@ -36,8 +36,9 @@ export function checkSignalHandlersAvailable(): void {
 export function signalNumber(sig: SignalLike): number {
   let num: number;
   if (typeof sig === "string") {
-    num = signalNumbers[sig];
-    if (num === undefined) throw new ValueError(`unknown signal name ${JSON.stringify(sig)}`);
+    const named = signalNumbers[sig];
+    if (named === undefined) throw new ValueError(`unknown signal name ${JSON.stringify(sig)}`);
+    num = named;
   } else if (typeof sig === "number" && Number.isInteger(sig)) {
     num = sig;
     if (num < 1 || num >= NSIG) throw new ValueError(`sig ${num} out of range(1, ${NSIG})`);

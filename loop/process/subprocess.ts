@@ -17,11 +17,12 @@ import { processCalls } from "../../platform/default_process.ts";
 import { OSError, RuntimeError, ValueError } from "../core/errors.ts";
 import type { ChildProcess } from "./process_calls.ts";
 import type { ProtocolFactory, SubprocessProtocolLike } from "../transports/protocols.ts";
+import { refuseUnknownOptions } from "../core/options.ts";
 import type { PipeTransportMaker, TransportLoop } from "../transports/transport_loop.ts";
-import type { BaseTransport, SubprocessTransport } from "../transports/base.ts";
+import type { BaseTransport, ExtraInfo, SubprocessTransport } from "../transports/base.ts";
 import { lostReported, waitLost } from "../transports/dispose.ts";
 import {
-  checkArg, checkFactory, checkOptions, checkStdio, splitArgs,
+  checkArg, checkFactory, checkOptions, checkStdio, splitArgs, SUBPROCESS_OPTION_KEYS,
   type SubprocessOptions, withPipeDefaults,
 } from "./subprocess_options.ts";
 
@@ -55,7 +56,7 @@ class PipeProto {
 
 /** A child process and its pipes (asyncio's BaseSubprocessTransport). */
 export class BaseSubprocessTransport implements SubprocessTransport {
-  /** @internal */ _protocol: SubprocessProtocolLike;
+  /** @ignore */ _protocol: SubprocessProtocolLike;
   private readonly _loop: TransportLoop;
   private readonly _child: ChildProcess;
   private readonly _pid: number;
@@ -99,11 +100,11 @@ export class BaseSubprocessTransport implements SubprocessTransport {
     // and the child's output can only be dispatched by a later poll, so nothing reaches the
     // protocol before connectionMade.
     const ends = this._child.pipes;
-    for (let fd = 0; fd < 3; fd++) {
-      if (ends[fd] < 0) continue;
+    for (const [fd, end] of ends.entries()) {
+      if (end < 0) continue;
       const proto = new PipeProto(this, fd);
       this._pipes[fd] = proto;
-      this._pipeTransports[fd] = makePipe(ends[fd], proto, fd === 0);
+      this._pipeTransports[fd] = makePipe(end, proto, fd === 0);
     }
     loop.callSoon(connectionMade, this);
     loop.callSoon(resolveWaiter, waiter);
@@ -158,6 +159,12 @@ export class BaseSubprocessTransport implements SubprocessTransport {
 
   // ---- BaseTransport -----------------------------------------------------------------------
 
+  /** A known key (ExtraInfo): its value, or undefined where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
+  /** A known key (ExtraInfo): its value, or `defaultValue` where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
+  /** Any other key: its value, or `defaultValue`. */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
     if (name === "pid") return this._pid;
     return defaultValue;
@@ -204,7 +211,7 @@ export class BaseSubprocessTransport implements SubprocessTransport {
     return this._protocol;
   }
 
-  /** @internal Resolves with the returncode once the child has exited (Process.wait()). */
+  /** @ignore Resolves with the returncode once the child has exited (Process.wait()). */
   _wait(): Promise<number> | number {
     if (this._returncode !== null) return this._returncode;
     const waiter = this._loop.createFuture<number>();
@@ -214,7 +221,7 @@ export class BaseSubprocessTransport implements SubprocessTransport {
 
   // ---- Events --------------------------------------------------------------------------------
 
-  /** @internal Called directly (no callSoon hop per chunk); a throwing protocol is reported. */
+  /** @ignore Called directly (no callSoon hop per chunk); a throwing protocol is reported. */
   _pipeDataReceived(fd: number, data: Uint8Array): void {
     try {
       this._protocol.pipeDataReceived?.(fd, data);
@@ -228,7 +235,7 @@ export class BaseSubprocessTransport implements SubprocessTransport {
     }
   }
 
-  /** @internal */
+  /** @ignore */
   _pipeConnectionLost(fd: number, exc: Error | null): void {
     this._loop.callSoon(pipeConnectionLost, this, fd, exc);
     this._tryFinish();
@@ -252,7 +259,7 @@ export class BaseSubprocessTransport implements SubprocessTransport {
     this._loop.callSoon(callConnectionLost, this);
   }
 
-  /** @internal */
+  /** @ignore */
   _report(method: "connectionMade" | "processExited" | "connectionLost" | "pipeConnectionLost", fd = -1, exc: Error | null = null): void {
     const p = this._protocol;
     try {
@@ -339,6 +346,7 @@ export async function subprocessExec<P extends SubprocessProtocolLike>(
 ): Promise<[SubprocessTransport, P]> {
   checkFactory(protocolFactory);
   const [args, options] = splitArgs<SubprocessOptions>(rest);
+  refuseUnknownOptions(options, SUBPROCESS_OPTION_KEYS, "subprocessExec()");
   const argv = [checkArg(program), ...args.map(checkArg)];
   const full = withPipeDefaults(options);
   checkOptions(full, false);
@@ -358,6 +366,7 @@ export async function subprocessShell<P extends SubprocessProtocolLike>(
 ): Promise<[SubprocessTransport, P]> {
   checkFactory(protocolFactory);
   if (typeof cmd !== "string") throw new ValueError("cmd must be a string");
+  refuseUnknownOptions(options, SUBPROCESS_OPTION_KEYS, "subprocessShell()");
   checkOptions({ ...options, shell: options.shell ?? true }, true);
   const full = { ...withPipeDefaults(options), shell: undefined };
   checkStdio(full);

@@ -6,6 +6,7 @@
 import type { ChildStdio } from "../../ffi/spawn.ts";
 import { describe } from "../core/describe.ts";
 import { ValueError } from "../core/errors.ts";
+import type { KeysOf } from "../core/options.ts";
 
 /** Make a pipe to the child (subprocess.PIPE). */
 export const PIPE: -1 = -1;
@@ -26,24 +27,36 @@ export interface SubprocessOptions {
   /** The child's stderr: PIPE, STDOUT, DEVNULL, an fd or object with fileno(), or null. */
   stderr?: StdioOption;
   /** The child's working directory. */
-  cwd?: string | null;
+  cwd?: string | null | undefined;
   /** The child's whole environment; default: this process's. */
-  env?: Record<string, string> | null;
+  env?: Record<string, string> | null | undefined;
   /** Run the child in a new session (setsid). */
-  startNewSession?: boolean;
+  startNewSession?: boolean | undefined;
   /** Refused as asyncio refuses them: pipes carry bytes, unbuffered. */
-  universalNewlines?: boolean;
+  universalNewlines?: boolean | undefined;
   /** Refused (ValueError) unless false. */
-  text?: boolean;
+  text?: boolean | undefined;
   /** Refused (ValueError) unless null. */
-  encoding?: string | null;
+  encoding?: string | null | undefined;
   /** Refused (ValueError) unless null. */
-  errors?: string | null;
+  errors?: string | null | undefined;
   /** Refused (ValueError) unless 0. */
-  bufsize?: number;
+  bufsize?: number | undefined;
   /** Set by subprocessShell/subprocessExec themselves; a conflicting value is a ValueError. */
-  shell?: boolean;
+  shell?: boolean | undefined;
 }
+
+/** The keys of SubprocessOptions, for refuseUnknownOptions(). */
+export const SUBPROCESS_OPTION_KEYS: KeysOf<SubprocessOptions> = {
+  stdin: true, stdout: true, stderr: true, cwd: true, env: true, startNewSession: true,
+  universalNewlines: true, text: true, encoding: true, errors: true, bufsize: true, shell: true,
+};
+
+/**
+ * The arguments after the program: strings, optionally followed by the options object. A type
+ * of its own so that a misspelt option key is a compile error in a call's object literal.
+ */
+export type ExecArgs<O> = string[] | [...args: string[], options: O];
 
 /** Split `(program, ...args, options?)`: a trailing plain object is the options. */
 export function splitArgs<O>(rest: unknown[]): [unknown[], O] {

@@ -6,7 +6,7 @@ import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts
 import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { OSError } from "../core/errors.ts";
 import type { DatagramProtocolLike } from "../transports/protocols.ts";
-import type { AddressLike, Socket } from "../net/socket.ts";
+import type { AddressLike, SockAddr, Socket } from "../net/socket.ts";
 import { DatagramTransportBase, MAX_DATAGRAM } from "../transports/datagram_base.ts";
 
 const isRetry = (e: unknown) => e instanceof OSError && (e.code === "EAGAIN" || e.code === "EINTR");
@@ -30,7 +30,7 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
     this._onWritable = this._sendReady.bind(this);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _startReceiving(): void {
     if (!this._closing) this._loop._addReader(this._sock.fileno(), this._onReadable);
   }
@@ -66,8 +66,8 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
   }
 
   private _sendReady(): void {
-    while (this._queue.length > 0) {
-      const [data, addr] = this._queue[0];
+    for (let first = this._queue[0]; first !== undefined; first = this._queue[0]) {
+      const [data, addr] = first;
       try {
         if (this._connected) this._sock.send(data);
         else this._sock.sendto(data, addr as AddressLike);
@@ -93,7 +93,7 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
 
   private _readReady(): void {
     if (this._connLost) return;
-    let data: Uint8Array, addr: unknown;
+    let data: Uint8Array, addr: SockAddr;
     try {
       [data, addr] = this._sock.recvfrom(MAX_DATAGRAM);
     } catch (e) {
@@ -120,7 +120,7 @@ export class SelectorDatagramTransport extends DatagramTransportBase {
     }
   }
 
-  /** @internal */
+  /** @ignore */
   protected _forceClose(exc: Error | null): void {
     if (this._connLost) return;
     if (this._queue.length > 0) {

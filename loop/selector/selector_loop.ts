@@ -26,7 +26,7 @@ import { SelectorSocketTransport } from "./selector_socket.ts";
 import type { SocketTransportOptions } from "../transports/socket_base.ts";
 
 /**
- * @internal The fd of a user's addReader/addWriter/removeReader/removeWriter argument: ValueError
+ * @ignore The fd of a user's addReader/addWriter/removeReader/removeWriter argument: ValueError
  * if it is none, RuntimeError if a live transport owns it (asyncio _ensure_fd_no_transport).
  */
 export function userFd(loop: object, fileobj: FileLike): number {
@@ -37,7 +37,7 @@ export function userFd(loop: object, fileobj: FileLike): number {
 
 /** An event loop driven by a readiness Selector (asyncio.SelectorEventLoop). */
 export class SelectorEventLoop extends BaseEventLoop {
-  /** @internal */ protected readonly _selector: Selector;
+  /** @ignore */ protected readonly _selector: Selector;
   // Indexed by fd: fds are small integers, so arrays beat Maps on the per-event path.
   private readonly _readers: (Handle | undefined)[] = [];
   private readonly _writers: (Handle | undefined)[] = [];
@@ -56,14 +56,14 @@ export class SelectorEventLoop extends BaseEventLoop {
   }
 
   /**
-   * @internal addReader for the loop's own users (asyncio _add_reader): returns the handle, so
+   * @ignore addReader for the loop's own users (asyncio _add_reader): returns the handle, so
    * that a caller can tell later whether its watcher is still the fd's current one.
    */
   _addReader<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): Handle {
     return this._addWatcher(fd, EVENT_READ, this._readers, callback as Callback, args, "addReader");
   }
 
-  /** @internal addWriter for the loop's own users (asyncio _add_writer); returns the handle. */
+  /** @ignore addWriter for the loop's own users (asyncio _add_writer); returns the handle. */
   _addWriter<A extends unknown[]>(fd: number, callback: (...args: A) => unknown, ...args: A): Handle {
     return this._addWatcher(fd, EVENT_WRITE, this._writers, callback as Callback, args, "addWriter");
   }
@@ -83,12 +83,12 @@ export class SelectorEventLoop extends BaseEventLoop {
     return this._removeWatcher(userFd(this, fd), EVENT_WRITE, this._writers);
   }
 
-  /** @internal removeReader for the loop's own users (asyncio _remove_reader): unchecked. */
+  /** @ignore removeReader for the loop's own users (asyncio _remove_reader): unchecked. */
   _removeReader(fd: number): boolean {
     return this._removeWatcher(fd, EVENT_READ, this._readers);
   }
 
-  /** @internal removeWriter for the loop's own users (asyncio _remove_writer): unchecked. */
+  /** @ignore removeWriter for the loop's own users (asyncio _remove_writer): unchecked. */
   _removeWriter(fd: number): boolean {
     return this._removeWatcher(fd, EVENT_WRITE, this._writers);
   }
@@ -225,7 +225,7 @@ export class SelectorEventLoop extends BaseEventLoop {
 
   private readonly _whenWritable: WhenWritable = (fd, attempt) => sockOps.untilDone(this, fd, sockOps.WRITE, attempt);
 
-  /** @internal A transport for a connected stream socket (asyncio _make_socket_transport). */
+  /** @ignore A transport for a connected stream socket (asyncio _make_socket_transport). */
   _makeSocketTransport(
     sock: Socket,
     protocol: ProtocolLike | BufferedProtocolLike,
@@ -234,12 +234,12 @@ export class SelectorEventLoop extends BaseEventLoop {
     return new SelectorSocketTransport(this, sock, protocol, options);
   }
 
-  /** @internal Accept on `listener` whenever it is readable (asyncio _start_serving). */
+  /** @ignore Accept on `listener` whenever it is readable (asyncio _start_serving). */
   _startServing(server: AcceptingServer, listener: Socket): () => void {
     return serveByReadiness(this, server, listener);
   }
 
-  /** @internal A transport for a datagram socket (asyncio _make_datagram_transport). */
+  /** @ignore A transport for a datagram socket (asyncio _make_datagram_transport). */
   _makeDatagramTransport(
     sock: Socket,
     protocol: DatagramProtocolLike,
@@ -270,13 +270,13 @@ export class SelectorEventLoop extends BaseEventLoop {
     return await connectWritePipe(this, protocolFactory, pipe);
   }
 
-  /** @internal The readiness pipe transports (loaded on first use: they bind fstat). */
+  /** @ignore The readiness pipe transports (loaded on first use: they bind fstat). */
   async _subprocessPipes(): Promise<PipeTransportMaker> {
     const { readinessPipes } = await import("./unix_pipes.ts");
     return readinessPipes(this);
   }
 
-  /** Collect ready fds with a zero-timeout select and queue their callbacks. */
+  /** @ignore Collect ready fds with a zero-timeout select and queue their callbacks. */
   protected _pollIo(): void {
     const selector = this._selector;
     const n = selector.poll();
@@ -284,7 +284,7 @@ export class SelectorEventLoop extends BaseEventLoop {
     const fds = selector.readyFds, events = selector.readyEvents;
     const ready = this._ready;
     for (let i = 0; i < n; i++) {
-      const fd = fds[i], ev = events[i];
+      const fd = fds[i]!, ev = events[i]!; // i < n: entries the selector filled
       if (ev & EVENT_READ) {
         const h = this._readers[fd];
         if (h !== undefined) ready.push(h);
@@ -296,22 +296,22 @@ export class SelectorEventLoop extends BaseEventLoop {
     }
   }
 
-  /** True while some fd is watched. */
+  /** @ignore True while some fd is watched. */
   protected _hasIoInterest(): boolean {
     return this._watchedFds > 0;
   }
 
-  /** Wait off the JS thread (the parker) for readiness, a wakeup or `timeoutMs`. */
+  /** @ignore Wait off the JS thread (the parker) for readiness, a wakeup or `timeoutMs`. */
   protected _parkIo(timeoutMs: number): Promise<void> {
     return this._selector.park(timeoutMs);
   }
 
-  /** End a park in progress (writes the selector's waker). */
+  /** @ignore End a park in progress (writes the selector's waker). */
   protected _wakeIo(): void {
     this._selector.wakeup();
   }
 
-  /** Close the selector and stop the parker. */
+  /** @ignore Close the selector and stop the parker. */
   protected _closeIo(): void {
     for (const h of this._readers) h?.cancel();
     for (const h of this._writers) h?.cancel();

@@ -8,6 +8,7 @@
  * proactor polls readiness (io_uring); an IOCP proactor accepts with operations instead
  * (loop/proactor/proactor_server.ts).
  */
+import type { SockAddr } from "../../ffi/sockaddr.ts";
 import { OSError } from "../core/errors.ts";
 import type { AbstractEventLoop } from "../core/abstract_loop.ts";
 import type { Socket } from "../net/socket.ts";
@@ -29,7 +30,7 @@ export function serveByReadiness(loop: AbstractEventLoop, server: AcceptingServe
 /** Accept up to `backlog` pending connections (one readiness event). */
 function acceptReady(loop: AbstractEventLoop, server: AcceptingServer, listener: Socket): void {
   for (let i = 0; i < server._backlog; i++) {
-    let conn: Socket, addr: unknown;
+    let conn: Socket, addr: SockAddr;
     try {
       [conn, addr] = listener.accept();
     } catch (e) {

@@ -28,7 +28,7 @@ export type { ConnectionOwner, SocketTransportOptions } from "../transports/sock
 /** A TCP or Unix stream connection driven by readiness (asyncio's selector socket transport). */
 export class SelectorSocketTransport extends SocketTransport {
   /**
-   * @internal A BufferedProtocol's getBuffer() buffer is written only within the read that
+   * @ignore A BufferedProtocol's getBuffer() buffer is written only within the read that
    * asked for it: the protocol may hand out memory it frees in connectionLost (sslproto.ts
    * receives into its TLS engine's ring). A completion loop lends the buffer to the kernel
    * until the receive completes, which can be after connectionLost.
@@ -46,22 +46,22 @@ export class SelectorSocketTransport extends SocketTransport {
 
   // ---- Reading --------------------------------------------------------------------------------
 
-  /** @internal */
+  /** @ignore */
   _startReading(): void {
     if (!this._closing && !this._paused) this._loop._addReader(this._fd, readReady, this);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _readingResumed(): void {
     this._loop._addReader(this._fd, readReady, this);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _stopReading(): void {
     this._loop._removeReader(this._fd);
   }
 
-  /** @internal The fd is readable (the loop calls readReady). */
+  /** @ignore The fd is readable (the loop calls readReady). */
   _readReady(): void {
     if (this._connLost) return;
     if (this._buffered) this._readReadyBuffered();
@@ -122,27 +122,27 @@ export class SelectorSocketTransport extends SocketTransport {
     else this._writeOrQueue(bytes);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _writeChunk(chunk: Uint8Array): number {
     return fdSend(this._fd, chunk, chunk.byteLength, MSG_NOSIGNAL);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _writeFailed(errno: number): void {
     this._fatalError(osError("send", errno), "Fatal write error on socket transport");
   }
 
-  /** @internal */
+  /** @ignore */
   protected override _watchWritable(): void {
     this._loop._addWriter(this._fd, writeReady, this);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _stopWriting(): void {
     this._loop._removeWriter(this._fd);
   }
 
-  /** @internal The fd is writable (the loop calls writeReady). */
+  /** @ignore The fd is writable (the loop calls writeReady). */
   _writeReady(): void {
     if (this._connLost) return;
     if (!this._flushWriteQueue() || this._writeSize > 0) return;

@@ -19,7 +19,9 @@ import { OSError, ValueError } from "../core/errors.ts";
 import type { FileLike } from "../core/file_like.ts";
 import type { BaseProtocolLike, ProtocolLike } from "../transports/protocols.ts";
 import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts";
-import { type ReadTransport, whenConnected, type WriteTransport } from "../transports/base.ts";
+import {
+  type ExtraInfo, type ExtraInfoTable, type ReadTransport, whenConnected, type WriteTransport,
+} from "../transports/base.ts";
 import { receiveArena } from "../transports/receive_arena.ts";
 import { StreamTransport } from "../transports/stream_base.ts";
 import type { PipeTransportMaker } from "../transports/transport_loop.ts";
@@ -46,7 +48,7 @@ export function checkPipeFd(fd: number): number {
 export interface PipeTransportOptions {
   /** Resolved with null once connectionMade has run. */
   waiter?: AbstractFuture<unknown>;
-  extra?: Record<string, unknown>;
+  extra?: ExtraInfoTable;
 }
 
 /** Close what the transport was given: the object's close() if it has one, else the fd. */
@@ -71,7 +73,7 @@ export class ReadPipeTransport implements ReadTransport {
   private _protocol: ProtocolLike;
   private readonly _pipe: FileLike;
   private readonly _fd: number;
-  private readonly _extra: Record<string, unknown>;
+  private readonly _extra: ExtraInfoTable;
   private _closing = false;
   private _paused = false;
   private _lost = false;
@@ -101,6 +103,12 @@ export class ReadPipeTransport implements ReadTransport {
     if (options.waiter) loop.callSoon(resolveWaiter, options.waiter);
   }
 
+  /** A known key (ExtraInfo): its value, or undefined where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
+  /** A known key (ExtraInfo): its value, or `defaultValue` where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
+  /** Any other key: its value, or `defaultValue`. */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
     return name in this._extra ? this._extra[name] : defaultValue;
   }
@@ -155,7 +163,7 @@ export class ReadPipeTransport implements ReadTransport {
     await waitLost(this, this._loop, this._lostReported);
   }
 
-  /** @internal */
+  /** @ignore */
   _connectionMade(): void {
     try {
       this._protocol.connectionMade?.(this as never);
@@ -164,7 +172,7 @@ export class ReadPipeTransport implements ReadTransport {
     }
   }
 
-  /** @internal */
+  /** @ignore */
   _startWatching(): void {
     if (this._closing || this._paused) return;
     if (this._pollable) {
@@ -227,7 +235,7 @@ export class ReadPipeTransport implements ReadTransport {
     }
   }
 
-  /** @internal */
+  /** @ignore */
   _eofReceived(): void {
     try {
       this._protocol.eofReceived?.();
@@ -241,7 +249,7 @@ export class ReadPipeTransport implements ReadTransport {
     }
   }
 
-  /** @internal */
+  /** @ignore */
   _fatalError(exc: unknown, message: string): void {
     // EIO is how a pty master reads once the slave side is closed: an ordinary end, not news.
     if (!(exc instanceof OSError && exc.errno === EIO)) {
@@ -266,7 +274,7 @@ export class ReadPipeTransport implements ReadTransport {
     this._loop.callSoon(readCallConnectionLost, this, exc);
   }
 
-  /** @internal The one path to connectionLost: it runs exactly once, then the pipe closes. */
+  /** @ignore The one path to connectionLost: it runs exactly once, then the pipe closes. */
   _callConnectionLost(exc: Error | null): void {
     if (this._lostReported) return;
     this._lostReported = true;
@@ -312,7 +320,7 @@ function resolveWaiter(waiter: AbstractFuture<unknown>): void {
  * files and the watch for its reader's departure.
  */
 export class WritePipeTransport extends StreamTransport implements WriteTransport {
-  /** @internal */ declare protected _loop: AbstractEventLoop;
+  /** @ignore */ declare protected _loop: AbstractEventLoop;
   private readonly _pipe: FileLike;
   /** Pipes and sockets are also watched for reading: that is how the reader's close shows. */
   private readonly _watchPeer: boolean;
@@ -359,19 +367,19 @@ export class WritePipeTransport extends StreamTransport implements WriteTranspor
     // (Closing: dropped, but not counted as lost, so the buffered data still drains.)
   }
 
-  /** @internal */
+  /** @ignore */
   protected _writeChunk(chunk: Uint8Array): number {
     // SIGPIPE is ignored in Deno and Bun (SigIgn in /proc/self/status), so writing to a pipe
     // without readers fails with EPIPE instead of killing the process.
     return fdWrite(this._fd, chunk, chunk.byteLength);
   }
 
-  /** @internal */
+  /** @ignore */
   protected _writeFailed(errno: number): void {
     this._fatalError(osError("write", errno), "Fatal write error on pipe transport");
   }
 
-  /** @internal Watch the fd for writability (the write buffer is not empty). */
+  /** @ignore Watch the fd for writability (the write buffer is not empty). */
   protected override _watchWritable(): void {
     if (this._pollable) {
       try {
@@ -388,7 +396,7 @@ export class WritePipeTransport extends StreamTransport implements WriteTranspor
     }
   }
 
-  /** @internal Stop watching the fd for writability. */
+  /** @ignore Stop watching the fd for writability. */
   protected _stopWriting(): void {
     if (this._pollable) this._loop.removeWriter(this._fd);
   }
@@ -409,7 +417,7 @@ export class WritePipeTransport extends StreamTransport implements WriteTranspor
     if (this._closing) this._callConnectionLost(null);
   }
 
-  /** @internal Watch for the reader's departure, once connectionMade has run. */
+  /** @ignore Watch for the reader's departure, once connectionMade has run. */
   _startIo(): void {
     if (!this._watchPeer || this._closing || this._connLost) return;
     // A write end never reads, so "readable" can only be EPOLLERR/EPOLLHUP: the read end
@@ -422,7 +430,7 @@ export class WritePipeTransport extends StreamTransport implements WriteTranspor
   }
 
   /**
-   * @internal Nothing to stop: a write end is not read. The watch for the reader stays while
+   * @ignore Nothing to stop: a write end is not read. The watch for the reader stays while
    * buffered data is flushed, and goes in _release, with the fd.
    */
   protected _stopReading(): void {}
@@ -449,12 +457,12 @@ export class WritePipeTransport extends StreamTransport implements WriteTranspor
     return true;
   }
 
-  /** @internal As asyncio: an OSError on a write pipe (EPIPE: the reader left) is the peer's doing. */
+  /** @ignore As asyncio: an OSError on a write pipe (EPIPE: the reader left) is the peer's doing. */
   protected _isPeerError(exc: unknown): boolean {
     return exc instanceof OSError;
   }
 
-  /** @internal Stop watching for the reader, then close the pipe. */
+  /** @ignore Stop watching for the reader, then close the pipe. */
   protected _release(): void {
     if (this._watchPeer) this._loop.removeReader(this._fd);
     closePipe(this._pipe, this._fd);

@@ -17,6 +17,7 @@
  * event pauses the watch, so a slow or idle consumer does not make the loop spin, and the
  * next next() adds it back.
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import type { EventLoop } from "../event_loop.ts";
 import { type FileLike, fileObjToFd } from "../core/file_like.ts";
 import type { AbstractFuture } from "../core/abstract_loop.ts";
@@ -26,8 +27,11 @@ import { readyNow } from "../../ffi/files.ts";
 /** What readableEvents/writableEvents take besides the fd. */
 export interface FdEventsOptions {
   /** The loop to watch on (default: the running loop). */
-  loop?: EventLoop;
+  loop?: EventLoop | undefined;
 }
+
+/** @ignore The keys of FdEventsOptions, for refuseUnknownOptions(). */
+export const FD_EVENTS_OPTION_KEYS: KeysOf<FdEventsOptions> = { loop: true };
 
 /**
  * An fd's read or write readiness as an async iterator of the fd (see readableEvents). Also
@@ -145,9 +149,7 @@ export class FdEvents implements AsyncIterableIterator<number> {
 
 function start(fd: FileLike, options: FdEventsOptions, writing: boolean): FdEvents {
   const fdNumber = fileObjToFd(fd);
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`options must be an object, got ${options === null ? "null" : typeof options}`);
-  }
+  refuseUnknownOptions(options, FD_EVENTS_OPTION_KEYS, writing ? "writableEvents()" : "readableEvents()");
   return new FdEvents(options.loop ?? getRunningLoop(), fdNumber, writing);
 }
 

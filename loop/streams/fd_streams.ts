@@ -12,6 +12,7 @@
  * its terminal closes, as asyncio's pipe transport reports it) leaves the writer open, as a
  * socket's half-close does.
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { fcntlInt } from "../../ffi/files.ts";
 import { closeFd, F_GETFL } from "../../ffi/libc.ts";
 import { osTable } from "../../ffi/os/current.ts";
@@ -26,8 +27,11 @@ import { StreamReader, StreamReaderProtocol, StreamWriter } from "./streams.ts";
 /** Options of openFd/openReadFd/openWriteFd. */
 export interface OpenFdOptions {
   /** The StreamReader's buffer limit (default 64 KiB), as openConnection's. */
-  limit?: number;
+  limit?: number | undefined;
 }
+
+/** @ignore The keys of OpenFdOptions, for refuseUnknownOptions(). */
+export const OPEN_FD_OPTION_KEYS: KeysOf<OpenFdOptions> = { limit: true };
 
 const C = osTable.constants;
 // <fcntl.h> O_ACCMODE: the access-mode bits of F_GETFL (3 on every OS here).
@@ -49,11 +53,9 @@ function checkFd(fn: string, fd: unknown, need: Access): number {
   return fd;
 }
 
-function checkOptions(fn: string, options: unknown): OpenFdOptions {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
-  }
-  return options as OpenFdOptions;
+function checkOptions(fn: string, options: OpenFdOptions): OpenFdOptions {
+  refuseUnknownOptions(options, OPEN_FD_OPTION_KEYS, `${fn}()`);
+  return options;
 }
 
 /**
@@ -94,7 +96,7 @@ class WriterProtocol extends StreamReaderProtocol {
     if (reader !== null && !reader.isClosing()) reader.close();
   }
 
-  /** @internal waitClosed(): the write side's close, and the read side's when linked. */
+  /** @ignore waitClosed(): the write side's close, and the read side's when linked. */
   override _getCloseWaiter(): AbstractFuture<void> {
     return this._bothClosed ?? super._getCloseWaiter();
   }

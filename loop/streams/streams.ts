@@ -9,6 +9,8 @@
  * bytes wait unread and resumes it when a read brings them back under `limit`; the writer's
  * drain() waits between the protocol's pauseWriting() and resumeWriting().
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
+import type { Inet6Family, InetFamily, UnixFamily } from "../../ffi/families.ts";
 import { ECONNRESET } from "../../ffi/libc.ts";
 import type { EventLoop } from "../event_loop.ts";
 import { concat } from "../core/bytes.ts";
@@ -20,10 +22,14 @@ import type {
   CreateConnectionOptions, CreateServerOptions, CreateUnixConnectionOptions,
   CreateUnixServerOptions,
 } from "../net/connections.ts";
+import {
+  CREATE_CONNECTION_OPTION_KEYS, CREATE_SERVER_OPTION_KEYS, CREATE_UNIX_CONNECTION_OPTION_KEYS,
+  CREATE_UNIX_SERVER_OPTION_KEYS,
+} from "../net/connections.ts";
 import type { Server } from "../net/server.ts";
 import type { SSLContext } from "../tls/ssl.ts";
 import { startTls, type StartTlsOptions } from "../tls/start_tls.ts";
-import type { ReadTransport, Transport } from "../transports/base.ts";
+import type { ExtraInfo, ReadTransport, Transport, WriteTransport } from "../transports/base.ts";
 import { IncompleteReadError, LimitOverrunError } from "./stream_errors.ts";
 
 export { IncompleteReadError, LimitOverrunError } from "./stream_errors.ts";
@@ -38,10 +44,15 @@ const encoder = new TextEncoder();
 /** Options of a StreamReader. */
 export interface StreamReaderOptions {
   /** Buffer limit in bytes: readuntil()/readline() fail past it, reading pauses past 2·limit. */
-  limit?: number;
+  limit?: number | undefined;
   /** The loop whose futures the reader waits on; default getEventLoop(). */
-  loop?: EventLoop;
+  loop?: EventLoop | undefined;
 }
+
+/** @ignore The keys of StreamReaderOptions, for refuseUnknownOptions(). */
+export const STREAM_READER_OPTION_KEYS: KeysOf<StreamReaderOptions> = {
+  limit: true, loop: true,
+};
 
 /** A separator for readuntil(): bytes, a string (UTF-8), or a list of them. */
 export type Separator = Uint8Array | string | readonly (Uint8Array | string)[];
@@ -65,6 +76,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
    * positive.
    */
   constructor(options: StreamReaderOptions = {}) {
+    refuseUnknownOptions(options, STREAM_READER_OPTION_KEYS, "StreamReader()");
     const limit = options.limit ?? DEFAULT_LIMIT;
     if (typeof limit !== "number" || !(limit > 0)) {
       throw new ValueError(`limit must be a positive number of bytes, got ${String(limit)}`);
@@ -88,7 +100,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     }
   }
 
-  /** @internal The transport this reader reads from, if any (web_streams.ts closes it on cancel). */
+  /** @ignore The transport this reader reads from, if any (web_streams.ts closes it on cancel). */
   _readTransport(): ReadTransport | null {
     return this._transport;
   }
@@ -100,7 +112,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * @internal StreamWriter.startTls: pause and resume `transport` (the TLS one) from now on,
+   * @ignore StreamWriter.startTls: pause and resume `transport` (the TLS one) from now on,
    * paused already if the old one was.
    */
   _replaceTransport(transport: ReadTransport): void {
@@ -124,7 +136,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     this._feed(data, false);
   }
 
-  /** @internal feedData for bytes nobody else holds (a protocol's dataReceived): no copy. */
+  /** @ignore feedData for bytes nobody else holds (a protocol's dataReceived): no copy. */
   _feedOwned(data: Uint8Array): void {
     this._feed(data, true);
   }
@@ -383,6 +395,7 @@ function separatorList(separator: Separator): Uint8Array[] {
 /** The first index >= from where `needle` occurs in `hay`, or -1. */
 function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
   const first = needle[0], len = needle.byteLength, last = hay.byteLength - len;
+  if (first === undefined) return from; // an empty needle (refused by the callers) is at `from`
   for (let i = hay.indexOf(first, from); i >= 0 && i <= last; i = hay.indexOf(first, i + 1)) {
     let j = 1;
     while (j < len && hay[i + j] === needle[j]) j++;
@@ -407,7 +420,7 @@ export type ClientConnectedCallback = (
 ) => void | PromiseLike<void>;
 
 /**
- * @internal Write flow control for a streams protocol (asyncio's FlowControlMixin): the
+ * @ignore Write flow control for a streams protocol (asyncio's FlowControlMixin): the
  * transport's pauseWriting()/resumeWriting() and connectionLost() go here, and
  * StreamWriter.drain() waits in wait().
  */
@@ -567,12 +580,12 @@ export class StreamReaderProtocol extends Protocol {
     this._drain.resume();
   }
 
-  /** @internal Wait while writing is paused; ConnectionResetError once the connection is lost. */
+  /** @ignore Wait while writing is paused; ConnectionResetError once the connection is lost. */
   _drainHelper(): Promise<void> {
     return this._drain.wait();
   }
 
-  /** @internal The future that completes when the connection is lost. */
+  /** @ignore The future that completes when the connection is lost. */
   _getCloseWaiter(): AbstractFuture<void> {
     if (this._closed === null) {
       this._closed = this._loop.createFuture<void>();
@@ -581,12 +594,12 @@ export class StreamReaderProtocol extends Protocol {
     return this._closed;
   }
 
-  /** @internal A server's protocol (it has a clientConnectedCb): the TLS server side. */
+  /** @ignore A server's protocol (it has a clientConnectedCb): the TLS server side. */
   _isServerSide(): boolean {
     return this._clientConnectedCb !== null;
   }
 
-  /** @internal StreamWriter.startTls moved the connection to `transport`, a TLS one. */
+  /** @ignore StreamWriter.startTls moved the connection to `transport`, a TLS one. */
   _replaceTransport(transport: Transport): void {
     this._overSsl = transport.getExtraInfo("sslcontext") != null;
     this._reader?._replaceTransport(transport);
@@ -606,17 +619,21 @@ function settleClosed(closed: AbstractFuture<void>, exc: Error | null): void {
 
 /**
  * Writes to a transport, with drain() for back-pressure (asyncio.StreamWriter). Made by
- * openConnection() and given to startServer()'s callback.
+ * openConnection() and given to startServer()'s callback; over a write-only transport
+ * (connectWritePipe's) `T` is WriteTransport.
  */
-export class StreamWriter {
-  private _transport: Transport;
+export class StreamWriter<T extends WriteTransport = Transport> {
+  private _transport: T;
   private readonly _protocol: StreamReaderProtocol;
   private readonly _reader: StreamReader | null;
   private readonly _loop: EventLoop;
 
-  /** Made by openConnection()/startServer(); use those. */
+  /**
+   * Made by openConnection()/startServer(); by hand over connectWritePipe's transport, with a
+   * StreamReaderProtocol as the pipe's protocol and `reader` null.
+   */
   constructor(
-    transport: Transport,
+    transport: T,
     protocol: StreamReaderProtocol,
     reader: StreamReader | null,
     loop: EventLoop,
@@ -628,7 +645,7 @@ export class StreamWriter {
   }
 
   /** The underlying transport (asyncio StreamWriter.transport). */
-  get transport(): Transport {
+  get transport(): T {
     return this._transport;
   }
 
@@ -690,7 +707,12 @@ export class StreamWriter {
   }
 
   /** The transport's extra info: "peername", "sockname", "socket", … (asyncio get_extra_info). */
-  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
+  /** A known key (ExtraInfo): its value, or `defaultValue` where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
+  /** Any other key: its value, or `defaultValue`. */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
+  getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
     return this._transport.getExtraInfo(name, defaultValue);
   }
 
@@ -718,7 +740,11 @@ export class StreamWriter {
    * The client side unless the writer came from startServer(). On failure the connection is
    * closed and the error thrown.
    */
-  async startTls(sslcontext: SSLContext, options: StreamStartTlsOptions = {}): Promise<void> {
+  async startTls(
+    this: StreamWriter<Transport>,
+    sslcontext: SSLContext,
+    options: StreamStartTlsOptions = {},
+  ): Promise<void> {
     const { serverHostname, sslHandshakeTimeout, sslShutdownTimeout } = options;
     await this.drain();
     this._transport = await startTls(this._loop, this._transport, this._protocol, sslcontext, {
@@ -747,8 +773,13 @@ export type StreamStartTlsOptions = Omit<StartTlsOptions, "serverSide">;
 /** The streams functions' own option, besides those of createConnection/createServer. */
 export interface StreamOptions {
   /** The StreamReader's buffer limit (default 64 KiB). */
-  limit?: number;
+  limit?: number | undefined;
 }
+
+/** @ignore The keys of StreamOptions, for refuseUnknownOptions(). */
+export const STREAM_OPTION_KEYS: KeysOf<StreamOptions> = {
+  limit: true,
+};
 
 /** The running loop, whose networking the streams use. */
 function networkLoop(): EventLoop {
@@ -784,6 +815,7 @@ export async function openConnection(
   port?: number | string | null,
   options: StreamOptions & CreateConnectionOptions = {},
 ): Promise<[StreamReader, StreamWriter]> {
+  refuseUnknownOptions(options, { ...STREAM_OPTION_KEYS, ...CREATE_CONNECTION_OPTION_KEYS }, "openConnection()");
   const { limit, ...rest } = options;
   const loop = networkLoop();
   return openStreams(loop, limit, (f) => loop.createConnection(f, host, port, rest));
@@ -791,14 +823,16 @@ export async function openConnection(
 
 /**
  * Start a server calling `clientConnectedCb(reader, writer)` for each connection (asyncio
- * start_server). The other options are createServer's (backlog, reuseAddress, sock, …).
+ * start_server). The other options are createServer's (backlog, reuseAddress, sock, …); the
+ * server's family type is createServer's.
  */
-export async function startServer(
+export async function startServer<F extends number = InetFamily | Inet6Family>(
   clientConnectedCb: ClientConnectedCallback,
   host?: string | string[] | null,
   port?: number | string | null,
-  options: StreamOptions & CreateServerOptions = {},
-): Promise<Server> {
+  options: StreamOptions & CreateServerOptions<F> = {},
+): Promise<Server<F>> {
+  refuseUnknownOptions(options, { ...STREAM_OPTION_KEYS, ...CREATE_SERVER_OPTION_KEYS }, "startServer()");
   const { limit, ...rest } = options;
   const loop = networkLoop();
   return loop.createServer(streamsFactory(loop, limit, clientConnectedCb), host, port, rest);
@@ -809,6 +843,7 @@ export async function openUnixConnection(
   path?: string | null,
   options: StreamOptions & CreateUnixConnectionOptions = {},
 ): Promise<[StreamReader, StreamWriter]> {
+  refuseUnknownOptions(options, { ...STREAM_OPTION_KEYS, ...CREATE_UNIX_CONNECTION_OPTION_KEYS }, "openUnixConnection()");
   const { limit, ...rest } = options;
   const loop = networkLoop();
   return openStreams(loop, limit, (f) => loop.createUnixConnection(f, path, rest));
@@ -819,7 +854,8 @@ export async function startUnixServer(
   clientConnectedCb: ClientConnectedCallback,
   path?: string | null,
   options: StreamOptions & CreateUnixServerOptions = {},
-): Promise<Server> {
+): Promise<Server<UnixFamily>> {
+  refuseUnknownOptions(options, { ...STREAM_OPTION_KEYS, ...CREATE_UNIX_SERVER_OPTION_KEYS }, "startUnixServer()");
   const { limit, ...rest } = options;
   const loop = networkLoop();
   return loop.createUnixServer(streamsFactory(loop, limit, clientConnectedCb), path, rest);

@@ -17,6 +17,7 @@
  * closes it; `writable.abort()` aborts the transport. A write once the connection is lost
  * fails with ConnectionResetError('Connection lost'), as StreamWriter.drain().
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { ECONNRESET } from "../../ffi/libc.ts";
 import { describe } from "../core/describe.ts";
 import { OSError, ValueError } from "../core/errors.ts";
@@ -26,8 +27,11 @@ import type { ProtocolLike } from "../transports/protocols.ts";
 /** Options of WebStreamProtocol. */
 export interface WebStreamProtocolOptions {
   /** Bytes `readable` queues before the transport's reading is paused; default 65536. */
-  highWaterMark?: number;
+  highWaterMark?: number | undefined;
 }
+
+/** @ignore The keys of WebStreamProtocolOptions, for refuseUnknownOptions(). */
+export const WEB_STREAM_PROTOCOL_OPTION_KEYS: KeysOf<WebStreamProtocolOptions> = { highWaterMark: true };
 
 /** A protocol exposing its connection as `readable` and `writable` Web streams. */
 export class WebStreamProtocol implements ProtocolLike {
@@ -47,6 +51,7 @@ export class WebStreamProtocol implements ProtocolLike {
 
   /** ValueError for a highWaterMark that is not a positive number. */
   constructor(options: WebStreamProtocolOptions = {}) {
+    refuseUnknownOptions(options, WEB_STREAM_PROTOCOL_OPTION_KEYS, "WebStreamProtocol()");
     const highWaterMark = options.highWaterMark ?? 65536;
     if (typeof highWaterMark !== "number" || !(highWaterMark > 0)) {
       throw new ValueError(`WebStreamProtocol highWaterMark must be a positive number, got ${describe(highWaterMark)}`);
@@ -86,12 +91,12 @@ export class WebStreamProtocol implements ProtocolLike {
 
   // ---- Protocol callbacks -------------------------------------------------------------------
 
-  /** @internal */
+  /** @ignore */
   connectionMade(transport: Transport): void {
     this._transport = transport;
   }
 
-  /** @internal Queue the bytes; pause reading once the queue is full. */
+  /** @ignore Queue the bytes; pause reading once the queue is full. */
   dataReceived(data: Uint8Array): void {
     if (this._readDone) return;
     this._reads.enqueue(data as Uint8Array<ArrayBuffer>);
@@ -101,7 +106,7 @@ export class WebStreamProtocol implements ProtocolLike {
     }
   }
 
-  /** @internal The peer's EOF ends `readable`; writing stays open (half-close). */
+  /** @ignore The peer's EOF ends `readable`; writing stays open (half-close). */
   eofReceived(): boolean {
     if (!this._readDone) {
       this._readDone = true;
@@ -110,18 +115,18 @@ export class WebStreamProtocol implements ProtocolLike {
     return true;
   }
 
-  /** @internal */
+  /** @ignore */
   pauseWriting(): void {
     this._writingPaused = true;
   }
 
-  /** @internal */
+  /** @ignore */
   resumeWriting(): void {
     this._writingPaused = false;
     this._releaseWriters(null);
   }
 
-  /** @internal */
+  /** @ignore */
   connectionLost(exc: Error | null): void {
     this._lost = exc ?? new OSError(ECONNRESET, "ECONNRESET", "Connection lost");
     if (!this._readDone) {

@@ -16,6 +16,7 @@
  *
  * Both run on the loop that owns the reader/writer: use them while that loop runs.
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import { describe } from "../core/describe.ts";
 import { ValueError } from "../core/errors.ts";
 import type { StreamReader, StreamWriter } from "./streams.ts";
@@ -23,8 +24,11 @@ import type { StreamReader, StreamWriter } from "./streams.ts";
 /** Options of toReadableStream(). */
 export interface ReadableStreamOptions {
   /** The most bytes one pull reads (one StreamReader.read(n)); default 65536. */
-  chunkSize?: number;
+  chunkSize?: number | undefined;
 }
+
+/** @ignore The keys of ReadableStreamOptions, for refuseUnknownOptions(). */
+export const READABLE_STREAM_OPTION_KEYS: KeysOf<ReadableStreamOptions> = { chunkSize: true };
 
 /** Options of toWritableStream(). */
 export interface WritableStreamOptions {
@@ -32,8 +36,11 @@ export interface WritableStreamOptions {
    * What the stream's close() does: "eof" (default) sends EOF with writeEof() where the
    * transport can (else closes it); "close" closes the connection and waits until it is closed.
    */
-  close?: "eof" | "close";
+  close?: "eof" | "close" | undefined;
 }
+
+/** @ignore The keys of WritableStreamOptions, for refuseUnknownOptions(). */
+export const WRITABLE_STREAM_OPTION_KEYS: KeysOf<WritableStreamOptions> = { close: true };
 
 /**
  * A ReadableStream of the bytes `reader` reads, pulled on demand (see the module comment).
@@ -47,6 +54,7 @@ export function toReadableStream(
   if (reader === null || typeof reader !== "object" || typeof reader.read !== "function") {
     throw new TypeError(`toReadableStream() needs a StreamReader, got ${describe(reader)}`);
   }
+  refuseUnknownOptions(options, READABLE_STREAM_OPTION_KEYS, "toReadableStream()");
   const chunkSize = options.chunkSize ?? 65536;
   if (!Number.isInteger(chunkSize) || chunkSize <= 0) {
     throw new ValueError(`toReadableStream() chunkSize must be a positive integer, got ${describe(chunkSize)}`);
@@ -77,6 +85,7 @@ export function toWritableStream(writer: StreamWriter, options: WritableStreamOp
   if (writer === null || typeof writer !== "object" || typeof writer.write !== "function") {
     throw new TypeError(`toWritableStream() needs a StreamWriter, got ${describe(writer)}`);
   }
+  refuseUnknownOptions(options, WRITABLE_STREAM_OPTION_KEYS, "toWritableStream()");
   const mode = options.close ?? "eof";
   if (mode !== "eof" && mode !== "close") {
     throw new ValueError(`toWritableStream() close must be "eof" or "close", got ${describe(mode)}`);

@@ -6,6 +6,7 @@
  *
  * OpenSSL is loaded at the first SSLContext, not at import (ffi/libssl.ts).
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import {
   addPemCertificates, bioPairFree, certificateDer, cString, decodeCertificate, ERR_LIB_MASK, ERR_LIB_OFFSET,
   ERR_LIB_SSL, ERR_REASON_MASK, ERR_SYSTEM_FLAG, forgetAlpn, libcrypto, libssl, type PeerCert,
@@ -227,7 +228,7 @@ export type KeyPassword = string | Uint8Array | (() => string | Uint8Array);
 export class SSLContext {
   /** "client" or "server" (Python's SSLContext.protocol). */
   readonly protocol: SSLProtocolKind;
-  /** @internal The SSL_CTX. */
+  /** @ignore The SSL_CTX. */
   readonly _ctx: NativePointer;
   private _verifyMode: VerifyMode;
   private _checkHostname: boolean;
@@ -412,7 +413,7 @@ export class SSLContext {
     }
   }
 
-  /** @internal The TLS engine for one connection. */
+  /** @ignore The TLS engine for one connection. */
   _wrap(serverSide: boolean, serverHostname: string | null): SSLObject {
     if (serverSide && this.protocol === "client") {
       throw new ValueError("Cannot create a server socket with a client (PROTOCOL_TLS_CLIENT) context");
@@ -443,12 +444,17 @@ export class SSLContext {
 /** Options of createDefaultContext: trust anchors instead of the system's. */
 export interface DefaultContextOptions {
   /** A PEM file of trusted CA certificates. */
-  cafile?: string | null;
+  cafile?: string | null | undefined;
   /** A directory of hashed CA certificates. */
-  capath?: string | null;
+  capath?: string | null | undefined;
   /** PEM text of trusted CA certificates. */
-  cadata?: string | null;
+  cadata?: string | null | undefined;
 }
+
+/** @ignore The keys of DefaultContextOptions, for refuseUnknownOptions(). */
+export const DEFAULT_CONTEXT_OPTION_KEYS: KeysOf<DefaultContextOptions> = {
+  cafile: true, capath: true, cadata: true,
+};
 
 /**
  * A context with secure defaults (Python's ssl.create_default_context): for
@@ -460,6 +466,7 @@ export function createDefaultContext(
   purpose: PurposeName = Purpose.SERVER_AUTH,
   options: DefaultContextOptions = {},
 ): SSLContext {
+  refuseUnknownOptions(options, DEFAULT_CONTEXT_OPTION_KEYS, "createDefaultContext()");
   if (purpose !== Purpose.SERVER_AUTH && purpose !== Purpose.CLIENT_AUTH) {
     throw new ValueError(`purpose must be Purpose.SERVER_AUTH or Purpose.CLIENT_AUTH, got ${String(purpose)}`);
   }
@@ -504,7 +511,7 @@ export class SSLObject {
   readonly serverSide: boolean;
   /** The name the certificate is checked against and sent as SNI; null on servers. */
   readonly serverHostname: string | null;
-  /** @internal The SSL, null once freed. */
+  /** @ignore The SSL, null once freed. */
   _ssl: NativePointer;
   // The engine's input and output rings; the protocol sends straight from the output ring.
   private readonly _bio: BioPair;
@@ -518,7 +525,7 @@ export class SSLObject {
   private _peerDer: Uint8Array | null = null;
   private _handshakeDone = false;
 
-  /** @internal Use SSLContext._wrap(). */
+  /** @ignore Use SSLContext._wrap(). */
   constructor(context: SSLContext, serverSide: boolean, serverHostname: string | null) {
     this.context = context;
     this.serverSide = serverSide;
@@ -566,7 +573,7 @@ export class SSLObject {
   // ---- Engine (used by loop/tls/sslproto.ts) ----------------------------------------------------
 
   /**
-   * @internal Give the engine up to `n` bytes the transport received, from `data[offset]`:
+   * @ignore Give the engine up to `n` bytes the transport received, from `data[offset]`:
    * how many its input ring took (0: full until the engine reads).
    */
   _feed(data: Uint8Array, offset: number, n: number): number {
@@ -575,7 +582,7 @@ export class SSLObject {
   }
 
   /**
-   * @internal The input ring's free run, for the transport to receive into (null: full).
+   * @ignore The input ring's free run, for the transport to receive into (null: full).
    * Received bytes reach the engine with _commitIncoming(n).
    */
   _incomingSpace(): Uint8Array | null {
@@ -592,12 +599,12 @@ export class SSLObject {
     return this._space;
   }
 
-  /** @internal Give the engine the `n` bytes received at the start of _incomingSpace(). */
+  /** @ignore Give the engine the `n` bytes received at the start of _incomingSpace(). */
   _commitIncoming(n: number): void {
     ringCommit(this._bio, n);
   }
 
-  /** @internal Step the handshake: true once complete, false while it needs input. */
+  /** @ignore Step the handshake: true once complete, false while it needs input. */
   _doHandshake(): boolean {
     const s = libssl();
     const r = s.SSL_do_handshake(this._ssl);
@@ -612,7 +619,7 @@ export class SSLObject {
   }
 
   /**
-   * @internal Decrypt into `buf[offset, offset+length)`: the byte count, WANT_MORE, or
+   * @ignore Decrypt into `buf[offset, offset+length)`: the byte count, WANT_MORE, or
    * CLOSE_NOTIFY; throws SSLError.
    */
   _read(buf: Uint8Array, offset: number, length: number): number {
@@ -625,7 +632,7 @@ export class SSLObject {
     throw takeSslError(err, this);
   }
 
-  /** @internal Encrypt `data`: bytes taken, or WANT_MORE; throws SSLError. */
+  /** @ignore Encrypt `data`: bytes taken, or WANT_MORE; throws SSLError. */
   _write(data: Uint8Array): number {
     const s = libssl();
     const n = s.SSL_write(this._ssl, data, data.byteLength);
@@ -636,7 +643,7 @@ export class SSLObject {
   }
 
   /**
-   * @internal The next run of the engine's output as a view of its ring, taken out of the
+   * @ignore The next run of the engine's output as a view of its ring, taken out of the
    * engine (null: none). Hand it to the transport (which sends or copies it) before the engine
    * runs again: the ring's bytes are reused.
    */
@@ -651,17 +658,17 @@ export class SSLObject {
     return bio.outgoing.subarray(offset, offset + n);
   }
 
-  /** @internal True if the last _takeOutgoing() ended at the ring's end (call it again). */
+  /** @ignore True if the last _takeOutgoing() ended at the ring's end (call it again). */
   _outgoingMayContinue(): boolean {
     return this._outAtRingEnd;
   }
 
-  /** @internal How many bytes of output wait in the engine. */
+  /** @ignore How many bytes of output wait in the engine. */
   _outgoingSize(): number {
     return this._ssl === null ? 0 : libcrypto().BIO_ctrl_pending(this._bio.network);
   }
 
-  /** @internal Send close_notify (once) and report whether the peer's has arrived. */
+  /** @ignore Send close_notify (once) and report whether the peer's has arrived. */
   _shutdown(): boolean {
     const s = libssl();
     const r = s.SSL_shutdown(this._ssl);
@@ -672,12 +679,12 @@ export class SSLObject {
     throw takeSslError(err, this);
   }
 
-  /** @internal True once the peer's close_notify was read. */
+  /** @ignore True once the peer's close_notify was read. */
   _peerClosed(): boolean {
     return (libssl().SSL_get_shutdown(this._ssl) & SSL_RECEIVED_SHUTDOWN) !== 0;
   }
 
-  /** @internal Free the SSL and its BIOs; idempotent. */
+  /** @ignore Free the SSL and its BIOs; idempotent. */
   _free(): void {
     const ssl = this._ssl;
     if (ssl === null) return;
@@ -714,7 +721,12 @@ export class SSLObject {
 
   // ---- What users ask (Python's SSLObject methods) ------------------------------------------
 
+  /** The peer's certificate as Python's getpeercert() dict ({} if unverified), or null. */
+  getpeercert(binaryForm?: false): PeerCert | Record<string, never> | null;
+  /** The peer's certificate as DER bytes, or null. */
+  getpeercert(binaryForm: true): Uint8Array | null;
   /** The peer's certificate as Python's getpeercert() dict, its DER bytes, or null. */
+  getpeercert(binaryForm?: boolean): PeerCert | Record<string, never> | Uint8Array | null;
   getpeercert(binaryForm = false): PeerCert | Record<string, never> | Uint8Array | null {
     if (!this._handshakeDone) throw new ValueError("handshake not done yet");
     return binaryForm ? this._peerDer : this._peercert;

@@ -26,7 +26,7 @@ import { asBytes, type BytesLike, concat } from "../core/bytes.ts";
 import { NotImplementedError, OSError, RuntimeError, TimeoutError, ValueError } from "../core/errors.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../transports/protocols.ts";
 import { CLOSE_NOTIFY, type SSLContext, type SSLObject, WANT_MORE } from "./ssl.ts";
-import type { Transport } from "../transports/base.ts";
+import type { ExtraInfo, ExtraInfoTable, Transport } from "../transports/base.ts";
 import { FlowControl } from "../transports/flow_control.ts";
 import { lostReported, waitLost } from "../transports/dispose.ts";
 import { receiveArena } from "../transports/receive_arena.ts";
@@ -71,20 +71,20 @@ export function sslTimeout(name: string, value: unknown, fallback: number): numb
 /** Options of an SSLProtocol (createConnection/createServer pass theirs through). */
 export interface SSLProtocolOptions {
   /** True on the accepting side (servers). */
-  serverSide?: boolean;
+  serverSide?: boolean | undefined;
   /** The name to check the server's certificate against; null/"" skips the check. */
-  serverHostname?: string | null;
+  serverHostname?: string | null | undefined;
   /** Resolved once the handshake is done and connectionMade ran; rejected if it fails. */
-  waiter?: AbstractFuture<unknown> | null;
+  waiter?: AbstractFuture<unknown> | null | undefined;
   /** Seconds, positive (a ValueError otherwise); default 60. */
-  sslHandshakeTimeout?: number;
+  sslHandshakeTimeout?: number | undefined;
   /** Seconds, positive (a ValueError otherwise); default 30. */
-  sslShutdownTimeout?: number;
+  sslShutdownTimeout?: number | undefined;
   /**
    * Call the app protocol's connectionMade after the handshake (default true); false for a
    * protocol connected already (startTls).
    */
-  callConnectionMade?: boolean;
+  callConnectionMade?: boolean | undefined;
 }
 
 /** The TLS layer as a protocol of the transport below it (asyncio.sslproto.SSLProtocol). */
@@ -103,7 +103,7 @@ export class SSLProtocol implements BufferedProtocolLike {
   private readonly _callConnectionMade: boolean;
   private _handshakeTimer: AbstractTimerHandle | null = null;
   private _shutdownTimer: AbstractTimerHandle | null = null;
-  private readonly _extra: Record<string, unknown>;
+  private readonly _extra: ExtraInfoTable;
   // Plaintext the engine could not take yet (written during the handshake).
   private _backlog: Uint8Array[] = [];
   private _backlogSize = 0;
@@ -149,7 +149,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._appTransport = new SSLProtocolTransport(loop, this, this._app);
   }
 
-  /** @internal The transport the user's protocol sees. */
+  /** @ignore The transport the user's protocol sees. */
   get _userTransport(): SSLProtocolTransport {
     return this._appTransport;
   }
@@ -372,7 +372,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._doRead();
   }
 
-  /** @internal */
+  /** @ignore */
   _checkHandshakeTimeout(): void {
     this._handshakeTimer = null;
     if (this._state !== DO_HANDSHAKE) return;
@@ -478,14 +478,14 @@ export class SSLProtocol implements BufferedProtocolLike {
     }
   }
 
-  /** @internal */
+  /** @ignore */
   _pauseReading(): void {
     if (this._appReadingPaused) return;
     this._appReadingPaused = true;
     if (this._state === WRAPPED) this._transport?.pauseReading();
   }
 
-  /** @internal */
+  /** @ignore */
   _resumeReading(): void {
     if (!this._appReadingPaused) return;
     this._appReadingPaused = false;
@@ -495,19 +495,19 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._loop.callSoon(doRead, this);
   }
 
-  /** @internal */
+  /** @ignore */
   _isReading(): boolean {
     return !this._appReadingPaused && this._state === WRAPPED;
   }
 
-  /** @internal */
+  /** @ignore */
   _doReadSoon(): void {
     this._doRead();
   }
 
   // ---- Writing ------------------------------------------------------------------------------
 
-  /** @internal The user's write(). */
+  /** @ignore The user's write(). */
   _writeAppdata(data: Uint8Array): void {
     if (data.byteLength === 0) return;
     if (this._state !== WRAPPED) {
@@ -553,8 +553,7 @@ export class SSLProtocol implements BufferedProtocolLike {
   /** Encrypt and send what the user wrote while the handshake ran. */
   private _flushBacklog(): void {
     try {
-      while (this._backlog.length > 0) {
-        const chunk = this._backlog[0];
+      for (let chunk = this._backlog[0]; chunk !== undefined; chunk = this._backlog[0]) {
         const n = this._sslobj._write(chunk);
         if (n === WANT_MORE) {
           if (this._makeRoom()) continue;
@@ -602,7 +601,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._appTransport._updateFlowControl();
   }
 
-  /** @internal Bytes written by the user and not yet handed to the transport below. */
+  /** @ignore Bytes written by the user and not yet handed to the transport below. */
   _writeBufferSize(): number {
     if (this._outgoingEmpty) return this._backlogSize;
     return this._backlogSize + this._sslobj._outgoingSize();
@@ -611,7 +610,7 @@ export class SSLProtocol implements BufferedProtocolLike {
   // ---- Closing ------------------------------------------------------------------------------
 
   /**
-   * @internal The user's close(), or the peer's close_notify or EOF: send what the user wrote,
+   * @ignore The user's close(), or the peer's close_notify or EOF: send what the user wrote,
    * then close_notify, then close. The shutdown timeout covers all of it, as asyncio's.
    */
   _startShutdown(): void {
@@ -707,7 +706,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._transport?.close();
   }
 
-  /** @internal */
+  /** @ignore */
   _checkShutdownTimeout(): void {
     this._shutdownTimer = null;
     if (this._state !== FLUSHING && this._state !== SHUTDOWN) return;
@@ -717,7 +716,7 @@ export class SSLProtocol implements BufferedProtocolLike {
     ));
   }
 
-  /** @internal Close at once, dropping buffered data. */
+  /** @ignore Close at once, dropping buffered data. */
   _abort(exc: Error | null): void {
     if (exc !== null && this._fatal === null) this._fatal = exc;
     this._state = UNWRAPPED;
@@ -749,20 +748,20 @@ export class SSLProtocol implements BufferedProtocolLike {
 
   // ---- For the user transport ---------------------------------------------------------------
 
-  /** @internal */
+  /** @ignore */
   _getExtraInfo(name: string, defaultValue: unknown): unknown {
     if (name === "ssl_object") name = "sslObject";
     if (name in this._extra) return this._extra[name];
     return this._transport ? this._transport.getExtraInfo(name, defaultValue) : defaultValue;
   }
 
-  /** @internal */
+  /** @ignore */
   _setAppProtocol(protocol: unknown): void {
     this._app = protocol as AnyProtocol;
     this._appBuffered = typeof this._app.getBuffer === "function";
   }
 
-  /** @internal */
+  /** @ignore */
   _getAppProtocol(): AnyProtocol {
     return this._app;
   }
@@ -787,14 +786,14 @@ function doRead(p: SSLProtocol): void {
 
 /** The transport a protocol sees over TLS (asyncio's _SSLProtocolTransport). */
 export class SSLProtocolTransport extends FlowControl implements Transport {
-  /** @internal */ protected _loop: AbstractEventLoop;
-  /** @internal */ protected _protocol: AnyProtocol;
+  /** @ignore */ protected _loop: AbstractEventLoop;
+  /** @ignore */ protected _protocol: AnyProtocol;
   private readonly _ssl: SSLProtocol;
   private _closed = false;
-  /** @internal The application protocol's connectionLost has run (set by SSLProtocol). */
+  /** @ignore The application protocol's connectionLost has run (set by SSLProtocol). */
   _lost = false;
 
-  /** @internal Made by SSLProtocol. */
+  /** @ignore Made by SSLProtocol. */
   constructor(loop: AbstractEventLoop, sslProtocol: SSLProtocol, appProtocol: AnyProtocol) {
     super();
     this._loop = loop;
@@ -806,6 +805,11 @@ export class SSLProtocolTransport extends FlowControl implements Transport {
    * "sslcontext", "sslObject" (also "ssl_object"), "peercert", "cipher", "compression", then
    * the socket transport's ("socket", "peername", "sockname", …).
    */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
+  /** A known key (ExtraInfo): its value, or `defaultValue` where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
+  /** Any other key: its value, or `defaultValue`. */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
     return this._ssl._getExtraInfo(name, defaultValue);
   }
@@ -821,7 +825,7 @@ export class SSLProtocolTransport extends FlowControl implements Transport {
     this._ssl._startShutdown();
   }
 
-  /** @internal The TLS layer is closing on its own (the peer's close_notify or EOF). */
+  /** @ignore The TLS layer is closing on its own (the peer's close_notify or EOF). */
   _markClosing(): void {
     this._closed = true;
   }
@@ -889,7 +893,7 @@ export class SSLProtocolTransport extends FlowControl implements Transport {
     return false;
   }
 
-  /** @internal Pause or resume the user's protocol for the current buffer size. */
+  /** @ignore Pause or resume the user's protocol for the current buffer size. */
   _updateFlowControl(): void {
     if (this._protocolPaused) this._maybeResumeProtocol();
     else this._maybePauseProtocol();

@@ -9,6 +9,7 @@
  * paused while the protocols are swapped so that no received byte reaches the wrong one, and
  * the handshake starts at the next iteration, as asyncio does.
  */
+import { type KeysOf, refuseUnknownOptions } from "../core/options.ts";
 import type { AbstractEventLoop } from "../core/abstract_loop.ts";
 import { RuntimeError, ValueError } from "../core/errors.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "../transports/protocols.ts";
@@ -20,18 +21,23 @@ import { SocketTransport } from "../transports/socket_base.ts";
 /** Options of startTls (asyncio's keyword arguments). */
 export interface StartTlsOptions {
   /** True on the accepting side: wait for the peer's ClientHello (default false). */
-  serverSide?: boolean;
+  serverSide?: boolean | undefined;
   /**
    * Client side: the name to check the server's certificate against and to send as SNI.
    * Required when the context checks host names; "" turns the check off (as createConnection).
    * Ignored on the server side.
    */
-  serverHostname?: string | null;
+  serverHostname?: string | null | undefined;
   /** Seconds the handshake may take before the connection aborts (default 60). */
-  sslHandshakeTimeout?: number;
+  sslHandshakeTimeout?: number | undefined;
   /** Seconds to wait for the peer's close_notify after close() (default 30). */
-  sslShutdownTimeout?: number;
+  sslShutdownTimeout?: number | undefined;
 }
+
+/** @ignore The keys of StartTlsOptions, for refuseUnknownOptions(). */
+export const START_TLS_OPTION_KEYS: KeysOf<StartTlsOptions> = {
+  serverSide: true, serverHostname: true, sslHandshakeTimeout: true, sslShutdownTimeout: true,
+};
 
 /**
  * Put TLS over `transport` for `protocol` and resolve with the TLS transport once the handshake
@@ -44,6 +50,7 @@ export async function startTls(
   sslcontext: SSLContext,
   options: StartTlsOptions = {},
 ): Promise<Transport> {
+  refuseUnknownOptions(options, START_TLS_OPTION_KEYS, "startTls()");
   if (!(sslcontext instanceof SSLContext)) {
     throw new TypeError(`sslcontext is expected to be an instance of SSLContext, got ${String(sslcontext)}`);
   }

@@ -3,11 +3,60 @@
  * connection. Implementations live beside this file, one per kind of I/O.
  */
 
+import type { AddressLike, SockAddr } from "../../ffi/sockaddr.ts";
 import type { AbstractFuture } from "../core/abstract_loop.ts";
+import type { FileLike } from "../core/file_like.ts";
+import type { Socket } from "../net/socket.ts";
+import type { PeerCert, SSLContext, SSLObject } from "../tls/ssl.ts";
+
+/**
+ * The known keys of getExtraInfo() and their values (asyncio's get_extra_info names; aioloop
+ * spells ssl_object "sslObject"). A transport has the keys of its kind: socket transports and
+ * datagram endpoints "socket", "sockname", "peername"; TLS transports also "sslcontext",
+ * "sslObject", "peercert", "cipher", "compression"; pipe transports "pipe"; subprocess
+ * transports "pid".
+ */
+export interface ExtraInfo {
+  /** The transport's socket. */
+  socket: Socket;
+  /** The socket's own address, read when the transport was made. */
+  sockname: SockAddr;
+  /** The connected peer's address. */
+  peername: SockAddr;
+  /** The pipe's file object or fd (connectReadPipe/connectWritePipe). */
+  pipe: FileLike;
+  /** The TLS transport's SSLContext. */
+  sslcontext: SSLContext;
+  /** The TLS connection's SSLObject. */
+  sslObject: SSLObject;
+  /** The same SSLObject under asyncio's name. */
+  ssl_object: SSLObject;
+  /** The peer's certificate as Python's getpeercert() dict ({} if unverified), or null. */
+  peercert: PeerCert | Record<string, never> | null;
+  /** (name, protocol version, secret bits) of the cipher in use, or null. */
+  cipher: [string, string, number] | null;
+  /** The compression algorithm in use: always null (OpenSSL 3 has none). */
+  compression: string | null;
+  /** The child's process id (subprocess transports). */
+  pid: number;
+}
+
+/**
+ * The extra-info table a transport keeps: the known keys typed (undefined where the transport
+ * could not tell, e.g. the peername of a socket already disconnected), any other key allowed.
+ */
+export type ExtraInfoTable = { [K in keyof ExtraInfo]?: ExtraInfo[K] | undefined } & Record<string, unknown>;
 
 /** Common to every transport (asyncio.BaseTransport). */
 export interface BaseTransport {
-  /** Optional information: "socket", "sockname", "peername", "pipe", … (asyncio get_extra_info). */
+  /**
+   * Optional information (asyncio get_extra_info): a known key (ExtraInfo) gives its type, or
+   * undefined (or `defaultValue`) where this transport does not have it.
+   */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
+  /** A known key, with the value to return where the transport does not have it. */
+  getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
+  /** Any other key: unknown, or `defaultValue`. */
   getExtraInfo(name: string, defaultValue?: unknown): unknown;
   /** True once the transport is closing or closed (asyncio is_closing). */
   isClosing(): boolean;
@@ -58,8 +107,8 @@ export interface Transport extends ReadTransport, WriteTransport {}
 
 /** A datagram endpoint (asyncio.DatagramTransport). */
 export interface DatagramTransport extends BaseTransport {
-  /** Send `data` to `addr` (or to the connected remote address when omitted). */
-  sendto(data: Uint8Array, addr?: unknown): void;
+  /** Send `data` to `addr` (or, omitted or null, to the connected remote address). */
+  sendto(data: Uint8Array, addr?: AddressLike | null): void;
   /** Close at once, dropping queued datagrams; connectionLost(null) follows. */
   abort(): void;
   /** Bytes of datagrams waiting to be sent. */

@@ -12,7 +12,7 @@ import { ValueError } from "../core/errors.ts";
 import { registerTransport, unregisterTransport } from "./transport_table.ts";
 import type { DatagramProtocolLike } from "./protocols.ts";
 import type { Socket } from "../net/socket.ts";
-import type { DatagramTransport } from "./base.ts";
+import type { DatagramTransport, ExtraInfo, ExtraInfoTable } from "./base.ts";
 import { FlowControl } from "./flow_control.ts";
 
 /** The largest datagram one receive takes (asyncio's max_size, 256 KiB). */
@@ -20,18 +20,18 @@ export const MAX_DATAGRAM = 256 * 1024;
 
 /** A UDP or Unix datagram endpoint (asyncio.DatagramTransport), without its I/O. */
 export abstract class DatagramTransportBase extends FlowControl implements DatagramTransport {
-  /** @internal */ protected _loop: AbstractEventLoop;
-  /** @internal */ protected _protocol: DatagramProtocolLike;
-  /** @internal */ protected readonly _sock: Socket;
-  /** @internal The remote address sendto() defaults to, or null. */ protected readonly _address: unknown;
+  /** @ignore */ protected _loop: AbstractEventLoop;
+  /** @ignore */ protected _protocol: DatagramProtocolLike;
+  /** @ignore */ protected readonly _sock: Socket;
+  /** @ignore The remote address sendto() defaults to, or null. */ protected readonly _address: unknown;
   /**
-   * @internal Whether the socket itself is connected to `_address`. Not so for an allowBroadcast
+   * @ignore Whether the socket itself is connected to `_address`. Not so for an allowBroadcast
    * endpoint (asyncio does not connect it): each send then names `_address`.
    */
   protected readonly _connected: boolean;
-  /** @internal */ protected _closing = false;
-  /** @internal */ protected _queuedBytes = 0;
-  private readonly _extra: Record<string, unknown>;
+  /** @ignore */ protected _closing = false;
+  /** @ignore */ protected _queuedBytes = 0;
+  private readonly _extra: ExtraInfoTable;
   private _lostReported = false;
 
   constructor(
@@ -61,12 +61,17 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
     });
   }
 
-  /** @internal Begin receiving once connectionMade ran (unless already closing). */
+  /** @ignore Begin receiving once connectionMade ran (unless already closing). */
   protected abstract _startReceiving(): void;
-  /** @internal Drop what is queued, stop the I/O, and report `exc` to connectionLost. */
+  /** @ignore Drop what is queued, stop the I/O, and report `exc` to connectionLost. */
   protected abstract _forceClose(exc: Error | null): void;
 
   /** "socket", "sockname", "peername" (asyncio get_extra_info). */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
+  /** A known key (ExtraInfo): its value, or `defaultValue` where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
+  /** Any other key: its value, or `defaultValue`. */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
     if (name in this._extra) return this._extra[name];
     try {
@@ -116,7 +121,7 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
   }
 
   /**
-   * @internal sendto()'s address rules: a connected endpoint takes no other address (ValueError),
+   * @ignore sendto()'s address rules: a connected endpoint takes no other address (ValueError),
    * an unconnected one needs one; a port outside 0-65535 is the caller's OverflowError (asyncio
    * would fail the endpoint with it).
    */
@@ -131,16 +136,16 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
     }
   }
 
-  /** @internal Report `exc` to the loop's exception handler and close at once. */
+  /** @ignore Report `exc` to the loop's exception handler and close at once. */
   protected _fatalError(exc: unknown, message: string): void {
     this._loop.callExceptionHandler({ message, exception: exc, transport: this, protocol: this._protocol });
     this._forceClose(exc instanceof Error ? exc : new Error(String(exc)));
   }
 
-  /** @internal Called right before the socket is closed (a proactor submits what names it). */
+  /** @ignore Called right before the socket is closed (a proactor submits what names it). */
   protected _beforeSocketClose(): void {}
 
-  /** @internal connectionLost(exc), once; then the socket is closed. */
+  /** @ignore connectionLost(exc), once; then the socket is closed. */
   protected _callConnectionLost(exc: Error | null): void {
     if (this._lostReported) return;
     this._lostReported = true;

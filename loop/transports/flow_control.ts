@@ -15,11 +15,11 @@ export const DEFAULT_HIGH_WATER = 64 * 1024;
  * pauseWriting()/resumeWriting() on the protocol as the buffer crosses the water marks.
  */
 export abstract class FlowControl {
-  /** @internal */ protected _highWater = DEFAULT_HIGH_WATER;
-  /** @internal */ protected _lowWater = DEFAULT_HIGH_WATER / 4;
-  /** @internal */ protected _protocolPaused = false;
-  /** @internal */ protected abstract _loop: AbstractEventLoop;
-  /** @internal */ protected abstract _protocol: BaseProtocolLike;
+  /** @ignore */ protected _highWater = DEFAULT_HIGH_WATER;
+  /** @ignore */ protected _lowWater = DEFAULT_HIGH_WATER / 4;
+  /** @ignore */ protected _protocolPaused = false;
+  /** @ignore */ protected abstract _loop: AbstractEventLoop;
+  /** @ignore */ protected abstract _protocol: BaseProtocolLike;
 
   /** Bytes buffered for writing (asyncio get_write_buffer_size). */
   abstract getWriteBufferSize(): number;
@@ -44,7 +44,7 @@ export abstract class FlowControl {
     return [this._lowWater, this._highWater];
   }
 
-  /** @internal */
+  /** @ignore */
   protected _maybePauseProtocol(): void {
     if (this._protocolPaused || this.getWriteBufferSize() <= this._highWater) return;
     this._protocolPaused = true;
@@ -60,7 +60,7 @@ export abstract class FlowControl {
     }
   }
 
-  /** @internal */
+  /** @ignore */
   protected _maybeResumeProtocol(): void {
     if (!this._protocolPaused || this.getWriteBufferSize() > this._lowWater) return;
     this._protocolPaused = false;

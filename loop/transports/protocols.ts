@@ -2,6 +2,7 @@
  * Protocols: the callbacks a transport calls (asyncio.protocols). Subclass the classes (their
  * methods do nothing by default) or pass any object with the methods you need.
  */
+import type { SockAddr } from "../../ffi/sockaddr.ts";
 import type {
   BaseTransport, DatagramTransport, SubprocessTransport, Transport,
 } from "./base.ts";
@@ -61,8 +62,11 @@ export interface BufferedProtocolLike extends BaseProtocolLike {
 export interface DatagramProtocolLike extends BaseProtocolLike {
   /** Called once when the connection is made, with its transport (asyncio connection_made). */
   connectionMade?(transport: DatagramTransport): void;
-  /** A datagram arrived from `addr` (asyncio datagram_received). */
-  datagramReceived?(data: Uint8Array, addr: unknown): void;
+  /**
+   * A datagram arrived from `addr`, decoded as the socket's family gives it ([host, port] for
+   * AF_INET; asyncio datagram_received).
+   */
+  datagramReceived?(data: Uint8Array, addr: SockAddr): void;
   /**
    * A previous send or receive failed (e.g. ICMP port unreachable: ECONNREFUSED; asyncio
    * error_received).
@@ -111,7 +115,7 @@ export abstract class BufferedProtocol extends BaseProtocol implements BufferedP
 /** Base class of datagram protocols (asyncio.DatagramProtocol). */
 export class DatagramProtocol extends BaseProtocol implements DatagramProtocolLike {
   override connectionMade(_transport: DatagramTransport): void {}
-  datagramReceived(_data: Uint8Array, _addr: unknown): void {}
+  datagramReceived(_data: Uint8Array, _addr: SockAddr): void {}
   errorReceived(_exc: Error): void {}
 }
 

@@ -12,8 +12,8 @@ import {
 import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts";
 import { OSError, RuntimeError } from "../core/errors.ts";
 import type { BufferedProtocolLike, ProtocolLike } from "./protocols.ts";
-import type { Socket } from "../net/socket.ts";
-import type { Transport } from "./base.ts";
+import type { SockAddr, Socket } from "../net/socket.ts";
+import type { ExtraInfoTable, Transport } from "./base.ts";
 import { StreamTransport } from "./stream_base.ts";
 import { registerTransport, unregisterTransport } from "./transport_table.ts";
 
@@ -36,7 +36,7 @@ export interface SocketTransportOptions {
   /** Resolved with null once connectionMade has run. */
   waiter?: AbstractFuture<unknown>;
   /** Extra values for getExtraInfo(). */
-  extra?: Record<string, unknown>;
+  extra?: ExtraInfoTable;
   server?: ConnectionOwner;
 }
 
@@ -46,10 +46,10 @@ export interface SocketTransportOptions {
  * socket that can no longer say (ENOTCONN), and the transport may have closed it by the time
  * someone asks. Either is undefined if the socket cannot tell.
  */
-function socketExtra(sock: Socket, extra: Record<string, unknown> | undefined): Record<string, unknown> {
+function socketExtra(sock: Socket, extra: ExtraInfoTable | undefined): ExtraInfoTable {
   // One literal with every key, so the object keeps its properties in itself (a spread plus
   // two added keys took a separate property array: 40 more bytes per connection).
-  const out: Record<string, unknown> = {
+  const out: ExtraInfoTable = {
     socket: sock,
     sockname: extra?.sockname !== undefined ? extra.sockname : socketAddress(sock, "getsockname"),
     peername: extra?.peername !== undefined ? extra.peername : socketAddress(sock, "getpeername"),
@@ -61,7 +61,7 @@ function socketExtra(sock: Socket, extra: Record<string, unknown> | undefined): 
 }
 
 /** The socket's own or its peer's address; undefined if it cannot tell (unbound, ENOTCONN). */
-function socketAddress(sock: Socket, which: "getsockname" | "getpeername"): unknown {
+function socketAddress(sock: Socket, which: "getsockname" | "getpeername"): SockAddr | undefined {
   try {
     return sock[which]();
   } catch {
@@ -94,16 +94,16 @@ export function feedBufferedProtocol(protocol: AnyProtocol, data: Uint8Array): v
 
 /** A TCP or Unix stream connection (see the file comment). */
 export abstract class SocketTransport extends StreamTransport implements Transport {
-  /** @internal */ declare protected _protocol: AnyProtocol;
-  /** @internal */ protected readonly _sock: Socket;
+  /** @ignore */ declare protected _protocol: AnyProtocol;
+  /** @ignore */ protected readonly _sock: Socket;
   private _server: ConnectionOwner | undefined;
-  /** @internal The protocol has getBuffer(): receive into its buffer, not ours. */
+  /** @ignore The protocol has getBuffer(): receive into its buffer, not ours. */
   protected _buffered = false;
-  /** @internal writeEof() was called. */
+  /** @ignore writeEof() was called. */
   protected _eof = false;
-  /** @internal pauseReading() was called (and not resumeReading() since). */
+  /** @ignore pauseReading() was called (and not resumeReading() since). */
   protected _paused = false;
-  /** @internal loop.sendfile() sends from a file straight to the socket: write() is refused. */
+  /** @ignore loop.sendfile() sends from a file straight to the socket: write() is refused. */
   _sendfileActive = false;
 
   constructor(
@@ -128,12 +128,12 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
     this.setProtocol(protocol);
   }
 
-  /** @internal Start (or restart) receiving, unless closing or paused. */
+  /** @ignore Start (or restart) receiving, unless closing or paused. */
   abstract _startReading(): void;
-  /** @internal resumeReading() was called: deliver what waited, or start receiving. */
+  /** @ignore resumeReading() was called: deliver what waited, or start receiving. */
   protected abstract _readingResumed(): void;
 
-  /** @internal */
+  /** @ignore */
   _startIo(): void {
     this._startReading();
   }
@@ -175,7 +175,7 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
   }
 
   /**
-   * @internal The BufferedProtocol's buffer for the next receive (asyncio get_buffer(-1));
+   * @ignore The BufferedProtocol's buffer for the next receive (asyncio get_buffer(-1));
    * undefined when it failed, and the transport is then failing.
    */
   protected _protocolBuffer(): Uint8Array | undefined {
@@ -191,7 +191,7 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
     }
   }
 
-  /** @internal The peer sent EOF: ask the protocol whether to keep the write side open. */
+  /** @ignore The peer sent EOF: ask the protocol whether to keep the write side open. */
   protected _eofReceived(): void {
     let keepOpen: boolean | void;
     try {
@@ -219,19 +219,19 @@ export abstract class SocketTransport extends StreamTransport implements Transpo
     return true;
   }
 
-  /** @internal Send FIN (the write buffer is empty). */
+  /** @ignore Send FIN (the write buffer is empty). */
   protected _shutdownWrite(): void {
     this._sock.shutdown(SHUT_WR);
   }
 
   // ---- Failing and closing --------------------------------------------------------------------
 
-  /** @internal */
+  /** @ignore */
   protected _isPeerError(exc: unknown): boolean {
     return exc instanceof OSError && connectionErrors.has(exc.code);
   }
 
-  /** @internal Close the socket, then tell the server this connection is gone. */
+  /** @ignore Close the socket, then tell the server this connection is gone. */
   protected _release(): void {
     unregisterTransport(this._loop, this._fd, this);
     this._sock.close();

@@ -14,6 +14,7 @@
  */
 import { EAGAIN, EINTR, lastErrno } from "../../ffi/libc.ts";
 import type { AbstractEventLoop, AbstractFuture } from "../core/abstract_loop.ts";
+import type { ExtraInfo, ExtraInfoTable } from "./base.ts";
 import type { BytesLike } from "../core/bytes.ts";
 import type { BaseProtocolLike } from "./protocols.ts";
 import { FlowControl } from "./flow_control.ts";
@@ -26,20 +27,20 @@ const EMPTY = new Uint8Array(0);
 
 /** A connection's transport over one fd, with a write buffer (see the file comment). */
 export abstract class StreamTransport extends FlowControl {
-  /** @internal */ protected _loop: AbstractEventLoop;
-  /** @internal */ protected _protocol: BaseProtocolLike;
-  /** @internal */ protected readonly _fd: number;
-  /** @internal */ protected readonly _extra: Record<string, unknown>;
-  /** @internal */ protected _closing = false;
-  /** @internal Nonzero once connectionLost is scheduled; then counts the writes dropped. */
+  /** @ignore */ protected _loop: AbstractEventLoop;
+  /** @ignore */ protected _protocol: BaseProtocolLike;
+  /** @ignore */ protected readonly _fd: number;
+  /** @ignore */ protected readonly _extra: ExtraInfoTable;
+  /** @ignore */ protected _closing = false;
+  /** @ignore Nonzero once connectionLost is scheduled; then counts the writes dropped. */
   protected _connLost = 0;
   private _lostReported = false;
   // The write buffer: chunks not yet taken by the fd, the first at _writeQueue[_writeHead]
   // (a head index, so that a drained chunk costs no Array.shift). _writeSize counts its bytes,
   // plus, on the proactor, those of the send in flight.
-  /** @internal */ protected _writeQueue: Uint8Array[] = [];
-  /** @internal */ protected _writeHead = 0;
-  /** @internal */ protected _writeSize = 0;
+  /** @ignore */ protected _writeQueue: Uint8Array[] = [];
+  /** @ignore */ protected _writeHead = 0;
+  /** @ignore */ protected _writeSize = 0;
 
   /**
    * Schedules, in order: the protocol's connectionMade, _startIo, then `waiter`'s result (null),
@@ -49,7 +50,7 @@ export abstract class StreamTransport extends FlowControl {
     loop: AbstractEventLoop,
     fd: number,
     protocol: BaseProtocolLike,
-    extra: Record<string, unknown>,
+    extra: ExtraInfoTable,
     waiter: AbstractFuture<unknown> | undefined,
   ) {
     super();
@@ -64,19 +65,19 @@ export abstract class StreamTransport extends FlowControl {
 
   // ---- Hooks: the subclass's I/O --------------------------------------------------------------
 
-  /** @internal Begin I/O, once connectionMade has run (start reading, watch the peer). */
+  /** @ignore Begin I/O, once connectionMade has run (start reading, watch the peer). */
   abstract _startIo(): void;
-  /** @internal Stop reading from the fd: closing, or the protocol paused reading. */
+  /** @ignore Stop reading from the fd: closing, or the protocol paused reading. */
   protected abstract _stopReading(): void;
-  /** @internal Stop watching for writability (or cancel the send in flight). */
+  /** @ignore Stop watching for writability (or cancel the send in flight). */
   protected abstract _stopWriting(): void;
-  /** @internal After connectionLost: close the fd and let go of what the connection held. */
+  /** @ignore After connectionLost: close the fd and let go of what the connection held. */
   protected abstract _release(): void;
-  /** @internal One non-blocking write of `chunk`; bytes taken, or −1 with errno set. */
+  /** @ignore One non-blocking write of `chunk`; bytes taken, or −1 with errno set. */
   protected abstract _writeChunk(chunk: Uint8Array): number;
-  /** @internal A write failed with `errno`: fail the transport with the right message. */
+  /** @ignore A write failed with `errno`: fail the transport with the right message. */
   protected abstract _writeFailed(errno: number): void;
-  /** @internal True for errors that only mean the peer went away: not logged, only reported. */
+  /** @ignore True for errors that only mean the peer went away: not logged, only reported. */
   protected abstract _isPeerError(exc: unknown): boolean;
   // ---- BaseTransport -------------------------------------------------------------------------
 
@@ -84,6 +85,11 @@ export abstract class StreamTransport extends FlowControl {
    * Optional information about the connection (asyncio get_extra_info), recorded when the
    * transport was made; `defaultValue` when unknown.
    */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
+  /** A known key (ExtraInfo): its value, or `defaultValue` where this transport has none. */
+  getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
+  /** Any other key: its value, or `defaultValue`. */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue: unknown = undefined): unknown {
     const value = this._extra[name];
     return value === undefined ? defaultValue : value;
@@ -146,14 +152,14 @@ export abstract class StreamTransport extends FlowControl {
   /** Write `data` (asyncio write); what the fd does not take now is buffered. */
   abstract write(data: BytesLike): void;
 
-  /** @internal A write after the connection was lost: dropped, and counted. */
+  /** @ignore A write after the connection was lost: dropped, and counted. */
   protected _dropWrite(warning: string): void {
     if (this._connLost === LOG_THRESHOLD_FOR_CONNLOST_WRITES) console.warn(warning);
     this._connLost++;
   }
 
   /**
-   * @internal The selector transports' write: straight to the fd when nothing is queued; what
+   * @ignore The selector transports' write: straight to the fd when nothing is queued; what
    * it does not take is copied (the caller may reuse its array after write() returns) into the
    * queue, and _flushWriteQueue sends it when the fd is writable (_watchWritable).
    */
@@ -177,17 +183,17 @@ export abstract class StreamTransport extends FlowControl {
     this._maybePauseProtocol();
   }
 
-  /** @internal Call _flushWriteQueue when the fd is writable (used with _writeOrQueue). */
+  /** @ignore Call _flushWriteQueue when the fd is writable (used with _writeOrQueue). */
   protected _watchWritable(): void {}
 
   /**
-   * @internal The fd is writable: write queued chunks in order while it takes them. False if a
+   * @ignore The fd is writable: write queued chunks in order while it takes them. False if a
    * write failed; the queue is then dropped and the transport is failing.
    */
   protected _flushWriteQueue(): boolean {
     const queue = this._writeQueue;
     while (this._writeHead < queue.length) {
-      const chunk = queue[this._writeHead];
+      const chunk = queue[this._writeHead]!; // _writeHead < queue.length
       const n = this._writeChunk(chunk);
       if (n < 0) {
         const errno = lastErrno();
@@ -212,7 +218,7 @@ export abstract class StreamTransport extends FlowControl {
     return true;
   }
 
-  /** @internal Drop everything buffered for writing. */
+  /** @ignore Drop everything buffered for writing. */
   protected _clearWriteQueue(): void {
     this._writeQueue = [];
     this._writeHead = 0;
@@ -221,7 +227,7 @@ export abstract class StreamTransport extends FlowControl {
 
   // ---- Failing and closing --------------------------------------------------------------------
 
-  /** @internal Report `exc` (unless the peer merely left) and close at once. */
+  /** @ignore Report `exc` (unless the peer merely left) and close at once. */
   _fatalError(exc: unknown, message: string): void {
     if (!this._isPeerError(exc)) {
       this._loop.callExceptionHandler({
@@ -234,7 +240,7 @@ export abstract class StreamTransport extends FlowControl {
     this._forceClose(exc instanceof Error ? exc : new Error(String(exc)));
   }
 
-  /** @internal Drop unsent data, stop reading and schedule connectionLost(exc), once. */
+  /** @ignore Drop unsent data, stop reading and schedule connectionLost(exc), once. */
   protected _forceClose(exc: Error | null): void {
     if (this._connLost) return;
     if (this._writeSize > 0) {
@@ -247,7 +253,7 @@ export abstract class StreamTransport extends FlowControl {
     this._loop.callSoon(callConnectionLost, this, exc);
   }
 
-  /** @internal The one path to connectionLost: it runs exactly once, then the fd is released. */
+  /** @ignore The one path to connectionLost: it runs exactly once, then the fd is released. */
   _callConnectionLost(exc: Error | null): void {
     if (this._lostReported) return;
     this._lostReported = true;
@@ -261,7 +267,7 @@ export abstract class StreamTransport extends FlowControl {
     }
   }
 
-  /** @internal */
+  /** @ignore */
   _connectionMade(): void {
     try {
       this._protocol.connectionMade?.(this as never);

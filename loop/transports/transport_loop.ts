@@ -10,6 +10,7 @@
  * (loop/proactor/) with whatever its proactor does, decided once when it is built. The shared
  * code above only ever names this interface, so it imports neither family.
  */
+import type { SockAddr } from "../../ffi/sockaddr.ts";
 import type { AbstractFuture } from "../core/abstract_loop.ts";
 import type { ExecutorLoop } from "../concurrency/executor.ts";
 import type { AddrInfo, GetAddrInfoOptions } from "../net/dns.ts";
@@ -20,12 +21,12 @@ import type { SocketTransportOptions } from "./socket_base.ts";
 
 /** What a loop family's accept loop needs of the Server it accepts for (loop/net/server.ts). */
 export interface AcceptingServer {
-  /** How many connections to accept per readiness event (the listen backlog). */
+  /** @ignore How many connections to accept per readiness event (the listen backlog). */
   readonly _backlog: number;
-  /** True while the server still accepts on `listener` (not closed, not stopped). */
+  /** @ignore True while the server still accepts on `listener` (not closed, not stopped). */
   _acceptsOn(listener: Socket): boolean;
-  /** Wrap an accepted non-blocking socket in a transport, with a protocol from the factory. */
-  _acceptConnection(conn: Socket, addr: unknown): void;
+  /** @ignore Wrap an accepted non-blocking socket in a transport, with a protocol from the factory. */
+  _acceptConnection(conn: Socket, addr: SockAddr): void;
 }
 
 /** Wraps a child's pipe end `fd` (writing: the child's stdin) in a pipe transport. */
@@ -37,13 +38,13 @@ export interface TransportLoop extends ExecutorLoop {
   getaddrinfo(host: string | null, port: number | string | null, options?: GetAddrInfoOptions): Promise<AddrInfo[]>;
   /** Connect a non-blocking socket to a resolved address (asyncio sock_connect). */
   sockConnect(sock: Socket, address: AddressLike): Promise<void>;
-  /** @internal A transport for a connected stream socket (asyncio _make_socket_transport). */
+  /** @ignore A transport for a connected stream socket (asyncio _make_socket_transport). */
   _makeSocketTransport(
     sock: Socket,
     protocol: ProtocolLike | BufferedProtocolLike,
     options?: SocketTransportOptions,
   ): Transport;
-  /** @internal A transport for a datagram socket (asyncio _make_datagram_transport). */
+  /** @ignore A transport for a datagram socket (asyncio _make_datagram_transport). */
   _makeDatagramTransport(
     sock: Socket,
     protocol: DatagramProtocolLike,
@@ -51,12 +52,12 @@ export interface TransportLoop extends ExecutorLoop {
     waiter: AbstractFuture<unknown>,
   ): DatagramTransport;
   /**
-   * @internal Accept connections on the listening `listener` for `server` (asyncio
+   * @ignore Accept connections on the listening `listener` for `server` (asyncio
    * _start_serving); returns how to stop.
    */
   _startServing(server: AcceptingServer, listener: Socket): () => void;
   /**
-   * @internal How this loop wraps a subprocess's pipe ends. Asynchronous because the POSIX pipe
+   * @ignore How this loop wraps a subprocess's pipe ends. Asynchronous because the POSIX pipe
    * transports are loaded on first use: they bind fstat when loaded, which a loop on Windows
    * must not need.
    */

@@ -701,7 +701,7 @@ test("BaseEventLoopWithSelectorTests.test_create_datagram_endpoint_addr_error", 
   withLoop(async (loop) => {
     for (const localAddr of ["localhost", ["localhost", 1, 2, 3]]) {
       await assert.rejects(
-        loop.runUntilComplete(loop.createDatagramEndpoint(() => new MyDatagramProto(), { localAddr })),
+        loop.runUntilComplete(loop.createDatagramEndpoint(() => new MyDatagramProto(), { localAddr } as never)), // ill-typed on purpose
         TypeError,
         JSON.stringify(localAddr),
       );
@@ -787,7 +787,7 @@ test("BaseEventLoopWithSelectorTests.test_create_datagram_endpoint_sock_sockopts
         { flags: 1 }, { reusePort: true }, { allowBroadcast: true },
       ]) {
         await assert.rejects(
-          loop.runUntilComplete(loop.createDatagramEndpoint(() => new MyDatagramProto(), { ...opts, sock })),
+          loop.runUntilComplete(loop.createDatagramEndpoint(() => new MyDatagramProto(), { ...opts, sock } as never)), // ill-typed on purpose
           ValueError,
           JSON.stringify(opts),
         );

@@ -14,7 +14,7 @@ import {
   AF_INET, AF_INET6, AF_UNIX, type BaseEventLoop, CancelledError, CERT_NONE, CERT_REQUIRED,
   CertificateError, getEventLoop, getRunningLoop, Handle, newEventLoop, OSError, RuntimeError,
   setEventLoop, sleep, SO_REUSEPORT, SOCK_DGRAM, SOCK_STREAM, Socket, socketpair, SOL_SOCKET,
-  SSLContext, SSLError, type SSLObject, STDOUT, task, TimerHandle, type Transport, ValueError,
+  type Server, SSLContext, SSLError, type SSLObject, STDOUT, task, TimerHandle, type Transport, ValueError,
   type WriteTransport,
 } from "../../mod.ts";
 import { captureExceptions } from "../helpers.ts";
@@ -410,7 +410,7 @@ test("EventLoopTestsMixin.test_connect_accepted_socket_ssl_timeout_for_plain_soc
   }));
 
 /** A blocking client socket connected to 127.0.0.1:port. */
-function clientTo(port: number, family = AF_INET, host = "127.0.0.1"): Socket {
+function clientTo(port: number, family: number = AF_INET, host = "127.0.0.1"): Socket {
   const client = new Socket(family, SOCK_STREAM);
   client.connect([host, port]);
   return client;
@@ -1141,7 +1141,7 @@ for (const unix of [false, true]) {
       const { path, cleanup } = unixSocketPath();
       try {
         const ssl = serverSslContext(c.signed, c.signedKey);
-        const server = await loop.runUntilComplete(unix
+        const server = await loop.runUntilComplete<Server>(unix
           ? loop.createUnixServer(() => proto, path, { ssl })
           : loop.createServer(() => proto, "127.0.0.1", 0, { ssl }));
         // No CA loaded: the handshake fails verification.

@@ -9,7 +9,7 @@ import {
   AF_INET, AF_INET6, newEventLoop, NotImplementedError, openConnection, OSError,
   ProactorEventLoop, setEventLoop, Socket, SOCK_STREAM, startServer, ValueError,
 } from "../../mod.ts";
-import type { DatagramTransport, Transport } from "../../mod.ts";
+import type { DatagramTransport, SockAddr, Transport } from "../../mod.ts";
 import { IocpProactor } from "../../platform/windows.ts";
 import { kernel32, openHandles, overlappedPipe } from "./win.ts";
 import { assert, assertEquals } from "./proactor_cases.ts";
@@ -258,7 +258,7 @@ export const networkCases: Case[] = [
     onLoop(async (loop) => {
       const seen: [string, unknown][] = [];
       const [server] = await loop.createDatagramEndpoint(() => ({
-        datagramReceived(data: Uint8Array, addr: unknown) {
+        datagramReceived(data: Uint8Array, addr: SockAddr) {
           seen.push([dec.decode(data), addr]);
           server.sendto(enc.encode(dec.decode(data).split("").reverse().join("")), addr);
         },

@@ -24,7 +24,7 @@ const v4 = (port: number): Info => [AF_INET, SOCK_STREAM, 6, "", ["127.0.0.1", p
 const v6 = (port: number): Info => [AF_INET6, SOCK_STREAM, 6, "", ["::1", port]];
 
 /** A port nothing listens on, for `family`. */
-function closedPort(family = AF_INET): number {
+function closedPort(family: number = AF_INET): number {
   const s = new Socket(family, SOCK_STREAM);
   s.bind([family === AF_INET ? "127.0.0.1" : "::1", 0]);
   const port = (s.getsockname() as [string, number])[1];

@@ -299,7 +299,7 @@ test("IPv6 multicast: IPV6_JOIN_GROUP (ipv6Mreq), IPV6_MULTICAST_IF/HOPS/LOOP, a
         try {
           r.bind(["::", 0]);
           r.setBlocking(false);
-          const port = (r.getsockname() as [string, number])[1];
+          const port = r.getsockname()[1];
           try {
             r.setsockopt(IPPROTO_IPV6, IPV6_JOIN_GROUP, ipv6Mreq(group, iface));
           } catch (e) {

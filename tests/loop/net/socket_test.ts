@@ -230,7 +230,7 @@ test("IPv6 socket with IPV6_V6ONLY off accepts IPv4-mapped peers", { skip: !ipv6
     assert.equal(srv.getsockopt(IPPROTO_IPV6, IPV6_V6ONLY), 0);
     srv.bind(["", 0]);
     srv.listen(1);
-    const port = (srv.getsockname() as [string, number])[1];
+    const port = srv.getsockname()[1];
     const cli = new Socket(AF_INET, SOCK_STREAM);
     cli.connect(["127.0.0.1", port]);
     const [conn, peer] = srv.accept();
@@ -380,7 +380,7 @@ test("UDP over IPv6 reports [host, port, flowinfo, scopeId]", { skip: !ipv6 }, (
     const [data, from] = a.recvfrom(10);
     assert.equal(dec.decode(data), "six");
     // b was bound implicitly to "::", port N; the datagram came from ::1, port N.
-    assert.deepEqual(from, ["::1", (b.getsockname() as [string, number])[1], 0, 0]);
+    assert.deepEqual(from, ["::1", b.getsockname()[1], 0, 0]);
   } finally {
     a.close();
     b.close();

@@ -286,7 +286,7 @@ test("cwd, env, stderr=STDOUT, DEVNULL, inherited streams", inLoop(async () => {
   const script = perOS('pwd; printf "$FOO"; printf E >&2', "cd& <nul set /p =%FOO%& <nul set /p =E>&2");
   const p1 = await createSubprocessExec(...children.shell(script), {
     stdout: PIPE, stderr: STDOUT, cwd: perOS("/tmp", "C:\\windows"),
-    env: perOS({ FOO: "bar", PATH: "/usr/bin:/bin" }, { FOO: "bar" }),
+    env: perOS<Record<string, string>>({ FOO: "bar", PATH: "/usr/bin:/bin" }, { FOO: "bar" }),
   });
   const [out, err] = await p1.communicate();
   assert.equal(dec(out), perOS("/tmp\nbarE", "C:\\windows\r\nbarE"));

@@ -106,7 +106,7 @@ test("openFd errors: TypeError, ValueError for a one-way fd or a regular file (l
       await assert.rejects(openWriteFd(r), ValueError);
       await assert.rejects(openFd("3" as unknown as number), { name: "TypeError", message: /openFd: fd must be a non-negative integer/ });
       await assert.rejects(openFd(-1), TypeError);
-      await assert.rejects(openReadFd(r, null as unknown as object), { name: "TypeError", message: /openReadFd: options must be an object/ });
+      await assert.rejects(openReadFd(r, null as unknown as object), { name: "TypeError", message: /openReadFd\(\): options must be an object/ });
       const file = os.open(scratch, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600);
       await assert.rejects(openFd(file), (e: Error) => e instanceof ValueError && /regular file/.test(e.message));
       assert.ok(isOpen(file), "a refused fd stays the caller's, open");
