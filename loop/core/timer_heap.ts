@@ -304,18 +304,19 @@ function sortDue(keys: Float64Array, m: number): Int32Array {
     whens[i] = keys[2 * i];
     pos[i] = i;
   }
-  // a before b: earlier `when`, or the same and scheduled first.
-  const before = (wa: number, pa: number, wb: number, pb: number) =>
-    wa < wb || (wa === wb && keys[2 * pa + 1] < keys[2 * pb + 1]);
+  // "x before y": an earlier `when`, or the same and an earlier sequence number (keys[2p + 1]).
+  // Written out at each comparison: a helper costs a call per comparison until the JIT
+  // inlines it, and a batch runs once.
   for (let lo = 0; lo < m; lo += SORT_RUN) {
-    const hi = Math.min(lo + SORT_RUN, m);
+    const hi = lo + SORT_RUN < m ? lo + SORT_RUN : m;
     for (let i = lo + 1; i < hi; i++) {
       const w = whens[i], p = pos[i];
       let j = i - 1;
-      while (j >= lo && before(w, p, whens[j], pos[j])) {
-        whens[j + 1] = whens[j];
+      for (; j >= lo; j--) {
+        const wj = whens[j];
+        if (w > wj || (w === wj && keys[2 * p + 1] > keys[2 * pos[j] + 1])) break;
+        whens[j + 1] = wj;
         pos[j + 1] = pos[j];
-        j--;
       }
       whens[j + 1] = w;
       pos[j + 1] = p;
@@ -323,28 +324,33 @@ function sortDue(keys: Float64Array, m: number): Int32Array {
   }
   for (let width = SORT_RUN; width < m; width *= 2) {
     for (let lo = 0; lo < m; lo += 2 * width) {
-      const mid = Math.min(lo + width, m), hi = Math.min(lo + 2 * width, m);
+      const mid = lo + width < m ? lo + width : m;
+      const hi = lo + 2 * width < m ? lo + 2 * width : m;
       let a = lo, b = mid, o = lo;
       while (a < mid && b < hi) {
-        if (before(whens[b], pos[b], whens[a], pos[a])) {
-          whens2[o] = whens[b];
+        const wa = whens[a], wb = whens[b];
+        if (wb < wa || (wb === wa && keys[2 * pos[b] + 1] < keys[2 * pos[a] + 1])) {
+          whens2[o] = wb;
           pos2[o++] = pos[b++];
         } else {
-          whens2[o] = whens[a];
+          whens2[o] = wa;
           pos2[o++] = pos[a++];
         }
       }
-      while (a < mid) {
+      for (; a < mid; a++, o++) {
         whens2[o] = whens[a];
-        pos2[o++] = pos[a++];
+        pos2[o] = pos[a];
       }
-      while (b < hi) {
+      for (; b < hi; b++, o++) {
         whens2[o] = whens[b];
-        pos2[o++] = pos[b++];
+        pos2[o] = pos[b];
       }
     }
-    [whens, whens2] = [whens2, whens];
-    [pos, pos2] = [pos2, pos];
+    const w = whens, p = pos;
+    whens = whens2;
+    pos = pos2;
+    whens2 = w;
+    pos2 = p;
   }
   return pos;
 }
