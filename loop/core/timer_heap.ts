@@ -268,9 +268,7 @@ export class TimerHeap {
     const keys = new Float64Array(2 * capacity);
     keys.set(this.keys.subarray(0, 2 * this.n));
     this.keys = keys;
-    const handles: (TimerHandle | undefined)[] = new Array(capacity);
-    for (let i = 0; i < this.n; i++) handles[i] = this.handles[i];
-    this.handles = handles;
+    this.handles.length = capacity; // slots past n are empty: growing adds holes, shrinking drops holes
   }
 }
 
