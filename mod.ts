@@ -62,6 +62,24 @@ export {
   socketpair, SOL_SOCKET, SOMAXCONN, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
   type AddressLike, type SockAddr,
 } from "./loop/net/socket.ts";
+// Socket families and options of issue 18: netlink(7), packet(7), multicast (Linux-only names
+// are undefined elsewhere, as Python's socket module lacks them there).
+export {
+  AF_NETLINK, AF_PACKET, ETH_P_ALL, htonl, htons, ifIndextoname, ifNametoindex,
+  IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP,
+  IP_MULTICAST_IF, IP_MULTICAST_LOOP, IP_MULTICAST_TTL, ipMreq, ipMreqn, ipv6Mreq,
+  IPV6_JOIN_GROUP, IPV6_LEAVE_GROUP, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF,
+  IPV6_MULTICAST_LOOP, NETLINK_ADD_MEMBERSHIP, NETLINK_AUDIT, NETLINK_CONNECTOR, NETLINK_CRYPTO,
+  NETLINK_DNRTMSG, NETLINK_DROP_MEMBERSHIP, NETLINK_ECRYPTFS, NETLINK_FIB_LOOKUP,
+  NETLINK_FIREWALL, NETLINK_GENERIC, NETLINK_IP6_FW, NETLINK_ISCSI, NETLINK_KOBJECT_UEVENT,
+  NETLINK_NETFILTER, NETLINK_NFLOG, NETLINK_RDMA, NETLINK_ROUTE, NETLINK_SCSITRANSPORT,
+  NETLINK_SELINUX, NETLINK_SMC, NETLINK_SOCK_DIAG, NETLINK_USERSOCK, NETLINK_XFRM, ntohl, ntohs,
+  PACKET_BROADCAST, PACKET_FASTROUTE, PACKET_HOST, PACKET_LOOPBACK, PACKET_MULTICAST,
+  PACKET_OTHERHOST, PACKET_OUTGOING, type PacketAddress, RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_MROUTE,
+  RTMGRP_IPV4_ROUTE, RTMGRP_IPV4_RULE, RTMGRP_IPV6_IFADDR, RTMGRP_IPV6_IFINFO, RTMGRP_IPV6_MROUTE,
+  RTMGRP_IPV6_PREFIX, RTMGRP_IPV6_ROUTE, RTMGRP_LINK, RTMGRP_NEIGH, RTMGRP_NOTIFY, RTMGRP_TC,
+  SO_BINDTODEVICE, SOL_NETLINK,
+} from "./loop/net/socket.ts";
 export {
   EAI_ADDRFAMILY, EAI_AGAIN, EAI_BADFLAGS, EAI_FAIL, EAI_FAMILY, EAI_MEMORY, EAI_NODATA,
   EAI_NONAME, EAI_OVERFLOW, EAI_SERVICE, EAI_SOCKTYPE, EAI_SYSTEM, gaierror, type AddrInfo,
@@ -125,3 +143,17 @@ export {
   ECHO, ICANON, isatty, ISIG, localFlags, setRaw, TCSADRAIN, TCSAFLUSH, TCSANOW, tcgetattr,
   tcsetattr, type TerminalMode,
 } from "./ffi/termios.ts";
+// Files, devices and pipes by fd (issue 18 §1): Python's os/fcntl fd calls over the loop's FFI,
+// an fd as streams, an fd's readiness as an async iterator.
+export { BlockingIOError } from "./loop/core/errors.ts";
+export { type BufferLike, os, type OsModule } from "./ffi/os_module.ts";
+export { fcntl, type FcntlModule } from "./ffi/fcntl_module.ts";
+export { openFd, type OpenFdOptions, openReadFd, openWriteFd } from "./loop/streams/fd_streams.ts";
+export { FdEvents, type FdEventsOptions, readableEvents, writableEvents } from "./loop/streams/fd_readiness.ts";
+// Web-platform interop (issue 18 §3): Web streams views of a connection; AbortSignal options.
+export {
+  type ReadableStreamOptions, toReadableStream, toWritableStream, type WritableStreamOptions,
+} from "./loop/streams/web_streams.ts";
+export { WebStreamProtocol, type WebStreamProtocolOptions } from "./loop/streams/web_stream_protocol.ts";
+export type { AbortSignalOption } from "./loop/core/abort.ts";
+export type { WaitForOptions } from "./loop/concurrency/coroutines.ts";

@@ -54,3 +54,12 @@ export class OSError extends Error {
     this.strerror = strerror;
   }
 }
+
+/**
+ * A non-blocking fd would block (Python's BlockingIOError, an OSError with errno EAGAIN): what
+ * os.read/os.write raise on an O_NONBLOCK fd with nothing to read or no room to write.
+ */
+export class BlockingIOError extends OSError {
+  /** The Python class name. */
+  override name = "BlockingIOError";
+}

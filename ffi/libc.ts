@@ -67,6 +67,9 @@ export function libcSymbols(table: OsTable) {
     getsockopt: { args: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
     // if_nametoindex(3): a NUL-terminated interface name → its index, 0 if unknown
     if_nametoindex: { args: ["buffer"], result: "u32" },
+    // if_indextoname(3): an interface index → its name, written into a buffer of IF_NAMESIZE
+    // (16) bytes; returns that buffer, or NULL if there is no such interface
+    if_indextoname: { args: ["u32", "buffer"], result: "pointer" },
     // gai_strerror(3): the text of a getaddrinfo error code (<netdb.h> EAI_*)
     gai_strerror: { args: ["i32"], result: "pointer" },
     // errno(3): the per-thread errno lives at glibc's __errno_location() or BSD's __error();

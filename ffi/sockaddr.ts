@@ -14,19 +14,26 @@
  *   BSD (106). Linux also takes "abstract" names: sun_path[0] = '\0', and the name is the bytes
  *   after it up to the address length (unix(7)); BSD has none, so they are refused there.
  * - struct sockaddr_storage: 128 bytes on each, room for any of them.
+ * - Linux only, where the table has AF_NETLINK / AF_PACKET: struct sockaddr_nl
+ *   (<linux/netlink.h>, netlink(7); 12 bytes): unsigned short nl_pad @2, __u32 nl_pid @4,
+ *   __u32 nl_groups @8, host order. struct sockaddr_ll (<linux/if_packet.h>, packet(7); 20
+ *   bytes): __be16 sll_protocol @2, int sll_ifindex @4, unsigned short sll_hatype @8, unsigned
+ *   char sll_pkttype @10, unsigned char sll_halen @11, unsigned char sll_addr[8] @12.
  *
  * Addresses look like Python's: `["127.0.0.1", 80]` (AF_INET), `["::1", 80, flowinfo, scopeId]`
  * (AF_INET6; `[host, port]` is accepted too), a path string (AF_UNIX, "\0name" for an abstract
  * name). Python's special hosts "" (any address) and "<broadcast>" (AF_INET) are accepted;
- * host names are not (resolve them with getaddrinfo first).
+ * host names are not (resolve them with getaddrinfo first). AF_NETLINK: `[pid, groups]` (pid 0:
+ * the kernel, or "assign me one" in bind; groups a bit mask of RTMGRP_* …). AF_PACKET: Python's
+ * `(ifname, proto[, pkttype[, hatype[, addr]]])` as an array, proto in host order.
  */
 import { OverflowError, ValueError } from "./errors.ts";
-import { libc } from "./libc.ts";
+import { libc, osError } from "./libc.ts";
 import { osTable } from "./os/current.ts";
 import type { OsTable } from "./os/table.ts";
-import { isWindows } from "./runtime.ts";
+import { isNullPointer, isWindows } from "./runtime.ts";
 import { AF_INET, AF_INET6 } from "./socket_constants.ts";
-import { ifNameToIndex } from "./ws2_32.ts";
+import { ifIndexToName, ifNameToIndex } from "./ws2_32.ts";
 
 /** sizeof(struct sockaddr_in). */
 export const SOCKADDR_IN_SIZE: number = osTable.layouts.sockaddrIn;
@@ -40,12 +47,31 @@ export const SUN_PATH_SIZE: number = osTable.layouts.sunPath;
 export const SUN_PATH_OFFSET = 2;
 /** sizeof(struct sockaddr_storage). */
 export const SOCKADDR_STORAGE_SIZE: number = osTable.layouts.sockaddrStorage;
+/** sizeof(struct sockaddr_nl) (<linux/netlink.h>), Linux only. */
+export const SOCKADDR_NL_SIZE = 12;
+/** sizeof(struct sockaddr_ll) (<linux/if_packet.h>), Linux only. */
+export const SOCKADDR_LL_SIZE = 20;
+/** sizeof(sll_addr): the longest hardware address an AF_PACKET address holds. */
+const SLL_ADDR_SIZE = 8;
+/** IF_NAMESIZE (<net/if.h>): an interface name's buffer, NUL included. */
+const IF_NAMESIZE = 16;
+
+/** An AF_PACKET address as Python's socket module gives it (packet(7) struct sockaddr_ll). */
+export type PacketAddress = [
+  ifname: string,
+  proto: number,
+  pkttype: number,
+  hatype: number,
+  addr: Uint8Array,
+];
 
 /** A decoded address, as Python returns it (null: the peer has no address, e.g. unbound AF_UNIX). */
 export type SockAddr =
   | string
   | [host: string, port: number]
   | [host: string, port: number, flowinfo: number, scopeId: number]
+  | [pid: number, groups: number]
+  | PacketAddress
   | Uint8Array
   | null;
 
@@ -55,7 +81,9 @@ export type AddressLike =
   | Uint8Array
   | readonly [host: string, port: number]
   | readonly [host: string, port: number, flowinfo: number]
-  | readonly [host: string, port: number, flowinfo: number, scopeId: number];
+  | readonly [host: string, port: number, flowinfo: number, scopeId: number]
+  | readonly [pid: number, groups: number]
+  | readonly [ifname: string, proto: number, pkttype?: number, hatype?: number, addr?: Uint8Array];
 
 const hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8Encoder = new TextEncoder();
@@ -262,6 +290,31 @@ export function inetNtop(family: number, packed: Uint8Array): string {
   throw new ValueError(`inetNtop(): unknown address family ${family}`);
 }
 
+/** A 16-bit number from host to network (big-endian) byte order (Python socket.htons). */
+export function htons(x: number): number {
+  const v = checkUnsigned(x, 16, "x", "htons()");
+  return hostLittleEndian ? ((v & 0xff) << 8) | (v >> 8) : v;
+}
+
+/** A 16-bit number from network to host byte order (Python socket.ntohs). */
+export function ntohs(x: number): number {
+  const v = checkUnsigned(x, 16, "x", "ntohs()");
+  return hostLittleEndian ? ((v & 0xff) << 8) | (v >> 8) : v;
+}
+
+/** A 32-bit number from host to network (big-endian) byte order (Python socket.htonl). */
+export function htonl(x: number): number {
+  const v = checkUnsigned(x, 32, "x", "htonl()");
+  if (!hostLittleEndian) return v;
+  return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
+}
+
+/** A 32-bit number from network to host byte order (Python socket.ntohl). */
+export function ntohl(x: number): number {
+  checkUnsigned(x, 32, "x", "ntohl()");
+  return htonl(x);
+}
+
 const probe = new Uint8Array(16);
 
 /** True if `host` is an IPv4 literal. */
@@ -310,10 +363,49 @@ function badHost(host: string, ipv4: boolean, what: string): never {
 }
 
 const nameBuf = new Uint8Array(64);
+// netioapi.h's IF_NAMESIZE is 256 on Windows (NDIS names), <net/if.h>'s 16 elsewhere.
+const indexNameBuf = new Uint8Array(isWindows ? 256 : IF_NAMESIZE);
 
 /** if_nametoindex(3) of a NUL-terminated name: the C library's, or Iphlpapi.dll's on Windows. */
 export function interfaceIndex(name: Uint8Array): number {
   return isWindows ? ifNameToIndex(name) : libc.if_nametoindex(name);
+}
+
+/**
+ * The index of network interface `name` (Python socket.if_nametoindex; if_nametoindex(3)), e.g.
+ * for IPV6_MULTICAST_IF. OSError ENODEV if there is no such interface.
+ */
+export function ifNametoindex(name: string): number {
+  if (typeof name !== "string") {
+    throw new TypeError(`ifNametoindex() needs an interface name string, got ${describeValue(name)}`);
+  }
+  const { read, written } = utf8Encoder.encodeInto(name, nameBuf);
+  let index = 0;
+  if (read === name.length && written < nameBuf.length && !nameBuf.subarray(0, written).includes(0)) {
+    nameBuf[written] = 0;
+    index = interfaceIndex(nameBuf);
+  }
+  if (index === 0) throw osError(`no interface named '${name}'`, osTable.errno["ENODEV"]!);
+  return index;
+}
+
+/**
+ * The name of network interface `index` (Python socket.if_indextoname; if_indextoname(3)).
+ * OSError (ENXIO) if there is no such interface. On Windows, Iphlpapi's (an NDIS name such as
+ * "loopback_0").
+ */
+export function ifIndextoname(index: number): string {
+  if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index > 0xffffffff) {
+    throw new OverflowError(`ifIndextoname(): index must be an unsigned 32-bit integer, got ${describeValue(index)}`);
+  }
+  if (isWindows) {
+    // Iphlpapi's if_indextoname sets no error: no such interface is ENXIO, as in glibc.
+    if (!ifIndexToName(index, indexNameBuf)) throw osError(`if_indextoname(${index})`, osTable.errno["ENXIO"]!);
+  } else if (isNullPointer(libc.if_indextoname(index, indexNameBuf))) {
+    throw osError(`if_indextoname(${index})`);
+  }
+  const nul = indexNameBuf.indexOf(0);
+  return utf8Decoder.decode(indexNameBuf.subarray(0, nul === -1 ? indexNameBuf.length : nul));
 }
 
 /** The interface index of a "%zone" suffix: a number, or an interface name (if_nametoindex(3)). */
@@ -327,6 +419,25 @@ function zoneIndex(zone: string, what: string): number {
   const index = interfaceIndex(nameBuf);
   if (index === 0) throw new ValueError(`${what}: unknown network interface '${zone}'`);
   return index;
+}
+
+/** An AF_PACKET address's interface name: "" if there is none (Python's rule), not an error. */
+function interfaceName(index: number): string {
+  try {
+    return ifIndextoname(index >>> 0);
+  } catch {
+    return "";
+  }
+}
+
+/** An unsigned integer of `bits` bits (TypeError if not an integer, OverflowError if out of range). */
+function checkUnsigned(v: unknown, bits: 8 | 16 | 32, name: string, what: string): number {
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new TypeError(`${what}: ${name} must be an integer, got ${describeValue(v)}`);
+  }
+  const max = 2 ** bits - 1;
+  if (v < 0 || v > max) throw new OverflowError(`${what}: ${name} must be 0-${max}, got ${v}`);
+  return v;
 }
 
 /** Encoding and decoding of socket addresses for one OS's layouts (see the module comment). */
@@ -348,6 +459,11 @@ export function sockaddrCodec(table: OsTable): SockaddrCodec {
   const layouts = table.layouts, hasLen = layouts.sockaddrHasLen;
   const AF_INET = table.constants.AF_INET!, AF_INET6 = table.constants.AF_INET6!;
   const AF_UNIX = table.constants.AF_UNIX!;
+  // Linux only: null elsewhere, where these families are refused like any unknown one.
+  const AF_NETLINK = table.constants.AF_NETLINK, AF_PACKET = table.constants.AF_PACKET;
+  const supported = ["AF_INET", "AF_INET6", "AF_UNIX"];
+  if (AF_NETLINK !== null) supported.push("AF_NETLINK");
+  if (AF_PACKET !== null) supported.push("AF_PACKET");
   const SOCKADDR_IN_SIZE = layouts.sockaddrIn, SOCKADDR_IN6_SIZE = layouts.sockaddrIn6;
   const SOCKADDR_UN_SIZE = layouts.sockaddrUn, SUN_PATH_SIZE = layouts.sunPath;
 
@@ -457,7 +573,64 @@ export function sockaddrCodec(table: OsTable): SockaddrCodec {
       if (hasLen) out[0] = len; // BSD: sun_len, the used length (SUN_LEN)
       return len;
     }
-    throw new ValueError(`${what}: address family ${family} is not supported (AF_INET, AF_INET6, AF_UNIX)`);
+    if (family === AF_NETLINK) {
+      if (!Array.isArray(address) || address.length !== 2) {
+        throw new TypeError(
+          `${what}: AF_NETLINK address must be an array [pid, groups], got ${describeValue(address)}`,
+        );
+      }
+      const pid = checkUnsigned(address[0], 32, "pid", what);
+      const groups = checkUnsigned(address[1], 32, "groups", what);
+      out.fill(0, 0, SOCKADDR_NL_SIZE);
+      writeFamily(out, AF_NETLINK, SOCKADDR_NL_SIZE);
+      writeU32Host(out, 4, pid);
+      writeU32Host(out, 8, groups);
+      return SOCKADDR_NL_SIZE;
+    }
+    if (family === AF_PACKET) return encodePacket(address, out, what);
+    throw new ValueError(
+      `${what}: address family ${family} is not supported (${supported.join(", ")})`,
+    );
+  }
+
+  /** struct sockaddr_ll from Python's (ifname, proto[, pkttype[, hatype[, addr]]]). */
+  function encodePacket(address: AddressLike, out: Uint8Array, what: string): number {
+    if (!Array.isArray(address) || address.length < 2 || address.length > 5) {
+      throw new TypeError(
+        `${what}: AF_PACKET address must be an array [ifname, proto, pkttype?, hatype?, addr?], got ${describeValue(address)}`,
+      );
+    }
+    const [ifname, proto, pkttype = 0, hatype = 0, addr = new Uint8Array(0)] = address as unknown[];
+    if (typeof ifname !== "string") {
+      throw new TypeError(`${what}: AF_PACKET interface name must be a string, got ${describeValue(ifname)}`);
+    }
+    checkUnsigned(proto, 16, "proto", what);
+    checkUnsigned(pkttype, 8, "pkttype", what);
+    checkUnsigned(hatype, 16, "hatype", what);
+    if (!(addr instanceof Uint8Array)) {
+      throw new TypeError(`${what}: AF_PACKET hardware address must be a Uint8Array, got ${describeValue(addr)}`);
+    }
+    if (addr.length > SLL_ADDR_SIZE) {
+      throw new ValueError(`${what}: hardware address must be ${SLL_ADDR_SIZE} bytes or less, got ${addr.length}`);
+    }
+    // Python asks SIOCGIFINDEX and raises its OSError (ENODEV) for an unknown name.
+    const ifindex = ifNametoindex(ifname);
+    out.fill(0, 0, SOCKADDR_LL_SIZE);
+    writeFamily(out, AF_PACKET!, SOCKADDR_LL_SIZE);
+    out[2] = (proto as number) >> 8; // sll_protocol: network order
+    out[3] = (proto as number) & 0xff;
+    writeU32Host(out, 4, ifindex);
+    if (hostLittleEndian) {
+      out[8] = (hatype as number) & 0xff;
+      out[9] = (hatype as number) >> 8;
+    } else {
+      out[8] = (hatype as number) >> 8;
+      out[9] = (hatype as number) & 0xff;
+    }
+    out[10] = pkttype as number;
+    out[11] = addr.length;
+    out.set(addr, 12);
+    return SOCKADDR_LL_SIZE;
   }
 
   /** Decode the `len` bytes of a struct sockaddr in `buf` (what accept/recvfrom/getsockname fill). */
@@ -478,6 +651,17 @@ export function sockaddrCodec(table: OsTable): SockaddrCodec {
       const nul = path.indexOf(0);
       return utf8Decoder.decode(nul === -1 ? path : path.subarray(0, nul));
     }
+    if (family === AF_NETLINK && len >= SOCKADDR_NL_SIZE) {
+      return [readU32Host(buf, 4), readU32Host(buf, 8)];
+    }
+    if (family === AF_PACKET && len >= 12) {
+      const hatype = hostLittleEndian ? buf[8]! | (buf[9]! << 8) : (buf[8]! << 8) | buf[9]!;
+      const halen = Math.min(buf[11]!, SLL_ADDR_SIZE, Math.max(0, len - 12));
+      return [
+        interfaceName(readU32Host(buf, 4)), (buf[2]! << 8) | buf[3]!, buf[10]!, hatype,
+        buf.slice(12, 12 + halen),
+      ];
+    }
     return buf.slice(0, len);
   }
 
@@ -493,8 +677,17 @@ export const decodeSockaddr: SockaddrCodec["decode"] = codec.decode;
 /** {@link SockaddrCodec.readFamily} for this OS. */
 export const readFamily: SockaddrCodec["readFamily"] = codec.readFamily;
 
-/** "host:port" / "[host]:port" / the path, for messages and logs. */
+/** "host:port" / "[host]:port" / the path / "[pid=…, groups=…]", for messages and logs. */
 export function formatAddress(address: SockAddr | AddressLike): string {
+  if (Array.isArray(address) && typeof address[0] === "number") {
+    return `[pid=${address[0]}, groups=${address[1]}]`; // AF_NETLINK
+  }
+  if (Array.isArray(address) && address.length === 5 && address[4] instanceof Uint8Array) {
+    const [ifname, proto, pkttype, hatype, addr] = address as PacketAddress; // AF_PACKET
+    const hex = [...addr].map((b) => b.toString(16).padStart(2, "0")).join(":");
+    const protoHex = proto.toString(16).padStart(4, "0");
+    return `[${ifname}, proto=0x${protoHex}, pkttype=${pkttype}, hatype=${hatype}, addr=${hex}]`;
+  }
   if (Array.isArray(address)) {
     const host = String(address[0]);
     return host.includes(":") ? `[${host}]:${address[1]}` : `${host}:${address[1]}`;
@@ -502,4 +695,77 @@ export function formatAddress(address: SockAddr | AddressLike): string {
   if (address instanceof Uint8Array) return `<${address.length} bytes>`;
   if (address === null) return "(unnamed)";
   return JSON.stringify(address);
+}
+
+// ---- Multicast request structs (ip(7), ipv6(7)) ------------------------------------------------
+
+function groupAddress(group: unknown, ipv6: boolean, out: Uint8Array, off: number, what: string): void {
+  if (typeof group !== "string") {
+    throw new TypeError(`${what}: the group must be an address string, got ${describeValue(group)}`);
+  }
+  if (!(ipv6 ? inetPton6(group, out, off) : inetPton4(group, out, off))) {
+    badHost(group, !ipv6, what);
+  }
+}
+
+/** An interface index given as a number or a name (if_nametoindex(3)); 0: the kernel picks. */
+function interfaceArg(iface: unknown, what: string): number {
+  if (typeof iface === "number") {
+    if (!Number.isInteger(iface) || iface < 0 || iface > 0x7fffffff) {
+      throw new OverflowError(`${what}: interface index must be 0-2147483647, got ${iface}`);
+    }
+    return iface;
+  }
+  if (typeof iface !== "string") {
+    throw new TypeError(`${what}: interface must be an index or a name, got ${describeValue(iface)}`);
+  }
+  return zoneIndex(iface, what);
+}
+
+/**
+ * The bytes of a `struct ip_mreq` (<netinet/in.h>, ip(7): in_addr imr_multiaddr @0, in_addr
+ * imr_interface @4, network order) for IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP — what Python
+ * code packs with `struct.pack("4s4s", inet_aton(group), inet_aton(iface))`. `iface` is the
+ * local IPv4 address of the interface to join on; "0.0.0.0" (the default) lets the kernel pick.
+ */
+export function ipMreq(group: string, iface = "0.0.0.0"): Uint8Array {
+  const out = new Uint8Array(8);
+  groupAddress(group, false, out, 0, "ipMreq()");
+  if (typeof iface !== "string" || !inetPton4(iface, out, 4)) {
+    throw new ValueError(`ipMreq(): the interface must be an IPv4 address literal, got ${describeValue(iface)}`);
+  }
+  return out;
+}
+
+/**
+ * The bytes of a Linux `struct ip_mreqn` (<linux/in.h>, ip(7): in_addr imr_multiaddr @0,
+ * in_addr imr_address @4, int imr_ifindex @8 in host order; 12 bytes), which Linux takes for
+ * IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP and IP_MULTICAST_IF, naming the interface by index (a
+ * number or a name such as "lo") rather than by address. Linux only.
+ */
+export function ipMreqn(
+  group: string,
+  options: { readonly address?: string; readonly ifindex?: number | string } = {},
+): Uint8Array {
+  const out = new Uint8Array(12);
+  groupAddress(group, false, out, 0, "ipMreqn()");
+  const address = options.address ?? "0.0.0.0";
+  if (typeof address !== "string" || !inetPton4(address, out, 4)) {
+    throw new ValueError(`ipMreqn(): address must be an IPv4 address literal, got ${describeValue(address)}`);
+  }
+  writeU32Host(out, 8, interfaceArg(options.ifindex ?? 0, "ipMreqn()"));
+  return out;
+}
+
+/**
+ * The bytes of a `struct ipv6_mreq` (<netinet/in.h>, ipv6(7): in6_addr ipv6mr_multiaddr @0,
+ * unsigned int ipv6mr_interface @16 in host order; 20 bytes) for IPV6_JOIN_GROUP /
+ * IPV6_LEAVE_GROUP — Python's `inet_pton(AF_INET6, group) + struct.pack("@I", ifindex)`.
+ * `iface`: an interface index or name ("lo"); 0 (the default) lets the kernel pick.
+ */
+export function ipv6Mreq(group: string, iface: number | string = 0): Uint8Array {
+  const out = new Uint8Array(20);
+  groupAddress(group, true, out, 0, "ipv6Mreq()");
+  writeU32Host(out, 16, interfaceArg(iface, "ipv6Mreq()"));
+  return out;
 }

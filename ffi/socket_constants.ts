@@ -168,3 +168,140 @@ export const EAI_MEMORY: number = C.EAI_MEMORY!;
 export const EAI_SYSTEM: number = C.EAI_SYSTEM!;
 /** `EAI_OVERFLOW` — getaddrinfo(3)/getnameinfo(3) error codes: <netdb.h>(glibc: negative; BSD: positive). */
 export const EAI_OVERFLOW: number = C.EAI_OVERFLOW!;
+
+// Multicast options: Linux <linux/in.h>, <linux/in6.h>; BSD <netinet/in.h>, <netinet6/in6.h>.
+// ip(7) and ipv6(7) describe them; ipMreq()/ipMreqn()/ipv6Mreq() (ffi/sockaddr.ts) build the
+// structs IP_ADD_MEMBERSHIP and IPV6_JOIN_GROUP take.
+/** IPPROTO_IP option: the interface multicast datagrams leave by (an `in_addr`, or an `ip_mreqn` on Linux). */
+export const IP_MULTICAST_IF: number = C.IP_MULTICAST_IF!;
+/** IPPROTO_IP option: the TTL of outgoing multicast datagrams (an int, default 1). */
+export const IP_MULTICAST_TTL: number = C.IP_MULTICAST_TTL!;
+/** IPPROTO_IP option: whether this host's own multicast datagrams loop back to its sockets (an int, default 1). */
+export const IP_MULTICAST_LOOP: number = C.IP_MULTICAST_LOOP!;
+/** IPPROTO_IP option: join a multicast group (an `ip_mreq`, or an `ip_mreqn` on Linux: see ipMreq). */
+export const IP_ADD_MEMBERSHIP: number = C.IP_ADD_MEMBERSHIP!;
+/** IPPROTO_IP option: leave a multicast group (the same struct as IP_ADD_MEMBERSHIP). */
+export const IP_DROP_MEMBERSHIP: number = C.IP_DROP_MEMBERSHIP!;
+/** IPPROTO_IPV6 option: the interface index outgoing multicast datagrams use (an int). */
+export const IPV6_MULTICAST_IF: number = C.IPV6_MULTICAST_IF!;
+/** IPPROTO_IPV6 option: the hop limit of outgoing multicast datagrams (an int, -1: the default 1). */
+export const IPV6_MULTICAST_HOPS: number = C.IPV6_MULTICAST_HOPS!;
+/** IPPROTO_IPV6 option: whether this host's own multicast datagrams loop back (an int, default 1). */
+export const IPV6_MULTICAST_LOOP: number = C.IPV6_MULTICAST_LOOP!;
+/** IPPROTO_IPV6 option: join a multicast group (an `ipv6_mreq`: see ipv6Mreq). Linux's IPV6_ADD_MEMBERSHIP. */
+export const IPV6_JOIN_GROUP: number = C.IPV6_JOIN_GROUP!;
+/** IPPROTO_IPV6 option: leave a multicast group (an `ipv6_mreq`). Linux's IPV6_DROP_MEMBERSHIP. */
+export const IPV6_LEAVE_GROUP: number = C.IPV6_LEAVE_GROUP!;
+
+// Linux only (undefined elsewhere, where Python's socket module lacks them too).
+/**
+ * SOL_SOCKET option, Linux only (<asm-generic/socket.h>, socket(7)): bind to an interface by
+ * name (bytes, e.g. "lo"); usually needs CAP_NET_RAW.
+ */
+export const SO_BINDTODEVICE: number | undefined = C.SO_BINDTODEVICE ?? undefined;
+
+// netlink(7), Linux only: <bits/socket.h> AF_NETLINK, SOL_NETLINK; <linux/netlink.h> the
+// protocols (socket(AF_NETLINK, SOCK_RAW or SOCK_DGRAM, protocol)) and SOL_NETLINK options.
+/** Address family of netlink(7) sockets, Linux only; addresses are `[pid, groups]`. */
+export const AF_NETLINK: number | undefined = C.AF_NETLINK ?? undefined;
+/** Option level of netlink(7) socket options (NETLINK_ADD_MEMBERSHIP …), Linux only. */
+export const SOL_NETLINK: number | undefined = C.SOL_NETLINK ?? undefined;
+/** SOL_NETLINK option: join one multicast group by number (an int), Linux only. */
+export const NETLINK_ADD_MEMBERSHIP: number | undefined = C.NETLINK_ADD_MEMBERSHIP ?? undefined;
+/** SOL_NETLINK option: leave one multicast group by number (an int), Linux only. */
+export const NETLINK_DROP_MEMBERSHIP: number | undefined = C.NETLINK_DROP_MEMBERSHIP ?? undefined;
+/** netlink(7) protocol, Linux only: routing and link updates (rtnetlink(7)). */
+export const NETLINK_ROUTE: number | undefined = C.NETLINK_ROUTE ?? undefined;
+/** netlink(7) protocol, Linux only: reserved for user-mode socket protocols. */
+export const NETLINK_USERSOCK: number | undefined = C.NETLINK_USERSOCK ?? undefined;
+/** netlink(7) protocol, Linux only: unused (was ip_queue). */
+export const NETLINK_FIREWALL: number | undefined = C.NETLINK_FIREWALL ?? undefined;
+/** netlink(7) protocol, Linux only: socket monitoring (sock_diag(7)). */
+export const NETLINK_SOCK_DIAG: number | undefined = C.NETLINK_SOCK_DIAG ?? undefined;
+/** netlink(7) protocol, Linux only: netfilter/iptables ULOG. */
+export const NETLINK_NFLOG: number | undefined = C.NETLINK_NFLOG ?? undefined;
+/** netlink(7) protocol, Linux only: IPsec. */
+export const NETLINK_XFRM: number | undefined = C.NETLINK_XFRM ?? undefined;
+/** netlink(7) protocol, Linux only: SELinux event notifications. */
+export const NETLINK_SELINUX: number | undefined = C.NETLINK_SELINUX ?? undefined;
+/** netlink(7) protocol, Linux only: Open-iSCSI. */
+export const NETLINK_ISCSI: number | undefined = C.NETLINK_ISCSI ?? undefined;
+/** netlink(7) protocol, Linux only: the kernel audit subsystem. */
+export const NETLINK_AUDIT: number | undefined = C.NETLINK_AUDIT ?? undefined;
+/** netlink(7) protocol, Linux only: FIB lookups from user space. */
+export const NETLINK_FIB_LOOKUP: number | undefined = C.NETLINK_FIB_LOOKUP ?? undefined;
+/** netlink(7) protocol, Linux only: the kernel connector. */
+export const NETLINK_CONNECTOR: number | undefined = C.NETLINK_CONNECTOR ?? undefined;
+/** netlink(7) protocol, Linux only: netfilter subsystem. */
+export const NETLINK_NETFILTER: number | undefined = C.NETLINK_NETFILTER ?? undefined;
+/** netlink(7) protocol, Linux only: unused (was ip6_queue). */
+export const NETLINK_IP6_FW: number | undefined = C.NETLINK_IP6_FW ?? undefined;
+/** netlink(7) protocol, Linux only: DECnet routing messages. */
+export const NETLINK_DNRTMSG: number | undefined = C.NETLINK_DNRTMSG ?? undefined;
+/** netlink(7) protocol, Linux only: kernel device events to user space (udev's). */
+export const NETLINK_KOBJECT_UEVENT: number | undefined = C.NETLINK_KOBJECT_UEVENT ?? undefined;
+/** netlink(7) protocol, Linux only: generic netlink (genetlink). */
+export const NETLINK_GENERIC: number | undefined = C.NETLINK_GENERIC ?? undefined;
+/** netlink(7) protocol, Linux only: SCSI transports. */
+export const NETLINK_SCSITRANSPORT: number | undefined = C.NETLINK_SCSITRANSPORT ?? undefined;
+/** netlink(7) protocol, Linux only: eCryptfs. */
+export const NETLINK_ECRYPTFS: number | undefined = C.NETLINK_ECRYPTFS ?? undefined;
+/** netlink(7) protocol, Linux only: RDMA. */
+export const NETLINK_RDMA: number | undefined = C.NETLINK_RDMA ?? undefined;
+/** netlink(7) protocol, Linux only: the kernel crypto API's user configuration. */
+export const NETLINK_CRYPTO: number | undefined = C.NETLINK_CRYPTO ?? undefined;
+/** netlink(7) protocol, Linux only: SMC monitoring. */
+export const NETLINK_SMC: number | undefined = C.NETLINK_SMC ?? undefined;
+
+// rtnetlink(7) multicast groups for a NETLINK_ROUTE socket's `groups` (<linux/rtnetlink.h>),
+// Linux only: bits to OR into bind()'s [pid, groups].
+/** rtnetlink(7) group, Linux only: link (interface) changes: RTM_NEWLINK/RTM_DELLINK. */
+export const RTMGRP_LINK: number | undefined = C.RTMGRP_LINK ?? undefined;
+/** rtnetlink(7) group, Linux only: notifications. */
+export const RTMGRP_NOTIFY: number | undefined = C.RTMGRP_NOTIFY ?? undefined;
+/** rtnetlink(7) group, Linux only: neighbour (ARP/NDP) table changes. */
+export const RTMGRP_NEIGH: number | undefined = C.RTMGRP_NEIGH ?? undefined;
+/** rtnetlink(7) group, Linux only: traffic control changes. */
+export const RTMGRP_TC: number | undefined = C.RTMGRP_TC ?? undefined;
+/** rtnetlink(7) group, Linux only: IPv4 address changes. */
+export const RTMGRP_IPV4_IFADDR: number | undefined = C.RTMGRP_IPV4_IFADDR ?? undefined;
+/** rtnetlink(7) group, Linux only: IPv4 multicast route changes. */
+export const RTMGRP_IPV4_MROUTE: number | undefined = C.RTMGRP_IPV4_MROUTE ?? undefined;
+/** rtnetlink(7) group, Linux only: IPv4 route changes. */
+export const RTMGRP_IPV4_ROUTE: number | undefined = C.RTMGRP_IPV4_ROUTE ?? undefined;
+/** rtnetlink(7) group, Linux only: IPv4 policy rule changes. */
+export const RTMGRP_IPV4_RULE: number | undefined = C.RTMGRP_IPV4_RULE ?? undefined;
+/** rtnetlink(7) group, Linux only: IPv6 address changes. */
+export const RTMGRP_IPV6_IFADDR: number | undefined = C.RTMGRP_IPV6_IFADDR ?? undefined;
+/** rtnetlink(7) group, Linux only: IPv6 multicast route changes. */
+export const RTMGRP_IPV6_MROUTE: number | undefined = C.RTMGRP_IPV6_MROUTE ?? undefined;
+/** rtnetlink(7) group, Linux only: IPv6 route changes. */
+export const RTMGRP_IPV6_ROUTE: number | undefined = C.RTMGRP_IPV6_ROUTE ?? undefined;
+/** rtnetlink(7) group, Linux only: IPv6 interface information changes. */
+export const RTMGRP_IPV6_IFINFO: number | undefined = C.RTMGRP_IPV6_IFINFO ?? undefined;
+/** rtnetlink(7) group, Linux only: IPv6 prefix changes. */
+export const RTMGRP_IPV6_PREFIX: number | undefined = C.RTMGRP_IPV6_PREFIX ?? undefined;
+
+// packet(7), Linux only: <bits/socket.h> AF_PACKET, <linux/if_ether.h> ETH_P_ALL,
+// <linux/if_packet.h> PACKET_* (an address's pkttype).
+/** Address family of packet(7) sockets, Linux only; addresses are `[ifname, proto, pkttype?, hatype?, addr?]`. */
+export const AF_PACKET: number | undefined = C.AF_PACKET ?? undefined;
+/**
+ * Ethernet protocol number for every protocol (packet(7)), Linux only; socket(2)'s protocol
+ * argument takes it in network order: `htons(ETH_P_ALL)`.
+ */
+export const ETH_P_ALL: number | undefined = C.ETH_P_ALL ?? undefined;
+/** packet(7) pkttype, Linux only: addressed to this host. */
+export const PACKET_HOST: number | undefined = C.PACKET_HOST ?? undefined;
+/** packet(7) pkttype, Linux only: a link-layer broadcast. */
+export const PACKET_BROADCAST: number | undefined = C.PACKET_BROADCAST ?? undefined;
+/** packet(7) pkttype, Linux only: a link-layer multicast. */
+export const PACKET_MULTICAST: number | undefined = C.PACKET_MULTICAST ?? undefined;
+/** packet(7) pkttype, Linux only: to another host, seen in promiscuous mode. */
+export const PACKET_OTHERHOST: number | undefined = C.PACKET_OTHERHOST ?? undefined;
+/** packet(7) pkttype, Linux only: sent by this host. */
+export const PACKET_OUTGOING: number | undefined = C.PACKET_OUTGOING ?? undefined;
+/** packet(7) pkttype, Linux only: looped back. */
+export const PACKET_LOOPBACK: number | undefined = C.PACKET_LOOPBACK ?? undefined;
+/** packet(7) pkttype, Linux only: fast-routed (unused). */
+export const PACKET_FASTROUTE: number | undefined = C.PACKET_FASTROUTE ?? undefined;

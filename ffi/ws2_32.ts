@@ -11,7 +11,8 @@
  * `buffer`.
  */
 import {
-  bindFunctionPointer, isWindows, openLibrary, osName, pointerFromAddress, type SymbolSpec,
+  bindFunctionPointer, isNullPointer, isWindows, openLibrary, osName, pointerFromAddress,
+  type SymbolSpec,
 } from "./runtime.ts";
 
 const symbols = {
@@ -103,6 +104,9 @@ const iphlpapiSymbols = {
   // netioapi.h (Iphlpapi.dll): NET_IFINDEX if_nametoindex(PCSTR InterfaceName); 0 if unknown
   // (MSDN "if_nametoindex function (netioapi.h)").
   if_nametoindex: { args: ["buffer"], result: "u32" },
+  // netioapi.h: PCHAR if_indextoname(NET_IFINDEX InterfaceIndex, PCHAR InterfaceName): the name
+  // into a buffer of IF_NAMESIZE (256 there) bytes, NULL if unknown (MSDN "if_indextoname").
+  if_indextoname: { args: ["u32", "buffer"], result: "pointer" },
 } as const satisfies Record<string, SymbolSpec>;
 let iphlpapi: ReturnType<typeof openLibrary<typeof iphlpapiSymbols>>["symbols"] | undefined;
 
@@ -114,6 +118,16 @@ export function ifNameToIndex(name: Uint8Array): number {
   if (!isWindows) throw new Error(`Iphlpapi.dll exists only on Windows, not ${osName}`);
   iphlpapi ??= openLibrary("iphlpapi.dll", iphlpapiSymbols).symbols;
   return iphlpapi.if_nametoindex(name);
+}
+
+/**
+ * if_indextoname on Windows: writes the NUL-terminated NDIS name of interface `index` into
+ * `name` (at least 256 bytes, netioapi.h's IF_NAMESIZE); false if there is no such interface.
+ */
+export function ifIndexToName(index: number, name: Uint8Array): boolean {
+  if (!isWindows) throw new Error(`Iphlpapi.dll exists only on Windows, not ${osName}`);
+  iphlpapi ??= openLibrary("iphlpapi.dll", iphlpapiSymbols).symbols;
+  return !isNullPointer(iphlpapi.if_indextoname(index, name));
 }
 
 /** Winsock's functions, bound (and WSAStartup called) on the first call; Error off Windows. */

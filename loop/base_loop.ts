@@ -23,6 +23,7 @@ import { getRunningLoopOrNull, setRunningLoop } from "./core/running.ts";
 import { type Coroutine, Task } from "./core/tasks.ts";
 import { TaskRegistry } from "./core/task_registry.ts";
 import { TimerHeap } from "./core/timer_heap.ts";
+import { HostTurns } from "./core/host_turns.ts";
 import { checkSignalHandlersAvailable, type SignalLike, SignalHandlers, signalNumber } from "./process/signals.ts";
 import {
   connectAcceptedSocket, type ConnectAcceptedSocketOptions,
@@ -92,16 +93,7 @@ export type TaskFactory = (
 ) => Future<unknown>;
 
 /**
- * Under load the loop never parks, so every this-many milliseconds it yields a full macrotask
- * turn to the host (its timers and I/O), and in between only lets microtasks run. A macrotask
- * yield costs ~1.3 µs on Deno and ~0.85 µs on Bun against ~0.03–0.05 µs for a microtask
- * (measured with setImmediate vs `await undefined`, see README), so yielding every iteration
- * would cap a callback-bound loop below 1M iterations/s; once per millisecond costs ~0.1 %.
- */
-const HOST_YIELD_INTERVAL_MS = 1;
-
-/**
- * The clock is read once every this-many iterations to decide on the host yield:
+ * The clock is read once every this-many iterations to decide on the host turn (HostTurns):
  * performance.now() costs ~100–130 ns on Deno (4 ns on Bun), as much as a syscall.
  */
 const CLOCK_CHECK_EVERY = 32;
@@ -140,6 +132,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
   /** @internal */ protected readonly _ready: Deque<Handle> = new Deque();
   /** @internal */ protected readonly _timers: TimerHeap = new TimerHeap();
   /** @internal */ protected _parked = false;
+  private readonly _hostTurns: HostTurns = new HostTurns();
   private _closed = false;
   private _running = false;
   private _stopping = false;
@@ -197,7 +190,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     this._running = true;
     setRunningLoop(this);
     try {
-      let lastHostYield = performance.now();
+      this._hostTurns.restart(performance.now());
       let iterations = 0;
       for (;;) {
         // Under load this stays synchronous: poll with timeout 0, no thread hop
@@ -211,11 +204,11 @@ export abstract class BaseEventLoop implements ReadinessLoop {
             // completion is microseconds away, and waiting there is one system call against
             // _idle's host turn and thread hop). Completions may be delivered inline, queueing
             // nothing, so either way the loop goes round again; the host still gets its turn
-            // every HOST_YIELD_INTERVAL_MS below.
+            // every millisecond below (HostTurns).
             if (this._waitIoBriefly()) this._pollIo(true);
             else {
               await this._idle();
-              lastHostYield = performance.now();
+              this._hostTurns.restart(performance.now());
             }
           }
         }
@@ -240,17 +233,16 @@ export abstract class BaseEventLoop implements ReadinessLoop {
           break;
         }
         // Let coroutines continue (they resume in microtasks), and now and then the host.
-        if (++iterations % CLOCK_CHECK_EVERY === 0 &&
-          performance.now() - lastHostYield >= HOST_YIELD_INTERVAL_MS) {
+        if (++iterations % CLOCK_CHECK_EVERY === 0 && this._hostTurns.due(performance.now())) {
           this._tasks.age(); // tasks pending this long are held weakly from now on
-          await yieldMacrotask();
-          lastHostYield = performance.now();
+          await this._hostTurns.give();
         } else {
           await undefined;
         }
       }
     } finally {
       this._tasks.age();
+      this._hostTurns.release(); // a stopped loop gives the host no turns
       this._stopping = false;
       this._running = false;
       setRunningLoop(null);
@@ -271,6 +263,7 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     const timeoutMs = this._timeoutMs();
     if (timeoutMs === 0) return;
     this._parked = true;
+    this._hostTurns.idle();
     try {
       await this._parkIo(timeoutMs);
     } finally {
@@ -385,7 +378,21 @@ export abstract class BaseEventLoop implements ReadinessLoop {
     this._defaultExecutor?.shutdown(false); // asyncio: shut down without waiting
     this._defaultExecutor = null;
     this._signals?.removeAll(); // give every signal its previous disposition back
+    this._hostTurns.release();
     this._closeIo();
+  }
+
+  /** `using`: close() when the scope ends (RuntimeError if the loop is still running). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * `await using`: close(). A loop that is not running has nothing to wait for: its fds are
+   * released by close() itself.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
   }
 
   // ---- Scheduling ---------------------------------------------------------------------------

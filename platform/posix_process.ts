@@ -10,8 +10,8 @@
  * handler is installed and our exited child stays a zombie across Deno.Command / Bun.spawn
  * use), so the status is always ours to collect.
  */
-import { accessSync, constants as fsConstants, statSync } from "node:fs";
 import process from "node:process";
+import { isExecutableFile } from "../ffi/files.ts";
 import { closeFd, ENOENT, libc, osError } from "../ffi/libc.ts";
 import {
   EV_ADD, EV_CLEAR, EVFILT_PROC, KeventArray, kqueueOsError, kqueueSystem, NOTE_EXIT, NOTE_TRIGGER,
@@ -159,13 +159,8 @@ function resolveProgram(program: string, env: Record<string, string> | null | un
   if (program.includes("/") || env == null) return program;
   for (const dir of (env.PATH ?? "/bin:/usr/bin").split(":")) {
     const candidate = `${dir === "" ? "." : dir}/${program}`;
-    try {
-      if (!statSync(candidate).isFile()) continue;
-      accessSync(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
+    // Through the C library: node:fs would need Deno's --allow-read.
+    if (isExecutableFile(candidate)) return candidate;
   }
   throw osError(`posix_spawn ${JSON.stringify(program)}: not found in the child's PATH`, ENOENT);
 }

@@ -13,7 +13,18 @@
  *   over a socket in use) is what Windows does without any option, and Windows's SO_REUSEADDR
  *   (share a port another socket has bound) is Linux's SO_REUSEPORT. So SO_REUSEADDR is
  *   remembered and not passed on, and SO_REUSEPORT becomes Windows's SO_REUSEADDR (MSDN: "Using
- *   SO_REUSEADDR and SO_EXCLUSIVEADDRUSE"). EADDRINUSE then means what it means on Linux.
+ *   SO_REUSEADDR and SO_EXCLUSIVEADDRUSE"). EADDRINUSE then means what it means on Linux. On a
+ *   UDP socket, though, Linux's SO_REUSEADDR does share the port (socket(7): it allows any bind
+ *   but over a listening socket), so there it is passed on as Windows's SO_REUSEADDR too.
+ * - Multicast: IP_MULTICAST_IF/TTL/LOOP, IP_ADD/DROP_MEMBERSHIP, IPV6_MULTICAST_IF/HOPS/LOOP and
+ *   IPV6_JOIN/LEAVE_GROUP have other numbers there (ws2ipdef.h, below). Their values keep
+ *   Linux's layouts: `ip_mreq` is the same 8 bytes, `ipv6_mreq` the same 20 (ws2ipdef.h's
+ *   ipv6mr_interface is a ULONG, 4 bytes as Linux's unsigned int), and the TTL, loop and hop
+ *   options take a DWORD, so a one-byte value (which Linux also takes for the IPv4 TTL and
+ *   loop, ip(7)) is widened to four. IP_MULTICAST_IF takes an in_addr there; Linux also takes
+ *   an ip_mreq or ip_mreqn, whose interface address (and, from an ip_mreqn, a nonzero index,
+ *   which Windows reads as an address in 0.0.0.0/8: MSDN "IPPROTO_IP socket options") is what
+ *   is passed on.
  * - close() releases the socket from every open IOCP proactor before closesocket (handle
  *   values are recycled; see IocpProactor.releaseHandle).
  */
@@ -27,10 +38,12 @@ import {
   WSAPROTOCOL_INFOW_PROTOCOL, WSAPROTOCOL_INFOW_SIZE,
 } from "../ffi/ws2_32.ts";
 import {
-  AF_INET, AF_INET6, IPPROTO_IPV6, IPPROTO_TCP, IPV6_V6ONLY, MSG_WAITALL, SO_BROADCAST, SO_ERROR,
+  AF_INET, AF_INET6, IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP, IP_MULTICAST_IF, IP_MULTICAST_LOOP,
+  IP_MULTICAST_TTL, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPV6_JOIN_GROUP, IPV6_LEAVE_GROUP,
+  IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF, IPV6_MULTICAST_LOOP, IPV6_V6ONLY, MSG_WAITALL, SO_BROADCAST, SO_ERROR,
   SO_DOMAIN, SO_KEEPALIVE, SO_LINGER, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT,
   SO_SNDBUF, SO_TYPE,
-  SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
+  SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
 } from "../ffi/socket_constants.ts";
 import { encodeSockaddr, SOCKADDR_STORAGE_SIZE } from "../ffi/sockaddr.ts";
 import type { SocketCalls } from "../loop/net/socket_calls.ts";
@@ -43,6 +56,29 @@ import {
 const { EAFNOSUPPORT, ENOPROTOOPT, EOPNOTSUPP, EINVAL, ECONNABORTED, EAGAIN, EINPROGRESS } = LINUX_ERRNO;
 /** ws2def.h: `AF_INET6` 23. */
 const WIN_AF_INET6 = 23;
+
+// ws2ipdef.h (MinGW-w64's, as Windows SDK's; golang.org/x/net ipv4/ipv6 zsys_windows.go agree):
+// the multicast options, at levels IPPROTO_IP (0, as Linux) and IPPROTO_IPV6 (41, as Linux).
+/** ws2ipdef.h: `IP_MULTICAST_IF` 9 (an in_addr). */
+const WIN_IP_MULTICAST_IF = 9;
+/** ws2ipdef.h: `IP_MULTICAST_TTL` 10 (a DWORD). */
+const WIN_IP_MULTICAST_TTL = 10;
+/** ws2ipdef.h: `IP_MULTICAST_LOOP` 11 (a DWORD). */
+const WIN_IP_MULTICAST_LOOP = 11;
+/** ws2ipdef.h: `IP_ADD_MEMBERSHIP` 12 (an ip_mreq). */
+const WIN_IP_ADD_MEMBERSHIP = 12;
+/** ws2ipdef.h: `IP_DROP_MEMBERSHIP` 13 (an ip_mreq). */
+const WIN_IP_DROP_MEMBERSHIP = 13;
+/** ws2ipdef.h: `IPV6_MULTICAST_IF` 9 (a DWORD interface index). */
+const WIN_IPV6_MULTICAST_IF = 9;
+/** ws2ipdef.h: `IPV6_MULTICAST_HOPS` 10 (a DWORD). */
+const WIN_IPV6_MULTICAST_HOPS = 10;
+/** ws2ipdef.h: `IPV6_MULTICAST_LOOP` 11 (a DWORD). */
+const WIN_IPV6_MULTICAST_LOOP = 11;
+/** ws2ipdef.h: `IPV6_ADD_MEMBERSHIP` 12, also named `IPV6_JOIN_GROUP` (an ipv6_mreq). */
+const WIN_IPV6_JOIN_GROUP = 12;
+/** ws2ipdef.h: `IPV6_DROP_MEMBERSHIP` 13, also named `IPV6_LEAVE_GROUP` (an ipv6_mreq). */
+const WIN_IPV6_LEAVE_GROUP = 13;
 
 /** ws2def.h's address family number in the loop's (Linux's) numbering. */
 function familyFromWindowsNumber(family: number): number {
@@ -93,8 +129,52 @@ function optionToWindows(level: number, name: number): [number, number] {
       default: return [IPPROTO_TCP, -1];
     }
   }
-  if (level === IPPROTO_IPV6 && name === IPV6_V6ONLY) return [WIN_IPPROTO_IPV6, WIN_IPV6_V6ONLY];
+  if (level === IPPROTO_IP) {
+    switch (name) {
+      case IP_MULTICAST_IF: return [IPPROTO_IP, WIN_IP_MULTICAST_IF];
+      case IP_MULTICAST_TTL: return [IPPROTO_IP, WIN_IP_MULTICAST_TTL];
+      case IP_MULTICAST_LOOP: return [IPPROTO_IP, WIN_IP_MULTICAST_LOOP];
+      case IP_ADD_MEMBERSHIP: return [IPPROTO_IP, WIN_IP_ADD_MEMBERSHIP];
+      case IP_DROP_MEMBERSHIP: return [IPPROTO_IP, WIN_IP_DROP_MEMBERSHIP];
+      default: return [IPPROTO_IP, -1];
+    }
+  }
+  if (level === IPPROTO_IPV6) {
+    switch (name) {
+      case IPV6_V6ONLY: return [WIN_IPPROTO_IPV6, WIN_IPV6_V6ONLY];
+      case IPV6_MULTICAST_IF: return [WIN_IPPROTO_IPV6, WIN_IPV6_MULTICAST_IF];
+      case IPV6_MULTICAST_HOPS: return [WIN_IPPROTO_IPV6, WIN_IPV6_MULTICAST_HOPS];
+      case IPV6_MULTICAST_LOOP: return [WIN_IPPROTO_IPV6, WIN_IPV6_MULTICAST_LOOP];
+      case IPV6_JOIN_GROUP: return [WIN_IPPROTO_IPV6, WIN_IPV6_JOIN_GROUP];
+      case IPV6_LEAVE_GROUP: return [WIN_IPPROTO_IPV6, WIN_IPV6_LEAVE_GROUP];
+      default: return [WIN_IPPROTO_IPV6, -1];
+    }
+  }
   return [level, -1];
+}
+
+/**
+ * The value of IPPROTO_IP option `name` (the loop's, Linux's, number) in Winsock's layout (see
+ * the module comment): a one-byte IP_MULTICAST_TTL or IP_MULTICAST_LOOP as a DWORD; for
+ * IP_MULTICAST_IF, the interface of an ip_mreq / ip_mreqn as an in_addr. Other values are
+ * returned as they are. Exported for its tests: under Wine the bytes reach Linux's setsockopt
+ * unchanged, which takes every one of these forms, so only real Windows would show the need.
+ */
+export function winsockMulticastValue(name: number, bytes: Uint8Array): Uint8Array {
+  if (name === IP_MULTICAST_TTL || name === IP_MULTICAST_LOOP) {
+    return bytes.byteLength === 1 ? new Uint8Array([bytes[0]!, 0, 0, 0]) : bytes;
+  }
+  if (name === IP_MULTICAST_IF && bytes.byteLength >= 8) {
+    // ip_mreq { imr_multiaddr @0; imr_interface @4 } (<netinet/in.h>); ip_mreqn adds int
+    // imr_ifindex @8 in host order (<linux/in.h>), which Linux prefers when it is nonzero.
+    const index = bytes.byteLength >= 12
+      ? new DataView(bytes.buffer, bytes.byteOffset + 8, 4).getUint32(0, true)
+      : 0;
+    if (index === 0) return bytes.slice(4, 8);
+    // Index n as the address 0.0.0.n (network order): what Winsock reads as an index (up to 2^24).
+    return new Uint8Array([index >>> 24, (index >>> 16) & 0xff, (index >>> 8) & 0xff, index & 0xff]);
+  }
+  return bytes;
 }
 
 /** MSG_* flags in Winsock's numbering; MSG_NOSIGNAL and MSG_DONTWAIT have no meaning there. */
@@ -108,6 +188,13 @@ function setMode(fd: number, nonBlocking: boolean): number {
   if (nonBlocking) nonBlockingSockets.add(fd);
   else nonBlockingSockets.delete(fd);
   return 0;
+}
+
+/** SO_TYPE of socket `fd` (winsock2.h's SOCK_STREAM 1 and SOCK_DGRAM 2 are Linux's), -1 on error. */
+function socketType(fd: number): number {
+  const type = new Int32Array(1), len = new Uint32Array([4]);
+  const r = ws2().getsockopt(fd, WIN_SOL_SOCKET, WIN_SO_TYPE, new Uint8Array(type.buffer), len);
+  return r === SOCKET_ERROR ? -1 : type[0]!;
 }
 
 /** After a call that filled an address: the loop's numbering, and the length it wrote. */
@@ -205,7 +292,15 @@ export const windowsSocketCalls: SocketCalls = {
   setsockopt(fd, level, name, value, len) {
     if (level === SOL_SOCKET && name === SO_REUSEADDR) {
       if (len < 4) return -EINVAL;
-      state(fd).reuseAddress = new DataView(value.buffer, value.byteOffset, 4).getInt32(0, true) !== 0;
+      const on = new DataView(value.buffer, value.byteOffset, 4).getInt32(0, true) !== 0;
+      // On a UDP socket Linux's SO_REUSEADDR is what lets several sockets bind one address and
+      // port (socket(7)), as multicast receivers do: Windows's SO_REUSEADDR there.
+      if (socketType(fd) === SOCK_DGRAM) {
+        const flag = new Uint8Array(new Int32Array([on ? 1 : 0]).buffer);
+        const r = ok(ws2().setsockopt(fd, WIN_SOL_SOCKET, WIN_SO_REUSEADDR, flag, 4));
+        if (r < 0) return r;
+      }
+      state(fd).reuseAddress = on;
       return 0;
     }
     const [winLevel, winName] = optionToWindows(level, name);
@@ -217,6 +312,8 @@ export const windowsSocketCalls: SocketCalls = {
       const v = new DataView(bytes.buffer, bytes.byteOffset, 8);
       const out = new Uint16Array([v.getInt32(0, true) ? 1 : 0, Math.min(0xffff, v.getInt32(4, true))]);
       bytes = new Uint8Array(out.buffer);
+    } else if (level === IPPROTO_IP) {
+      bytes = winsockMulticastValue(name, bytes);
     }
     return ok(ws2().setsockopt(fd, winLevel, winName, bytes, bytes.byteLength));
   },

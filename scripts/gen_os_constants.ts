@@ -1,6 +1,6 @@
 /**
  * Writes tests/fixtures/os_constants.json: the C-library facts aioloop's per-OS tables
- * (ffi/os_darwin.ts, ffi/os_freebsd.ts) must match, for darwin and freebsd on x86_64 and
+ * (ffi/os/darwin.ts, ffi/os/freebsd.ts) must match, for darwin and freebsd on x86_64 and
  * aarch64, each read from two independent public sources:
  * - the Rust `libc` crate (github.com/rust-lang/libc): `pub const`, `pub type`, `pub struct`
  *   and `extern` function declarations of src/unix/{mod.rs, bsd/...};
@@ -254,6 +254,16 @@ const SOURCE_NAME: Record<Os, Record<string, string>> = {
   freebsd: {},
 };
 
+/**
+ * Names an OS's sources define for something else: macOS's NETLINK_GENERIC (0) is a sysctl
+ * selector of <net/if_mib.h>, not a netlink(7) protocol (macOS has no AF_NETLINK), so the table
+ * leaves it absent, as Python's socket module does there.
+ */
+const OTHER_MEANING: Record<Os, readonly string[]> = {
+  darwin: ["NETLINK_GENERIC"],
+  freebsd: [],
+};
+
 interface Target {
   constants: Record<string, number>;
   singleSource: Record<string, "rust" | "go">;
@@ -281,6 +291,7 @@ function target(os: Os, arch: Arch): Target {
   const rc = rustConstants(os, arch), gc = goConstants(os, arch);
   const t: Target = { constants: {}, singleSource: {}, errno: {}, signals: {}, layouts: {}, symbols: [] };
   for (const name of CONSTANTS) {
+    if (OTHER_MEANING[os].includes(name)) continue;
     const src = SOURCE_NAME[os][name] ?? name;
     const r = rc.get(src), g = gc.plain.get(src) ?? gc.errno.get(src) ?? gc.signal.get(src);
     const v = agree(`${where} ${src}`, r, g);

@@ -40,6 +40,8 @@ export interface Children {
   echo(...words: string[]): Argv;
   /** Runs `command` through the OS's shell (/bin/sh -c, cmd.exe /c). */
   shell(command: string): Argv;
+  /** Compresses its stdin to its stdout in gzip format until EOF (gzip -c). */
+  gzip: Argv;
 }
 
 const posixChildren: Children = {
@@ -49,6 +51,7 @@ const posixChildren: Children = {
   sleep: (seconds) => ["/bin/sleep", String(seconds)],
   echo: (...words) => ["/bin/echo", ...words],
   shell: (command) => ["/bin/sh", "-c", command],
+  gzip: ["gzip", "-c"],
 };
 
 const windowsChildren: Children = {
@@ -60,6 +63,7 @@ const windowsChildren: Children = {
   sleep: (seconds) => script(`setTimeout(() => {}, ${seconds * 1000})`),
   echo: (...words) => script(`process.stdout.write(${JSON.stringify(`${words.join(" ")}\n`)})`),
   shell: (command) => ["cmd.exe", "/c", command],
+  gzip: script(`import("node:zlib").then((z) => process.stdin.pipe(z.createGzip()).pipe(process.stdout))`),
 };
 
 /** This OS's children. */

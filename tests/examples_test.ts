@@ -8,17 +8,22 @@ import { test } from "node:test";
 import { libc } from "../ffi/libc.ts";
 import { runScriptCommand } from "../ffi/runtime.ts";
 import { openpty } from "../ffi/spawn.ts";
-import { ECHO, ICANON, ISIG, localFlags, openConnection, type StreamReader, tcgetattr } from "../mod.ts";
-import { withLoop } from "./helpers.ts";
+import {
+  AF_NETLINK, ECHO, fcntl, ICANON, ISIG, localFlags, openConnection, os, type StreamReader,
+  tcgetattr,
+} from "../mod.ts";
+import { windowsLacks, withLoop } from "./helpers.ts";
 
-function exampleCommand(name: string, args: string[]): [string, string[]] {
+function exampleCommand(name: string, args: string[], ffiOnly = false): [string, string[]] {
   const script = new URL(`../examples/${name}`, import.meta.url).pathname;
   const [exe, ...rest] = runScriptCommand(script);
-  return [exe, [...rest, ...args]];
+  // Deno's `run -A` becomes `run --allow-ffi`: the example must need no other permission.
+  const flags = ffiOnly ? rest.map((a) => (a === "-A" ? "--allow-ffi" : a)) : rest;
+  return [exe, [...flags, ...args]];
 }
 
-function runExample(name: string, env: Record<string, string> = {}) {
-  const [exe, args] = exampleCommand(name, []);
+function runExample(name: string, env: Record<string, string> = {}, ffiOnly = false, argv: string[] = []) {
+  const [exe, args] = exampleCommand(name, argv, ffiOnly);
   const r = spawnSync(exe, args, {
     encoding: "utf8",
     timeout: 30000,
@@ -37,8 +42,8 @@ class RunningExample {
   private waiters: (() => void)[] = [];
   readonly exited: Promise<number | null>;
 
-  constructor(name: string, args: string[], stdin: number | "ignore" = "ignore") {
-    const [exe, argv] = exampleCommand(name, args);
+  constructor(name: string, args: string[], stdin: number | "ignore" = "ignore", ffiOnly = false) {
+    const [exe, argv] = exampleCommand(name, args, ffiOnly);
     this.child = spawn(exe, argv, { stdio: [stdin, "pipe", "pipe"] });
     this.child.stdout!.setEncoding("utf8");
     this.child.stdout!.on("data", (chunk: string) => {
@@ -226,6 +231,103 @@ test("chat_server.ts relays lines between several clients until SIGTERM", async 
       })
     );
     await ex.waitFor(/^closed on SIGTERM$/);
+    await ex.exitedCleanly();
+  } finally {
+    ex.child.kill("SIGKILL");
+  }
+});
+
+// ---- Files, devices and pipes by fd (issue 18 §1): run with Deno's --allow-ffi only --------
+
+test("serial_pty.ts sends AT commands over a pty opened by path and reads CRLF-framed replies", { skip: windowsLacks("ptys") }, () => {
+  assert.equal(
+    runExample("serial_pty.ts", {}, true),
+    [
+      "port /dev/pts/N: a pty standing in for /dev/ttyUSB0",
+      "> AT", "< OK",
+      "> ATI", "< aioloop virtual modem 1.0", "< OK",
+      "> AT+CSQ", "< +CSQ: 23,99", "< OK",
+      "> AT+BOGUS", "< ERROR",
+      "",
+    ].join("\n").replace("/dev/pts/N", process.platform === "linux" ? "/dev/pts/N" : "/dev/ttysN"),
+  );
+});
+
+test("pipeline.ts joins seq | gzip -c | wc -c with os.pipe(): the byte count the shell gets", { skip: windowsLacks("seq, gzip and wc") }, () => {
+  const expected = spawnSync("sh", ["-c", "seq 1 100000 | gzip -c | wc -c"], { encoding: "utf8" }).stdout.trim();
+  assert.match(expected, /^\d+$/);
+  assert.equal(
+    runExample("pipeline.ts", {}, true),
+    `$ seq 1 100000 | gzip -c | wc -c\n${expected}\nexit statuses: seq 0, gzip 0, wc 0\n`,
+  );
+});
+
+/** Why this process could not make a TUN device (so the example should say it skipped), or null. */
+function tunUnavailable(): string | null {
+  if (process.platform !== "linux") return "not Linux";
+  try {
+    const fd = os.open("/dev/net/tun", os.O_RDWR);
+    try {
+      // TUNSETIFF (<linux/if_tun.h>) with IFF_TUN: needs CAP_NET_ADMIN.
+      const req = new Uint8Array(40);
+      req.set(new TextEncoder().encode("aioprobe%d"));
+      req[16] = 0x01;
+      fcntl.ioctl(fd, 0x400454ca, req);
+    } finally {
+      os.close(fd);
+    }
+    return null;
+  } catch (e) {
+    return String(e);
+  }
+}
+
+test("tun_reader.ts reads the UDP packet it routes into a TUN device, or says why it cannot", { skip: windowsLacks("TUN devices") }, () => {
+  const out = runExample("tun_reader.ts", {}, true);
+  const unavailable = tunUnavailable();
+  if (unavailable !== null) {
+    assert.match(out, /^tun_reader\.ts: skipped: .+\n$/, `this machine: ${unavailable}`);
+    return;
+  }
+  assert.match(
+    out,
+    /^aioloopN up as 10\.x\.y\.1\/24\nUDP 10\.x\.y\.1:\d+ -> 10\.x\.y\.2:9999 "hello, tun"\n$/,
+  );
+});
+
+// ---- Socket families (issue 18 §2): run with Deno's --allow-ffi only ---------------------------
+
+test("multicast.ts joins a group on loopback and receives its own three datagrams (Deno: --allow-ffi only)", () => {
+  const group = `239.255.${(process.pid >> 8) & 0xff}.${process.pid & 0xff}`;
+  const lines = runExample("multicast.ts", {}, true, [group]).trimEnd().split("\n");
+  const first = lines[0] ?? "";
+  assert.match(first, /^joined [0-9.]+ on 127\.0\.0\.1, port \d+$/);
+  assert.ok(first.startsWith(`joined ${group} `), first);
+  const from = lines[1]?.match(/from (127\.0\.0\.1:\d+)$/)?.[1];
+  assert.deepEqual(lines.slice(1), ["first", "second", "third"].map((m) => `received '${m}' from ${from}`));
+});
+
+test("netlink_links.ts lists the links (lo among them), then reports a veth link added and removed, until SIGTERM (Deno: --allow-ffi only)", {
+  skip: AF_NETLINK === undefined && "netlink(7) is Linux's",
+}, async (t) => {
+  const ex = new RunningExample("netlink_links.ts", [], "ignore", true);
+  try {
+    await ex.waitFor(/^watching for link changes/);
+    assert.ok(ex.lines.includes("lo: up"), `lines: ${JSON.stringify(ex.lines)}`);
+    // A veth pair with names unique to this process (other sessions share the namespace).
+    const a = `aio${process.pid % 100000}x`, b = `aio${process.pid % 100000}y`;
+    const made = spawnSync("ip", ["link", "add", a, "type", "veth", "peer", "name", b], { encoding: "utf8" });
+    if (made.status !== 0) {
+      t.diagnostic(`no link event: cannot create a veth link here (${made.error ?? made.stderr.trim()})`);
+    } else {
+      try {
+        await ex.waitFor(new RegExp(`^${a}: added, down$`));
+      } finally {
+        spawnSync("ip", ["link", "del", a]);
+      }
+      await ex.waitFor(new RegExp(`^${a}: removed$`));
+    }
+    ex.signal("SIGTERM");
     await ex.exitedCleanly();
   } finally {
     ex.child.kill("SIGKILL");

@@ -49,6 +49,13 @@ export function linuxTable(arch: "x86_64" | "aarch64"): OsTable {
       // <asm-generic/fcntl.h>
       F_GETFD: 1, F_SETFD: 2, F_GETFL: 3, F_SETFL: 4, FD_CLOEXEC: 1, O_RDWR: 2,
       O_NONBLOCK: 0o4000, O_CLOEXEC: 0o2000000,
+      O_RDONLY: 0, O_WRONLY: 1, O_CREAT: 0o100, O_EXCL: 0o200, O_NOCTTY: 0o400, O_TRUNC: 0o1000,
+      O_APPEND: 0o2000, O_DSYNC: 0o10000, O_SYNC: 0o4010000, // __O_SYNC | O_DSYNC
+      // <asm-generic/fcntl.h> on x86-64; AArch64 moves these two (arch/arm64/include/uapi/asm/fcntl.h)
+      O_DIRECTORY: arch === "x86_64" ? 0o200000 : 0o40000,
+      O_NOFOLLOW: arch === "x86_64" ? 0o400000 : 0o100000,
+      // F_DUPFD_CLOEXEC is F_LINUX_SPECIFIC_BASE (1024, <linux/fcntl.h>) + 6
+      F_DUPFD: 0, F_DUPFD_CLOEXEC: 1030,
       // <bits/termios-tcflow.h>, <bits/termios-c_lflag.h>, <bits/termios-struct.h>
       TCSANOW: 0, TCSADRAIN: 1, TCSAFLUSH: 2, ICANON: 0o2, ECHO: 0o10, ISIG: 0o1, NCCS: 32,
       // <linux/wait.h>, <bits/stat.h>
@@ -59,6 +66,28 @@ export function linuxTable(arch: "x86_64" | "aarch64"): OsTable {
       POSIX_SPAWN_CLOEXEC_DEFAULT: null,
       // signal(7): 1..64, glibc's threads take 32 and 33.
       NSIG: 65,
+      // <linux/in.h> IP_MULTICAST_IF … IP_DROP_MEMBERSHIP; <linux/in6.h> IPV6_MULTICAST_IF …,
+      // IPV6_ADD/DROP_MEMBERSHIP (glibc's <bits/in.h> names them IPV6_JOIN/LEAVE_GROUP).
+      IP_MULTICAST_IF: 32, IP_MULTICAST_TTL: 33, IP_MULTICAST_LOOP: 34, IP_ADD_MEMBERSHIP: 35,
+      IP_DROP_MEMBERSHIP: 36, IPV6_MULTICAST_IF: 17, IPV6_MULTICAST_HOPS: 18,
+      IPV6_MULTICAST_LOOP: 19, IPV6_JOIN_GROUP: 20, IPV6_LEAVE_GROUP: 21,
+      // <asm-generic/socket.h>
+      SO_BINDTODEVICE: 25,
+      // <bits/socket.h> AF_NETLINK, AF_PACKET, SOL_NETLINK; <linux/netlink.h> the protocols and
+      // the SOL_NETLINK options; <linux/rtnetlink.h> RTMGRP_*; <linux/if_ether.h> ETH_P_ALL;
+      // <linux/if_packet.h> PACKET_* (sll_pkttype).
+      AF_NETLINK: 16, AF_PACKET: 17, SOL_NETLINK: 270, NETLINK_ADD_MEMBERSHIP: 1,
+      NETLINK_DROP_MEMBERSHIP: 2, NETLINK_ROUTE: 0, NETLINK_USERSOCK: 2, NETLINK_FIREWALL: 3,
+      NETLINK_SOCK_DIAG: 4, NETLINK_NFLOG: 5, NETLINK_XFRM: 6, NETLINK_SELINUX: 7,
+      NETLINK_ISCSI: 8, NETLINK_AUDIT: 9, NETLINK_FIB_LOOKUP: 10, NETLINK_CONNECTOR: 11,
+      NETLINK_NETFILTER: 12, NETLINK_IP6_FW: 13, NETLINK_DNRTMSG: 14, NETLINK_KOBJECT_UEVENT: 15,
+      NETLINK_GENERIC: 16, NETLINK_SCSITRANSPORT: 18, NETLINK_ECRYPTFS: 19, NETLINK_RDMA: 20,
+      NETLINK_CRYPTO: 21, NETLINK_SMC: 22, RTMGRP_LINK: 0x1, RTMGRP_NOTIFY: 0x2, RTMGRP_NEIGH: 0x4,
+      RTMGRP_TC: 0x8, RTMGRP_IPV4_IFADDR: 0x10, RTMGRP_IPV4_MROUTE: 0x20, RTMGRP_IPV4_ROUTE: 0x40,
+      RTMGRP_IPV4_RULE: 0x80, RTMGRP_IPV6_IFADDR: 0x100, RTMGRP_IPV6_MROUTE: 0x200,
+      RTMGRP_IPV6_ROUTE: 0x400, RTMGRP_IPV6_IFINFO: 0x800, RTMGRP_IPV6_PREFIX: 0x20000,
+      ETH_P_ALL: 0x0003, PACKET_HOST: 0, PACKET_BROADCAST: 1, PACKET_MULTICAST: 2,
+      PACKET_OTHERHOST: 3, PACKET_OUTGOING: 4, PACKET_LOOPBACK: 5, PACKET_FASTROUTE: 6,
     },
     errno: { ...LINUX_ERRNO },
     // <asm-generic/signal.h>

@@ -9,6 +9,7 @@ import { getEventLoop, getRunningLoop } from "../events.ts";
 import { Future } from "../core/futures.ts";
 import { getRunningLoopOrNull } from "../core/running.ts";
 import { currentTask, type Task } from "../core/tasks.ts";
+import { abortedError, cancelOnAbort, checkSignal, type AbortSignalOption } from "../core/abort.ts";
 
 function setResultUnlessCancelled<T>(fut: Future<T>, result: T): void {
   if (!fut.done()) fut.setResult(result);
@@ -18,13 +19,14 @@ function setResultUnlessCancelled<T>(fut: Future<T>, result: T): void {
  * Wait `seconds` on the running loop, then return `result` (asyncio.sleep). `sleep(0)` (or a
  * negative delay) yields to the loop for exactly one iteration. The returned Promise rejects
  * with TypeError if `seconds` is not a number, ValueError if it is NaN, RuntimeError if no loop
- * is running.
+ * is running. With `{ signal }`, an abort ends the sleep with CancelledError, `cause` the
+ * signal's reason (at once if it is already aborted).
  *
  * Not an async function on purpose: it hands out the Promise of Future.then() itself, so the
  * awaiting coroutine resumes right after the loop callback that ends the sleep, with no extra
  * microtask hops (each hop would otherwise cost a loop iteration under load).
  */
-export function sleep<T = undefined>(seconds: number, result?: T): Promise<T> {
+export function sleep<T = undefined>(seconds: number, result?: T, options?: AbortSignalOption): Promise<T> {
   if (typeof seconds !== "number") {
     return Promise.reject(
       new TypeError(`sleep() needs a number of seconds, got ${describe(seconds)}`),
@@ -33,6 +35,7 @@ export function sleep<T = undefined>(seconds: number, result?: T): Promise<T> {
   if (Number.isNaN(seconds)) return Promise.reject(new ValueError("sleep() delay must not be NaN"));
   const loop = getRunningLoopOrNull();
   if (loop === null) return Promise.reject(new RuntimeError("no running event loop"));
+  if (options !== undefined) return abortableSleep(loop, seconds, result as T, options);
   const fut = loop.createFuture<T>();
   if (seconds <= 0) {
     // asyncio's bare yield: the wakeup is registered while the future is pending, so setting the
@@ -47,6 +50,23 @@ export function sleep<T = undefined>(seconds: number, result?: T): Promise<T> {
     handle.cancel(); // cancelled: drop the timer
     throw e;
   });
+}
+
+/** sleep() with a signal: an abort cancels the sleep (loop/core/abort.ts). */
+async function abortableSleep<T>(loop: BaseEventLoop, seconds: number, result: T, options: AbortSignalOption): Promise<T> {
+  const signal = checkSignal(options?.signal, "sleep()");
+  if (signal === undefined) return await sleep(seconds, result);
+  if (signal.aborted) throw abortedError(signal);
+  const fut = loop.createFuture<T>();
+  const handle = loop.callLater(Math.max(seconds, 0), setResultUnlessCancelled, fut, result);
+  cancelOnAbort(fut, signal);
+  try {
+    return await fut;
+  } catch (e) {
+    handle.cancel();
+    if (signal.aborted && e instanceof CancelledError && fut.cancelled()) throw abortedError(signal);
+    throw e;
+  }
 }
 
 /** Options naming the loop to use instead of the current one. */
@@ -173,6 +193,15 @@ function loopOf(a: unknown): BaseEventLoop | undefined {
   return a instanceof Future ? a._loop : undefined;
 }
 
+/** Options of waitFor(). */
+export interface WaitForOptions {
+  /**
+   * Aborting it cancels `aw` as the timeout would, and waitFor fails with CancelledError whose
+   * `cause` is the signal's reason (loop/core/abort.ts); already aborted: it fails at once.
+   */
+  signal?: AbortSignal;
+}
+
 /**
  * Wait for `aw` at most `timeout` seconds (asyncio.wait_for): on timeout it is cancelled, its
  * cancellation awaited, and TimeoutError is thrown. `timeout` null waits forever; 0 or less
@@ -180,15 +209,27 @@ function loopOf(a: unknown): BaseEventLoop | undefined {
  *
  * As in asyncio 3.12 (built on timeouts), a coroutine function runs inside the calling task,
  * not in a task of its own, and the timeout cancels the calling task: so cancelling the caller
- * right after it started can never drop the coroutine before its first step. Outside a task
+ * right after it started can never drop the coroutine before its first step. A coroutine
+ * function that declares a parameter is given the calling task's AbortSignal (Task.signal):
+ * `waitFor((signal) => fetch(url, { signal }), 5)` stops the fetch on timeout, where a plain
+ * `await` of a host Promise would hold the timeout until that Promise settles. Outside a task
  * (a Promise-backed caller) `aw` is wrapped in a task and that task is cancelled instead.
  */
-export async function waitFor<T>(aw: Awaitable<T>, timeout: number | null): Promise<T> {
+export async function waitFor<T>(
+  aw: Awaitable<T>,
+  timeout: number | null,
+  options: WaitForOptions = {},
+): Promise<T> {
   if (timeout !== null && typeof timeout !== "number") {
     throw new TypeError(`waitFor() timeout must be a number of seconds or null, got ${describe(timeout)}`);
   }
   if (Number.isNaN(timeout)) throw new ValueError("waitFor() timeout must not be NaN");
+  const signal = checkSignal(options?.signal, "waitFor()");
   const loop = getRunningLoop();
+  if (signal?.aborted) {
+    if (aw instanceof Future) aw.cancel();
+    throw abortedError(signal);
+  }
   if (timeout !== null && timeout <= 0) {
     const inner = loop._ensureFuture(aw);
     if (inner.done()) return inner.result();
@@ -202,44 +243,72 @@ export async function waitFor<T>(aw: Awaitable<T>, timeout: number | null): Prom
     }
   }
   const task = currentTask(loop);
-  if (task === undefined) return await waitOutsideTask(loop, loop._ensureFuture(aw), timeout);
-  const running = typeof aw === "function" ? aw() : aw instanceof Future ? aw : loop._ensureFuture(aw);
-  if (timeout === null) return await running;
-  // asyncio.timeout: on expiry cancel this task; a CancelledError that is that cancellation
-  // (no other cancel() came meanwhile) becomes TimeoutError.
+  if (task === undefined) return await waitOutsideTask(loop, loop._ensureFuture(aw), timeout, signal);
+  const running = typeof aw === "function"
+    ? (aw.length === 0 ? (aw as () => PromiseLike<T>)() : aw(task.signal))
+    : aw instanceof Future
+    ? aw
+    : loop._ensureFuture(aw);
+  if (timeout === null && signal === undefined) return await running;
+  // asyncio.timeout: on expiry (or abort) cancel this task; a CancelledError that is that
+  // cancellation (no other cancel() came meanwhile) becomes TimeoutError (or the abort's error).
   const cancelling = task.cancelling();
-  let expired = false;
-  const timer = loop.callLater(timeout, () => {
-    expired = true;
+  let fired: "timeout" | "abort" | undefined;
+  const timer = timeout === null ? undefined : loop.callLater(timeout, () => {
+    fired ??= "timeout";
     task.cancel();
   });
+  const onAbort = () => {
+    if (fired !== undefined) return;
+    fired = "abort";
+    task.cancel();
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
     return await running;
   } catch (e) {
-    if (expired) {
-      expired = false;
-      if (task.uncancel() <= cancelling && e instanceof CancelledError) throw timeoutError(timeout, e);
+    if (fired !== undefined) {
+      const why = fired;
+      fired = undefined;
+      if (task.uncancel() <= cancelling && e instanceof CancelledError) {
+        throw why === "abort" ? abortedError(signal!) : timeoutError(timeout!, e);
+      }
     }
     throw e;
   } finally {
-    timer.cancel();
-    if (expired) task.uncancel(); // expired, but the coroutine swallowed the cancel and returned
+    timer?.cancel();
+    signal?.removeEventListener("abort", onAbort);
+    if (fired !== undefined) task.uncancel(); // fired, but the coroutine swallowed the cancel and returned
   }
 }
 
-/** waitFor() where no task is running: the timeout cancels `inner` itself. */
-async function waitOutsideTask<T>(loop: BaseEventLoop, inner: Future<T>, timeout: number | null): Promise<T> {
-  if (timeout === null) return await inner;
+/** waitFor() where no task is running: the timeout (or the signal) cancels `inner` itself. */
+async function waitOutsideTask<T>(
+  loop: BaseEventLoop,
+  inner: Future<T>,
+  timeout: number | null,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  if (signal !== undefined) cancelOnAbort(inner, signal);
+  if (timeout === null) {
+    try {
+      return await inner;
+    } catch (e) {
+      if (signal?.aborted && e instanceof CancelledError && inner.cancelled()) throw abortedError(signal);
+      throw e;
+    }
+  }
   let timedOut = false;
   const timer = loop.callLater(timeout, () => {
-    timedOut = true;
+    timedOut = !signal?.aborted;
     inner.cancel();
   });
   try {
     return await inner;
   } catch (e) {
-    if (timedOut && e instanceof CancelledError && inner.cancelled()) {
-      throw timeoutError(timeout, e);
+    if (e instanceof CancelledError && inner.cancelled()) {
+      if (timedOut) throw timeoutError(timeout, e);
+      if (signal?.aborted) throw abortedError(signal);
     }
     throw e;
   } finally {

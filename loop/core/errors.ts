@@ -9,7 +9,9 @@
  */
 import { RuntimeError, ValueError } from "../../ffi/errors.ts";
 
-export { NotImplementedError, OSError, OverflowError, RuntimeError, ValueError } from "../../ffi/errors.ts";
+export {
+  BlockingIOError, NotImplementedError, OSError, OverflowError, RuntimeError, ValueError,
+} from "../../ffi/errors.ts";
 
 /**
  * The sendfile system call cannot be used for this socket and file (asyncio

@@ -15,10 +15,19 @@ import { getRunningLoopOrNull } from "./running.ts";
 import { taskContext } from "./task_context.ts";
 import type { TaskEntry } from "./task_registry.ts";
 
-/** What a Task runs: a coroutine function (started by the task) or a started Promise. */
-export type Coroutine<T> = (() => PromiseLike<T>) | PromiseLike<T>;
+/**
+ * What a Task runs: a coroutine function (started by the task) or a started Promise. A function
+ * that declares a parameter is given the task's AbortSignal (Task.signal) as its argument.
+ */
+export type Coroutine<T> = ((signal: AbortSignal) => PromiseLike<T>) | PromiseLike<T>;
 
 let taskCounter = 0;
+
+// Kept beside the task, not in fields: tasks are hot (bench/loop_micro.ts create_task) and
+// few ever need these. A task's AbortController, made on first use of `signal`:
+const abortControllers = new WeakMap<Task<unknown>, AbortController>();
+// The CancelledError a task's coroutine ended with, handed out once (asyncio _cancelled_exc):
+const cancelledExcs = new WeakMap<Task<unknown>, CancelledError>();
 
 /** A coroutine scheduled on the loop; also the Future of its result (asyncio.Task). */
 export class Task<T = unknown> extends Future<T> {
@@ -66,6 +75,27 @@ export class Task<T = unknown> extends Future<T> {
     if (this._registryEntry !== undefined) this._registryEntry.repr = String(this);
   }
 
+  /**
+   * An AbortSignal that aborts when this task is cancelled, its reason the CancelledError: pass
+   * it to a host API (`fetch(url, { signal })`, a timer, a Web stream) so that cancelling the
+   * task, or a waitFor()/timeout() around it, stops that work too. A native `await` of a host
+   * Promise cannot be interrupted otherwise: the CancelledError only lands at the task's next
+   * await of a loop Future. A coroutine function that declares a parameter gets this signal.
+   *
+   * Once uncancel() brings the pending cancel() requests back to zero (as waitFor and timeout
+   * do when they turn the cancellation into TimeoutError), the next read gives a fresh signal.
+   */
+  get signal(): AbortSignal {
+    let ctl = abortControllers.get(this);
+    if (ctl === undefined) {
+      ctl = new AbortController();
+      abortControllers.set(this, ctl);
+      // (Future's own CancelledError: the coroutine's, kept for the awaiter, stays unconsumed.)
+      if (this._cancelRequests > 0 || this.cancelled()) ctl.abort(super._makeCancelledError());
+    }
+    return ctl.signal;
+  }
+
   /** How many cancel() requests are pending (asyncio cancelling). */
   cancelling(): number {
     return this._cancelRequests;
@@ -74,7 +104,11 @@ export class Task<T = unknown> extends Future<T> {
   /** Undo one cancel() request, for code that swallows a cancellation (asyncio uncancel). */
   uncancel(): number {
     if (this._cancelRequests > 0) this._cancelRequests--;
-    if (this._cancelRequests === 0) this._mustCancel = false;
+    if (this._cancelRequests === 0) {
+      this._mustCancel = false;
+      // The next read of `signal` gets a fresh one.
+      if (abortControllers.get(this)?.signal.aborted) abortControllers.delete(this);
+    }
     return this._cancelRequests;
   }
 
@@ -90,11 +124,14 @@ export class Task<T = unknown> extends Future<T> {
     if (this._promiseBacked) {
       // A started Promise cannot be interrupted: the task stops waiting for it right away.
       this._loop._taskFinished(this);
-      return Future.prototype.cancel.call(this, msg);
+      Future.prototype.cancel.call(this, msg);
+    } else {
+      const waiter = this._waitingOn;
+      if (waiter === undefined || !waiter.cancel(msg)) this._mustCancel = true;
     }
-    const waiter = this._waitingOn;
-    if (waiter !== undefined && waiter.cancel(msg)) return true;
-    this._mustCancel = true;
+    // Last, once the task's own state is settled: abort listeners run user code synchronously.
+    const ctl = abortControllers.get(this);
+    if (ctl !== undefined && !ctl.signal.aborted) ctl.abort(this._makeCancelledError());
     return true;
   }
 
@@ -122,6 +159,18 @@ export class Task<T = unknown> extends Future<T> {
     if (this._cancelRequests > 0 && !this.done()) info[0] = "cancelling";
     if (this._coroName !== "") info.splice(1, 0, `coro=<${this._coroName}()>`);
     return info;
+  }
+
+  /**
+   * @internal The first time, the CancelledError the coroutine itself raised (so its `cause`,
+   * e.g. an AbortSignal's reason, is seen by whoever awaits the task), then a new one; as
+   * asyncio's Task keeps _cancelled_exc.
+   */
+  override _makeCancelledError(): CancelledError {
+    const exc = cancelledExcs.get(this);
+    if (exc === undefined) return super._makeCancelledError();
+    cancelledExcs.delete(this);
+    return exc;
   }
 
   /** @internal Called by Future.then() when this task's coroutine awaits `future`. */
@@ -169,7 +218,11 @@ export class Task<T = unknown> extends Future<T> {
     let promise: PromiseLike<T>;
     this._markStepping();
     try {
-      promise = typeof coro === "function" ? taskContext.run(this, coro) : coro;
+      promise = typeof coro !== "function"
+        ? coro
+        : coro.length === 0
+        ? taskContext.run(this, coro as () => PromiseLike<T>)
+        : taskContext.run(this, coro, this.signal);
       if (!isPromiseLike(promise)) {
         throw new TypeError(`a coroutine function must return a Promise, got ${typeof promise}`);
       }
@@ -210,7 +263,10 @@ export class Task<T = unknown> extends Future<T> {
     }
     try {
       this._loop._taskFinished(this);
-      if (failed && error instanceof CancelledError) this._finishCancelled(error.message);
+      if (failed && error instanceof CancelledError) {
+        cancelledExcs.set(this, error); // its cause (an AbortSignal's reason) reaches the awaiter
+        this._finishCancelled(error.message);
+      }
       else if (this._mustCancel) this._finishCancelled();
       else if (failed) {
         // The exception is not "retrieved" just by reaching the task.

@@ -20,6 +20,7 @@ import {
   type AddressLike,
 } from "./socket.ts";
 import { type Transport, whenConnected } from "../transports/base.ts";
+import { checkSignal, runAbortable } from "../core/abort.ts";
 
 /** Options of createConnection (asyncio's keyword arguments). */
 export interface CreateConnectionOptions {
@@ -64,6 +65,11 @@ export interface CreateConnectionOptions {
    * instead of one OSError (asyncio's all_errors). Default false.
    */
   allErrors?: boolean;
+  /**
+   * Aborting it cancels the connect (resolving, connecting, the TLS handshake): the call fails
+   * with CancelledError, `cause` the signal's reason, and the socket is closed.
+   */
+  signal?: AbortSignal;
 }
 
 /** Options of createServer (asyncio's keyword arguments). */
@@ -102,6 +108,8 @@ export interface CreateUnixConnectionOptions {
   sslHandshakeTimeout?: number;
   /** TLS only: seconds to wait for the peer's close_notify after close() (default 30). */
   sslShutdownTimeout?: number;
+  /** As createConnection's: aborting it cancels the connect with CancelledError. */
+  signal?: AbortSignal;
 }
 
 /** Options of createUnixServer. */
@@ -323,6 +331,11 @@ export async function createConnection<P extends ProtocolLike>(
   port: number | string | null = null,
   options: CreateConnectionOptions = {},
 ): Promise<[Transport, P]> {
+  if (options.signal !== undefined) {
+    const { signal, ...rest } = options;
+    const checked = checkSignal(signal, "createConnection()");
+    return runAbortable(loop, checked, () => createConnection(loop, protocolFactory, host, port, rest));
+  }
   checkFactory(protocolFactory);
   checkPortRange(port, "createConnection()");
   if (options.localAddr) checkPortRange(options.localAddr[1], "createConnection() localAddr");
@@ -542,6 +555,11 @@ export async function createUnixConnection<P extends ProtocolLike>(
   path: string | null = null,
   options: CreateUnixConnectionOptions = {},
 ): Promise<[Transport, P]> {
+  if (options.signal !== undefined) {
+    const { signal, ...rest } = options;
+    const checked = checkSignal(signal, "createUnixConnection()");
+    return runAbortable(loop, checked, () => createUnixConnection(loop, protocolFactory, path, rest));
+  }
   checkFactory(protocolFactory);
   // No host name to default to: with ssl, serverHostname must be given.
   const tls = clientTls(options, null);

@@ -121,6 +121,20 @@ export class Server {
     if (this._clients.size === 0) this._wakeup();
   }
 
+  /** `using`: close() when the scope ends (the accepted connections stay open). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * `await using` (asyncio's `async with server`): close(), then waitClosed(), which also waits
+   * for every accepted connection to end.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.waitClosed();
+  }
+
   /** Close every accepted connection, after its buffered data is sent (asyncio 3.13 close_clients). */
   closeClients(): void {
     for (const t of [...this._clients]) t.close();

@@ -6,7 +6,8 @@
  * `send`, `recv` and `close` are bound to the socket, like Python's bound methods, so
  * `loop.callSoon(sock.send, data)` works as the asyncio examples write it.
  *
- * Addresses are Python's (see ffi/sockaddr.ts): `["127.0.0.1", 80]`, `["::1", 80, 0, 0]`, a path.
+ * Addresses are Python's (see ffi/sockaddr.ts): `["127.0.0.1", 80]`, `["::1", 80, 0, 0]`, a path,
+ * `[pid, groups]` (AF_NETLINK, Linux), `[ifname, proto, pkttype, hatype, addr]` (AF_PACKET, Linux).
  * Host names are not resolved here (Python would block in getaddrinfo): resolve them first with
  * loop.getaddrinfo(). Blocking calls are retried on EINTR, as Python does (PEP 475).
  *
@@ -20,8 +21,9 @@ import {
   type SockAddr,
 } from "../../ffi/sockaddr.ts";
 import {
-  AF_INET, AF_INET6, AF_UNIX, MSG_NOSIGNAL, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, SOCK_CLOEXEC,
-  SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SOMAXCONN,
+  AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNIX, MSG_NOSIGNAL, SO_DOMAIN, SO_PROTOCOL,
+  SO_TYPE, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM,
+  SOL_SOCKET, SOMAXCONN,
 } from "../../ffi/socket_constants.ts";
 import { socketCalls as os } from "../../platform/default_socket.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
@@ -37,7 +39,22 @@ export {
   SOCK_STREAM, SOL_SOCKET, SOMAXCONN, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
 } from "../../ffi/socket_constants.ts";
 export {
-  type AddressLike, inetNtop, inetPton, isIpAddress, isIpv4Address, isIpv6Address,
+  AF_NETLINK, AF_PACKET, ETH_P_ALL, IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP, IP_MULTICAST_IF,
+  IP_MULTICAST_LOOP, IP_MULTICAST_TTL, IPV6_JOIN_GROUP, IPV6_LEAVE_GROUP, IPV6_MULTICAST_HOPS,
+  IPV6_MULTICAST_IF, IPV6_MULTICAST_LOOP, NETLINK_ADD_MEMBERSHIP, NETLINK_AUDIT,
+  NETLINK_CONNECTOR, NETLINK_CRYPTO, NETLINK_DNRTMSG, NETLINK_DROP_MEMBERSHIP, NETLINK_ECRYPTFS,
+  NETLINK_FIB_LOOKUP, NETLINK_FIREWALL, NETLINK_GENERIC, NETLINK_IP6_FW, NETLINK_ISCSI,
+  NETLINK_KOBJECT_UEVENT, NETLINK_NETFILTER, NETLINK_NFLOG, NETLINK_RDMA, NETLINK_ROUTE,
+  NETLINK_SCSITRANSPORT, NETLINK_SELINUX, NETLINK_SMC, NETLINK_SOCK_DIAG, NETLINK_USERSOCK,
+  NETLINK_XFRM, PACKET_BROADCAST, PACKET_FASTROUTE, PACKET_HOST, PACKET_LOOPBACK,
+  PACKET_MULTICAST, PACKET_OTHERHOST, PACKET_OUTGOING, RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_MROUTE,
+  RTMGRP_IPV4_ROUTE, RTMGRP_IPV4_RULE, RTMGRP_IPV6_IFADDR, RTMGRP_IPV6_IFINFO,
+  RTMGRP_IPV6_MROUTE, RTMGRP_IPV6_PREFIX, RTMGRP_IPV6_ROUTE, RTMGRP_LINK, RTMGRP_NEIGH,
+  RTMGRP_NOTIFY, RTMGRP_TC, SO_BINDTODEVICE, SOL_NETLINK,
+} from "../../ffi/socket_constants.ts";
+export {
+  type AddressLike, htonl, htons, ifIndextoname, ifNametoindex, inetNtop, inetPton, ipMreq,
+  ipMreqn, ipv6Mreq, isIpAddress, isIpv4Address, isIpv6Address, ntohl, ntohs, type PacketAddress,
   type SockAddr,
 } from "../../ffi/sockaddr.ts";
 
@@ -56,6 +73,8 @@ export function lastAddress(): SockAddr {
 const familyNames: Record<number, string> = {
   [AF_UNIX]: "AF_UNIX", [AF_INET]: "AF_INET", [AF_INET6]: "AF_INET6",
 };
+if (AF_NETLINK !== undefined) familyNames[AF_NETLINK] = "AF_NETLINK";
+if (AF_PACKET !== undefined) familyNames[AF_PACKET] = "AF_PACKET";
 const typeNames: Record<number, string> = {
   [SOCK_STREAM]: "SOCK_STREAM", [SOCK_DGRAM]: "SOCK_DGRAM", [SOCK_RAW]: "SOCK_RAW",
   [SOCK_SEQPACKET]: "SOCK_SEQPACKET",
@@ -76,7 +95,7 @@ function checkSize(n: unknown, what: string): number {
 
 /** A socket (Python's socket.socket). */
 export class Socket {
-  /** The address family (AF_INET, AF_INET6, AF_UNIX). */
+  /** The address family (AF_INET, AF_INET6, AF_UNIX; AF_NETLINK and AF_PACKET on Linux). */
   readonly family: number;
   /** The socket type without the SOCK_NONBLOCK/SOCK_CLOEXEC flags (as Python reports it). */
   readonly type: number;
@@ -391,6 +410,16 @@ export class Socket {
     const fd = this.fd;
     this.fd = -1;
     check(os.close(fd), "close");
+  }
+
+  /** `using`: close() when the scope ends. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** `await using`: close(); closing a socket is immediate. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
   }
 
   /** Give up the fd without closing it and return it (Python detach). */

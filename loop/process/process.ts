@@ -7,6 +7,7 @@ import { ECONNRESET, EPIPE } from "../../ffi/libc.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { OSError } from "../core/errors.ts";
+import { checkSignal, runAbortable, type AbortSignalOption } from "../core/abort.ts";
 import { getRunningLoop } from "../events.ts";
 import type { Future } from "../core/futures.ts";
 import { SubprocessProtocol } from "../transports/protocols.ts";
@@ -175,8 +176,14 @@ export class Process {
     return this._transport.getReturncode();
   }
 
-  /** Wait for the child to exit and return its returncode (asyncio Process.wait). */
-  async wait(): Promise<number> {
+  /**
+   * Wait for the child to exit and return its returncode (asyncio Process.wait). With
+   * `{ signal }`, an abort stops the waiting (not the child) with CancelledError, `cause` the
+   * signal's reason.
+   */
+  async wait(options: AbortSignalOption = {}): Promise<number> {
+    const signal = checkSignal(options?.signal, "Process.wait()");
+    if (signal !== undefined) return await runAbortable(this._loop, signal, () => this.wait());
     return await (this._transport as BaseSubprocessTransport)._wait();
   }
 
@@ -202,9 +209,16 @@ export class Process {
   /**
    * Send `input` to stdin (then close it), read stdout and stderr to EOF, wait for the exit;
    * returns [stdout, stderr] (null for a stream that is not a pipe). A child that exits without
-   * reading all its input is not an error (EPIPE is ignored, as asyncio does).
+   * reading all its input is not an error (EPIPE is ignored, as asyncio does). With
+   * `{ signal }`, an abort stops the exchange (not the child) with CancelledError, `cause` the
+   * signal's reason; the pipes stay open.
    */
-  async communicate(input: BytesLike | null = null): Promise<[Uint8Array | null, Uint8Array | null]> {
+  async communicate(
+    input: BytesLike | null = null,
+    options: AbortSignalOption = {},
+  ): Promise<[Uint8Array | null, Uint8Array | null]> {
+    const signal = checkSignal(options?.signal, "Process.communicate()");
+    if (signal !== undefined) return await runAbortable(this._loop, signal, () => this.communicate(input));
     const [, out, err] = await Promise.all([
       this.stdin !== null ? this._feedStdin(input) : undefined,
       this.stdout !== null ? this._readStream(1, this.stdout) : null,
@@ -236,6 +250,19 @@ export class Process {
     const output = await stream.read();
     this._transport.getPipeTransport(fd)?.close();
     return output;
+  }
+
+  /**
+   * `using`: close the child's transport when the scope ends: its pipes close and a child
+   * still running is killed (SIGKILL), as asyncio's transport close() does.
+   */
+  [Symbol.dispose](): void {
+    this._transport.close();
+  }
+
+  /** `await using`: as `using`, then wait until the child is reaped and its pipes are closed. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this._transport[Symbol.asyncDispose]();
   }
 
   /** `<Process pid>`, for logs. */

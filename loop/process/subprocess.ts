@@ -20,6 +20,7 @@ import type { ChildProcess } from "./process_calls.ts";
 import type { ProtocolFactory, SubprocessProtocolLike } from "../transports/protocols.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import type { BaseTransport, SubprocessTransport } from "../transports/base.ts";
+import { lostReported, waitLost } from "../transports/dispose.ts";
 import {
   checkArg, checkFactory, checkOptions, checkStdio, splitArgs,
   type SubprocessOptions, withPipeDefaults,
@@ -185,6 +186,20 @@ export class BaseSubprocessTransport implements SubprocessTransport {
     }
   }
 
+  /** `using`: close() when the scope ends: the pipes close, a running child is killed. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * `await using`: close(), then wait until the child is reaped and connectionLost has run
+   * (every pipe closed).
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await waitLost(this, this._loop, this._lostReported);
+  }
+
   setProtocol(protocol: unknown): void {
     this._protocol = protocol as SubprocessProtocolLike;
   }
@@ -250,7 +265,11 @@ export class BaseSubprocessTransport implements SubprocessTransport {
       else if (method === "pipeConnectionLost") p.pipeConnectionLost?.(fd, exc);
       else if (!this._lostReported) {
         this._lostReported = true;
-        p.connectionLost?.(null);
+        try {
+          p.connectionLost?.(null);
+        } finally {
+          lostReported(this);
+        }
       }
     } catch (exception) {
       this._loop.callExceptionHandler({

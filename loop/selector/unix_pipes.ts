@@ -22,6 +22,7 @@ import type { BaseEventLoop } from "../base_loop.ts";
 import { type ReadTransport, whenConnected, type WriteTransport } from "../transports/base.ts";
 import { receiveArena } from "../transports/receive_arena.ts";
 import { StreamTransport } from "../transports/stream_base.ts";
+import { lostReported, waitLost } from "../transports/dispose.ts";
 
 /**
  * Check that `fd` is something the poller can watch as a stream: a pipe/FIFO, a socket or a
@@ -140,6 +141,17 @@ export class ReadPipeTransport implements ReadTransport {
   /** Stop reading and close the pipe; connectionLost(null) follows (asyncio close). */
   close(): void {
     if (!this._closing) this._close(null);
+  }
+
+  /** `using`: close() when the scope ends (asyncio close). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** `await using`: close(), then wait until connectionLost has run and the pipe is closed. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await waitLost(this, this._loop, this._lostReported);
   }
 
   /** @internal */
@@ -261,6 +273,7 @@ export class ReadPipeTransport implements ReadTransport {
       this._protocol.connectionLost?.(exc);
     } finally {
       closePipe(this._pipe, this._fd);
+      lostReported(this);
     }
   }
 

@@ -12,7 +12,7 @@
 import { ECONNRESET } from "../../ffi/libc.ts";
 import type { BaseEventLoop } from "../base_loop.ts";
 import { concat } from "../core/bytes.ts";
-import { NotImplementedError, OSError, RuntimeError, ValueError } from "../core/errors.ts";
+import { CancelledError, NotImplementedError, OSError, RuntimeError, ValueError } from "../core/errors.ts";
 import { getEventLoop, getRunningLoop } from "../events.ts";
 import type { Future } from "../core/futures.ts";
 import { Protocol } from "../transports/protocols.ts";
@@ -87,6 +87,11 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
       this._waiter = null;
       if (!waiter.done()) waiter.setException(exc);
     }
+  }
+
+  /** @internal The transport this reader reads from, if any (web_streams.ts closes it on cancel). */
+  _readTransport(): ReadTransport | null {
+    return this._transport;
   }
 
   /** The transport to pause and resume for back-pressure; set once (asyncio set_transport). */
@@ -649,6 +654,25 @@ export class StreamWriter {
     await this._protocol._getCloseWaiter();
   }
 
+  /** `using`: close() when the scope ends. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * `await using`: close(), then wait until the connection is closed. The error that closed it,
+   * if any, is not thrown here (waitClosed() throws it): a dispose must not hide the scope's own
+   * error behind a peer's reset.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    try {
+      await this.waitClosed();
+    } catch (e) {
+      if (e instanceof CancelledError) throw e;
+    }
+  }
+
   /** The transport's extra info: "peername", "sockname", "socket", … (asyncio get_extra_info). */
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return this._transport.getExtraInfo(name, defaultValue);
@@ -737,7 +761,7 @@ function streamsFactory(
 
 /**
  * Connect to `host`:`port` and return [reader, writer] (asyncio open_connection). The other
- * options are createConnection's (ssl, family, localAddr, sock, …).
+ * options are createConnection's (ssl, family, localAddr, sock, signal, …).
  */
 export async function openConnection(
   host?: string | null,

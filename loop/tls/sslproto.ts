@@ -30,6 +30,7 @@ import type { BufferedProtocolLike, ProtocolLike } from "../transports/protocols
 import { CLOSE_NOTIFY, type SSLContext, type SSLObject, WANT_MORE } from "./ssl.ts";
 import type { Transport } from "../transports/base.ts";
 import { FlowControl } from "../transports/flow_control.ts";
+import { lostReported, waitLost } from "../transports/dispose.ts";
 import { receiveArena } from "../transports/receive_arena.ts";
 
 /** asyncio's SSL_HANDSHAKE_TIMEOUT: seconds a handshake may take before the connection aborts. */
@@ -286,6 +287,8 @@ export class SSLProtocol implements BufferedProtocolLike {
         });
       }
     }
+    this._appTransport._lost = true;
+    lostReported(this._appTransport);
     this._wakeupWaiter(
       error ?? new OSError(ECONNRESET, "ECONNRESET", "Connection reset by peer", "connection lost"),
     );
@@ -790,6 +793,8 @@ export class SSLProtocolTransport extends FlowControl implements Transport {
   /** @internal */ protected _protocol: AnyProtocol;
   private readonly _ssl: SSLProtocol;
   private _closed = false;
+  /** @internal The application protocol's connectionLost has run (set by SSLProtocol). */
+  _lost = false;
 
   /** @internal Made by SSLProtocol. */
   constructor(loop: BaseEventLoop, sslProtocol: SSLProtocol, appProtocol: AnyProtocol) {
@@ -827,6 +832,20 @@ export class SSLProtocolTransport extends FlowControl implements Transport {
   abort(): void {
     this._closed = true;
     this._ssl._abort(null);
+  }
+
+  /** `using`: close() when the scope ends (asyncio close). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * `await using`: close() (close_notify after the buffered data), then wait until the
+   * protocol's connectionLost has run and the socket is closed.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await waitLost(this, this._loop, this._lost);
   }
 
   setProtocol(protocol: unknown): void {

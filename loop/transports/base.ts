@@ -17,6 +17,10 @@ export interface BaseTransport {
   setProtocol(protocol: unknown): void;
   /** The protocol receiving this transport's callbacks (asyncio get_protocol). */
   getProtocol(): unknown;
+  /** `using`: close() when the scope ends. */
+  [Symbol.dispose](): void;
+  /** `await using`: close(), then wait until the protocol's connectionLost has run. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** The reading side (asyncio.ReadTransport). */

@@ -5,6 +5,7 @@
  * socket is closed. Subclasses supply receiving, sending and the forced close.
  */
 import type { BaseEventLoop } from "../base_loop.ts";
+import { lostReported, waitLost } from "./dispose.ts";
 import type { BytesLike } from "../core/bytes.ts";
 import { checkPortRange } from "../net/dns.ts";
 import { ValueError } from "../core/errors.ts";
@@ -99,6 +100,17 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
   abstract sendto(data: BytesLike, addr?: unknown): void;
   abstract close(): void;
 
+  /** `using`: close() when the scope ends (asyncio close). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** `await using`: close(), then wait until connectionLost has run and the socket is closed. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await waitLost(this, this._loop, this._lostReported);
+  }
+
   /** Close now, dropping queued datagrams (asyncio abort). */
   abort(): void {
     this._forceClose(null);
@@ -139,6 +151,7 @@ export abstract class DatagramTransportBase extends FlowControl implements Datag
       this._beforeSocketClose();
       unregisterTransport(this._loop, this._sock.fileno(), this);
       this._sock.close();
+      lostReported(this);
     }
   }
 }

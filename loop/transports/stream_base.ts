@@ -18,6 +18,7 @@ import type { BytesLike } from "../core/bytes.ts";
 import type { Future } from "../core/futures.ts";
 import type { BaseProtocolLike } from "./protocols.ts";
 import { FlowControl } from "./flow_control.ts";
+import { lostReported, waitLost } from "./dispose.ts";
 
 /** After this many writes to a lost connection, say so once (asyncio logs a warning). */
 const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
@@ -118,6 +119,17 @@ export abstract class StreamTransport extends FlowControl {
   /** Close now, dropping unsent data (asyncio abort). */
   abort(): void {
     this._forceClose(null);
+  }
+
+  /** `using`: close() when the scope ends (asyncio close). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** `await using`: close(), then wait until connectionLost has run and the fd is released. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await waitLost(this, this._loop, this._lostReported);
   }
 
   // ---- Writing --------------------------------------------------------------------------------
@@ -246,6 +258,7 @@ export abstract class StreamTransport extends FlowControl {
       this._protocol.connectionLost?.(exc);
     } finally {
       this._release();
+      lostReported(this);
     }
   }
 

@@ -26,7 +26,13 @@ timeout 900 "$bun_wine" "$repo/tests/windows/run.ts" "$@" || status=$?
 # Suite files that run on Windows (docs/windows.md has what each runs and skips there).
 suites=(loop/net/sock_ops_test.ts loop/streams/streams_test.ts loop/selector/selector_socket_test.ts
   loop/net/connections_test.ts loop/net/socket_test.ts loop/process/subprocess_test.ts
-  loop/process/signals_test.ts loop/transports/pipes_test.ts loop/tls/ssl_test.ts loop/net/dns_test.ts)
+  loop/process/signals_test.ts loop/transports/pipes_test.ts loop/tls/ssl_test.ts loop/net/dns_test.ts
+  loop/net/multicast_test.ts loop/transports/dispose_test.ts loop/core/abort_test.ts
+  loop/streams/web_streams_test.ts loop/streams/web_stream_protocol_test.ts
+  platform/windows_socket_test.ts ffi/os_module_test.ts loop/net/datagram_endpoint_test.ts
+  loop/net/server_test.ts loop/tls/start_tls_test.ts loop/net/happy_eyeballs_test.ts
+  loop/net/connect_accepted_test.ts loop/net/port_range_test.ts loop/transports/receive_arena_test.ts
+  loop/transports/set_protocol_test.ts loop/net/sock_racing_test.ts loop/net/sendfile_test.ts)
 if [[ $# -eq 0 ]]; then
   log="$(mktemp)"
   for f in "${suites[@]}"; do

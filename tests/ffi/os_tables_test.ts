@@ -15,17 +15,19 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
 import { test } from "node:test";
 import { kqueueSymbolNames } from "../../ffi/kqueue.ts";
 import { errnoNamesOf, libcHas, libcSymbols } from "../../ffi/libc.ts";
 import { allTables, tableFor } from "../../ffi/os/current.ts";
-import { CONSTANT_NAMES, type OsTable } from "../../ffi/os/table.ts";
+import { CONSTANT_NAMES, type ConstantName, type OsTable } from "../../ffi/os/table.ts";
 import { uncatchableSignals } from "../../ffi/signals.ts";
 import { sockaddrCodec } from "../../ffi/sockaddr.ts";
 import { returncodeOfWaitStatus, spawnHas, spawnSymbols, statFileType } from "../../ffi/spawn.ts";
-import type { SymbolSpec } from "../../ffi/runtime.ts";
+import { arch, type SymbolSpec } from "../../ffi/runtime.ts";
 import { lflagOf } from "../../ffi/termios.ts";
 import { OverflowError, ValueError } from "../../mod.ts";
+import { PYTHON } from "../net_helpers.ts";
 
 interface Layout {
   size: number;
@@ -178,6 +180,11 @@ test("the tables are chosen by OS and architecture; others get Linux's (Windows'
   assert.equal(tableFor("darwin", "x86_64").has.variadicOnStack, false);
   assert.equal(tableFor("freebsd", "aarch64").has.variadicOnStack, false);
   assert.equal(tableFor("windows", "x86_64").os, "linux");
+  // … without what only Linux has: Python's socket module on Windows has no AF_NETLINK either.
+  assert.equal(tableFor("windows", "x86_64").constants.AF_NETLINK, null);
+  assert.equal(tableFor("win32", "x86_64").constants.SO_BINDTODEVICE, null);
+  assert.equal(tableFor("windows", "x86_64").constants.IP_ADD_MEMBERSHIP, 35);
+  assert.equal(tableFor("linux", "x86_64").constants.AF_NETLINK, 16);
   assert.equal(tableFor("linux", "aarch64").layouts.statModeOffset, 16);
   // Apple arm64: fcntl padded so its value is the ninth argument (first on the stack).
   assert.equal(libcSymbols(tableFor("darwin", "aarch64")).fcntl.args.length, 9);
@@ -237,6 +244,21 @@ for (const t of allTables) {
     assert.throws(() => codec.encode(9999, ["1.2.3.4", 1], out), /address family 9999 is not supported/);
   });
 
+  test(`${key}: AF_NETLINK's sockaddr_nl on Linux; refused elsewhere, where there is no such family`, () => {
+    const out = new Uint8Array(128);
+    const netlink = t.constants.AF_NETLINK;
+    if (netlink === null) {
+      assert.throws(() => codec.encode(16, [0, 1], out), /address family 16 is not supported \(AF_INET, AF_INET6, AF_UNIX\)/);
+      return;
+    }
+    const n = codec.encode(netlink, [0x01020304, 0x11], out);
+    assert.equal(n, 12);
+    // nl_family (u16), nl_pad, nl_pid (u32), nl_groups (u32), host order (little-endian here).
+    assert.deepEqual([...out.subarray(0, 12)], [16, 0, 0, 0, 4, 3, 2, 1, 0x11, 0, 0, 0]);
+    assert.deepEqual(codec.decode(out, n), [0x01020304, 0x11]);
+    assert.throws(() => codec.encode(netlink, ["0", 0] as never, out), TypeError);
+  });
+
   test(`${key}: termios c_lflag is read at this OS's offset and width`, () => {
     const mode = new Uint8Array(t.layouts.termiosSize);
     const view = new DataView(mode.buffer);
@@ -277,6 +299,25 @@ test("BSD numbers are not Linux's where the issue says they differ", () => {
   // MSG_NOSIGNAL is in macOS 11+ headers (xnu-7195) but ignored by 10.15's kernel: the loop
   // must also set SO_NOSIGPIPE on each socket there (platform/posix_socket.ts).
   assert.deepEqual([mac.constants.MSG_NOSIGNAL, mac.constants.SO_NOSIGPIPE, mac.has.soNoSigpipe], [0x80000, 0x1022, true]);
+});
+
+test("linux: every table constant Python's socket module has is Python's number (an independent source on Linux)", {
+  skip: process.platform !== "linux" && "reads Python's socket module of this Linux host",
+}, () => {
+  const linux = tableFor("linux", arch);
+  const names = CONSTANT_NAMES.filter((n) => linux.constants[n] !== null);
+  const script = `import json, socket, sys
+names = json.loads(sys.argv[1])
+print(json.dumps({n: int(getattr(socket, n)) for n in names if hasattr(socket, n)}))`;
+  const python: Record<string, number> = JSON.parse(
+    execFileSync(PYTHON, ["-c", script, JSON.stringify(names)], { encoding: "utf8" }),
+  );
+  // Python's names for this part of the table, at least (3.11 lacks RTMGRP_*, SOL_NETLINK …).
+  for (const n of ["AF_NETLINK", "AF_PACKET", "NETLINK_ROUTE", "IP_ADD_MEMBERSHIP", "IPV6_JOIN_GROUP", "SO_BINDTODEVICE"]) {
+    assert.ok(n in python, `Python has ${n}`);
+  }
+  const differ = Object.entries(python).filter(([n, v]) => linux.constants[n as ConstantName] !== v);
+  assert.deepEqual(differ, [], `Linux table vs Python: ${JSON.stringify(differ)}`);
 });
 
 test("wait(2) statuses become Python returncodes", () => {

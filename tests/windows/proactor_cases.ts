@@ -13,11 +13,11 @@ import { decodeSockaddr, encodeSockaddr } from "../../ffi/sockaddr.ts";
 import { AF_INET, AF_INET6, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../../ffi/socket_constants.ts";
 import { SD_SEND, WIN_AF_INET, WIN_AF_INET6, WIN_SOCK_DGRAM, WIN_SOCK_STREAM, ws2 } from "../../ffi/ws2_32.ts";
 import type { CompletionTarget } from "../../loop/proactor/proactor.ts";
-import { abandonedOperations, IocpProactor, unknownErrors, winsock } from "../../platform/windows.ts";
+import { abandonedOperations, errnoOf, IocpProactor, unknownErrors, winsock } from "../../platform/windows.ts";
 import type { Case } from "./run.ts";
 
 // Linux errno values the proactor reports (<asm-generic/errno.h>).
-const { ETIME, ECONNRESET, ECONNREFUSED, ECANCELED, EPIPE } = LINUX_ERRNO;
+const { ETIME, ECONNRESET, ECONNREFUSED, ECANCELED, EINVAL, EPIPE } = LINUX_ERRNO;
 
 export function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(`assertion failed: ${message}`);
@@ -290,6 +290,31 @@ export const proactorCases: Case[] = [
       assertEquals(r.done[0].res, -ECONNREFUSED, "connect result");
     } finally {
       closeAll(p, c);
+      p.close();
+    }
+  }],
+
+  ["TCP: when the bind ConnectEx needs fails, connect completes with the bind's error, not ConnectEx's EINVAL", async () => {
+    // The proactor binds an unbound socket to the wildcard address of the target's family
+    // before ConnectEx. Here that bind cannot work (an IPv6 address for an IPv4 socket); when
+    // the ephemeral ports run out, bind's EADDRINUSE is the same case. ConnectEx on the socket
+    // left unbound would say WSAEINVAL ("an unbound socket"), which names neither.
+    const p = new IocpProactor();
+    const c = winsock.socket(WIN_AF_INET, WIN_SOCK_STREAM);
+    const probe = winsock.socket(WIN_AF_INET, WIN_SOCK_STREAM);
+    try {
+      const wildcard6 = new Uint8Array(28);
+      wildcard6[0] = WIN_AF_INET6;
+      assertEquals(ws2().bind(probe, wildcard6, 28), -1, "bind of an IPv6 address on an IPv4 socket");
+      const bindErrno = errnoOf(ws2().WSAGetLastError());
+      assert(bindErrno !== EINVAL, `bind's own error is not EINVAL (${bindErrno})`);
+      const r = new Recorder(p);
+      const [addr, len] = loopback(9, true);
+      p.connect(c, addr, len, r, 1);
+      await until(p, () => r.done.length === 1, "connect that could not bind");
+      assertEquals(r.done[0].res, -bindErrno, "connect result");
+    } finally {
+      closeAll(p, c, probe);
       p.close();
     }
   }],

@@ -72,13 +72,21 @@ test("two 300 ms CPU-bound tasks run in parallel while a 10 ms loop timer keeps 
       }
     })));
 
-test("a blocking FFI call runs off the JS thread: the loop keeps its timer meanwhile", () =>
+// Repeated like the test above: a stall can come from the shared machine (CI saw 124 ms once
+// while other jobs ran), and the thread is warmed first so a cold start is not measured.
+test("a blocking FFI call runs off the JS thread: the loop keeps its timer meanwhile", { timeout: 30000 }, () =>
   withLoop((loop) =>
     loop.runUntilComplete(async () => {
-      const r = await withTicker(loop, () => loop.runInExecutor(null, t("ffiSleep"), 200));
-      assert.equal(r.value, 0);
-      assert.ok(r.ms >= 190, `usleep returned after ${r.ms} ms`);
-      assert.ok(r.maxStallMs < 50, `the 10 ms timer stalled ${r.maxStallMs.toFixed(1)} ms`);
+      assert.equal(await loop.runInExecutor(null, t("add"), 1, 1), 2);
+      for (let attempt = 1;; attempt++) {
+        const r = await withTicker(loop, () => loop.runInExecutor(null, t("ffiSleep"), 200));
+        assert.equal(r.value, 0);
+        assert.ok(r.ms >= 190, `usleep returned after ${r.ms} ms`);
+        console.log(`  executor: ffi usleep(200 ms), max stall ${r.maxStallMs.toFixed(1)} ms`);
+        if (r.maxStallMs >= 50 && attempt < 5) continue;
+        assert.ok(r.maxStallMs < 50, `the 10 ms timer stalled ${r.maxStallMs.toFixed(1)} ms`);
+        break;
+      }
     })));
 
 test("results and arguments are structured-cloned; async tasks are awaited", () =>

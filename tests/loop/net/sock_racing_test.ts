@@ -12,6 +12,7 @@ import {
   waitFor, AF_INET, SHUT_WR,
 } from "../../../mod.ts";
 import type { BaseEventLoop } from "../../../loop/base_loop.ts";
+import { isWindows } from "../../../ffi/runtime.ts";
 import { fdCountSettled, stableFdCount, withLoop } from "../../helpers.ts";
 
 function onLoop<T>(body: (loop: BaseEventLoop) => Promise<T>): Promise<T> {
@@ -103,7 +104,7 @@ test("sockConnect to a listener whose backlog is full stays pending until cancel
   }
 });
 
-test("test_sock_client_connect_racing: a cancelled connect to a closed port, then connects until one succeeds", () =>
+test("test_sock_client_connect_racing: a cancelled connect to a closed port, then connects until one succeeds", (t) =>
   onLoop(async (loop) => {
     const listener = new Socket(AF_INET, SOCK_STREAM);
     const sock = new Socket(AF_INET, SOCK_STREAM);
@@ -125,6 +126,12 @@ test("test_sock_client_connect_racing: a cancelled connect to a closed port, the
         } catch (e) {
           assert.ok(e instanceof OSError, String(e));
           errors.push(e.code);
+          if (isWindows && e.code === "ECONNABORTED") {
+            // CPython's test skips on Windows for any error but WSAEINVAL: there the cancelled
+            // ConnectEx (CancelIoEx) leaves the socket's next connect failing with this.
+            t.skip("Windows lacks a connect after a cancelled ConnectEx on the same socket (ECONNABORTED)");
+            return;
+          }
           // Only a refusal (the first attempt's RST) may come before success: anything else
           // means the earlier attempt's state leaked into this one.
           assert.equal(e.code, "ECONNREFUSED", `errors so far: ${errors}`);

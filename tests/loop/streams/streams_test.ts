@@ -53,6 +53,12 @@ class FakeTransport implements Transport {
   getProtocol(): unknown {
     return this.protocol;
   }
+  [Symbol.dispose](): void {
+    this.close();
+  }
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
   isReading(): boolean {
     return this.reading;
   }

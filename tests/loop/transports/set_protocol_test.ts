@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type BaseEventLoop, socketpair, type Transport } from "../../../mod.ts";
 import { ProactorSocketTransport } from "../../../loop/proactor/proactor_socket.ts";
+import { isWindows } from "../../../ffi/runtime.ts";
 import { concat, withLoop } from "../../helpers.ts";
 import { pattern } from "../../net_helpers.ts";
 
@@ -113,7 +114,9 @@ for (const [way, what] of ways) {
         const at = got.findIndex((v, i) => v !== payload[i]);
         assert.equal(at, -1, `first wrong byte at ${at}`);
         assert.ok(receiver.swaps >= 10, `only ${receiver.swaps} swaps`);
-        if (receiver.transport instanceof ProactorSocketTransport) {
+        // Only a multishot receive (io_uring) is still in flight during its own callback; IOCP
+        // has none (recvMultishot is 0 there), so a WSARecv is issued after each delivery.
+        if (receiver.transport instanceof ProactorSocketTransport && !isWindows) {
           assert.ok(receiver.swapsInFlight > 0, "no swap happened with a receive in flight");
         }
       });
