@@ -36,7 +36,7 @@ function assertOrder(actual: number[], expected: number[], what = "firing order"
 }
 
 /** Schedule callAt(whens[i]) for every i, run until `count` fired; the indices in firing order. */
-async function fireOrder(loop: BaseEventLoop, whens: number[], count = whens.length) {
+function fireOrder(loop: BaseEventLoop, whens: number[], count = whens.length) {
   const fired: number[] = [];
   const cb = (i: number) => {
     fired.push(i);
@@ -50,7 +50,7 @@ test("timers with equal deadlines fire in the order they were scheduled", () =>
   withLoop(async (loop) => {
     const when = loop.time();
     for (const n of [3, 10, 1000, 20_000]) {
-      const { fired, run } = await fireOrder(loop, new Array(n).fill(when));
+      const { fired, run } = fireOrder(loop, new Array(n).fill(when));
       await run();
       assertOrder(fired, expectedOrder(new Array(n).fill(when)), `${n} equal deadlines`);
     }
@@ -63,7 +63,7 @@ test("many timers due at once fire by deadline, ties in scheduling order", () =>
       // Few distinct deadlines, so most timers tie with others; all in the past.
       const base = loop.time() - 1;
       const whens = Array.from({ length: n }, () => base + Math.floor(rand() * 97) / 1000);
-      const { fired, run } = await fireOrder(loop, whens);
+      const { fired, run } = fireOrder(loop, whens);
       await run();
       assertOrder(fired, expectedOrder(whens), `${n} timers`);
       assert.equal(heapSize(loop), 0);
@@ -79,7 +79,7 @@ test("a few due timers among many pending fire in order; the pending ones keep t
     const whens = Array.from({ length: 20_000 }, (_, i) =>
       i % 100 === 0 ? now - rand() : now + 0.5 + Math.floor(rand() * 30) / 1000);
     const due = whens.filter((w) => w <= now).length;
-    const { fired, run } = await fireOrder(loop, whens, due);
+    const { fired, run } = fireOrder(loop, whens, due);
     await run();
     assertOrder(fired, expectedOrder(whens).slice(0, due));
     assert.equal(heapSize(loop), whens.length - due);
@@ -94,7 +94,7 @@ test("timers due at once and timers that fall due while the loop runs, in one or
     const now = loop.time();
     const whens = Array.from({ length: 40_000 }, (_, i) =>
       i % 2 === 0 ? now - rand() : now + Math.floor(rand() * 20) / 1000);
-    const { fired, run } = await fireOrder(loop, whens);
+    const { fired, run } = fireOrder(loop, whens);
     await run();
     assertOrder(fired, expectedOrder(whens));
   }));
@@ -105,7 +105,7 @@ test("cancelled timers never fire, due or not, and the heap holds at most twice 
     const now = loop.time();
     const whens = Array.from({ length: 30_000 }, (_, i) =>
       i % 3 === 0 ? now - rand() : now + 0.01 + rand() / 100);
-    const { fired, handles, run } = await fireOrder(loop, whens, 3000);
+    const { fired, handles, run } = fireOrder(loop, whens, 3000);
     const live: number[] = [];
     handles.forEach((h: TimerHandle, i) => {
       if (i % 10 === 0) live.push(i);
