@@ -133,3 +133,22 @@ test("a timer cancelled by one that fires before it in the same batch does not r
     await loop.runForever();
     assert.deepEqual(fired, ["early"]);
   }));
+
+test("many due timers in order however close or far apart their deadlines are", () =>
+  withLoop(async (loop) => {
+    const rand = lcg(19);
+    const now = loop.time();
+    const cases: [string, () => number][] = [
+      // Closer than 2^-32 of their size, and many exactly equal.
+      ["nanoseconds apart", () => now - 0.5 + Math.floor(rand() * 5000) * 1e-12],
+      // Zero and negative deadlines (callAt accepts any time in the past).
+      ["around zero", () => Math.floor(rand() * 200 - 150) / 10],
+      ["spread over a day", () => now - rand() * 86400],
+    ];
+    for (const [what, when] of cases) {
+      const whens = Array.from({ length: 20_000 }, when);
+      const { fired, run } = fireOrder(loop, whens);
+      await run();
+      assertOrder(fired, expectedOrder(whens), what);
+    }
+  }));
