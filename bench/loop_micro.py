@@ -155,6 +155,90 @@ def call_later_cancel90(loop, n):
     return dt
 
 
+def randoms(n, seed):
+    """n pseudo-random numbers in [0, 1): loop_micro.ts's 32-bit LCG, the same sequence."""
+    out = [0.0] * n
+    x = seed & 0xFFFFFFFF
+    for i in range(n):
+        x = (x * 1664525 + 1013904223) & 0xFFFFFFFF
+        out[i] = x / 4294967296
+    return out
+
+
+def call_at_random(loop, n):
+    u = randoms(n, 1)
+    fired = 0
+
+    def cb():
+        nonlocal fired
+        fired += 1
+        if fired == n:
+            loop.stop()
+
+    t0 = now()
+    base = loop.time() - 1
+    for i in range(n):
+        loop.call_at(base + u[i], cb)
+    loop.run_forever()
+    dt = now() - t0
+    assert fired == n, fired
+    return dt
+
+
+def call_at_random_cancel90(loop, n):
+    u = randoms(n, 2)
+    keep = -(-n // 10)
+    fired = 0
+
+    def cb():
+        nonlocal fired
+        fired += 1
+        if fired == keep:
+            loop.stop()
+
+    t0 = now()
+    base = loop.time() - 1
+    handles = [loop.call_at(base + u[i], cb) for i in range(n)]
+    for i in range(n):
+        if i % 10 != 0:
+            handles[i].cancel()
+    loop.run_forever()
+    dt = now() - t0
+    assert fired == keep, fired
+    return dt
+
+
+def call_later_reschedule(loop, n):
+    u = randoms(n + (n >> 1), 3)
+    half = n >> 1
+    state = bytearray(n)  # 0 pending, 1 fired, 2 rescheduled
+    handles = [None] * n
+    fired = rescheduled = 0
+    target = n - 1
+
+    def cb(i):
+        nonlocal fired, rescheduled, target
+        state[i] = 1
+        if rescheduled < half:
+            while state[target] != 0:
+                target -= 1
+            handles[target].cancel()
+            handles[target] = loop.call_later(u[n + rescheduled] / 100, cb, target)
+            state[target] = 2
+            rescheduled += 1
+        fired += 1
+        if fired == n:
+            loop.stop()
+
+    t0 = now()
+    for i in range(n):
+        handles[i] = loop.call_later(u[i] / 100, cb, i)
+    loop.run_forever()
+    dt = now() - t0
+    assert fired == n and rescheduled == half, (fired, rescheduled)
+    return dt
+
+
 def create_tasks(loop, n):
     async def coro():
         pass
@@ -214,6 +298,10 @@ ROWS = [
     ("call_at 100k all-due", call_at_all_due, 100_000),
     ("call_at 1M all-due", call_at_all_due, 1_000_000),
     ("call_later 1M 90% cancelled", call_later_cancel90, 1_000_000),
+    ("call_at 100k random", call_at_random, 100_000),
+    ("call_at 1M random", call_at_random, 1_000_000),
+    ("call_at 1M random 90% cancelled", call_at_random_cancel90, 1_000_000),
+    ("call_later 1M over 10 ms, half rescheduled while running", call_later_reschedule, 1_000_000),
     ("create_task 100k", create_tasks, 100_000),
     ("sleep(0) 100 tasks 100k", sleep0_tasks, 100_000),
     ("all_tasks 1k live 1M", all_tasks_1k, 1_000_000),

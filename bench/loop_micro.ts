@@ -133,6 +133,89 @@ async function callLaterCancel90(loop: BaseEventLoop, n: number): Promise<number
   return dt;
 }
 
+/**
+ * n pseudo-random numbers in [0, 1): a 32-bit LCG (Numerical Recipes' constants) from `seed`,
+ * the same sequence as loop_micro.py's `randoms`. Made before the clock starts.
+ */
+function randoms(n: number, seed: number): Float64Array {
+  const out = new Float64Array(n);
+  let x = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out[i] = x / 4294967296;
+  }
+  return out;
+}
+
+/** n callAt with deadlines spread at random over the past second (all due); run until all fired. */
+async function callAtRandom(loop: BaseEventLoop, n: number): Promise<number> {
+  const u = randoms(n, 1);
+  let fired = 0;
+  const cb = () => {
+    if (++fired === n) loop.stop();
+  };
+  const t0 = now();
+  const base = loop.time() - 1;
+  for (let i = 0; i < n; i++) loop.callAt(base + u[i], cb);
+  await loop.runForever();
+  const dt = now() - t0;
+  if (fired !== n) throw new Error(`call_at random: ${fired} of ${n}`);
+  return dt;
+}
+
+/** callAtRandom, then cancel 9 of every 10 (i % 10 !== 0); run until the remaining tenth fired. */
+async function callAtRandomCancel90(loop: BaseEventLoop, n: number): Promise<number> {
+  const u = randoms(n, 2);
+  const keep = Math.ceil(n / 10);
+  let fired = 0;
+  const cb = () => {
+    if (++fired === keep) loop.stop();
+  };
+  const t0 = now();
+  const base = loop.time() - 1;
+  const handles = new Array(n);
+  for (let i = 0; i < n; i++) handles[i] = loop.callAt(base + u[i], cb);
+  for (let i = 0; i < n; i++) if (i % 10 !== 0) handles[i].cancel();
+  await loop.runForever();
+  const dt = now() - t0;
+  if (fired !== keep) throw new Error(`call_at random cancelled: ${fired} of ${keep}`);
+  return dt;
+}
+
+/**
+ * n callLater(d_i, cb, i), d_i random in [0, 10 ms). While the loop runs, each of the first n/2
+ * callbacks to fire reschedules one timer that has not fired yet, as an idle timeout reset on
+ * activity does: it cancels it and calls callLater again for it with a fresh random delay in
+ * [0, 10 ms). The target is the highest index whose original timer is still pending (state 0).
+ * Run until n callbacks fired (every index exactly once); ops = n.
+ */
+async function callLaterReschedule(loop: BaseEventLoop, n: number): Promise<number> {
+  const u = randoms(n + (n >> 1), 3);
+  const half = n >> 1;
+  const state = new Uint8Array(n); // 0 pending, 1 fired, 2 rescheduled
+  const handles = new Array(n);
+  let fired = 0, rescheduled = 0, target = n - 1;
+  const cb = (i: number) => {
+    state[i] = 1;
+    if (rescheduled < half) {
+      while (state[target] !== 0) target--;
+      handles[target].cancel();
+      handles[target] = loop.callLater(u[n + rescheduled] / 100, cb, target);
+      state[target] = 2;
+      rescheduled++;
+    }
+    if (++fired === n) loop.stop();
+  };
+  const t0 = now();
+  for (let i = 0; i < n; i++) handles[i] = loop.callLater(u[i] / 100, cb, i);
+  await loop.runForever();
+  const dt = now() - t0;
+  if (fired !== n || rescheduled !== half) {
+    throw new Error(`call_later rescheduled: ${fired} of ${n}, ${rescheduled} of ${half}`);
+  }
+  return dt;
+}
+
 /** n tasks of an empty coroutine created up front; run until the last one finished. */
 async function createTasks(loop: BaseEventLoop, n: number): Promise<number> {
   const coro = async () => {};
@@ -191,6 +274,10 @@ const ROWS: [string, Bench, number][] = [
   ["call_at 100k all-due", callAtAllDue, 100_000],
   ["call_at 1M all-due", callAtAllDue, 1_000_000],
   ["call_later 1M 90% cancelled", callLaterCancel90, 1_000_000],
+  ["call_at 100k random", callAtRandom, 100_000],
+  ["call_at 1M random", callAtRandom, 1_000_000],
+  ["call_at 1M random 90% cancelled", callAtRandomCancel90, 1_000_000],
+  ["call_later 1M over 10 ms, half rescheduled while running", callLaterReschedule, 1_000_000],
   ["create_task 100k", createTasks, 100_000],
   ["sleep(0) 100 tasks 100k", sleep0Tasks, 100_000],
   ["all_tasks 1k live 1M", allTasks1k, 1_000_000],

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Loop micro-benchmark, all four implementations in one run (issue 3):
+# Loop micro-benchmark, all four implementations in one run (issue 3), and the ping-pong's bare
+# FFI ceiling (bench/pingpong_bare.ts, issue 19):
 # aioloop on Deno, aioloop on Bun, asyncio and uvloop (Debian's /usr/bin/python3 + python3-uvloop),
 # each pinned to one CPU with taskset, median of REPS interleaved rounds per row; then one markdown table.
 # Also prints this machine's syscall cost (a C getpid loop, built into bench/.build/) and the FFI
@@ -38,6 +39,8 @@ for r in $(seq 1 "$REPS"); do
   pin "$BIN/bun" bench/loop_micro.ts --json --reps=1 | tee -a "$RES" >&2
   pin "$PY" bench/loop_micro.py asyncio --json --reps=1 | tee -a "$RES" >&2
   pin "$PY" bench/loop_micro.py uvloop --json --reps=1 | tee -a "$RES" >&2
+  pin "$BIN/deno" run -A bench/pingpong_bare.ts --json | tee -a "$RES" >&2
+  pin "$BIN/bun" bench/pingpong_bare.ts --json | tee -a "$RES" >&2
 done
 
 "$PY" - "$RES" "$REPS" <<'PYEOF'
@@ -69,6 +72,13 @@ for r in rows:
     v = [ops.get((i, r)) for i in impls]
     print(f"| {r} | " + " | ".join(fmt(x) for x in v)
           + f" | {ratio(v[0], v[3])} | {ratio(v[1], v[3])} |")
+bare = [ops.get((i, "add_reader ping-pong 100k")) for i in ("bare-ffi-deno", "bare-ffi-bun", "uvloop")]
+print()
+print("The ping-pong's ceiling: a bare FFI epoll_wait/recv/send loop, no scheduler (bench/pingpong_bare.ts)")
+print()
+print("| | bare-ffi-deno | bare-ffi-bun | deno bare/uvloop | bun bare/uvloop |")
+print("|---|---:|---:|---:|---:|")
+print(f"| add_reader ping-pong 100k | {fmt(bare[0])} | {fmt(bare[1])} | {ratio(bare[0], bare[2])} | {ratio(bare[1], bare[2])} |")
 print()
 print("Syscall and FFI cost on this machine (ns per call, best of 5)")
 print()

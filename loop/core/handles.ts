@@ -12,7 +12,9 @@ export type Callback = (...args: any[]) => unknown;
  * way). A plain function that returns a Promise cannot be told apart without calling it.
  */
 export function checkNotCoroutine(callback: Callback, method: string): void {
-  const kind = callback.constructor?.name;
+  const constructor = callback.constructor;
+  if (constructor === Function) return; // a plain function or arrow: no `name` lookup per call
+  const kind = constructor?.name;
   if (kind === "AsyncFunction" || kind === "AsyncGeneratorFunction") {
     throw new TypeError(`coroutines cannot be used with ${method}()`);
   }

@@ -1,98 +1,354 @@
 /**
- * A binary min-heap of TimerHandles ordered by `when`.
+ * The loop's timers: a 4-ary min-heap of TimerHandles ordered by (`when`, scheduling order).
  *
- * Cancelled timers stay in the heap and are skipped when they reach the top (as asyncio does);
- * when more than half the heap is cancelled it is rebuilt, so memory stays bounded.
+ * Layout: the keys live in one Float64Array, two numbers per entry (`when`, then a sequence
+ * number), beside a plain array of the handles. A comparison reads contiguous numbers instead of
+ * chasing a pointer to each handle's `_when`, and the four children of an entry share one or two
+ * cache lines; the handles array is only written. The sequence number breaks ties, so timers with
+ * equal deadlines fire in the order they were scheduled (as libuv and uvloop do; asyncio's heapq
+ * does not promise it).
+ *
+ * Cancelled timers stay in the heap and are dropped when they reach the top (as asyncio does):
+ * cancel is O(1). When more than half the heap is cancelled it is compacted, so memory stays
+ * bounded by twice the live timers; the arrays shrink when a quarter full.
+ *
+ * Many timers due at once (a loop that was busy, a burst of callAt in the past) are taken out
+ * by moveDue in one pass once popping them one by one has cost as much as that pass: the due
+ * entries are copied out and merge-sorted (sequential memory, no pointer chasing), and the rest
+ * rebuilt into a heap in linear time. See bench/README.md (loop micro-benchmark) for the numbers.
  */
 import type { TimerHandle } from "./handles.ts";
 
-/** Rebuild only heaps at least this big (asyncio's _MIN_SCHEDULED_TIMER_HANDLES). */
+/** Compact only heaps at least this big (asyncio's _MIN_SCHEDULED_TIMER_HANDLES). */
 const MIN_REBUILD_SIZE = 100;
 
+/** Entries the arrays start with and never shrink below. */
+const MIN_CAPACITY = 64;
+
+/**
+ * moveDue switches to the one-pass batch after popping this many timers one by one and at least
+ * size/BATCH_RATIO of them: a pass costs ~size sequential reads, which by then is less than the
+ * pops already done (each ~log4(size) cache misses).
+ */
+const BATCH_MIN = 256;
+const BATCH_RATIO = 64;
+
+/** Runs this short are insertion-sorted before the merge passes of sortDue. */
+const SORT_RUN = 16;
+
+/** Where moveDue puts due timers (the loop's ready queue). */
+export interface TimerSink {
+  push(t: TimerHandle): void;
+}
+
 export class TimerHeap {
-  private heap: TimerHandle[] = [];
+  /** keys[2i]! is entry i's `when`, keys[2i + 1]! its sequence number. */
+  private keys = new Float64Array(2 * MIN_CAPACITY);
+  private handles: (TimerHandle | undefined)[] = new Array(MIN_CAPACITY);
+  private n = 0;
+  private nextSeq = 0;
+  /** No entry's `when` is later than this (the largest pushed since the heap was last empty). */
+  private maxWhen = -Infinity;
   private cancelledCount = 0;
 
+  /** Entries held, cancelled ones included. */
   get size(): number {
-    return this.heap.length;
+    return this.n;
   }
 
   push(t: TimerHandle): void {
-    const h = this.heap;
-    let i = h.length;
-    h.push(t);
-    // Sift up.
+    if (2 * this.n === this.keys.length) this.resize(2 * this.n);
+    const k = this.keys, h = this.handles;
+    const when = t._when, seq = this.nextSeq++;
+    if (when > this.maxWhen) this.maxWhen = when;
+    // Sift up. The new entry's sequence number is the largest, so an equal `when` stops it.
+    let i = this.n++;
     while (i > 0) {
-      const parent = (i - 1) >> 1;
-      // parent < i ≤ the last index: a filled slot (`!`), likewise in siftDown below.
-      if (h[parent]!._when <= t._when) break;
-      h[i] = h[parent]!;
-      i = parent;
+      const p = (i - 1) >> 2;
+      if (k[2 * p]! <= when) break;
+      k[2 * i] = k[2 * p]!;
+      k[2 * i + 1] = k[2 * p + 1]!;
+      h[i] = h[p];
+      i = p;
     }
+    k[2 * i] = when;
+    k[2 * i + 1] = seq;
     h[i] = t;
     t._scheduled = true;
   }
 
   /** The earliest live timer, dropping cancelled ones from the top. */
   peek(): TimerHandle | undefined {
-    const h = this.heap;
-    let top = h[0];
-    while (top !== undefined && top._cancelled) {
+    while (this.n > 0 && this.handles[0]!._cancelled) {
       this.cancelledCount--;
       this.pop();
-      top = h[0];
     }
-    return top;
+    return this.n > 0 ? this.handles[0] : undefined;
   }
 
+  /** Remove and return the earliest timer, cancelled or not. */
   pop(): TimerHandle | undefined {
-    const h = this.heap;
-    const top = h[0];
-    if (top === undefined) return undefined;
-    const last = h.pop()!;
-    if (h.length > 0) this.siftDown(last, 0);
+    if (this.n === 0) return undefined;
+    const k = this.keys, h = this.handles;
+    const top = h[0]!;
     top._scheduled = false;
+    const last = --this.n;
+    const when = k[2 * last]!, seq = k[2 * last + 1]!, t = h[last]!;
+    h[last] = undefined;
+    if (last === 0) this.maxWhen = -Infinity;
+    else {
+      // Floyd's variant: move the hole down to a leaf along the smallest children (no
+      // comparison with the moving entry, which came from the bottom and mostly belongs
+      // there), then sift that entry up from the leaf.
+      let i = 0;
+      for (;;) {
+        const c = 4 * i + 1;
+        if (c >= last) break;
+        const m = this.minChild(c, c + 4 < last ? c + 4 : last);
+        k[2 * i] = k[2 * m]!;
+        k[2 * i + 1] = k[2 * m + 1]!;
+        h[i] = h[m];
+        i = m;
+      }
+      this.place(i, when, seq, t);
+    }
+    if (this.n < this.keys.length >> 3 && this.keys.length > 2 * MIN_CAPACITY) {
+      this.resize(this.keys.length >> 2);
+    }
     return top;
   }
 
-  private siftDown(t: TimerHandle, start: number): void {
-    const h = this.heap;
-    const n = h.length;
-    let i = start;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= n) break;
-      if (child + 1 < n && h[child + 1]!._when < h[child]!._when) child++;
-      if (h[child]!._when >= t._when) break;
-      h[i] = h[child]!;
-      i = child;
+  /**
+   * Move every live timer due at `now` (`when <= now`) to `sink`, earliest first, ties in
+   * scheduling order; drop the cancelled ones met on the way.
+   */
+  moveDue(now: number, sink: TimerSink): void {
+    if (this.n >= BATCH_MIN && this.maxWhen <= now) {
+      this.moveAllDue(sink);
+      return;
     }
-    h[i] = t;
+    let popped = 0;
+    while (this.n > 0 && this.keys[0]! <= now) {
+      if (popped >= BATCH_MIN && popped * BATCH_RATIO >= this.n) {
+        this.moveDueBatch(now, sink);
+        return;
+      }
+      const t = this.pop()!;
+      popped++;
+      if (t._cancelled) this.cancelledCount--;
+      else sink.push(t);
+    }
   }
 
-  /** Note a cancellation; rebuild without cancelled timers once they are the majority. */
+  /** Note a cancellation; compact once cancelled timers are the majority. */
   noteCancelled(): void {
     this.cancelledCount++;
-    if (this.heap.length >= MIN_REBUILD_SIZE && this.cancelledCount * 2 > this.heap.length) {
-      this.rebuild();
-    }
-  }
-
-  private rebuild(): void {
-    const live: TimerHandle[] = [];
-    for (const t of this.heap) {
-      if (t._cancelled) t._scheduled = false;
-      else live.push(t);
-    }
-    this.heap = live;
-    this.cancelledCount = 0;
-    // Heapify bottom-up.
-    for (let i = (live.length >> 1) - 1; i >= 0; i--) this.siftDown(live[i]!, i);
+    if (this.n >= MIN_REBUILD_SIZE && this.cancelledCount * 2 > this.n) this.compact(-Infinity);
   }
 
   clear(): void {
-    for (const t of this.heap) t._scheduled = false;
-    this.heap = [];
-    this.cancelledCount = 0;
+    for (let i = 0; i < this.n; i++) this.handles[i]!._scheduled = false;
+    this.reset();
   }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  /** The index of the smallest entry among [from, to). */
+  private minChild(from: number, to: number): number {
+    const k = this.keys;
+    let m = from, km = k[2 * from]!;
+    for (let j = from + 1; j < to; j++) {
+      const kj = k[2 * j]!;
+      if (kj < km || (kj === km && k[2 * j + 1]! < k[2 * m + 1]!)) {
+        m = j;
+        km = kj;
+      }
+    }
+    return m;
+  }
+
+  /** Put (when, seq, t) at hole i, sifting it up past larger parents. */
+  private place(i: number, when: number, seq: number, t: TimerHandle): void {
+    const k = this.keys, h = this.handles;
+    while (i > 0) {
+      const p = (i - 1) >> 2;
+      const kp = k[2 * p]!;
+      if (kp < when || (kp === when && k[2 * p + 1]! < seq)) break;
+      k[2 * i] = kp;
+      k[2 * i + 1] = k[2 * p + 1]!;
+      h[i] = h[p];
+      i = p;
+    }
+    k[2 * i] = when;
+    k[2 * i + 1] = seq;
+    h[i] = t;
+  }
+
+  /** Sift the entry at i down to where it belongs (used when heapifying). */
+  private siftDown(i: number): void {
+    const k = this.keys, h = this.handles, n = this.n;
+    const when = k[2 * i]!, seq = k[2 * i + 1]!, t = h[i];
+    for (;;) {
+      const c = 4 * i + 1;
+      if (c >= n) break;
+      const m = this.minChild(c, c + 4 < n ? c + 4 : n);
+      const km = k[2 * m]!;
+      if (km > when || (km === when && k[2 * m + 1]! > seq)) break;
+      k[2 * i] = km;
+      k[2 * i + 1] = k[2 * m + 1]!;
+      h[i] = h[m];
+      i = m;
+    }
+    k[2 * i] = when;
+    k[2 * i + 1] = seq;
+    h[i] = t;
+  }
+
+  /**
+   * Drop the cancelled entries and take out those due at `now` (none when -Infinity), keeping
+   * the rest in place; restore the heap in linear time. Returns the due ones: their keys and
+   * handles, in heap order.
+   */
+  private compact(now: number): { keys: Float64Array; handles: TimerHandle[] } {
+    const k = this.keys, h = this.handles, n = this.n;
+    let dueCount = 0;
+    if (now !== -Infinity) for (let i = 0; i < n; i++) if (k[2 * i]! <= now) dueCount++;
+    const dueKeys = new Float64Array(2 * dueCount);
+    const dueHandles: TimerHandle[] = new Array(dueCount);
+    let kept = 0, due = 0;
+    for (let i = 0; i < n; i++) {
+      const t = h[i]!;
+      if (t._cancelled) t._scheduled = false;
+      else if (k[2 * i]! <= now) {
+        dueKeys[2 * due] = k[2 * i]!;
+        dueKeys[2 * due + 1] = k[2 * i + 1]!;
+        dueHandles[due++] = t;
+      } else {
+        k[2 * kept] = k[2 * i]!;
+        k[2 * kept + 1] = k[2 * i + 1]!;
+        h[kept++] = t;
+      }
+    }
+    for (let i = kept; i < n; i++) h[i] = undefined;
+    this.n = kept;
+    this.cancelledCount = 0;
+    for (let i = ((kept - 2) >> 2); i >= 0; i--) this.siftDown(i);
+    if (kept < this.keys.length >> 3 && this.keys.length > 2 * MIN_CAPACITY) {
+      this.resize(Math.max(2 * kept, MIN_CAPACITY));
+    }
+    if (due < dueCount) return { keys: dueKeys.subarray(0, 2 * due), handles: dueHandles.slice(0, due) };
+    return { keys: dueKeys, handles: dueHandles };
+  }
+
+  /** Empty, with arrays of the starting size. */
+  private reset(): void {
+    this.keys = new Float64Array(2 * MIN_CAPACITY);
+    this.handles = new Array(MIN_CAPACITY);
+    this.n = 0;
+    this.cancelledCount = 0;
+    this.maxWhen = -Infinity;
+  }
+
+  /** moveDue's one pass: take out every due timer, sort them, hand them on. */
+  private moveDueBatch(now: number, sink: TimerSink): void {
+    const { keys, handles } = this.compact(now);
+    emitSorted(keys, handles, handles.length, sink);
+  }
+
+  /** moveDue when every entry is due: sort the arrays as they are and empty the heap. */
+  private moveAllDue(sink: TimerSink): void {
+    const { keys, handles, n } = this;
+    this.reset();
+    emitSorted(keys, handles as TimerHandle[], n, sink);
+  }
+
+  /** Reallocate the arrays for `capacity` entries (≥ n). */
+  private resize(capacity: number): void {
+    capacity = Math.max(capacity, MIN_CAPACITY);
+    const keys = new Float64Array(2 * capacity);
+    keys.set(this.keys.subarray(0, 2 * this.n));
+    this.keys = keys;
+    this.handles.length = capacity; // slots past n are empty: growing adds holes, shrinking drops holes
+  }
+}
+
+/**
+ * Hand the first m `handles` to `sink` in the order of their `keys` (pairs as in TimerHeap),
+ * skipping cancelled ones. Keys already in order (equal deadlines scheduled in turn) are not sorted.
+ */
+function emitSorted(keys: Float64Array, handles: TimerHandle[], m: number, sink: TimerSink): void {
+  let sorted = true;
+  for (let i = 1; i < m && sorted; i++) {
+    const a = keys[2 * i - 2]!, b = keys[2 * i]!;
+    sorted = a < b || (a === b && keys[2 * i - 1]! < keys[2 * i + 1]!);
+  }
+  const order = sorted ? null : sortDue(keys, m);
+  for (let i = 0; i < m; i++) {
+    const t = handles[order === null ? i : order[i]!]!;
+    t._scheduled = false;
+    if (!t._cancelled) sink.push(t);
+  }
+}
+
+/**
+ * The positions 0..m-1 of `keys` (pairs of `when` and sequence number, as in TimerHeap) ordered
+ * by (when, sequence): insertion sort of short runs, then bottom-up merge passes that carry each
+ * entry's `when` beside its position, so every pass reads and writes memory in order.
+ */
+function sortDue(keys: Float64Array, m: number): Int32Array {
+  let whens = new Float64Array(m), pos = new Int32Array(m);
+  let whens2 = new Float64Array(m), pos2 = new Int32Array(m);
+  for (let i = 0; i < m; i++) {
+    whens[i] = keys[2 * i]!;
+    pos[i] = i;
+  }
+  // "x before y": an earlier `when`, or the same and an earlier sequence number (keys[2p + 1]).
+  // Written out at each comparison: a helper costs a call per comparison until the JIT
+  // inlines it, and a batch runs once.
+  for (let lo = 0; lo < m; lo += SORT_RUN) {
+    const hi = lo + SORT_RUN < m ? lo + SORT_RUN : m;
+    for (let i = lo + 1; i < hi; i++) {
+      const w = whens[i]!, p = pos[i]!;
+      let j = i - 1;
+      for (; j >= lo; j--) {
+        const wj = whens[j]!;
+        if (w > wj || (w === wj && keys[2 * p + 1]! > keys[2 * pos[j]! + 1]!)) break;
+        whens[j + 1] = wj;
+        pos[j + 1] = pos[j]!;
+      }
+      whens[j + 1] = w;
+      pos[j + 1] = p;
+    }
+  }
+  for (let width = SORT_RUN; width < m; width *= 2) {
+    for (let lo = 0; lo < m; lo += 2 * width) {
+      const mid = lo + width < m ? lo + width : m;
+      const hi = lo + 2 * width < m ? lo + 2 * width : m;
+      let a = lo, b = mid, o = lo;
+      while (a < mid && b < hi) {
+        const wa = whens[a]!, wb = whens[b]!;
+        if (wb < wa || (wb === wa && keys[2 * pos[b]! + 1]! < keys[2 * pos[a]! + 1]!)) {
+          whens2[o] = wb;
+          pos2[o++] = pos[b++]!;
+        } else {
+          whens2[o] = wa;
+          pos2[o++] = pos[a++]!;
+        }
+      }
+      for (; a < mid; a++, o++) {
+        whens2[o] = whens[a]!;
+        pos2[o] = pos[a]!;
+      }
+      for (; b < hi; b++, o++) {
+        whens2[o] = whens[b]!;
+        pos2[o] = pos[b]!;
+      }
+    }
+    const w = whens, p = pos;
+    whens = whens2;
+    pos = pos2;
+    whens2 = w;
+    pos2 = p;
+  }
+  return pos;
 }
