@@ -49,6 +49,14 @@ function formatValue(x: unknown): string {
   return text.length > 80 ? text.slice(0, 77) + "..." : text;
 }
 
+/**
+ * The done-callbacks of a Future that has none: one shared empty array instead of one per
+ * Future (every Task is one). addDoneCallback() replaces it, never pushes to it; frozen so that
+ * a push would throw rather than give every Future the callback.
+ */
+// deno-lint-ignore no-explicit-any
+const NO_CALLBACKS: ((future: any) => unknown)[] = Object.freeze([]) as unknown as any[];
+
 /** A placeholder for a value that arrives later (asyncio.Future). */
 export class Future<T = unknown> implements PromiseLike<T> {
   /** @internal */ _state = PENDING;
@@ -56,7 +64,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** @internal */ _exception: unknown;
   /** @internal */ _cancelMessage: string | undefined;
   // deno-lint-ignore no-explicit-any
-  /** @internal */ _callbacks: ((future: any) => unknown)[] = [];
+  /** @internal */ _callbacks: ((future: any) => unknown)[] = NO_CALLBACKS;
   /** @internal */ _loop: BaseEventLoop;
   private _registeredUnretrieved = false;
 
@@ -282,7 +290,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   private _scheduleCallbacks(): void {
     const callbacks = this._callbacks;
     if (callbacks.length === 0) return;
-    this._callbacks = [];
+    this._callbacks = NO_CALLBACKS;
     for (const fn of callbacks) this._loop._callSoonPrechecked(fn, this);
   }
 }
