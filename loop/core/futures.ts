@@ -49,6 +49,14 @@ function formatValue(x: unknown): string {
   return text.length > 80 ? text.slice(0, 77) + "..." : text;
 }
 
+/**
+ * The done-callbacks of a Future that has none: one shared empty array instead of one per
+ * Future (every Task is one). addDoneCallback() replaces it, never pushes to it; frozen so that
+ * a push would throw rather than give every Future the callback.
+ */
+// deno-lint-ignore no-explicit-any
+const NO_CALLBACKS: ((future: any) => unknown)[] = Object.freeze([]) as unknown as any[];
+
 /** A placeholder for a value that arrives later (asyncio.Future). */
 export class Future<T = unknown> implements AbstractFuture<T> {
   /** @ignore */ _state = PENDING;
@@ -56,7 +64,7 @@ export class Future<T = unknown> implements AbstractFuture<T> {
   /** @ignore */ _exception: unknown;
   /** @ignore */ _cancelMessage: string | undefined;
   // deno-lint-ignore no-explicit-any
-  /** @ignore */ _callbacks: ((future: any) => unknown)[] = [];
+  /** @ignore */ _callbacks: ((future: any) => unknown)[] = NO_CALLBACKS;
   /** @ignore */ _loop: AbstractEventLoop;
   private _registeredUnretrieved = false;
 
@@ -201,46 +209,17 @@ export class Future<T = unknown> implements AbstractFuture<T> {
         return Promise.reject(e).then(onFulfilled, onRejected);
       }
     }
-    let resolveOut!: (v: R1 | R2 | PromiseLike<R1 | R2>) => void;
-    let rejectOut!: (e: unknown) => void;
-    const out = new Promise<R1 | R2>((resolve, reject) => {
-      resolveOut = resolve;
-      rejectOut = reject;
-    });
-    const settle = (ok: boolean, value: unknown) => {
-      const handler = ok ? onFulfilled : onRejected;
-      if (typeof handler !== "function") {
-        if (ok) resolveOut(value as R1);
-        else rejectOut(value);
-        return;
-      }
-      try {
-        // A handler runs in the context of the code that called then(), as a Promise's would.
-        resolveOut(
-          task === undefined
-            ? handler(value as T)
-            : taskContext.run(task, handler as (v: unknown) => R1 | R2, value),
-        );
-      } catch (e) {
-        rejectOut(e);
-      }
-    };
+    // One closure per await, the done-callback, holding one record: an idle connection's
+    // handler parks here, so what is kept per await is what an idle connection costs
+    // (bench/memory_await.ts).
+    const out = Promise.withResolvers<R1 | R2>();
+    const rec: ThenRecord = { onFulfilled, onRejected, task, waiter, resolve: out.resolve, reject: out.reject };
     try {
-      this.addDoneCallback((f) => {
-        const interrupt = waiter?._wakeup(f);
-        if (interrupt !== undefined) {
-          f._markRetrieved(); // asyncio's __wakeup reads the result before throwing the cancel in
-          settle(false, interrupt);
-        } else if (f._state === CANCELLED) settle(false, f._makeCancelledError());
-        else if (f._exception !== undefined) {
-          f._markRetrieved();
-          settle(false, f._exception);
-        } else settle(true, f._result);
-      });
+      this.addDoneCallback((f) => settleThen(rec, f));
     } catch (e) {
       return Promise.reject(e).then(onFulfilled, onRejected); // the loop is closed
     }
-    return out;
+    return out.promise;
   }
 
   /** The outcome of this done future as a settled Promise (retrieving its exception). */
@@ -311,8 +290,57 @@ export class Future<T = unknown> implements AbstractFuture<T> {
   private _scheduleCallbacks(): void {
     const callbacks = this._callbacks;
     if (callbacks.length === 0) return;
-    this._callbacks = [];
+    this._callbacks = NO_CALLBACKS;
     for (const fn of callbacks) this._loop._callSoonPrechecked(fn, this);
+  }
+}
+
+/** What a pending Future's then() keeps until the future is done. */
+interface ThenRecord {
+  // deno-lint-ignore no-explicit-any
+  onFulfilled: ((value: any) => unknown) | null | undefined;
+  onRejected: ((reason: unknown) => unknown) | null | undefined;
+  /** The task whose coroutine called then() (its handlers run in its context), if any. */
+  task: AwaitingTask | undefined;
+  /** That task, if it is awaiting the future (Task.cancel() interrupts the await). */
+  waiter: AwaitingTask | undefined;
+  resolve: (value: never) => void;
+  reject: (reason: unknown) => void;
+}
+
+/** `f`, awaited through then(), is done: settle then()'s Promise through the handlers. */
+// deno-lint-ignore no-explicit-any
+function settleThen(rec: ThenRecord, f: Future<any>): void {
+  const interrupt = rec.waiter?._wakeup(f);
+  let ok: boolean, value: unknown;
+  if (interrupt !== undefined) {
+    f._markRetrieved(); // asyncio's __wakeup reads the result before throwing the cancel in
+    ok = false;
+    value = interrupt;
+  } else if (f._state === CANCELLED) {
+    ok = false;
+    value = f._makeCancelledError();
+  } else if (f._exception !== undefined) {
+    f._markRetrieved();
+    ok = false;
+    value = f._exception;
+  } else {
+    ok = true;
+    value = f._result;
+  }
+  const handler = ok ? rec.onFulfilled : rec.onRejected;
+  if (typeof handler !== "function") {
+    if (ok) rec.resolve(value as never);
+    else rec.reject(value);
+    return;
+  }
+  try {
+    // A handler runs in the context of the code that called then(), as a Promise's would.
+    rec.resolve(
+      (rec.task === undefined ? handler(value) : taskContext.run(rec.task, handler, value)) as never,
+    );
+  } catch (e) {
+    rec.reject(e);
   }
 }
 

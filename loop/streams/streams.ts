@@ -245,26 +245,43 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   /**
    * Read up to `n` bytes; with n < 0 (the default) read until EOF. Returns an empty array at
    * EOF (asyncio read).
+   *
+   * Not an async function: a handler idling in `await reader.read()` is most of what an idle
+   * streams connection holds, and waiting through the waiter's then() keeps one closure where a
+   * coroutine frame kept that frame, its Promise and the await's own Promise (bench/memory_await.ts).
    */
-  async read(n = -1): Promise<Uint8Array> {
-    if (this._exception !== null) throw this._exception;
-    if (n === 0) return EMPTY;
-    if (n < 0) {
-      // Read in limit-sized pieces so that transport reading resumes as the buffer empties.
-      const blocks: Uint8Array[] = [];
-      let total = 0;
-      for (;;) {
-        const block = await this.read(this._limit);
-        if (block.byteLength === 0) break;
-        blocks.push(block);
-        total += block.byteLength;
+  read(n = -1): Promise<Uint8Array> {
+    try {
+      if (this._exception !== null) throw this._exception;
+      if (n === 0) return Promise.resolve(EMPTY);
+      if (n < 0) return this._readAll();
+      if (this._start === this._end && !this._eof) {
+        return this._waitForData("read").then(() => this._readNow(n));
       }
-      return concat(blocks, total);
+      return Promise.resolve(this._readNow(n));
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if (this._start === this._end && !this._eof) await this._waitForData("read");
+  }
+
+  /** read(n) once bytes or EOF are there: up to `n` of the buffered bytes. */
+  private _readNow(n: number): Uint8Array {
     const data = this._take(Math.min(n, this._end - this._start));
     this._maybeResumeTransport();
     return data;
+  }
+
+  /** read(-1): read in limit-sized pieces so that transport reading resumes as the buffer empties. */
+  private async _readAll(): Promise<Uint8Array> {
+    const blocks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const block = await this.read(this._limit);
+      if (block.byteLength === 0) break;
+      blocks.push(block);
+      total += block.byteLength;
+    }
+    return concat(blocks, total);
   }
 
   /**

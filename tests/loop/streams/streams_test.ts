@@ -325,6 +325,27 @@ test("two readers waiting at once is a RuntimeError; a cancelled read leaves the
     })
   ));
 
+test("a read cancelled after its bytes came (wakeup queued) leaves them for the next read", () =>
+  withLoop((loop) =>
+    loop.runUntilComplete(async () => {
+      const reader = new StreamReader({ loop });
+      const task = loop.createTask(() => reader.read(10));
+      await tick(loop);
+      // The bytes wake the read, then cancel() comes before the read's task resumes: as in
+      // asyncio, CancelledError is raised at the await and the bytes stay buffered.
+      reader.feedData(b("kept"));
+      task.cancel();
+      await assert.rejects(task.then(), CancelledError);
+      assert.equal(s(await reader.read(10)), "kept");
+      // read() errors are rejections, never synchronous throws.
+      const waiting = reader.read(1);
+      const second = reader.read(1);
+      await assert.rejects(second, RuntimeError);
+      reader.feedEof();
+      assert.equal((await waiting).byteLength, 0);
+    })
+  ));
+
 test("drain waits between pauseWriting and resumeWriting; write/writelines reach the transport", () =>
   withLoop((loop) =>
     loop.runUntilComplete(async () => {
