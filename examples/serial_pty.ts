@@ -11,7 +11,9 @@
 // a device). In your own project import from "aioloop" (Bun) or "jsr:@aioloop/aioloop" (Deno)
 // instead of "../mod.ts".
 import process from "node:process";
-import { openFd, os, run, setRaw, type StreamReader, type StreamWriter, TCSANOW, tcsetattr } from "../mod.ts";
+import {
+  openFd, os, run, setRaw, type StreamReader, type StreamWriter, TCSANOW, tcsetattr, type WriteTransport,
+} from "../mod.ts";
 
 const CRLF = "\r\n";
 const encoder = new TextEncoder(), decoder = new TextDecoder();
@@ -23,7 +25,7 @@ async function readLine(reader: StreamReader): Promise<string> {
 }
 
 /** Send `command` and print the reply lines up to the final OK or ERROR. */
-async function at(reader: StreamReader, writer: StreamWriter, command: string): Promise<void> {
+async function at(reader: StreamReader, writer: StreamWriter<WriteTransport>, command: string): Promise<void> {
   console.log(`> ${command}`);
   writer.write(encoder.encode(command + CRLF));
   await writer.drain();

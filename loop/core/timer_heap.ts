@@ -138,6 +138,9 @@ export class TimerHeap {
       if (t._cancelled) this.cancelledCount--;
       else sink.push(t);
     }
+    // Cancelled timers now on top go too (as peek() drops them), so a loop that stops after
+    // this iteration does not keep them, nor what their callbacks hold, until its next run.
+    this.peek();
   }
 
   /** Note a cancellation; compact once cancelled timers are the majority. */

@@ -21,7 +21,7 @@ import { describe } from "../core/describe.ts";
 import { ValueError } from "../core/errors.ts";
 import type { AbstractFuture } from "../core/abstract_loop.ts";
 import { getRunningLoop } from "../events.ts";
-import type { ReadTransport, Transport, WriteTransport } from "../transports/base.ts";
+import type { ReadTransport, WriteTransport } from "../transports/base.ts";
 import { StreamReader, StreamReaderProtocol, StreamWriter } from "./streams.ts";
 
 /** Options of openFd/openReadFd/openWriteFd. */
@@ -112,8 +112,7 @@ async function readSide(loop: EventLoop, fd: number, limit: number | undefined) 
 async function writeSide(loop: EventLoop, fd: number, reader: StreamReader | null) {
   const protocol = new WriterProtocol(loop);
   const [transport] = await loop.connectWritePipe(() => protocol, fd);
-  // StreamWriter takes a Transport; a write transport has every method it calls.
-  const writer = new StreamWriter(transport as WriteTransport as unknown as Transport, protocol, reader, loop);
+  const writer = new StreamWriter(transport, protocol, reader, loop);
   return { writer, protocol };
 }
 
@@ -124,7 +123,10 @@ async function writeSide(loop: EventLoop, fd: number, reader: StreamReader | nul
  * for an fd open one way only (use openReadFd/openWriteFd) or a regular file or directory;
  * OSError EBADF for an fd that is not open.
  */
-export async function openFd(fd: number, options: OpenFdOptions = {}): Promise<[StreamReader, StreamWriter]> {
+export async function openFd(
+  fd: number,
+  options: OpenFdOptions = {},
+): Promise<[StreamReader, StreamWriter<WriteTransport>]> {
   const { limit } = checkOptions("openFd", options);
   checkFd("openFd", fd, "read-write");
   const loop = getRunningLoop();
@@ -164,7 +166,7 @@ export async function openReadFd(fd: number, options: OpenFdOptions = {}): Promi
  * running loop, with drain() for back-pressure; it owns `fd`: close() closes it after the
  * buffered bytes. Errors as openFd.
  */
-export async function openWriteFd(fd: number, options: OpenFdOptions = {}): Promise<StreamWriter> {
+export async function openWriteFd(fd: number, options: OpenFdOptions = {}): Promise<StreamWriter<WriteTransport>> {
   checkOptions("openWriteFd", options);
   checkFd("openWriteFd", fd, "write");
   return (await writeSide(getRunningLoop(), fd, null)).writer;

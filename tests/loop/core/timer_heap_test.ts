@@ -152,3 +152,15 @@ test("many due timers in order however close or far apart their deadlines are", 
       assertOrder(fired, expectedOrder(whens), what);
     }
   }));
+
+test("cancelled timers that reach the top are dropped by the iteration that fires the timer above them", () =>
+  withLoop(async (loop) => {
+    // The shape TLS leaves: a short timer that fires, two long ones cancelled behind it. Before
+    // the fix, the pop path stopped at the first entry not yet due, so the cancelled timers (and
+    // all their callbacks hold) stayed in the heap after the loop stopped.
+    const later = [loop.callLater(30, () => {}), loop.callLater(60, () => {})];
+    loop.callLater(0.001, () => loop.stop());
+    for (const t of later) t.cancel();
+    await loop.runForever();
+    assert.equal(heapSize(loop), 0, "cancelled timers left in the heap");
+  }));
