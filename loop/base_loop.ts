@@ -468,11 +468,12 @@ export abstract class BaseEventLoop implements EventLoop {
    * iteration, or a Promise already running. With a task factory set, returns what the factory
    * makes (TypeError if that is not a Future), named `options.name` if one is given.
    */
-  createTask<T>(coro: Coroutine<T>, options: CreateTaskOptions = {}): Task<T> {
+  createTask<T>(coro: Coroutine<T>, options?: CreateTaskOptions): Task<T> {
     refuseUnknownOptions(options, CREATE_TASK_OPTION_KEYS, "createTask()");
     this._checkClosed();
     const factory = this._taskFactory;
-    if (factory === null) return new Task<T>(coro, this, options.name);
+    if (factory === null) return new Task<T>(coro, this, options?.name);
+    options ??= {};
     const made = factory(this, coro, options);
     if (!(made instanceof Future)) {
       throw new TypeError(`the task factory must return a Future, got ${describe(made)}`);

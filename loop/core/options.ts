@@ -23,8 +23,9 @@ export function refuseUnknownOptions<O>(options: O | undefined, known: KeysOf<O>
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`${what}: options must be an object, got ${describe(options)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (Object.hasOwn(known, key)) continue;
+  // for-in, not Object.keys(): no array per call, and most calls pass {} or a key or two.
+  for (const key in options) {
+    if (!Object.hasOwn(options, key) || Object.hasOwn(known, key)) continue;
     const squash = (k: string) => k.toLowerCase().replaceAll("_", "");
     const meant = Object.keys(known).find((k) => squash(k) === squash(key));
     throw new TypeError(
