@@ -42,9 +42,10 @@ export interface TimerSink {
 }
 
 export class TimerHeap {
-  /** keys[2i]! is entry i's `when`, keys[2i + 1]! its sequence number. */
+  /** keys[2i] is entry i's `when`, keys[2i + 1] its sequence number. */
   private keys = new Float64Array(2 * MIN_CAPACITY);
-  private handles: (TimerHandle | undefined)[] = new Array(MIN_CAPACITY);
+  /** handles[i] is entry i's handle; exactly n long (grown by appending, so never holey). */
+  private handles: TimerHandle[] = [];
   private n = 0;
   private nextSeq = 0;
   /** No entry's `when` is later than this (the largest pushed since the heap was last empty). */
@@ -68,7 +69,7 @@ export class TimerHeap {
       if (k[2 * p]! <= when) break;
       k[2 * i] = k[2 * p]!;
       k[2 * i + 1] = k[2 * p + 1]!;
-      h[i] = h[p];
+      h[i] = h[p]!;
       i = p;
     }
     k[2 * i] = when;
@@ -93,8 +94,7 @@ export class TimerHeap {
     const top = h[0]!;
     top._scheduled = false;
     const last = --this.n;
-    const when = k[2 * last]!, seq = k[2 * last + 1]!, t = h[last]!;
-    h[last] = undefined;
+    const when = k[2 * last]!, seq = k[2 * last + 1]!, t = h.pop()!;
     if (last === 0) this.maxWhen = -Infinity;
     else {
       // Floyd's variant: move the hole down to a leaf along the smallest children (no
@@ -107,7 +107,7 @@ export class TimerHeap {
         const m = this.minChild(c, c + 4 < last ? c + 4 : last);
         k[2 * i] = k[2 * m]!;
         k[2 * i + 1] = k[2 * m + 1]!;
-        h[i] = h[m];
+        h[i] = h[m]!;
         i = m;
       }
       this.place(i, when, seq, t);
@@ -179,7 +179,7 @@ export class TimerHeap {
       if (kp < when || (kp === when && k[2 * p + 1]! < seq)) break;
       k[2 * i] = kp;
       k[2 * i + 1] = k[2 * p + 1]!;
-      h[i] = h[p];
+      h[i] = h[p]!;
       i = p;
     }
     k[2 * i] = when;
@@ -190,7 +190,7 @@ export class TimerHeap {
   /** Sift the entry at i down to where it belongs (used when heapifying). */
   private siftDown(i: number): void {
     const k = this.keys, h = this.handles, n = this.n;
-    const when = k[2 * i]!, seq = k[2 * i + 1]!, t = h[i];
+    const when = k[2 * i]!, seq = k[2 * i + 1]!, t = h[i]!;
     for (;;) {
       const c = 4 * i + 1;
       if (c >= n) break;
@@ -199,7 +199,7 @@ export class TimerHeap {
       if (km > when || (km === when && k[2 * m + 1]! > seq)) break;
       k[2 * i] = km;
       k[2 * i + 1] = k[2 * m + 1]!;
-      h[i] = h[m];
+      h[i] = h[m]!;
       i = m;
     }
     k[2 * i] = when;
@@ -232,7 +232,7 @@ export class TimerHeap {
         h[kept++] = t;
       }
     }
-    for (let i = kept; i < n; i++) h[i] = undefined;
+    h.length = kept;
     this.n = kept;
     this.cancelledCount = 0;
     for (let i = ((kept - 2) >> 2); i >= 0; i--) this.siftDown(i);
@@ -246,7 +246,7 @@ export class TimerHeap {
   /** Empty, with arrays of the starting size. */
   private reset(): void {
     this.keys = new Float64Array(2 * MIN_CAPACITY);
-    this.handles = new Array(MIN_CAPACITY);
+    this.handles = [];
     this.n = 0;
     this.cancelledCount = 0;
     this.maxWhen = -Infinity;
@@ -262,16 +262,15 @@ export class TimerHeap {
   private moveAllDue(sink: TimerSink): void {
     const { keys, handles, n } = this;
     this.reset();
-    emitSorted(keys, handles as TimerHandle[], n, sink);
+    emitSorted(keys, handles, n, sink);
   }
 
-  /** Reallocate the arrays for `capacity` entries (≥ n). */
+  /** Reallocate the keys for `capacity` entries (≥ n). */
   private resize(capacity: number): void {
     capacity = Math.max(capacity, MIN_CAPACITY);
     const keys = new Float64Array(2 * capacity);
     keys.set(this.keys.subarray(0, 2 * this.n));
     this.keys = keys;
-    this.handles.length = capacity; // slots past n are empty: growing adds holes, shrinking drops holes
   }
 }
 
