@@ -44,7 +44,7 @@ export {
   NotImplementedError, OSError, OverflowError, QueueEmpty, QueueFull, RuntimeError,
   SendfileNotAvailableError, TimeoutError, ValueError,
 } from "./loop/core/errors.ts";
-export type { SendfileFile, SendfileOptions } from "./loop/net/sendfile.ts";
+export type { SendfileFile, SendfileLoop, SendfileOptions } from "./loop/net/sendfile.ts";
 export {
   ALL_COMPLETED, asCompleted, type AsCompleted, type AsCompletedOptions, createTask,
   FIRST_COMPLETED, FIRST_EXCEPTION, type ReturnWhen, shield, wait, type WaitOptions,

@@ -18,7 +18,7 @@ import type {
   CreateUnixServerOptions,
 } from "./net/connections.ts";
 import type { DatagramEndpointOptions } from "./net/datagram_endpoint.ts";
-import type { SendfileFile, SendfileOptions } from "./net/sendfile.ts";
+import type { SendfileFile, SendfileLoop, SendfileOptions } from "./net/sendfile.ts";
 import type { Server } from "./net/server.ts";
 import type { AddressLike, SockAddr, Socket } from "./net/socket.ts";
 import type { SignalLike } from "./process/signals.ts";
@@ -36,7 +36,7 @@ import type {
 import type { TransportLoop } from "./transports/transport_loop.ts";
 
 /** An event loop with all of asyncio's methods (asyncio.AbstractEventLoop). */
-export interface EventLoop extends TransportLoop {
+export interface EventLoop extends TransportLoop, SendfileLoop {
   // ---- Executor
   /** Use `executor` for runInExecutor(null, …) (asyncio set_default_executor). */
   setDefaultExecutor(executor: Executor): void;
@@ -116,20 +116,11 @@ export interface EventLoop extends TransportLoop {
   sockRecvfrom(sock: Socket, bufsize: number): Promise<[Uint8Array, SockAddr]>;
   /** Receive a datagram into `buf` (asyncio sock_recvfrom_into). */
   sockRecvfromInto(sock: Socket, buf: BytesLike, nbytes?: number): Promise<[number, SockAddr]>;
-  /** Send all of `data` (asyncio sock_sendall). */
-  sockSendall(sock: Socket, data: BytesLike): Promise<void>;
   /** Send a datagram to `address` (asyncio sock_sendto). */
   sockSendto(sock: Socket, data: BytesLike, address: AddressLike): Promise<number>;
   /** Accept a connection (asyncio sock_accept). */
   sockAccept(sock: Socket): Promise<[Socket, SockAddr]>;
-  /** Send a regular file to a stream socket (asyncio sock_sendfile). */
-  sockSendfile(
-    sock: Socket,
-    file: SendfileFile,
-    offset?: number,
-    count?: number | null,
-    options?: SendfileOptions,
-  ): Promise<number>;
+  // sockSendall and sockSendfile: SendfileLoop's (loop/net/sendfile.ts).
 
   // ---- Pipes and subprocesses
   /** Wrap the read end of a pipe in a read transport (asyncio connect_read_pipe). */
