@@ -26,11 +26,13 @@ ECHO="$OUT/compare_echo.jsonl"
 
 # Tag each JSON line with the tree it came from.
 tag() { sed "s/^{/{\"tree\":\"$1\",/"; }
+# The checkout of tree "old" or "new".
+dir_of() { if [[ $1 == old ]]; then echo "$OLD"; else echo "$NEW"; fi; }
 
 for r in $(seq 1 "$ROUNDS"); do
   echo "== micro round $r/$ROUNDS" >&2
   for tree in old new; do
-    dir=$([[ $tree == old ]] && echo "$OLD" || echo "$NEW")
+    dir=$(dir_of $tree)
     (cd "$dir" && taskset -c "$CPU" "$BIN/deno" run -A bench/loop_micro.ts --json --reps=1 | tag $tree >>"$MICRO")
     (cd "$dir" && taskset -c "$CPU" "$BIN/bun" bench/loop_micro.ts --json --reps=1 | tag $tree >>"$MICRO")
   done
@@ -38,7 +40,7 @@ done
 for r in $(seq 1 "$ECHO_ROUNDS"); do
   echo "== echo round $r/$ECHO_ROUNDS" >&2
   for tree in old new; do
-    dir=$([[ $tree == old ]] && echo "$OLD" || echo "$NEW")
+    dir=$(dir_of $tree)
     (cd "$dir" && "$BIN/deno" run -A bench/echo.ts --runs=1 --sizes=1024,102400 \
       --only=c,aioloop-protocol-deno,aioloop-protocol-bun,aioloop-streams-deno,aioloop-streams-bun >/dev/null &&
       tag $tree <bench/.build/echo_results.jsonl >>"$ECHO")
