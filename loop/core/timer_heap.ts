@@ -14,7 +14,7 @@
  *
  * Many timers due at once (a loop that was busy, a burst of callAt in the past) are taken out
  * by moveDue in one pass once popping them one by one has cost as much as that pass: the due
- * entries are copied out and merge-sorted (sequential memory, no pointer chasing), and the rest
+ * entries are copied out and radix-sorted (sequential memory, no pointer chasing), and the rest
  * rebuilt into a heap in linear time. See bench/README.md (loop micro-benchmark) for the numbers.
  */
 import type { TimerHandle } from "./handles.ts";
@@ -33,8 +33,6 @@ const MIN_CAPACITY = 64;
 const BATCH_MIN = 256;
 const BATCH_RATIO = 64;
 
-/** Runs this short are insertion-sorted before the merge passes of sortDue. */
-const SORT_RUN = 16;
 
 /** Where moveDue puts due timers (the loop's ready queue). */
 export interface TimerSink {
@@ -294,65 +292,134 @@ function emitSorted(keys: Float64Array, handles: TimerHandle[], m: number, sink:
   }
 }
 
+/** Bits of the scaled deadline sortDue's radix passes order by, RADIX_BITS per pass. */
+const SCALED_BITS = 30;
+const RADIX_BITS = 10;
+const RADIX = 1 << RADIX_BITS;
+const DIGIT = RADIX - 1;
+const PASSES = SCALED_BITS / RADIX_BITS;
+
 /**
  * The positions 0..m-1 of `keys` (pairs of `when` and sequence number, as in TimerHeap) ordered
- * by (when, sequence): insertion sort of short runs, then bottom-up merge passes that carry each
- * entry's `when` beside its position, so every pass reads and writes memory in order.
+ * by (when, sequence).
+ *
+ * Each `when` is scaled to a 30-bit integer over the batch's range (order-preserving: a
+ * monotonic function, truncated) and the positions are radix-sorted by it, least significant
+ * 10 bits first: three passes of sequential reads and no comparisons, where a merge sort makes
+ * log2(m) passes of comparisons (bench/README.md, loop micro-benchmark). Entries
+ * whose scaled deadlines are equal (the same `when`, or closer than range/2^30) end up next to
+ * each other, and each such run is then put in exact order.
  */
 function sortDue(keys: Float64Array, m: number): Int32Array {
-  let whens = new Float64Array(m), pos = new Int32Array(m);
-  let whens2 = new Float64Array(m), pos2 = new Int32Array(m);
+  let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < m; i++) {
-    whens[i] = keys[2 * i]!;
+    const w = keys[2 * i]!;
+    if (w < lo) lo = w;
+    if (w > hi) hi = w;
+  }
+  const scale = hi > lo ? ((1 << SCALED_BITS) - 1) / (hi - lo) : 0;
+  let scaled = new Uint32Array(m), pos = new Int32Array(m);
+  let scaled2 = new Uint32Array(m), pos2 = new Int32Array(m);
+  // Every pass's digit counts, taken in one read of the keys.
+  const counts = new Int32Array(PASSES * RADIX);
+  for (let i = 0; i < m; i++) {
+    const v = ((keys[2 * i]! - lo) * scale) >>> 0; // truncated: under 2^30
+    scaled[i] = v;
+    counts[v & DIGIT]!++;
+    counts[RADIX + ((v >>> RADIX_BITS) & DIGIT)]!++;
+    counts[2 * RADIX + (v >>> (2 * RADIX_BITS))]!++;
     pos[i] = i;
   }
-  // "x before y": an earlier `when`, or the same and an earlier sequence number (keys[2p + 1]).
-  // Written out at each comparison: a helper costs a call per comparison until the JIT
-  // inlines it, and a batch runs once.
-  for (let lo = 0; lo < m; lo += SORT_RUN) {
-    const hi = lo + SORT_RUN < m ? lo + SORT_RUN : m;
+  for (let pass = 0; pass < PASSES; pass++) {
+    if (!radixPass(counts, pass, m, scaled, pos, scaled2, pos2)) continue;
+    const s = scaled, p = pos;
+    scaled = scaled2;
+    pos = pos2;
+    scaled2 = s;
+    pos2 = p;
+  }
+  sortTies(keys, scaled, pos, m, pos2);
+  return pos;
+}
+
+/**
+ * One pass of sortDue's radix sort: move the entries of (scaled, pos) to (toScaled, toPos) in
+ * the order of digit `pass`, stably; `counts` holds every pass's digit counts. False, and nothing
+ * moved, when all entries have the same digit. (One function per loop: V8 compiles a loop run
+ * once on a large batch separately, and code after it that never ran would send the compiled
+ * code back to the interpreter.)
+ */
+function radixPass(
+  counts: Int32Array, pass: number, m: number, scaled: Uint32Array, pos: Int32Array,
+  toScaled: Uint32Array, toPos: Int32Array,
+): boolean {
+  const base = pass * RADIX, shift = pass * RADIX_BITS;
+  // Counts to starting offsets.
+  let sum = 0;
+  for (let d = base; d < base + RADIX; d++) {
+    const c = counts[d]!;
+    if (c === m) return false;
+    counts[d] = sum;
+    sum += c;
+  }
+  for (let i = 0; i < m; i++) {
+    const v = scaled[i]!;
+    const o = counts[base + ((v >>> shift) & DIGIT)]!++;
+    toScaled[o] = v;
+    toPos[o] = pos[i]!;
+  }
+  return true;
+}
+
+/**
+ * Put every run of equal `scaled` values in `pos` in exact (when, sequence) order: rare and short
+ * for spread deadlines, long for equal ones. `tmp` is scratch space of length m.
+ */
+function sortTies(keys: Float64Array, scaled: Uint32Array, pos: Int32Array, m: number, tmp: Int32Array): void {
+  for (let from = 0; from < m;) {
+    const v = scaled[from]!;
+    let to = from + 1;
+    while (to < m && scaled[to] === v) to++;
+    if (to - from > 1) sortRun(keys, pos, from, to, tmp);
+    from = to;
+  }
+}
+
+/** Runs this short are insertion-sorted; longer ones are merge-sorted from such runs. */
+const SHORT_RUN = 16;
+
+/** Position a's entry comes before b's: an earlier `when`, or the same and scheduled earlier. */
+function before(keys: Float64Array, a: number, b: number): boolean {
+  const wa = keys[2 * a]!, wb = keys[2 * b]!;
+  return wa < wb || (wa === wb && keys[2 * a + 1]! < keys[2 * b + 1]!);
+}
+
+/** Sort pos[from, to) by before(); `tmp` is scratch space at least `to` long. */
+function sortRun(keys: Float64Array, pos: Int32Array, from: number, to: number, tmp: Int32Array): void {
+  for (let lo = from; lo < to; lo += SHORT_RUN) {
+    const hi = lo + SHORT_RUN < to ? lo + SHORT_RUN : to;
     for (let i = lo + 1; i < hi; i++) {
-      const w = whens[i]!, p = pos[i]!;
+      const p = pos[i]!;
       let j = i - 1;
-      for (; j >= lo; j--) {
-        const wj = whens[j]!;
-        if (w > wj || (w === wj && keys[2 * p + 1]! > keys[2 * pos[j]! + 1]!)) break;
-        whens[j + 1] = wj;
-        pos[j + 1] = pos[j]!;
-      }
-      whens[j + 1] = w;
+      for (; j >= lo && before(keys, p, pos[j]!); j--) pos[j + 1] = pos[j]!;
       pos[j + 1] = p;
     }
   }
-  for (let width = SORT_RUN; width < m; width *= 2) {
-    for (let lo = 0; lo < m; lo += 2 * width) {
-      const mid = lo + width < m ? lo + width : m;
-      const hi = lo + 2 * width < m ? lo + 2 * width : m;
+  // Bottom-up merges; each pass writes into the other array, and a pass that ends in `tmp` is
+  // copied back at the end.
+  let src = pos, dst = tmp;
+  for (let width = SHORT_RUN; width < to - from; width *= 2) {
+    for (let lo = from; lo < to; lo += 2 * width) {
+      const mid = lo + width < to ? lo + width : to;
+      const hi = lo + 2 * width < to ? lo + 2 * width : to;
       let a = lo, b = mid, o = lo;
-      while (a < mid && b < hi) {
-        const wa = whens[a]!, wb = whens[b]!;
-        if (wb < wa || (wb === wa && keys[2 * pos[b]! + 1]! < keys[2 * pos[a]! + 1]!)) {
-          whens2[o] = wb;
-          pos2[o++] = pos[b++]!;
-        } else {
-          whens2[o] = wa;
-          pos2[o++] = pos[a++]!;
-        }
-      }
-      for (; a < mid; a++, o++) {
-        whens2[o] = whens[a]!;
-        pos2[o] = pos[a]!;
-      }
-      for (; b < hi; b++, o++) {
-        whens2[o] = whens[b]!;
-        pos2[o] = pos[b]!;
-      }
+      while (a < mid && b < hi) dst[o++] = before(keys, src[b]!, src[a]!) ? src[b++]! : src[a++]!;
+      while (a < mid) dst[o++] = src[a++]!;
+      while (b < hi) dst[o++] = src[b++]!;
     }
-    const w = whens, p = pos;
-    whens = whens2;
-    pos = pos2;
-    whens2 = w;
-    pos2 = p;
+    const t = src;
+    src = dst;
+    dst = t;
   }
-  return pos;
+  if (src !== pos) pos.set(src.subarray(from, to), from);
 }
