@@ -606,6 +606,56 @@ test("TCP: 10 MiB through drain() to a slow reader keeps both buffers bounded", 
     })
   ));
 
+/** `n` bytes of a stream whose byte at offset k is a hash of k (no short period). */
+function streamBytes(offset: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.imul(offset + i, 0x9e3779b1) >>> 24;
+  return out;
+}
+
+test("TCP: every read() result keeps its bytes while later reads arrive (reads of 3 KiB to 250 KiB)", () =>
+  withLoop((loop) =>
+    loop.runUntilComplete(async () => {
+      // Large reads reach the reader as views of the receive arena's slabs, which later reads
+      // fill after them; small ones as pooled copies. Nothing handed out may change later.
+      const sizes = [102_400, 40_000, 250_000, 3_000, 70_000, 131_072, 33_000, 102_400, 102_400, 40_000];
+      const kept: [number, Uint8Array][] = [];
+      const received = loop.createFuture<number>();
+      const server = await startServer(async (reader, writer) => {
+        let off = 0;
+        for (;;) {
+          const data = await reader.read(256 * 1024);
+          if (data.byteLength === 0) break;
+          kept.push([off, data]);
+          off += data.byteLength;
+        }
+        received.setResult(off);
+        writer.close();
+      }, "127.0.0.1", 0);
+      const [, writer] = await openConnection("127.0.0.1", portOf(server));
+      let total = 0;
+      for (let round = 0; round < 6; round++) {
+        for (const n of sizes) {
+          writer.write(streamBytes(total, n));
+          total += n;
+          await writer.drain();
+          await sleep(0.001); // most messages arrive as one read of their size
+        }
+      }
+      writer.writeEof();
+      assert.equal(await received, total);
+      assert.ok(kept.length >= sizes.length, `${kept.length} reads`);
+      for (const [off, data] of kept) {
+        const want = streamBytes(off, data.byteLength);
+        const bad = data.findIndex((x, i) => x !== want[i]); // (deepEqual's diff of 100 KB takes a minute)
+        assert.equal(bad, -1, `the ${data.byteLength} bytes read at ${off} changed at ${bad}`);
+      }
+      writer.close();
+      await writer.waitClosed();
+      await closeServer(server);
+    })
+  ));
+
 test("TCP: EOF and half-close — the client writes, sends EOF, then reads the reply", () =>
   withLoop((loop) =>
     loop.runUntilComplete(async () => {

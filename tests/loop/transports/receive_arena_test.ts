@@ -46,12 +46,23 @@ test("a kept chunk keeps at most 16 times its size alive; small reads own their 
   }
 });
 
-test("the largest read fits: spaceLimit never drops below 128 KiB and never passes 256 KiB", () => {
-  for (let i = 0; i < 50; i++) {
-    const limit = receiveArena.spaceLimit;
-    assert.ok(limit >= 128 * 1024 && limit <= MAX_READ, `spaceLimit ${limit}`);
-    fakeRead(Math.min(limit, 40_000 + i * 3001), 3);
+test("a read as large as the recent ones fits whole; the limit stays in [32 KiB, 256 KiB]", () => {
+  for (const n of [40_000, 102_400, 131_072, 70_000, 250_000, 33_000]) {
+    for (let i = 0; i < 30; i++) {
+      const limit = receiveArena.spaceLimit;
+      assert.ok(limit >= 32 * 1024 && limit <= MAX_READ, `spaceLimit ${limit}`);
+      // The first reads after a change of size may be cut at the limit; then they fit.
+      const got = fakeRead(Math.min(limit, n), 3).byteLength;
+      if (i >= 20) assert.equal(got, n, `${n}-byte reads: cut at ${limit}`);
+    }
   }
+});
+
+test("a read that filled its room makes room for the largest read next", () => {
+  for (let i = 0; i < 30; i++) fakeRead(40_000, 5); // the room needed shrinks to 40 KB
+  while (receiveArena.spaceLimit > 60_000) fakeRead(40_000, 5);
+  fakeRead(receiveArena.spaceLimit, 5); // all the room: more may have been waiting
+  assert.ok(receiveArena.spaceLimit === MAX_READ, `spaceLimit ${receiveArena.spaceLimit}`);
 });
 
 test("keep(): a copy the protocol owns, sized and pooled by the same policy", () => {
