@@ -63,8 +63,9 @@ function socketExtra(sock: Socket, extra: ExtraInfoTable | undefined): ExtraInfo
 /**
  * The last sockname array socketExtra read, frozen. The connections a server accepts all have
  * the listener's address, so they share this one array instead of holding one each (64 bytes
- * per idle connection on V8). Frozen as asyncio's tuple is immutable: no connection can change
- * another's.
+ * per idle connection on V8); a transport of another address in between (a connection the
+ * process made itself) only costs that sharing once. Frozen as asyncio's tuple is immutable:
+ * no connection can change another's.
  */
 let lastSockname: SockAddr | undefined;
 
