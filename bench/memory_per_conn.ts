@@ -21,6 +21,10 @@
  * once the process has been idle a few seconds (its memory reducer): Deno's RSS per
  * connection falls by ~1.2 KB between the two.
  *
+ * With more than one count (--conns=2000,5000,10000,19000), a second table gives each
+ * server's growth fitted as fixed + slope × N over all rounds: the slope is the cost of one more
+ * connection, the fixed part what the burst costs whatever N (see fit()).
+ *
  * The process and its client each need N + a few fds: N is capped at the fd limit minus 100,
  * with a note. Raw results: bench/.build/memory_results.jsonl.
  */
@@ -135,6 +139,50 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+interface Sample {
+  server: string;
+  conns: number;
+  before: number;
+  after: number;
+}
+
+/**
+ * Least-squares line through (connections, RSS growth) over every round and count: the slope
+ * is what one more connection costs, the intercept what the burst costs whatever the count
+ * (a grown young generation, runtime code paged in, JIT; see bench/README.md). The raw figure
+ * at N is slope + intercept / N, so the smaller N, the more the fixed part weighs in it.
+ */
+function fit(samples: Sample[]): { slope: number; fixed: number } | undefined {
+  const xs = samples.map((r) => r.conns), ys = samples.map((r) => r.after - r.before);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  let sxy = 0, sxx = 0;
+  for (let i = 0; i < xs.length; i++) {
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    sxx += (xs[i] - mx) ** 2;
+  }
+  if (sxx === 0) return undefined;
+  const slope = sxy / sxx;
+  return { slope, fixed: my - slope * mx };
+}
+
+function fitTable(names: string[], raw: Sample[]): string[] {
+  const out = [
+    `Fitted over every round and count (settled reading): RSS growth = fixed + slope × connections.`,
+    "",
+    "| server | slope, B/conn | fixed, MiB |",
+    "|---|---:|---:|",
+  ];
+  for (const name of names) {
+    const f = fit(raw.filter((r) => r.server === name));
+    const cells = f === undefined
+      ? ["n/a", "n/a"]
+      : [Math.round(f.slope).toLocaleString("en"), (f.fixed / 2 ** 20).toFixed(1)];
+    out.push(`| ${name} | ${cells.join(" | ")} |`);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   build();
   const limit = fdLimit();
@@ -150,7 +198,7 @@ async function main(): Promise<void> {
   );
   // `${server} ${n} ${0 | 1}` → bytes per connection at the early (0) and settled (1) reading
   const perConn = new Map<string, number[]>();
-  const raw: object[] = [];
+  const raw: (Sample & { round: number; early: number })[] = [];
   for (let round = 1; round <= RUNS; round++) {
     for (const n of counts) {
       for (const server of servers) {
@@ -199,6 +247,7 @@ async function main(): Promise<void> {
     }));
     out.push(`| ${s.name} | ${cells.join(" | ")} |`);
   }
+  if (counts.length > 1) out.push("", ...fitTable(servers.map((s) => s.name), raw));
   if (notes.length > 0) out.push("", ...notes.map((n) => `- ${n}`));
   console.log(out.join("\n"));
 }
