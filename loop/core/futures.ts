@@ -51,6 +51,8 @@ function formatValue(x: unknown): string {
 
 // deno-lint-ignore no-explicit-any
 type DoneFn = (future: any) => unknown;
+/** A done callback, or then()'s record, which stands in the list itself (no closure per await). */
+type DoneEntry = DoneFn | ThenRecord;
 
 /** A placeholder for a value that arrives later (asyncio.Future). */
 export class Future<T = unknown> implements AbstractFuture<T> {
@@ -62,7 +64,7 @@ export class Future<T = unknown> implements AbstractFuture<T> {
    * @ignore The done callbacks: none, the one (most futures get one: an array would be 56
    * more bytes for as long as the future waits, e.g. an idle stream's), or an array of them.
    */
-  _callbacks: DoneFn | DoneFn[] | undefined = undefined;
+  _callbacks: DoneEntry | DoneEntry[] | undefined = undefined;
   /** @ignore */ _loop: AbstractEventLoop;
   private _registeredUnretrieved = false;
 
@@ -166,9 +168,15 @@ export class Future<T = unknown> implements AbstractFuture<T> {
     // Refused here, not when the future completes (inside setResult, or a task's end).
     checkNotCoroutine(fn, "addDoneCallback");
     if (this._state !== PENDING) this._loop._callSoonPrechecked(fn, this);
-    else if (this._callbacks === undefined) this._callbacks = fn;
-    else if (typeof this._callbacks === "function") this._callbacks = [this._callbacks, fn];
-    else this._callbacks.push(fn);
+    else this._addCallback(fn);
+  }
+
+  /** Add `entry` to the done callbacks of this pending future. */
+  private _addCallback(entry: DoneEntry): void {
+    const callbacks = this._callbacks;
+    if (callbacks === undefined) this._callbacks = entry;
+    else if (Array.isArray(callbacks)) callbacks.push(entry);
+    else this._callbacks = [callbacks, entry];
   }
 
   /**
@@ -178,7 +186,7 @@ export class Future<T = unknown> implements AbstractFuture<T> {
   removeDoneCallback(fn: DoneCallback<T>): number {
     const callbacks = this._callbacks;
     if (callbacks === undefined) return 0;
-    if (typeof callbacks === "function") {
+    if (!Array.isArray(callbacks)) {
       if (callbacks !== fn) return 0;
       this._callbacks = undefined;
       return 1;
@@ -213,15 +221,19 @@ export class Future<T = unknown> implements AbstractFuture<T> {
         return Promise.reject(e).then(onFulfilled, onRejected);
       }
     }
-    // One closure per await, the done-callback, holding one record: an idle connection's
-    // handler parks here, so what is kept per await is what an idle connection costs
+    // One record per await, kept in the done callbacks itself: an idle connection's handler
+    // parks here, so what is kept per await is what an idle connection costs
     // (bench/memory_await.ts).
     const out = Promise.withResolvers<R1 | R2>();
-    const rec: ThenRecord = { onFulfilled, onRejected, task, waiter, resolve: out.resolve, reject: out.reject };
-    try {
-      this.addDoneCallback((f) => settleThen(rec, f));
-    } catch (e) {
-      return Promise.reject(e).then(onFulfilled, onRejected); // the loop is closed
+    const rec = { future: this, onFulfilled, onRejected, task, waiter, resolve: out.resolve, reject: out.reject };
+    if (this._state === PENDING) this._addCallback(rec);
+    else {
+      // _awaiting() delivered a cancel() requested before the await: this future is cancelled.
+      try {
+        this._loop._callSoonPrechecked(settleThen, rec);
+      } catch (e) {
+        return Promise.reject(e).then(onFulfilled, onRejected); // the loop is closed
+      }
     }
     return out.promise;
   }
@@ -298,13 +310,20 @@ export class Future<T = unknown> implements AbstractFuture<T> {
     const callbacks = this._callbacks;
     if (callbacks === undefined) return;
     this._callbacks = undefined;
-    if (typeof callbacks === "function") this._loop._callSoonPrechecked(callbacks, this);
-    else for (const fn of callbacks) this._loop._callSoonPrechecked(fn, this);
+    if (!Array.isArray(callbacks)) this._scheduleCallback(callbacks);
+    else for (const entry of callbacks) this._scheduleCallback(entry);
+  }
+
+  private _scheduleCallback(entry: DoneEntry): void {
+    if (typeof entry === "function") this._loop._callSoonPrechecked(entry, this);
+    else this._loop._callSoonPrechecked(settleThen, entry);
   }
 }
 
 /** What a pending Future's then() keeps until the future is done. */
 interface ThenRecord {
+  // deno-lint-ignore no-explicit-any
+  future: Future<any>;
   // deno-lint-ignore no-explicit-any
   onFulfilled: ((value: any) => unknown) | null | undefined;
   onRejected: ((reason: unknown) => unknown) | null | undefined;
@@ -316,9 +335,9 @@ interface ThenRecord {
   reject: (reason: unknown) => void;
 }
 
-/** `f`, awaited through then(), is done: settle then()'s Promise through the handlers. */
-// deno-lint-ignore no-explicit-any
-function settleThen(rec: ThenRecord, f: Future<any>): void {
+/** `rec.future`, awaited through then(), is done: settle then()'s Promise through the handlers. */
+function settleThen(rec: ThenRecord): void {
+  const f = rec.future;
   const interrupt = rec.waiter?._wakeup(f);
   let ok: boolean, value: unknown;
   if (interrupt !== undefined) {
