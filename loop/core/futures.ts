@@ -314,6 +314,7 @@ export class Future<T = unknown> implements AbstractFuture<T> {
     else for (const entry of callbacks) this._scheduleCallback(entry);
   }
 
+  /** Schedule one done callback, or settle one then() record, through the loop. */
   private _scheduleCallback(entry: DoneEntry): void {
     if (typeof entry === "function") this._loop._callSoonPrechecked(entry, this);
     else this._loop._callSoonPrechecked(settleThen, entry);
