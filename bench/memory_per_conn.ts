@@ -9,7 +9,8 @@
  * a fresh server each), --settle=10 (seconds between the last connection and the second RSS
  * reading; the first is at 2 s),
  * --only=… / --skip=… (server names, see SERVERS), --cpu=0 (the server's CPU; the client gets
- * the other one).
+ * the other one), --smaps (a third table: where the growth went, by kind of mapping, from
+ * /proc/PID/smaps; see smapsByKind).
  *
  * Per server and round: start it pinned (taskset), open and close 200 warm-up connections
  * (first-use code, pools, JIT), wait 1 s, read VmRSS from /proc/PID/status (proc(5)), open N
@@ -21,11 +22,15 @@
  * once the process has been idle a few seconds (its memory reducer): Deno's RSS per
  * connection falls by ~1.2 KB between the two.
  *
+ * With more than one count (--conns=2000,5000,10000,19000), a second table gives each
+ * server's growth fitted as fixed + slope × N over all rounds: the slope is the cost of one more
+ * connection, the fixed part what the burst costs whatever N (see fit()).
+ *
  * The process and its client each need N + a few fds: N is capped at the fd limit minus 100,
  * with a note. Raw results: bench/.build/memory_results.jsonl.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname } from "node:path";
 import process from "node:process";
@@ -46,6 +51,7 @@ const SETTLE = Number(opt("settle", "10"));
 const EARLY = 2; // seconds: the first reading
 const ONLY = opt("only", "").split(",").filter(Boolean);
 const SKIP = opt("skip", "").split(",").filter(Boolean);
+const SMAPS = process.argv.includes("--smaps");
 const CPU = opt("cpu", "0");
 const CLIENT_CPU = CPU === "0" ? "1" : "0";
 const WARMUP_CONNS = 200;
@@ -88,6 +94,37 @@ function build(): void {
     });
     if (r.status !== 0) throw new Error(`gcc failed on bench/${src}.c`);
   }
+}
+
+/** The kinds of memory smapsByKind tells apart, in table order. */
+const KINDS = ["anonymous", "malloc arenas", "[heap]", "runtime binary", "other files"] as const;
+
+/**
+ * Resident bytes of `pid` by kind of mapping (proc(5) smaps): the runtime's executable (its
+ * code paged in as new paths run), other files, the brk heap (malloc's main arena), anonymous
+ * mappings 64 MiB-aligned at the top of the address space (glibc's per-thread malloc arenas:
+ * V8's compiler and GC threads, the runtime's I/O threads), and the other anonymous mappings
+ * (the JS heap: V8's 256 KiB pages or JSC's regions, JIT code). The arena test is a heuristic.
+ */
+function smapsByKind(pid: number): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(KINDS.map((k) => [k, 0]));
+  const exe = readlinkSync(`/proc/${pid}/exe`);
+  let kind = "anonymous";
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const m = /^([0-9a-f]+)-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m !== null) {
+      const [, start, path] = m;
+      const lo = parseInt(start, 16);
+      if (path === "[heap]") kind = "[heap]";
+      else if (path.startsWith("/")) {
+        kind = path === exe ? "runtime binary" : "other files";
+      } else if (path === "" && lo >= 0x7e0000000000 && lo % 2 ** 26 === 0) kind = "malloc arenas";
+      else kind = "anonymous";
+    } else if (line.startsWith("Rss:")) {
+      out[kind] += Number(line.split(/\s+/)[1]) * 1024;
+    }
+  }
+  return out;
 }
 
 /** Resident set size of `pid` in bytes (VmRSS of /proc/PID/status, in kB). */
@@ -135,6 +172,50 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+interface Sample {
+  server: string;
+  conns: number;
+  before: number;
+  after: number;
+}
+
+/**
+ * Least-squares line through (connections, RSS growth) over every round and count: the slope
+ * is what one more connection costs, the intercept what the burst costs whatever the count
+ * (a grown young generation, runtime code paged in, JIT; see bench/README.md). The raw figure
+ * at N is slope + intercept / N, so the smaller N, the more the fixed part weighs in it.
+ */
+function fit(samples: Sample[]): { slope: number; fixed: number } | undefined {
+  const xs = samples.map((r) => r.conns), ys = samples.map((r) => r.after - r.before);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  let sxy = 0, sxx = 0;
+  for (let i = 0; i < xs.length; i++) {
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    sxx += (xs[i] - mx) ** 2;
+  }
+  if (sxx === 0) return undefined;
+  const slope = sxy / sxx;
+  return { slope, fixed: my - slope * mx };
+}
+
+function fitTable(names: string[], raw: Sample[]): string[] {
+  const out = [
+    `Fitted over every round and count (settled reading): RSS growth = fixed + slope × connections.`,
+    "",
+    "| server | slope, B/conn | fixed, MiB |",
+    "|---|---:|---:|",
+  ];
+  for (const name of names) {
+    const f = fit(raw.filter((r) => r.server === name));
+    const cells = f === undefined
+      ? ["n/a", "n/a"]
+      : [Math.round(f.slope).toLocaleString("en"), (f.fixed / 2 ** 20).toFixed(1)];
+    out.push(`| ${name} | ${cells.join(" | ")} |`);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   build();
   const limit = fdLimit();
@@ -150,7 +231,7 @@ async function main(): Promise<void> {
   );
   // `${server} ${n} ${0 | 1}` → bytes per connection at the early (0) and settled (1) reading
   const perConn = new Map<string, number[]>();
-  const raw: object[] = [];
+  const raw: (Sample & { round: number; early: number; byKind?: Record<string, number> })[] = [];
   for (let round = 1; round <= RUNS; round++) {
     for (const n of counts) {
       for (const server of servers) {
@@ -161,18 +242,22 @@ async function main(): Promise<void> {
           await release(await openIdle(port, WARMUP_CONNS));
           await sleep(1);
           const before = rss(child.pid!);
+          const mapsBefore = SMAPS ? smapsByKind(child.pid!) : undefined;
           const client = await openIdle(port, n);
           await sleep(EARLY);
           const early = rss(child.pid!);
           await sleep(SETTLE - EARLY);
           const after = rss(child.pid!);
+          const byKind = mapsBefore === undefined ? undefined : Object.fromEntries(
+            Object.entries(smapsByKind(child.pid!)).map(([k, v]) => [k, v - mapsBefore[k]]),
+          );
           await release(client);
           const bytes = [(early - before) / n, (after - before) / n];
           for (const [i, b] of bytes.entries()) {
             const key = `${server.name} ${n} ${i}`;
             perConn.set(key, [...(perConn.get(key) ?? []), b]);
           }
-          raw.push({ server: server.name, conns: n, round, before, early, after });
+          raw.push({ server: server.name, conns: n, round, before, early, after, byKind });
           log(`== round ${round}/${RUNS} ${server.name} ${n}: ${bytes.map(Math.round).join(" / ")} ` +
             `B/conn (RSS ${(before / 2 ** 20).toFixed(1)} → ${(after / 2 ** 20).toFixed(1)} MiB)`);
         } catch (e) {
@@ -198,6 +283,20 @@ async function main(): Promise<void> {
       return xs ? Math.round(median(xs)).toLocaleString("en") : "n/a";
     }));
     out.push(`| ${s.name} | ${cells.join(" | ")} |`);
+  }
+  if (counts.length > 1) out.push("", ...fitTable(servers.map((s) => s.name), raw));
+  if (SMAPS) {
+    out.push("", `Where the settled growth went, bytes per connection by kind of mapping (smapsByKind), ` +
+      `median of the rounds:`, "", `| server | conns | ${KINDS.join(" | ")} |`,
+      `|---|---:|${KINDS.map(() => "---:").join("|")}|`);
+    for (const s of servers) {
+      for (const n of counts) {
+        const rows = raw.filter((r) => r.server === s.name && r.conns === n && r.byKind);
+        if (rows.length === 0) continue;
+        const cells = KINDS.map((k) => Math.round(median(rows.map((r) => r.byKind![k] / n))).toLocaleString("en"));
+        out.push(`| ${s.name} | ${n.toLocaleString("en")} | ${cells.join(" | ")} |`);
+      }
+    }
   }
   if (notes.length > 0) out.push("", ...notes.map((n) => `- ${n}`));
   console.log(out.join("\n"));

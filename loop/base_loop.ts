@@ -24,7 +24,9 @@ import {
   checkExecutor, type Executor, futureFromSubmission, WorkerPoolExecutor,
 } from "./concurrency/executor.ts";
 import { Future } from "./core/futures.ts";
-import { type Callback, checkNotCoroutine, Handle, noArgs, TimerHandle } from "./core/handles.ts";
+import {
+  type Callback, checkNotCoroutine, Handle, makeHandle, noArgs, ONE_ARG, TimerHandle,
+} from "./core/handles.ts";
 import { getRunningLoopOrNull, setRunningLoop } from "./core/running.ts";
 import { type Coroutine, Task } from "./core/tasks.ts";
 import { TaskRegistry } from "./core/task_registry.ts";
@@ -382,7 +384,7 @@ export abstract class BaseEventLoop implements EventLoop {
   private _callSoon(callback: Callback, args: unknown[], method: string): Handle {
     this._checkClosed();
     checkCallback(callback, method);
-    const h = new Handle(callback, args, this);
+    const h = makeHandle(callback, args, this);
     this._ready.push(h);
     if (this._parked) this._wakeIo();
     return h;
@@ -394,7 +396,7 @@ export abstract class BaseEventLoop implements EventLoop {
    */
   _callSoonPrechecked(callback: Callback, arg: unknown): Handle {
     this._checkClosed();
-    const h = new Handle(callback, [arg], this);
+    const h = new Handle(callback, ONE_ARG, this, arg);
     this._ready.push(h);
     if (this._parked) this._wakeIo();
     return h;

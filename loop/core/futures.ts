@@ -49,13 +49,10 @@ function formatValue(x: unknown): string {
   return text.length > 80 ? text.slice(0, 77) + "..." : text;
 }
 
-/**
- * The done-callbacks of a Future that has none: one shared empty array instead of one per
- * Future (every Task is one). addDoneCallback() replaces it, never pushes to it; frozen so that
- * a push would throw rather than give every Future the callback.
- */
 // deno-lint-ignore no-explicit-any
-const NO_CALLBACKS: ((future: any) => unknown)[] = Object.freeze([]) as unknown as any[];
+type DoneFn = (future: any) => unknown;
+/** A done callback, or then()'s record, which stands in the list itself (no closure per await). */
+type DoneEntry = DoneFn | ThenRecord;
 
 /** A placeholder for a value that arrives later (asyncio.Future). */
 export class Future<T = unknown> implements AbstractFuture<T> {
@@ -63,8 +60,11 @@ export class Future<T = unknown> implements AbstractFuture<T> {
   /** @ignore */ _result: T | undefined;
   /** @ignore */ _exception: unknown;
   /** @ignore */ _cancelMessage: string | undefined;
-  // deno-lint-ignore no-explicit-any
-  /** @ignore */ _callbacks: ((future: any) => unknown)[] = NO_CALLBACKS;
+  /**
+   * @ignore The done callbacks: none, the one (most futures get one: an array would be 56
+   * more bytes for as long as the future waits, e.g. an idle stream's), or an array of them.
+   */
+  _callbacks: DoneEntry | DoneEntry[] | undefined = undefined;
   /** @ignore */ _loop: AbstractEventLoop;
   private _registeredUnretrieved = false;
 
@@ -168,10 +168,15 @@ export class Future<T = unknown> implements AbstractFuture<T> {
     // Refused here, not when the future completes (inside setResult, or a task's end).
     checkNotCoroutine(fn, "addDoneCallback");
     if (this._state !== PENDING) this._loop._callSoonPrechecked(fn, this);
-    // Most futures get one callback: a literal holds it in 1 slot, where push() on an empty
-    // array reserves 17 (136 bytes more for as long as the future waits, e.g. an idle stream's).
-    else if (this._callbacks.length === 0) this._callbacks = [fn];
-    else this._callbacks.push(fn);
+    else this._addCallback(fn);
+  }
+
+  /** Add `entry` to the done callbacks of this pending future. */
+  private _addCallback(entry: DoneEntry): void {
+    const callbacks = this._callbacks;
+    if (callbacks === undefined) this._callbacks = entry;
+    else if (Array.isArray(callbacks)) callbacks.push(entry);
+    else this._callbacks = [callbacks, entry];
   }
 
   /**
@@ -179,9 +184,16 @@ export class Future<T = unknown> implements AbstractFuture<T> {
    * remove_done_callback).
    */
   removeDoneCallback(fn: DoneCallback<T>): number {
-    const before = this._callbacks.length;
-    this._callbacks = this._callbacks.filter((f) => f !== fn);
-    return before - this._callbacks.length;
+    const callbacks = this._callbacks;
+    if (callbacks === undefined) return 0;
+    if (!Array.isArray(callbacks)) {
+      if (callbacks !== fn) return 0;
+      this._callbacks = undefined;
+      return 1;
+    }
+    const rest = callbacks.filter((f) => f !== fn);
+    this._callbacks = rest.length > 0 ? rest : undefined;
+    return callbacks.length - rest.length;
   }
 
   /**
@@ -209,15 +221,19 @@ export class Future<T = unknown> implements AbstractFuture<T> {
         return Promise.reject(e).then(onFulfilled, onRejected);
       }
     }
-    // One closure per await, the done-callback, holding one record: an idle connection's
-    // handler parks here, so what is kept per await is what an idle connection costs
+    // One record per await, kept in the done callbacks itself: an idle connection's handler
+    // parks here, so what is kept per await is what an idle connection costs
     // (bench/memory_await.ts).
     const out = Promise.withResolvers<R1 | R2>();
-    const rec: ThenRecord = { onFulfilled, onRejected, task, waiter, resolve: out.resolve, reject: out.reject };
-    try {
-      this.addDoneCallback((f) => settleThen(rec, f));
-    } catch (e) {
-      return Promise.reject(e).then(onFulfilled, onRejected); // the loop is closed
+    const rec = { future: this, onFulfilled, onRejected, task, waiter, resolve: out.resolve, reject: out.reject };
+    if (this._state === PENDING) this._addCallback(rec);
+    else {
+      // _awaiting() delivered a cancel() requested before the await: this future is cancelled.
+      try {
+        this._loop._callSoonPrechecked(settleThen, rec);
+      } catch (e) {
+        return Promise.reject(e).then(onFulfilled, onRejected); // the loop is closed
+      }
     }
     return out.promise;
   }
@@ -247,7 +263,10 @@ export class Future<T = unknown> implements AbstractFuture<T> {
    * exception=ValueError: msg>`, `<Future cancelled>`, for logs (asyncio's repr).
    */
   toString(): string {
-    return `<${this._label()} ${this._reprInfo().join(" ")}>`;
+    // join() makes one flat string; a template literal's result is a tree of string pieces,
+    // ~250 bytes in all where the flat one is ~70, and a pending task's repr is kept for the
+    // task's whole life (loop/core/task_registry.ts).
+    return ["<", this._label(), " ", this._reprInfo().join(" "), ">"].join("");
   }
 
   /** @ignore What toString() names the future by: its class (a Task adds its name). */
@@ -289,14 +308,23 @@ export class Future<T = unknown> implements AbstractFuture<T> {
   /** Schedule every done callback on the loop with callSoon, in the order added. */
   private _scheduleCallbacks(): void {
     const callbacks = this._callbacks;
-    if (callbacks.length === 0) return;
-    this._callbacks = NO_CALLBACKS;
-    for (const fn of callbacks) this._loop._callSoonPrechecked(fn, this);
+    if (callbacks === undefined) return;
+    this._callbacks = undefined;
+    if (!Array.isArray(callbacks)) this._scheduleCallback(callbacks);
+    else for (const entry of callbacks) this._scheduleCallback(entry);
+  }
+
+  /** Schedule one done callback, or settle one then() record, through the loop. */
+  private _scheduleCallback(entry: DoneEntry): void {
+    if (typeof entry === "function") this._loop._callSoonPrechecked(entry, this);
+    else this._loop._callSoonPrechecked(settleThen, entry);
   }
 }
 
 /** What a pending Future's then() keeps until the future is done. */
 interface ThenRecord {
+  // deno-lint-ignore no-explicit-any
+  future: Future<any>;
   // deno-lint-ignore no-explicit-any
   onFulfilled: ((value: any) => unknown) | null | undefined;
   onRejected: ((reason: unknown) => unknown) | null | undefined;
@@ -308,9 +336,9 @@ interface ThenRecord {
   reject: (reason: unknown) => void;
 }
 
-/** `f`, awaited through then(), is done: settle then()'s Promise through the handlers. */
-// deno-lint-ignore no-explicit-any
-function settleThen(rec: ThenRecord, f: Future<any>): void {
+/** `rec.future`, awaited through then(), is done: settle then()'s Promise through the handlers. */
+function settleThen(rec: ThenRecord): void {
+  const f = rec.future;
   const interrupt = rec.waiter?._wakeup(f);
   let ok: boolean, value: unknown;
   if (interrupt !== undefined) {

@@ -24,13 +24,19 @@ export function checkNotCoroutine(callback: Callback, method: string): void {
 export class Handle implements AbstractHandle {
   /** @ignore */ _callback: Callback;
   /** @ignore */ _args: unknown[];
+  /** @ignore The argument, when `_args` is ONE_ARG. */ _arg: unknown;
   /** @ignore */ _cancelled = false;
   /** @ignore */ readonly _loop: AbstractEventLoop;
 
-  /** @ignore Use loop.callSoon(). */
-  constructor(callback: Callback, args: unknown[], loop: AbstractEventLoop) {
+  /**
+   * @ignore Use loop.callSoon(). A callback of one argument takes `args` ONE_ARG and `arg`: no
+   * array of its own (56 bytes on V8 for every task step and done callback scheduled, and for as
+   * long as a connection's transport is watched for reading).
+   */
+  constructor(callback: Callback, args: unknown[], loop: AbstractEventLoop, arg?: unknown) {
     this._callback = callback;
     this._args = args;
+    this._arg = arg;
     this._loop = loop;
   }
 
@@ -39,6 +45,7 @@ export class Handle implements AbstractHandle {
     if (this._cancelled) return;
     this._cancelled = true;
     this._args = noArgs;
+    this._arg = undefined;
   }
 
   /** True if the handle was cancelled (asyncio Handle.cancelled). */
@@ -59,7 +66,7 @@ export class Handle implements AbstractHandle {
       // Spelling out the common arities avoids a spread (and its array) per call.
       switch (a.length) {
         case 0: this._callback(); break;
-        case 1: this._callback(a[0]); break;
+        case 1: this._callback(a === ONE_ARG ? this._arg : a[0]); break;
         case 2: this._callback(a[0], a[1]); break;
         default: this._callback(...a);
       }
@@ -75,6 +82,14 @@ export class Handle implements AbstractHandle {
 
 /** A shared empty argument list: most callbacks take none. */
 export const noArgs: unknown[] = [];
+
+/** The argument list of a Handle whose one argument is in its `_arg` (see the constructor). */
+export const ONE_ARG: unknown[] = Object.freeze([undefined]) as unknown[];
+
+/** A Handle for `callback(...args)`: one argument is kept in the Handle, not in `args`. */
+export function makeHandle(callback: Callback, args: unknown[], loop: AbstractEventLoop): Handle {
+  return args.length === 1 ? new Handle(callback, ONE_ARG, loop, args[0]) : new Handle(callback, args, loop);
+}
 
 /** A callback scheduled for a time (asyncio.TimerHandle). */
 export class TimerHandle extends Handle implements AbstractTimerHandle {

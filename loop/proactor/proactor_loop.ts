@@ -25,7 +25,7 @@ import { asBytes, type BytesLike } from "../core/bytes.ts";
 import { describe } from "../core/describe.ts";
 import { ValueError } from "../core/errors.ts";
 import { type FileLike, fileObjToFd } from "../core/file_like.ts";
-import { type Callback, Handle } from "../core/handles.ts";
+import { type Callback, type Handle, makeHandle } from "../core/handles.ts";
 import type { CompletionTarget, Proactor } from "./proactor.ts";
 import type {
   BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
@@ -137,7 +137,7 @@ export class ProactorEventLoop extends BaseEventLoop implements CompletionTarget
     const old = table[fd];
     if (old === undefined) this._watched++;
     else old.cancel();
-    table[fd] = new Handle(callback, args, this);
+    table[fd] = makeHandle(callback, args, this);
     if (!this._pollOps[dir][fd]) this._pollOps[dir][fd] = this._proactor.pollAdd(fd, POLL_EVENTS[dir], this, fd * 2 + dir);
   }
 

@@ -213,7 +213,7 @@ export class ProactorWritePipeTransport extends ProactorPipeTransport implements
     copy.set(bytes);
     this._writeSize += copy.byteLength;
     if (this._writeOp === 0) this._submit(copy, 0);
-    else this._writeQueue.push(copy);
+    else this._queueChunk(copy);
     this._maybePauseProtocol();
   }
 

@@ -245,7 +245,7 @@ export class ProactorSocketTransport extends SocketTransport implements Completi
       this._send(stageCopy(rest), 0, rest.byteLength);
     } else {
       this._writeSize += bytes.byteLength;
-      this._writeQueue.push(kernelCopy(bytes));
+      this._queueChunk(kernelCopy(bytes));
     }
     this._maybePauseProtocol();
   }

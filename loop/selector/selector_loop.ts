@@ -8,7 +8,7 @@ import type { BytesLike } from "../core/bytes.ts";
 import { describe } from "../core/describe.ts";
 import { OSError } from "../core/errors.ts";
 import { type FileLike, fileObjToFd } from "../core/file_like.ts";
-import { type Callback, Handle } from "../core/handles.ts";
+import { type Callback, type Handle, makeHandle } from "../core/handles.ts";
 import { EVENT_READ, EVENT_WRITE, type Selector } from "./selector.ts";
 import type {
   BaseProtocolLike, BufferedProtocolLike, DatagramProtocolLike, ProtocolFactory, ProtocolLike,
@@ -111,7 +111,7 @@ export class SelectorEventLoop extends BaseEventLoop {
     if (typeof callback !== "function") {
       throw new TypeError(`a callable object was expected by ${method}(), got ${describe(callback)}`);
     }
-    const handle = new Handle(callback, args, this);
+    const handle = makeHandle(callback, args, this);
     const mask = this._interest[fd] ?? 0;
     if (mask === 0) {
       this._selector.register(fd, event);

@@ -33,7 +33,9 @@ export class SelectorSocketTransport extends SocketTransport {
    * receives into its TLS engine's ring). A completion loop lends the buffer to the kernel
    * until the receive completes, which can be after connectionLost.
    */
-  readonly _readsInCall = true;
+  get _readsInCall(): boolean {
+    return true; // a getter, not a field: 8 bytes fewer per connection
+  }
 
   constructor(
     loop: AbstractEventLoop,

@@ -504,7 +504,8 @@ export class StreamReaderProtocol extends Protocol {
   private _lost = false;
   private _lostExc: Error | null = null;
   private _overSsl = false;
-  private readonly _drain: DrainWaiters;
+  /** drain()'s waiters, made when the transport first pauses writing: most never do. */
+  private _drain: DrainWaiters | null = null;
 
   /**
    * A protocol feeding `streamReader`; `clientConnectedCb(reader, writer)` runs for each connection
@@ -522,7 +523,6 @@ export class StreamReaderProtocol extends Protocol {
     this._reader = streamReader;
     this._clientConnectedCb = clientConnectedCb;
     this._loop = loop;
-    this._drain = new DrainWaiters(loop);
   }
 
   /** Attach the transport to the reader, make the writer and start the client callback. */
@@ -571,7 +571,7 @@ export class StreamReaderProtocol extends Protocol {
       this._lostExc = exc;
       if (this._closed !== null) settleClosed(this._closed, exc);
     }
-    this._drain.lost(exc);
+    this._drain?.lost(exc);
     this._reader = null;
   }
 
@@ -589,16 +589,18 @@ export class StreamReaderProtocol extends Protocol {
 
   /** The write buffer is full: drain() waits. */
   override pauseWriting(): void {
-    this._drain.pause();
+    (this._drain ??= new DrainWaiters(this._loop)).pause();
   }
 
   /** The write buffer drained: wake drain() waiters. */
   override resumeWriting(): void {
-    this._drain.resume();
+    this._drain?.resume();
   }
 
   /** @ignore Wait while writing is paused; ConnectionResetError once the connection is lost. */
   _drainHelper(): Promise<void> {
+    // Never paused: what DrainWaiters.wait() does when not paused.
+    if (this._drain === null) return this._lost ? Promise.reject(connectionLostError()) : Promise.resolve();
     return this._drain.wait();
   }
 

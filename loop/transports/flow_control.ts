@@ -15,8 +15,14 @@ export const DEFAULT_HIGH_WATER = 64 * 1024;
  * pauseWriting()/resumeWriting() on the protocol as the buffer crosses the water marks.
  */
 export abstract class FlowControl {
-  /** @ignore */ protected _highWater = DEFAULT_HIGH_WATER;
-  /** @ignore */ protected _lowWater = DEFAULT_HIGH_WATER / 4;
+  // The default marks are the prototype's (the static block below); a transport gets marks of
+  // its own only from setWriteBufferLimits(): two fields fewer per idle connection.
+  /** @ignore */ declare protected _highWater: number;
+  /** @ignore */ declare protected _lowWater: number;
+  static {
+    this.prototype._highWater = DEFAULT_HIGH_WATER;
+    this.prototype._lowWater = DEFAULT_HIGH_WATER / 4;
+  }
   /** @ignore */ protected _protocolPaused = false;
   /** @ignore */ protected abstract _loop: AbstractEventLoop;
   /** @ignore */ protected abstract _protocol: BaseProtocolLike;

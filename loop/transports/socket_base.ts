@@ -51,13 +51,34 @@ function socketExtra(sock: Socket, extra: ExtraInfoTable | undefined): ExtraInfo
   // two added keys took a separate property array: 40 more bytes per connection).
   const out: ExtraInfoTable = {
     socket: sock,
-    sockname: extra?.sockname !== undefined ? extra.sockname : socketAddress(sock, "getsockname"),
+    sockname: extra?.sockname !== undefined ? extra.sockname : sharedSockname(socketAddress(sock, "getsockname")),
     peername: extra?.peername !== undefined ? extra.peername : socketAddress(sock, "getpeername"),
   };
   if (extra !== undefined) {
     for (const key in extra) if (key !== "sockname" && key !== "peername") out[key] = extra[key];
   }
   return out;
+}
+
+/**
+ * The last sockname array socketExtra read, frozen. The connections a server accepts all have
+ * the listener's address, so they share this one array instead of holding one each (64 bytes
+ * per idle connection on V8); a transport of another address in between (a connection the
+ * process made itself) only costs that sharing once. Frozen as asyncio's tuple is immutable:
+ * no connection can change another's.
+ */
+let lastSockname: SockAddr | undefined;
+
+/** `addr`, or the equal array read before (see lastSockname). */
+function sharedSockname(addr: SockAddr | undefined): SockAddr | undefined {
+  if (!Array.isArray(addr)) return addr;
+  const last = lastSockname;
+  if (Array.isArray(last) && last.length === addr.length) {
+    let i = 0;
+    while (i < addr.length && last[i] === addr[i]) i++;
+    if (i === addr.length) return last;
+  }
+  return lastSockname = Object.freeze(addr) as SockAddr;
 }
 
 /** The socket's own or its peer's address; undefined if it cannot tell (unbound, ENOTCONN). */

@@ -24,6 +24,11 @@ import { lostReported, waitLost } from "./dispose.ts";
 const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 
 const EMPTY = new Uint8Array(0);
+/**
+ * The write queue of a transport with nothing queued, shared: an idle connection holds no
+ * array of its own (32 bytes on V8), and a drained queue makes no new one.
+ */
+const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 
 /** A connection's transport over one fd, with a write buffer (see the file comment). */
 export abstract class StreamTransport extends FlowControl {
@@ -37,8 +42,8 @@ export abstract class StreamTransport extends FlowControl {
   private _lostReported = false;
   // The write buffer: chunks not yet taken by the fd, the first at _writeQueue[_writeHead]
   // (a head index, so that a drained chunk costs no Array.shift). _writeSize counts its bytes,
-  // plus, on the proactor, those of the send in flight.
-  /** @ignore */ protected _writeQueue: Uint8Array[] = [];
+  // plus, on the proactor, those of the send in flight. Add to it with _queueChunk.
+  /** @ignore */ protected _writeQueue: Uint8Array[] = NO_CHUNKS;
   /** @ignore */ protected _writeHead = 0;
   /** @ignore */ protected _writeSize = 0;
 
@@ -178,9 +183,15 @@ export abstract class StreamTransport extends FlowControl {
       }
       this._watchWritable();
     }
-    this._writeQueue.push(bytes.slice());
+    this._queueChunk(bytes.slice());
     this._writeSize += bytes.byteLength;
     this._maybePauseProtocol();
+  }
+
+  /** @ignore Append `chunk` to the write queue (the shared empty one is replaced, not grown). */
+  protected _queueChunk(chunk: Uint8Array): void {
+    if (this._writeQueue === NO_CHUNKS) this._writeQueue = [chunk];
+    else this._writeQueue.push(chunk);
   }
 
   /** @ignore Call _flushWriteQueue when the fd is writable (used with _writeOrQueue). */
@@ -211,7 +222,7 @@ export abstract class StreamTransport extends FlowControl {
       queue[this._writeHead++] = EMPTY;
     }
     if (this._writeHead === queue.length) {
-      this._writeQueue = [];
+      this._writeQueue = NO_CHUNKS;
       this._writeHead = 0;
     }
     this._maybeResumeProtocol();
@@ -220,7 +231,7 @@ export abstract class StreamTransport extends FlowControl {
 
   /** @ignore Drop everything buffered for writing. */
   protected _clearWriteQueue(): void {
-    this._writeQueue = [];
+    this._writeQueue = NO_CHUNKS;
     this._writeHead = 0;
     this._writeSize = 0;
   }

@@ -439,7 +439,7 @@ test("BaseTaskTests.test_shield_cancel_outer", () =>
     outer.cancel();
     await runBriefly(loop);
     assert.ok(outer.cancelled());
-    assert.equal(priv(outer)._callbacks.length, 0);
+    assert.equal(priv(outer)._callbacks, undefined);
   }));
 
 test("BaseTaskTests.test_shield_shortcut", () =>

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
-  AF_UNIX, type BaseEventLoop, type Server, SOCK_STREAM, Socket, startServer, startUnixServer,
+  AF_INET, AF_UNIX, type BaseEventLoop, type Server, SOCK_STREAM, Socket, startServer, startUnixServer,
   type Transport,
 } from "../../../mod.ts";
 import { windowsLacks, withLoop } from "../../helpers.ts";
@@ -236,3 +236,33 @@ test("test_unix_server_cleanup_prevented: cleanupSocket false keeps the file", {
       assert.ok(existsSync(path2));
     })
   ));
+
+test("accepted connections share one frozen sockname array, the listener's address; each has its own peername", () =>
+  onLoop(async (loop) => {
+    const held: Holder[] = [];
+    const srv = await loop.createServer(() => {
+      const h = new Holder();
+      held.push(h);
+      return h;
+    }, "127.0.0.1", 0);
+    // Plain sockets as clients: a client transport would read its own sockname in between.
+    const clients = [0, 1].map(() => new Socket(AF_INET, SOCK_STREAM));
+    try {
+      for (const c of clients) c.connect(srv.sockets[0].getsockname() as [string, number]);
+      await until(loop, () => held.length === 2 && held.every((h) => h.transport), "two accepted");
+      const [a, b] = held.map((h) => h.transport.getExtraInfo("sockname") as [string, number]);
+      assert.deepEqual(a, srv.sockets[0].getsockname());
+      assert.equal(a, b);
+      assert.ok(Object.isFrozen(a));
+      assert.throws(() => {
+        (a as unknown as number[])[1] = 1;
+      }, TypeError);
+      const peers = held.map((h) => h.transport.getExtraInfo("peername"));
+      assert.deepEqual(new Set(peers.map(String)), new Set(clients.map((c) => String(c.getsockname()))));
+      assert.notEqual(peers[0], peers[1]);
+    } finally {
+      for (const c of clients) c.close();
+      srv.close();
+      await srv.waitClosed();
+    }
+  }));
