@@ -56,6 +56,17 @@ function portOf(server: Server): number {
   return (server.sockets[0].getsockname() as [string, number])[1];
 }
 
+/** A server on 127.0.0.1 whose connections' protocols are Holders, kept in `held` as accepted. */
+async function holdingServer(loop: BaseEventLoop): Promise<{ srv: Server; held: Holder[] }> {
+  const held: Holder[] = [];
+  const srv = await loop.createServer(() => {
+    const h = new Holder();
+    held.push(h);
+    return h;
+  }, "127.0.0.1", 0);
+  return { srv, held };
+}
+
 async function until(loop: BaseEventLoop, cond: () => boolean, what: string): Promise<void> {
   const end = loop.time() + 5;
   while (!cond()) {
@@ -66,12 +77,7 @@ async function until(loop: BaseEventLoop, cond: () => boolean, what: string): Pr
 
 test("test_wait_closed_basic: waitClosed waits for close() and for the last connection, in either order", () =>
   onLoop(async (loop) => {
-    const held: Holder[] = [];
-    const srv = await loop.createServer(() => {
-      const h = new Holder();
-      held.push(h);
-      return h;
-    }, "127.0.0.1", 0);
+    const { srv, held } = await holdingServer(loop);
     try {
       // Not closed, no connections: waits.
       const task1 = loop.createTask(() => srv.waitClosed());
@@ -131,12 +137,7 @@ test("waitClosed after close() with no connection returns at once; sockets is []
 for (const method of ["closeClients", "abortClients"] as const) {
   test(`Server.${method}() ends every accepted connection, so waitClosed() returns`, () =>
     onLoop(async (loop) => {
-      const held: Holder[] = [];
-      const srv = await loop.createServer(() => {
-        const h = new Holder();
-        held.push(h);
-        return h;
-      }, "127.0.0.1", 0);
+      const { srv, held } = await holdingServer(loop);
       const clients: Client[] = [];
       for (let i = 0; i < 3; i++) {
         const [, c] = await loop.createConnection(() => new Client(), "127.0.0.1", portOf(srv));
@@ -239,12 +240,7 @@ test("test_unix_server_cleanup_prevented: cleanupSocket false keeps the file", {
 
 test("accepted connections share one frozen sockname array, the listener's address; each has its own peername", () =>
   onLoop(async (loop) => {
-    const held: Holder[] = [];
-    const srv = await loop.createServer(() => {
-      const h = new Holder();
-      held.push(h);
-      return h;
-    }, "127.0.0.1", 0);
+    const { srv, held } = await holdingServer(loop);
     // Plain sockets as clients: a client transport would read its own sockname in between.
     const clients = [0, 1].map(() => new Socket(AF_INET, SOCK_STREAM));
     try {
