@@ -450,7 +450,7 @@ export abstract class BaseEventLoop implements EventLoop {
 
   /** @ignore Called by TimerHandle.cancel(). */
   _timerHandleCancelled(t: TimerHandle): void {
-    if (t._scheduled) this._timers.noteCancelled();
+    if (this._timers.holds(t)) this._timers.noteCancelled();
   }
 
   /** The loop's monotonic clock, in seconds (asyncio time). */

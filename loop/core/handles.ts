@@ -94,7 +94,8 @@ export function makeHandle(callback: Callback, args: unknown[], loop: AbstractEv
 /** A callback scheduled for a time (asyncio.TimerHandle). */
 export class TimerHandle extends Handle implements AbstractTimerHandle {
   /** @ignore */ _when: number;
-  /** @ignore True while in the loop's timer heap. */ _scheduled = false;
+  /** @ignore In the loop's timer heap while this equals the heap's epoch (TimerHeap.holds). */
+  _heapEpoch = -1;
 
   /** @ignore Use loop.callLater() or loop.callAt(). */
   constructor(when: number, callback: Callback, args: unknown[], loop: AbstractEventLoop) {

@@ -19,6 +19,9 @@
  */
 import type { TimerHandle } from "./handles.ts";
 
+/** A TimerHandle's _heapEpoch when popped: no heap's epoch. */
+const NOT_HELD = -1;
+
 /** Compact only heaps at least this big (asyncio's _MIN_SCHEDULED_TIMER_HANDLES). */
 const MIN_REBUILD_SIZE = 100;
 
@@ -49,6 +52,11 @@ export class TimerHeap {
   /** No entry's `when` is later than this (the largest pushed since the heap was last empty). */
   private maxWhen = -Infinity;
   private cancelledCount = 0;
+  /**
+   * Stamped on each handle pushed (TimerHandle._heapEpoch); bumped when entries leave in bulk
+   * (everything due at once, a compaction, clear()), which so leave without a write to each.
+   */
+  private epoch = 0;
 
   /** Entries held, cancelled ones included. */
   get size(): number {
@@ -75,7 +83,7 @@ export class TimerHeap {
     k[2 * i] = when;
     k[2 * i + 1] = seq;
     h[i] = t;
-    t._scheduled = true;
+    t._heapEpoch = this.epoch;
   }
 
   /** The earliest live timer, dropping cancelled ones from the top. */
@@ -92,7 +100,7 @@ export class TimerHeap {
     if (this.n === 0) return undefined;
     const k = this.keys, h = this.handles;
     const top = h[0]!;
-    top._scheduled = false;
+    top._heapEpoch = NOT_HELD;
     const last = --this.n;
     const when = k[2 * last]!, seq = k[2 * last + 1]!, t = h.pop()!;
     if (last === 0) this.maxWhen = -Infinity;
@@ -120,7 +128,8 @@ export class TimerHeap {
 
   /**
    * Move every live timer due at `now` (`when <= now`) to `sink`, earliest first, ties in
-   * scheduling order; drop the cancelled ones met on the way.
+   * scheduling order; drop the cancelled ones met on the way. When every entry is due at once
+   * the cancelled ones go to `sink` too, untouched (the loop skips cancelled handles it runs).
    */
   moveDue(now: number, sink: TimerSink): void {
     if (this.n >= BATCH_MIN && this.maxWhen <= now) {
@@ -149,8 +158,12 @@ export class TimerHeap {
     if (this.n >= MIN_REBUILD_SIZE && this.cancelledCount * 2 > this.n) this.compact(-Infinity);
   }
 
+  /** True while `t` is in this heap (cancelled or not). */
+  holds(t: TimerHandle): boolean {
+    return t._heapEpoch === this.epoch;
+  }
+
   clear(): void {
-    for (let i = 0; i < this.n; i++) this.handles[i]!._scheduled = false;
     this.reset();
   }
 
@@ -218,11 +231,13 @@ export class TimerHeap {
     if (now !== -Infinity) for (let i = 0; i < n; i++) if (k[2 * i]! <= now) dueCount++;
     const dueKeys = new Float64Array(2 * dueCount);
     const dueHandles: TimerHandle[] = new Array(dueCount);
+    // Every entry leaves the heap's epoch; the kept ones are stamped with the new one.
+    const epoch = ++this.epoch;
     let kept = 0, due = 0;
     for (let i = 0; i < n; i++) {
       const t = h[i]!;
-      if (t._cancelled) t._scheduled = false;
-      else if (k[2 * i]! <= now) {
+      if (t._cancelled) continue;
+      if (k[2 * i]! <= now) {
         dueKeys[2 * due] = k[2 * i]!;
         dueKeys[2 * due + 1] = k[2 * i + 1]!;
         dueHandles[due++] = t;
@@ -230,6 +245,7 @@ export class TimerHeap {
         k[2 * kept] = k[2 * i]!;
         k[2 * kept + 1] = k[2 * i + 1]!;
         h[kept++] = t;
+        t._heapEpoch = epoch;
       }
     }
     h.length = kept;
@@ -243,8 +259,9 @@ export class TimerHeap {
     return { keys: dueKeys, handles: dueHandles };
   }
 
-  /** Empty, with arrays of the starting size. */
+  /** Empty, with arrays of the starting size; what it held is no longer held (holds()). */
   private reset(): void {
+    this.epoch++;
     this.keys = new Float64Array(2 * MIN_CAPACITY);
     this.handles = [];
     this.n = 0;
@@ -275,8 +292,10 @@ export class TimerHeap {
 }
 
 /**
- * Hand the first m `handles` to `sink` in the order of their `keys` (pairs as in TimerHeap),
- * skipping cancelled ones. Keys already in order (equal deadlines scheduled in turn) are not sorted.
+ * Hand the first m `handles` to `sink` in the order of their `keys` (pairs as in TimerHeap). Keys
+ * already in order (equal deadlines scheduled in turn) are not sorted. The handles are not
+ * touched: in deadline order they are a random walk through memory, which the loop makes once
+ * more when it runs them (and skips those cancelled meanwhile).
  */
 function emitSorted(keys: Float64Array, handles: TimerHandle[], m: number, sink: TimerSink): void {
   let sorted = true;
@@ -285,11 +304,8 @@ function emitSorted(keys: Float64Array, handles: TimerHandle[], m: number, sink:
     sorted = a < b || (a === b && keys[2 * i - 1]! < keys[2 * i + 1]!);
   }
   const order = sorted ? null : sortDue(keys, m);
-  for (let i = 0; i < m; i++) {
-    const t = handles[order === null ? i : order[i]!]!;
-    t._scheduled = false;
-    if (!t._cancelled) sink.push(t);
-  }
+  if (order === null) for (let i = 0; i < m; i++) sink.push(handles[i]!);
+  else for (let i = 0; i < m; i++) sink.push(handles[order[i]!]!);
 }
 
 /** Bits of the scaled deadline sortDue's radix passes order by, RADIX_BITS per pass. */

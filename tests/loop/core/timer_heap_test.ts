@@ -119,6 +119,19 @@ test("cancelled timers never fire, due or not, and the heap holds at most twice 
     assert.ok(handles.every((h, i) => h.cancelled() === (i % 10 !== 0)));
   }));
 
+test("timers left pending by a batch of due ones still count when cancelled: the heap stays bounded", () =>
+  withLoop(async (loop) => {
+    const now = loop.time();
+    // 1,000 timers an hour away, then 1,000 due ones: the due ones leave in one batch (a
+    // compaction that keeps the others in the heap), then 900 of those kept are cancelled.
+    const pending = Array.from({ length: 1000 }, (_, i) => loop.callAt(now + 3600 + i, () => {}));
+    const { run } = fireOrder(loop, Array.from({ length: 1000 }, (_, i) => now - 1 + i / 1e6));
+    await run();
+    assert.equal(heapSize(loop), 1000, "the due timers left, the later ones stayed");
+    for (let i = 0; i < 900; i++) pending[i]!.cancel();
+    assert.ok(heapSize(loop) <= 2 * 100, `heap ${heapSize(loop)} for 100 live timers`);
+  }));
+
 test("a timer cancelled by one that fires before it in the same batch does not run", () =>
   withLoop(async (loop) => {
     const now = loop.time();
