@@ -13,10 +13,10 @@
  *     (runs each count in a fresh Deno and a fresh Bun, pinned to CPU 0)
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { fitLine, rssBytes } from "./lib/memory.ts";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const BIN = `${ROOT}/node_modules/.bin`;
@@ -25,11 +25,6 @@ const SETTLE_S = 6;
 const WARMUP = 200;
 const BATCH = 50; // records per event-loop turn
 const CPU = process.env.CPU ?? "0";
-
-function rss(): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"));
-  return Number(m![1]) * 1024;
-}
 
 /** A full GC: Deno needs --v8-flags=--expose-gc, given to the child below. */
 function gc(): void {
@@ -71,7 +66,7 @@ async function child(n: number): Promise<void> {
   const turn = () => new Promise((r) => setTimeout(r, 0));
   for (let i = 0; i < WARMUP; i++) makeRecord(i);
   await new Promise((r) => setTimeout(r, 1000));
-  const before = rss();
+  const before = rssBytes(process.pid);
   gc();
   const heapBefore = process.memoryUsage().heapUsed;
   for (let i = 0; i < n; i++) {
@@ -79,21 +74,10 @@ async function child(n: number): Promise<void> {
     if (i % BATCH === BATCH - 1) await turn();
   }
   await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
-  const after = rss();
+  const after = rssBytes(process.pid);
   gc();
   const heapAfter = process.memoryUsage().heapUsed;
   console.log(JSON.stringify({ n, rss: after - before, heap: heapAfter - heapBefore, kept: kept.length }));
-}
-
-function fit(pts: { n: number; rss: number }[]): { slope: number; fixed: number } {
-  const mx = pts.reduce((a, p) => a + p.n, 0) / pts.length;
-  const my = pts.reduce((a, p) => a + p.rss, 0) / pts.length;
-  let sxy = 0, sxx = 0;
-  for (const p of pts) {
-    sxy += (p.n - mx) * (p.rss - my);
-    sxx += (p.n - mx) ** 2;
-  }
-  return { slope: sxy / sxx, fixed: my - (sxy / sxx) * mx };
 }
 
 function parent(): void {
@@ -113,9 +97,10 @@ function parent(): void {
       pts.push(JSON.parse(r.stdout.trim().split("\n").pop()!));
       process.stderr.write(`${name} ${n}: ${JSON.stringify(pts[pts.length - 1])}\n`);
     }
-    const f = fit(pts);
+    const f = fitLine(pts.map((p) => ({ x: p.n, y: p.rss })));
+    const fitted = f === undefined ? "n/a | n/a" : `${Math.round(f.slope)} | ${(f.fixed / 2 ** 20).toFixed(1)}`;
     out.push(`| ${name} | ` + pts.map((p) => `${Math.round(p.rss / p.n)} / ${Math.round(p.heap / p.n)}`).join(" | ") +
-      ` | ${Math.round(f.slope)} | ${(f.fixed / 2 ** 20).toFixed(1)} |`);
+      ` | ${fitted} |`);
   }
   console.log(out.join("\n"));
 }

@@ -35,6 +35,7 @@ import os from "node:os";
 import { dirname } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { fitLine, rssBytes } from "./lib/memory.ts";
 import { freePort, killAll, live, startServer, stopServer } from "./lib/servers.ts";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -127,13 +128,6 @@ function smapsByKind(pid: number): Record<string, number> {
   return out;
 }
 
-/** Resident set size of `pid` in bytes (VmRSS of /proc/PID/status, in kB). */
-function rss(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (m === null) throw new Error(`no VmRSS for ${pid}`);
-  return Number(m[1]) * 1024;
-}
-
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
 /**
@@ -186,17 +180,7 @@ interface Sample {
  * at N is slope + intercept / N, so the smaller N, the more the fixed part weighs in it.
  */
 function fit(samples: Sample[]): { slope: number; fixed: number } | undefined {
-  const xs = samples.map((r) => r.conns), ys = samples.map((r) => r.after - r.before);
-  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
-  let sxy = 0, sxx = 0;
-  for (let i = 0; i < xs.length; i++) {
-    sxy += (xs[i] - mx) * (ys[i] - my);
-    sxx += (xs[i] - mx) ** 2;
-  }
-  if (sxx === 0) return undefined;
-  const slope = sxy / sxx;
-  return { slope, fixed: my - slope * mx };
+  return fitLine(samples.map((r) => ({ x: r.conns, y: r.after - r.before })));
 }
 
 function fitTable(names: string[], raw: Sample[]): string[] {
@@ -241,13 +225,13 @@ async function main(): Promise<void> {
           child = await startServer(server.cmd, port, CPU, ROOT);
           await release(await openIdle(port, WARMUP_CONNS));
           await sleep(1);
-          const before = rss(child.pid!);
+          const before = rssBytes(child.pid!);
           const mapsBefore = SMAPS ? smapsByKind(child.pid!) : undefined;
           const client = await openIdle(port, n);
           await sleep(EARLY);
-          const early = rss(child.pid!);
+          const early = rssBytes(child.pid!);
           await sleep(SETTLE - EARLY);
-          const after = rss(child.pid!);
+          const after = rssBytes(child.pid!);
           const byKind = mapsBefore === undefined ? undefined : Object.fromEntries(
             Object.entries(smapsByKind(child.pid!)).map(([k, v]) => [k, v - mapsBefore[k]]),
           );
