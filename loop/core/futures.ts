@@ -230,7 +230,7 @@ export class Future<T = unknown> implements AbstractFuture<T> {
     else {
       // _awaiting() delivered a cancel() requested before the await: this future is cancelled.
       try {
-        this._loop._callSoonPrechecked(settleThen, rec);
+        this._scheduleCallback(rec);
       } catch (e) {
         return Promise.reject(e).then(onFulfilled, onRejected); // the loop is closed
       }

@@ -36,7 +36,6 @@ const MIN_CAPACITY = 64;
 const BATCH_MIN = 256;
 const BATCH_RATIO = 64;
 
-
 /** Where moveDue puts due timers (the loop's ready queue). */
 export interface TimerSink {
   push(t: TimerHandle): void;
