@@ -35,11 +35,24 @@ const HOST_SHARE = 0.08;
 /** The most turn time that builds up while the host is quiet, in ms. */
 const MAX_BUDGET_MS = 2;
 
-/** CPU used by a turn above the quiet baseline, in µs, that counts as host work. */
-const HOST_WORK_US = 25;
+/**
+ * A turn did host work when its CPU time exceeds the quiet baseline by more than
+ * HOST_WORK_FACTOR times the baseline, by at least HOST_WORK_MIN_US (clock and cache noise) and
+ * at most HOST_WORK_MAX_US. Relative because the runtimes' quiet turns differ tenfold: Deno's loopback
+ * turn costs 10–60 µs, where serving a request adds tens to hundreds; Bun's setImmediate turn
+ * ~2 µs (p90 ~6), and Bun.serve answering a request in it 13–30 µs, under a fixed 25 µs margin.
+ */
+const HOST_WORK_FACTOR = 3;
+const HOST_WORK_MIN_US = 6;
+const HOST_WORK_MAX_US = 25;
 
-/** How fast the quiet baseline (the lowest recent turn CPU) forgets, in µs per turn. */
-const BASELINE_DRIFT_US = 0.5;
+/**
+ * How fast the quiet baseline (the lowest recent turn CPU) forgets: it rises by this share of
+ * itself per turn, so that it follows a machine that got slower (13 → 55 µs within ~1,000 turns)
+ * but not a host that works in every turn for a while (a 0.5 µs step per turn took Bun's ~2 µs
+ * baseline to its 20–30 µs request turns within 40 of them, after which requests went unseen).
+ */
+const BASELINE_DRIFT = 1 / 512;
 
 /** Hands the host its turns; one per loop, used by BaseEventLoop.runForever. */
 export class HostTurns {
@@ -91,18 +104,23 @@ export class HostTurns {
   }
 
   /**
-   * Whether a turn that used `cpu` µs of the thread did host work: more than HOST_WORK_US above
-   * the quietest recent turn of its kind. A give()'s first turn comes after loop work, with the
-   * runtime's code out of the caches, and costs several times what a turn right after another
-   * does (README, "Living inside the host runtime"), so each kind has its own baseline: with one
+   * Whether a turn that used `cpu` µs of the thread did host work: above the quietest recent
+   * turn of its kind by more than workMargin(). A give()'s first turn comes after loop work,
+   * with the runtime's code out of the caches, and costs several times what a turn right after
+   * another does (README, "Living inside the host runtime"), so each kind has its own baseline: with one
    * shared baseline the cheap repeated turns set it, and every first turn looked like host work.
    */
   private hostWorked(first: boolean, cpu: number): boolean {
     if (first) {
-      this.quietFirstUs = Math.min(this.quietFirstUs + BASELINE_DRIFT_US, cpu);
-      return cpu > this.quietFirstUs + HOST_WORK_US;
+      this.quietFirstUs = Math.min(this.quietFirstUs * (1 + BASELINE_DRIFT), cpu);
+      return cpu > this.quietFirstUs + workMargin(this.quietFirstUs);
     }
-    this.quietRepeatUs = Math.min(this.quietRepeatUs + BASELINE_DRIFT_US, cpu);
-    return cpu > this.quietRepeatUs + HOST_WORK_US;
+    this.quietRepeatUs = Math.min(this.quietRepeatUs * (1 + BASELINE_DRIFT), cpu);
+    return cpu > this.quietRepeatUs + workMargin(this.quietRepeatUs);
   }
+}
+
+/** How far above a quiet baseline of `quietUs` a turn's CPU time must be to be host work. */
+function workMargin(quietUs: number): number {
+  return Math.min(HOST_WORK_MAX_US, Math.max(HOST_WORK_MIN_US, HOST_WORK_FACTOR * quietUs));
 }
