@@ -38,9 +38,10 @@ const MAX_BUDGET_MS = 2;
 /**
  * A turn did host work when its CPU time exceeds the quiet baseline by more than
  * HOST_WORK_FACTOR times the baseline, by at least HOST_WORK_MIN_US (clock and cache noise) and
- * at most HOST_WORK_MAX_US. Relative because the runtimes' quiet turns differ tenfold: Deno's loopback
- * turn costs 10–60 µs, where serving a request adds tens to hundreds; Bun's setImmediate turn
- * ~2 µs (p90 ~6), and Bun.serve answering a request in it 13–30 µs, under a fixed 25 µs margin.
+ * at most HOST_WORK_MAX_US. Relative because the runtimes' quiet turns differ tenfold: Deno's
+ * loopback turn costs 10–60 µs, where serving a request adds tens to hundreds; Bun's
+ * setImmediate turn ~2 µs (p90 ~6), and Bun.serve answering a request in it 13–30 µs, under a
+ * fixed 25 µs margin.
  */
 const HOST_WORK_FACTOR = 3;
 const HOST_WORK_MIN_US = 6;
