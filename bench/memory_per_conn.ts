@@ -6,7 +6,7 @@
  *   node_modules/.bin/deno run -A bench/memory_per_conn.ts [options]
  *
  * Options: --conns=10000 (a list: --conns=10000,19000), --runs=3 (median of this many rounds,
- * a fresh server each), --settle=10 (seconds between the last connection and the second RSS
+ * a fresh server each), --settle=30 (seconds between the last connection and the second RSS
  * reading; the first is at 2 s),
  * --only=… / --skip=… (server names, see SERVERS), --cpu=0 (the server's CPU; the client gets
  * the other one), --smaps (a third table: where the growth went, by kind of mapping, from
@@ -19,8 +19,10 @@
  * is not in RSS: this is the server's own (heap, objects, buffers). A garbage-collected server
  * is not asked to collect: what a user's process holds is what is measured. Both readings are
  * shown because V8 gives back the young generation it grew during the burst of accepts only
- * once the process has been idle a few seconds (its memory reducer): Deno's RSS per
- * connection falls by ~1.2 KB between the two.
+ * once the process has been idle a while: its memory reducer starts 8 s after the burst and
+ * runs up to three GCs 0.5 s apart (kLongDelayMs, kShortDelayMs, kMaxNumberOfGCs in V8's
+ * src/heap/memory-reducer.cc), hence the default --settle=30, where a reading at 6 s
+ * sees none of it. Deno's RSS per connection falls by ~1.3 KB between the two readings.
  *
  * With more than one count (--conns=2000,5000,10000,19000), a second table gives each
  * server's growth fitted as fixed + slope × N over all rounds: the slope is the cost of one more
@@ -48,7 +50,7 @@ function opt(name: string, dflt: string): string {
   return hit === undefined ? dflt : hit.slice(name.length + 3);
 }
 const RUNS = Number(opt("runs", "3"));
-const SETTLE = Number(opt("settle", "10"));
+const SETTLE = Number(opt("settle", "30"));
 const EARLY = 2; // seconds: the first reading
 const ONLY = opt("only", "").split(",").filter(Boolean);
 const SKIP = opt("skip", "").split(",").filter(Boolean);
