@@ -48,20 +48,28 @@ const HOST_WORK_MIN_US = 6;
 const HOST_WORK_MAX_US = 25;
 
 /**
- * How fast the quiet baseline (the lowest recent turn CPU) forgets: it rises by this share of
- * itself per turn, so that it follows a machine that got slower (13 → 55 µs within ~1,000 turns)
- * but not a host that works in every turn for a while (a 0.5 µs step per turn took Bun's ~2 µs
- * baseline to its 20–30 µs request turns within 40 of them, after which requests went unseen).
+ * The quiet baseline is a running lower quartile of the turns judged quiet: a turn below it
+ * lowers it by QUARTILE_STEP of itself, one above raises it by a third of that. Deno's quiet
+ * first turns spread over 10–60 µs: over a running minimum, a third of them counted as work.
  */
-const BASELINE_DRIFT = 1 / 512;
+const QUARTILE_STEP = 1 / 16;
+
+/**
+ * A turn judged host work raises the baseline by this share of itself, so that it catches up
+ * with a machine that got slower (quiet turns from 13 to 55 µs: within ~2,000 turns), but not
+ * with a host that works in every turn for a while (Bun.serve answering in 400 turns in a row
+ * at 20–30 µs still counts). A 0.5 µs step per turn took Bun's ~2 µs baseline to its request
+ * turns' cost within 40 of them, after which requests went unseen.
+ */
+const WORK_DRIFT = 1 / 2048;
 
 /** Hands the host its turns; one per loop, used by BaseEventLoop.runForever. */
 export class HostTurns {
   private lastTurnEnd = 0;
   private budgetMs = 0;
-  /** The quietest recent first turn of a give(), and turn right after another, in µs of CPU. */
-  private quietFirstUs = Infinity;
-  private quietRepeatUs = Infinity;
+  /** What a quiet first turn of a give() costs, and a quiet turn right after another. */
+  private readonly quietFirst = new QuietTurnCost();
+  private readonly quietRepeat = new QuietTurnCost();
   private interval = HOST_TURN_INTERVAL_MS;
   private readonly host = openHostTurn();
 
@@ -105,19 +113,36 @@ export class HostTurns {
   }
 
   /**
-   * Whether a turn that used `cpu` µs of the thread did host work: above the quietest recent
-   * turn of its kind by more than workMargin(). A give()'s first turn comes after loop work,
-   * with the runtime's code out of the caches, and costs several times what a turn right after
-   * another does (README, "Living inside the host runtime"), so each kind has its own baseline: with one
-   * shared baseline the cheap repeated turns set it, and every first turn looked like host work.
+   * Whether a turn that used `cpu` µs of the thread did host work: above the quiet baseline of
+   * its kind by more than workMargin(). A give()'s first turn comes after loop work, with the
+   * runtime's code out of the caches, and costs several times what a turn right after another
+   * does (README, "Living inside the host runtime"), so each kind has its own baseline: with
+   * one shared baseline the cheap repeated turns set it, and every first turn looked like host
+   * work.
    */
   private hostWorked(first: boolean, cpu: number): boolean {
-    if (first) {
-      this.quietFirstUs = Math.min(this.quietFirstUs * (1 + BASELINE_DRIFT), cpu);
-      return cpu > this.quietFirstUs + workMargin(this.quietFirstUs);
+    return (first ? this.quietFirst : this.quietRepeat).worked(cpu);
+  }
+}
+
+/** What a quiet host turn of one kind costs (a running lower quartile), and the verdict on each turn. */
+class QuietTurnCost {
+  private us = Infinity;
+
+  /** True if a turn that used `cpu` µs did host work; the estimate learns from the turn. */
+  worked(cpu: number): boolean {
+    if (this.us === Infinity) {
+      this.us = cpu; // the first turn sets it: no verdict of work without a baseline
+      return false;
     }
-    this.quietRepeatUs = Math.min(this.quietRepeatUs * (1 + BASELINE_DRIFT), cpu);
-    return cpu > this.quietRepeatUs + workMargin(this.quietRepeatUs);
+    if (cpu > this.us + workMargin(this.us)) {
+      this.us *= 1 + WORK_DRIFT;
+      return true;
+    }
+    this.us = cpu < this.us
+      ? Math.max(cpu, this.us * (1 - QUARTILE_STEP))
+      : Math.min(cpu, this.us * (1 + QUARTILE_STEP / 3));
+    return false;
   }
 }
 
