@@ -11,9 +11,10 @@
  * worked, the loop gives it another at once, up to HOST_SHARE of the loop's busy time (a
  * budget that builds up while the host is quiet, so a request that arrives after a quiet spell
  * is served in one go). "The host worked" is read from this thread's CPU clock: a turn in which
- * the host had nothing to do costs a few µs of it (more on a loaded machine, hence the baseline
- * of the quietest recent turns), a turn that served a request tens or hundreds. Wall time would
- * not do: on a loaded machine a quiet turn can wait that long for a CPU.
+ * the host had nothing to do costs a few µs of it (more on a loaded machine, hence a baseline
+ * learnt from the recent quiet turns: QuietTurnCost), a turn that served a request tens or
+ * hundreds. Wall time would not do: on a loaded machine a quiet turn can wait that long for a
+ * CPU.
  */
 import { openHostTurn, threadCpuMicros } from "../../ffi/host_turn.ts";
 
@@ -125,7 +126,7 @@ export class HostTurns {
   }
 }
 
-/** What a quiet host turn of one kind costs (a running lower quartile), and the verdict on each turn. */
+/** What a quiet host turn of one kind costs (a running lower quartile); the verdict on each turn. */
 class QuietTurnCost {
   private us = Infinity;
 
