@@ -12,7 +12,11 @@
  * - `fetch`: fetch() from this same process, on the same JS thread as the loop;
  * - `outside`: bench/host_latency_client.py, a separate process on one keep-alive connection
  *   (/usr/bin/python3, or $PY).
- * Each is measured with the loop idle (running, parked: nothing to do) and busy.
+ * Each is measured with the loop idle (running, parked: nothing to do) and busy. A control
+ * row sends the outside client's requests to the same server in a process of its own
+ * (bench/host_latency_server.ts) while the loop is busy: this process then serves nothing, so
+ * the rate it loses there is what the traffic itself costs a loop on this machine (the client
+ * and the other server running beside it), which the `outside` row pays as well.
  *
  * Columns: p50/p99 request latency (every round's requests pooled); ping-pong round trips per
  * second of wall time and per second of the JS thread's CPU time (CLOCK_THREAD_CPUTIME_ID;
@@ -33,6 +37,7 @@ import { spawn } from "node:child_process";
 import { setImmediate } from "node:timers";
 import { type BaseEventLoop, newEventLoop, socketpair } from "../mod.ts";
 import { threadCpuMicros } from "../ffi/host_turn.ts";
+import { hostServer, serverCommand } from "./host_latency_server.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -48,21 +53,9 @@ const PAIRS = 5;
 const SECONDS = arg("seconds", 2);
 const NO_TRAFFIC = "busy loop, no traffic";
 const BEFORE = "busy loop, no traffic, setImmediate turns";
+const ELSEWHERE = "busy loop, outside client of another process";
 const JSON_OUT = argv.includes("--json");
 const PY = (isBun ? g.process.env.PY : g.Deno.env.get("PY")) ?? "/usr/bin/python3";
-
-/** The host's own HTTP server on 127.0.0.1: its port and a way to stop it. */
-function hostServer(): { port: number; close(): Promise<void> } {
-  if (isBun) {
-    const server = g.Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("ok") });
-    return { port: server.port, close: () => server.stop(true) };
-  }
-  const server = g.Deno.serve(
-    { port: 0, hostname: "127.0.0.1", onListen() {} },
-    () => new Response("ok"),
-  );
-  return { port: server.addr.port, close: () => server.shutdown() };
-}
 
 /** The loop's saturating ping-pong; `stop()` ends it and returns the round trips made. */
 function startPingPong(loop: BaseEventLoop): { stop(): Promise<number> } {
@@ -105,6 +98,28 @@ function startIdle(loop: BaseEventLoop): { stop(): Promise<number> } {
       loop.stop();
       await running;
       return 0;
+    },
+  };
+}
+
+/** hostServer() in a process of its own (the control row's server); `close()` ends it. */
+async function serverElsewhere(): Promise<{ port: number; close(): Promise<void> }> {
+  const [exe, args] = serverCommand();
+  const child = spawn(exe, args, { stdio: ["pipe", "pipe", "inherit"] });
+  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Uint8Array) => {
+      out += new TextDecoder().decode(d);
+      if (out.includes("\n")) resolve(Number(out.trim()));
+    });
+    child.on("close", (code: number) => reject(new Error(`server process exited ${code}`)));
+  });
+  return {
+    port,
+    close() {
+      child.stdin.end();
+      return exited;
     },
   };
 }
@@ -230,6 +245,7 @@ const hostDelay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
 
 const server = hostServer();
+const elsewhere = await serverElsewhere();
 const loop = newEventLoop();
 // Per row: the latencies of every round, and each round's rate over that round's no-traffic rate.
 const latencies = new Map<string, number[]>();
@@ -242,6 +258,7 @@ try {
   // Warm both clients and the server up.
   await fetchRequests(server.port, 50);
   await outsideRequests(server.port, 50);
+  await outsideRequests(elsewhere.port, 50);
   // The machine's speed drifts (and other work shares it), so each round measures the
   // no-traffic rate next to the traffic rows, and the share kept is a same-round ratio.
   for (let round = 0; round < ROUNDS; round++) {
@@ -279,13 +296,28 @@ try {
         }
       }
     }
+    // The control: the outside client's same traffic, served by another process. This
+    // process then does none of the work, so what the loop loses here it loses to the traffic
+    // itself (the client's and the server's CPU beside it on a 2-core machine), not to its turns.
+    const outside = await outsideClient(elsewhere.port, REQUESTS);
+    const work = withTurns(loop, false, () => startPingPong(loop));
+    await hostDelay(20);
+    push(latencies, ELSEWHERE, ...await outside.go());
+    const w = await work.stop();
+    push(rates, ELSEWHERE, w.rate);
+    push(cpuRates, ELSEWHERE, w.cpuRate);
+    push(kept, ELSEWHERE, w.cpuRate / quietRate);
+    push(turnShare, ELSEWHERE, w.inTurns);
   }
 } finally {
   loop.close();
   await server.close();
+  await elsewhere.close();
 }
 
-const rows: Row[] = [BEFORE, NO_TRAFFIC, "idle loop, fetch", "busy loop, fetch", "idle loop, outside", "busy loop, outside"]
+const rows: Row[] = [
+  BEFORE, NO_TRAFFIC, "idle loop, fetch", "busy loop, fetch", "idle loop, outside", "busy loop, outside", ELSEWHERE,
+]
   .map((row) => {
     const ms = (latencies.get(row) ?? []).sort((x, y) => x - y);
     const r = rates.get(row);
