@@ -23,7 +23,9 @@
  * medians over rounds); "kept": the per-CPU-second rate over the no-traffic one of the same
  * round (median over rounds); "CPU in host turns": the share of the JS thread's CPU time spent
  * in the loop's host turns, the host's own work included (HostTurns.give, timed by patching the
- * loop's private instance: diagnostics only). Rates per CPU-second, because on a machine shared
+ * loop's private instance: diagnostics only); for the traffic rows, the host turns per request
+ * and the JS thread's µs in them per request (the host's own work for a request, mostly).
+ * Rates per CPU-second, because on a machine shared
  * with other work the wall-time rate follows how much CPU the scheduler grants (a process with
  * more runnable threads gets more), not the loop. "No traffic" is the ping-pong alone, in
  * short windows alternating with "setImmediate turns": the ping-pong alone with the turns the
@@ -190,6 +192,9 @@ interface Row {
   kept?: number;
   /** Median share of the JS thread's CPU time spent in host turns. */
   inTurns?: number;
+  /** Traffic rows: median host turns per request, and µs of the JS thread in turns per request. */
+  turnsPerRequest?: number;
+  turnUsPerRequest?: number;
 }
 
 /** What one row's window measured. */
@@ -200,6 +205,9 @@ interface Measured {
   cpuRate: number;
   /** The share of the JS thread's CPU time spent in host turns (the host's work included). */
   inTurns: number;
+  /** Host turns given (each turn of a hand-over counted) and the JS thread's µs in them. */
+  turns: number;
+  turnUs: number;
 }
 
 /**
@@ -216,6 +224,13 @@ function withTurns(
   const turns = (loop as any)._hostTurns;
   const own = turns.give;
   let inTurns = 0;
+  let turnCount = 0;
+  const host = turns.host;
+  const ownTurn = host.turn;
+  host.turn = () => {
+    turnCount++;
+    return ownTurn.call(host);
+  };
   turns.give = async () => {
     const c0 = threadCpuMicros();
     if (before) {
@@ -235,7 +250,14 @@ function withTurns(
       const cpu = (threadCpuMicros() - c0) / 1e6;
       const trips = await work.stop();
       delete turns.give; // the prototype's give again
-      return { rate: trips / wall, cpuRate: trips / cpu, inTurns: inTurns / 1e6 / cpu };
+      host.turn = ownTurn;
+      return {
+        rate: trips / wall,
+        cpuRate: trips / cpu,
+        inTurns: inTurns / 1e6 / cpu,
+        turns: turnCount,
+        turnUs: inTurns,
+      };
     },
   };
 }
@@ -253,6 +275,8 @@ const rates = new Map<string, number[]>();
 const kept = new Map<string, number[]>();
 const turnShare = new Map<string, number[]>();
 const cpuRates = new Map<string, number[]>();
+const turnsPerRequest = new Map<string, number[]>();
+const turnUsPerRequest = new Map<string, number[]>();
 const push = <T>(m: Map<string, T[]>, k: string, ...v: T[]) => m.set(k, [...(m.get(k) ?? []), ...v]);
 try {
   // Warm both clients and the server up.
@@ -293,6 +317,8 @@ try {
           push(cpuRates, row, w.cpuRate);
           push(kept, row, w.cpuRate / quietRate);
           push(turnShare, row, w.inTurns);
+          push(turnsPerRequest, row, w.turns / REQUESTS);
+          push(turnUsPerRequest, row, w.turnUs / REQUESTS);
         }
       }
     }
@@ -308,6 +334,8 @@ try {
     push(cpuRates, ELSEWHERE, w.cpuRate);
     push(kept, ELSEWHERE, w.cpuRate / quietRate);
     push(turnShare, ELSEWHERE, w.inTurns);
+    push(turnsPerRequest, ELSEWHERE, w.turns / REQUESTS);
+    push(turnUsPerRequest, ELSEWHERE, w.turnUs / REQUESTS);
   }
 } finally {
   loop.close();
@@ -334,6 +362,8 @@ const rows: Row[] = [
       cpuRate: c ? median(c) : undefined,
       kept: k ? median(k) : undefined,
       inTurns: t ? median(t) : undefined,
+      turnsPerRequest: turnsPerRequest.has(row) ? median(turnsPerRequest.get(row)!) : undefined,
+      turnUsPerRequest: turnUsPerRequest.has(row) ? median(turnUsPerRequest.get(row)!) : undefined,
     };
   });
 
@@ -344,12 +374,15 @@ if (JSON_OUT) {
   console.log(
     `${IMPL}: host HTTP server beside the loop; ${ROUNDS} rounds of ${REQUESTS} sequential requests per row`,
   );
-  console.log("| row | p50 ms | p99 ms | ping-pong/s | per CPU-s | kept | CPU in host turns |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  console.log("| row | p50 ms | p99 ms | ping-pong/s | per CPU-s | kept | CPU in host turns | turns / request | turn µs / request |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of rows) {
     const n = (x: number | undefined) => (x === undefined ? "–" : Math.round(x).toLocaleString("en-US"));
     const k = r.kept === undefined ? "–" : `${(r.kept * 100).toFixed(0)} %`;
     const t = r.inTurns === undefined ? "–" : `${(r.inTurns * 100).toFixed(1)} %`;
-    console.log(`| ${r.row} | ${f(r.p50)} | ${f(r.p99)} | ${n(r.rate)} | ${n(r.cpuRate)} | ${k} | ${t} |`);
+    console.log(
+      `| ${r.row} | ${f(r.p50)} | ${f(r.p99)} | ${n(r.rate)} | ${n(r.cpuRate)} | ${k} | ${t} | ` +
+        `${f(r.turnsPerRequest, 1)} | ${f(r.turnUsPerRequest, 0)} |`,
+    );
   }
 }
