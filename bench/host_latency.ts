@@ -278,6 +278,15 @@ const cpuRates = new Map<string, number[]>();
 const turnsPerRequest = new Map<string, number[]>();
 const turnUsPerRequest = new Map<string, number[]>();
 const push = <T>(m: Map<string, T[]>, k: string, ...v: T[]) => m.set(k, [...(m.get(k) ?? []), ...v]);
+/** One round of a busy traffic row: its rates, the share kept against `quietRate`, its turns. */
+function recordBusy(row: string, w: Measured, quietRate: number): void {
+  push(rates, row, w.rate);
+  push(cpuRates, row, w.cpuRate);
+  push(kept, row, w.cpuRate / quietRate);
+  push(turnShare, row, w.inTurns);
+  push(turnsPerRequest, row, w.turns / REQUESTS);
+  push(turnUsPerRequest, row, w.turnUs / REQUESTS);
+}
 try {
   // Warm both clients and the server up.
   await fetchRequests(server.port, 50);
@@ -312,14 +321,7 @@ try {
         await hostDelay(20); // let the loop park, or the ping-pong get going
         push(latencies, row, ...await (outside ? outside.go() : fetchRequests(server.port, REQUESTS)));
         const w = await work.stop();
-        if (busy) {
-          push(rates, row, w.rate);
-          push(cpuRates, row, w.cpuRate);
-          push(kept, row, w.cpuRate / quietRate);
-          push(turnShare, row, w.inTurns);
-          push(turnsPerRequest, row, w.turns / REQUESTS);
-          push(turnUsPerRequest, row, w.turnUs / REQUESTS);
-        }
+        if (busy) recordBusy(row, w, quietRate);
       }
     }
     // The control: the outside client's same traffic, served by another process. This
@@ -329,13 +331,7 @@ try {
     const work = withTurns(loop, false, () => startPingPong(loop));
     await hostDelay(20);
     push(latencies, ELSEWHERE, ...await outside.go());
-    const w = await work.stop();
-    push(rates, ELSEWHERE, w.rate);
-    push(cpuRates, ELSEWHERE, w.cpuRate);
-    push(kept, ELSEWHERE, w.cpuRate / quietRate);
-    push(turnShare, ELSEWHERE, w.inTurns);
-    push(turnsPerRequest, ELSEWHERE, w.turns / REQUESTS);
-    push(turnUsPerRequest, ELSEWHERE, w.turnUs / REQUESTS);
+    recordBusy(ELSEWHERE, await work.stop(), quietRate);
   }
 } finally {
   loop.close();
