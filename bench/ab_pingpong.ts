@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { median } from "./lib/stats.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -78,11 +79,6 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 console.log(`add_reader ping-pong ${TRIPS} round trips, ${ROUNDS} rounds in one process, trees in turn`);
 console.log("| tree | median round trips/s | median of paired ratios to the first | range |");
 console.log("|---|---:|---:|---:|");

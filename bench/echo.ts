@@ -33,6 +33,7 @@ import { dirname } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { cpuSeconds, freePort, killAll, live, startServer, stopServer } from "./lib/servers.ts";
+import { median } from "./lib/stats.ts";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const BIN = `${ROOT}/node_modules/.bin`;
@@ -164,12 +165,6 @@ function load(port: number, size: number, duration: number, conns: number, warmu
       else reject(new Error(err.trim() || `load_client exited with ${code}`));
     });
   });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function sizeLabel(n: number): string {

@@ -11,6 +11,7 @@
  * repetition at a tenth of the size (so the JIT has seen the code; CPython gets the same).
  */
 import { allTasks, type BaseEventLoop, newEventLoop, sleep, socketpair } from "../mod.ts";
+import { median } from "./lib/stats.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -292,12 +293,6 @@ async function once(fn: Bench, n: number): Promise<number> {
   } finally {
     loop.close();
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 const results: { row: string; ops: number; all: number[] }[] = [];

@@ -39,6 +39,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { fitLine, rssBytes } from "./lib/memory.ts";
 import { freePort, killAll, live, startServer, stopServer } from "./lib/servers.ts";
+import { median } from "./lib/stats.ts";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const BIN = `${ROOT}/node_modules/.bin`;
@@ -160,12 +161,6 @@ async function release(child: ChildProcess): Promise<void> {
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   child.stdin!.end();
   await exited;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 interface Sample {
