@@ -71,7 +71,7 @@ async function callSoonChained(loop: BaseEventLoop, n: number): Promise<number> 
  * Both sides receive with recvInto into one preallocated buffer (Python: recv_into), the
  * zero-allocation way a reader is written when speed matters.
  */
-async function pingPong(loop: BaseEventLoop, n: number): Promise<number> {
+export async function pingPong(loop: BaseEventLoop, n: number): Promise<number> {
   const [a, b] = socketpair();
   a.setBlocking(false);
   b.setBlocking(false);
@@ -286,7 +286,8 @@ const ROWS: [string, Bench, number][] = [
 
 // ---- driver -------------------------------------------------------------------------------------
 
-async function once(fn: Bench, n: number): Promise<number> {
+/** Run row `fn` once on a fresh loop; seconds. */
+export async function once(fn: Bench, n: number): Promise<number> {
   const loop = newEventLoop();
   try {
     return await fn(loop, n);
@@ -295,23 +296,27 @@ async function once(fn: Bench, n: number): Promise<number> {
   }
 }
 
-const results: { row: string; ops: number; all: number[] }[] = [];
-for (const [row, fn, size] of ROWS) {
-  if (ONLY && !ONLY.some((o) => row.startsWith(o))) continue;
-  const n = Math.max(10, Math.round(size * SCALE));
-  await once(fn, Math.max(10, Math.round(n / 10))); // warm-up, untimed
-  const all: number[] = [];
-  for (let r = 0; r < REPS; r++) all.push(n / (await once(fn, n)));
-  const ops = Math.round(median(all));
-  results.push({ row, ops, all });
-  if (JSON_OUT) console.log(JSON.stringify({ impl: IMPL, row, ops }));
-}
+async function main(): Promise<void> {
+  const results: { row: string; ops: number; all: number[] }[] = [];
+  for (const [row, fn, size] of ROWS) {
+    if (ONLY && !ONLY.some((o) => row.startsWith(o))) continue;
+    const n = Math.max(10, Math.round(size * SCALE));
+    await once(fn, Math.max(10, Math.round(n / 10))); // warm-up, untimed
+    const all: number[] = [];
+    for (let r = 0; r < REPS; r++) all.push(n / (await once(fn, n)));
+    const ops = Math.round(median(all));
+    results.push({ row, ops, all });
+    if (JSON_OUT) console.log(JSON.stringify({ impl: IMPL, row, ops }));
+  }
 
-if (!JSON_OUT) {
-  const w = Math.max(...results.map((r) => r.row.length));
-  console.log(`${IMPL}: median of ${REPS} (ops/s; min..max)`);
-  for (const r of results) {
-    const lo = Math.round(Math.min(...r.all)), hi = Math.round(Math.max(...r.all));
-    console.log(`  ${r.row.padEnd(w)}  ${String(r.ops).padStart(11)}   (${lo}..${hi})`);
+  if (!JSON_OUT) {
+    const w = Math.max(...results.map((r) => r.row.length));
+    console.log(`${IMPL}: median of ${REPS} (ops/s; min..max)`);
+    for (const r of results) {
+      const lo = Math.round(Math.min(...r.all)), hi = Math.round(Math.max(...r.all));
+      console.log(`  ${r.row.padEnd(w)}  ${String(r.ops).padStart(11)}   (${lo}..${hi})`);
+    }
   }
 }
+
+if (import.meta.main) await main();

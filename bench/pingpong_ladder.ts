@@ -24,12 +24,13 @@
  *   taskset -c 1 deno run -A bench/pingpong_ladder.ts [--rounds=15]
  *   taskset -c 1 bun bench/pingpong_ladder.ts [--rounds=15]
  */
-import { newEventLoop, socketpair } from "../mod.ts";
+import { socketpair } from "../mod.ts";
 import { EPOLL_EVENT_DATA32, EPOLL_EVENT_STRIDE32 } from "../ffi/epoll.ts";
 import { libc } from "../ffi/libc.ts";
 import { EVENT_READ } from "../loop/selector/selector.ts";
 import { createSelector } from "../platform/default_selector.ts";
 import { median } from "./lib/stats.ts";
+import { once, pingPong } from "./loop_micro.ts";
 import { barePingPong, epollPair } from "./pingpong_bare.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -95,34 +96,9 @@ async function selectorPingPong(): Promise<number> {
   return TRIPS / seconds;
 }
 
-/** Rung 4: loop_micro.ts's "add_reader ping-pong 100k"; round trips/s. */
+/** Rung 4: loop_micro.ts's "add_reader ping-pong 100k" on a fresh loop; round trips/s. */
 async function loopPingPong(): Promise<number> {
-  const loop = newEventLoop();
-  const [a, b] = socketpair();
-  a.setBlocking(false);
-  b.setBlocking(false);
-  const byte = new Uint8Array([120]), inbox = new Uint8Array(1);
-  let trips = 0;
-  loop.addReader(a, () => {
-    a.recvInto(inbox, 1);
-    if (++trips < TRIPS) a.send(byte);
-    else loop.stop();
-  });
-  loop.addReader(b, () => {
-    b.recvInto(inbox, 1);
-    b.send(byte);
-  });
-  const t0 = performance.now();
-  a.send(byte);
-  await loop.runForever();
-  const seconds = (performance.now() - t0) / 1000;
-  loop.removeReader(a);
-  loop.removeReader(b);
-  a.close();
-  b.close();
-  loop.close();
-  if (trips !== TRIPS) throw new Error(`ping-pong: ${trips} of ${TRIPS}`);
-  return TRIPS / seconds;
+  return TRIPS / await once(pingPong, TRIPS);
 }
 
 /** ns per `await undefined` in an async loop that makes no system call. */
