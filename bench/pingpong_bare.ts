@@ -11,6 +11,7 @@ import {
   EPOLL_CTL_ADD, EPOLL_EVENT_DATA32, EPOLL_EVENT_SIZE, EPOLL_EVENT_STRIDE32, EPOLLIN,
 } from "../ffi/epoll.ts";
 import { AF_UNIX, SOCK_NONBLOCK, SOCK_STREAM } from "../ffi/socket_constants.ts";
+import { median } from "./lib/stats.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -76,8 +77,7 @@ export function epollPair(): EpollPair {
 
 if (import.meta.main) {
   await barePingPong(); // warm-up
-  const runs = [await barePingPong(), await barePingPong(), await barePingPong()].sort((x, y) => x - y);
-  const ops = Math.round(runs[1]!);
+  const ops = Math.round(median([await barePingPong(), await barePingPong(), await barePingPong()]));
   if (argv.includes("--json")) console.log(JSON.stringify({ impl: IMPL, row: "add_reader ping-pong 100k", ops }));
   else console.log(`${IMPL}: add_reader ping-pong 100k  ${ops} round trips/s (median of 3)`);
 }
