@@ -137,7 +137,7 @@ function fdWorkerLatency(loop: BaseEventLoop, n: number): Promise<Lat> {
 }
 
 // (c)
-async function parkedCpu(loop: BaseEventLoop, ms: number): Promise<number> {
+async function parkedCpu(ms: number): Promise<number> {
   await hostDelay(50); // let it park
   const u0 = process.cpuUsage();
   const t0 = performance.now();
@@ -177,7 +177,7 @@ await whileRunning(loop, async () => {
   latRow("(a) callSoonThreadsafe from host timer", await threadsafeLatency(loop, SAMPLES));
   latRow("(b) fd ready, written by host timer", await fdHostLatency(loop, SAMPLES));
   latRow("(b) fd ready, written by a Worker", await fdWorkerLatency(loop, SAMPLES));
-  const cpu = await parkedCpu(loop, 2000);
+  const cpu = await parkedCpu(2000);
   rows.push({ row: "(c) CPU while parked 2 s", value: `${cpu.toFixed(2)} %`, json: { cpu_pct: +cpu.toFixed(2) } });
   await hostDelay(20);
   const ticks = await intervalTicks(500);

@@ -27,6 +27,8 @@ const NAMES: Record<string, string> = {
 /** Split a chunk of input into keys: escape sequences (ESC [ … final byte) or single characters. */
 function* keys(text: string): Generator<string> {
   for (let i = 0; i < text.length;) {
+    // A terminal escape sequence starts with ESC (0x1b), a control character on purpose.
+    // deno-lint-ignore no-control-regex
     const m = /^\x1b\[[0-9;]*[A-Za-z~]/.exec(text.slice(i));
     const key = m ? m[0] : String.fromCodePoint(text.codePointAt(i)!);
     i += key.length;

@@ -3,6 +3,7 @@
 #   deno publish --dry-run   JSR's packaging rules, including "no slow types" (explicit types on
 #                            every export); runs offline
 #   deno doc --lint mod.ts   every export of the public surface has JSDoc and explicit types
+#   deno lint                the whole tree, with deno.json's "lint" settings (below)
 #   deno check               the whole tree (library, tests, bench, examples) under Deno's types
 #   tsc --noEmit             the same tree under TypeScript + bun-types, strict (tsconfig.json)
 #   check_imports.ts         no import cycle in loop/, no layer back edge (docs/DESIGN.md, issue 16)
@@ -23,6 +24,12 @@ echo "== deno doc --lint mod.ts"
 doc_out=$("$BIN/deno" doc --lint mod.ts 2>&1 >/dev/null) || status=1
 printf '%s\n' "$doc_out" |
   grep -v -e '^Warning Failed resolving types' -e '^    at file://.*/node_modules/' >&2 || true
+# deno.json turns off require-await: an async function without an await is how the sock* and
+# stream functions turn a synchronous throw on bad arguments into a rejected promise, as a
+# coroutine's errors reach the caller only at the await. tests/fixtures/ holds import graphs
+# check_imports.ts is tested on, not code.
+echo "== deno lint"
+"$BIN/deno" lint --quiet || status=1
 echo "== deno check ."
 "$BIN/deno" check --quiet . || status=1
 echo "== tsc --noEmit"

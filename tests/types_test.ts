@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   AF_INET, type BaseEventLoop, createSubprocessExec, type Future, gather, type GatherResults,
-  getRunningLoop, type Inet6Family, type InetFamily, newEventLoop, openConnection, PIPE,
+  type getRunningLoop, type Inet6Family, type InetFamily, newEventLoop, openConnection, PIPE,
   type Protocol, type ProtocolLike, type ReadTransport, SelectorEventLoop, type Server, sleep,
   type SockAddr, SOCK_DGRAM, Socket, socketpair, type SSLContext, startServer, StreamReader,
   StreamReaderProtocol, StreamWriter, SubprocessProtocol, type Task, type Transport,

@@ -20,20 +20,13 @@ if (!["protocol", "buffered", "streams"].includes(kind) || !Number.isInteger(por
   throw new Error("usage: aioloop_server.ts protocol|buffered|streams PORT");
 }
 
-// The network methods are typed loosely here so this file does not depend on their exact types.
-interface ServerLike {
-  serveForever?(): Promise<void>;
-}
-
 await run(async () => {
   const loop = getRunningLoop();
-  // deno-lint-ignore no-explicit-any
-  const server: ServerLike = kind === "protocol"
-    ? await (loop as any).createServer(() => new EchoProtocol(), "127.0.0.1", port)
+  const server = kind === "protocol"
+    ? await loop.createServer(() => new EchoProtocol(), "127.0.0.1", port)
     : kind === "buffered"
-    ? await (loop as any).createServer(() => new BufferedEchoProtocol(), "127.0.0.1", port)
+    ? await loop.createServer(() => new BufferedEchoProtocol(), "127.0.0.1", port)
     : await startServer(echoStream, "127.0.0.1", port);
   console.log("ready");
-  if (typeof server.serveForever === "function") await server.serveForever();
-  else await loop.createFuture();
+  await server.serveForever();
 });

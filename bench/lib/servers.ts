@@ -58,6 +58,8 @@ export function startServer(
       clearTimeout(timer);
       stopServer(child);
       // The first line naming an error says most; else the last lines of stderr.
+      // Colours (ESC [ … m) stripped first.
+      // deno-lint-ignore no-control-regex
       const lines = err.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim())
         .filter(Boolean);
       const first = lines.findIndex((l) => /error/i.test(l));

@@ -193,6 +193,8 @@ export class Condition extends LoopBound {
           await this.acquire();
           break;
         } catch (e) {
+          // Anything but a cancel (the loop closing, say) is the caller's to see, as in asyncio.
+          // deno-lint-ignore no-unsafe-finally
           if (!(e instanceof CancelledError)) throw e;
           cancelled = true;
         }

@@ -11,7 +11,7 @@
  * A task's own signal (Task.signal) is aborted with the CancelledError itself as its reason:
  * abortedError() hands that one back unchanged.
  */
-import { type KeysOf, refuseUnknownOptions } from "./options.ts";
+import type { KeysOf } from "./options.ts";
 import type { AbstractEventLoop, AbstractFuture } from "./abstract_loop.ts";
 import { describe } from "./describe.ts";
 import { CancelledError } from "./errors.ts";

@@ -530,7 +530,7 @@ export class SSLObject {
     this.context = context;
     this.serverSide = serverSide;
     this.serverHostname = serverSide ? null : serverHostname || null;
-    const s = libssl(), c = libcrypto();
+    const s = libssl();
     const ssl = sslNew(context._ctx);
     if (isNullPointer(ssl)) throw takeSslError(0, null, "SSL_new");
     const bio = newBioPair(OUTGOING_RING_SIZE, INCOMING_RING_SIZE);

@@ -871,9 +871,7 @@ test("BaseEventLoopWithSelectorTests.test_log_slow_callbacks", () =>
     try {
       loop.setDebug(true);
       loop.slowCallbackDuration = 0.0;
-      function stopLoopCb() {
-        loop.stop();
-      }
+      const stopLoopCb = () => loop.stop();
       loop.callSoon(stopLoopCb);
       await loop.runForever();
       assert.match(warnings.at(-1)!, /Executing <Handle.*stopLoopCb.*> took .* seconds$/i);
@@ -1062,13 +1060,12 @@ sendfileArgCase("test_negative_offset", (loop, sock, file) => loop.sockSendfile(
 test("TestSelectorUtils.test_set_nodelay", () =>
   withLoop(async (loop) => {
     // asyncio's _set_nodelay is private; what it is for: a TCP transport has TCP_NODELAY set.
-    let transport: Transport | undefined;
     const server = await loop.runUntilComplete(loop.createServer(() => new Protocol(), "127.0.0.1", 0));
     const sock = new Socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
     assert.ok(!sock.getsockopt(IPPROTO_TCP, TCP_NODELAY));
     sock.setBlocking(false);
     await loop.runUntilComplete(loop.sockConnect(sock, server.sockets![0].getsockname()!));
-    [transport] = await loop.runUntilComplete(loop.createConnection(() => new Protocol(), null, null, { sock }));
+    const [transport] = await loop.runUntilComplete(loop.createConnection(() => new Protocol(), null, null, { sock }));
     assert.ok(sock.getsockopt(IPPROTO_TCP, TCP_NODELAY));
     transport.close();
     server.close();

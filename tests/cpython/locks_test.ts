@@ -613,12 +613,11 @@ asyncCase("SemaphoreTests.test_acquire_hang", async () => {
 
 asyncCase("SemaphoreTests.test_acquire_no_hang", async () => {
   const sem = new Semaphore(1);
-  let t2!: Task<void>;
   const t1 = createTask(async () => {
     await sem.withLock(() => sleep(0));
-    t2.cancel();
+    t2.cancel(); // t2 is made below, before this task first runs
   });
-  t2 = createTask(() => sem.withLock(() => assert.fail("c2 must not get the semaphore")));
+  const t2 = createTask(() => sem.withLock(() => assert.fail("c2 must not get the semaphore")));
   const [r1, r2] = await gather(t1, t2, { returnExceptions: true });
   assert.equal(r1, undefined);
   assert.ok(r2 instanceof CancelledError);

@@ -36,10 +36,9 @@ async function startServerCase(
   makeServer: (serve: (r: StreamReader, w: StreamWriter) => Promise<void>) => Promise<Server>,
   address: (srv: Server) => net.NetConnectOpts,
 ): Promise<void> {
-  let mainTask: { cancel(): boolean } | undefined;
   const serve = async (reader: StreamReader, writer: StreamWriter) => {
     await reader.readline();
-    mainTask!.cancel();
+    main.cancel(); // the task below: this runs once it serves
     writer.write(new Uint8Array([0x31]));
     writer.close();
     await writer.waitClosed();
@@ -59,7 +58,6 @@ async function startServerCase(
       await srv.waitClosed();
     }
   });
-  mainTask = main;
   await assert.rejects(loop.runUntilComplete(main), CancelledError);
   assert.equal(await answer!, "1");
   assert.deepEqual(srv.sockets, []);

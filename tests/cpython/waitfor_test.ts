@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  type BaseEventLoop, CancelledError, createTask, type Future, shield, sleep, type Task,
-  TimeoutError, waitFor,
+  type BaseEventLoop, CancelledError, createTask, type Future, shield, sleep, TimeoutError,
+  waitFor,
 } from "../../mod.ts";
 import { withLoop } from "../helpers.ts";
 import { waitDone } from "./port_utils.ts";
