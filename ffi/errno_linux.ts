@@ -32,11 +32,6 @@ export const LINUX_ERRNO = {
   ENOTRECOVERABLE: 131, ERFKILL: 132, EHWPOISON: 133,
 } as const;
 
-/** Linux errno number → name. */
-export const linuxErrnoNames: Record<number, string> = Object.fromEntries(
-  Object.entries(LINUX_ERRNO).map(([name, num]) => [num, name]),
-);
-
 /**
  * glibc's strerror() text for the errno values Windows errors are mapped to (platform/windows.ts
  * errnoOf) and a few more: on Windows, where there is no strerror() to ask, OSError messages

@@ -152,8 +152,3 @@ export type LoopErrnoName =
 
 /** The signal names the loop sends or masks by name: every OS table defines them. */
 export type LoopSignalName = "SIGKILL" | "SIGSTOP" | "SIGPIPE" | "SIGXFSZ";
-
-/** The value of `name` in `table`, or `absent` where the OS has no such constant. */
-export function constantOr(table: OsTable, name: ConstantName, absent: number): number {
-  return table.constants[name] ?? absent;
-}
