@@ -8,7 +8,7 @@
 #   tsc --noEmit             the same tree under TypeScript + bun-types, strict (tsconfig.json)
 #   check_imports.ts         no import cycle in loop/, no layer back edge (docs/DESIGN.md, issue 16)
 #   strict                   the shipped files under noUncheckedIndexedAccess,
-#                            exactOptionalPropertyTypes, … (tsconfig.strict.json, deno.strict.json),
+#                            exactOptionalPropertyTypes, noUnusedLocals, … (tsconfig.strict.json, deno.strict.json),
 #                            and deno doc mod.ts without internal (@ignore) members
 # Usage: npm run check       (after npm install)
 set -euo pipefail

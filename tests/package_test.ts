@@ -94,7 +94,7 @@ test("the installed package type-checks under the strict settings of `bun init` 
       noEmit: true, strict: true, skipLibCheck: true, noFallthroughCasesInSwitch: true,
       noUncheckedIndexedAccess: true, noImplicitOverride: true,
       noPropertyAccessFromIndexSignature: true, exactOptionalPropertyTypes: true,
-      noImplicitReturns: true,
+      noImplicitReturns: true, noUnusedLocals: true, noUnusedParameters: true,
       // bun init installs @types/bun; this checkout's bun-types stands in for it, offline.
       typeRoots: [join(root, "node_modules")], types: ["bun-types"],
     },

@@ -93,7 +93,6 @@ export class SSLProtocol implements BufferedProtocolLike {
   private _app: AnyProtocol;
   private _appBuffered: boolean;
   private readonly _sslobj: SSLObject;
-  private readonly _context: SSLContext;
   private readonly _appTransport: SSLProtocolTransport;
   private _transport: Transport | null = null;
   private _state = UNWRAPPED;
@@ -135,7 +134,6 @@ export class SSLProtocol implements BufferedProtocolLike {
     this._loop = loop;
     this._app = appProtocol as AnyProtocol;
     this._appBuffered = typeof this._app.getBuffer === "function";
-    this._context = sslContext;
     this._waiter = options.waiter ?? null;
     this._handshakeTimeout = sslTimeout("sslHandshakeTimeout", options.sslHandshakeTimeout, SSL_HANDSHAKE_TIMEOUT);
     this._shutdownTimeout = sslTimeout("sslShutdownTimeout", options.sslShutdownTimeout, SSL_SHUTDOWN_TIMEOUT);
