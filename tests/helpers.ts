@@ -30,6 +30,17 @@ export function libkqueueLacks(deviation: string): string | false {
 }
 
 /**
+ * The skip reason of a test that needs a socket's pending error: on EPOLLERR libkqueue reads it
+ * with getsockopt(SO_ERROR) into the event's fflags (src/linux/read.c, write.c), which on Linux
+ * clears it, so a refused connect(2) then reads SO_ERROR 0 and looks made, and a reset reaches
+ * recv() as a clean EOF. Real kqueue copies so_error without clearing it (tests/platform/
+ * libkqueue_test.ts shows the difference).
+ */
+export const libkqueueClearsSocketError: string | false = libkqueueLacks(
+  "it reads and so clears a socket's pending error (SO_ERROR) when it reports EPOLLERR",
+);
+
+/**
  * The directory listing this process's open fds: Linux's /proc/self/fd, else /dev/fd (macOS's
  * fdesc file system; FreeBSD's fdescfs). `exists` is injectable so the choice is testable here.
  */

@@ -17,7 +17,7 @@ import {
   type Server, SSLContext, SSLError, type SSLObject, STDOUT, task, TimerHandle, type Transport, ValueError,
   type WriteTransport,
 } from "../../mod.ts";
-import { captureExceptions } from "../helpers.ts";
+import { captureExceptions, libkqueueClearsSocketError } from "../helpers.ts";
 import {
   argAndThread, dec, enc, MyBaseProto, MyDatagramProto, MyProto, MyReadPipeProto,
   MySubprocessProtocol, MyWritePipeProto, osClose, osPipe, osRead, osWrite, runBriefly,
@@ -312,7 +312,9 @@ for (const [name, infos] of [
     [AF_INET6, SOCK_STREAM, 0, "", ["::1", 0, 0, 0]],
   ]],
 ] as const) {
-  test(`EventLoopTestsMixin.${name}`, () =>
+  const skip = name === "test_create_connection_local_addr_skip_different_family" &&
+    libkqueueClearsSocketError; // the other case fails before it connects
+  test(`EventLoopTestsMixin.${name}`, { skip }, () =>
     withLoop(async (loop) => {
       // The remote port has no listener; the local address resolves (through a replaced
       // getaddrinfo) to families that cannot all reach it: OSError, not a hang or a crash.
