@@ -1,6 +1,7 @@
 /**
  * Shared test helpers: a fresh loop per test, fd counting, collecting exception contexts.
  */
+import assert from "node:assert/strict";
 import { existsSync, readdirSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { isWindows, osName, readEnv } from "../ffi/runtime.ts";
@@ -161,6 +162,32 @@ export async function handlesLeftSince(before: Set<number>, gone: number, ms = 3
     await hostDelay(10);
   }
   return left;
+}
+
+/** What is open: the fd count once stable, and on Windows the handles themselves. */
+export interface OpenNow {
+  fds: number;
+  handles: Set<number>;
+}
+
+/** What is open now (not inside runUntilComplete: on Windows stableFdCount() runs a loop). */
+export async function openNow(): Promise<OpenNow> {
+  const fds = await stableFdCount();
+  return { fds, handles: isWindows ? openHandles() : new Set() };
+}
+
+/**
+ * Everything opened since `before` is closed, and so is `gone` (an fd open in `before`): the
+ * fd count exactly on Unix; on Windows the handle sets (handlesLeftSince), not counts, since
+ * Bun's and Wine's own handles come and go (a count once came out one short, 34 !== 35, in CI).
+ */
+export async function assertClosedSince(before: OpenNow, gone?: number): Promise<void> {
+  if (isWindows) {
+    assert.deepEqual(await handlesLeftSince(before.handles, gone ?? -1), []);
+    return;
+  }
+  const expected = gone === undefined ? before.fds : before.fds - 1;
+  assert.equal(await fdCountSettled(expected), expected);
 }
 
 /**

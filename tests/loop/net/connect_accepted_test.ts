@@ -13,12 +13,10 @@ import {
   AF_INET, AF_UNIX, type BaseEventLoop, OSError, SOCK_DGRAM, SOCK_STREAM, Socket,
   sleep, socketpair, SSLContext, type SSLObject, type Transport, ValueError,
 } from "../../../mod.ts";
-import { isWindows } from "../../../ffi/runtime.ts";
 import {
-  captureExceptions, concat, fdCountSettled, handlesLeftSince, stableFdCount, windowsLacks, withLoop,
+  assertClosedSince, captureExceptions, concat, openNow, type OpenNow, windowsLacks, withLoop,
 } from "../../helpers.ts";
 import { pattern } from "../../net_helpers.ts";
-import { openHandles } from "../../windows/win.ts";
 import { clientContext, removeTlsCerts, serverContext } from "../../tls_certs.ts";
 
 after(removeTlsCerts);
@@ -65,12 +63,6 @@ async function until(loop: BaseEventLoop, cond: () => boolean, what: string): Pr
   }
 }
 
-/** What is open: the fd count, and on Windows the handles themselves. */
-interface OpenNow {
-  fds: number;
-  handles: Set<number>;
-}
-
 /**
  * What is open with `loop` warmed up: it has parked once (the parking thread is open from the
  * first wait on) and resolved a name (the resolver's worker), so what a test opens after is all
@@ -81,22 +73,7 @@ async function openWithLoopWarm(loop: BaseEventLoop): Promise<OpenNow> {
     await loop.getaddrinfo("127.0.0.1", 1);
     await sleep(0.02);
   });
-  const fds = await stableFdCount();
-  return { fds, handles: isWindows ? openHandles() : new Set() };
-}
-
-/**
- * Everything the test opened since `before` is closed, and so is `gone` (an fd open in
- * `before`). Windows compares handle sets, not counts (helpers.ts handlesLeftSince): Bun's and
- * Wine's own handles come and go, and a count once came out one short (34 !== 35) in CI.
- */
-async function assertClosedSince(before: OpenNow, gone?: number): Promise<void> {
-  if (isWindows) {
-    assert.deepEqual(await handlesLeftSince(before.handles, gone ?? -1), []);
-    return;
-  }
-  const expected = gone === undefined ? before.fds : before.fds - 1;
-  assert.equal(await fdCountSettled(expected), expected);
+  return await openNow();
 }
 
 function listener(): Socket {

@@ -14,12 +14,9 @@ import {
   Socket, socketpair, type Transport, ValueError,
 } from "../../../mod.ts";
 import {
-  captureExceptions, concat, fdCountSettled, handlesLeftSince, libkqueueClearsSocketError, stableFdCount, windowsLacks,
-  withLoop,
+  assertClosedSince, captureExceptions, concat, libkqueueClearsSocketError, openNow, windowsLacks, withLoop,
 } from "../../helpers.ts";
 import { hasIpv6, pattern, runPeer, sha256, startPeerServer } from "../../net_helpers.ts";
-import { isWindows } from "../../../ffi/runtime.ts";
-import { openHandles } from "../../windows/win.ts";
 
 /** Echoes everything; closes after echoing the peer's EOF. */
 class EchoProtocol {
@@ -419,9 +416,7 @@ test("10,000 connections opened and closed leak no fd", () =>
     // Park once first, so the loop's parking thread (on Windows a Worker, ffi/iocp_park.ts,
     // started at the first wait) is open before the count.
     await loop.runUntilComplete(async () => await sleep(0.01));
-    // Not inside runUntilComplete: on Windows stableFdCount() first runs a loop of its own.
-    const before = await stableFdCount();
-    const handlesBefore = isWindows ? openHandles() : new Set<number>();
+    const before = await openNow();
     await loop.runUntilComplete(async () => {
       for (let i = 0; i < 10000; i++) {
         const [t, p] = await loop.createConnection(() => new Collector(loop), "127.0.0.1", port);
@@ -433,13 +428,7 @@ test("10,000 connections opened and closed leak no fd", () =>
     await loop.runUntilComplete(async () => {
       while (server.activeConnections > 0) await new Promise((r) => setTimeout(r, 5));
     });
-    if (!isWindows) {
-      assert.equal(await fdCountSettled(before - 1), before - 1, "only the listening socket went");
-      return;
-    }
-    // Windows: compare handle sets, not counts (helpers.ts handlesLeftSince): no handle the
-    // test opened is left, and the listener is gone.
-    assert.deepEqual(await handlesLeftSince(handlesBefore, listener), []);
+    await assertClosedSince(before, listener); // only the listening socket went
   }));
 
 test("sockname and peername are recorded when the transport is made, not asked later (issue 15 #6)", () =>

@@ -20,9 +20,9 @@ import {
 } from "../../../mod.ts";
 import { isWindows, runScriptCommand } from "../../../ffi/runtime.ts";
 import {
-  captureExceptions, concat, handlesLeftSince, stableFdCount, windowsLacks, withLoop,
+  assertClosedSince, captureExceptions, concat, openNow, windowsLacks, withLoop,
 } from "../../helpers.ts";
-import { addToSystemStore, openHandles, removeFromSystemStore } from "../../windows/win.ts";
+import { addToSystemStore, removeFromSystemStore } from "../../windows/win.ts";
 import { pattern, PYTHON, sha256 } from "../../net_helpers.ts";
 import { certFile as f, clientContext, OPENSSL, removeTlsCerts, serverContext } from "../../tls_certs.ts";
 
@@ -744,8 +744,7 @@ test("1,000 TLS connections opened and closed leak no fd and no OpenSSL object; 
     const port = portOf(server);
     // Park once first: the loop's parking thread (a Worker, with fds of its own) starts then.
     await loop.runUntilComplete(() => sleep(0.01));
-    const fdsBefore = await stableFdCount();
-    const handlesBefore = isWindows ? openHandles() : new Set<number>();
+    const openBefore = await openNow();
     const listener = server.sockets![0].fileno();
     const before = tlsObjectCounts();
     Echo.lost = [];
@@ -787,8 +786,7 @@ test("1,000 TLS connections opened and closed leak no fd and no OpenSSL object; 
     assert.ok(Echo.lost.every((e) => e === null), String(Echo.lost.find((e) => e !== null)));
     server.close();
     await loop.runUntilComplete(server.waitClosed());
-    if (isWindows) assert.deepEqual(await handlesLeftSince(handlesBefore, listener), []);
-    else assert.equal(await stableFdCount(), fdsBefore - 1); // the listening socket is gone too
+    await assertClosedSince(openBefore, listener); // the listening socket is gone too
   }));
 
 /**
